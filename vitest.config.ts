@@ -1,0 +1,32 @@
+import {defineConfig} from "vitest/config";
+
+// Unit tests run in worker threads; integration and e2e tests start real servers and child
+// processes, so they run in forked processes one file at a time to keep ports and CPU calm on
+// the 2-core CI machines.
+export default defineConfig({
+  test: {
+    projects: [
+      {test: {name: "unit", include: ["test/unit/**/*.test.ts"], pool: "threads", testTimeout: 20_000}},
+      {
+        test: {
+          name: "integration",
+          include: ["test/integration/**/*.test.ts"],
+          pool: "forks",
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          pool: "forks",
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});
