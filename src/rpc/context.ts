@@ -1,0 +1,46 @@
+import type {PqBackend} from "../crypto/interface.js";
+import type {ResponseSigner} from "../signing/response-signer.js";
+import type {MessageStore} from "../storage/interface.js";
+import type {Clock} from "../util/clock.js";
+import type {SwarmRouter} from "./swarm-router.js";
+
+export interface RpcLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** Version numbers clients see. `version` is the Session storage-server RPC level we implement. */
+export interface RpcVersionInfo {
+  /** Session storage-server version whose client RPC this node speaks (clients gate features on it). */
+  version: [number, number, number];
+  /** Session hardfork/revision reported as `hf`. */
+  hf: [number, number];
+  /** This software's own version. */
+  parsVersion: string;
+}
+
+export interface RpcOptions {
+  /** Store default when neither ttl nor expiry is given (PIP-0008 sessionTTL). */
+  defaultTtlMs: number;
+}
+
+export interface RpcModules {
+  store: MessageStore;
+  clock: Clock;
+  pq: PqBackend;
+  router: SwarmRouter;
+  signer: ResponseSigner;
+  nodeId: string;
+  logger: RpcLogger;
+  versions: RpcVersionInfo;
+}
+
+export type RpcContext = RpcModules & {opts: RpcOptions};
+
+/** A transport-independent RPC answer: JSON body (object) or a plain-text error. */
+export interface RpcResponse {
+  status: number;
+  body: Record<string, unknown> | string;
+}

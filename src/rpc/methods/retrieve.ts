@@ -1,0 +1,106 @@
+import type {Account} from "../account.js";
+import {ACCESS, AUTH_FIELDS, loadAccount, loadAuth, sigMessage, verifyRequest, type RequestAuth} from "../auth.js";
+import {RETRIEVE_MAX_SIZE_BYTES, SIGNATURE_TOLERANCE_MS} from "../constants.js";
+import {isBase64} from "../encoding.js";
+import {HTTP, ParseError, RpcError} from "../errors.js";
+import {isNoAuthRetrieve, isUnrevocable, namespaceSigValue} from "../namespace.js";
+import {loadFields, require, requireAtMostOneOf, requireExactlyOneOf, type Params} from "../params.js";
+import {miscFields, wrongSwarm} from "../recursive.js";
+import {defineMethod} from "./types.js";
+
+interface RetrieveRequest {
+  account: Account;
+  auth?: RequestAuth;
+  timestamp?: number;
+  namespace: number;
+  lastHash: string | null;
+  maxCount?: number;
+  maxSize?: number;
+}
+
+const FIELDS = {
+  lastHash: "string",
+  last_hash: "string",
+  max_count: "int",
+  max_size: "int",
+  namespace: "namespace",
+  pubKey: "string",
+  pubkey: "string",
+  timestamp: "timestamp",
+  ...AUTH_FIELDS,
+} as const;
+
+function parseRetrieve(params: Params): RetrieveRequest {
+  const f = loadFields(params, FIELDS);
+  const pubkey = requireExactlyOneOf("pubkey", f.pubkey as string | undefined, "pubKey", f.pubKey as string | undefined, true);
+  const ns = f.namespace as number | undefined;
+  const req: RetrieveRequest = {account: undefined as unknown as Account, namespace: ns ?? 0, lastHash: null};
+  const wantsAuth =
+    f.pubkey_ed25519 !== undefined || f.signature !== undefined || f.timestamp !== undefined || (ns !== undefined && !isNoAuthRetrieve(ns));
+  if (wantsAuth) {
+    req.auth = loadAuth(pubkey, f);
+    req.account = req.auth.account;
+    req.timestamp = require("timestamp", f.timestamp as number | undefined);
+  } else {
+    req.account = loadAccount(pubkey);
+  }
+  requireAtMostOneOf("last_hash", f.last_hash, "lastHash", f.lastHash);
+  const lastHash = (f.lastHash ?? f.last_hash) as string | undefined;
+  if (lastHash !== undefined && lastHash !== "") {
+    if (lastHash.length !== 43) throw new ParseError("Invalid last_hash: expected base64 (43 chars)");
+    if (!isBase64(lastHash)) throw new ParseError("Invalid last_hash: not base64");
+    req.lastHash = lastHash;
+  }
+  req.maxCount = f.max_count as number | undefined;
+  req.maxSize = f.max_size as number | undefined;
+  return req;
+}
+
+/** Session's limits: 0 = unspecified; neither → 1/5 of the max size; negative size −k → max/k. */
+function effectiveLimits(req: RetrieveRequest): {maxCount: number; maxSize: number} {
+  const count = req.maxCount === 0 ? undefined : req.maxCount;
+  let size = req.maxSize === 0 ? undefined : req.maxSize;
+  if (count === undefined && size === undefined) size = -5;
+  if (size !== undefined && size < 0) size = Math.floor(RETRIEVE_MAX_SIZE_BYTES / -size);
+  else if (size === undefined || size > RETRIEVE_MAX_SIZE_BYTES) size = RETRIEVE_MAX_SIZE_BYTES;
+  // A negative count is an SQLite LIMIT -1 in Session: no limit.
+  const maxCount = count === undefined || count < 0 ? Number.MAX_SAFE_INTEGER : count;
+  return {maxCount, maxSize: size};
+}
+
+export const retrieveMethod = defineMethod<RetrieveRequest>({
+  names: ["retrieve"],
+  parse: parseRetrieve,
+  run(ctx, req) {
+    if (!ctx.router.isOurs(req.account)) return Promise.resolve(wrongSwarm(ctx, req.account));
+    const now = ctx.clock.now();
+    if (req.auth === undefined) {
+      if (!isNoAuthRetrieve(req.namespace)) throw new RpcError(HTTP.UNAUTHORIZED, "retrieve: request signature required");
+    } else {
+      const ts = req.timestamp as number;
+      if (Math.abs(ts - now) > SIGNATURE_TOLERANCE_MS) {
+        throw new RpcError(HTTP.NOT_ACCEPTABLE, "retrieve timestamp too far from current time");
+      }
+      const msg = sigMessage("retrieve", namespaceSigValue(req.namespace), ts);
+      if (!verifyRequest(ctx, req.auth, ACCESS.READ, isUnrevocable(req.namespace), msg)) {
+        throw new RpcError(HTTP.UNAUTHORIZED, "retrieve signature verification failed");
+      }
+    }
+    const {maxCount, maxSize} = effectiveLimits(req);
+    const result = ctx.store.retrieve({
+      account: req.account.hex,
+      namespace: req.namespace,
+      afterHash: req.lastHash,
+      maxCount,
+      maxSize,
+      sizeOf: (m) => 100 + m.hash.length + Math.floor((m.data.length * 4) / 3),
+    });
+    const messages = result.messages.map((m) => ({
+      hash: m.hash,
+      timestamp: m.timestamp,
+      expiration: m.expiry,
+      data: m.data.toString("base64"),
+    }));
+    return Promise.resolve({status: HTTP.OK, body: {messages, more: result.more, ...miscFields(ctx, now)}});
+  },
+});

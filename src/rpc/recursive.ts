@@ -1,0 +1,53 @@
+import type {Account} from "./account.js";
+import type {RpcContext, RpcResponse} from "./context.js";
+import {HTTP} from "./errors.js";
+
+/** How a request reached us: straight from a client (fan out) or forwarded by a swarm peer. */
+export interface Origin {
+  recurse: boolean;
+}
+
+export type Entry = Record<string, unknown>;
+
+export function miscFields(ctx: RpcContext, now = ctx.clock.now()): {t: number; hf: [number, number]} {
+  return {t: now, hf: ctx.versions.hf};
+}
+
+/** Session's 421 answer: the swarm that does serve this account. */
+export function wrongSwarm(ctx: RpcContext, account: Account): RpcResponse {
+  return {status: HTTP.MISDIRECTED_REQUEST, body: {...ctx.router.swarmFor(account), ...miscFields(ctx)}};
+}
+
+/**
+ * Runs a recursive (swarm fan-out) method after local validation passed. Peers get the request
+ * first, as in Session; our own entry is computed meanwhile. The answer is
+ * `{swarm: {<node id>: entry, …}, t, hf}` with status 200 unless every entry failed. A request
+ * forwarded by a peer answers with our entry alone.
+ */
+export async function runRecursive(
+  ctx: RpcContext,
+  origin: Origin,
+  method: string,
+  rawParams: Record<string, unknown>,
+  local: () => Promise<Entry>,
+  extra?: (mine: Entry, body: Entry) => void,
+): Promise<RpcResponse> {
+  const peers = origin.recurse ? ctx.router.forward(method, rawParams) : Promise.resolve({});
+  const mine = await localEntry(ctx, method, local);
+  if (!origin.recurse) return {status: mine.failed === true ? HTTP.INTERNAL_SERVER_ERROR : HTTP.OK, body: mine};
+  const swarm: Record<string, Entry> = {[ctx.nodeId]: mine, ...(await peers)};
+  const body: Entry = {swarm, ...miscFields(ctx)};
+  extra?.(mine, body);
+  const anyOk = Object.values(swarm).some((e) => e.failed === undefined);
+  return {status: anyOk ? HTTP.OK : HTTP.INTERNAL_SERVER_ERROR, body};
+}
+
+async function localEntry(ctx: RpcContext, method: string, local: () => Promise<Entry>): Promise<Entry> {
+  try {
+    return await local();
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    ctx.logger.warn({method, err: reason}, "local operation failed");
+    return {failed: true, query_failure: true, reason};
+  }
+}

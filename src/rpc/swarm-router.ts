@@ -1,0 +1,63 @@
+import type {Account} from "./account.js";
+
+/**
+ * What the RPC layer needs from swarm membership and replication. The single-node router below
+ * serves every account; the swarm module (membership, PIP-0008 mapping) and the replication module
+ * (fan-out over PQ channels) provide the networked implementation.
+ */
+export interface SwarmMemberJson {
+  /** Node ID: hex BLAKE2b-256(ML-KEM-768 pk ‖ ML-DSA-65 pk); the key of `swarm` response maps. */
+  node_id: string;
+  pubkey_mldsa: string;
+  pubkey_mlkem: string;
+  ip: string;
+  /** Deprecated string port, kept as in Session. */
+  port: string;
+  port_https: number;
+}
+
+export interface SwarmJson {
+  snodes: SwarmMemberJson[];
+  /** Lowercase hex swarm ID; "ffffffffffffffff" when no swarm is known. */
+  swarm: string;
+}
+
+/** A peer's entry in a recursive response (its own signed entry, or a failure entry). */
+export type PeerEntry = Record<string, unknown>;
+
+export interface SwarmRouter {
+  /** Reasons this node cannot serve clients yet; empty when ready. */
+  notReadyReasons(): string[];
+  /** Does this account belong to our swarm? */
+  isOurs(account: Account): boolean;
+  /** The swarm that serves this account (for get_swarm and 421 answers). */
+  swarmFor(account: Account): SwarmJson;
+  /**
+   * Forwards a recursive request to every other member of our swarm and resolves, within the
+   * replication timeout, with one entry per peer keyed by node ID. Never rejects.
+   */
+  forward(method: string, params: Record<string, unknown>): Promise<Record<string, PeerEntry>>;
+}
+
+export const INVALID_SWARM_ID = "ffffffffffffffff";
+
+/** A node alone: every account is ours, the swarm is just us. */
+export class SingleNodeRouter implements SwarmRouter {
+  constructor(private readonly self: SwarmMemberJson) {}
+
+  notReadyReasons(): string[] {
+    return [];
+  }
+
+  isOurs(): boolean {
+    return true;
+  }
+
+  swarmFor(): SwarmJson {
+    return {snodes: [this.self], swarm: "0"};
+  }
+
+  forward(): Promise<Record<string, PeerEntry>> {
+    return Promise.resolve({});
+  }
+}

@@ -1,0 +1,144 @@
+import {CTX} from "../crypto/contexts.js";
+import type {PqBackend} from "../crypto/interface.js";
+import type {Clock} from "../util/clock.js";
+import {buildTree, leafHash, rootFromPath} from "./receipt-tree.js";
+
+/**
+ * Node-signed responses without one ML-DSA-65 signature per response.
+ *
+ * Each response entry Session would sign with Ed25519 (a "receipt": exactly Session's signed string
+ * for that entry) becomes a leaf. Receipts that arrive within `maxBatchDelayMs` (or until
+ * `maxBatchSize` are pending) are put in one RFC 6962 tree; the node signs the batch header
+ *   nodeId (32 B) ‖ u64be timestamp ms ‖ u32be leaf count ‖ root (32 B)
+ * once, with context "pars-storage/v1/response-batch", and every response carries that signature
+ * plus its own leaf index and audit path. See docs/PROTOCOL.md "Response signatures".
+ */
+export interface SignatureProof {
+  /** Batch timestamp (ms). */
+  t: number;
+  /** Number of receipts in the batch. */
+  n: number;
+  /** This receipt's leaf index. */
+  i: number;
+  /** Audit path, leaf upwards, base64 SHA-256 hashes. */
+  path: string[];
+}
+
+export interface SignedReceipt {
+  /** Base64 ML-DSA-65 signature over the batch header. */
+  signature: string;
+  signature_proof: SignatureProof;
+}
+
+export interface ResponseSignerOptions {
+  /** How long the first pending receipt may wait for others (0: end of the event-loop turn). */
+  maxBatchDelayMs: number;
+  /** Sign at once when this many receipts are pending. */
+  maxBatchSize: number;
+}
+
+export const defaultResponseSignerOptions: ResponseSignerOptions = {maxBatchDelayMs: 2, maxBatchSize: 4096};
+
+interface Pending {
+  leaf: Buffer;
+  resolve: (r: SignedReceipt) => void;
+  reject: (e: unknown) => void;
+}
+
+export interface ResponseSignerModules {
+  pq: PqBackend;
+  identity: {nodeId: string; mlDsa: {secretKey: Uint8Array}};
+  clock: Clock;
+}
+
+export function batchHeader(nodeId: string, t: number, n: number, root: Uint8Array): Buffer {
+  const out = Buffer.alloc(32 + 8 + 4 + 32);
+  Buffer.from(nodeId, "hex").copy(out, 0);
+  out.writeBigUInt64BE(BigInt(t), 32);
+  out.writeUInt32BE(n, 40);
+  Buffer.from(root).copy(out, 44);
+  return out;
+}
+
+export class ResponseSigner {
+  private pending: Pending[] = [];
+  private timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
+  private closed = false;
+  /** Batches signed and receipts covered, for metrics and the benchmark. */
+  readonly stats = {batches: 0, receipts: 0};
+
+  constructor(
+    private readonly opts: ResponseSignerOptions,
+    private readonly modules: ResponseSignerModules,
+  ) {}
+
+  sign(receipt: Uint8Array): Promise<SignedReceipt> {
+    if (this.closed) return Promise.reject(new Error("response signer is closed"));
+    return new Promise((resolve, reject) => {
+      this.pending.push({leaf: leafHash(receipt), resolve, reject});
+      if (this.pending.length >= this.opts.maxBatchSize) this.flush();
+      else this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.timer !== null) return;
+    const run = (): void => {
+      this.timer = null;
+      this.flush();
+    };
+    this.timer = this.opts.maxBatchDelayMs > 0 ? setTimeout(run, this.opts.maxBatchDelayMs) : setImmediate(run);
+  }
+
+  private flush(): void {
+    if (this.timer !== null) {
+      clearTimeout(this.timer as NodeJS.Timeout);
+      clearImmediate(this.timer as NodeJS.Immediate);
+      this.timer = null;
+    }
+    const batch = this.pending;
+    if (batch.length === 0) return;
+    this.pending = [];
+    try {
+      const {root, paths} = buildTree(batch.map((p) => p.leaf));
+      const t = this.modules.clock.now();
+      const header = batchHeader(this.modules.identity.nodeId, t, batch.length, root);
+      const sig = this.modules.pq.mlDsa65.sign(this.modules.identity.mlDsa.secretKey, header, CTX.RESPONSE_BATCH);
+      const signature = Buffer.from(sig).toString("base64");
+      this.stats.batches++;
+      this.stats.receipts += batch.length;
+      batch.forEach((p, i) => {
+        const path = (paths[i] as Buffer[]).map((h) => h.toString("base64"));
+        p.resolve({signature, signature_proof: {t, n: batch.length, i, path}});
+      });
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+    }
+  }
+
+  /** Signs whatever is pending, then refuses new receipts. */
+  close(): Promise<void> {
+    this.flush();
+    this.closed = true;
+    return Promise.resolve();
+  }
+}
+
+/**
+ * Verifies a signed receipt: what a client does with a response entry. Needs only the node's
+ * ML-DSA-65 public key (its node ID is derived from the published keys).
+ */
+export function verifySignedReceipt(
+  pq: PqBackend,
+  nodeId: string,
+  nodeMlDsaPublicKey: Uint8Array,
+  receipt: Uint8Array,
+  signed: SignedReceipt,
+): boolean {
+  const {t, n, i, path} = signed.signature_proof;
+  if (!Array.isArray(path) || !Number.isSafeInteger(t) || t < 0) return false;
+  const root = rootFromPath(leafHash(receipt), i, n, path.map((p) => Buffer.from(p, "base64")));
+  if (root === null) return false;
+  const header = batchHeader(nodeId, t, n, root);
+  return pq.mlDsa65.verify(nodeMlDsaPublicKey, header, Buffer.from(signed.signature, "base64"), CTX.RESPONSE_BATCH);
+}
