@@ -1,0 +1,87 @@
+import Fastify, {type FastifyBaseLogger, type FastifyInstance, type FastifyReply} from "fastify";
+import type {RpcResponse} from "../../rpc/context.js";
+import {HTTP} from "../../rpc/errors.js";
+import type {RpcHandler} from "../../rpc/handler.js";
+import type {SwarmRouter} from "../../rpc/swarm-router.js";
+import {RateLimiter, type RateLimiterOptions} from "./rate-limiter.js";
+
+export interface HttpAppOptions {
+  /** Session's MAX_REQUEST_BODY_SIZE: 10 MiB. */
+  bodyLimitBytes: number;
+  rateLimit: RateLimiterOptions & {enabled: boolean};
+  /** Value of the `Server` header. */
+  serverName: string;
+}
+
+export interface HttpAppModules {
+  rpc: RpcHandler;
+  router: SwarmRouter;
+  logger: FastifyBaseLogger;
+  now: () => number;
+  /** Extra read-only facts for GET /health. */
+  health: () => Record<string, unknown>;
+}
+
+function send(reply: FastifyReply, res: RpcResponse): FastifyReply {
+  reply.code(res.status);
+  if (typeof res.body === "string") return reply.type("text/plain; charset=utf-8").send(res.body);
+  return reply.type("application/json").send(JSON.stringify(res.body));
+}
+
+/**
+ * The HTTP API, without listening (tests use `inject()`). POST /storage_rpc/v1 follows Session's
+ * pre-processing order: readiness (503), rate limit (429), long-poll header (410), body size (413),
+ * JSON shape (400), then the RPC dispatcher.
+ */
+export function buildHttpApp(opts: HttpAppOptions, modules: HttpAppModules): FastifyInstance {
+  const app = Fastify({loggerInstance: modules.logger, bodyLimit: opts.bodyLimitBytes, disableRequestLogging: true});
+  const limiter = new RateLimiter(opts.rateLimit, modules.now);
+
+  // Session parses the body as JSON whatever the content type says.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", {parseAs: "string"}, (_req, body, done) => done(null, body));
+
+  app.addHook("onSend", (_req, reply, payload, done) => {
+    reply.header("server", opts.serverName);
+    done(null, payload);
+  });
+
+  app.post("/storage_rpc/v1", async (req, reply) => {
+    const reasons = modules.router.notReadyReasons();
+    if (reasons.length > 0) {
+      return send(reply, {status: HTTP.SERVICE_UNAVAILABLE, body: `Service node is not ready: ${reasons.join("; ")}\n`});
+    }
+    if (opts.rateLimit.enabled && !limiter.take(req.ip)) {
+      return send(reply, {status: HTTP.TOO_MANY_REQUESTS, body: "Too Many Requests\n"});
+    }
+    const longPoll = req.headers["x-loki-long-poll"];
+    if (typeof longPoll === "string" && longPoll !== "") {
+      return send(reply, {status: HTTP.GONE, body: "long polling is no longer supported, client upgrade required"});
+    }
+    const body = typeof req.body === "string" ? req.body : "";
+    return send(reply, await modules.rpc.handleBody(body));
+  });
+
+  app.get("/health", async () => ({status: "ok", ready: modules.router.notReadyReasons().length === 0, ...modules.health()}));
+  // Deprecated in Session but still answered there.
+  app.get("/get_stats/v1", async () => ({version: "2.8.0"}));
+
+  app.setNotFoundHandler((req, reply) => {
+    void send(reply, {status: HTTP.NOT_FOUND, body: `${req.method} ${req.url} Not Found`});
+  });
+
+  app.setErrorHandler((err: {code?: string; statusCode?: number}, _req, reply) => {
+    if (err.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+      void reply.header("connection", "close");
+      return send(reply, {status: HTTP.PAYLOAD_TOO_LARGE, body: "Request body too large"});
+    }
+    if (err.code === "FST_ERR_CTP_INVALID_CONTENT_LENGTH") return send(reply, {status: HTTP.BAD_REQUEST, body: "invalid Content-Length"});
+    if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+      return send(reply, {status: err.statusCode, body: "Bad Request\n"});
+    }
+    modules.logger.error({err}, "unhandled HTTP error");
+    return send(reply, {status: HTTP.INTERNAL_SERVER_ERROR, body: "request failed"});
+  });
+
+  return app;
+}

@@ -1,0 +1,159 @@
+import type {FastifyInstance} from "fastify";
+import type {Logger} from "pino";
+import {buildHttpApp} from "../api/http/app.js";
+import {dataPaths, type ParsStorageConfig} from "../config/index.js";
+import {initHashing} from "../crypto/hash.js";
+import {loadOrCreateIdentity, type NodeIdentity} from "../crypto/identity.js";
+import type {PqBackend} from "../crypto/interface.js";
+import {loadPqBackend} from "../crypto/pq/index.js";
+import {DEFAULT_TTL_MS} from "../rpc/constants.js";
+import {RpcHandler} from "../rpc/handler.js";
+import {SingleNodeRouter, type SwarmMemberJson, type SwarmRouter} from "../rpc/swarm-router.js";
+import {ResponseSigner} from "../signing/response-signer.js";
+import {SqliteMessageStore} from "../storage/index.js";
+import {systemClock, type Clock} from "../util/clock.js";
+import {PARS_STORAGE_VERSION, SESSION_RPC_HF, SESSION_RPC_VERSION} from "./version.js";
+
+export interface StorageNodeModules {
+  logger: Logger;
+  clock?: Clock;
+}
+
+interface Parts {
+  config: ParsStorageConfig;
+  logger: Logger;
+  pq: PqBackend;
+  identity: NodeIdentity;
+  store: SqliteMessageStore;
+  signer: ResponseSigner;
+  router: SwarmRouter;
+  app: FastifyInstance;
+  httpUrl: string;
+}
+
+/**
+ * The composition root: builds every module in dependency order in `init()` and tears them down
+ * in reverse in `close()`. Nothing else wires modules together.
+ */
+export class StorageNode {
+  private closing: Promise<void> | null = null;
+
+  private constructor(private readonly parts: Parts) {}
+
+  static async init(config: ParsStorageConfig, modules: StorageNodeModules): Promise<StorageNode> {
+    const clock = modules.clock ?? systemClock;
+    const log = modules.logger;
+    const paths = dataPaths(config);
+    await initHashing();
+    const pq = await loadPqBackend(config.crypto.pqBackend);
+    log.info({backend: pq.name}, "post-quantum backend loaded");
+    const {identity, created, warnings} = await loadOrCreateIdentity(paths.keyFile, pq);
+    for (const w of warnings) log.warn({keyFile: paths.keyFile}, w);
+    log.info({nodeId: identity.nodeId, keyFile: paths.keyFile, created}, created ? "generated node identity" : "loaded node identity");
+
+    const store = await SqliteMessageStore.open(
+      {path: paths.dbFile, ...config.storage},
+      {clock, logger: log.child({module: "storage"})},
+    );
+    try {
+      checkNetwork(store, config.networkId);
+      return await StorageNode.start(config, {log, clock, pq, identity, store});
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+  }
+
+  private static async start(
+    config: ParsStorageConfig,
+    m: {log: Logger; clock: Clock; pq: PqBackend; identity: NodeIdentity; store: SqliteMessageStore},
+  ): Promise<StorageNode> {
+    const signer = new ResponseSigner(
+      {maxBatchDelayMs: config.signing.maxBatchDelayMs, maxBatchSize: 4096},
+      {pq: m.pq, identity: m.identity, clock: m.clock},
+    );
+    const self = selfEntry(config, m.identity);
+    const router = new SingleNodeRouter(self);
+    const rpc = new RpcHandler({
+      store: m.store,
+      clock: m.clock,
+      pq: m.pq,
+      router,
+      signer,
+      nodeId: m.identity.nodeId,
+      logger: m.log.child({module: "rpc"}),
+      versions: {version: SESSION_RPC_VERSION, hf: SESSION_RPC_HF, parsVersion: PARS_STORAGE_VERSION},
+      opts: {defaultTtlMs: DEFAULT_TTL_MS},
+    });
+    const app = buildHttpApp(
+      {bodyLimitBytes: config.http.bodyLimitBytes, rateLimit: config.rateLimit, serverName: `Pars Storage Server/${PARS_STORAGE_VERSION}`},
+      {
+        rpc,
+        router,
+        logger: m.log.child({module: "http"}),
+        now: () => m.clock.now(),
+        health: () => ({nodeId: m.identity.nodeId, networkId: config.networkId, version: PARS_STORAGE_VERSION, ...m.store.stats()}),
+      },
+    );
+    const address = await app.listen({host: config.http.bind, port: config.http.port});
+    const httpUrl = address.replace("[::1]", "127.0.0.1");
+    // With port 0 the OS picked the port: advertise the real one.
+    const port = new URL(httpUrl).port;
+    self.port = port;
+    self.port_https = Number(port);
+    m.log.info({url: httpUrl, nodeId: m.identity.nodeId, networkId: config.networkId}, "listening");
+    return new StorageNode({config, logger: m.log, pq: m.pq, identity: m.identity, store: m.store, signer, router, app, httpUrl});
+  }
+
+  get httpUrl(): string {
+    return this.parts.httpUrl;
+  }
+
+  get nodeId(): string {
+    return this.parts.identity.nodeId;
+  }
+
+  get identity(): NodeIdentity {
+    return this.parts.identity;
+  }
+
+  get store(): SqliteMessageStore {
+    return this.parts.store;
+  }
+
+  /** Stops accepting requests, lets in-flight ones finish, signs what is pending, flushes the DB. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const {app, signer, store, logger} = this.parts;
+      await app.close();
+      await signer.close();
+      await store.close();
+      logger.info({}, "closed");
+    })();
+    return this.closing;
+  }
+}
+
+/** A data directory belongs to one network: refuse to mix mainnet and testnet messages. */
+function checkNetwork(store: SqliteMessageStore, networkId: number): void {
+  const recorded = store.getState("network_id");
+  if (recorded === null) {
+    store.setState("network_id", String(networkId));
+  } else if (recorded !== String(networkId)) {
+    throw new Error(
+      `the data directory belongs to network ${recorded}, but this node was started for network ${networkId}; ` +
+        "use another --data-dir or the matching --network",
+    );
+  }
+}
+
+function selfEntry(config: ParsStorageConfig, identity: NodeIdentity): SwarmMemberJson {
+  return {
+    node_id: identity.nodeId,
+    pubkey_mldsa: Buffer.from(identity.mlDsa.publicKey).toString("base64"),
+    pubkey_mlkem: Buffer.from(identity.mlKem.publicKey).toString("base64"),
+    ip: config.http.bind,
+    port: String(config.http.port),
+    port_https: config.http.port,
+  };
+}
