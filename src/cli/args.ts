@@ -1,0 +1,117 @@
+import {CONFIG_FLAG, type ConfigLeaf, leafForFlag} from "../config/index.js";
+import {UsageError} from "./errors.js";
+
+export const COMMANDS = ["start", "keygen", "id", "help"] as const;
+export type CommandName = (typeof COMMANDS)[number];
+
+/** Flags that are not config leaves. */
+export const HELP_FLAG = "help";
+export const FULL_FLAG = "full";
+
+export interface ParsedArgs {
+  readonly command: CommandName;
+  /** Set for `help <command>` and `<command> --help`. */
+  readonly helpTopic: CommandName | null;
+  /** Config flags for `loadConfig` (name without `--` → string, or `true` for a bare boolean flag). */
+  readonly flags: Readonly<Record<string, string | true>>;
+  /** `id --full`: print whole public keys instead of fingerprints. */
+  readonly full: boolean;
+}
+
+type FlagKind = "value" | "boolean";
+
+/** How a flag takes its value: booleans only by `=`, everything else also from the next token. */
+function flagKind(name: string): FlagKind | undefined {
+  if (name === CONFIG_FLAG) return "value";
+  if (name === HELP_FLAG || name === FULL_FLAG) return "boolean";
+  const leaf: ConfigLeaf | undefined = leafForFlag(name);
+  if (leaf === undefined) return undefined;
+  return leaf.kind === "boolean" ? "boolean" : "value";
+}
+
+function isCommand(word: string): word is CommandName {
+  return (COMMANDS as readonly string[]).includes(word);
+}
+
+interface Scan {
+  positionals: string[];
+  flags: Record<string, string | true>;
+  problems: string[];
+}
+
+/** Reads `--name=value`, `--name value` and bare boolean flags; collects every problem. */
+function scan(argv: readonly string[]): Scan {
+  const out: Scan = {positionals: [], flags: {}, problems: []};
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i] ?? "";
+    if (token === "--") {
+      out.positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (token === "-h") out.flags[HELP_FLAG] = true;
+    else if (!token.startsWith("-") || token === "-") out.positionals.push(token);
+    else if (!token.startsWith("--")) out.problems.push(`unknown flag ${token}`);
+    else i = scanFlag(argv, i, out);
+  }
+  return out;
+}
+
+/** Handles the flag at `argv[i]`; returns the index of the last token it consumed. */
+function scanFlag(argv: readonly string[], i: number, out: Scan): number {
+  const token = argv[i] ?? "";
+  const eq = token.indexOf("=");
+  const name = token.slice(2, eq === -1 ? undefined : eq);
+  const kind = flagKind(name);
+  if (kind === undefined) {
+    out.problems.push(`unknown flag --${name}`);
+    return i;
+  }
+  if (eq !== -1) {
+    out.flags[name] = token.slice(eq + 1);
+    return i;
+  }
+  if (kind === "boolean") {
+    out.flags[name] = true;
+    return i;
+  }
+  const next = argv[i + 1];
+  if (next === undefined || next.startsWith("--")) {
+    out.problems.push(`flag --${name} needs a value`);
+    return i;
+  }
+  out.flags[name] = next;
+  return i + 1;
+}
+
+/**
+ * Parses `pars-storage <command> [flags]`. Flags may come before or after the command; a repeated
+ * flag keeps its last value. Unknown commands and flags are reported together in one `UsageError`,
+ * unless `--help` is present (then help is shown for whatever command was named).
+ */
+export function parseCliArgs(argv: readonly string[]): ParsedArgs {
+  const {positionals, flags, problems} = scan(argv);
+  const [first, ...rest] = positionals;
+  const help = flags[HELP_FLAG] !== undefined;
+  const full = flags[FULL_FLAG] !== undefined && flags[FULL_FLAG] !== "false";
+  delete flags[HELP_FLAG];
+  delete flags[FULL_FLAG];
+
+  if (first !== undefined && !isCommand(first)) problems.push(`unknown command "${first}"`);
+  const command = first !== undefined && isCommand(first) ? first : undefined;
+  if (help) return {command: "help", helpTopic: command === "help" ? null : (command ?? null), flags, full};
+  if (command === "help") return parseHelpCommand(rest, flags, problems);
+  if (command === undefined && first === undefined) problems.push("missing command");
+  if (rest.length > 0) problems.push(`unexpected argument${rest.length > 1 ? "s" : ""}: ${rest.join(" ")}`);
+  if (full && command !== "id") problems.push("--full only applies to the id command");
+  if (problems.length > 0 || command === undefined) throw new UsageError(problems);
+  return {command, helpTopic: null, flags, full};
+}
+
+function parseHelpCommand(rest: string[], flags: Record<string, string | true>, problems: string[]): ParsedArgs {
+  const [topic, ...extra] = rest;
+  if (topic !== undefined && !isCommand(topic)) problems.push(`unknown command "${topic}"`);
+  if (extra.length > 0) problems.push(`unexpected argument${extra.length > 1 ? "s" : ""}: ${extra.join(" ")}`);
+  if (problems.length > 0) throw new UsageError(problems);
+  const helpTopic = topic !== undefined && isCommand(topic) && topic !== "help" ? topic : null;
+  return {command: "help", helpTopic, flags, full: false};
+}

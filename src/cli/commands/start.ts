@@ -1,0 +1,38 @@
+import {loadConfigWithSource} from "../../config/index.js";
+import {StorageNode} from "../../node/index.js";
+import type {ParsedArgs} from "../args.js";
+import {EXIT_FAILURE, EXIT_OK} from "../errors.js";
+import {createRootLogger} from "../logger.js";
+import {installCrashHandlers, onShutdownSignal} from "../process.js";
+import type {CliIo} from "../run.js";
+
+/**
+ * `pars-storage start`: load config, build the root logger, start the node, print one line when
+ * listening, then close gracefully on SIGINT/SIGTERM (a second signal forces exit 1).
+ */
+export async function startCommand(args: ParsedArgs, io: CliIo): Promise<number> {
+  const {config, configFile} = loadConfigWithSource({flags: args.flags, env: io.env, cwd: io.cwd});
+  const logger = createRootLogger(config.log);
+  const uninstallCrashHandlers = installCrashHandlers(logger);
+  const shutdown = onShutdownSignal(logger);
+  try {
+    const {network, networkId, dataDir} = config;
+    logger.info({configFile, network, networkId, dataDir}, "Starting pars-storage");
+    const node = await StorageNode.init(config, {logger});
+    io.stdout(`pars-storage listening on ${node.httpUrl} node ${node.nodeId}`);
+    await shutdown.received;
+    try {
+      await node.close();
+    } catch (err) {
+      logger.error({err}, "Error while closing the node");
+      return EXIT_FAILURE;
+    }
+    return EXIT_OK;
+  } catch (err) {
+    logger.fatal({err}, "Failed to start");
+    throw err;
+  } finally {
+    shutdown.dispose();
+    uninstallCrashHandlers();
+  }
+}

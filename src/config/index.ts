@@ -1,0 +1,25 @@
+export {ConfigError, type ConfigErrorType, type ConfigProblem, type ConfigSource, formatProblem} from "./errors.js";
+export {
+  CONFIG_FILE_ENV,
+  CONFIG_LEAVES,
+  type ConfigLeaf,
+  ENV_PREFIX,
+  envNameForPath,
+  leafForEnv,
+  leafForFlag,
+} from "./leaves.js";
+export {CONFIG_FLAG, type LoadConfigOptions, type LoadedConfig, loadConfig, loadConfigWithSource} from "./load.js";
+export {type DataPaths, dataPaths, expandHome, resolveUserPath} from "./paths.js";
+export {
+  DEFAULT_BODY_LIMIT_BYTES,
+  DEFAULT_HTTP_PORT,
+  DEFAULT_MAILBOX_MAX_MESSAGES,
+  DEFAULT_STORAGE_SIZE_LIMIT_BYTES,
+  defaultConfig,
+  NETWORK_IDS,
+  NETWORK_NAMES,
+  type NetworkName,
+  type ParsStorageConfig,
+  ParsStorageConfigSchema,
+  TIMER_MAX_MS,
+} from "./schema.js";

@@ -1,0 +1,187 @@
+import {type Static, type TSchema, Type} from "@sinclair/typebox";
+import {Value} from "@sinclair/typebox/value";
+
+/**
+ * The single source of truth for the node's configuration: one TypeBox schema with
+ * `additionalProperties: false` and a `default` on every field. Defaults, the example config,
+ * `--help`, env var names and `docs/configuration.md` are all derived from (or tested against) it.
+ */
+
+/** PIP-0007 network IDs (parsd `--network-id`): mainnet 7070, testnet 7071, devnet 7072. */
+export const NETWORK_IDS = {mainnet: 7070, testnet: 7071, devnet: 7072} as const;
+export type NetworkName = keyof typeof NETWORK_IDS;
+export const NETWORK_NAMES = Object.keys(NETWORK_IDS) as NetworkName[];
+
+/** Default HTTP port of the Pars storage RPC. */
+export const DEFAULT_HTTP_PORT = 22025;
+/** Session's storage server rejects request bodies above 10 MiB. */
+export const DEFAULT_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
+/** PIP-0008 SIZE_LIMIT: 10 GiB of message data per node. */
+export const DEFAULT_STORAGE_SIZE_LIMIT_BYTES = 10 * 1024 ** 3;
+/** PIP-0008 / PIP-0900: 10,000-message rolling buffer per mailbox. */
+export const DEFAULT_MAILBOX_MAX_MESSAGES = 10_000;
+/** `setTimeout`/`setInterval` treat delays above 2^31-1 ms as 1 ms, so no interval may exceed it. */
+export const TIMER_MAX_MS = 2_147_483_647;
+
+/** Largest integer that survives a JSON/number round trip exactly. */
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+
+const HttpSchema = Type.Object(
+  {
+    bind: Type.String({minLength: 1, default: "127.0.0.1", description: "Address the HTTP server binds to"}),
+    port: Type.Integer({
+      minimum: 0,
+      maximum: 65535,
+      default: DEFAULT_HTTP_PORT,
+      description: "HTTP port of the storage RPC (0 = pick a free port)",
+    }),
+    bodyLimitBytes: Type.Integer({
+      minimum: 1,
+      maximum: MAX_SAFE,
+      default: DEFAULT_BODY_LIMIT_BYTES,
+      description: "Largest accepted request body in bytes (Session: 10 MiB)",
+    }),
+  },
+  {additionalProperties: false, default: {}},
+);
+
+const StorageSchema = Type.Object(
+  {
+    sizeLimitBytes: Type.Integer({
+      minimum: 1,
+      maximum: MAX_SAFE,
+      default: DEFAULT_STORAGE_SIZE_LIMIT_BYTES,
+      description: "Total bytes of stored message data; beyond it new stores are refused",
+    }),
+    mailboxMaxMessages: Type.Integer({
+      minimum: 1,
+      maximum: MAX_SAFE,
+      default: DEFAULT_MAILBOX_MAX_MESSAGES,
+      description: "Most messages stored per mailbox (PIP-0008 rolling buffer)",
+    }),
+    synchronous: Type.Union([Type.Literal("normal"), Type.Literal("full")], {
+      default: "normal",
+      description: "SQLite `PRAGMA synchronous` in WAL mode (full = fsync on every commit)",
+    }),
+    sweepIntervalMs: Type.Integer({
+      minimum: 1,
+      maximum: TIMER_MAX_MS,
+      default: 10_000,
+      description: "How often expired messages are swept, in milliseconds",
+    }),
+    sweepBatchSize: Type.Integer({
+      minimum: 1,
+      maximum: MAX_SAFE,
+      default: 2000,
+      description: "Most expired messages deleted per sweep transaction",
+    }),
+  },
+  {additionalProperties: false, default: {}},
+);
+
+const CryptoSchema = Type.Object(
+  {
+    pqBackend: Type.Union([Type.Literal("auto"), Type.Literal("noble"), Type.Literal("liboqs")], {
+      default: "auto",
+      description:
+        "Post-quantum backend: liboqs (WebAssembly, fast), noble (pure JS), " +
+        "or auto (prefer liboqs, fall back to noble)",
+    }),
+  },
+  {additionalProperties: false, default: {}},
+);
+
+const SigningSchema = Type.Object(
+  {
+    maxBatchDelayMs: Type.Number({
+      minimum: 0,
+      maximum: TIMER_MAX_MS,
+      default: 2,
+      description: "Longest a signing request waits to be batched with others, in milliseconds",
+    }),
+  },
+  {additionalProperties: false, default: {}},
+);
+
+const RateLimitSchema = Type.Object(
+  {
+    enabled: Type.Boolean({default: true, description: "Per-client token-bucket rate limiting"}),
+    capacity: Type.Integer({
+      minimum: 1,
+      maximum: MAX_SAFE,
+      default: 600,
+      description: "Token-bucket size: requests a client may burst",
+    }),
+    refillPerSecond: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: MAX_SAFE,
+      default: 300,
+      description: "Tokens added to each client's bucket per second",
+    }),
+    maxClients: Type.Integer({
+      minimum: 1,
+      maximum: MAX_SAFE,
+      default: 10_000,
+      description: "Most clients whose token buckets are tracked at once",
+    }),
+  },
+  {additionalProperties: false, default: {}},
+);
+
+const LogSchema = Type.Object(
+  {
+    level: Type.Union(
+      [
+        Type.Literal("trace"),
+        Type.Literal("debug"),
+        Type.Literal("info"),
+        Type.Literal("warn"),
+        Type.Literal("error"),
+        Type.Literal("fatal"),
+        Type.Literal("silent"),
+      ],
+      {default: "info", description: "Lowest log level written"},
+    ),
+    pretty: Type.Boolean({
+      default: false,
+      description: "Human-readable logs (needs pino-pretty installed; otherwise JSON lines)",
+    }),
+  },
+  {additionalProperties: false, default: {}},
+);
+
+export const ParsStorageConfigSchema = Type.Object(
+  {
+    network: Type.Union([Type.Literal("mainnet"), Type.Literal("testnet"), Type.Literal("devnet")], {
+      default: "mainnet",
+      description: "Pars network to join; sets networkId",
+    }),
+    networkId: Type.Integer({
+      default: NETWORK_IDS.mainnet,
+      description: "PIP-0007 network ID (7070 mainnet, 7071 testnet, 7072 devnet); must agree with network",
+    }),
+    dataDir: Type.String({
+      minLength: 1,
+      default: "~/.pars",
+      description: "Data directory (PIP-0007 layout); `~` is expanded, relative paths are resolved against the cwd",
+    }),
+    http: HttpSchema,
+    storage: StorageSchema,
+    crypto: CryptoSchema,
+    signing: SigningSchema,
+    rateLimit: RateLimitSchema,
+    log: LogSchema,
+  },
+  {additionalProperties: false},
+);
+
+export type ParsStorageConfig = Static<typeof ParsStorageConfigSchema>;
+
+/** A fresh, mutable copy of the defaults, built from the schema's `default` annotations. */
+export function defaultConfig(): ParsStorageConfig {
+  return Value.Default(ParsStorageConfigSchema, {}) as ParsStorageConfig;
+}
+
+/** Type-erased view of the schema for code that walks it generically. */
+export const CONFIG_SCHEMA: TSchema = ParsStorageConfigSchema;
