@@ -1,0 +1,48 @@
+export {DEFAULT_SWARM_MODE, SWARM_MODES, assignSwarms, type SwarmAssignment, type SwarmMember, type SwarmMode} from "./assignment.js";
+export {balancedAssignment, balancedGroupStarts, type BalancedInput} from "./balanced.js";
+export {
+  SwarmEvent,
+  diffViews,
+  type AnySwarmEvent,
+  type DiffableMember,
+  type SwarmEventData,
+  type SwarmEventMap,
+  type SwarmEventOf,
+} from "./events.js";
+export {
+  ACCOUNT_ID_HEX_CHARS,
+  MAX_NODES_PER_SWARM,
+  MIN_NODES_PER_SWARM,
+  NO_SWARM_ID,
+  TARGET_NODES_PER_SWARM,
+  nodeSwarm,
+  normaliseAccountId,
+  sha256Prefix64,
+  swarmCount,
+  swarmIdFromWire,
+  swarmIdToWire,
+  userSwarm,
+} from "./mapping.js";
+export {NODE_ID_BYTES, NODE_ID_HEX_CHARS, deriveNodeIdHex} from "./node-id.js";
+export {
+  nodeRecordPayload,
+  nodeRecordToJson,
+  signNodeRecord,
+  verifiedRecordKey,
+  verifyNodeRecord,
+  type StakeEligibilityCheck,
+  type VerifyNodeRecordOptions,
+} from "./node-record.js";
+export {encodeNodeRecordPayload} from "./record-payload.js";
+export * from "./record-types.js";
+export {
+  REGISTRY_DOCUMENT_VERSION,
+  REGISTRY_MAX_NODES,
+  parseNodeRecords,
+  type ParseNodeRecordsOptions,
+  type ParsedMembership,
+  type RegistryErrorCode,
+  type RegistryRejection,
+} from "./registry.js";
+export {toSnodeEntry, type SnodeEntry} from "./snode-entry.js";
+export {SwarmView, buildSwarmView, type AccountSwarm} from "./view.js";

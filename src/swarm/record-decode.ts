@@ -1,0 +1,130 @@
+/**
+ * Structural decoding of a node record's JSON form. Everything that can be checked without crypto
+ * is checked here: exact key set (unknown keys are rejected: the record is signed, extra data would
+ * be unauthenticated), types, ranges, canonical encodings and byte lengths. Throws NodeRecordError.
+ */
+import {ML_DSA65_PUBLIC_KEY_BYTES, ML_DSA65_SIGNATURE_BYTES, ML_KEM768_PUBLIC_KEY_BYTES} from "../crypto/interface.js";
+import {fromBase64Strict} from "./encoding.js";
+import {NODE_ID_HEX_CHARS} from "./node-id.js";
+import {
+  NODE_RECORD_MAX_AMOUNT,
+  NODE_RECORD_MAX_CONTRIBUTORS,
+  NodeRecordError,
+  type NodeRecordFields,
+  type NodeStake,
+  type NodeVersion,
+  type StakeShare,
+} from "./record-types.js";
+
+export interface DecodedNodeRecord {
+  readonly fields: NodeRecordFields;
+  readonly nodeId: string;
+  readonly signature: Uint8Array;
+}
+
+const RECORD_KEYS = [
+  "networkId", "nodeId", "mlDsaPublicKey", "mlKemPublicKey", "host", "port", "stake", "version", "timestamp",
+  "signature",
+] as const;
+const NODE_ID_RE = new RegExp(`^[0-9a-f]{${NODE_ID_HEX_CHARS}}$`);
+const ADDRESS_RE = /^[\x21-\x7e]{1,128}$/;
+const AMOUNT_RE = /^(0|[1-9][0-9]{0,77})$/;
+const IPV4_OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
+const IPV4_RE = new RegExp(`^${IPV4_OCTET}(\\.${IPV4_OCTET}){3}$`);
+const HOST_LABEL_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+export function decodeNodeRecordJson(value: unknown): DecodedNodeRecord {
+  const obj = expectObject(value, "record", RECORD_KEYS);
+  const nodeId = expectString(obj.nodeId, "nodeId");
+  if (!NODE_ID_RE.test(nodeId)) fail("BAD_ENCODING", `nodeId must be ${NODE_ID_HEX_CHARS} lowercase hex characters`);
+  const fields: NodeRecordFields = {
+    networkId: expectInt(obj.networkId, "networkId", 0, 0xffff_ffff),
+    mlDsaPublicKey: expectBase64(obj.mlDsaPublicKey, "mlDsaPublicKey", ML_DSA65_PUBLIC_KEY_BYTES),
+    mlKemPublicKey: expectBase64(obj.mlKemPublicKey, "mlKemPublicKey", ML_KEM768_PUBLIC_KEY_BYTES),
+    host: expectHost(obj.host),
+    port: expectInt(obj.port, "port", 1, 0xffff),
+    stake: expectStake(obj.stake),
+    version: expectVersion(obj.version),
+    timestamp: expectInt(obj.timestamp, "timestamp", 0, Number.MAX_SAFE_INTEGER),
+  };
+  const signature = expectBase64(obj.signature, "signature", ML_DSA65_SIGNATURE_BYTES);
+  return {fields, nodeId, signature};
+}
+
+/** IPv4 dotted quad (not 0.0.0.0) or a lowercase RFC 1123 host name (no trailing dot). */
+export function isValidHost(host: string): boolean {
+  if (IPV4_RE.test(host)) return host !== "0.0.0.0";
+  if (host.length === 0 || host.length > 253) return false;
+  const labels = host.split(".");
+  // A numeric last label would make malformed IPv4 (e.g. "1.2.3.999") look like a host name.
+  if (/^[0-9]+$/.test(labels[labels.length - 1] ?? "")) return false;
+  return labels.every((label) => HOST_LABEL_RE.test(label));
+}
+
+function expectStake(value: unknown): NodeStake {
+  const obj = expectObject(value, "stake", ["operator", "contributors"]);
+  const list = obj.contributors;
+  if (!Array.isArray(list)) fail("MALFORMED", "stake.contributors must be an array");
+  if (list.length > NODE_RECORD_MAX_CONTRIBUTORS) {
+    fail("MALFORMED", `stake.contributors has more than ${NODE_RECORD_MAX_CONTRIBUTORS} entries`);
+  }
+  const operator = expectShare(obj.operator, "stake.operator");
+  const contributors = list.map((c: unknown, i) => expectShare(c, `stake.contributors[${i}]`));
+  return Object.freeze({operator, contributors: Object.freeze(contributors)});
+}
+
+function expectShare(value: unknown, name: string): StakeShare {
+  const obj = expectObject(value, name, ["address", "amount"]);
+  const address = expectString(obj.address, `${name}.address`);
+  if (!ADDRESS_RE.test(address)) fail("MALFORMED", `${name}.address must be 1..128 printable ASCII characters`);
+  const text = expectString(obj.amount, `${name}.amount`);
+  if (!AMOUNT_RE.test(text)) fail("MALFORMED", `${name}.amount must be a canonical decimal string`);
+  const amount = BigInt(text);
+  if (amount > NODE_RECORD_MAX_AMOUNT) fail("MALFORMED", `${name}.amount exceeds u256`);
+  return Object.freeze({address, amount});
+}
+
+function expectVersion(value: unknown): NodeVersion {
+  if (!Array.isArray(value) || value.length !== 3) fail("MALFORMED", "version must be [major, minor, patch]");
+  const [major, minor, patch] = value.map((v: unknown, i) => expectInt(v, `version[${i}]`, 0, 0xffff));
+  return Object.freeze([major ?? 0, minor ?? 0, patch ?? 0] as const);
+}
+
+function expectHost(value: unknown): string {
+  const host = expectString(value, "host");
+  if (!isValidHost(host)) fail("MALFORMED", "host must be an IPv4 address other than 0.0.0.0 or a lowercase host name");
+  return host;
+}
+
+function expectBase64(value: unknown, name: string, length: number): Uint8Array {
+  const bytes = fromBase64Strict(expectString(value, name));
+  if (bytes === null) fail("BAD_ENCODING", `${name} is not canonical padded base64`);
+  if (bytes.length !== length) fail("BAD_LENGTH", `${name} must be ${length} bytes, got ${bytes.length}`);
+  return bytes;
+}
+
+function expectInt(value: unknown, name: string, min: number, max: number): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min || value > max) {
+    fail("MALFORMED", `${name} must be an integer in ${min}..${max}`);
+  }
+  return value;
+}
+
+function expectString(value: unknown, name: string): string {
+  if (typeof value !== "string") fail("MALFORMED", `${name} must be a string`);
+  return value;
+}
+
+function expectObject<K extends string>(value: unknown, name: string, keys: readonly K[]): Record<K, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) fail("MALFORMED", `${name} must be an object`);
+  const present = Object.keys(value);
+  const unknownKey = present.find((k) => !(keys as readonly string[]).includes(k));
+  if (unknownKey !== undefined) fail("MALFORMED", `${name} has unknown field "${unknownKey}"`);
+  const missing = keys.find((k) => !present.includes(k));
+  if (missing !== undefined) fail("MALFORMED", `${name} is missing field "${missing}"`);
+  return value as Record<K, unknown>;
+}
+
+function fail(code: "MALFORMED" | "BAD_ENCODING" | "BAD_LENGTH", reason: string): never {
+  throw new NodeRecordError(`NODE_RECORD_ERROR_${code}`, reason);
+}

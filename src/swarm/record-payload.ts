@@ -1,0 +1,109 @@
+/**
+ * Canonical signing payload of a node record, v1 (docs/protocol-parts/swarm.md "Signing payload").
+ * All integers big-endian; strings are ASCII with a u8 length prefix; fixed-size fields have no
+ * prefix because their lengths are checked before encoding and fixed by the layout version.
+ *
+ *   u8        payload version = 0x01
+ *   u32       network ID
+ *   32 B      node ID (raw BLAKE2b-256 bytes)
+ *   1952 B    ML-DSA-65 public key
+ *   1184 B    ML-KEM-768 public key
+ *   u8 ‖ N B  host
+ *   u16       port
+ *   u16 ×3    version major, minor, patch
+ *   u64       timestamp (unix ms)
+ *   u8 ‖ N B  operator address, then 32 B operator amount (u256)
+ *   u8        contributor count, then per contributor: u8 ‖ N B address, 32 B amount (u256)
+ *
+ * The ML-DSA-65 signature is computed over these bytes with FIPS 204 context CTX.NODE_RECORD
+ * ("pars-storage/v1/node-record"), so it cannot be replayed as any other Pars signature.
+ */
+import {InvalidArgumentError} from "../errors.js";
+import {ML_DSA65_PUBLIC_KEY_BYTES, ML_KEM768_PUBLIC_KEY_BYTES} from "../crypto/interface.js";
+import {fromHexStrict} from "./encoding.js";
+import {NODE_ID_BYTES} from "./node-id.js";
+import {NODE_RECORD_MAX_AMOUNT, NODE_RECORD_PAYLOAD_VERSION, type NodeRecordFields, type StakeShare} from "./record-types.js";
+
+const AMOUNT_BYTES = 32;
+
+/** Encodes the signed content. Throws INVALID_ARGUMENT on out-of-layout values (a caller bug). */
+export function encodeNodeRecordPayload(fields: NodeRecordFields, nodeId: string): Uint8Array {
+  const nodeIdBytes = fromHexStrict(nodeId);
+  expectLength("nodeId", nodeIdBytes, NODE_ID_BYTES);
+  expectLength("mlDsaPublicKey", fields.mlDsaPublicKey, ML_DSA65_PUBLIC_KEY_BYTES);
+  expectLength("mlKemPublicKey", fields.mlKemPublicKey, ML_KEM768_PUBLIC_KEY_BYTES);
+  const w = new ByteWriter();
+  w.uint(NODE_RECORD_PAYLOAD_VERSION, 1);
+  w.uint(fields.networkId, 4);
+  w.bytes(nodeIdBytes as Uint8Array);
+  w.bytes(fields.mlDsaPublicKey);
+  w.bytes(fields.mlKemPublicKey);
+  w.shortString(fields.host);
+  w.uint(fields.port, 2);
+  for (const part of fields.version) w.uint(part, 2);
+  w.uint(fields.timestamp, 8);
+  writeShare(w, fields.stake.operator);
+  w.uint(fields.stake.contributors.length, 1);
+  for (const share of fields.stake.contributors) writeShare(w, share);
+  return w.finish();
+}
+
+function writeShare(w: ByteWriter, share: StakeShare): void {
+  w.shortString(share.address);
+  if (share.amount < 0n || share.amount > NODE_RECORD_MAX_AMOUNT) {
+    throw new InvalidArgumentError(`stake amount out of u256 range: ${share.amount}`);
+  }
+  w.bigUint(share.amount, AMOUNT_BYTES);
+}
+
+function expectLength(name: string, bytes: Uint8Array | null, length: number): void {
+  if (bytes === null || bytes.length !== length) {
+    throw new InvalidArgumentError(`${name} must be ${length} bytes`);
+  }
+}
+
+class ByteWriter {
+  readonly #chunks: Uint8Array[] = [];
+
+  bytes(b: Uint8Array): void {
+    this.#chunks.push(b);
+  }
+
+  uint(value: number, width: 1 | 2 | 4 | 8): void {
+    if (!Number.isSafeInteger(value) || value < 0 || BigInt(value) >= 1n << BigInt(8 * width)) {
+      throw new InvalidArgumentError(`value ${value} does not fit in ${width} bytes`);
+    }
+    this.bigUint(BigInt(value), width);
+  }
+
+  bigUint(value: bigint, width: number): void {
+    const out = new Uint8Array(width);
+    let rest = value;
+    for (let i = width - 1; i >= 0; i--) {
+      out[i] = Number(rest & 0xffn);
+      rest >>= 8n;
+    }
+    this.#chunks.push(out);
+  }
+
+  /** u8 length prefix + ASCII bytes (callers validate the character set). */
+  shortString(text: string): void {
+    const bytes = new TextEncoder().encode(text);
+    if (bytes.length > 255 || bytes.length !== text.length) {
+      throw new InvalidArgumentError("short strings must be ASCII of at most 255 bytes");
+    }
+    this.uint(bytes.length, 1);
+    this.bytes(bytes);
+  }
+
+  finish(): Uint8Array {
+    const total = this.#chunks.reduce((sum, c) => sum + c.length, 0);
+    const out = new Uint8Array(total);
+    let offset = 0;
+    for (const chunk of this.#chunks) {
+      out.set(chunk, offset);
+      offset += chunk.length;
+    }
+    return out;
+  }
+}
