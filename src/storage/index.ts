@@ -1,0 +1,14 @@
+export type * from "./interface.js";
+export {SqliteMessageStore, type SqliteMessageStoreModules} from "./sqlite-message-store.js";
+export {StorageDb, type StateValue, type StorageDbOptions} from "./db.js";
+export {StorageError, type StorageErrorCode, type StorageErrorType} from "./errors.js";
+export {
+  defaultStorageOptions,
+  resolveStorageOptions,
+  type ResolvedStorageOptions,
+  type StorageOptions,
+  type StorageTuning,
+} from "./options.js";
+export type {StorageLogger} from "./logger.js";
+export type {SweepResult} from "./ttl-sweeper.js";
+export type {WriteBatcherStats} from "./write-batcher.js";

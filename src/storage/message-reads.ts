@@ -1,0 +1,63 @@
+import type {RetrieveQuery, RetrieveResult, StoredMessage} from "./interface.js";
+import {ownerIdOf} from "./message-writes.js";
+import type {Statements} from "./statements.js";
+import {checkHash, checkHashes, checkInteger, parseAccount, toBuffer} from "./validation.js";
+import {invalidInput} from "./errors.js";
+
+/**
+ * Reads: synchronous, committed data only (the group-commit transaction never spans an
+ * event-loop turn), and rows with expiry <= now are invisible.
+ */
+
+/**
+ * Session retrieve: the mailbox's unexpired messages in insertion order after `afterHash`, at most
+ * `maxCount`, stopping before `maxSize` would be exceeded (but always at least one). `sizeOf` must
+ * not call back into the store (the statement is still iterating).
+ */
+export function retrieve(st: Statements, now: number, q: RetrieveQuery): RetrieveResult {
+  if (!Number.isSafeInteger(q.maxCount) || q.maxCount < 1) throw invalidInput("maxCount", "maxCount must be ≥ 1");
+  if (typeof q.maxSize !== "number" || Number.isNaN(q.maxSize)) throw invalidInput("maxSize", "maxSize must be a number");
+  checkInteger("namespace", q.namespace);
+  if (q.afterHash !== null) checkHash(q.afterHash);
+  const owner = ownerIdOf(st, parseAccount(q.account));
+  if (owner === null) return {messages: [], more: false};
+  const afterId = q.afterHash === null ? 0 : (st.selectIdInMailbox.get(q.afterHash, owner, q.namespace)?.id ?? 0);
+  const messages: StoredMessage[] = [];
+  let size = 0;
+  for (const row of st.retrievePage.iterate(owner, q.namespace, afterId, now)) {
+    if (messages.length >= q.maxCount) return {messages, more: true};
+    const message: StoredMessage = {account: q.account, ...row};
+    const messageSize = q.sizeOf(message);
+    if (messages.length > 0 && size + messageSize > q.maxSize) return {messages, more: true};
+    size += messageSize;
+    messages.push(message);
+  }
+  return {messages, more: false};
+}
+
+export function getExpiries(st: Statements, now: number, account: string, hashes: string[]): Map<string, number> {
+  checkHashes(hashes);
+  const result = new Map<string, number>();
+  const owner = ownerIdOf(st, parseAccount(account));
+  if (owner === null) return result;
+  for (const hash of hashes) {
+    const row = st.selectOwnedExpiry.get(hash, owner, now);
+    if (row !== undefined) result.set(hash, row.expiry);
+  }
+  return result;
+}
+
+export function isRevoked(st: Statements, account: string, token: Uint8Array): boolean {
+  const key = parseAccount(account);
+  return st.selectRevocation.get(key.type, key.pubkey, toBuffer("token", token)) !== undefined;
+}
+
+/**
+ * Unexpired hashes with lo <= hash < hi in ascii order (hash-prefix buckets for Merkle trees and
+ * anti-entropy), at most `limit`.
+ */
+export function hashesInRange(st: Statements, now: number, lo: string, hi: string, limit: number): string[] {
+  if (typeof lo !== "string" || typeof hi !== "string") throw invalidInput("range", "lo and hi must be strings");
+  if (!Number.isSafeInteger(limit) || limit < 1) throw invalidInput("limit", "limit must be ≥ 1");
+  return st.hashesInRange.all(lo, hi, now, limit).map((r) => r.hash);
+}

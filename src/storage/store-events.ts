@@ -1,0 +1,41 @@
+import type {StoreEvents} from "./interface.js";
+import type {StorageLogger} from "./logger.js";
+import type {WriteOutcome} from "./write-batcher.js";
+
+type Listeners = {[E in keyof StoreEvents]: Set<StoreEvents[E]>};
+
+/** The store's `added`/`removed` listeners; a throwing listener is logged and skipped. */
+export class StoreEventHub {
+  readonly #listeners: Listeners = {added: new Set(), removed: new Set()};
+  readonly #logger: StorageLogger;
+
+  constructor(logger: StorageLogger) {
+    this.#logger = logger;
+  }
+
+  on<E extends keyof StoreEvents>(event: E, listener: StoreEvents[E]): void {
+    this.#listeners[event].add(listener);
+  }
+
+  off<E extends keyof StoreEvents>(event: E, listener: StoreEvents[E]): void {
+    this.#listeners[event].delete(listener);
+  }
+
+  /** Per committed write, in commit order: its removals, then its additions. */
+  emitOutcomes(outcomes: Array<WriteOutcome<unknown>>): void {
+    for (const o of outcomes) {
+      if (o.removed !== undefined && o.removed.length > 0) this.emit("removed", o.removed);
+      if (o.added !== undefined && o.added.length > 0) this.emit("added", o.added);
+    }
+  }
+
+  emit<E extends keyof StoreEvents>(event: E, payload: Parameters<StoreEvents[E]>[0]): void {
+    for (const listener of this.#listeners[event]) {
+      try {
+        (listener as (p: typeof payload) => void)(payload);
+      } catch (err) {
+        this.#logger.error({err, event}, "store event listener threw");
+      }
+    }
+  }
+}
