@@ -1,0 +1,69 @@
+export {deriveAccountId07, pqKeysHash, PQ_ACCOUNT_ID_CHARS, PQ_ACCOUNT_PREFIX} from "./account.js";
+export {asBuffer, equalBytes, isBytes, toHex} from "./bytes.js";
+export {CTX, type ContextName} from "./contexts.js";
+export {
+  ED25519_KEY_CACHE_ENTRIES,
+  ED25519_PUBLIC_KEY_BYTES,
+  ED25519_SIGNATURE_BYTES,
+  X25519_PUBLIC_KEY_BYTES,
+  ed25519MatchesX25519,
+  ed25519PkToX25519,
+  hasSmallOrderEncoding,
+  isCanonicalEncoding,
+  verifyEd25519,
+} from "./ed25519.js";
+export {
+  CryptoError,
+  IdentityError,
+  type CryptoErrorCode,
+  type CryptoErrorType,
+  type IdentityErrorCode,
+  type IdentityErrorType,
+  type IdentityKeyName,
+} from "./errors.js";
+export {
+  ACCOUNT_BYTES,
+  BLAKE2B256_BYTES,
+  NAMESPACE_MAX,
+  NAMESPACE_MIN,
+  blake2b256,
+  initHashing,
+  messageHash,
+  sha256,
+  toBase64NoPad,
+} from "./hash.js";
+export {
+  KEY_FILE_BYTES,
+  KEY_FILE_LAYOUT,
+  KEY_FILE_MAGIC,
+  KEY_FILE_MAX_READ_BYTES,
+  KEY_FILE_VERSION,
+  decodeKeyFile,
+  deriveNodeId,
+  encodeKeyFile,
+  generateIdentity,
+  loadOrCreateIdentity,
+  type DecodeKeyFileOptions,
+  type IdentitySeeds,
+  type KeyFileField,
+  type LoadedIdentity,
+  type NodeIdentity,
+} from "./identity.js";
+export * from "./interface.js";
+export {LruCache} from "./lru-cache.js";
+export {
+  LIBOQS_DELEGATED_TO_NOBLE,
+  ML_DSA65_SEED_BYTES,
+  ML_DSA_MAX_CONTEXT_BYTES,
+  ML_KEM768_ENCAPS_SEED_BYTES,
+  ML_KEM768_SEED_BYTES,
+  checkMlDsa65KeyPair,
+  checkMlKem768KeyPair,
+  createLiboqsBackend,
+  crossCheckPqBackend,
+  loadPqBackend,
+  mlDsa65SecretKeyInRange,
+  nobleBackend,
+  type KeyCheckFailure,
+  type LoadPqBackendOptions,
+} from "./pq/index.js";
