@@ -1,0 +1,105 @@
+import type {FastifyInstance} from "fastify";
+import {afterEach, describe, expect, it} from "vitest";
+import {buildHttpApp, type HttpAppOptions} from "../../../src/api/http/app.js";
+import {RateLimiter} from "../../../src/api/http/rate-limiter.js";
+import type {SwarmRouter} from "../../../src/rpc/swarm-router.js";
+import {sessionAccount} from "../../utils/keys.js";
+import {rpcHarness, type RpcHarness} from "../../utils/rpc-harness.js";
+import pino from "pino";
+
+let h: RpcHarness;
+let app: FastifyInstance;
+afterEach(async () => {
+  await app.close();
+  await h.close();
+});
+
+async function setup(opts: Partial<HttpAppOptions> = {}, notReady: string[] = []): Promise<void> {
+  h = await rpcHarness();
+  const router: SwarmRouter = Object.assign(Object.create(h.ctx.router) as SwarmRouter, {notReadyReasons: () => notReady});
+  app = buildHttpApp(
+    {bodyLimitBytes: 10 * 1024 * 1024, rateLimit: {enabled: true, capacity: 600, refillPerSecond: 300, maxClients: 10_000}, serverName: "Pars Storage Server/test", ...opts},
+    {rpc: h.handler, router, logger: pino({level: "silent"}), now: () => h.clock.now(), health: () => ({nodeId: h.identity.nodeId})},
+  );
+}
+
+const rpc = (payload: string | object, headers: Record<string, string> = {}) =>
+  app.inject({method: "POST", url: "/storage_rpc/v1", payload: typeof payload === "string" ? payload : JSON.stringify(payload), headers: {"content-type": "application/json", ...headers}});
+
+describe("POST /storage_rpc/v1", () => {
+  it("answers JSON results with the Server header, whatever the content type", async () => {
+    await setup();
+    const res = await rpc({method: "info", params: {}}, {"content-type": "text/plain"});
+    expect(res.statusCode).toBe(200);
+    expect(res.headers["server"]).toBe("Pars Storage Server/test");
+    expect(res.headers["content-type"]).toContain("application/json");
+    expect(res.json()).toMatchObject({version: [2, 8, 0]});
+  });
+
+  it("stores and retrieves over HTTP", async () => {
+    await setup();
+    const acc = sessionAccount();
+    const now = h.clock.now();
+    const store = await rpc({method: "store", params: {pubkey: acc.hex, timestamp: now, ttl: 60_000, data: "aGk="}});
+    expect(store.statusCode).toBe(200);
+    const sig = acc.ed.sign(`retrieve${now}`).toString("base64");
+    const res = await rpc({method: "retrieve", params: {pubkey: acc.hex, pubkey_ed25519: acc.ed.pub.toString("hex"), timestamp: now, signature: sig}});
+    expect(res.json().messages).toHaveLength(1);
+  });
+
+  it("answers errors in plain text with Session's status codes", async () => {
+    await setup();
+    const bad = await rpc("{not json");
+    expect(bad.statusCode).toBe(400);
+    expect(bad.headers["content-type"]).toContain("text/plain");
+    expect(bad.body).toBe("invalid json");
+    const empty = await app.inject({method: "POST", url: "/storage_rpc/v1"});
+    expect([empty.statusCode, empty.body]).toEqual([400, "invalid json"]);
+    const longPoll = await rpc({method: "info", params: {}}, {"x-loki-long-poll": "true"});
+    expect([longPoll.statusCode, longPoll.body]).toEqual([410, "long polling is no longer supported, client upgrade required"]);
+    const notFound = await app.inject({method: "GET", url: "/nope"});
+    expect([notFound.statusCode, notFound.body]).toEqual([404, "GET /nope Not Found"]);
+  });
+
+  it("refuses bodies over the limit with 413 and stores nothing", async () => {
+    await setup({bodyLimitBytes: 1024});
+    const acc = sessionAccount();
+    const res = await rpc({method: "store", params: {pubkey: acc.hex, timestamp: Date.now(), ttl: 60_000, data: "A".repeat(2000)}});
+    expect([res.statusCode, res.body]).toEqual([413, "Request body too large"]);
+    expect(h.store.stats().messageCount).toBe(0);
+  });
+
+  it("answers 503 with the reasons until ready", async () => {
+    await setup({}, ["not in any swarm", "not done syncing"]);
+    const res = await rpc({method: "info", params: {}});
+    expect([res.statusCode, res.body]).toEqual([503, "Service node is not ready: not in any swarm; not done syncing\n"]);
+  });
+
+  it("rate-limits per client with 429", async () => {
+    await setup({rateLimit: {enabled: true, capacity: 3, refillPerSecond: 1, maxClients: 10}});
+    const codes = [];
+    for (let i = 0; i < 4; i++) codes.push((await rpc({method: "info", params: {}})).statusCode);
+    expect(codes).toEqual([200, 200, 200, 429]);
+  });
+
+  it("serves /health", async () => {
+    await setup();
+    const res = await app.inject({method: "GET", url: "/health"});
+    expect(res.json()).toMatchObject({status: "ok", ready: true, nodeId: h.identity.nodeId});
+  });
+});
+
+describe("RateLimiter", () => {
+  it("refills over time and bounds the clients it tracks", () => {
+    let now = 0;
+    const rl = new RateLimiter({capacity: 2, refillPerSecond: 1, maxClients: 2}, () => now);
+    expect([rl.take("a"), rl.take("a"), rl.take("a")]).toEqual([true, true, false]);
+    now += 1000;
+    expect(rl.take("a")).toBe(true);
+    expect(rl.take("b")).toBe(true);
+    expect(rl.take("c")).toBe(false);
+    now += 10_000;
+    expect(rl.take("c")).toBe(true);
+    expect(rl.size).toBeLessThanOrEqual(2);
+  });
+});

@@ -1,0 +1,66 @@
+import {describe, expect, it} from "vitest";
+import vectors from "../../fixtures/signing/receipt-tree.json" with {type: "json"};
+import {buildTree, leafHash, rootFromPath} from "../../../src/signing/receipt-tree.js";
+import {batchHeader, ResponseSigner, verifySignedReceipt} from "../../../src/signing/response-signer.js";
+import {ManualClock} from "../../../src/util/clock.js";
+import {testIdentity, testPq} from "../../utils/rpc-harness.js";
+
+describe("receipt tree (RFC 6962)", () => {
+  it.each(vectors.cases.map((c) => [c.receipts.length, c] as const))("matches the independent vector for %i receipts", (_n, c) => {
+    const {root, paths} = buildTree(c.receipts.map((r) => leafHash(Buffer.from(r))));
+    expect(root.toString("hex")).toBe(c.root);
+    expect(paths.map((p) => p.map((x) => x.toString("base64")))).toEqual(c.paths);
+  });
+
+  it("recomputes the root from every leaf's path and rejects wrong shapes", () => {
+    for (let n = 1; n <= 33; n++) {
+      const leaves = Array.from({length: n}, (_, i) => leafHash(Buffer.from(`r${i}`)));
+      const {root, paths} = buildTree(leaves);
+      for (let i = 0; i < n; i++) {
+        const path = paths[i]!;
+        expect(rootFromPath(leaves[i]!, i, n, path)?.equals(root), `n=${n} i=${i}`).toBe(true);
+        if (n > 1) {
+          expect(rootFromPath(leaves[i]!, (i + 1) % n, n, path)?.equals(root) ?? false, `wrong index n=${n} i=${i}`).toBe(false);
+          expect(rootFromPath(leaves[i]!, i, n, path.slice(1)), `short path n=${n} i=${i}`).toBeNull();
+        }
+        expect(rootFromPath(leaves[i]!, i, n, [...path, root]), `long path n=${n} i=${i}`).toBeNull();
+      }
+    }
+    expect(rootFromPath(leafHash(Buffer.from("x")), 3, 3, [])).toBeNull();
+  });
+
+  it("lays out the batch header as documented", () => {
+    const h = vectors.header;
+    expect(batchHeader(h.nodeId, h.t, h.n, Buffer.from(h.root, "hex")).toString("hex")).toBe(h.hex);
+  });
+});
+
+describe("ResponseSigner", () => {
+  it("signs everything pending in one batch, each receipt verifiable on its own", async () => {
+    const pq = await testPq();
+    const identity = await testIdentity();
+    const signer = new ResponseSigner({maxBatchDelayMs: 5, maxBatchSize: 100}, {pq, identity, clock: new ManualClock(1_700_000_000_000)});
+    const receipts = Array.from({length: 7}, (_, i) => Buffer.from(`receipt ${i}`));
+    const signed = await Promise.all(receipts.map((r) => signer.sign(r)));
+    expect(signer.stats).toEqual({batches: 1, receipts: 7});
+    expect(new Set(signed.map((s) => s.signature)).size).toBe(1);
+    signed.forEach((s, i) => {
+      expect(s.signature_proof).toMatchObject({t: 1_700_000_000_000, n: 7, i});
+      expect(verifySignedReceipt(pq, identity.nodeId, identity.mlDsa.publicKey, receipts[i]!, s), `receipt ${i}`).toBe(true);
+    });
+    const tampered = {...signed[0]!, signature_proof: {...signed[0]!.signature_proof, t: 1}};
+    expect(verifySignedReceipt(pq, identity.nodeId, identity.mlDsa.publicKey, receipts[0]!, tampered)).toBe(false);
+    expect(verifySignedReceipt(pq, "cd".repeat(32), identity.mlDsa.publicKey, receipts[0]!, signed[0]!)).toBe(false);
+    await signer.close();
+    await expect(signer.sign(Buffer.from("late"))).rejects.toThrow("closed");
+  });
+
+  it("signs at once when the batch is full", async () => {
+    const pq = await testPq();
+    const identity = await testIdentity();
+    const signer = new ResponseSigner({maxBatchDelayMs: 60_000, maxBatchSize: 3}, {pq, identity, clock: new ManualClock()});
+    const signed = await Promise.all([1, 2, 3].map((i) => signer.sign(Buffer.from([i]))));
+    expect(signed.map((s) => s.signature_proof.n)).toEqual([3, 3, 3]);
+    await signer.close();
+  });
+});
