@@ -104,9 +104,10 @@ function computeX25519(publicKey: Uint8Array): Uint8Array | null {
 
 /**
  * libsodium `crypto_sign_ed25519_pk_to_curve25519`: the X25519 public key u = (1 + y) / (1 − y)
- * mod p of an Ed25519 public key. Returns null (as libsodium returns −1) for non-canonical
- * encodings, points not on the curve, small-order points and points outside the prime-order
- * subgroup. The returned array is a fresh copy.
+ * mod p of an Ed25519 public key. Returns null (where libsodium returns −1) for points not on the
+ * curve, small-order points and points outside the prime-order subgroup, and also for non-canonical
+ * encodings (y ≥ p), which libsodium would reduce mod p: no honest key is encoded that way.
+ * The returned array is a fresh copy.
  */
 export function ed25519PkToX25519(publicKey: Uint8Array): Uint8Array | null {
   if (!isBytes(publicKey, ED25519_PUBLIC_KEY_BYTES)) return null;

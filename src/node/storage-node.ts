@@ -136,7 +136,8 @@ export class StorageNode {
 
 /** A data directory belongs to one network: refuse to mix mainnet and testnet messages. */
 function checkNetwork(store: SqliteMessageStore, networkId: number): void {
-  const recorded = store.getState("network_id");
+  const stored = store.getState("network_id");
+  const recorded = stored === null ? null : String(stored);
   if (recorded === null) {
     store.setState("network_id", String(networkId));
   } else if (recorded !== String(networkId)) {

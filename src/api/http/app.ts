@@ -67,9 +67,13 @@ export function buildHttpApp(opts: HttpAppOptions, modules: HttpAppModules): Fas
     return send(reply, await modules.rpc.handleBody(body));
   });
 
-  app.get("/health", async () => ({status: "ok", ready: modules.router.notReadyReasons().length === 0, ...modules.health()}));
+  app.get("/health", (_req, reply) => {
+    void reply.send({status: "ok", ready: modules.router.notReadyReasons().length === 0, ...modules.health()});
+  });
   // Deprecated in Session but still answered there.
-  app.get("/get_stats/v1", async () => ({version: "2.8.0"}));
+  app.get("/get_stats/v1", (_req, reply) => {
+    void reply.send({version: "2.8.0"});
+  });
 
   app.setNotFoundHandler((req, reply) => {
     void send(reply, {status: HTTP.NOT_FOUND, body: `${req.method} ${req.url} Not Found`});

@@ -14,6 +14,9 @@
  *      exported; randomness comes from node:crypto inside the module). Delegated to noble; the
  *      results are the same FIPS byte strings, so keys work with either backend.
  * Everything else (random keygen, empty-context sign/verify, encapsulate, decapsulate) is liboqs.
+ * Two input checks liboqs skips are added so both backends reject the same inputs: the s1/s2 range
+ * of an ML-DSA secret key before signing, and the FIPS 203 H(ek) check before decapsulating (each
+ * once per secret-key object).
  */
 import type {MLDSA65, MLKEM768} from "@oqs/liboqs-js";
 import {sha3_256} from "@noble/hashes/sha3.js";
