@@ -9,6 +9,7 @@ import {loadPqBackend} from "../crypto/pq/index.js";
 import {DEFAULT_TTL_MS} from "../rpc/constants.js";
 import {RpcHandler} from "../rpc/handler.js";
 import {SingleNodeRouter, type SwarmMemberJson, type SwarmRouter} from "../rpc/swarm-router.js";
+import {InlineSigner, WorkerSigner, type ContextSigner} from "../signing/context-signer.js";
 import {ResponseSigner} from "../signing/response-signer.js";
 import {SqliteMessageStore} from "../storage/index.js";
 import {systemClock, type Clock} from "../util/clock.js";
@@ -26,6 +27,7 @@ interface Parts {
   identity: NodeIdentity;
   store: SqliteMessageStore;
   signer: ResponseSigner;
+  mlDsaSigner: ContextSigner;
   router: SwarmRouter;
   app: FastifyInstance;
   httpUrl: string;
@@ -68,9 +70,10 @@ export class StorageNode {
     config: ParsStorageConfig,
     m: {log: Logger; clock: Clock; pq: PqBackend; identity: NodeIdentity; store: SqliteMessageStore},
   ): Promise<StorageNode> {
+    const mlDsaSigner = await startSigner(m.pq, m.identity, m.log);
     const signer = new ResponseSigner(
       {maxBatchDelayMs: config.signing.maxBatchDelayMs, maxBatchSize: 4096},
-      {pq: m.pq, identity: m.identity, clock: m.clock},
+      {signer: mlDsaSigner, nodeId: m.identity.nodeId, clock: m.clock},
     );
     const self = selfEntry(config, m.identity);
     const router = new SingleNodeRouter(self);
@@ -102,7 +105,7 @@ export class StorageNode {
     self.port = port;
     self.port_https = Number(port);
     m.log.info({url: httpUrl, nodeId: m.identity.nodeId, networkId: config.networkId}, "listening");
-    return new StorageNode({config, logger: m.log, pq: m.pq, identity: m.identity, store: m.store, signer, router, app, httpUrl});
+    return new StorageNode({config, logger: m.log, pq: m.pq, identity: m.identity, store: m.store, signer, mlDsaSigner, router, app, httpUrl});
   }
 
   get httpUrl(): string {
@@ -124,13 +127,28 @@ export class StorageNode {
   /** Stops accepting requests, lets in-flight ones finish, signs what is pending, flushes the DB. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      const {app, signer, store, logger} = this.parts;
+      const {app, signer, mlDsaSigner, store, logger} = this.parts;
       await app.close();
       await signer.close();
+      await mlDsaSigner.close();
       await store.close();
       logger.info({}, "closed");
     })();
     return this.closing;
+  }
+}
+
+/** ML-DSA signing on a worker thread; on the main thread if the worker cannot run. */
+async function startSigner(pq: PqBackend, identity: NodeIdentity, log: Logger): Promise<ContextSigner> {
+  const fallback = new InlineSigner(pq, identity.mlDsa.secretKey);
+  try {
+    return await WorkerSigner.start(identity.mlDsa.secretKey, {
+      fallback,
+      onWorkerFailure: (err) => log.error({err: err.message}, "signing worker failed; signing on the main thread"),
+    });
+  } catch (err) {
+    log.warn({err: err instanceof Error ? err.message : String(err)}, "signing worker unavailable; signing on the main thread");
+    return fallback;
   }
 }
 

@@ -1,5 +1,6 @@
 import {CTX} from "../crypto/contexts.js";
 import type {PqBackend} from "../crypto/interface.js";
+import type {ContextSigner} from "./context-signer.js";
 import type {Clock} from "../util/clock.js";
 import {buildTree, leafHash, rootFromPath} from "./receipt-tree.js";
 
@@ -46,8 +47,9 @@ interface Pending {
 }
 
 export interface ResponseSignerModules {
-  pq: PqBackend;
-  identity: {nodeId: string; mlDsa: {secretKey: Uint8Array}};
+  /** Signs batch headers (on a worker thread in the node; inline in tests). */
+  signer: ContextSigner;
+  nodeId: string;
   clock: Clock;
 }
 
@@ -60,9 +62,15 @@ export function batchHeader(nodeId: string, t: number, n: number, root: Uint8Arr
   return out;
 }
 
+/**
+ * Batches receipts and signs one header per batch. At most one signature is in flight: receipts
+ * that arrive while it is computed wait for the next batch, so under load batches grow by
+ * themselves and the signing cost per response falls.
+ */
 export class ResponseSigner {
   private pending: Pending[] = [];
   private timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
+  private inFlight: Promise<void> | null = null;
   private closed = false;
   /** Batches signed and receipts covered, for metrics and the benchmark. */
   readonly stats = {batches: 0, receipts: 0};
@@ -76,35 +84,45 @@ export class ResponseSigner {
     if (this.closed) return Promise.reject(new Error("response signer is closed"));
     return new Promise((resolve, reject) => {
       this.pending.push({leaf: leafHash(receipt), resolve, reject});
+      if (this.inFlight !== null) return;
       if (this.pending.length >= this.opts.maxBatchSize) this.flush();
-      else this.schedule();
+      else this.schedule(this.opts.maxBatchDelayMs);
     });
   }
 
-  private schedule(): void {
+  private schedule(delayMs: number): void {
     if (this.timer !== null) return;
     const run = (): void => {
       this.timer = null;
       this.flush();
     };
-    this.timer = this.opts.maxBatchDelayMs > 0 ? setTimeout(run, this.opts.maxBatchDelayMs) : setImmediate(run);
+    this.timer = delayMs > 0 ? setTimeout(run, delayMs) : setImmediate(run);
+  }
+
+  private clearTimer(): void {
+    if (this.timer === null) return;
+    clearTimeout(this.timer as NodeJS.Timeout);
+    clearImmediate(this.timer as NodeJS.Immediate);
+    this.timer = null;
   }
 
   private flush(): void {
-    if (this.timer !== null) {
-      clearTimeout(this.timer as NodeJS.Timeout);
-      clearImmediate(this.timer as NodeJS.Immediate);
-      this.timer = null;
-    }
-    const batch = this.pending;
-    if (batch.length === 0) return;
-    this.pending = [];
+    this.clearTimer();
+    if (this.inFlight !== null || this.pending.length === 0) return;
+    const batch = this.pending.splice(0, this.opts.maxBatchSize);
+    this.inFlight = this.signBatch(batch).finally(() => {
+      this.inFlight = null;
+      // Receipts queued meanwhile have already waited a whole signature: sign them now.
+      if (this.pending.length > 0) this.schedule(0);
+    });
+  }
+
+  private async signBatch(batch: Pending[]): Promise<void> {
     try {
       const {root, paths} = buildTree(batch.map((p) => p.leaf));
       const t = this.modules.clock.now();
-      const header = batchHeader(this.modules.identity.nodeId, t, batch.length, root);
-      const sig = this.modules.pq.mlDsa65.sign(this.modules.identity.mlDsa.secretKey, header, CTX.RESPONSE_BATCH);
-      const signature = Buffer.from(sig).toString("base64");
+      const header = batchHeader(this.modules.nodeId, t, batch.length, root);
+      const signature = Buffer.from(await this.modules.signer.sign(header, CTX.RESPONSE_BATCH)).toString("base64");
       this.stats.batches++;
       this.stats.receipts += batch.length;
       batch.forEach((p, i) => {
@@ -117,10 +135,12 @@ export class ResponseSigner {
   }
 
   /** Signs whatever is pending, then refuses new receipts. */
-  close(): Promise<void> {
-    this.flush();
+  async close(): Promise<void> {
     this.closed = true;
-    return Promise.resolve();
+    while (this.pending.length > 0 || this.inFlight !== null) {
+      this.flush();
+      await this.inFlight;
+    }
   }
 }
 

@@ -5,6 +5,7 @@ import {loadPqBackend} from "../../src/crypto/pq/index.js";
 import type {RpcContext, RpcResponse} from "../../src/rpc/context.js";
 import {RpcHandler} from "../../src/rpc/handler.js";
 import {SingleNodeRouter, type SwarmRouter} from "../../src/rpc/swarm-router.js";
+import {InlineSigner} from "../../src/signing/context-signer.js";
 import {ResponseSigner} from "../../src/signing/response-signer.js";
 import {SqliteMessageStore} from "../../src/storage/index.js";
 import {ManualClock} from "../../src/util/clock.js";
@@ -52,7 +53,10 @@ export async function rpcHarness(opts: HarnessOptions = {}): Promise<RpcHarness>
     {path: ":memory:", sizeLimitBytes: opts.sizeLimitBytes, mailboxMaxMessages: opts.mailboxMaxMessages},
     {clock, logger: silent},
   );
-  const signer = new ResponseSigner({maxBatchDelayMs: 0, maxBatchSize: 1024}, {pq, identity, clock});
+  const signer = new ResponseSigner(
+    {maxBatchDelayMs: 0, maxBatchSize: 1024},
+    {signer: new InlineSigner(pq, identity.mlDsa.secretKey), nodeId: identity.nodeId, clock},
+  );
   const router =
     opts.router ??
     new SingleNodeRouter({node_id: identity.nodeId, pubkey_mldsa: "", pubkey_mlkem: "", ip: "127.0.0.1", port: "22025", port_https: 22025});

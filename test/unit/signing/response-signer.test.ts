@@ -1,7 +1,9 @@
 import {describe, expect, it} from "vitest";
 import vectors from "../../fixtures/signing/receipt-tree.json" with {type: "json"};
 import {buildTree, leafHash, rootFromPath} from "../../../src/signing/receipt-tree.js";
+import {InlineSigner, WorkerSigner} from "../../../src/signing/context-signer.js";
 import {batchHeader, ResponseSigner, verifySignedReceipt} from "../../../src/signing/response-signer.js";
+import {CTX} from "../../../src/crypto/contexts.js";
 import {ManualClock} from "../../../src/util/clock.js";
 import {testIdentity, testPq} from "../../utils/rpc-harness.js";
 
@@ -39,7 +41,10 @@ describe("ResponseSigner", () => {
   it("signs everything pending in one batch, each receipt verifiable on its own", async () => {
     const pq = await testPq();
     const identity = await testIdentity();
-    const signer = new ResponseSigner({maxBatchDelayMs: 5, maxBatchSize: 100}, {pq, identity, clock: new ManualClock(1_700_000_000_000)});
+    const signer = new ResponseSigner(
+      {maxBatchDelayMs: 5, maxBatchSize: 100},
+      {signer: new InlineSigner(pq, identity.mlDsa.secretKey), nodeId: identity.nodeId, clock: new ManualClock(1_700_000_000_000)},
+    );
     const receipts = Array.from({length: 7}, (_, i) => Buffer.from(`receipt ${i}`));
     const signed = await Promise.all(receipts.map((r) => signer.sign(r)));
     expect(signer.stats).toEqual({batches: 1, receipts: 7});
@@ -58,9 +63,59 @@ describe("ResponseSigner", () => {
   it("signs at once when the batch is full", async () => {
     const pq = await testPq();
     const identity = await testIdentity();
-    const signer = new ResponseSigner({maxBatchDelayMs: 60_000, maxBatchSize: 3}, {pq, identity, clock: new ManualClock()});
+    const signer = new ResponseSigner(
+      {maxBatchDelayMs: 60_000, maxBatchSize: 3},
+      {signer: new InlineSigner(pq, identity.mlDsa.secretKey), nodeId: identity.nodeId, clock: new ManualClock()},
+    );
     const signed = await Promise.all([1, 2, 3].map((i) => signer.sign(Buffer.from([i]))));
     expect(signed.map((s) => s.signature_proof.n)).toEqual([3, 3, 3]);
     await signer.close();
+  });
+});
+
+describe("one signature in flight", () => {
+  it("queues receipts that arrive during a signature into the next batch", async () => {
+    const pq = await testPq();
+    const identity = await testIdentity();
+    let release: () => void = () => {};
+    const calls: number[] = [];
+    const inline = new InlineSigner(pq, identity.mlDsa.secretKey);
+    const slow = {
+      sign: async (msg: Uint8Array, ctx: Uint8Array) => {
+        calls.push(Buffer.from(msg).readUInt32BE(40));
+        if (calls.length === 1) await new Promise<void>((r) => (release = r));
+        return inline.sign(msg, ctx);
+      },
+      close: async () => {},
+    };
+    const signer = new ResponseSigner({maxBatchDelayMs: 0, maxBatchSize: 100}, {signer: slow, nodeId: identity.nodeId, clock: new ManualClock()});
+    const first = signer.sign(Buffer.from("a"));
+    await new Promise((r) => setImmediate(r));
+    const later = [signer.sign(Buffer.from("b")), signer.sign(Buffer.from("c")), signer.sign(Buffer.from("d"))];
+    await new Promise((r) => setTimeout(r, 20));
+    expect(calls).toEqual([1]);
+    release();
+    const all = await Promise.all([first, ...later]);
+    expect(calls).toEqual([1, 3]);
+    expect(all.map((s) => s.signature_proof.n)).toEqual([1, 3, 3, 3]);
+    await signer.close();
+  });
+});
+
+describe("WorkerSigner", () => {
+  it("signs on a worker thread with the context, verifiable by the backend", async () => {
+    const pq = await testPq();
+    const identity = await testIdentity();
+    const w = await WorkerSigner.start(identity.mlDsa.secretKey, {fallback: new InlineSigner(pq, identity.mlDsa.secretKey)});
+    const msgs = [Buffer.from("one"), Buffer.from("two")];
+    const sigs = await Promise.all(msgs.map((m) => w.sign(m, CTX.RESPONSE_BATCH)));
+    sigs.forEach((sig, i) => {
+      expect(pq.mlDsa65.verify(identity.mlDsa.publicKey, msgs[i]!, sig, CTX.RESPONSE_BATCH), `message ${i}`).toBe(true);
+      expect(pq.mlDsa65.verify(identity.mlDsa.publicKey, msgs[i]!, sig, CTX.REQUEST_AUTH), `wrong ctx ${i}`).toBe(false);
+    });
+    await w.close();
+    // After close, the fallback signs: callers never see a lost signature.
+    const after = await w.sign(Buffer.from("late"), CTX.RESPONSE_BATCH);
+    expect(pq.mlDsa65.verify(identity.mlDsa.publicKey, Buffer.from("late"), after, CTX.RESPONSE_BATCH)).toBe(true);
   });
 });

@@ -1,0 +1,135 @@
+import {createRequire} from "node:module";
+import {pathToFileURL} from "node:url";
+import {Worker} from "node:worker_threads";
+import type {PqBackend} from "../crypto/interface.js";
+
+/**
+ * ML-DSA-65 signing with a context string, possibly off the event loop. Every Pars protocol
+ * signature carries a FIPS 204 context, and the only backend that can do that here is noble
+ * (liboqs-js exports no context API): ~8-16 ms of CPU per signature. `WorkerSigner` runs it on a
+ * worker thread so request handling never stalls behind a signature.
+ */
+export interface ContextSigner {
+  sign(message: Uint8Array, context: Uint8Array): Promise<Uint8Array>;
+  close(): Promise<void>;
+}
+
+/** Signs on the calling thread (tests, one-off tools, and the fallback if the worker dies). */
+export class InlineSigner implements ContextSigner {
+  constructor(
+    private readonly pq: PqBackend,
+    private readonly secretKey: Uint8Array,
+  ) {}
+
+  sign(message: Uint8Array, context: Uint8Array): Promise<Uint8Array> {
+    try {
+      return Promise.resolve(this.pq.mlDsa65.sign(this.secretKey, message, context));
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+// The worker is CommonJS evaluated from this string (no separate file to ship or transpile); it
+// imports noble's ML-DSA by the file URL resolved in the parent.
+const WORKER_SOURCE = `
+const {parentPort, workerData} = require("node:worker_threads");
+import(workerData.nobleUrl).then(({ml_dsa65}) => {
+  parentPort.on("message", (m) => {
+    try {
+      parentPort.postMessage({id: m.id, sig: ml_dsa65.sign(m.message, workerData.secretKey, {context: m.context})});
+    } catch (e) {
+      parentPort.postMessage({id: m.id, error: String((e && e.message) || e)});
+    }
+  });
+  parentPort.postMessage({ready: true});
+}, (e) => parentPort.postMessage({fatal: String((e && e.message) || e)}));
+`;
+
+interface WorkerReply {
+  id?: number;
+  sig?: Uint8Array;
+  error?: string;
+  ready?: boolean;
+  fatal?: string;
+}
+
+type Pending = {message: Uint8Array; context: Uint8Array; resolve: (s: Uint8Array) => void; reject: (e: Error) => void};
+
+export interface WorkerSignerModules {
+  /** Used if the worker cannot start or dies: signing continues on the main thread. */
+  fallback: ContextSigner;
+  onWorkerFailure?: (err: Error) => void;
+}
+
+export class WorkerSigner implements ContextSigner {
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private failed = false;
+
+  private constructor(
+    private readonly worker: Worker,
+    private readonly modules: WorkerSignerModules,
+  ) {
+    worker.on("message", (m: WorkerReply) => this.onReply(m));
+    worker.on("error", (err) => this.fail(err));
+    worker.on("exit", (code) => {
+      if (!this.failed && code !== 0) this.fail(new Error(`signing worker exited with code ${code}`));
+    });
+    worker.unref();
+  }
+
+  /** Starts the worker and waits until it has loaded ML-DSA. */
+  static start(secretKey: Uint8Array, modules: WorkerSignerModules): Promise<WorkerSigner> {
+    const nobleUrl = pathToFileURL(createRequire(import.meta.url).resolve("@noble/post-quantum/ml-dsa.js")).href;
+    const worker = new Worker(WORKER_SOURCE, {eval: true, workerData: {nobleUrl, secretKey}});
+    return new Promise((resolve, reject) => {
+      const onFirst = (m: WorkerReply): void => {
+        if (m.ready === true) resolve(new WorkerSigner(worker, modules));
+        else reject(new Error(`signing worker failed to start: ${m.fatal ?? "unknown"}`));
+      };
+      worker.once("message", onFirst);
+      worker.once("error", reject);
+    });
+  }
+
+  sign(message: Uint8Array, context: Uint8Array): Promise<Uint8Array> {
+    if (this.failed) return this.modules.fallback.sign(message, context);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, {message, context, resolve, reject});
+      this.worker.postMessage({id, message, context});
+    });
+  }
+
+  private onReply(m: WorkerReply): void {
+    if (m.id === undefined) return;
+    const p = this.pending.get(m.id);
+    if (p === undefined) return;
+    this.pending.delete(m.id);
+    if (m.sig !== undefined) p.resolve(m.sig);
+    else p.reject(new Error(`ML-DSA-65 sign failed in worker: ${m.error ?? "unknown"}`));
+  }
+
+  private fail(err: Error): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.modules.onWorkerFailure?.(err);
+    // Whatever was in flight is signed again on the main thread: no response is lost.
+    for (const [id, p] of this.pending) {
+      this.pending.delete(id);
+      this.modules.fallback.sign(p.message, p.context).then(p.resolve, p.reject);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.failed = true;
+    for (const p of this.pending.values()) p.reject(new Error("signing worker closed"));
+    this.pending.clear();
+    await this.worker.terminate();
+  }
+}
