@@ -1,3 +1,4 @@
+import type {SnodeEntry} from "../swarm/snode-entry.js";
 import type {Account} from "./account.js";
 
 /**
@@ -5,16 +6,8 @@ import type {Account} from "./account.js";
  * serves every account; the swarm module (membership, PIP-0008 mapping) and the replication module
  * (fan-out over PQ channels) provide the networked implementation.
  */
-export interface SwarmMemberJson {
-  /** Node ID: hex BLAKE2b-256(ML-KEM-768 pk ‖ ML-DSA-65 pk); the key of `swarm` response maps. */
-  node_id: string;
-  pubkey_mldsa: string;
-  pubkey_mlkem: string;
-  ip: string;
-  /** Deprecated string port, kept as in Session. */
-  port: string;
-  port_https: number;
-}
+/** One swarm member as get_swarm and 421 answers list it (defined with the node records). */
+export type SwarmMemberJson = SnodeEntry;
 
 export interface SwarmJson {
   snodes: SwarmMemberJson[];

@@ -1,19 +1,10 @@
 import {ACCESS, sigMessage} from "../auth.js";
 import {SIGNATURE_TOLERANCE_FORWARDED_MS, SIGNATURE_TOLERANCE_MS} from "../constants.js";
 import {HTTP, RpcError} from "../errors.js";
-import {namespaceSigValue} from "../namespace.js";
-import {loadFields, require, type Params} from "../params.js";
+import {loadFields, type Params} from "../params.js";
 import {runRecursive, wrongSwarm} from "../recursive.js";
-import {
-  SIGNED_FIELDS,
-  bulkActionEntry,
-  byHash,
-  checkHashes,
-  loadSigned,
-  requireNonEmptyHashes,
-  verifyOr401,
-  type SignedRequest,
-} from "./common.js";
+import {bulkMethod} from "./bulk.js";
+import {SIGNED_FIELDS, byHash, checkHashes, loadSigned, requireNonEmptyHashes, verifyOr401, type SignedRequest} from "./common.js";
 import {defineMethod} from "./types.js";
 
 interface DeleteRequest extends SignedRequest {
@@ -47,60 +38,31 @@ export const deleteMethod = defineMethod<DeleteRequest>({
   },
 });
 
-interface DeleteAllRequest extends SignedRequest {
-  namespace: number | "all";
-  timestamp: number;
-}
-
-export const deleteAllMethod = defineMethod<DeleteAllRequest>({
-  names: ["delete_all"],
-  parse(params: Params) {
-    const f = loadFields(params, {...SIGNED_FIELDS, namespace: "namespaceOrAll", timestamp: "timestamp"});
-    const signed = loadSigned(f);
-    const timestamp = require("timestamp", f.timestamp as number | undefined);
-    return {...signed, timestamp, namespace: (f.namespace as number | "all" | undefined) ?? 0};
-  },
-  run(ctx, req, origin, raw) {
-    if (!ctx.router.isOurs(req.account)) return Promise.resolve(wrongSwarm(ctx, req.account));
-    const tolerance = origin.recurse ? SIGNATURE_TOLERANCE_MS : SIGNATURE_TOLERANCE_FORWARDED_MS;
-    if (Math.abs(req.timestamp - ctx.clock.now()) > tolerance) {
-      throw new RpcError(HTTP.NOT_ACCEPTABLE, "delete_all timestamp too far from current time");
-    }
-    const msg = sigMessage("delete_all", namespaceSigValue(req.namespace), req.timestamp);
-    verifyOr401(ctx, req.auth, ACCESS.DELETE, msg, "delete_all");
-    return runRecursive(ctx, origin, "delete_all", raw, async () => {
-      const affected = await ctx.store.deleteAll(req.account.hex, req.namespace);
-      return bulkActionEntry(ctx, "deleted", req.namespace, affected, [req.account.hex, req.timestamp]);
-    });
-  },
-});
-
-interface DeleteBeforeRequest extends SignedRequest {
-  namespace: number | "all";
-  before: number;
-}
-
 /** Future bound of `before`: a minute, as in Session. */
 const DELETE_BEFORE_MAX_FUTURE_MS = 60_000;
 
-export const deleteBeforeMethod = defineMethod<DeleteBeforeRequest>({
-  names: ["delete_before"],
-  parse(params: Params) {
-    const f = loadFields(params, {...SIGNED_FIELDS, before: "timestamp", namespace: "namespaceOrAll"});
-    const signed = loadSigned(f);
-    const before = require("before", f.before as number | undefined);
-    return {...signed, before, namespace: (f.namespace as number | "all" | undefined) ?? 0};
+export const deleteAllMethod = bulkMethod({
+  name: "delete_all",
+  field: "timestamp",
+  key: "deleted",
+  check(ctx, timestamp, origin) {
+    const tolerance = origin.recurse ? SIGNATURE_TOLERANCE_MS : SIGNATURE_TOLERANCE_FORWARDED_MS;
+    if (Math.abs(timestamp - ctx.clock.now()) > tolerance) {
+      throw new RpcError(HTTP.NOT_ACCEPTABLE, "delete_all timestamp too far from current time");
+    }
   },
-  run(ctx, req, origin, raw) {
-    if (!ctx.router.isOurs(req.account)) return Promise.resolve(wrongSwarm(ctx, req.account));
-    if (req.before > ctx.clock.now() + DELETE_BEFORE_MAX_FUTURE_MS) {
+  apply: (store, account, ns) => store.deleteAll(account, ns),
+});
+
+/** Deletes messages with timestamp ≤ before; Session 2.8's "all" variant was broken, this one works. */
+export const deleteBeforeMethod = bulkMethod({
+  name: "delete_before",
+  field: "before",
+  key: "deleted",
+  check(ctx, before) {
+    if (before > ctx.clock.now() + DELETE_BEFORE_MAX_FUTURE_MS) {
       throw new RpcError(HTTP.UNAUTHORIZED, "delete_before timestamp too far in the future");
     }
-    const msg = sigMessage("delete_before", namespaceSigValue(req.namespace), req.before);
-    verifyOr401(ctx, req.auth, ACCESS.DELETE, msg, "delete_before");
-    return runRecursive(ctx, origin, "delete_before", raw, async () => {
-      const affected = await ctx.store.deleteBefore(req.account.hex, req.namespace, req.before);
-      return bulkActionEntry(ctx, "deleted", req.namespace, affected, [req.account.hex, req.before]);
-    });
   },
+  apply: (store, account, ns, before) => store.deleteBefore(account, ns, before),
 });

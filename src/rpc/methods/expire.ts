@@ -2,12 +2,11 @@ import {ACCESS, sigMessage, verifyRequest} from "../auth.js";
 import {SIGNATURE_TOLERANCE_FORWARDED_MS, SIGNATURE_TOLERANCE_MS, TTL_MAXIMUM_PRIVATE_MS} from "../constants.js";
 import type {RpcContext} from "../context.js";
 import {HTTP, ParseError, RpcError} from "../errors.js";
-import {namespaceSigValue} from "../namespace.js";
 import {loadFields, require, type Params} from "../params.js";
 import {runRecursive, wrongSwarm, type Entry} from "../recursive.js";
+import {bulkMethod} from "./bulk.js";
 import {
   SIGNED_FIELDS,
-  bulkActionEntry,
   byHash,
   checkHashes,
   loadSigned,
@@ -17,32 +16,18 @@ import {
 } from "./common.js";
 import {defineMethod} from "./types.js";
 
-interface ExpireAllRequest extends SignedRequest {
-  namespace: number | "all";
-  expiry: number;
-}
-
-export const expireAllMethod = defineMethod<ExpireAllRequest>({
-  names: ["expire_all"],
-  parse(params: Params) {
-    const f = loadFields(params, {...SIGNED_FIELDS, expiry: "timestamp", namespace: "namespaceOrAll"});
-    const signed = loadSigned(f);
-    const expiry = require("expiry", f.expiry as number | undefined);
-    return {...signed, expiry, namespace: (f.namespace as number | "all" | undefined) ?? 0};
-  },
-  run(ctx, req, origin, raw) {
-    if (!ctx.router.isOurs(req.account)) return Promise.resolve(wrongSwarm(ctx, req.account));
+/** expire_all only shortens: messages expiring later than `expiry` get `expiry`. */
+export const expireAllMethod = bulkMethod({
+  name: "expire_all",
+  field: "expiry",
+  key: "updated",
+  check(ctx, expiry, origin) {
     const tolerance = origin.recurse ? SIGNATURE_TOLERANCE_MS : SIGNATURE_TOLERANCE_FORWARDED_MS;
-    if (req.expiry < ctx.clock.now() - tolerance) {
+    if (expiry < ctx.clock.now() - tolerance) {
       throw new RpcError(HTTP.NOT_ACCEPTABLE, "expire_all timestamp should be >= current time");
     }
-    const msg = sigMessage("expire_all", namespaceSigValue(req.namespace), req.expiry);
-    verifyOr401(ctx, req.auth, ACCESS.DELETE, msg, "expire_all");
-    return runRecursive(ctx, origin, "expire_all", raw, async () => {
-      const affected = await ctx.store.expireAll(req.account.hex, req.namespace, req.expiry);
-      return bulkActionEntry(ctx, "updated", req.namespace, affected, [req.account.hex, req.expiry]);
-    });
   },
+  apply: (store, account, ns, expiry) => store.expireAll(account, ns, expiry),
 });
 
 interface ExpireRequest extends SignedRequest {
