@@ -86,8 +86,7 @@ export const STATEMENT_SQL: {[K in keyof Statements]: Sql} = {
     "RETURNING namespace, hash, expiry",
   selectOwnedExpiry: "SELECT expiry FROM messages WHERE hash = ? AND owner = ? AND expiry > ?",
   updateOwnedExpiry: "UPDATE messages SET expiry = ? WHERE hash = ? AND owner = ?",
-  countMailboxes:
-    "SELECT coalesce(sum(count), 0) AS messages, count(DISTINCT owner) AS accounts FROM mailbox_counts",
+  countMailboxes: "SELECT messages, accounts FROM store_totals WHERE id = 1",
   hashesInRange: "SELECT hash FROM messages WHERE hash >= ? AND hash < ? AND expiry > ? ORDER BY hash LIMIT ?",
   upsertRevocation:
     "INSERT INTO revoked_subaccounts (owner, token, timestamp) VALUES (?, ?, ?) " +
