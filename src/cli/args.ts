@@ -1,7 +1,7 @@
 import {CONFIG_FLAG, type ConfigLeaf, leafForFlag} from "../config/index.js";
 import {UsageError} from "./errors.js";
 
-export const COMMANDS = ["start", "keygen", "id", "help"] as const;
+export const COMMANDS = ["start", "keygen", "id", "record", "devnet", "help"] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /** Flags that are not config leaves. */
@@ -16,14 +16,29 @@ export interface ParsedArgs {
   readonly flags: Readonly<Record<string, string | true>>;
   /** `id --full`: print whole public keys instead of fingerprints. */
   readonly full: boolean;
+  /** The command's own flags (`COMMAND_FLAGS`), e.g. devnet's `nodes`; empty for most commands. */
+  readonly options: Readonly<Record<string, string | true>>;
 }
 
 type FlagKind = "value" | "boolean";
 
+/** Flags that belong to one command and are not config options. */
+export const COMMAND_FLAGS: Readonly<Record<string, {readonly command: CommandName; readonly kind: FlagKind}>> = {
+  [FULL_FLAG]: {command: "id", kind: "boolean"},
+  nodes: {command: "devnet", kind: "value"},
+  "base-dir": {command: "devnet", kind: "value"},
+  mode: {command: "devnet", kind: "value"},
+  "init-only": {command: "devnet", kind: "boolean"},
+  hosts: {command: "devnet", kind: "value"},
+};
+
+
 /** How a flag takes its value: booleans only by `=`, everything else also from the next token. */
 function flagKind(name: string): FlagKind | undefined {
   if (name === CONFIG_FLAG) return "value";
-  if (name === HELP_FLAG || name === FULL_FLAG) return "boolean";
+  if (name === HELP_FLAG) return "boolean";
+  const own = COMMAND_FLAGS[name];
+  if (own !== undefined) return own.kind;
   const leaf: ConfigLeaf | undefined = leafForFlag(name);
   if (leaf === undefined) return undefined;
   return leaf.kind === "boolean" ? "boolean" : "value";
@@ -92,19 +107,34 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
   const {positionals, flags, problems} = scan(argv);
   const [first, ...rest] = positionals;
   const help = flags[HELP_FLAG] !== undefined;
-  const full = flags[FULL_FLAG] !== undefined && flags[FULL_FLAG] !== "false";
   delete flags[HELP_FLAG];
-  delete flags[FULL_FLAG];
+  const options = takeCommandFlags(flags);
+  const full = options[FULL_FLAG] !== undefined && options[FULL_FLAG] !== "false";
 
   if (first !== undefined && !isCommand(first)) problems.push(`unknown command "${first}"`);
   const command = first !== undefined && isCommand(first) ? first : undefined;
-  if (help) return {command: "help", helpTopic: command === "help" ? null : (command ?? null), flags, full};
+  if (help) return {command: "help", helpTopic: command === "help" ? null : (command ?? null), flags, full, options};
   if (command === "help") return parseHelpCommand(rest, flags, problems);
   if (command === undefined && first === undefined) problems.push("missing command");
   if (rest.length > 0) problems.push(`unexpected argument${rest.length > 1 ? "s" : ""}: ${rest.join(" ")}`);
-  if (full && command !== "id") problems.push("--full only applies to the id command");
+  for (const name of Object.keys(options)) {
+    const owner = COMMAND_FLAGS[name]?.command;
+    if (owner !== command) problems.push(`--${name} only applies to the ${owner} command`);
+  }
   if (problems.length > 0 || command === undefined) throw new UsageError(problems);
-  return {command, helpTopic: null, flags, full};
+  return {command, helpTopic: null, flags, full, options};
+}
+
+/** Moves the command flags out of `flags` (which then holds config flags only). */
+function takeCommandFlags(flags: Record<string, string | true>): Record<string, string | true> {
+  const options: Record<string, string | true> = {};
+  for (const name of Object.keys(COMMAND_FLAGS)) {
+    const value = flags[name];
+    if (value === undefined) continue;
+    options[name] = value;
+    delete flags[name];
+  }
+  return options;
 }
 
 function parseHelpCommand(rest: string[], flags: Record<string, string | true>, problems: string[]): ParsedArgs {
@@ -113,5 +143,5 @@ function parseHelpCommand(rest: string[], flags: Record<string, string | true>, 
   if (extra.length > 0) problems.push(`unexpected argument${extra.length > 1 ? "s" : ""}: ${extra.join(" ")}`);
   if (problems.length > 0) throw new UsageError(problems);
   const helpTopic = topic !== undefined && isCommand(topic) && topic !== "help" ? topic : null;
-  return {command: "help", helpTopic, flags, full: false};
+  return {command: "help", helpTopic, flags, full: false, options: {}};
 }

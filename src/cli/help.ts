@@ -31,6 +31,24 @@ export const COMMAND_HELP: Readonly<Record<CommandName, CommandHelp>> = {
       "Print the node ID and the SHA-256 fingerprints of the ML-DSA-65 and ML-KEM-768 public keys\n" +
       "(--full: the whole public keys in hex). Fails if there is no key file.",
   },
+  record: {
+    usage: "pars-storage record [flags]",
+    brief: "Print this node's signed node record (JSON) for a registry",
+    summary:
+      "Print this node's node record (docs/PROTOCOL.md Swarms §3), signed with its ML-DSA-65 key: keys from\n" +
+      "<dataDir>/staking/signer.key, host from node.publicHost (else http.bind), port from http.port,\n" +
+      "stake from node.stake.*, network from networkId. Fails if the record would be rejected.",
+  },
+  devnet: {
+    usage: "pars-storage devnet --nodes N [--base-dir DIR] [--mode pip0008|balanced] [--init-only --hosts H1[:PORT],...]",
+    brief: "Run N local nodes in swarms (static membership) until Ctrl-C",
+    summary:
+      "Create N node directories with keys under --base-dir (default: a new temp dir), start N nodes on\n" +
+      "127.0.0.1 with OS-chosen ports, write one signed static membership (membership.json) with their\n" +
+      "records, print each node's URL, node ID and swarm, and stop them all on Ctrl-C (exit 0).\n" +
+      "--init-only writes the layout for the given --hosts (port default 22025) without starting anything\n" +
+      "(docker/docker-compose.yml uses it). Extra config flags apply to every node.",
+  },
   help: {usage: "pars-storage help [command]", brief: "Show help for all commands or one", summary: "Show help."},
 };
 
@@ -63,6 +81,17 @@ const CONFIG_FLAG_HELP = [
 
 const FULL_FLAG_HELP = ["  --full", "      id: print whole public keys instead of fingerprints"];
 
+const DEVNET_FLAG_HELP = [
+  "  --nodes <integer>",
+  "      devnet: how many nodes (1-50)",
+  "  --base-dir <path>",
+  "      devnet: where node directories and membership.json go (default: a new temp dir)",
+  "  --mode <pip0008|balanced>",
+  "      devnet: swarm mode of every node (default: swarm.mode, normally pip0008)",
+  "  --init-only, --hosts <host[:port],...>",
+  "      devnet: only write keys, configs and membership for these hosts (one per node)",
+];
+
 const PRECEDENCE =
   "Precedence: defaults < config file < environment < flags. Every option can be set with " +
   "--<dotted.path>=<value> or PARS_STORAGE_<PATH_IN_UPPER_SNAKE_CASE> (see docs/configuration.md).";
@@ -80,6 +109,7 @@ export function helpText(topic: CommandName | null = null): string {
     "  -h, --help",
     "      Show this help",
     ...(topic === null || topic === "id" ? FULL_FLAG_HELP : []),
+    ...(topic === null || topic === "devnet" ? DEVNET_FLAG_HELP : []),
     CONFIG_FLAG_HELP,
     ...CONFIG_LEAVES.map(describeFlag),
     "",

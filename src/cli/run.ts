@@ -20,6 +20,8 @@ export const DEFAULT_COMMANDS: CommandTable = {
   start: async () => (await import("./commands/start.js")).startCommand,
   keygen: async () => (await import("./commands/keygen.js")).keygenCommand,
   id: async () => (await import("./commands/id.js")).idCommand,
+  record: async () => (await import("./commands/record.js")).recordCommand,
+  devnet: async () => (await import("./commands/devnet.js")).devnetCommand,
 };
 
 /** Parses `argv` (without `node` and the script), runs the command and returns the exit code. */

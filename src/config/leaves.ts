@@ -12,7 +12,8 @@ export const ENV_PREFIX = "PARS_STORAGE_";
 /** Env var naming the config file (the equivalent of `--config`); not a config leaf. */
 export const CONFIG_FILE_ENV = `${ENV_PREFIX}CONFIG`;
 
-export type LeafKind = "string" | "integer" | "number" | "boolean" | "enum";
+/** `json`: an array option, given in env vars and flags as JSON text. */
+export type LeafKind = "string" | "integer" | "number" | "boolean" | "enum" | "json";
 
 export interface ConfigLeaf {
   /** Dotted path in the config object, e.g. `http.port`. */
@@ -58,6 +59,7 @@ function leafKind(schema: TSchema): {kind: LeafKind; values: string[]} {
   if (KindGuard.IsNumber(schema)) return {kind: "number", values: []};
   if (KindGuard.IsBoolean(schema)) return {kind: "boolean", values: []};
   if (KindGuard.IsString(schema)) return {kind: "string", values: []};
+  if (KindGuard.IsArray(schema)) return {kind: "json", values: []};
   throw new Error(`config schema: unsupported leaf type ${String(schema.type)}`);
 }
 
@@ -130,6 +132,12 @@ export function coerceLeafValue(leaf: ConfigLeaf, raw: unknown): CoerceResult {
         ? {ok: false, message: `must be true, false, 1 or 0 (got ${JSON.stringify(raw)})`}
         : {ok: true, value};
     }
+    case "json":
+      try {
+        return {ok: true, value: JSON.parse(text) as unknown};
+      } catch {
+        return {ok: false, message: `must be JSON (got ${JSON.stringify(raw)})`};
+      }
     default:
       return {ok: true, value: raw};
   }

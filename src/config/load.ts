@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import {crossFieldProblems} from "./cross-checks.js";
 import {ConfigError, type ConfigProblem, type ConfigSource} from "./errors.js";
 import {CONFIG_FILE_ENV, ENV_PREFIX, coerceLeafValue, leafForEnv, leafForFlag, CONFIG_LEAVES} from "./leaves.js";
 import {deepFreeze, getPath, isPlainObject, mergeInto, type PlainObject, setPath} from "./merge.js";
@@ -41,7 +42,8 @@ interface LoadContext {
  * Loads the node configuration: defaults < config file < environment < flags, where each layer
  * replaces what the previous one set (objects merge key by key, arrays and scalars overwrite).
  * Every layer is validated on its own so each problem names its source; all problems are thrown
- * together as one `ConfigError`. The result is deep-frozen, with `dataDir` absolute.
+ * together as one `ConfigError`. The result is deep-frozen, with `dataDir` and `membership.file`
+ * absolute.
  */
 export function loadConfig(opts: LoadConfigOptions = {}): ParsStorageConfig {
   return loadConfigWithSource(opts).config;
@@ -67,7 +69,12 @@ export function loadConfigWithSource(opts: LoadConfigOptions = {}): LoadedConfig
   if (problems.length > 0) throw new ConfigError(problems);
 
   const config = merged as unknown as ParsStorageConfig;
+  const crossProblems = crossFieldProblems(config, layers);
+  if (crossProblems.length > 0) throw new ConfigError(crossProblems);
   config.dataDir = resolveUserPath(config.dataDir, ctx.cwd, ctx.homeDir);
+  if (config.membership.file !== "") {
+    config.membership.file = resolveUserPath(config.membership.file, ctx.cwd, ctx.homeDir);
+  }
   return {config: deepFreeze(config), configFile: fileLayer === null ? null : configFile};
 }
 

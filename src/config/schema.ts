@@ -26,7 +26,6 @@ export const TIMER_MAX_MS = 2_147_483_647;
 /** Largest integer that survives a JSON/number round trip exactly. */
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
-
 const HttpSchema = Type.Object(
   {
     bind: Type.String({minLength: 1, default: "127.0.0.1", description: "Address the HTTP server binds to"}),
@@ -151,6 +150,104 @@ const LogSchema = Type.Object(
   {additionalProperties: false, default: {}},
 );
 
+/** Registry poll interval (and membership-file stat interval) by default: 30 s. */
+export const DEFAULT_MEMBERSHIP_POLL_INTERVAL_MS = 30_000;
+/** Registry request deadline by default (connect, headers and body together): 10 s. */
+export const DEFAULT_MEMBERSHIP_REQUEST_TIMEOUT_MS = 10_000;
+/** Stake amounts: base units (10^-18 PARS) as a decimal string, no sign, no leading zeros, < 2^256. */
+const AMOUNT_PATTERN = "^(0|[1-9][0-9]{0,77})$";
+
+const SwarmSchema = Type.Object(
+  {
+    mode: Type.Union([Type.Literal("pip0008"), Type.Literal("balanced")], {
+      default: "pip0008",
+      description:
+        "Node-to-swarm assignment: pip0008 (SHA-256 of the ML-DSA key mod the swarm count, as PIP-0008) " +
+        "or balanced (same count, 3-5 nodes per swarm); every node of a network must use the same mode",
+    }),
+  },
+  {additionalProperties: false, default: {}},
+);
+
+const MembershipSchema = Type.Object(
+  {
+    source: Type.Union([Type.Literal("none"), Type.Literal("static"), Type.Literal("registry")], {
+      default: "none",
+      description:
+        "Where the list of nodes comes from: none (this node alone serves every account), " +
+        "static (membership.file) or registry (membership.registryUrl)",
+    }),
+    file: Type.String({
+      default: "",
+      description:
+        "Membership document for source static; watched and reloaded when it changes " +
+        "(`~` is expanded, relative paths are resolved against the cwd)",
+    }),
+    registryUrl: Type.String({
+      default: "",
+      description: "http(s) URL serving the membership document, for source registry",
+    }),
+    pollIntervalMs: Type.Integer({
+      minimum: 100,
+      maximum: TIMER_MAX_MS,
+      default: DEFAULT_MEMBERSHIP_POLL_INTERVAL_MS,
+      description:
+        "How often the registry is polled, and how often the membership file is checked " +
+        "in addition to change notifications, in milliseconds",
+    }),
+    requestTimeoutMs: Type.Integer({
+      minimum: 1,
+      maximum: TIMER_MAX_MS,
+      default: DEFAULT_MEMBERSHIP_REQUEST_TIMEOUT_MS,
+      description: "Deadline of one registry request (connect, headers and body), in milliseconds",
+    }),
+  },
+  {additionalProperties: false, default: {}},
+);
+
+const StakeShareSchema = Type.Object(
+  {
+    address: Type.String({minLength: 1, maxLength: 128}),
+    amount: Type.String({pattern: AMOUNT_PATTERN}),
+  },
+  {additionalProperties: false},
+);
+
+const NodeSchema = Type.Object(
+  {
+    publicHost: Type.String({
+      default: "",
+      description: "IPv4 address or host name advertised in this node's record (empty = http.bind)",
+    }),
+    stake: Type.Object(
+      {
+        operator: Type.Object(
+          {
+            address: Type.String({
+              maxLength: 128,
+              default: "",
+              description: "Operator's staking address, written into this node's record",
+            }),
+            amount: Type.String({
+              pattern: AMOUNT_PATTERN,
+              default: "0",
+              description: "Operator's stake in base units (10^-18 PARS) as a decimal string",
+            }),
+          },
+          {additionalProperties: false, default: {}},
+        ),
+        contributors: Type.Array(StakeShareSchema, {
+          maxItems: 255,
+          default: [],
+          description: 'Other stakers as JSON: [{"address": "...", "amount": "<base units>"}, ...]',
+        }),
+      },
+      {additionalProperties: false, default: {}},
+    ),
+  },
+  {additionalProperties: false, default: {}},
+);
+
 export const ParsStorageConfigSchema = Type.Object(
   {
     network: Type.Union([Type.Literal("mainnet"), Type.Literal("testnet"), Type.Literal("devnet")], {
@@ -172,6 +269,9 @@ export const ParsStorageConfigSchema = Type.Object(
     signing: SigningSchema,
     rateLimit: RateLimitSchema,
     log: LogSchema,
+    swarm: SwarmSchema,
+    membership: MembershipSchema,
+    node: NodeSchema,
   },
   {additionalProperties: false},
 );

@@ -14,8 +14,14 @@ export interface ConfigLayer {
   readonly origin: string;
 }
 
+/** The env var or flag that set `path` or the leaf containing it (`a.b.0.c` → `a.b`), else the layer's. */
 export function originOf(layer: ConfigLayer, path: string): string {
-  return layer.origins.get(path) ?? layer.origin;
+  const segments = path.split(".");
+  for (let n = segments.length; n > 0; n--) {
+    const origin = layer.origins.get(segments.slice(0, n).join("."));
+    if (origin !== undefined) return origin;
+  }
+  return layer.origin;
 }
 
 /** The schema with every property optional at every depth: what a single layer must satisfy. */
@@ -76,6 +82,11 @@ const MESSAGES: Partial<Record<ValueErrorType, (schema: Bounds) => string>> = {
   [ValueErrorType.String]: () => "must be a string",
   [ValueErrorType.StringMinLength]: (s) => `must be at least ${s.minLength} character(s) long`,
   [ValueErrorType.Object]: () => "must be an object",
+  [ValueErrorType.StringMaxLength]: () => "is too long",
+  // The only patterned strings are stake amounts.
+  [ValueErrorType.StringPattern]: () => "must be a decimal amount of base units (no sign, no leading zeros)",
+  [ValueErrorType.Array]: () => "must be a JSON array",
+  [ValueErrorType.ObjectRequiredProperty]: () => "is required",
 };
 
 function describeValueError(error: ValueError, path: string): string {

@@ -46,3 +46,22 @@ export {
 } from "./registry.js";
 export {toSnodeEntry, type SnodeEntry} from "./snode-entry.js";
 export {SwarmView, buildSwarmView, type AccountSwarm} from "./view.js";
+export * from "./membership/index.js";
+export {
+  MEMBERSHIP_UPDATED,
+  MembershipService,
+  type ApplyResult,
+  type MembershipServiceEvents,
+  type MembershipServiceModules,
+  type MembershipServiceOptions,
+  type MembershipSnapshot,
+} from "./membership-service.js";
+export {ownRecordFields, parseVersion, signOwnRecord, type OwnRecordInput, type StakeShareConfig} from "./own-record.js";
+export {
+  MembershipRouter,
+  NOT_READY_MEMBERSHIP_NOT_LOADED,
+  NOT_READY_NOT_IN_SWARM,
+  type MembershipProvider,
+  type MembershipRouterModules,
+} from "./router.js";
+export {ServingMap, type ServingSwarm} from "./serving.js";

@@ -4,6 +4,7 @@ import {HTTP} from "../../rpc/errors.js";
 import type {RpcHandler} from "../../rpc/handler.js";
 import type {SwarmRouter} from "../../rpc/swarm-router.js";
 import {RateLimiter, type RateLimiterOptions} from "./rate-limiter.js";
+import {registerNetworkRoutes, type NetworkMembership} from "./routes/network.js";
 
 export interface HttpAppOptions {
   /** Session's MAX_REQUEST_BODY_SIZE: 10 MiB. */
@@ -20,6 +21,8 @@ export interface HttpAppModules {
   now: () => number;
   /** Extra read-only facts for GET /health. */
   health: () => Record<string, unknown>;
+  /** The membership, when the node has a membership source: serves GET /network/v1/nodes. */
+  network?: NetworkMembership;
 }
 
 function send(reply: FastifyReply, res: RpcResponse): FastifyReply {
@@ -70,6 +73,10 @@ export function buildHttpApp(opts: HttpAppOptions, modules: HttpAppModules): Fas
   app.get("/health", (_req, reply) => {
     void reply.send({status: "ok", ready: modules.router.notReadyReasons().length === 0, ...modules.health()});
   });
+  if (modules.network !== undefined) {
+    const allow = (ip: string): boolean => !opts.rateLimit.enabled || limiter.take(ip);
+    registerNetworkRoutes(app, {membership: modules.network, now: modules.now, allow});
+  }
   // Deprecated in Session but still answered there.
   app.get("/get_stats/v1", (_req, reply) => {
     void reply.send({version: "2.8.0"});

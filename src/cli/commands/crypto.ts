@@ -1,7 +1,10 @@
-import type {ParsStorageConfig} from "../../config/index.js";
+import fs from "node:fs/promises";
+import {dataPaths, type ParsStorageConfig} from "../../config/index.js";
 import {initHashing} from "../../crypto/hash.js";
+import {decodeKeyFile, type NodeIdentity} from "../../crypto/identity.js";
 import type {PqBackend} from "../../crypto/interface.js";
 import {loadPqBackend} from "../../crypto/pq/index.js";
+import {CommandError} from "../errors.js";
 import type {CliIo} from "../run.js";
 
 /** Hashing (WebAssembly) and the configured post-quantum backend, ready for identity work. */
@@ -10,4 +13,19 @@ export async function loadCrypto(config: ParsStorageConfig, io: CliIo): Promise<
   return loadPqBackend(config.crypto.pqBackend, {
     onFallback: (reason) => io.stderr(`pars-storage: warning: liboqs unavailable, using noble (${reason.message})`),
   });
+}
+
+/** The identity in `<dataDir>/staking/signer.key`; a CommandError if there is none. */
+export async function loadExistingIdentity(config: ParsStorageConfig, backend: PqBackend): Promise<{identity: NodeIdentity; keyFile: string}> {
+  const {keyFile} = dataPaths(config);
+  let bytes: Uint8Array;
+  try {
+    bytes = await fs.readFile(keyFile);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") {
+      throw new CommandError(`no node identity in ${keyFile}; create one with "pars-storage keygen"`);
+    }
+    throw e;
+  }
+  return {identity: decodeKeyFile(bytes, backend, {path: keyFile}), keyFile};
 }

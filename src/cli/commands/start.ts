@@ -15,6 +15,9 @@ export async function startCommand(args: ParsedArgs, io: CliIo): Promise<number>
   const logger = createRootLogger(config.log);
   const uninstallCrashHandlers = installCrashHandlers(logger);
   const shutdown = onShutdownSignal(logger);
+  // Started by `pars-storage devnet` (with an IPC channel): stop gracefully if that parent goes away.
+  const onParentGone = (): void => void process.kill(process.pid, "SIGTERM");
+  if (process.send !== undefined) process.once("disconnect", onParentGone);
   try {
     const {network, networkId, dataDir} = config;
     logger.info({configFile, network, networkId, dataDir}, "Starting pars-storage");
@@ -33,6 +36,8 @@ export async function startCommand(args: ParsedArgs, io: CliIo): Promise<number>
     throw err;
   } finally {
     shutdown.dispose();
+    process.off("disconnect", onParentGone);
+    if (process.connected) process.disconnect(); // the IPC channel would keep the process alive
     uninstallCrashHandlers();
   }
 }

@@ -31,6 +31,7 @@ describe("parseCliArgs", () => {
       command: "start",
       helpTopic: null,
       full: false,
+      options: {},
       flags: {
         "data-dir": "/d",
         "http-port": "8080",

@@ -17,7 +17,7 @@ function table(handler: CommandHandler): CommandTable & {calls: ParsedArgs[]} {
     return handler(args, io);
   };
   const load = (): Promise<CommandHandler> => Promise.resolve(wrapped);
-  return {calls, start: load, keygen: load, id: load};
+  return {calls, start: load, keygen: load, id: load, record: load, devnet: load};
 }
 
 describe("runCli", () => {
@@ -25,7 +25,7 @@ describe("runCli", () => {
     const commands = table(() => Promise.resolve(0));
     const io = testIo();
     expect(await runCli(["id", "--full", "--data-dir", "/x"], io, commands)).toBe(0);
-    expect(commands.calls).toEqual([{command: "id", helpTopic: null, full: true, flags: {"data-dir": "/x"}}]);
+    expect(commands.calls).toEqual([{command: "id", helpTopic: null, full: true, options: {full: true}, flags: {"data-dir": "/x"}}]);
   });
 
   it("returns the command's exit code", async () => {

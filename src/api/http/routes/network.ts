@@ -1,0 +1,81 @@
+/**
+ * `GET /network/v1/nodes`: the membership as this node sees it (docs/PROTOCOL.md Swarms §7): every
+ * accepted node record with its swarm, the records that were dropped and why, and our own swarm.
+ * Nodes of one network answer identically apart from `our_*` and `t`, which makes this the place to
+ * check that they agree. The body is serialised once per membership update (it can be large:
+ * ≈ 4.5 KB per node) and the route shares the RPC's per-IP rate limit.
+ */
+import type {FastifyInstance} from "fastify";
+import {HTTP} from "../../../rpc/errors.js";
+import {NOT_READY_MEMBERSHIP_NOT_LOADED} from "../../../swarm/router.js";
+import type {MembershipSnapshot} from "../../../swarm/membership-service.js";
+import {swarmIdToWire} from "../../../swarm/mapping.js";
+import type {NodeRecord} from "../../../swarm/record-types.js";
+import {toBase64} from "../../../swarm/encoding.js";
+
+/** The facts the route reads (MembershipService satisfies it). */
+export interface NetworkMembership {
+  readonly snapshot: MembershipSnapshot | null;
+  readonly mode: string;
+  readonly networkId: number;
+  readonly ourNodeId: string;
+}
+
+export interface NetworkRouteModules {
+  readonly membership: NetworkMembership;
+  readonly now: () => number;
+  /** Rate limit: false = answer 429. */
+  readonly allow: (ip: string) => boolean;
+}
+
+export function registerNetworkRoutes(app: FastifyInstance, modules: NetworkRouteModules): void {
+  const cache = new WeakMap<MembershipSnapshot, string>();
+  app.get("/network/v1/nodes", (req, reply) => {
+    if (!modules.allow(req.ip)) return reply.code(HTTP.TOO_MANY_REQUESTS).type("text/plain; charset=utf-8").send("Too Many Requests\n");
+    const snapshot = modules.membership.snapshot;
+    if (snapshot === null) {
+      return reply.code(HTTP.SERVICE_UNAVAILABLE).type("text/plain; charset=utf-8").send(`Service node is not ready: ${NOT_READY_MEMBERSHIP_NOT_LOADED}\n`);
+    }
+    let rest = cache.get(snapshot);
+    if (rest === undefined) {
+      rest = JSON.stringify(nodesBody(snapshot, modules.membership)).slice(1);
+      cache.set(snapshot, rest);
+    }
+    return reply.type("application/json").send(`{"t":${modules.now()},${rest}`);
+  });
+}
+
+/** The response body without `t`. */
+export function nodesBody(snapshot: MembershipSnapshot, meta: NetworkMembership): Record<string, unknown> {
+  const {view} = snapshot;
+  return {
+    network_id: meta.networkId,
+    mode: meta.mode,
+    swarm_count: view.swarmCount,
+    empty_swarms: view.emptySwarmIds().map(swarmIdToWire),
+    our_node_id: meta.ourNodeId,
+    our_swarm: snapshot.ourSwarm === null ? null : swarmIdToWire(snapshot.ourSwarm),
+    loaded_at: snapshot.loadedAtMs,
+    nodes: view.nodes().map((record) => nodeEntry(record, view.swarmOfNode(record.nodeId))),
+    rejected: snapshot.rejected.map((r) => ({index: r.index, node_id: r.nodeId, code: r.code, reason: r.reason})),
+  };
+}
+
+function nodeEntry(record: NodeRecord, swarmId: bigint | null): Record<string, unknown> {
+  const share = (s: {address: string; amount: bigint}): {address: string; amount: string} => ({
+    address: s.address,
+    amount: s.amount.toString(10),
+  });
+  return {
+    node_id: record.nodeId,
+    swarm: swarmId === null ? null : swarmIdToWire(swarmId),
+    host: record.host,
+    port: record.port,
+    pubkey_mldsa: toBase64(record.mlDsaPublicKey),
+    pubkey_mlkem: toBase64(record.mlKemPublicKey),
+    stake: {operator: share(record.stake.operator), contributors: record.stake.contributors.map(share)},
+    total_stake: record.totalStake.toString(10),
+    version: [...record.version],
+    timestamp: record.timestamp,
+  };
+}

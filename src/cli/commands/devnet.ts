@@ -1,0 +1,155 @@
+/**
+ * `pars-storage devnet --nodes N`: N real node processes on 127.0.0.1 in swarms, with one signed
+ * static membership, until Ctrl-C. `--init-only` writes the same layout for fixed addresses and
+ * starts nothing (docker/docker-compose.yml).
+ *
+ * Ports: nodes start with `http.port = 0` (the OS picks, so there is no race for a free port) and
+ * a membership file that does not exist yet, so they listen but answer 503. Once every node has
+ * printed its URL, the records (which must carry the real ports) are signed and the membership is
+ * written atomically; each node's static source sees it (fs.watch, or its 1 s stat check) and
+ * becomes ready. The node directories, keys and configs persist in --base-dir; a restart reuses
+ * the keys and writes a new membership with the new ports.
+ */
+import {mkdtemp, rm} from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import {loadConfig, type ParsStorageConfig} from "../../config/index.js";
+import type {PqBackend} from "../../crypto/interface.js";
+import {swarmIdToWire} from "../../swarm/mapping.js";
+import {parseNodeRecords} from "../../swarm/registry.js";
+import {buildSwarmView} from "../../swarm/view.js";
+import type {ParsedArgs} from "../args.js";
+import {EXIT_FAILURE, EXIT_OK} from "../errors.js";
+import type {CliIo} from "../run.js";
+import {spawnNode, stopAll, waitListening, waitReady, type NodeProcess} from "../devnet/children.js";
+import {
+  DEVNET_NETWORK_ID,
+  NODE_LOG_FILE_NAME,
+  membershipDocument,
+  nodeConfig,
+  prepareLayout,
+  writeAtomically,
+  writeNodeConfig,
+  type DevnetLayout,
+} from "../devnet/layout.js";
+import {parseDevnetOptions, type DevnetEndpoint} from "../devnet/options.js";
+import {loadCrypto} from "./crypto.js";
+
+const START_TIMEOUT_MS = 60_000;
+const READY_TIMEOUT_MS = 30_000;
+const STOP_GRACE_MS = 10_000;
+
+type Doc = ReturnType<typeof membershipDocument>;
+type Outcome = {kind: "signal"; signal: string} | {kind: "exit"; name: string; code: number | null};
+
+export async function devnetCommand(args: ParsedArgs, io: CliIo): Promise<number> {
+  const opts = parseDevnetOptions(args);
+  const config = loadConfig({flags: args.flags, env: io.env, cwd: io.cwd});
+  const backend = await loadCrypto(config, io);
+  const baseDir = opts.baseDir === null ? await mkdtemp(path.join(os.tmpdir(), "pars-devnet-")) : path.resolve(io.cwd, opts.baseDir);
+  const layout = await prepareLayout(baseDir, opts.count, opts.mode ?? config.swarm.mode, backend);
+  if (opts.endpoints !== null) return initOnly(layout, opts.endpoints, config, backend, io);
+  return run(layout, config, backend, io);
+}
+
+async function initOnly(
+  layout: DevnetLayout,
+  endpoints: readonly DevnetEndpoint[],
+  base: ParsStorageConfig,
+  backend: PqBackend,
+  io: CliIo,
+): Promise<number> {
+  const loopback = endpoints.every((e) => e.host === "127.0.0.1" || e.host === "localhost");
+  const bind = loopback ? "127.0.0.1" : "0.0.0.0";
+  const configs = layout.nodes.map((node, i) => nodeConfig(layout, node, {...(endpoints[i] ?? {host: "", port: 0}), bind}, base));
+  for (const config of configs) await writeNodeConfig(config);
+  const doc = membershipDocument(configs, layout.nodes.map((n) => n.identity), backend, Date.now());
+  await writeAtomically(layout.membershipFile, `${JSON.stringify(doc)}\n`);
+  const urls = configs.map((c) => `http://${c.node.publicHost}:${c.http.port}`);
+  for (const line of summary(layout, urls, doc, backend, [])) io.stdout(line);
+  io.stdout(`devnet initialised; start each node with: pars-storage start --data-dir ${path.join(layout.baseDir, "node-<i>")}`);
+  return EXIT_OK;
+}
+
+async function run(layout: DevnetLayout, base: ParsStorageConfig, backend: PqBackend, io: CliIo): Promise<number> {
+  await rm(layout.membershipFile, {force: true}); // its ports are from an earlier run
+  const configs = layout.nodes.map((node) => nodeConfig(layout, node, {host: "127.0.0.1", port: 0, bind: "127.0.0.1"}, base));
+  for (const config of configs) await writeNodeConfig(config);
+  const signal = shutdownSignal();
+  const nodes = layout.nodes.map((n) => spawnNode(n.name, n.dir));
+  const interrupted: Promise<Outcome> = Promise.race([
+    signal.received.then((name): Outcome => ({kind: "signal", signal: name})),
+    ...nodes.map((n) => n.exited.then((e): Outcome => ({kind: "exit", name: n.name, code: e.code}))),
+  ]);
+  try {
+    const starting = startNetwork(layout, configs, nodes, backend);
+    starting.catch(() => undefined); // an interruption may win the race below; the failure then is moot
+    const started = await Promise.race([starting, interrupted]);
+    if ("kind" in started) return report(started, io);
+    for (const line of summary(layout, started.urls, started.doc, backend, nodes)) io.stdout(line);
+    io.stdout("devnet ready; Ctrl-C stops all nodes");
+    return report(await interrupted, io);
+  } catch (err) {
+    io.stderr(`pars-storage: devnet failed: ${(err as Error).message}`);
+    return EXIT_FAILURE;
+  } finally {
+    io.stderr(`pars-storage: stopping ${nodes.length} nodes`);
+    await stopAll(nodes, STOP_GRACE_MS);
+    signal.dispose();
+  }
+}
+
+/** Waits for every URL, writes the membership with the real ports, waits until all are ready. */
+async function startNetwork(
+  layout: DevnetLayout,
+  configs: readonly ParsStorageConfig[],
+  nodes: readonly NodeProcess[],
+  backend: PqBackend,
+): Promise<{urls: string[]; doc: Doc}> {
+  const urls = await Promise.all(nodes.map((n) => waitListening(n, START_TIMEOUT_MS)));
+  const ported = configs.map((c, i) => ({...c, http: {...c.http, port: Number(new URL(urls[i] ?? "").port)}}));
+  const doc = membershipDocument(ported, layout.nodes.map((n) => n.identity), backend, Date.now());
+  await writeAtomically(layout.membershipFile, `${JSON.stringify(doc)}\n`);
+  await Promise.all(nodes.map((n, i) => waitReady(n.name, urls[i] ?? "", READY_TIMEOUT_MS)));
+  return {urls, doc};
+}
+
+function report(outcome: Outcome, io: CliIo): number {
+  if (outcome.kind === "signal") {
+    io.stderr(`pars-storage: ${outcome.signal} received`);
+    return EXIT_OK;
+  }
+  io.stderr(`pars-storage: ${outcome.name} exited unexpectedly (code ${outcome.code}); see its ${NODE_LOG_FILE_NAME}`);
+  return EXIT_FAILURE;
+}
+
+/** `devnet: …` header and one `node-<i> <url> <node id> swarm <id> [pid <pid>]` line per node. */
+function summary(layout: DevnetLayout, urls: readonly string[], doc: Doc, backend: PqBackend, nodes: readonly NodeProcess[]): string[] {
+  const view = buildSwarmView(parseNodeRecords(doc, backend, {networkId: DEVNET_NETWORK_ID}).records, layout.mode);
+  const lines = [
+    `devnet: ${layout.nodes.length} nodes in ${view.swarmCount} swarm(s), mode ${layout.mode}, network devnet (${DEVNET_NETWORK_ID})`,
+    `base dir: ${layout.baseDir}; membership: ${layout.membershipFile}; logs: <node dir>/${NODE_LOG_FILE_NAME}`,
+  ];
+  layout.nodes.forEach((node, i) => {
+    const swarm = view.swarmOfNode(node.identity.nodeId);
+    const pid = nodes[i]?.proc.pid;
+    const tail = pid === undefined ? "" : ` pid ${pid}`;
+    lines.push(`${node.name} ${urls[i]} ${node.identity.nodeId} swarm ${swarm === null ? "none" : swarmIdToWire(swarm)}${tail}`);
+  });
+  return lines;
+}
+
+function shutdownSignal(): {received: Promise<string>; dispose(): void} {
+  let resolve: (signal: string) => void = () => undefined;
+  const received = new Promise<string>((r) => (resolve = r));
+  const listener = (signal: NodeJS.Signals): void => resolve(signal);
+  process.on("SIGINT", listener);
+  process.on("SIGTERM", listener);
+  return {
+    received,
+    dispose: () => {
+      process.off("SIGINT", listener);
+      process.off("SIGTERM", listener);
+    },
+  };
+}

@@ -1,0 +1,18 @@
+import {loadConfig} from "../../config/index.js";
+import type {ParsedArgs} from "../args.js";
+import {EXIT_OK} from "../errors.js";
+import {configuredRecord} from "../own-record.js";
+import type {CliIo} from "../run.js";
+import {loadCrypto, loadExistingIdentity} from "./crypto.js";
+
+/**
+ * `pars-storage record`: print this node's signed node record (one JSON object, docs/PROTOCOL.md
+ * Swarms §3) for a registry or a static membership file. Fails without a key file.
+ */
+export async function recordCommand(args: ParsedArgs, io: CliIo): Promise<number> {
+  const config = loadConfig({flags: args.flags, env: io.env, cwd: io.cwd});
+  const backend = await loadCrypto(config, io);
+  const {identity} = await loadExistingIdentity(config, backend);
+  io.stdout(JSON.stringify(configuredRecord(config, identity, backend, Date.now()), null, 2));
+  return EXIT_OK;
+}

@@ -1,0 +1,44 @@
+import type {ParsStorageConfig} from "../config/index.js";
+import type {NodeIdentity} from "../crypto/identity.js";
+import type {PqBackend} from "../crypto/interface.js";
+import {checkStakeEligibility} from "../economics/staking.js";
+import {advertisedHost} from "../node/membership.js";
+import {PARS_STORAGE_VERSION} from "../node/version.js";
+import {ownRecordFields, signOwnRecord, type OwnRecordInput} from "../swarm/own-record.js";
+import type {NodeRecordJson} from "../swarm/record-types.js";
+import {CommandError} from "./errors.js";
+
+const HINT = "set node.publicHost, http.port and node.stake.* (pars-storage help record)";
+
+/**
+ * This node's signed record from its identity and configuration (`port` overrides `http.port`, for
+ * nodes whose port the OS picked). Throws a CommandError naming the problem when the record would
+ * be rejected by other nodes: port 0, a host that is not advertisable, an ineligible stake.
+ */
+export function configuredRecord(
+  config: ParsStorageConfig,
+  identity: NodeIdentity,
+  backend: PqBackend,
+  nowMs: number,
+  port = config.http.port,
+): NodeRecordJson {
+  if (port === 0) throw new CommandError(`http.port is 0 (any free port), but a record needs the real port; ${HINT}`);
+  const input: OwnRecordInput = {
+    networkId: config.networkId,
+    identity,
+    host: advertisedHost(config),
+    port,
+    stake: config.node.stake,
+    version: PARS_STORAGE_VERSION,
+    timestampMs: nowMs,
+  };
+  try {
+    const {operator, contributors} = ownRecordFields(input).stake;
+    const eligibility = checkStakeEligibility({operator: {...operator}, contributors: contributors.map((c) => ({...c}))});
+    if (!eligibility.eligible) throw new CommandError(`stake is not eligible (PIP-0008 §2.2): ${eligibility.reasons.join("; ")}; ${HINT}`);
+    return signOwnRecord(input, backend);
+  } catch (err) {
+    if (err instanceof CommandError) throw err;
+    throw new CommandError(`cannot build the node record: ${(err as Error).message}; ${HINT}`);
+  }
+}

@@ -1,0 +1,66 @@
+import type {Logger} from "pino";
+import type {ParsStorageConfig} from "../config/index.js";
+import type {NodeIdentity} from "../crypto/identity.js";
+import type {PqBackend} from "../crypto/interface.js";
+import {SingleNodeRouter, type SwarmMemberJson, type SwarmRouter} from "../rpc/swarm-router.js";
+import {swarmIdToWire} from "../swarm/mapping.js";
+import {MembershipService} from "../swarm/membership-service.js";
+import {RegistrySource} from "../swarm/membership/registry-source.js";
+import type {MembershipSource} from "../swarm/membership/source.js";
+import {StaticFileSource} from "../swarm/membership/static-file-source.js";
+import {MembershipRouter} from "../swarm/router.js";
+import type {Clock} from "../util/clock.js";
+
+export interface Routing {
+  readonly router: SwarmRouter;
+  /** Null with `membership.source = "none"`: the node is alone and serves every account. */
+  readonly membership: MembershipService | null;
+}
+
+export interface RoutingModules {
+  readonly identity: NodeIdentity;
+  readonly pq: PqBackend;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+/** The address this node advertises: `node.publicHost`, else the bind address. */
+export function advertisedHost(config: ParsStorageConfig): string {
+  return config.node.publicHost !== "" ? config.node.publicHost : config.http.bind;
+}
+
+/**
+ * The swarm router for the configured membership source. Nothing is started here: the caller
+ * starts `membership` once the HTTP server listens and closes it before the store.
+ */
+export function buildRouting(config: ParsStorageConfig, m: RoutingModules, self: SwarmMemberJson): Routing {
+  if (config.membership.source === "none") return {router: new SingleNodeRouter(self), membership: null};
+  const logger = m.logger.child({module: "swarm"});
+  const membership = new MembershipService(
+    {networkId: config.networkId, mode: config.swarm.mode, ourNodeId: m.identity.nodeId},
+    {source: buildSource(config, logger), pq: m.pq, clock: m.clock, logger},
+  );
+  return {router: new MembershipRouter({membership}), membership};
+}
+
+function buildSource(config: ParsStorageConfig, logger: Logger): MembershipSource {
+  const {source, file, registryUrl, pollIntervalMs, requestTimeoutMs} = config.membership;
+  if (source === "static") return new StaticFileSource({path: file, checkIntervalMs: pollIntervalMs}, {logger});
+  return new RegistrySource({url: registryUrl, pollIntervalMs, requestTimeoutMs}, {logger});
+}
+
+/** Membership facts for GET /health. */
+export function membershipHealth(config: ParsStorageConfig, membership: MembershipService | null): Record<string, unknown> {
+  if (membership === null) return {membership: {source: "none"}};
+  const snapshot = membership.snapshot;
+  return {
+    membership: {
+      source: config.membership.source,
+      mode: config.swarm.mode,
+      loaded: snapshot !== null,
+      nodes: snapshot?.view.nodeCount ?? 0,
+      swarm_count: snapshot?.view.swarmCount ?? 0,
+      our_swarm: snapshot === null || snapshot.ourSwarm === null ? null : swarmIdToWire(snapshot.ourSwarm),
+    },
+  };
+}

@@ -1,0 +1,9 @@
+export {RegistrySource, REGISTRY_RETRY_START_MS, type RegistrySourceModules, type RegistrySourceOptions} from "./registry-source.js";
+export {
+  MEMBERSHIP_MAX_DOCUMENT_BYTES,
+  type MembershipDocument,
+  type MembershipSource,
+  type MembershipSourceEvents,
+  type SwarmLogger,
+} from "./source.js";
+export {StaticFileSource, type StaticFileSourceModules, type StaticFileSourceOptions} from "./static-file-source.js";

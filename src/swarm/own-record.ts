@@ -1,0 +1,64 @@
+/**
+ * This node's own record: the fields an operator publishes (docs/PROTOCOL.md Swarms §3), built from
+ * the identity and the configured host, port and stake, then signed with the node's ML-DSA key.
+ * Used by `pars-storage record` and the devnet; the running node only reads others' records.
+ */
+import type {KeyPair, PqBackend} from "../crypto/interface.js";
+import {InvalidArgumentError} from "../errors.js";
+import {signNodeRecord} from "./node-record.js";
+import type {NodeRecordFields, NodeRecordJson, NodeVersion} from "./record-types.js";
+
+/** A stake share as configured: the amount is a decimal string of base units. */
+export interface StakeShareConfig {
+  readonly address: string;
+  readonly amount: string;
+}
+
+export interface OwnRecordInput {
+  readonly networkId: number;
+  readonly identity: {readonly mlDsa: KeyPair; readonly mlKem: KeyPair};
+  readonly host: string;
+  readonly port: number;
+  readonly stake: {readonly operator: StakeShareConfig; readonly contributors: readonly StakeShareConfig[]};
+  /** Software version, `major.minor.patch` (a pre-release suffix is ignored). */
+  readonly version: string;
+  readonly timestampMs: number;
+}
+
+/** The record fields; throws INVALID_ARGUMENT for a bad version or amount. */
+export function ownRecordFields(input: OwnRecordInput): NodeRecordFields {
+  const share = (s: StakeShareConfig): {address: string; amount: bigint} => ({address: s.address, amount: parseAmount(s.amount)});
+  return {
+    networkId: input.networkId,
+    mlDsaPublicKey: input.identity.mlDsa.publicKey,
+    mlKemPublicKey: input.identity.mlKem.publicKey,
+    host: input.host,
+    port: input.port,
+    stake: {operator: share(input.stake.operator), contributors: input.stake.contributors.map(share)},
+    version: parseVersion(input.version),
+    timestamp: input.timestampMs,
+  };
+}
+
+/** Signs `ownRecordFields(input)`; throws INVALID_ARGUMENT if a field breaks the record rules. */
+export function signOwnRecord(input: OwnRecordInput, backend: PqBackend): NodeRecordJson {
+  return signNodeRecord(ownRecordFields(input), input.identity.mlDsa.secretKey, backend);
+}
+
+/** `"1.2.3"` or `"1.2.3-rc.1"` → `[1, 2, 3]`. */
+export function parseVersion(text: string): NodeVersion {
+  const match = /^(\d{1,5})\.(\d{1,5})\.(\d{1,5})(?:[-+].*)?$/.exec(text);
+  const parts = match === null ? [] : [Number(match[1]), Number(match[2]), Number(match[3])];
+  const [major, minor, patch] = parts;
+  if (major === undefined || minor === undefined || patch === undefined || parts.some((n) => n > 0xffff)) {
+    throw new InvalidArgumentError(`version must be major.minor.patch with parts <= 65535, got ${JSON.stringify(text)}`);
+  }
+  return [major, minor, patch];
+}
+
+function parseAmount(text: string): bigint {
+  if (!/^(0|[1-9][0-9]*)$/.test(text)) {
+    throw new InvalidArgumentError(`stake amount must be a decimal string of base units, got ${JSON.stringify(text)}`);
+  }
+  return BigInt(text);
+}

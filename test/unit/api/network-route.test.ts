@@ -1,0 +1,49 @@
+import Fastify from "fastify";
+import {describe, expect, it} from "vitest";
+import {registerNetworkRoutes, type NetworkMembership} from "../../../src/api/http/routes/network.js";
+import {MembershipService} from "../../../src/swarm/membership-service.js";
+import {EventEmitter} from "node:events";
+import {ManualClock} from "../../../src/util/clock.js";
+import {nobleBackend, signedRecord} from "../swarm/helpers.js";
+
+const records = Array.from({length: 6}, (_, i) => signedRecord(i));
+const silent = {debug() {}, info() {}, warn() {}, error() {}};
+
+function service(): MembershipService {
+  const source = Object.assign(new EventEmitter(), {description: "test", start() {}, close: () => Promise.resolve()});
+  return new MembershipService(
+    {networkId: 7070, mode: "balanced", ourNodeId: records[0]!.nodeId},
+    {source: source as never, pq: nobleBackend, clock: new ManualClock(1_767_225_600_000), logger: silent},
+  );
+}
+
+function app(membership: NetworkMembership, allow = true) {
+  const a = Fastify();
+  let now = 1_000;
+  registerNetworkRoutes(a, {membership, now: () => now++, allow: () => allow});
+  return a;
+}
+
+describe("GET /network/v1/nodes", () => {
+  it("is 503 before the first membership and 429 when rate limited", async () => {
+    const m = service();
+    expect((await app(m).inject("/network/v1/nodes")).body).toBe("Service node is not ready: membership not loaded\n");
+    m.apply({text: JSON.stringify({version: 1, network_id: 7070, nodes: records}), origin: "t"});
+    expect((await app(m, false).inject("/network/v1/nodes")).statusCode).toBe(429);
+  });
+
+  it("lists every node with its swarm, the rejected records and our swarm, with a fresh t", async () => {
+    const m = service();
+    const forged = {...records[5]!, port: 9};
+    m.apply({text: JSON.stringify({version: 1, network_id: 7070, nodes: [...records.slice(0, 5), forged]}), origin: "t"});
+    const a = app(m);
+    const first = (await a.inject("/network/v1/nodes")).json();
+    const second = (await a.inject("/network/v1/nodes")).json();
+    expect(second.t).toBe(first.t + 1);
+    expect({...second, t: first.t}).toEqual(first);
+    expect(first).toMatchObject({network_id: 7070, mode: "balanced", swarm_count: 1, empty_swarms: [], our_node_id: records[0]!.nodeId, our_swarm: "0"});
+    expect(first.nodes.map((n: {node_id: string}) => n.node_id)).toEqual(records.slice(0, 5).map((r) => r.nodeId).sort());
+    expect(first.nodes[0]).toMatchObject({swarm: "0", host: expect.any(String), port: 22021, version: [0, 1, 0], total_stake: "15000000000000000000000"});
+    expect(first.rejected).toEqual([{index: 5, node_id: forged.nodeId, code: "NODE_RECORD_ERROR_BAD_SIGNATURE", reason: expect.any(String)}]);
+  });
+});

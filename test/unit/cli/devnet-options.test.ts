@@ -1,0 +1,53 @@
+import {describe, expect, it} from "vitest";
+import {parseCliArgs} from "../../../src/cli/args.js";
+import {parseDevnetOptions} from "../../../src/cli/devnet/options.js";
+
+function problems(fn: () => unknown): readonly string[] {
+  try {
+    fn();
+  } catch (e) {
+    expect((e as {code: string}).code).toBe("CLI_ERROR_USAGE");
+    return (e as {type: {problems: readonly string[]}}).type.problems;
+  }
+  throw new Error("expected a UsageError");
+}
+
+const options = (argv: string[]) => parseDevnetOptions(parseCliArgs(["devnet", ...argv]));
+
+describe("devnet flags", () => {
+  it("parses devnet's own flags apart from config flags", () => {
+    const args = parseCliArgs(["devnet", "--nodes", "6", "--base-dir", "/tmp/d", "--mode", "balanced", "--log-level", "warn"]);
+    expect(args.options).toEqual({nodes: "6", "base-dir": "/tmp/d", mode: "balanced"});
+    expect(args.flags).toEqual({"log-level": "warn"});
+    expect(parseDevnetOptions(args)).toEqual({count: 6, baseDir: "/tmp/d", mode: "balanced", initOnly: false, endpoints: null});
+  });
+
+  it("reads --init-only with --hosts (default port 22025), or loopback ports from 22025", () => {
+    expect(options(["--nodes", "2", "--init-only", "--hosts", "node1,node2:23000"]).endpoints).toEqual([
+      {host: "node1", port: 22025},
+      {host: "node2", port: 23000},
+    ]);
+    expect(options(["--nodes=2", "--init-only"]).endpoints).toEqual([
+      {host: "127.0.0.1", port: 22025},
+      {host: "127.0.0.1", port: 22026},
+    ]);
+  });
+
+  it("reports every problem at once", () => {
+    expect(problems(() => options(["--nodes", "0", "--mode", "ring", "--hosts", "a", "--data-dir", "/x"]))).toEqual([
+      "--nodes must be an integer from 1 to 50",
+      '--mode must be "pip0008" or "balanced"',
+      "--hosts only applies with --init-only",
+      "--data-dir is set by devnet for each node",
+    ]);
+    expect(problems(() => options(["--nodes", "3", "--init-only", "--hosts", "a,b:0"]))).toEqual([
+      '--hosts: bad entry "b:0"',
+      "--hosts lists 2 hosts for 3 nodes",
+    ]);
+  });
+
+  it("belong to devnet only", () => {
+    expect(problems(() => parseCliArgs(["start", "--nodes", "3"]))).toEqual(["--nodes only applies to the devnet command"]);
+    expect(problems(() => parseCliArgs(["record", "--full"]))).toEqual(["--full only applies to the id command"]);
+  });
+});

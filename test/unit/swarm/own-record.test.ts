@@ -1,0 +1,32 @@
+import {describe, expect, it} from "vitest";
+import {verifyNodeRecord} from "../../../src/swarm/node-record.js";
+import {parseVersion, signOwnRecord} from "../../../src/swarm/own-record.js";
+import {PARS, nobleBackend, testIdentity} from "./helpers.js";
+
+describe("own node record", () => {
+  const {dsa, kem} = testIdentity(3);
+  const input = {
+    networkId: 7072,
+    identity: {mlDsa: dsa, mlKem: kem},
+    host: "node1",
+    port: 22025,
+    stake: {operator: {address: "0xaa", amount: (3_750n * PARS).toString()}, contributors: [{address: "0xbb", amount: (11_250n * PARS).toString()}]},
+    version: "0.1.0-rc.2",
+    timestampMs: 1_767_225_600_000,
+  };
+
+  it("signs a record other nodes accept", () => {
+    const json = signOwnRecord(input, nobleBackend);
+    const result = verifyNodeRecord(json, nobleBackend, {networkId: 7072});
+    expect(result.ok).toBe(true);
+    expect(json).toMatchObject({host: "node1", port: 22025, version: [0, 1, 0], stake: {operator: {amount: "3750000000000000000000"}}});
+  });
+
+  it("refuses bad amounts, versions and hosts", () => {
+    expect(() => signOwnRecord({...input, stake: {...input.stake, operator: {address: "0xaa", amount: "-1"}}}, nobleBackend)).toThrow(/amount/);
+    expect(() => signOwnRecord({...input, host: "0.0.0.0"}, nobleBackend)).toThrow(/invalid node record fields/);
+    expect(() => parseVersion("1.2")).toThrow(/major.minor.patch/);
+    expect(() => parseVersion("1.2.70000")).toThrow(/65535/);
+    expect(parseVersion("12.0.7+build")).toEqual([12, 0, 7]);
+  });
+});
