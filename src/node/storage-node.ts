@@ -8,11 +8,13 @@ import type {PqBackend} from "../crypto/interface.js";
 import {loadPqBackend} from "../crypto/pq/index.js";
 import {DEFAULT_TTL_MS} from "../rpc/constants.js";
 import {RpcHandler} from "../rpc/handler.js";
-import {SingleNodeRouter, type SwarmMemberJson, type SwarmRouter} from "../rpc/swarm-router.js";
+import type {SwarmMemberJson, SwarmRouter} from "../rpc/swarm-router.js";
 import {InlineSigner, WorkerSigner, type ContextSigner} from "../signing/context-signer.js";
 import {ResponseSigner} from "../signing/response-signer.js";
 import {SqliteMessageStore} from "../storage/index.js";
+import type {MembershipService} from "../swarm/membership-service.js";
 import {systemClock, type Clock} from "../util/clock.js";
+import {advertisedHost, buildRouting, membershipHealth} from "./membership.js";
 import {PARS_STORAGE_VERSION, SESSION_RPC_HF, SESSION_RPC_VERSION} from "./version.js";
 
 export interface StorageNodeModules {
@@ -29,6 +31,7 @@ interface Parts {
   signer: ResponseSigner;
   mlDsaSigner: ContextSigner;
   router: SwarmRouter;
+  membership: MembershipService | null;
   app: FastifyInstance;
   httpUrl: string;
 }
@@ -76,7 +79,7 @@ export class StorageNode {
       {signer: mlDsaSigner, nodeId: m.identity.nodeId, clock: m.clock},
     );
     const self = selfEntry(config, m.identity);
-    const router = new SingleNodeRouter(self);
+    const {router, membership} = buildRouting(config, {identity: m.identity, pq: m.pq, clock: m.clock, logger: m.log}, self);
     const rpc = new RpcHandler({
       store: m.store,
       clock: m.clock,
@@ -95,7 +98,14 @@ export class StorageNode {
         router,
         logger: m.log.child({module: "http"}),
         now: () => m.clock.now(),
-        health: () => ({nodeId: m.identity.nodeId, networkId: config.networkId, version: PARS_STORAGE_VERSION, ...m.store.stats()}),
+        health: () => ({
+          nodeId: m.identity.nodeId,
+          networkId: config.networkId,
+          version: PARS_STORAGE_VERSION,
+          ...m.store.stats(),
+          ...membershipHealth(config, membership),
+        }),
+        ...(membership === null ? {} : {network: membership}),
       },
     );
     const address = await app.listen({host: config.http.bind, port: config.http.port});
@@ -105,7 +115,10 @@ export class StorageNode {
     self.port = port;
     self.port_https = Number(port);
     m.log.info({url: httpUrl, nodeId: m.identity.nodeId, networkId: config.networkId}, "listening");
-    return new StorageNode({config, logger: m.log, pq: m.pq, identity: m.identity, store: m.store, signer, mlDsaSigner, router, app, httpUrl});
+    // After listen: until the first membership document arrives, the RPC answers 503 (not ready).
+    membership?.start();
+    const {pq, identity, store} = m;
+    return new StorageNode({config, logger: m.log, pq, identity, store, signer, mlDsaSigner, router, membership, app, httpUrl});
   }
 
   get httpUrl(): string {
@@ -124,11 +137,21 @@ export class StorageNode {
     return this.parts.store;
   }
 
+  get router(): SwarmRouter {
+    return this.parts.router;
+  }
+
+  /** The membership service (its events feed replication); null with `membership.source = "none"`. */
+  get membership(): MembershipService | null {
+    return this.parts.membership;
+  }
+
   /** Stops accepting requests, lets in-flight ones finish, signs what is pending, flushes the DB. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      const {app, signer, mlDsaSigner, store, logger} = this.parts;
+      const {app, membership, signer, mlDsaSigner, store, logger} = this.parts;
       await app.close();
+      await membership?.close();
       await signer.close();
       await mlDsaSigner.close();
       await store.close();
@@ -142,7 +165,7 @@ export class StorageNode {
 async function startSigner(pq: PqBackend, identity: NodeIdentity, log: Logger): Promise<ContextSigner> {
   const fallback = new InlineSigner(pq, identity.mlDsa.secretKey);
   try {
-    return await WorkerSigner.start(identity.mlDsa.secretKey, {
+    return await WorkerSigner.start(identity.mlDsa.secretKey, {useLiboqs: pq.name === "liboqs"}, {
       fallback,
       onWorkerFailure: (err) => log.error({err: err.message}, "signing worker failed; signing on the main thread"),
     });
@@ -171,7 +194,7 @@ function selfEntry(config: ParsStorageConfig, identity: NodeIdentity): SwarmMemb
     node_id: identity.nodeId,
     pubkey_mldsa: Buffer.from(identity.mlDsa.publicKey).toString("base64"),
     pubkey_mlkem: Buffer.from(identity.mlKem.publicKey).toString("base64"),
-    ip: config.http.bind,
+    ip: advertisedHost(config),
     port: String(config.http.port),
     port_https: config.http.port,
   };

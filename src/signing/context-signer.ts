@@ -1,13 +1,10 @@
-import {createRequire} from "node:module";
-import {pathToFileURL} from "node:url";
 import {Worker} from "node:worker_threads";
 import type {PqBackend} from "../crypto/interface.js";
 
 /**
- * ML-DSA-65 signing with a context string, possibly off the event loop. Every Pars protocol
- * signature carries a FIPS 204 context, and the only backend that can do that here is noble
- * (liboqs-js exports no context API): ~8-16 ms of CPU per signature. `WorkerSigner` runs it on a
- * worker thread so request handling never stalls behind a signature.
+ * ML-DSA-65 signing off the event loop. With a FIPS 204 context only noble can sign here (~8-16 ms
+ * of CPU; liboqs-js exports no context API); with the empty context liboqs signs in ~1 ms.
+ * `WorkerSigner` runs either on a worker thread so request handling never waits behind a signature.
  */
 export interface ContextSigner {
   sign(message: Uint8Array, context: Uint8Array): Promise<Uint8Array>;
@@ -35,22 +32,26 @@ export class InlineSigner implements ContextSigner {
 }
 
 // The worker is CommonJS evaluated from this string (no separate file to ship or transpile); it
-// imports noble's ML-DSA by the file URL resolved in the parent.
+// imports noble (and liboqs, for empty-context signatures) by file URLs resolved in the parent.
 const WORKER_SOURCE = `
 const {parentPort, workerData} = require("node:worker_threads");
-import(workerData.nobleUrl).then(({ml_dsa65}) => {
+const oqsReady = workerData.oqsUrl ? import(workerData.oqsUrl).then((m) => m.createMLDSA65()) : Promise.resolve(null);
+Promise.all([import(workerData.nobleUrl), oqsReady]).then(([{ml_dsa65}, oqs]) => {
+  const sk = workerData.secretKey;
   parentPort.on("message", (m) => {
     try {
-      parentPort.postMessage({id: m.id, sig: ml_dsa65.sign(m.message, workerData.secretKey, {context: m.context})});
+      const sig = m.context.length === 0 && oqs ? oqs.sign(m.message, sk) : ml_dsa65.sign(m.message, sk, {context: m.context});
+      parentPort.postMessage({id: m.id, sig});
     } catch (e) {
       parentPort.postMessage({id: m.id, error: String((e && e.message) || e)});
     }
   });
-  parentPort.postMessage({ready: true});
+  parentPort.postMessage({ready: true, liboqs: oqs !== null});
 }, (e) => parentPort.postMessage({fatal: String((e && e.message) || e)}));
 `;
 
 interface WorkerReply {
+  liboqs?: boolean;
   id?: number;
   sig?: Uint8Array;
   error?: string;
@@ -59,6 +60,11 @@ interface WorkerReply {
 }
 
 type Pending = {message: Uint8Array; context: Uint8Array; resolve: (s: Uint8Array) => void; reject: (e: Error) => void};
+
+export interface WorkerSignerOptions {
+  /** Sign empty-context messages with liboqs (WebAssembly, ~15x faster than noble). */
+  useLiboqs: boolean;
+}
 
 export interface WorkerSignerModules {
   /** Used if the worker cannot start or dies: signing continues on the main thread. */
@@ -84,9 +90,10 @@ export class WorkerSigner implements ContextSigner {
   }
 
   /** Starts the worker and waits until it has loaded ML-DSA. */
-  static start(secretKey: Uint8Array, modules: WorkerSignerModules): Promise<WorkerSigner> {
-    const nobleUrl = pathToFileURL(createRequire(import.meta.url).resolve("@noble/post-quantum/ml-dsa.js")).href;
-    const worker = new Worker(WORKER_SOURCE, {eval: true, workerData: {nobleUrl, secretKey}});
+  static start(secretKey: Uint8Array, opts: WorkerSignerOptions, modules: WorkerSignerModules): Promise<WorkerSigner> {
+    const nobleUrl = import.meta.resolve("@noble/post-quantum/ml-dsa.js");
+    const oqsUrl = opts.useLiboqs ? import.meta.resolve("@oqs/liboqs-js") : null;
+    const worker = new Worker(WORKER_SOURCE, {eval: true, workerData: {nobleUrl, oqsUrl, secretKey}});
     return new Promise((resolve, reject) => {
       const onFirst = (m: WorkerReply): void => {
         if (m.ready === true) resolve(new WorkerSigner(worker, modules));

@@ -290,7 +290,7 @@ describe("07 post-quantum accounts", () => {
   it("rejects a wrong context, keys that do not hash to the account, and missing keys", async () => {
     const ts = h.clock.now();
     const base = {pubkey: acc.hex, namespace: 42, timestamp: ts, ...keys};
-    const wrongCtx = {...base, signature: acc.sign(`retrieve42${ts}`, CTX.RESPONSE_BATCH).toString("base64")};
+    const wrongCtx = {...base, signature: acc.sign(`retrieve42${ts}`, CTX.STORAGE_PROOF).toString("base64")};
     expect(await h.call("retrieve", wrongCtx)).toEqual({status: 401, body: "retrieve signature verification failed"});
     const other = pqAccount();
     const swapped = {...base, pubkey_mldsa: Buffer.from(other.dsa.publicKey).toString("base64"), signature: other.sign(`retrieve42${ts}`, CTX.REQUEST_AUTH).toString("base64")};

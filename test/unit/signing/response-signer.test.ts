@@ -3,7 +3,7 @@ import vectors from "../../fixtures/signing/receipt-tree.json" with {type: "json
 import {buildTree, leafHash, rootFromPath} from "../../../src/signing/receipt-tree.js";
 import {InlineSigner, WorkerSigner} from "../../../src/signing/context-signer.js";
 import {batchHeader, ResponseSigner, verifySignedReceipt} from "../../../src/signing/response-signer.js";
-import {CTX} from "../../../src/crypto/contexts.js";
+import {CTX, EMPTY_CONTEXT, RESPONSE_BATCH_TAG} from "../../../src/crypto/contexts.js";
 import {ManualClock} from "../../../src/util/clock.js";
 import {testIdentity, testPq} from "../../utils/rpc-harness.js";
 
@@ -82,7 +82,7 @@ describe("one signature in flight", () => {
     const inline = new InlineSigner(pq, identity.mlDsa.secretKey);
     const slow = {
       sign: async (msg: Uint8Array, ctx: Uint8Array) => {
-        calls.push(Buffer.from(msg).readUInt32BE(40));
+        calls.push(Buffer.from(msg).readUInt32BE(RESPONSE_BATCH_TAG.length + 40));
         if (calls.length === 1) await new Promise<void>((r) => (release = r));
         return inline.sign(msg, ctx);
       },
@@ -103,19 +103,35 @@ describe("one signature in flight", () => {
 });
 
 describe("WorkerSigner", () => {
-  it("signs on a worker thread with the context, verifiable by the backend", async () => {
+  it.each([false, true])("signs on a worker thread (liboqs for the empty context: %s), verified by noble", async (useLiboqs) => {
     const pq = await testPq();
     const identity = await testIdentity();
-    const w = await WorkerSigner.start(identity.mlDsa.secretKey, {fallback: new InlineSigner(pq, identity.mlDsa.secretKey)});
-    const msgs = [Buffer.from("one"), Buffer.from("two")];
-    const sigs = await Promise.all(msgs.map((m) => w.sign(m, CTX.RESPONSE_BATCH)));
+    const w = await WorkerSigner.start(identity.mlDsa.secretKey, {useLiboqs}, {fallback: new InlineSigner(pq, identity.mlDsa.secretKey)});
+    const cases = [
+      {msg: Buffer.from("empty context"), ctx: EMPTY_CONTEXT},
+      {msg: Buffer.from("with context"), ctx: CTX.STORAGE_PROOF},
+    ];
+    const sigs = await Promise.all(cases.map((c) => w.sign(c.msg, c.ctx)));
     sigs.forEach((sig, i) => {
-      expect(pq.mlDsa65.verify(identity.mlDsa.publicKey, msgs[i]!, sig, CTX.RESPONSE_BATCH), `message ${i}`).toBe(true);
-      expect(pq.mlDsa65.verify(identity.mlDsa.publicKey, msgs[i]!, sig, CTX.REQUEST_AUTH), `wrong ctx ${i}`).toBe(false);
+      const c = cases[i]!;
+      expect(pq.mlDsa65.verify(identity.mlDsa.publicKey, c.msg, sig, c.ctx), `case ${i}`).toBe(true);
+      const other = c.ctx.length === 0 ? CTX.STORAGE_PROOF : EMPTY_CONTEXT;
+      expect(pq.mlDsa65.verify(identity.mlDsa.publicKey, c.msg, sig, other), `other context ${i}`).toBe(false);
     });
     await w.close();
     // After close, the fallback signs: callers never see a lost signature.
-    const after = await w.sign(Buffer.from("late"), CTX.RESPONSE_BATCH);
-    expect(pq.mlDsa65.verify(identity.mlDsa.publicKey, Buffer.from("late"), after, CTX.RESPONSE_BATCH)).toBe(true);
+    const after = await w.sign(Buffer.from("late"), EMPTY_CONTEXT);
+    expect(pq.mlDsa65.verify(identity.mlDsa.publicKey, Buffer.from("late"), after, EMPTY_CONTEXT)).toBe(true);
+  });
+});
+
+describe("batch signature domain", () => {
+  it("is not interchangeable with a context-bound signature over the header", async () => {
+    const pq = await testPq();
+    const identity = await testIdentity();
+    const header = batchHeader(identity.nodeId, 1, 1, Buffer.alloc(32));
+    const sig = pq.mlDsa65.sign(identity.mlDsa.secretKey, Buffer.concat([RESPONSE_BATCH_TAG, header]), EMPTY_CONTEXT);
+    expect(pq.mlDsa65.verify(identity.mlDsa.publicKey, Buffer.concat([RESPONSE_BATCH_TAG, header]), sig, EMPTY_CONTEXT)).toBe(true);
+    expect(pq.mlDsa65.verify(identity.mlDsa.publicKey, header, sig, RESPONSE_BATCH_TAG)).toBe(false);
   });
 });
