@@ -1,0 +1,195 @@
+/**
+ * Baseline servers for the HTTP benchmark, each a child process like the node itself:
+ *
+ *   node dist/bench/baseline-server.js echo
+ *   node dist/bench/baseline-server.js sqlite-group <db-dir>
+ *   node dist/bench/baseline-server.js sqlite-each  <db-dir>
+ *
+ * `echo` answers POST /storage_rpc/v1 with the parsed JSON body: the HTTP + JSON ceiling.
+ * `sqlite-*` serve `store` (parse, base64-decode, node sha256, one INSERT into the node's migrated
+ * `messages` schema, small JSON reply) and `retrieve` (the mailbox's first 100 messages, no auth),
+ * with no validation, no signatures and no response signing. `sqlite-group` commits once per
+ * event-loop turn and replies after COMMIT, as the node's WriteBatcher does; `sqlite-each` runs one
+ * autocommit INSERT per request. Prints `listening on <url>` and exits cleanly on SIGTERM.
+ */
+import {createHash} from "node:crypto";
+import {join} from "node:path";
+import {pathToFileURL} from "node:url";
+import type {Statement, Transaction} from "better-sqlite3";
+import Fastify, {type FastifyInstance} from "fastify";
+import {StorageDb} from "../src/storage/db.js";
+
+export type BaselineKind = "echo" | "sqlite-group" | "sqlite-each";
+
+interface Row {
+  owner: number;
+  hash: string;
+  namespace: number;
+  timestamp: number;
+  expiry: number;
+  data: Buffer;
+}
+
+interface MailboxRow {
+  hash: string;
+  timestamp: number;
+  expiry: number;
+  data: Buffer;
+}
+
+interface RpcBody {
+  method?: string;
+  params?: {pubkey?: string; namespace?: number; timestamp?: number; ttl?: number; data?: string};
+}
+
+const BODY_LIMIT_BYTES = 10 * 1024 * 1024;
+const HARD_LIMIT_BYTES = 64 * 1024 ** 3;
+const RETRIEVE_LIMIT = 100;
+
+/** The SQL of the baseline: owner upsert, message insert and the mailbox read, on the node's schema. */
+class BaselineDb {
+  private readonly owners = new Map<string, number>();
+  private readonly insertOwner: Statement<[number, Buffer]>;
+  private readonly selectOwner: Statement<[number, Buffer], {id: number}>;
+  private readonly insertMessage: Statement<[string, number, number, number, number, Buffer]>;
+  private readonly selectMailbox: Statement<[number, number, number], MailboxRow>;
+
+  constructor(readonly db: StorageDb) {
+    const sql = db.sqlite;
+    this.insertOwner = sql.prepare("INSERT INTO owners (type, pubkey) VALUES (?, ?) ON CONFLICT DO NOTHING");
+    this.selectOwner = sql.prepare("SELECT id FROM owners WHERE type = ? AND pubkey = ?");
+    this.insertMessage = sql.prepare(
+      "INSERT INTO messages (hash, owner, namespace, timestamp, expiry, data) VALUES (?, ?, ?, ?, ?, ?)",
+    );
+    this.selectMailbox = sql.prepare(
+      "SELECT hash, timestamp, expiry, data FROM messages WHERE owner = ? AND namespace = ? ORDER BY id LIMIT ?",
+    );
+  }
+
+  /** The owner row id of a 66-hex account, created on first sight. */
+  ownerId(account: string): number {
+    let id = this.owners.get(account);
+    if (id === undefined) {
+      const bytes = Buffer.from(account, "hex");
+      const type = bytes[0] ?? 0;
+      this.insertOwner.run(type, bytes.subarray(1));
+      id = (this.selectOwner.get(type, bytes.subarray(1)) as {id: number}).id;
+      this.owners.set(account, id);
+    }
+    return id;
+  }
+
+  insert(r: Row): void {
+    this.insertMessage.run(r.hash, r.owner, r.namespace, r.timestamp, r.expiry, r.data);
+  }
+
+  mailbox(owner: number, namespace: number): MailboxRow[] {
+    return this.selectMailbox.all(owner, namespace, RETRIEVE_LIMIT);
+  }
+}
+
+function transactionOf(db: BaselineDb): Transaction<(rows: Row[]) => void> {
+  return db.db.sqlite.transaction((rows: Row[]) => {
+    for (const r of rows) db.insert(r);
+  });
+}
+
+/** One transaction per event-loop turn; every promise settles after its COMMIT. */
+class GroupCommit {
+  private queue: Array<{row: Row; done: (err: Error | null) => void}> = [];
+  private scheduled = false;
+  private readonly commit: Transaction<(rows: Row[]) => void>;
+
+  constructor(db: BaselineDb) {
+    this.commit = transactionOf(db);
+  }
+
+  add(row: Row): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({row, done: (err) => (err === null ? resolve() : reject(err))});
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const batch = this.queue;
+    this.queue = [];
+    let error: Error | null = null;
+    try {
+      this.commit.immediate(batch.map((b) => b.row));
+    } catch (err) {
+      error = err instanceof Error ? err : new Error(String(err));
+    }
+    for (const b of batch) b.done(error);
+  }
+}
+
+function toRow(db: BaselineDb, p: NonNullable<RpcBody["params"]>): Row {
+  const account = String(p.pubkey);
+  const data = Buffer.from(String(p.data), "base64");
+  const hash = createHash("sha256").update(Buffer.from(account, "hex")).update(data).digest("base64");
+  const timestamp = Number(p.timestamp);
+  const expiry = timestamp + Number(p.ttl);
+  const namespace = p.namespace ?? 0;
+  return {owner: db.ownerId(account), hash: hash.replace(/=+$/, ""), namespace, timestamp, expiry, data};
+}
+
+function retrieve(db: BaselineDb, p: NonNullable<RpcBody["params"]>): unknown {
+  const rows = db.mailbox(db.ownerId(String(p.pubkey)), p.namespace ?? 0);
+  const messages = rows.map((r) => ({
+    hash: r.hash,
+    timestamp: r.timestamp,
+    expiration: r.expiry,
+    data: r.data.toString("base64"),
+  }));
+  return {messages, more: false};
+}
+
+function sqliteApp(app: FastifyInstance, db: BaselineDb, group: boolean): void {
+  const batcher = group ? new GroupCommit(db) : null;
+  app.post("/storage_rpc/v1", async (req, reply) => {
+    const body = req.body as RpcBody;
+    const params = body.params ?? {};
+    if (body.method === "retrieve") return retrieve(db, params);
+    if (body.method !== "store") return reply.code(400).send({error: `unsupported method ${String(body.method)}`});
+    const row = toRow(db, params);
+    if (batcher !== null) await batcher.add(row);
+    else db.insert(row);
+    return {hash: row.hash};
+  });
+}
+
+async function main(kind: BaselineKind, dir: string | undefined): Promise<void> {
+  const app = Fastify({logger: false, bodyLimit: BODY_LIMIT_BYTES});
+  let db: StorageDb | null = null;
+  if (kind === "echo") {
+    app.post("/storage_rpc/v1", (req, reply) => reply.send(req.body));
+  } else {
+    if (dir === undefined) throw new Error(`${kind} needs a database directory`);
+    // The node's own schema, pragmas (WAL, synchronous=NORMAL) and migrations.
+    const path = join(dir, "baseline.db");
+    const limits = {busyTimeoutMs: 5_000, hardLimitBytes: HARD_LIMIT_BYTES};
+    db = StorageDb.open({path, synchronous: "normal", ...limits, migrationsDir: null}, Date.now());
+    sqliteApp(app, new BaselineDb(db), kind === "sqlite-group");
+  }
+  const url = await app.listen({host: "127.0.0.1", port: 0});
+  process.stdout.write(`${kind} listening on ${url}\n`);
+  process.once("SIGTERM", () => {
+    void app.close().then(() => {
+      db?.close();
+      process.exit(0);
+    });
+  });
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const kind = process.argv[2];
+  if (kind !== "echo" && kind !== "sqlite-group" && kind !== "sqlite-each") {
+    throw new Error(`usage: baseline-server.js echo | sqlite-group <dir> | sqlite-each <dir> (got ${String(kind)})`);
+  }
+  await main(kind, process.argv[3]);
+}

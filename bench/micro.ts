@@ -1,0 +1,52 @@
+/**
+ * The in-process micro-benchmarks `npm run bench` runs after the HTTP scenarios (no child process
+ * is alive then): bench/storage.ts and, if its module and export exist, bench/crypto.ts.
+ */
+import {benchStorage, type StorageBenchResult} from "./storage.js";
+import {formatOpsTable} from "./report.js";
+
+export interface OpsRow {
+  name: string;
+  opsPerSec: number;
+}
+
+export interface MicroResults {
+  storage: StorageBenchResult[];
+  crypto: OpsRow[] | null;
+  notes: string[];
+}
+
+/** Smaller than bench/storage.ts's own defaults so the whole `npm run bench` stays near 3 minutes. */
+const STORAGE_OPTIONS = {rows: 10_000, reps: 3};
+/** Not a literal, so the build does not depend on bench/crypto.ts (another engineer's file). */
+const CRYPTO_MODULE = "./crypto.js";
+
+async function loadBenchCrypto(): Promise<(() => Promise<OpsRow[]>) | string> {
+  try {
+    const mod = (await import(CRYPTO_MODULE)) as {benchCrypto?: unknown};
+    if (typeof mod.benchCrypto === "function") return mod.benchCrypto as () => Promise<OpsRow[]>;
+    return "bench/crypto.ts has no benchCrypto() export yet: crypto micro-benchmark skipped";
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    return `bench/crypto.js could not be loaded (${reason}): crypto micro-benchmark skipped`;
+  }
+}
+
+export async function runMicroBenchmarks(log: (line: string) => void): Promise<MicroResults> {
+  const notes: string[] = [];
+  const {rows, reps} = STORAGE_OPTIONS;
+  log(`\nStorage micro-benchmark (bench/storage.ts, ${rows} rows × ${reps} reps, median; ratio ÷ autocommit)\n`);
+  const storage = await benchStorage(STORAGE_OPTIONS);
+  log(formatOpsTable(storage));
+  const benchCrypto = await loadBenchCrypto();
+  let crypto: OpsRow[] | null = null;
+  if (typeof benchCrypto === "string") {
+    notes.push(benchCrypto);
+    log(`\nNOTE: ${benchCrypto}`);
+  } else {
+    log("\nCrypto micro-benchmark (bench/crypto.ts, median of 5 reps)\n");
+    crypto = await benchCrypto();
+    log(formatOpsTable(crypto));
+  }
+  return {storage, crypto, notes};
+}

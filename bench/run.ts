@@ -1,0 +1,188 @@
+/**
+ * `npm run bench`: single-node store and retrieve throughput of pars-storage next to a bare-fastify
+ * echo server and a raw better-sqlite3 server measured in the same run, then the storage and
+ * crypto micro-benchmarks. Prints tables and writes the JSON summary to ./bench-results.json.
+ *
+ * Every server and the load generator are separate child processes on 127.0.0.1 (OS-chosen ports).
+ * The scenarios are interleaved run by run (echo, raw SQLite, node, …, then again), so drift on a
+ * noisy machine hits all of them alike; each figure is the median of BENCH_RUNS runs. Knobs:
+ *
+ *   BENCH_RUNS (3)  BENCH_SECONDS (5)  BENCH_WARMUP_SECONDS (1)  BENCH_CONNECTIONS (50)
+ *   BENCH_SCENARIOS (echo,sqlite-store,node-store,sqlite-retrieve,node-retrieve; also sqlite-store-each)
+ *   BENCH_MICRO (1; 0 skips the micro-benchmarks)
+ *
+ * The node child inherits the environment, so PARS_STORAGE_* variables (e.g.
+ * PARS_STORAGE_CRYPTO_PQ_BACKEND=noble) change the node under test. Exit code 1 if any request
+ * failed or a response check did not pass.
+ */
+import {writeFileSync} from "node:fs";
+import {loadavg} from "node:os";
+import {pathToFileURL} from "node:url";
+import {describeEnvironment, type MachineInfo} from "./machine.js";
+import {runMicroBenchmarks, type MicroResults} from "./micro.js";
+import {formatHttpTable, summarize, type ScenarioSummary} from "./report.js";
+import {
+  BenchContext,
+  DEFAULT_SCENARIOS,
+  prepareRetrieveServers,
+  runScenario,
+  SCENARIOS,
+  type BenchConfig,
+  type RunSample,
+  type ScenarioId,
+} from "./scenarios.js";
+import {envNumber, formatInt, round} from "./util.js";
+
+const RESULTS_FILE = "bench-results.json";
+/** A run is "noisy" when other processes used more than this many cores during its window. */
+const NOISY_OTHER_CORES = 0.25;
+
+export interface BenchSummary {
+  startedAt: string;
+  durationSeconds: number;
+  machine: MachineInfo;
+  config: Omit<BenchConfig, "scenarios"> & {scenarios: ScenarioId[]; micro: boolean};
+  http: ScenarioSummary[];
+  runs: Record<string, Array<Omit<RunSample["load"], "samples"> & {serverCpu: number | null; otherCpu: number | null}>>;
+  micro: MicroResults | null;
+  /** Runs in which other processes used more than NOISY_OTHER_CORES cores (see the "other" column). */
+  noisyRuns: number;
+  problems: string[];
+}
+
+function scenarioList(env: NodeJS.ProcessEnv): BenchConfig["scenarios"] {
+  const raw = env.BENCH_SCENARIOS;
+  const ids = raw === undefined || raw === "" ? DEFAULT_SCENARIOS : raw.split(",").map((s) => s.trim());
+  return ids.map((id) => {
+    const def = SCENARIOS.find((s) => s.id === id);
+    if (def === undefined) {
+      throw new Error(`BENCH_SCENARIOS: unknown scenario "${id}" (known: ${SCENARIOS.map((s) => s.id).join(", ")})`);
+    }
+    return def;
+  });
+}
+
+export function benchConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
+  return {
+    runs: Math.round(envNumber("BENCH_RUNS", 3, env)),
+    seconds: envNumber("BENCH_SECONDS", 5, env),
+    warmupSeconds: envNumber("BENCH_WARMUP_SECONDS", 1, env),
+    connections: Math.round(envNumber("BENCH_CONNECTIONS", 50, env)),
+    storeAccounts: 1_000,
+    retrieveAccounts: 100,
+    messagesPerAccount: 100,
+    scenarios: scenarioList(env),
+  };
+}
+
+function describeRun(id: string, run: number, total: number, s: RunSample): string {
+  const l = s.load;
+  const other = String(s.otherCpu);
+  const cpu = s.serverCpu === null ? "" : `  CPU server ${s.serverCpu} client ${l.clientCpu} other ${other}`;
+  const batch = s.signBatch === null ? "" : `  sign batch ${s.signBatch}`;
+  const bad = l.non2xx + l.errors > 0 ? `  !!! ${l.non2xx} non-2xx, ${l.errors} errors` : "";
+  const rate = `${formatInt(l.reqPerSec).padStart(7)} req/s  p50 ${l.p50Ms} ms  p99 ${l.p99Ms} ms`;
+  return `[run ${run}/${total}] ${id.padEnd(17)} ${rate}${cpu}${batch}${bad}`;
+}
+
+/** All HTTP scenarios, interleaved run by run. */
+async function runHttp(ctx: BenchContext): Promise<Map<ScenarioId, RunSample[]>> {
+  const {config} = ctx;
+  const samples = new Map<ScenarioId, RunSample[]>(config.scenarios.map((s) => [s.id, []]));
+  await prepareRetrieveServers(ctx, (line) => console.log(line));
+  for (let run = 1; run <= config.runs; run++) {
+    for (const def of config.scenarios) {
+      const sample = await runScenario(ctx, def, run);
+      samples.get(def.id)?.push(sample);
+      console.log(describeRun(def.id, run, config.runs, sample));
+      for (const p of sample.problems) console.log(`    !!! ${def.id}: ${p}`);
+    }
+  }
+  return samples;
+}
+
+function runDetails(samples: ReadonlyMap<ScenarioId, RunSample[]>): BenchSummary["runs"] {
+  const out: BenchSummary["runs"] = {};
+  for (const [id, runs] of samples) {
+    out[id] = runs.map(({load: {samples: _s, ...rest}, serverCpu, otherCpu}) => ({...rest, serverCpu, otherCpu}));
+  }
+  return out;
+}
+
+function noisyRuns(samples: ReadonlyMap<ScenarioId, RunSample[]>): number {
+  return [...samples.values()].flat().filter((s) => (s.otherCpu ?? 0) > NOISY_OTHER_CORES).length;
+}
+
+function printNoise(noisy: number, total: number): void {
+  if (noisy === 0) return;
+  console.log(`\nNOTE: in ${noisy} of ${total} runs, other processes used > ${NOISY_OTHER_CORES} cores ("other"):`);
+  console.log("the machine was shared; compare ratios, and prefer runs with other ≈ 0 (see bench-results.json).");
+}
+
+function printProblems(problems: readonly string[]): void {
+  if (problems.length === 0) return;
+  const bar = "!".repeat(78);
+  console.log(`\n${bar}\n!!! ${problems.length} PROBLEM(S): failed requests or failed response checks`);
+  console.log("!!! (any failure against the node is a bug; against a baseline, a broken setup)");
+  for (const p of problems) console.log(`!!! ${p}`);
+  console.log(bar);
+}
+
+async function runAll(ctx: BenchContext, micro: boolean, machine: MachineInfo): Promise<BenchSummary> {
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  const samples = await runHttp(ctx);
+  await ctx.close();
+  const http = summarize(ctx.config.scenarios, samples);
+  const {runs, seconds, connections} = ctx.config;
+  console.log(`\nHTTP (median of ${runs} runs of ${seconds} s, ${connections} connections; CPU in cores)\n`);
+  console.log(formatHttpTable(http));
+  const noisy = noisyRuns(samples);
+  printNoise(noisy, [...samples.values()].flat().length);
+  const microResults = micro ? await runMicroBenchmarks((line) => console.log(line)) : null;
+  const problems = http.flatMap((s) => s.problems.map((p) => `${s.id} ${p}`));
+  const {scenarios, ...rest} = ctx.config;
+  return {
+    startedAt,
+    durationSeconds: round((performance.now() - started) / 1000, 1),
+    machine,
+    config: {...rest, scenarios: scenarios.map((s) => s.id), micro},
+    http,
+    runs: runDetails(samples),
+    micro: microResults,
+    noisyRuns: noisy,
+    problems,
+  };
+}
+
+async function main(): Promise<number> {
+  const config = benchConfig();
+  const micro = process.env.BENCH_MICRO !== "0";
+  const machine = await describeEnvironment();
+  const m = machine;
+  console.log(`pars-storage bench: Node ${m.node}, ${m.cpus} × ${m.cpuModel}, ${m.platform}, commit ${m.commit}`);
+  console.log(`load average at start: ${m.loadAvg.join(" ")}; node PQ backend: ${m.pqBackend}`);
+  const c = config;
+  console.log(`runs ${c.runs} × ${c.seconds} s (+${c.warmupSeconds} s warm-up), ${c.connections} connections\n`);
+  const ctx = new BenchContext(config);
+  const onExit = (): void => ctx.closeSync();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    console.error(`\n${signal}: stopping child processes`);
+    void ctx.close().finally(() => process.exit(130));
+  };
+  process.on("exit", onExit).once("SIGINT", onSignal).once("SIGTERM", onSignal);
+  try {
+    const summary = await runAll(ctx, micro, machine);
+    writeFileSync(RESULTS_FILE, `${JSON.stringify(summary, null, 2)}\n`);
+    const load = loadavg().map((v) => v.toFixed(2)).join(" ");
+    console.log(`\nJSON summary written to ${RESULTS_FILE} (load average now ${load})`);
+    printProblems(summary.problems);
+    return summary.problems.length === 0 ? 0 : 1;
+  } finally {
+    await ctx.close();
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = await main();
+}

@@ -1,0 +1,241 @@
+/**
+ * The HTTP scenarios of `npm run bench` and how one run of each is executed: which server (a
+ * fresh child process per run for stores; one prefilled server for all retrieve runs), which
+ * workload, and what the orchestrator checks in the responses.
+ */
+import {mkdtempSync, rmSync} from "node:fs";
+import {tmpdir} from "node:os";
+import {dirname, join} from "node:path";
+import {fileURLToPath} from "node:url";
+import {ChildRegistry, runLoadClient, startServer, type ServerHandle} from "./children.js";
+import type {LoadResult, LoadSpec} from "./load-client.js";
+import {cpuProbe} from "./cpu.js";
+import {median, round} from "./util.js";
+
+export type ScenarioId =
+  | "echo"
+  | "sqlite-store"
+  | "sqlite-store-each"
+  | "node-store"
+  | "sqlite-retrieve"
+  | "node-retrieve";
+type ServerKind = "echo" | "sqlite-group" | "sqlite-each" | "node";
+
+export interface ScenarioDef {
+  id: ScenarioId;
+  label: string;
+  server: ServerKind;
+  workload: "store" | "retrieve";
+  /** The raw-SQLite scenario this one is compared with (node scenarios only). */
+  rawBaseline: ScenarioId | null;
+}
+
+const scenario = (
+  id: ScenarioId,
+  label: string,
+  server: ServerKind,
+  workload: ScenarioDef["workload"],
+  rawBaseline: ScenarioId | null = null,
+): ScenarioDef => ({id, label, server, workload, rawBaseline});
+
+export const SCENARIOS: readonly ScenarioDef[] = [
+  scenario("echo", "bare fastify echo", "echo", "store"),
+  scenario("sqlite-store", "raw SQLite store, group commit", "sqlite-group", "store"),
+  scenario("sqlite-store-each", "raw SQLite store, insert per request", "sqlite-each", "store"),
+  scenario("node-store", "pars-storage store", "node", "store", "sqlite-store"),
+  scenario("sqlite-retrieve", "raw SQLite retrieve 100", "sqlite-group", "retrieve"),
+  scenario("node-retrieve", "pars-storage retrieve 100", "node", "retrieve", "sqlite-retrieve"),
+];
+
+export const DEFAULT_SCENARIOS: readonly ScenarioId[] = [
+  "echo",
+  "sqlite-store",
+  "node-store",
+  "sqlite-retrieve",
+  "node-retrieve",
+];
+
+export interface BenchConfig {
+  runs: number;
+  seconds: number;
+  warmupSeconds: number;
+  connections: number;
+  /** Store scenarios: distinct receiving accounts, round-robin. */
+  storeAccounts: number;
+  /** Retrieve scenarios: prefilled accounts, each with `messagesPerAccount` messages. */
+  retrieveAccounts: number;
+  messagesPerAccount: number;
+  scenarios: readonly ScenarioDef[];
+}
+
+/** One run of one scenario. */
+export interface RunSample {
+  load: LoadResult;
+  /** Server CPU over the measured window, in cores (1.0 = one core busy); null without /proc. */
+  serverCpu: number | null;
+  /** CPU used by everything else on the machine (not server, not load client) during the window. */
+  otherCpu: number | null;
+  /** Problems found in the responses (anything here is a bug or a broken setup). */
+  problems: string[];
+  /** Node store: receipts per ML-DSA batch signature, median over the sampled responses. */
+  signBatch: number | null;
+}
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const SCRIPTS = {
+  loadClient: join(HERE, "load-client.js"),
+  baseline: join(HERE, "baseline-server.js"),
+  node: join(HERE, "..", "src", "cli", "bin.js"),
+};
+const RETRIEVE_SEED = "retrieve";
+
+/** Child processes and temp dirs of one benchmark; `close()` stops and removes all of them. */
+export class BenchContext {
+  readonly children = new ChildRegistry();
+  private readonly dirs = new Set<string>();
+  /** Prefilled retrieve servers, by server kind. */
+  readonly retrieveServers = new Map<ServerKind, ServerHandle>();
+
+  constructor(readonly config: BenchConfig) {}
+
+  tempDir(): string {
+    const dir = mkdtempSync(join(tmpdir(), "pars-bench-"));
+    this.dirs.add(dir);
+    return dir;
+  }
+
+  removeDir(dir: string): void {
+    rmSync(dir, {recursive: true, force: true});
+    this.dirs.delete(dir);
+  }
+
+  async close(): Promise<void> {
+    await this.children.stopAll();
+    this.removeDirsSync();
+  }
+
+  /** For the process "exit" handler: kill children (SIGKILL) and remove the temp dirs. */
+  closeSync(): void {
+    this.children.killAll();
+    this.removeDirsSync();
+  }
+
+  private removeDirsSync(): void {
+    for (const dir of this.dirs) rmSync(dir, {recursive: true, force: true});
+    this.dirs.clear();
+  }
+}
+
+function serverArgs(kind: ServerKind, dir: string | null): string[] {
+  if (kind === "echo") return [SCRIPTS.baseline, "echo"];
+  if (kind !== "node") return [SCRIPTS.baseline, kind, dir as string];
+  // Rate limiting is off: every request comes from 127.0.0.1, far above Session's 300/s per client.
+  const flags = ["--http-port", "0", "--log-level", "warn", "--rateLimit.enabled=false"];
+  return [SCRIPTS.node, "start", "--data-dir", dir as string, ...flags];
+}
+
+async function startFresh(ctx: BenchContext, kind: ServerKind): Promise<{server: ServerHandle; dir: string | null}> {
+  const dir = kind === "echo" ? null : ctx.tempDir();
+  const server = await startServer(ctx.children, kind, serverArgs(kind, dir));
+  return {server, dir};
+}
+
+function loadSpec(ctx: BenchContext, def: ScenarioDef, url: string, run: number): LoadSpec {
+  const c = ctx.config;
+  const retrieve = def.workload === "retrieve";
+  return {
+    url,
+    workload: def.workload,
+    accounts: retrieve ? "signing" : "plain",
+    accountCount: retrieve ? c.retrieveAccounts : c.storeAccounts,
+    seed: retrieve ? RETRIEVE_SEED : `store-${run}`,
+    connections: c.connections,
+    warmupSeconds: c.warmupSeconds,
+    seconds: c.seconds,
+  };
+}
+
+/** Starts the servers the retrieve scenarios share and fills their mailboxes through the RPC. */
+export async function prepareRetrieveServers(ctx: BenchContext, log: (line: string) => void): Promise<void> {
+  const c = ctx.config;
+  const kinds = new Set(c.scenarios.filter((s) => s.workload === "retrieve").map((s) => s.server));
+  for (const kind of kinds) {
+    const {server} = await startFresh(ctx, kind);
+    const spec: LoadSpec = {
+      url: server.url,
+      workload: "store",
+      accounts: "signing",
+      accountCount: c.retrieveAccounts,
+      seed: RETRIEVE_SEED,
+      connections: c.connections,
+      warmupSeconds: 0,
+      seconds: 0,
+      totalRequests: c.retrieveAccounts * c.messagesPerAccount,
+    };
+    const r = await runLoadClient(ctx.children, SCRIPTS.loadClient, spec);
+    const failed = r.non2xx + r.errors;
+    log(`prefilled ${kind}: ${r.requests} stores in ${r.seconds} s (${r.reqPerSec} req/s), ${failed} failed`);
+    if (r.non2xx + r.errors > 0) throw new Error(`prefill of ${kind} failed: ${r.failures.join(" | ")}`);
+    ctx.retrieveServers.set(kind, server);
+  }
+}
+
+/** Runs one scenario once (fresh server for stores, the prefilled one for retrieves). */
+export async function runScenario(ctx: BenchContext, def: ScenarioDef, run: number): Promise<RunSample> {
+  const shared = def.workload === "retrieve" ? ctx.retrieveServers.get(def.server) : undefined;
+  const {server, dir} = shared !== undefined ? {server: shared, dir: null} : await startFresh(ctx, def.server);
+  try {
+    const probe = cpuProbe(server.pid);
+    const spec = loadSpec(ctx, def, server.url, run);
+    const load = await runLoadClient(ctx.children, SCRIPTS.loadClient, spec, probe.onPhase);
+    const {problems, signBatch} = checkSamples(def, load, ctx.config.messagesPerAccount);
+    if (load.non2xx + load.errors > 0) {
+      problems.push(`${load.non2xx} non-2xx, ${load.errors} errors: ${load.failures.join(" | ")}`);
+    }
+    const {server: serverCpu, machine} = probe.result();
+    const other = serverCpu === null || machine === null ? null : machine - serverCpu - load.clientCpu;
+    return {load, serverCpu, otherCpu: other === null ? null : Math.max(0, round(other, 2)), problems, signBatch};
+  } finally {
+    if (shared === undefined) {
+      await server.stop();
+      if (dir !== null) ctx.removeDir(dir);
+    }
+  }
+}
+
+type Check = {problem: string | null; signBatch: number | null};
+
+/** Checks one 2xx body: node stores must be ML-DSA batch-signed, retrieves return every message. */
+function checkBody(def: ScenarioDef, text: string, expected: number): Check {
+  let body: Record<string, unknown>;
+  try {
+    body = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return {problem: `response is not JSON: ${text.slice(0, 200)}`, signBatch: null};
+  }
+  if (def.workload === "retrieve") {
+    const n = Array.isArray(body.messages) ? body.messages.length : -1;
+    return {problem: n === expected ? null : `retrieve returned ${n} messages, expected ${expected}`, signBatch: null};
+  }
+  if (def.server !== "node") return {problem: null, signBatch: null};
+  type Entry = {signature?: unknown; signature_proof?: {n?: unknown}};
+  const entries = Object.values((body.swarm ?? {}) as Record<string, Entry>);
+  const proof = entries[0]?.signature_proof;
+  if (entries.length !== 1 || typeof entries[0]?.signature !== "string" || typeof proof?.n !== "number") {
+    return {problem: `store response lacks a signed swarm entry: ${text.slice(0, 300)}`, signBatch: null};
+  }
+  return {problem: null, signBatch: proof.n};
+}
+
+/** Checks the sampled responses; signBatch is the median batch size among node store samples. */
+function checkSamples(
+  def: ScenarioDef,
+  load: LoadResult,
+  expected: number,
+): {problems: string[]; signBatch: number | null} {
+  if (load.samples.length === 0) return {problems: ["no 2xx response sampled in the measured window"], signBatch: null};
+  const checks = load.samples.map((text) => checkBody(def, text, expected));
+  const problems = [...new Set(checks.flatMap((c) => (c.problem === null ? [] : [c.problem])))];
+  const batches = checks.flatMap((c) => (c.signBatch === null ? [] : [c.signBatch]));
+  return {problems, signBatch: batches.length === 0 ? null : median(batches)};
+}
