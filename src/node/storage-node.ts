@@ -1,6 +1,7 @@
 import type {FastifyInstance} from "fastify";
 import type {Logger} from "pino";
 import {buildHttpApp} from "../api/http/app.js";
+import {defaultWsOptions, registerWebSocket, type WsHandle} from "../api/ws/index.js";
 import {dataPaths, type ParsStorageConfig} from "../config/index.js";
 import {initHashing} from "../crypto/hash.js";
 import {loadOrCreateIdentity, type NodeIdentity} from "../crypto/identity.js";
@@ -33,6 +34,7 @@ interface Parts {
   router: SwarmRouter;
   membership: MembershipService | null;
   app: FastifyInstance;
+  ws: WsHandle;
   httpUrl: string;
 }
 
@@ -108,6 +110,14 @@ export class StorageNode {
         ...(membership === null ? {} : {network: membership}),
       },
     );
+    const ws = registerWebSocket(app, defaultWsOptions, {
+      rpc,
+      store: m.store,
+      pq: m.pq,
+      clock: m.clock,
+      router,
+      logger: m.log.child({module: "ws"}),
+    });
     const address = await app.listen({host: config.http.bind, port: config.http.port});
     const httpUrl = address.replace("[::1]", "127.0.0.1");
     // With port 0 the OS picked the port: advertise the real one.
@@ -118,7 +128,7 @@ export class StorageNode {
     // After listen: until the first membership document arrives, the RPC answers 503 (not ready).
     membership?.start();
     const {pq, identity, store} = m;
-    return new StorageNode({config, logger: m.log, pq, identity, store, signer, mlDsaSigner, router, membership, app, httpUrl});
+    return new StorageNode({config, logger: m.log, pq, identity, store, signer, mlDsaSigner, router, membership, app, ws, httpUrl});
   }
 
   get httpUrl(): string {
@@ -149,8 +159,9 @@ export class StorageNode {
   /** Stops accepting requests, lets in-flight ones finish, signs what is pending, flushes the DB. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      const {app, membership, signer, mlDsaSigner, store, logger} = this.parts;
+      const {app, ws, membership, signer, mlDsaSigner, store, logger} = this.parts;
       await app.close();
+      await ws.close();
       await membership?.close();
       await signer.close();
       await mlDsaSigner.close();

@@ -1,0 +1,54 @@
+import type {PqBackend} from "../../crypto/interface.js";
+import type {RpcHandler} from "../../rpc/handler.js";
+import type {SwarmRouter} from "../../rpc/swarm-router.js";
+import type {MessageStore} from "../../storage/interface.js";
+import type {Clock} from "../../util/clock.js";
+import type {WsDropReason} from "./errors.js";
+
+export interface WsLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** What the WebSocket endpoint uses from the rest of the node. */
+export interface WsModules {
+  /** The client RPC dispatcher, shared with POST /storage_rpc/v1. */
+  rpc: Pick<RpcHandler, "handle">;
+  /** `added` feeds the pushes (every new message, whatever its origin); `isRevoked` checks subaccounts. */
+  store: Pick<MessageStore, "on" | "off" | "isRevoked">;
+  pq: PqBackend;
+  clock: Clock;
+  /** Readiness (RPC frames answer 503 until ready) and swarm ownership (subscribe errcode 6). */
+  router: Pick<SwarmRouter, "isOurs" | "notReadyReasons">;
+  logger: WsLogger;
+  /**
+   * Per-IP token bucket shared with HTTP, if the node has one to share; otherwise the endpoint
+   * builds its own from `WsOptions.rateLimit`.
+   */
+  limiter?: {take(client: string): boolean};
+}
+
+export interface WsStats {
+  /** Open connections (accepted and not yet closed). */
+  connections: number;
+  /** Subscriptions held over all connections (one per account per connection). */
+  subscriptions: number;
+  /** Message frames pushed since start. */
+  pushes: number;
+  /** Connections the node closed itself: limits, timeouts, protocol violations and shutdown (see `dropsByReason`). */
+  drops: number;
+  dropsByReason: Partial<Record<WsDropReason, number>>;
+  /** RPC frames answered since start. */
+  rpcRequests: number;
+}
+
+/** Returned by `registerWebSocket`. */
+export interface WsHandle {
+  stats(): WsStats;
+  /** Drops expired subscriptions and those of accounts no longer ours now (also runs on a timer); returns how many. */
+  sweep(): number;
+  /** Closes every connection (1001) and stops listening to the store; also runs from fastify's preClose. */
+  close(): Promise<void>;
+}
