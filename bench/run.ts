@@ -10,6 +10,7 @@
  *   BENCH_RUNS (3)  BENCH_SECONDS (5)  BENCH_WARMUP_SECONDS (1)  BENCH_CONNECTIONS (50)
  *   BENCH_SCENARIOS (echo,sqlite-store,node-store,sqlite-retrieve,node-retrieve; also sqlite-store-each)
  *   BENCH_MICRO (1; 0 skips the micro-benchmarks)
+ *   BENCH_WS (0; 1 adds WebSocket push latency with 1,000 subscribers, ~35 s)
  *
  * The node child inherits the environment, so PARS_STORAGE_* variables (e.g.
  * PARS_STORAGE_CRYPTO_PQ_BACKEND=noble) change the node under test. Exit code 1 if any request
@@ -20,6 +21,7 @@ import {loadavg} from "node:os";
 import {pathToFileURL} from "node:url";
 import {describeEnvironment, type MachineInfo} from "./machine.js";
 import {runMicroBenchmarks, type MicroResults} from "./micro.js";
+import {benchWsPush, type WsPushBenchResult} from "./ws-push.js";
 import {formatHttpTable, summarize, type ScenarioSummary} from "./report.js";
 import {
   BenchContext,
@@ -45,6 +47,8 @@ export interface BenchSummary {
   http: ScenarioSummary[];
   runs: Record<string, Array<Omit<RunSample["load"], "samples"> & {serverCpu: number | null; otherCpu: number | null}>>;
   micro: MicroResults | null;
+  /** WebSocket push latency with 1,000 subscribers (BENCH_WS=1), next to a WS ping baseline. */
+  ws: WsPushBenchResult | null;
   /** Runs in which other processes used more than NOISY_OTHER_CORES cores (see the "other" column). */
   noisyRuns: number;
   problems: string[];
@@ -128,6 +132,17 @@ function printProblems(problems: readonly string[]): void {
   console.log(bar);
 }
 
+async function runWsPush(): Promise<WsPushBenchResult> {
+  console.log("\nWebSocket push (1,000 subscribed connections; store sent → push received)\n");
+  const r = await benchWsPush();
+  const row = (name: string, l: {p50Ms: number; p99Ms: number}): string =>
+    `${name.padEnd(28)} p50 ${l.p50Ms.toFixed(2).padStart(7)} ms   p99 ${l.p99Ms.toFixed(2).padStart(7)} ms`;
+  console.log(row("push (store → frame)", r.push));
+  console.log(row("ws ping → pong (baseline)", r.echo));
+  console.log(row("store reply (HTTP)", r.storeReply));
+  return r;
+}
+
 async function runAll(ctx: BenchContext, micro: boolean, machine: MachineInfo): Promise<BenchSummary> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
@@ -140,6 +155,7 @@ async function runAll(ctx: BenchContext, micro: boolean, machine: MachineInfo): 
   const noisy = noisyRuns(samples);
   printNoise(noisy, [...samples.values()].flat().length);
   const microResults = micro ? await runMicroBenchmarks((line) => console.log(line)) : null;
+  const ws = process.env.BENCH_WS === "1" ? await runWsPush() : null;
   const problems = http.flatMap((s) => s.problems.map((p) => `${s.id} ${p}`));
   const {scenarios, ...rest} = ctx.config;
   return {
@@ -150,6 +166,7 @@ async function runAll(ctx: BenchContext, micro: boolean, machine: MachineInfo): 
     http,
     runs: runDetails(samples),
     micro: microResults,
+    ws,
     noisyRuns: noisy,
     problems,
   };
