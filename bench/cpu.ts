@@ -45,8 +45,10 @@ interface CpuReading {
   machine: number | null;
 }
 
-function readCpu(pid: number): CpuReading {
-  return {at: performance.now(), server: processCpuSeconds(pid), machine: machineBusySeconds()};
+function readCpu(pids: readonly number[]): CpuReading {
+  const each = pids.map(processCpuSeconds);
+  const server = each.some((s) => s === null) ? null : each.reduce<number>((sum, s) => sum + (s ?? 0), 0);
+  return {at: performance.now(), server, machine: machineBusySeconds()};
 }
 
 /** Cores used per wall-clock second between two readings; null when /proc was unreadable. */
@@ -55,18 +57,22 @@ function coresBetween(a: number | null, b: number | null, seconds: number): numb
 }
 
 export interface CpuCores {
-  /** Cores the server process used (all its threads). */
+  /** Cores the server processes used (all their threads). */
   server: number | null;
   /** Cores all processes on the machine used. */
   machine: number | null;
 }
 
-/** Samples server and machine CPU when the load client opens ("measure") and closes ("done") its window. */
-export function cpuProbe(pid: number): {onPhase: (phase: string) => void; result: () => CpuCores} {
+/**
+ * Samples server and machine CPU when the load client opens ("measure") and closes ("done") its
+ * window. With several server processes (a swarm), `server` is their sum.
+ */
+export function cpuProbe(pids: number | readonly number[]): {onPhase: (phase: string) => void; result: () => CpuCores} {
+  const list = typeof pids === "number" ? [pids] : pids;
   let start: CpuReading | null = null;
   let result: CpuCores = {server: null, machine: null};
   const onPhase = (phase: string): void => {
-    const now = readCpu(pid);
+    const now = readCpu(list);
     if (phase === "measure") start = now;
     if (phase !== "done" || start === null) return;
     const seconds = (now.at - start.at) / 1000;

@@ -1,14 +1,14 @@
 /**
  * `npm run bench`: single-node store and retrieve throughput of pars-storage next to a bare-fastify
- * echo server and a raw better-sqlite3 server measured in the same run, then the storage and
- * crypto micro-benchmarks. Prints tables and writes the JSON summary to ./bench-results.json.
+ * echo server and a raw better-sqlite3 server measured in the same run, replicated store throughput
+ * on a local 3-node swarm (swarm-store), then the storage and crypto micro-benchmarks. Prints tables and writes the JSON summary to ./bench-results.json.
  *
  * Every server and the load generator are separate child processes on 127.0.0.1 (OS-chosen ports).
  * The scenarios are interleaved run by run (echo, raw SQLite, node, …, then again), so drift on a
  * noisy machine hits all of them alike; each figure is the median of BENCH_RUNS runs. Knobs:
  *
  *   BENCH_RUNS (3)  BENCH_SECONDS (5)  BENCH_WARMUP_SECONDS (1)  BENCH_CONNECTIONS (50)
- *   BENCH_SCENARIOS (echo,sqlite-store,node-store,sqlite-retrieve,node-retrieve; also sqlite-store-each)
+ *   BENCH_SCENARIOS (echo,sqlite-store,node-store,swarm-store,sqlite-retrieve,node-retrieve; also sqlite-store-each)
  *   BENCH_MICRO (1; 0 skips the micro-benchmarks)
  *   BENCH_WS (0; 1 adds WebSocket push latency with 1,000 subscribers, ~35 s)
  *

@@ -10,6 +10,7 @@ import {fileURLToPath} from "node:url";
 import {ChildRegistry, runLoadClient, startServer, type ServerHandle} from "./children.js";
 import type {LoadResult, LoadSpec} from "./load-client.js";
 import {cpuProbe} from "./cpu.js";
+import {startSwarm} from "./swarm.js";
 import {median, round} from "./util.js";
 
 export type ScenarioId =
@@ -17,9 +18,11 @@ export type ScenarioId =
   | "sqlite-store"
   | "sqlite-store-each"
   | "node-store"
+  | "swarm-store"
   | "sqlite-retrieve"
   | "node-retrieve";
-type ServerKind = "echo" | "sqlite-group" | "sqlite-each" | "node";
+/** `swarm3`: three nodes in one swarm; the load goes to the first, which replicates to the others. */
+type ServerKind = "echo" | "sqlite-group" | "sqlite-each" | "node" | "swarm3";
 
 export interface ScenarioDef {
   id: ScenarioId;
@@ -43,6 +46,7 @@ export const SCENARIOS: readonly ScenarioDef[] = [
   scenario("sqlite-store", "raw SQLite store, group commit", "sqlite-group", "store"),
   scenario("sqlite-store-each", "raw SQLite store, insert per request", "sqlite-each", "store"),
   scenario("node-store", "pars-storage store", "node", "store", "sqlite-store"),
+  scenario("swarm-store", "pars-storage store, 3-node swarm", "swarm3", "store", "sqlite-store"),
   scenario("sqlite-retrieve", "raw SQLite retrieve 100", "sqlite-group", "retrieve"),
   scenario("node-retrieve", "pars-storage retrieve 100", "node", "retrieve", "sqlite-retrieve"),
 ];
@@ -51,6 +55,7 @@ export const DEFAULT_SCENARIOS: readonly ScenarioId[] = [
   "echo",
   "sqlite-store",
   "node-store",
+  "swarm-store",
   "sqlite-retrieve",
   "node-retrieve",
 ];
@@ -126,16 +131,20 @@ export class BenchContext {
   }
 }
 
+// Rate limiting is off: every request comes from 127.0.0.1, far above Session's 300/s per client.
+const NODE_FLAGS = ["--log-level", "warn", "--rateLimit.enabled=false"];
+
 function serverArgs(kind: ServerKind, dir: string | null): string[] {
   if (kind === "echo") return [SCRIPTS.baseline, "echo"];
   if (kind !== "node") return [SCRIPTS.baseline, kind, dir as string];
-  // Rate limiting is off: every request comes from 127.0.0.1, far above Session's 300/s per client.
-  const flags = ["--http-port", "0", "--log-level", "warn", "--rateLimit.enabled=false"];
-  return [SCRIPTS.node, "start", "--data-dir", dir as string, ...flags];
+  return [SCRIPTS.node, "start", "--data-dir", dir as string, "--http-port", "0", ...NODE_FLAGS];
 }
 
-async function startFresh(ctx: BenchContext, kind: ServerKind): Promise<{server: ServerHandle; dir: string | null}> {
+type Server = ServerHandle & {pids?: number[]};
+
+async function startFresh(ctx: BenchContext, kind: ServerKind): Promise<{server: Server; dir: string | null}> {
   const dir = kind === "echo" ? null : ctx.tempDir();
+  if (kind === "swarm3") return {server: await startSwarm(ctx.children, SCRIPTS.node, dir as string, 3, NODE_FLAGS), dir};
   const server = await startServer(ctx.children, kind, serverArgs(kind, dir));
   return {server, dir};
 }
@@ -183,9 +192,10 @@ export async function prepareRetrieveServers(ctx: BenchContext, log: (line: stri
 /** Runs one scenario once (fresh server for stores, the prefilled one for retrieves). */
 export async function runScenario(ctx: BenchContext, def: ScenarioDef, run: number): Promise<RunSample> {
   const shared = def.workload === "retrieve" ? ctx.retrieveServers.get(def.server) : undefined;
-  const {server, dir} = shared !== undefined ? {server: shared, dir: null} : await startFresh(ctx, def.server);
+  const {server, dir}: {server: Server; dir: string | null} =
+    shared !== undefined ? {server: shared, dir: null} : await startFresh(ctx, def.server);
   try {
-    const probe = cpuProbe(server.pid);
+    const probe = cpuProbe(server.pids ?? [server.pid]);
     const spec = loadSpec(ctx, def, server.url, run);
     const load = await runLoadClient(ctx.children, SCRIPTS.loadClient, spec, probe.onPhase);
     const {problems, signBatch} = checkSamples(def, load, ctx.config.messagesPerAccount);
@@ -217,12 +227,14 @@ function checkBody(def: ScenarioDef, text: string, expected: number): Check {
     const n = Array.isArray(body.messages) ? body.messages.length : -1;
     return {problem: n === expected ? null : `retrieve returned ${n} messages, expected ${expected}`, signBatch: null};
   }
-  if (def.server !== "node") return {problem: null, signBatch: null};
+  if (def.server !== "node" && def.server !== "swarm3") return {problem: null, signBatch: null};
   type Entry = {signature?: unknown; signature_proof?: {n?: unknown}};
   const entries = Object.values((body.swarm ?? {}) as Record<string, Entry>);
+  const members = def.server === "swarm3" ? 3 : 1;
   const proof = entries[0]?.signature_proof;
-  if (entries.length !== 1 || typeof entries[0]?.signature !== "string" || typeof proof?.n !== "number") {
-    return {problem: `store response lacks a signed swarm entry: ${text.slice(0, 300)}`, signBatch: null};
+  const signed = entries.every((e) => typeof e.signature === "string" && typeof e.signature_proof?.n === "number");
+  if (entries.length !== members || !signed || typeof proof?.n !== "number") {
+    return {problem: `store response lacks ${members} signed swarm entries: ${text.slice(0, 300)}`, signBatch: null};
   }
   return {problem: null, signBatch: proof.n};
 }

@@ -1,7 +1,7 @@
 import {CONFIG_FLAG, type ConfigLeaf, leafForFlag} from "../config/index.js";
 import {UsageError} from "./errors.js";
 
-export const COMMANDS = ["start", "keygen", "id", "record", "devnet", "help"] as const;
+export const COMMANDS = ["start", "keygen", "id", "record", "devnet", "audit", "help"] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /** Flags that are not config leaves. */
@@ -30,6 +30,18 @@ export const COMMAND_FLAGS: Readonly<Record<string, {readonly command: CommandNa
   mode: {command: "devnet", kind: "value"},
   "init-only": {command: "devnet", kind: "boolean"},
   hosts: {command: "devnet", kind: "value"},
+  node: {command: "audit", kind: "value"},
+  message: {command: "audit", kind: "value"},
+  data: {command: "audit", kind: "value"},
+  account: {command: "audit", kind: "value"},
+  namespace: {command: "audit", kind: "value"},
+  "pubkey-mldsa": {command: "audit", kind: "value"},
+  "pubkey-mlkem": {command: "audit", kind: "value"},
+  "node-id": {command: "audit", kind: "value"},
+  key: {command: "audit", kind: "value"},
+  evidence: {command: "audit", kind: "value"},
+  "timeout-ms": {command: "audit", kind: "value"},
+  "committed-by": {command: "audit", kind: "value"},
 };
 
 

@@ -49,6 +49,15 @@ export const COMMAND_HELP: Readonly<Record<CommandName, CommandHelp>> = {
       "--init-only writes the layout for the given --hosts (port default 22025) without starting anything\n" +
       "(docker/docker-compose.yml uses it). Extra config flags apply to every node.",
   },
+  audit: {
+    usage: "pars-storage audit --node URL --message HASH --data FILE [--account HEX --namespace N] [flags]",
+    brief: "Challenge a node for a stored message and verify its signed answer",
+    summary:
+      "Send a signed StorageChallenge (docs/protocol-parts/proofs.md) for a message you stored to the node at\n" +
+      "--node, verify the signed answer, its inclusion path and the StorageProof it refers to against the node's\n" +
+      "keys (--pubkey-mldsa/--pubkey-mlkem, else taken from the node's own membership or get_swarm entry and\n" +
+      "checked against --node-id if given), print the verdict and write the evidence bundle. Exit 0 on a pass.",
+  },
   help: {usage: "pars-storage help [command]", brief: "Show help for all commands or one", summary: "Show help."},
 };
 
@@ -92,6 +101,19 @@ const DEVNET_FLAG_HELP = [
   "      devnet: only write keys, configs and membership for these hosts (one per node)",
 ];
 
+const AUDIT_FLAG_HELP = [
+  "  --node <url>, --message <hash>, --data <file>",
+  "      audit: the node's base URL, the message hash, and a file with the message data (raw bytes)",
+  "  --account <66 hex>, --namespace <integer>",
+  "      audit: the message's account and namespace (default: the answer's, checked against the hash)",
+  "  --pubkey-mldsa <base64|hex>, --pubkey-mlkem <base64|hex>, --node-id <64 hex>",
+  "      audit: the node's public keys, or the node ID its self-reported keys must match",
+  "  --key <file>, --evidence <file>, --timeout-ms <integer>, --committed-by <unix ms>",
+  "      audit: challenger key file (default: a throwaway key), evidence output (default:",
+  "      ./pars-audit-<node>-<time>.json), answer deadline (10000), and the time from which the",
+  "      node's proof must contain the message (an 'uncommitted' answer is then a failure)",
+];
+
 const PRECEDENCE =
   "Precedence: defaults < config file < environment < flags. Every option can be set with " +
   "--<dotted.path>=<value> or PARS_STORAGE_<PATH_IN_UPPER_SNAKE_CASE> (see docs/configuration.md).";
@@ -110,6 +132,7 @@ export function helpText(topic: CommandName | null = null): string {
     "      Show this help",
     ...(topic === null || topic === "id" ? FULL_FLAG_HELP : []),
     ...(topic === null || topic === "devnet" ? DEVNET_FLAG_HELP : []),
+    ...(topic === null || topic === "audit" ? AUDIT_FLAG_HELP : []),
     CONFIG_FLAG_HELP,
     ...CONFIG_LEAVES.map(describeFlag),
     "",

@@ -22,6 +22,7 @@ export const DEFAULT_COMMANDS: CommandTable = {
   id: async () => (await import("./commands/id.js")).idCommand,
   record: async () => (await import("./commands/record.js")).recordCommand,
   devnet: async () => (await import("./commands/devnet.js")).devnetCommand,
+  audit: async () => (await import("./commands/audit.js")).auditCommand,
 };
 
 /** Parses `argv` (without `node` and the script), runs the command and returns the exit code. */

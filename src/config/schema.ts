@@ -248,6 +248,114 @@ const NodeSchema = Type.Object(
   {additionalProperties: false, default: {}},
 );
 
+/** Storage proofs (docs/protocol-parts/proofs.md): one signed StorageProof every 10 minutes by default. */
+export const DEFAULT_PROOF_EPOCH_MS = 600_000;
+
+const ProofsSchema = Type.Object(
+  {
+    enabled: Type.Boolean({
+      default: true,
+      description: "Sign StorageProofs, answer storage challenges and challenge swarm peers",
+    }),
+    epochMs: Type.Integer({
+      minimum: 1_000,
+      maximum: TIMER_MAX_MS,
+      default: DEFAULT_PROOF_EPOCH_MS,
+      description: "Time between two StorageProofs (Merkle root refresh and signature), in milliseconds",
+    }),
+    keepProofs: Type.Integer({
+      minimum: 1,
+      maximum: 100_000,
+      default: 144,
+      description: "Signed StorageProofs kept (newest first)",
+    }),
+    answerDeadlineMs: Type.Integer({
+      minimum: 100,
+      maximum: TIMER_MAX_MS,
+      default: 10_000,
+      description: "A challenge answer arriving later than this counts as a failure, in milliseconds",
+    }),
+    maxProofAgeMs: Type.Integer({
+      minimum: 1_000,
+      maximum: MAX_SAFE,
+      default: 2 * DEFAULT_PROOF_EPOCH_MS + 300_000,
+      description: "Oldest StorageProof an answer may refer to, relative to the challenge, in milliseconds",
+    }),
+    challengeIntervalMs: Type.Integer({
+      minimum: 0,
+      maximum: TIMER_MAX_MS,
+      default: 120_000,
+      description: "Mean time between two challenges this node sends to random swarm peers (0 = none), in milliseconds",
+    }),
+    replicationDelayMs: Type.Integer({
+      minimum: 0,
+      maximum: TIMER_MAX_MS,
+      default: 120_000,
+      description: "Time peers get to replicate a message before a challenge for it may count as failed, in milliseconds",
+    }),
+    allowAuditors: Type.Boolean({
+      default: true,
+      description: "Answer challenges from keys outside the membership (pars-storage audit)",
+    }),
+    challengesPerSecond: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: MAX_SAFE,
+      default: 1,
+      description: "Challenges answered per second per client IP (bursts of 10)",
+    }),
+  },
+  {additionalProperties: false, default: {}},
+);
+
+/** Replication (docs/protocol-parts/replication.md): Session's 5 s fan-out and 2.11's retry back-off. */
+const ReplicationSchema = Type.Object(
+  {
+    forwardTimeoutMs: Type.Integer({
+      minimum: 1,
+      maximum: TIMER_MAX_MS,
+      default: 5_000,
+      description: "How long the entry node waits for its swarm peers' entries before answering, in milliseconds",
+    }),
+    retryInitialMs: Type.Integer({
+      minimum: 1,
+      maximum: TIMER_MAX_MS,
+      default: 1_000,
+      description: "First delay of a persisted retry of a forward that did not reach a peer, in milliseconds",
+    }),
+    retryFactor: Type.Number({
+      minimum: 1,
+      maximum: 100,
+      default: 1.75,
+      description: "Each further retry of a forward waits this many times longer",
+    }),
+    retryMaxMs: Type.Integer({
+      minimum: 1,
+      maximum: TIMER_MAX_MS,
+      default: 60_000,
+      description: "Longest delay between two retries of a forward, in milliseconds",
+    }),
+    antiEntropyIntervalMs: Type.Integer({
+      minimum: 100,
+      maximum: TIMER_MAX_MS,
+      default: 60_000,
+      description: "Period (±10 %) of anti-entropy rounds with each swarm peer, in milliseconds",
+    }),
+    maxBatchMessages: Type.Integer({
+      minimum: 1,
+      maximum: 1_000,
+      default: 500,
+      description: "Most messages per replication push or fetch",
+    }),
+    maxBatchBytes: Type.Integer({
+      minimum: 1_024,
+      maximum: 4 * 1024 * 1024,
+      default: 2 * 1024 * 1024,
+      description: "Most message bytes per replication push or fetch",
+    }),
+  },
+  {additionalProperties: false, default: {}},
+);
+
 export const ParsStorageConfigSchema = Type.Object(
   {
     network: Type.Union([Type.Literal("mainnet"), Type.Literal("testnet"), Type.Literal("devnet")], {
@@ -272,6 +380,8 @@ export const ParsStorageConfigSchema = Type.Object(
     swarm: SwarmSchema,
     membership: MembershipSchema,
     node: NodeSchema,
+    proofs: ProofsSchema,
+    replication: ReplicationSchema,
   },
   {additionalProperties: false},
 );

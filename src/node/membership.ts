@@ -2,7 +2,10 @@ import type {Logger} from "pino";
 import type {ParsStorageConfig} from "../config/index.js";
 import type {NodeIdentity} from "../crypto/identity.js";
 import type {PqBackend} from "../crypto/interface.js";
+import type {HandshakeSigner} from "../replication/channel/index.js";
+import {Replicator} from "../replication/index.js";
 import {SingleNodeRouter, type SwarmMemberJson, type SwarmRouter} from "../rpc/swarm-router.js";
+import type {SqliteMessageStore} from "../storage/index.js";
 import {swarmIdToWire} from "../swarm/mapping.js";
 import {MembershipService} from "../swarm/membership-service.js";
 import {RegistrySource} from "../swarm/membership/registry-source.js";
@@ -15,6 +18,8 @@ export interface Routing {
   readonly router: SwarmRouter;
   /** Null with `membership.source = "none"`: the node is alone and serves every account. */
   readonly membership: MembershipService | null;
+  /** Fan-out, retries, anti-entropy and relocation; null without a membership. */
+  readonly replication: Replicator | null;
 }
 
 export interface RoutingModules {
@@ -22,6 +27,9 @@ export interface RoutingModules {
   readonly pq: PqBackend;
   readonly clock: Clock;
   readonly logger: Logger;
+  readonly store: SqliteMessageStore;
+  /** Signs channel handshakes (the node's worker-thread ContextSigner). */
+  readonly signer: HandshakeSigner;
 }
 
 /** The address this node advertises: `node.publicHost`, else the bind address. */
@@ -30,17 +38,27 @@ export function advertisedHost(config: ParsStorageConfig): string {
 }
 
 /**
- * The swarm router for the configured membership source. Nothing is started here: the caller
- * starts `membership` once the HTTP server listens and closes it before the store.
+ * The swarm router for the configured membership source, with replication as its fan-out.
+ * Nothing is started here: the caller starts `replication` and `membership` once the HTTP server
+ * listens and closes them before the store.
  */
 export function buildRouting(config: ParsStorageConfig, m: RoutingModules, self: SwarmMemberJson): Routing {
-  if (config.membership.source === "none") return {router: new SingleNodeRouter(self), membership: null};
+  if (config.membership.source === "none") return {router: new SingleNodeRouter(self), membership: null, replication: null};
   const logger = m.logger.child({module: "swarm"});
   const membership = new MembershipService(
     {networkId: config.networkId, mode: config.swarm.mode, ourNodeId: m.identity.nodeId},
     {source: buildSource(config, logger), pq: m.pq, clock: m.clock, logger},
   );
-  return {router: new MembershipRouter({membership}), membership};
+  const replication = new Replicator(config.replication, {
+    membership,
+    store: m.store,
+    pq: m.pq,
+    identity: m.identity,
+    signer: m.signer,
+    clock: m.clock,
+    logger: m.logger.child({module: "replication"}),
+  });
+  return {router: new MembershipRouter({membership, forwarder: replication}), membership, replication};
 }
 
 function buildSource(config: ParsStorageConfig, logger: Logger): MembershipSource {

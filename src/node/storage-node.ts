@@ -7,12 +7,14 @@ import {initHashing} from "../crypto/hash.js";
 import {loadOrCreateIdentity, type NodeIdentity} from "../crypto/identity.js";
 import type {PqBackend} from "../crypto/interface.js";
 import {loadPqBackend} from "../crypto/pq/index.js";
+import {createProofService, type ProofService} from "../proofs/index.js";
 import {DEFAULT_TTL_MS} from "../rpc/constants.js";
 import {RpcHandler} from "../rpc/handler.js";
 import type {SwarmMemberJson, SwarmRouter} from "../rpc/swarm-router.js";
 import {InlineSigner, WorkerSigner, type ContextSigner} from "../signing/context-signer.js";
 import {ResponseSigner} from "../signing/response-signer.js";
 import {SqliteMessageStore} from "../storage/index.js";
+import type {Replicator} from "../replication/index.js";
 import type {MembershipService} from "../swarm/membership-service.js";
 import {systemClock, type Clock} from "../util/clock.js";
 import {advertisedHost, buildRouting, membershipHealth} from "./membership.js";
@@ -33,6 +35,8 @@ interface Parts {
   mlDsaSigner: ContextSigner;
   router: SwarmRouter;
   membership: MembershipService | null;
+  replication: Replicator | null;
+  proofs: ProofService | null;
   app: FastifyInstance;
   ws: WsHandle;
   httpUrl: string;
@@ -81,7 +85,8 @@ export class StorageNode {
       {signer: mlDsaSigner, nodeId: m.identity.nodeId, clock: m.clock},
     );
     const self = selfEntry(config, m.identity);
-    const {router, membership} = buildRouting(config, {identity: m.identity, pq: m.pq, clock: m.clock, logger: m.log}, self);
+    const routingModules = {identity: m.identity, pq: m.pq, clock: m.clock, logger: m.log, store: m.store, signer: mlDsaSigner};
+    const {router, membership, replication} = buildRouting(config, routingModules, self);
     const rpc = new RpcHandler({
       store: m.store,
       clock: m.clock,
@@ -93,6 +98,10 @@ export class StorageNode {
       versions: {version: SESSION_RPC_VERSION, hf: SESSION_RPC_HF, parsVersion: PARS_STORAGE_VERSION},
       opts: {defaultTtlMs: DEFAULT_TTL_MS},
     });
+    const {enabled: proofsOn, challengesPerSecond, ...proofOpts} = config.proofs;
+    const proofs = proofsOn
+      ? createProofService(proofOpts, {...m, signer: mlDsaSigner, membership, logger: m.log.child({module: "proofs"})})
+      : null;
     const app = buildHttpApp(
       {bodyLimitBytes: config.http.bodyLimitBytes, rateLimit: config.rateLimit, serverName: `Pars Storage Server/${PARS_STORAGE_VERSION}`},
       {
@@ -108,6 +117,8 @@ export class StorageNode {
           ...membershipHealth(config, membership),
         }),
         ...(membership === null ? {} : {network: membership}),
+        ...(replication === null ? {} : {peer: replication.endpoint(rpc)}),
+        ...(proofs === null ? {} : {proofs: {api: proofs, nodeId: m.identity.nodeId, challengesPerSecond}}),
       },
     );
     const ws = registerWebSocket(app, defaultWsOptions, {
@@ -126,9 +137,11 @@ export class StorageNode {
     self.port_https = Number(port);
     m.log.info({url: httpUrl, nodeId: m.identity.nodeId, networkId: config.networkId}, "listening");
     // After listen: until the first membership document arrives, the RPC answers 503 (not ready).
+    replication?.start();
     membership?.start();
+    proofs?.start();
     const {pq, identity, store} = m;
-    return new StorageNode({config, logger: m.log, pq, identity, store, signer, mlDsaSigner, router, membership, app, ws, httpUrl});
+    return new StorageNode({config, logger: m.log, pq, identity, store, signer, mlDsaSigner, router, membership, replication, proofs, app, ws, httpUrl});
   }
 
   get httpUrl(): string {
@@ -156,12 +169,24 @@ export class StorageNode {
     return this.parts.membership;
   }
 
+  /** Swarm replication (fan-out, retries, anti-entropy, relocation); null without a membership. */
+  get replication(): Replicator | null {
+    return this.parts.replication;
+  }
+
+  /** Storage proofs (StorageProofs, challenges, ledger); null with `proofs.enabled = false`. */
+  get proofs(): ProofService | null {
+    return this.parts.proofs;
+  }
+
   /** Stops accepting requests, lets in-flight ones finish, signs what is pending, flushes the DB. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      const {app, ws, membership, signer, mlDsaSigner, store, logger} = this.parts;
+      const {app, ws, membership, replication, proofs, signer, mlDsaSigner, store, logger} = this.parts;
       await app.close();
       await ws.close();
+      await replication?.close();
+      await proofs?.close();
       await membership?.close();
       await signer.close();
       await mlDsaSigner.close();

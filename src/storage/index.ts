@@ -12,3 +12,14 @@ export {
 export type {StorageLogger} from "./logger.js";
 export type {SweepResult} from "./ttl-sweeper.js";
 export type {WriteBatcherStats} from "./write-batcher.js";
+export {
+  ProofTables,
+  type NewProofResult,
+  type ProofMessage,
+  type ProofResultRow,
+  type ProofRow,
+  type ResultTally,
+} from "./proof-tables.js";
+export {ReplicationTables, type AccountHash} from "./replication-tables.js";
+export {RetryTable, type NewRetry, type RetryRow} from "./retry-table.js";
+export type {AppliedTombstones} from "./tombstones.js";

@@ -89,10 +89,32 @@ export interface StoreStats {
   sizeLimitBytes: number;
 }
 
-/** Emitted after commit. `added` carries only messages that did not exist before. */
+/**
+ * A hash that must not come back (replication, migration 0004): `cap` 0 = deleted, otherwise the
+ * message must not live past `cap` (its expiry was shortened). Kept until `until`.
+ */
+export interface Tombstone {
+  hash: string;
+  /** The message's account (66 lowercase hex). */
+  account: string;
+  cap: number;
+  until: number;
+}
+
+/** Hashes that gained or lost a tombstone in one committed write. */
+export interface TombstoneChange {
+  added: string[];
+  removed: string[];
+}
+
+/**
+ * Emitted after commit. `added` carries only messages that did not exist before; `tombstones`
+ * reports changes of the tombstone set (not cap or until changes of existing tombstones).
+ */
 export interface StoreEvents {
   added: (messages: StoredMessage[]) => void;
   removed: (hashes: string[]) => void;
+  tombstones: (change: TombstoneChange) => void;
 }
 
 export interface MessageStore {

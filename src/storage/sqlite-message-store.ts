@@ -3,7 +3,7 @@ import {StorageDb, type StateValue} from "./db.js";
 import {StorageError, toStorageError} from "./errors.js";
 import type {ExpireRequest, ExpireResult, MessageStore, NamespacedHash, NamespaceSelector} from "./interface.js";
 import type {NewMessage, RetrieveQuery, RetrieveResult, StoreEvents, StoreResult, StoreStats} from "./interface.js";
-import type {StoredMessage} from "./interface.js";
+import type {StoredMessage, Tombstone} from "./interface.js";
 import {silentLogger, type StorageLogger} from "./logger.js";
 import * as reads from "./message-reads.js";
 import * as writes from "./message-writes.js";
@@ -11,6 +11,7 @@ import {hardLimitBytesOf, resolveStorageOptions, type ResolvedStorageOptions, ty
 import {prepareStatements, type Statements} from "./statements.js";
 import {TtlSweeper, type SweepResult} from "./ttl-sweeper.js";
 import {StoreEventHub} from "./store-events.js";
+import {applyTombstones, checkTombstones, type AppliedTombstones} from "./tombstones.js";
 import {checkExpireRequest, checkHashes, checkInteger, checkMessage, checkMessages} from "./validation.js";
 import {checkNamespaceSelector, checkTokens} from "./validation.js";
 import {WriteBatcher, type WriteBatcherStats, type WriteFn} from "./write-batcher.js";
@@ -108,17 +109,28 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   /**
-   * Replication bulk insert: new messages are inserted (no expiry extension, no outbox rule, the
-   * rolling buffer applies) and announced as `added`; returns those that were new.
+   * Replication bulk insert: new messages are inserted (no outbox rule, the rolling buffer applies,
+   * tombstoned hashes are skipped or capped) and announced as `added`; returns those that were new.
+   * Known messages keep their expiry unless `mergeExpiry` (then a later pushed expiry wins).
    */
-  storeBulk(messages: StoredMessage[]): Promise<StoredMessage[]> {
+  storeBulk(messages: StoredMessage[], opts: {mergeExpiry?: boolean} = {}): Promise<StoredMessage[]> {
     return this.#write(
-      () => writes.storeBulk(this.#ctx, messages),
+      () => writes.storeBulk(this.#ctx, messages, opts.mergeExpiry === true),
       () => {
         checkMessages(messages);
         this.#checkNotFull();
       },
     );
+  }
+
+  /** Replication: merges peers' tombstones and deletes (or caps) the messages they cover. */
+  applyTombstones(tombstones: Tombstone[]): Promise<AppliedTombstones> {
+    return this.#write(() => applyTombstones(this.#st, tombstones, this.#clock.now()), () => checkTombstones(tombstones));
+  }
+
+  /** Relocation: deletes messages another swarm has acknowledged; returns the deleted hashes. */
+  deleteMoved(hashes: string[]): Promise<string[]> {
+    return this.#write(() => writes.deleteMoved(this.#ctx, hashes), () => checkHashes(hashes));
   }
 
   retrieve(query: RetrieveQuery): RetrieveResult {

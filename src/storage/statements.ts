@@ -12,6 +12,10 @@ export interface NamespacedRow {
   hash: string;
   expiry: number;
 }
+interface HashExpiry {
+  hash: string;
+  expiry: number;
+}
 interface IdExpiry {
   id: number;
   expiry: number;
@@ -32,9 +36,9 @@ export interface Statements {
   insertMessageIfNew: Statement<[string, number, number, number, number, Buffer], {id: number}>;
   updateExpiryById: Statement<[number, number]>;
   deleteById: Statement<[number]>;
-  deleteOutboxOthers: Statement<[number, number, string], {hash: string}>;
+  deleteOutboxOthers: Statement<[number, number, string], HashExpiry>;
   mailboxCount: Statement<[number, number], {count: number}>;
-  evictOldest: Statement<[number, number, number], {hash: string}>;
+  evictOldest: Statement<[number, number, number], HashExpiry>;
   selectIdInMailbox: Statement<[string, number, number], {id: number}>;
   retrievePage: Statement<[number, number, number, number], MessageRow>;
   deleteOwnedByHash: Statement<[string, number], {hash: string; expiry: number}>;
@@ -51,6 +55,13 @@ export interface Statements {
   deleteExpired: Statement<[number, number], {hash: string}>;
   deleteEmptyOwners: Statement<[number]>;
   dequeueOwnerGc: Statement<[number]>;
+  raiseExpiry: Statement<[number, string, number]>;
+  lowerExpiry: Statement<[number, string, number]>;
+  deleteMessageByHash: Statement<[string], {hash: string}>;
+  selectTombstone: Statement<[string], {cap: number; until: number}>;
+  insertTombstone: Statement<[string, string, number, number]>;
+  mergeTombstone: Statement<[number, number, string]>;
+  deleteTombstone: Statement<[string], {hash: string}>;
 }
 
 const OWNER_GC_BATCH = "SELECT owner FROM owner_gc ORDER BY owner LIMIT ?";
@@ -68,11 +79,11 @@ export const STATEMENT_SQL: {[K in keyof Statements]: Sql} = {
   insertMessageIfNew: `INSERT INTO messages ${MESSAGE_COLUMNS} ON CONFLICT (hash) DO NOTHING RETURNING id`,
   updateExpiryById: "UPDATE messages SET expiry = ? WHERE id = ?",
   deleteById: "DELETE FROM messages WHERE id = ?",
-  deleteOutboxOthers: "DELETE FROM messages WHERE owner = ? AND namespace = ? AND hash != ? RETURNING hash",
+  deleteOutboxOthers: "DELETE FROM messages WHERE owner = ? AND namespace = ? AND hash != ? RETURNING hash, expiry",
   mailboxCount: "SELECT count FROM mailbox_counts WHERE owner = ? AND namespace = ?",
   evictOldest:
     "DELETE FROM messages WHERE id IN " +
-    "(SELECT id FROM messages WHERE owner = ? AND namespace = ? ORDER BY id LIMIT ?) RETURNING hash",
+    "(SELECT id FROM messages WHERE owner = ? AND namespace = ? ORDER BY id LIMIT ?) RETURNING hash, expiry",
   selectIdInMailbox: "SELECT id FROM messages WHERE hash = ? AND owner = ? AND namespace = ?",
   retrievePage:
     "SELECT hash, namespace, timestamp, expiry, data FROM messages " +
@@ -103,6 +114,14 @@ export const STATEMENT_SQL: {[K in keyof Statements]: Sql} = {
     "AND NOT EXISTS (SELECT 1 FROM mailbox_counts m WHERE m.owner = owners.id) " +
     "AND NOT EXISTS (SELECT 1 FROM revoked_subaccounts r WHERE r.owner = owners.id)",
   dequeueOwnerGc: `DELETE FROM owner_gc WHERE owner IN (${OWNER_GC_BATCH})`,
+  // Replication (migration 0004): expiry merges and tombstones.
+  raiseExpiry: "UPDATE messages SET expiry = ? WHERE hash = ? AND expiry < ?",
+  lowerExpiry: "UPDATE messages SET expiry = ? WHERE hash = ? AND expiry > ?",
+  deleteMessageByHash: "DELETE FROM messages WHERE hash = ? RETURNING hash",
+  selectTombstone: "SELECT cap, until FROM tombstones WHERE hash = ?",
+  insertTombstone: "INSERT INTO tombstones (hash, account, cap, until) VALUES (?, ?, ?, ?)",
+  mergeTombstone: "UPDATE tombstones SET cap = min(cap, ?), until = max(until, ?) WHERE hash = ?",
+  deleteTombstone: "DELETE FROM tombstones WHERE hash = ? RETURNING hash",
 };
 
 const ONE_NAMESPACE = "owner = @owner AND namespace = @namespace";

@@ -6,7 +6,7 @@ type Listeners = {[E in keyof StoreEvents]: Set<StoreEvents[E]>};
 
 /** The store's `added`/`removed` listeners; a throwing listener is logged and skipped. */
 export class StoreEventHub {
-  readonly #listeners: Listeners = {added: new Set(), removed: new Set()};
+  readonly #listeners: Listeners = {added: new Set(), removed: new Set(), tombstones: new Set()};
   readonly #logger: StorageLogger;
 
   constructor(logger: StorageLogger) {
@@ -21,11 +21,12 @@ export class StoreEventHub {
     this.#listeners[event].delete(listener);
   }
 
-  /** Per committed write, in commit order: its removals, then its additions. */
+  /** Per committed write, in commit order: its removals, then its additions, then its tombstones. */
   emitOutcomes(outcomes: Array<WriteOutcome<unknown>>): void {
     for (const o of outcomes) {
       if (o.removed !== undefined && o.removed.length > 0) this.emit("removed", o.removed);
       if (o.added !== undefined && o.added.length > 0) this.emit("added", o.added);
+      if (o.tombstones !== undefined) this.emit("tombstones", o.tombstones);
     }
   }
 

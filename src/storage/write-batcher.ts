@@ -1,5 +1,5 @@
 import type {Database, Statement} from "better-sqlite3";
-import type {StoredMessage} from "./interface.js";
+import type {StoredMessage, TombstoneChange} from "./interface.js";
 
 /** What one write did, reported to listeners after its transaction commits. */
 export interface WriteOutcome<T> {
@@ -8,6 +8,8 @@ export interface WriteOutcome<T> {
   added?: StoredMessage[];
   /** Hashes this write removed (deleted, replaced, evicted or swept). */
   removed?: string[];
+  /** Tombstones this write added or removed (replication, see tombstones.ts). */
+  tombstones?: TombstoneChange;
 }
 
 /** A write: synchronous SQL run inside the batch transaction, in its own savepoint. */

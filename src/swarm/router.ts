@@ -19,17 +19,26 @@ export interface MembershipProvider {
   readonly snapshot: MembershipSnapshot | null;
 }
 
+/** The fan-out of recursive requests to our swarm peers (src/replication/ provides it). */
+export interface SwarmForwarder {
+  forward(method: string, params: Record<string, unknown>): Promise<Record<string, PeerEntry>>;
+}
+
 export interface MembershipRouterModules {
   readonly membership: MembershipProvider;
+  /** Without one (tests), a swarm member answers with its own entry only. */
+  readonly forwarder?: SwarmForwarder;
 }
 
 export class MembershipRouter implements SwarmRouter {
   readonly #membership: MembershipProvider;
+  readonly #forwarder: SwarmForwarder | null;
   /** Snode entries per swarm, built once per snapshot (base64 of ~3 KB of keys per member). */
   readonly #entries = new WeakMap<MembershipSnapshot, Map<bigint, SwarmMemberJson[]>>();
 
   constructor(modules: MembershipRouterModules) {
     this.#membership = modules.membership;
+    this.#forwarder = modules.forwarder ?? null;
   }
 
   notReadyReasons(): string[] {
@@ -52,12 +61,9 @@ export class MembershipRouter implements SwarmRouter {
     return {snodes: this.#entriesOf(snapshot, serving.swarmId), swarm: swarmIdToWire(serving.swarmId)};
   }
 
-  /**
-   * TODO(issue 4, replication): fan the request out to the other members of our swarm over the
-   * ML-KEM peer channel and collect their signed entries. Until then only our own entry answers.
-   */
-  forward(): Promise<Record<string, PeerEntry>> {
-    return Promise.resolve({});
+  /** Every other member of our swarm's entry (or failure entry), over the PQ channel; never rejects. */
+  forward(method: string, params: Record<string, unknown>): Promise<Record<string, PeerEntry>> {
+    return this.#forwarder?.forward(method, params) ?? Promise.resolve({});
   }
 
   #entriesOf(snapshot: MembershipSnapshot, swarmId: bigint): SwarmMemberJson[] {

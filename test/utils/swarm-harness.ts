@@ -4,7 +4,7 @@
  * to sign their records and talk to them over HTTP. Teardown closes everything in LIFO order.
  */
 import {createHash} from "node:crypto";
-import {mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync} from "node:fs";
+import {existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {pino, type Logger} from "pino";
@@ -68,6 +68,13 @@ export interface SwarmHarnessOptions {
   registryUrl?: string;
   pollIntervalMs?: number;
   requestTimeoutMs?: number;
+  /** Extra config flags for every node (e.g. `"replication.antiEntropyIntervalMs": "1000"`). */
+  flags?: Record<string, string>;
+}
+
+export interface StartNodeOptions {
+  /** A fixed port (e.g. to restart a node where its record says it is); default 0. */
+  port?: number;
 }
 
 export class SwarmHarness {
@@ -79,12 +86,12 @@ export class SwarmHarness {
   constructor(readonly opts: SwarmHarnessOptions) {}
 
   /** Starts one node (not ready until a membership with its record is loaded). */
-  async startNode(label: string): Promise<TestNode> {
+  async startNode(label: string, opts: StartNodeOptions = {}): Promise<TestNode> {
     const identity = await identityFor(label);
     const dir = join(this.baseDir, label.replace(/\W/g, "_"));
     const keyFile = dataPaths({dataDir: dir}).keyFile;
     mkdirSync(join(dir, "staking"), {recursive: true, mode: 0o700});
-    writeFileSync(keyFile, encodeKeyFile(identity), {mode: 0o600});
+    if (!existsSync(keyFile)) writeFileSync(keyFile, encodeKeyFile(identity), {mode: 0o600});
     const membership =
       this.opts.registryUrl === undefined
         ? {"membership.source": "static", "membership.file": this.membershipFile}
@@ -92,7 +99,7 @@ export class SwarmHarness {
     const config = loadConfig({
       flags: {
         "data-dir": dir,
-        "http-port": "0",
+        "http-port": String(opts.port ?? 0),
         network: "devnet",
         "swarm.mode": this.opts.mode,
         "membership.pollIntervalMs": String(this.opts.pollIntervalMs ?? 200),
@@ -100,18 +107,26 @@ export class SwarmHarness {
         "crypto.pqBackend": "noble",
         "rateLimit.enabled": "false",
         ...membership,
+        ...this.opts.flags,
       },
       env: {},
     });
     const warnings: Array<Record<string, unknown>> = [];
     const logger: Logger = pino({level: "warn"}, {write: (line: string) => void warnings.push(JSON.parse(line) as Record<string, unknown>)});
     const node = await StorageNode.init(config, {logger});
-    this.#cleanup.push(() => node.close());
     const pool = new Pool(node.httpUrl, {connections: 4, keepAliveTimeout: 10});
-    this.#cleanup.push(() => pool.close());
+    this.#cleanup.push(() => node.close(), () => (pool.closed ? undefined : pool.close()));
     const testNode: TestNode = {label, node, url: node.httpUrl, port: Number(new URL(node.httpUrl).port), pool, warnings};
     this.nodes.push(testNode);
     return testNode;
+  }
+
+  /** Stops a node (its data directory stays, so `startNode(label, {port})` restarts it). */
+  async stopNode(n: TestNode): Promise<void> {
+    const i = this.nodes.indexOf(n);
+    if (i >= 0) this.nodes.splice(i, 1);
+    await n.pool.close();
+    await n.node.close();
   }
 
   /** The node's signed record (valid devnet stake) at its real address, with optional changes. */

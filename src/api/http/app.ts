@@ -5,6 +5,10 @@ import type {RpcHandler} from "../../rpc/handler.js";
 import type {SwarmRouter} from "../../rpc/swarm-router.js";
 import {RateLimiter, type RateLimiterOptions} from "./rate-limiter.js";
 import {registerNetworkRoutes, type NetworkMembership} from "./routes/network.js";
+import {registerPeerRoutes} from "./routes/peer.js";
+import type {PeerEndpoint} from "../../replication/peer-handler.js";
+import {PEER_MAX_FRAME_BYTES} from "../../replication/options.js";
+import {registerProofRoutes, type ProofApi} from "./routes/proofs.js";
 
 export interface HttpAppOptions {
   /** Session's MAX_REQUEST_BODY_SIZE: 10 MiB. */
@@ -23,6 +27,10 @@ export interface HttpAppModules {
   health: () => Record<string, unknown>;
   /** The membership, when the node has a membership source: serves GET /network/v1/nodes. */
   network?: NetworkMembership;
+  /** Replication, when the node has a membership: serves POST /peer/v1/handshake and /peer/v1/frame. */
+  peer?: PeerEndpoint;
+  /** Storage proofs, when enabled: serves /proof/v1/* (per-IP challenge limit in bursts of 10). */
+  proofs?: {api: ProofApi; nodeId: string; challengesPerSecond: number};
 }
 
 function send(reply: FastifyReply, res: RpcResponse): FastifyReply {
@@ -77,6 +85,13 @@ export function buildHttpApp(opts: HttpAppOptions, modules: HttpAppModules): Fas
     const allow = (ip: string): boolean => !opts.rateLimit.enabled || limiter.take(ip);
     registerNetworkRoutes(app, {membership: modules.network, now: modules.now, allow});
   }
+  if (modules.peer !== undefined) {
+    const allowHandshake = (ip: string): boolean => !opts.rateLimit.enabled || limiter.take(ip);
+    // A sealed frame is its plaintext plus 42 bytes of header and tag.
+    const peerOpts = {bodyLimitBytes: PEER_MAX_FRAME_BYTES + 64};
+    registerPeerRoutes(app, peerOpts, {endpoint: modules.peer, allowHandshake, logger: modules.logger});
+  }
+  if (modules.proofs !== undefined) registerProofs(app, opts, modules.proofs, {limiter, now: modules.now});
   // Deprecated in Session but still answered there.
   app.get("/get_stats/v1", (_req, reply) => {
     void reply.send({version: "2.8.0"});
@@ -100,4 +115,21 @@ export function buildHttpApp(opts: HttpAppOptions, modules: HttpAppModules): Fas
   });
 
   return app;
+}
+
+function registerProofs(
+  app: FastifyInstance,
+  opts: HttpAppOptions,
+  proofs: NonNullable<HttpAppModules["proofs"]>,
+  m: {limiter: RateLimiter; now: () => number},
+): void {
+  const challenges = new RateLimiter({capacity: 10, refillPerSecond: proofs.challengesPerSecond, maxClients: opts.rateLimit.maxClients}, m.now);
+  const on = opts.rateLimit.enabled;
+  registerProofRoutes(app, {
+    proofs: proofs.api,
+    nodeId: proofs.nodeId,
+    now: m.now,
+    allow: (ip) => !on || m.limiter.take(ip),
+    allowChallenge: (ip) => !on || challenges.take(ip),
+  });
 }

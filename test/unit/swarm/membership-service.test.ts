@@ -156,6 +156,6 @@ describe("MembershipRouter", () => {
   it("answers get_swarm with no swarm before the membership is loaded", async () => {
     const {router} = setup();
     expect(router.swarmFor(account(1))).toEqual({snodes: [], swarm: "ffffffffffffffff"});
-    expect(await router.forward()).toEqual({});
+    expect(await router.forward("store", {})).toEqual({});
   });
 });

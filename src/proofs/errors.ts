@@ -1,0 +1,30 @@
+import {ParsError} from "../errors.js";
+
+/**
+ * Errors of the storage-proof module. Peer- or auditor-caused problems (`MALFORMED`,
+ * `BAD_SIGNATURE`, `WRONG_TARGET`, `UNKNOWN_CHALLENGER`) are answered with 4xx by the HTTP route;
+ * `NOT_READY` and `BUSY` with 503, `RATE_LIMITED` with 429 (src/api/http/routes/proofs.ts).
+ */
+export type ProofErrorCode =
+  | "PROOF_ERROR_MALFORMED"
+  | "PROOF_ERROR_BAD_SIGNATURE"
+  | "PROOF_ERROR_WRONG_TARGET"
+  | "PROOF_ERROR_UNKNOWN_CHALLENGER"
+  | "PROOF_ERROR_NOT_READY"
+  | "PROOF_ERROR_BUSY"
+  | "PROOF_ERROR_RATE_LIMITED"
+  | "PROOF_ERROR_TRANSPORT"
+  | "PROOF_ERROR_CLOSED";
+
+export type ProofErrorType = {code: ProofErrorCode; field?: string};
+
+export class ProofError extends ParsError<ProofErrorType> {
+  constructor(type: ProofErrorType, message: string) {
+    super(type, message);
+    this.name = "ProofError";
+  }
+}
+
+export function malformed(field: string, message: string): ProofError {
+  return new ProofError({code: "PROOF_ERROR_MALFORMED", field}, `${field}: ${message}`);
+}

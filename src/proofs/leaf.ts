@@ -1,0 +1,133 @@
+/**
+ * Leaf entries, buckets and digests (docs/protocol-parts/proofs.md §1–2). A leaf binds a message's
+ * hash, account, namespace, expiry, data size and SHA-256(data); its tree hash is
+ * SHA-256(0x00 ‖ entry) (merkle.ts). Buckets are the first 12 bits of the raw message hash.
+ */
+import {hash} from "node:crypto";
+import {ACCOUNT_BYTES, BUCKET_BITS, LEAF_ENTRY_BYTES, LEAF_TAG, MAX_DATA_BYTES} from "./constants.js";
+import {MESSAGE_HASH_BYTES, MESSAGE_HASH_CHARS, NODE_BYTES, POSSESSION_TAG} from "./constants.js";
+import {malformed} from "./errors.js";
+import {leafHash} from "./merkle.js";
+
+export interface LeafFields {
+  /** 43-character unpadded base64 (Session's wire form). */
+  readonly messageHash: string;
+  /** 66 lowercase hex characters: prefix byte ‖ 32-byte key. */
+  readonly account: string;
+  readonly namespace: number;
+  /** Unix ms. */
+  readonly expiry: number;
+  /** Bytes of message data. */
+  readonly size: number;
+  /** SHA-256(data). */
+  readonly dataDigest: Uint8Array;
+}
+
+const BASE64_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const ACCOUNT_RE = /^[0-9a-f]{66}$/;
+
+/** 42 base64 characters, then one whose low 4 bits are zero (32 bytes = 256 of 258 bits). */
+const MESSAGE_HASH_RE = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]$/;
+
+/** Raw 32 bytes of a canonical 43-char message hash; null for anything else. Never throws. */
+export function decodeMessageHash(text: unknown): Buffer | null {
+  if (typeof text !== "string" || text.length !== MESSAGE_HASH_CHARS || !MESSAGE_HASH_RE.test(text)) return null;
+  return Buffer.from(text, "base64");
+}
+
+export function encodeMessageHash(raw: Uint8Array): string {
+  // Session hashes are unpadded: drop the one "=" of a 32-byte value.
+  return Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString("base64").replace(/=+$/, "");
+}
+
+/** Bucket of a raw message hash: its first 12 bits. */
+export function bucketOf(raw: Uint8Array): number {
+  return (((raw[0] ?? 0) << 8) | (raw[1] ?? 0)) >> (16 - BUCKET_BITS);
+}
+
+/** The 2-character hash prefix of bucket `b` (12 bits = two base64 characters). */
+export function bucketPrefix(b: number): string {
+  return (BASE64_CHARS[b >> 6] ?? "") + (BASE64_CHARS[b & 63] ?? "");
+}
+
+/** Bucket number of a 2-character prefix; null if it is not two base64 characters. */
+export function bucketOfPrefix(prefix: string): number | null {
+  const hi = BASE64_CHARS.indexOf(prefix[0] ?? "");
+  const lo = BASE64_CHARS.indexOf(prefix[1] ?? "");
+  if (prefix.length !== 2 || hi < 0 || lo < 0) return null;
+  return (hi << 6) | lo;
+}
+
+/** The hash-string range [lo, hi) holding exactly bucket `b`'s hashes (ASCII order). */
+export function bucketRange(b: number): {lo: string; hi: string} {
+  const lo = bucketPrefix(b);
+  return {lo, hi: lo[0] + String.fromCharCode(lo.charCodeAt(1) + 1)};
+}
+
+export function parseAccount(account: unknown, field = "account"): Buffer {
+  if (typeof account !== "string" || !ACCOUNT_RE.test(account)) throw malformed(field, "must be 66 lowercase hex characters");
+  return Buffer.from(account, "hex");
+}
+
+export function dataDigest(data: Uint8Array): Buffer {
+  return hash("sha256", data, "buffer");
+}
+
+/** SHA-256(POSSESSION_TAG ‖ nonce ‖ raw message hash ‖ data): only a holder of the data can compute it. */
+export function possessionDigest(nonce: Uint8Array, rawHash: Uint8Array, data: Uint8Array): Buffer {
+  return hash("sha256", Buffer.concat([POSSESSION_TAG, nonce, rawHash, data]), "buffer");
+}
+
+/** The leaf entry bytes; throws PROOF_ERROR_MALFORMED on out-of-range fields. */
+export function encodeLeafEntry(f: LeafFields): Buffer {
+  const raw = decodeMessageHash(f.messageHash);
+  if (raw === null) throw malformed("messageHash", "must be 43 characters of canonical unpadded base64");
+  const account = parseAccount(f.account);
+  checkLeafNumbers(f);
+  const out = Buffer.alloc(LEAF_ENTRY_BYTES);
+  writeLeafEntry(out, 0, {raw, account, namespace: f.namespace, expiry: f.expiry, size: f.size, dataDigest: f.dataDigest});
+  return out;
+}
+
+/** Leaf fields in raw form (already range-checked): the hot path of commitment builds. */
+export interface RawLeaf {
+  readonly raw: Uint8Array;
+  readonly account: Uint8Array;
+  readonly namespace: number;
+  readonly expiry: number;
+  readonly size: number;
+  readonly dataDigest: Uint8Array;
+}
+
+/** Writes the 137-byte leaf entry at `offset` (layout: docs/protocol-parts/proofs.md §1). */
+export function writeLeafEntry(out: Buffer, offset: number, l: RawLeaf): void {
+  let o = offset + LEAF_TAG.copy(out, offset);
+  out.set(l.raw, o);
+  out.set(l.account, (o += MESSAGE_HASH_BYTES));
+  o = out.writeInt16BE(l.namespace, o + ACCOUNT_BYTES);
+  o = out.writeUInt32BE(Math.floor(l.expiry / 0x1_0000_0000), o);
+  o = out.writeUInt32BE(l.expiry % 0x1_0000_0000, o);
+  o = out.writeUInt32BE(l.size, o);
+  out.set(l.dataDigest, o);
+}
+
+const LEAF_SCRATCH = Buffer.alloc(1 + LEAF_ENTRY_BYTES);
+
+/** SHA-256(0x00 ‖ leaf entry) without intermediate buffers. */
+export function rawLeafHash(l: RawLeaf): Buffer {
+  writeLeafEntry(LEAF_SCRATCH, 1, l);
+  return hash("sha256", LEAF_SCRATCH, "buffer");
+}
+
+function checkLeafNumbers(f: LeafFields): void {
+  if (!Number.isInteger(f.namespace) || f.namespace < -32768 || f.namespace > 32767) throw malformed("namespace", "must be an int16");
+  if (!Number.isSafeInteger(f.expiry) || f.expiry < 0) throw malformed("expiry", "must be a non-negative safe integer");
+  if (!Number.isInteger(f.size) || f.size < 0 || f.size > MAX_DATA_BYTES) throw malformed("size", "must be a u32");
+  if (!(f.dataDigest instanceof Uint8Array) || f.dataDigest.length !== NODE_BYTES) throw malformed("dataDigest", "must be 32 bytes");
+}
+
+/** SHA-256(0x00 ‖ leaf entry). */
+export function leafHashOf(f: LeafFields): Buffer {
+  return leafHash(encodeLeafEntry(f));
+}
+

@@ -1,0 +1,238 @@
+/**
+ * The storage-proof service (docs/protocol-parts/proofs.md §4–8): every epoch it refreshes the
+ * Merkle commitment, signs a StorageProof, keeps the recent ones and sends the newest to its swarm
+ * peers; it answers challenges against its latest proof, challenges its peers on a random
+ * schedule, and keeps the ledger and the peer-health view.
+ */
+import {randomBytes} from "node:crypto";
+import type {PqBackend} from "../crypto/interface.js";
+import type {ContextSigner} from "../signing/context-signer.js";
+import type {ProofTables} from "../storage/proof-tables.js";
+import type {Clock} from "../util/clock.js";
+import {signAnswer, type ChallengeAnswer} from "./answer.js";
+import {buildAnswer, type Committed} from "./answerer.js";
+import {pickCandidate} from "./candidates.js";
+import {type Commitment} from "./commitment.js";
+import {ProofError} from "./errors.js";
+import {ProofLedger} from "./ledger.js";
+import type {PublicKeys} from "./keys.js";
+import {defaultProofServiceOptions, type ProofServiceOptions} from "./options.js";
+import {PeerHealth} from "./peer-health.js";
+import {FULL_PLAN, planRefresh, refreshCommitment, type RefreshStats} from "./refresh.js";
+import {ChangeTracker, type StoreEventSource} from "./changes.js";
+import {authenticateChallenge, parseChallengeRequest, parsePeerProof} from "./requests.js";
+import {ChallengeScheduler, type Candidate} from "./scheduler.js";
+import {proofFromJson, proofToJson, signProof, type StorageProof} from "./storage-proof.js";
+import type {SwarmContext} from "./swarm-context.js";
+import type {ProofTransport} from "./transport.js";
+import type {VerdictRules} from "./verdict.js";
+
+export interface ProofLogger {
+  debug(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface ProofServiceModules {
+  readonly tables: ProofTables;
+  /** The message store's added/removed events (which messages changed). */
+  readonly events: StoreEventSource;
+  readonly signer: ContextSigner;
+  readonly pq: PqBackend;
+  readonly self: {readonly nodeId: string; readonly keys: PublicKeys};
+  readonly swarm: SwarmContext;
+  readonly transport: ProofTransport;
+  readonly clock: Clock;
+  readonly logger: ProofLogger;
+  readonly random?: () => number;
+}
+
+/** Retry delay when an epoch could not sign (not in a swarm yet, or the refresh failed). */
+const RETRY_MS = 5_000;
+/** Beyond this many changed messages per epoch a full rebuild is cheaper than tracking them. */
+const MAX_TRACKED_CHANGES = 1_000_000;
+
+export class ProofService {
+  readonly opts: ProofServiceOptions;
+  readonly health: PeerHealth;
+  readonly ledger: ProofLedger;
+  readonly scheduler: ChallengeScheduler;
+  readonly #m: ProofServiceModules;
+  /** The newest commitment built (its dirty marks are consumed), signed or not. */
+  #base: Commitment | null = null;
+  #current: Committed | null = null;
+  #previous: Commitment | null = null;
+  #proofs: StorageProof[] = [];
+  readonly #changes: ChangeTracker;
+  #epoch: Promise<StorageProof | null> | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  #answering = 0;
+  #closed = false;
+  lastRefresh: (RefreshStats & {changed: number}) | null = null;
+
+  constructor(opts: Partial<ProofServiceOptions>, modules: ProofServiceModules) {
+    this.opts = {...defaultProofServiceOptions, ...opts};
+    this.#m = modules;
+    this.health = new PeerHealth(this.opts.unhealthyAfterFailures);
+    this.#changes = new ChangeTracker(MAX_TRACKED_CHANGES);
+    this.ledger = new ProofLedger(this.opts, {store: modules.tables, health: this.health, clock: modules.clock});
+    this.scheduler = new ChallengeScheduler(
+      {challengeIntervalMs: this.opts.challengeIntervalMs, rules: this.rules},
+      {
+        ...modules,
+        peers: () => modules.swarm.peers(),
+        pickCandidate: () => this.candidate(),
+        onVerdict: (e) => void this.ledger.record(e),
+        randomBytes: (n) => randomBytes(n),
+      },
+    );
+  }
+
+  get rules(): VerdictRules {
+    const {answerDeadlineMs: deadlineMs, maxProofAgeMs, maxClockSkewMs} = this.opts;
+    return {deadlineMs, maxProofAgeMs, maxClockSkewMs};
+  }
+
+  /** Loads the proof history and peer health, signs a first proof now, then one per epoch. */
+  start(): void {
+    this.#changes.attach(this.#m.events);
+    this.#proofs = this.#m.tables.recentProofs(this.opts.keepProofs).map((json) => proofFromJson(JSON.parse(json)));
+    this.ledger.loadHealth();
+    this.#loop(0);
+    this.scheduler.start();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#changes.detach();
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    await this.scheduler.close();
+    await this.#epoch;
+  }
+
+  /** Newest first (the latest may predate a restart: the node answers only for its own commitment). */
+  get proofs(): readonly StorageProof[] {
+    return this.#proofs;
+  }
+
+  get latest(): StorageProof | null {
+    return this.#current?.proof ?? null;
+  }
+
+  get commitment(): Commitment | null {
+    return this.#current?.commitment ?? null;
+  }
+
+  #loop(delayMs: number): void {
+    if (this.#closed) return;
+    this.#timer = setTimeout(() => {
+      void this.runEpoch().then((proof) => {
+        const now = this.#m.clock.now();
+        const epoch = this.opts.epochMs;
+        this.#loop(proof === null ? Math.min(RETRY_MS, epoch) : epoch - (now % epoch));
+      });
+    }, delayMs);
+    this.#timer.unref();
+  }
+
+  /** Refreshes and signs now (one at a time: a second call joins the running one). */
+  runEpoch(): Promise<StorageProof | null> {
+    this.#epoch ??= this.#runEpoch()
+      .catch((err: unknown) => {
+        this.#m.logger.error({err: String(err)}, "storage proof epoch failed");
+        return null;
+      })
+      .finally(() => (this.#epoch = null));
+    return this.#epoch;
+  }
+
+  async #runEpoch(): Promise<StorageProof | null> {
+    const swarmId = this.#m.swarm.ourSwarm();
+    if (swarmId === null) {
+      this.#m.logger.debug({}, "not in a swarm: no storage proof this epoch");
+      return null;
+    }
+    const commitment = await this.#refresh(this.#m.clock.now());
+    if (commitment === null) return null;
+    const {root: merkleRoot, messageCount, usedBytes, timestamp} = commitment;
+    const proof = await signProof({nodeId: this.#m.self.nodeId, swarmId, merkleRoot, messageCount, usedBytes, timestamp}, this.#m.signer);
+    this.#publish(commitment, proof);
+    return proof;
+  }
+
+  /**
+   * The next commitment from the newest one built. The changes it consumes are gone if it fails
+   * or is abandoned, so then the next refresh starts over from a full build.
+   */
+  async #refresh(timestamp: number): Promise<Commitment | null> {
+    const base = this.#base;
+    this.#base = null;
+    const {hashes, overflow} = this.#changes.take();
+    const updated = this.#m.tables.takeUpdatedHashes();
+    const plan = overflow ? FULL_PLAN : planRefresh([...hashes, ...updated], base, timestamp);
+    const stats: RefreshStats = {rebuilt: 0, reread: 0, slices: 0, longestSliceMs: 0};
+    const clockNow = (): number => this.#m.clock.now();
+    const opts = {timestamp, sliceBudgetMs: this.opts.sliceBudgetMs, clockNow, aborted: () => this.#closed};
+    const commitment = await refreshCommitment(this.#m.tables, base, plan, opts, stats);
+    if (commitment === null) return null;
+    this.#base = commitment;
+    this.lastRefresh = {...stats, changed: hashes.size + updated.length};
+    return commitment;
+  }
+
+  #publish(commitment: Commitment, proof: StorageProof): void {
+    this.#previous = this.#current?.commitment ?? null;
+    this.#current = {commitment, proof};
+    this.#proofs = [proof, ...this.#proofs].slice(0, this.opts.keepProofs);
+    const json = JSON.stringify(proofToJson(proof));
+    this.#m.tables.saveProof(proof.timestamp, json, this.opts.keepProofs);
+    const {messageCount, usedBytes, timestamp} = proof;
+    this.#m.logger.info({timestamp, messageCount, usedBytes, root: Buffer.from(proof.merkleRoot).toString("hex"), ...this.lastRefresh}, "storage proof signed");
+    for (const peer of this.#m.swarm.peers()) {
+      this.#m.transport.sendProof(peer, json, this.opts.answerDeadlineMs).catch((err: unknown) => {
+        this.#m.logger.debug({peer: peer.nodeId, err: String(err)}, "could not send storage proof to peer");
+      });
+    }
+  }
+
+  /**
+   * Answers a posted challenge request `{challenge, challengerKeys?}` against the latest proof.
+   * Throws ProofError: MALFORMED, WRONG_TARGET, UNKNOWN_CHALLENGER, BAD_SIGNATURE, NOT_READY, BUSY.
+   */
+  async answer(body: unknown): Promise<ChallengeAnswer> {
+    const receivedAt = this.#m.clock.now();
+    const request = parseChallengeRequest(body, this.#m.self.nodeId);
+    const committed = this.#current;
+    if (committed === null) throw new ProofError({code: "PROOF_ERROR_NOT_READY"}, "no storage proof signed yet");
+    if (this.#answering >= this.opts.maxConcurrentAnswers) throw new ProofError({code: "PROOF_ERROR_BUSY"}, "too many challenges in flight");
+    this.#answering++;
+    try {
+      const swarm = this.#m.swarm;
+      authenticateChallenge(request, {memberKeys: (id) => swarm.memberKeys(id), allowAuditors: this.opts.allowAuditors, pq: this.#m.pq});
+      const {challenge} = request;
+      const live = this.#m.tables.messageByHash(challenge.messageHash, receivedAt);
+      const unsigned = buildAnswer(committed, challenge, live, {receivedAt, answeredAt: this.#m.clock.now()});
+      return await signAnswer(unsigned, this.#m.signer);
+    } finally {
+      this.#answering--;
+    }
+  }
+
+  /** Accepts a StorageProof a member sent us (signature checked against its membership keys). */
+  acceptPeerProof(body: unknown): StorageProof {
+    const proof = parsePeerProof(body, {memberKeys: (id) => this.#m.swarm.memberKeys(id), pq: this.#m.pq});
+    this.health.noteProof(proof);
+    return proof;
+  }
+
+  /** A message to challenge a peer for (see candidates.ts), or null. */
+  candidate(): Candidate | null {
+    const current = this.#current?.commitment;
+    const previous = this.#previous;
+    if (current === undefined || previous === null) return null;
+    const {expiryMarginMs, replicationDelayMs} = this.opts;
+    const params = {current, previous, nowMs: this.#m.clock.now(), expiryMarginMs, replicationDelayMs, random: this.#m.random ?? Math.random};
+    return pickCandidate(this.#m.tables, params);
+  }
+}

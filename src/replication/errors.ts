@@ -1,0 +1,44 @@
+import {ParsError} from "../errors.js";
+
+/**
+ * Failures of the replication layer above the channel. Match on `err.code`:
+ * - `REPLICATION_ERROR_BAD_MESSAGE`: a peer message (request or reply) does not follow the v1
+ *   format of docs/protocol-parts/replication.md §3 (the sender is at fault).
+ * - `REPLICATION_ERROR_PEER_STATUS`: the peer's HTTP endpoint answered something other than a
+ *   sealed reply (`peerCode` is the channel error code it reported, if any).
+ * - `REPLICATION_ERROR_PEER_REFUSED`: the peer answered with an `error` message (`peerCode`).
+ * - `REPLICATION_ERROR_UNKNOWN_PEER`: the node is not in our membership (no address).
+ * - `REPLICATION_ERROR_NOT_IN_SWARM`: anti-entropy asked by a node that is not in our swarm.
+ */
+export type ReplicationErrorType =
+  | {code: "REPLICATION_ERROR_BAD_MESSAGE"; detail: string}
+  | {code: "REPLICATION_ERROR_PEER_STATUS"; peer: string; status: number; peerCode: string | null}
+  | {code: "REPLICATION_ERROR_PEER_REFUSED"; peer: string; peerCode: string}
+  | {code: "REPLICATION_ERROR_UNKNOWN_PEER"; peer: string}
+  | {code: "REPLICATION_ERROR_NOT_IN_SWARM"; peer: string; swarm: string};
+
+export class ReplicationError extends ParsError<ReplicationErrorType> {
+  constructor(type: ReplicationErrorType, message?: string, cause?: unknown) {
+    super(type, message);
+    this.name = "ReplicationError";
+    if (cause !== undefined) this.cause = cause;
+  }
+}
+
+export function badMessage(detail: string): ReplicationError {
+  return new ReplicationError({code: "REPLICATION_ERROR_BAD_MESSAGE", detail}, `bad peer message: ${detail}`);
+}
+
+/** Error codes a node puts in an `error` reply (the `code` field). */
+export const PEER_ERROR = {
+  /** The request does not parse (REPLICATION_ERROR_BAD_MESSAGE on our side). */
+  BAD_MESSAGE: "bad_message",
+  /** A protocol version this node does not speak. */
+  UNSUPPORTED_VERSION: "unsupported_version",
+  /** Anti-entropy from a node that is not in our swarm (as our membership sees it). */
+  NOT_IN_SWARM: "not_in_swarm",
+  /** Storage refused the write (full, closed). */
+  STORAGE: "storage",
+  /** Anything else. */
+  INTERNAL: "internal",
+} as const;

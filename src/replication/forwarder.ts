@@ -1,0 +1,110 @@
+/**
+ * Fan-out of recursive requests (docs/protocol-parts/replication.md §2, reference §2.6): the
+ * client's method and raw params go to every other member of our swarm in parallel, each peer
+ * re-validates them (client signatures are forwarded untouched) and answers with its own signed
+ * entry, which is passed through as is. The entry node waits at most `forwardTimeoutMs`; peers
+ * that have not answered by then get `{failed, timeout}` while their request runs on. Failure
+ * entries are Session's: `{failed, timeout}` (no answer), `{failed, code, reason}` (an error
+ * status), `{failed, bad_peer_response}` (an unusable answer). A forward that did not reach the
+ * peer is handed to the retry queue.
+ */
+import type {PeerEntry} from "../rpc/swarm-router.js";
+import type {Clock} from "../util/clock.js";
+import {isChannelError} from "./channel/index.js";
+import {ReplicationError} from "./errors.js";
+import {describeError, type ReplicationLogger} from "./logger.js";
+import type {MembershipView} from "./membership-view.js";
+import type {ReplicationOptions} from "./options.js";
+import type {PeerHealth} from "./peer-health.js";
+import {PeerClientError} from "./peer-retry.js";
+import type {RetryQueue} from "./retry-queue.js";
+import type {RpcBatcher} from "./rpc-batcher.js";
+import type {RpcResult} from "./wire.js";
+
+export const TIMEOUT_ENTRY: PeerEntry = Object.freeze({failed: true, timeout: true});
+export const BAD_RESPONSE_ENTRY: PeerEntry = Object.freeze({failed: true, bad_peer_response: true});
+
+export interface ForwarderModules {
+  /** Forwards go through the batcher: concurrent writes share frames. */
+  readonly batcher: Pick<RpcBatcher, "call">;
+  readonly view: Pick<MembershipView, "peers">;
+  readonly retries: Pick<RetryQueue, "enqueue">;
+  readonly health: PeerHealth;
+  readonly clock: Clock;
+  readonly logger: ReplicationLogger;
+}
+
+/** How one forward ended: the entry to report, and whether it must be retried later. */
+interface Outcome {
+  entry: PeerEntry;
+  retry: boolean;
+}
+
+export class Forwarder {
+  readonly #opts: ReplicationOptions;
+  readonly #m: ForwarderModules;
+
+  constructor(opts: ReplicationOptions, modules: ForwarderModules) {
+    this.#opts = opts;
+    this.#m = modules;
+  }
+
+  /** One entry per other member of our swarm, keyed by node ID; never rejects. */
+  async forward(method: string, params: Record<string, unknown>): Promise<Record<string, PeerEntry>> {
+    const peers = this.#m.view.peers().map((p) => p.nodeId);
+    if (peers.length === 0) return {};
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<PeerEntry>((resolve) => {
+      timer = setTimeout(() => resolve(TIMEOUT_ENTRY), this.#opts.forwardTimeoutMs);
+    });
+    try {
+      const entries = await Promise.all(peers.map((peer) => Promise.race([this.#forwardOne(peer, method, params), deadline])));
+      return Object.fromEntries(peers.map((peer, i) => [peer, entries[i] as PeerEntry]));
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #forwardOne(peer: string, method: string, params: Record<string, unknown>): Promise<PeerEntry> {
+    const {health, retries} = this.#m;
+    if (health.isDown(peer)) {
+      retries.enqueue(peer, method, params);
+      return TIMEOUT_ENTRY;
+    }
+    let outcome: Outcome;
+    try {
+      outcome = entryOf(await this.#m.batcher.call(peer, {method, params}));
+      if (health.markUp(peer)) this.#m.logger.info({peer}, "swarm peer reachable again");
+    } catch (err) {
+      outcome = failureOf(err);
+      if (outcome.retry && !health.wasDown(peer)) this.#m.logger.warn({peer, method, err: describeError(err)}, "forward failed; will retry");
+      if (outcome.retry) health.markDown(peer);
+    }
+    if (outcome.retry) retries.enqueue(peer, method, params);
+    return outcome.entry;
+  }
+}
+
+/** The peer's answer as a `swarm` entry. */
+function entryOf({status, body}: RpcResult): Outcome {
+  // A signed entry (200), or the peer's own failure entry (500 with `failed`), goes through untouched.
+  if (typeof body === "object" && (status === 200 || body.failed === true)) return {entry: body, retry: false};
+  const reason = typeof body === "string" ? body : JSON.stringify(body);
+  return {entry: {failed: true, code: String(status), reason}, retry: false};
+}
+
+/**
+ * No answer (connection, timeout, channel trouble that a retry can fix) → timeout entry and retry;
+ * an answer we cannot use → bad_peer_response, no retry (it would not get better).
+ */
+function failureOf(err: unknown): Outcome {
+  if (err instanceof PeerClientError) return {entry: TIMEOUT_ENTRY, retry: err.code !== "PEER_CLIENT_ERROR_RESPONSE_TOO_LARGE"};
+  if (isChannelError(err)) return {entry: err.action === "IGNORE" ? TIMEOUT_ENTRY : BAD_RESPONSE_ENTRY, retry: err.action === "IGNORE"};
+  const type = err instanceof ReplicationError ? err.type : null;
+  if (type?.code === "REPLICATION_ERROR_PEER_STATUS") {
+    // The frame route answers 403 only for REJECT-class channel errors (docs §1.2): not worth repeating.
+    const retry = type.status !== 403;
+    return {entry: retry ? TIMEOUT_ENTRY : BAD_RESPONSE_ENTRY, retry};
+  }
+  return {entry: BAD_RESPONSE_ENTRY, retry: false};
+}

@@ -1,0 +1,17 @@
+/** Swarm replication (docs/protocol-parts/replication.md); the channel is in ./channel/. */
+export {Replicator, type ReplicationStats, type ReplicatorModules} from "./replicator.js";
+export {PeerRequestHandler, type PeerEndpoint, type RpcRunner} from "./peer-handler.js";
+export {PeerTransport} from "./transport.js";
+export {PeerClient, type PeerAddress, type PeerClientOptions} from "./peer-client.js";
+export {PEER_ERROR, ReplicationError, type ReplicationErrorType} from "./errors.js";
+export {defaultReplicationOptions, resolveReplicationOptions, type ReplicationOptions} from "./options.js";
+export {
+  PEER_PATHS,
+  PEER_PROTOCOL_VERSION,
+  STATUS_RESYNC,
+  decodePeerReply,
+  decodePeerRequest,
+  encodePeerMessage,
+  type PeerReply,
+  type PeerRequest,
+} from "./wire.js";

@@ -1,0 +1,70 @@
+import {InvalidArgumentError} from "../errors.js";
+
+/** Replication policy (config section `replication`; docs/configuration.md). */
+export interface ReplicationOptions {
+  /** The entry node waits this long for its peers' entries (Session: 5 s). */
+  readonly forwardTimeoutMs: number;
+  /** First delay of a persisted retry (Session 2.11: 1 s). */
+  readonly retryInitialMs: number;
+  /** Each further retry waits this much longer (Session 2.11: 1.75). */
+  readonly retryFactor: number;
+  /** Longest delay between two retries (Session 2.11: 60 s). */
+  readonly retryMaxMs: number;
+  /** Period of anti-entropy rounds (±10 % jitter); rounds also run at startup and on swarm changes. */
+  readonly antiEntropyIntervalMs: number;
+  /** Most messages per push or fetch batch. */
+  readonly maxBatchMessages: number;
+  /** Most message bytes (data plus ~200 bytes of fields each) per push or fetch batch. */
+  readonly maxBatchBytes: number;
+}
+
+export const defaultReplicationOptions: ReplicationOptions = Object.freeze({
+  forwardTimeoutMs: 5_000,
+  retryInitialMs: 1_000,
+  retryFactor: 1.75,
+  retryMaxMs: 60_000,
+  antiEntropyIntervalMs: 60_000,
+  maxBatchMessages: 500,
+  maxBatchBytes: 2 * 1024 * 1024,
+});
+
+/** A peer that failed is not tried by forwards again for this long (its retries probe it meanwhile). */
+export const PEER_DOWN_PROBE_MS = 5_000;
+/** Messages expiring sooner than this are not worth repairing (anti-entropy skips them). */
+export const SYNC_EXPIRY_MARGIN_MS = 10_000;
+/**
+ * HTTP connections per peer. Every forwarded write is one request/reply that waits for the peer's
+ * group commit and entry signature (several ms), so a handful of sockets would cap the entry
+ * node's write rate (4 gave ~230 stores/s on a 3-node swarm); sockets are cheap on loopback and LAN.
+ */
+export const PEER_CONNECTIONS = 32;
+/** Largest frame this node seals or accepts on the peer routes. */
+export const PEER_MAX_FRAME_BYTES = 8 * 1024 * 1024;
+/** Fixed per-message overhead of a batch estimate (fields and JSON around the base64 data). */
+export const MESSAGE_OVERHEAD_BYTES = 200;
+
+export function resolveReplicationOptions(opts: Partial<ReplicationOptions>): ReplicationOptions {
+  const o = {...defaultReplicationOptions, ...opts};
+  const bad = (what: string): never => {
+    throw new InvalidArgumentError(`replication: ${what}`);
+  };
+  const positive = (n: number): boolean => Number.isSafeInteger(n) && n > 0;
+  for (const k of ["forwardTimeoutMs", "retryInitialMs", "retryMaxMs", "antiEntropyIntervalMs", "maxBatchMessages", "maxBatchBytes"] as const) {
+    if (!positive(o[k])) bad(`${k} must be a positive integer`);
+  }
+  if (!(o.retryFactor >= 1)) bad("retryFactor must be >= 1");
+  if (o.retryMaxMs < o.retryInitialMs) bad("retryMaxMs must be >= retryInitialMs");
+  if (o.maxBatchMessages > 1_000) bad("maxBatchMessages must be at most 1000");
+  if (o.maxBatchBytes > PEER_MAX_FRAME_BYTES / 2) bad(`maxBatchBytes must be at most ${PEER_MAX_FRAME_BYTES / 2}`);
+  return Object.freeze(o);
+}
+
+/** Delay before retry number `attempt` (1 = first retry): initial × factor^(attempt-1), capped. */
+export function retryDelayMs(o: ReplicationOptions, attempt: number): number {
+  return Math.round(Math.min(o.retryMaxMs, o.retryInitialMs * o.retryFactor ** Math.max(0, attempt - 1)));
+}
+
+/** Estimated encoded size of a message in a batch. */
+export function batchBytesOf(dataBytes: number): number {
+  return Math.ceil(dataBytes / 3) * 4 + MESSAGE_OVERHEAD_BYTES;
+}

@@ -1,0 +1,172 @@
+/**
+ * The receiving side of the peer protocol: handshakes, and one reply frame per request frame
+ * (docs/protocol-parts/replication.md §3). Channel failures (unknown channel, replay, tampering,
+ * unknown or forged peers) throw ChannelError for the HTTP route to map; everything after the
+ * frame authenticated is answered inside the channel, errors included.
+ *
+ * - `rpc`, `rpc_batch`: forwarded client requests, run with `recurse: false` (full re-validation,
+ *   signatures included; only recursive methods are accepted); answered with our own entries.
+ * - `push`: tombstones and messages (retries, relocation) for accounts our swarm serves; the
+ *   reply lists the hashes we now hold or have buried, which is what the sender counts as delivered.
+ * - `digest`, `hashes`, `fetch`: anti-entropy, for members of our swarm only.
+ */
+import type {RpcResponse} from "../rpc/context.js";
+import type {Origin} from "../rpc/recursive.js";
+import type {ReplicationTables, SqliteMessageStore} from "../storage/index.js";
+import type {StoredMessage} from "../storage/interface.js";
+import type {Clock} from "../util/clock.js";
+import {authenticMessages} from "./batches.js";
+import {INIT, type ChannelManager} from "./channel/index.js";
+import {bucketRange, type DigestIndex} from "./digest-index.js";
+import {PEER_ERROR, ReplicationError} from "./errors.js";
+import {describeError, type ReplicationLogger} from "./logger.js";
+import type {MembershipView} from "./membership-view.js";
+import {SYNC_EXPIRY_MARGIN_MS, batchBytesOf, type ReplicationOptions} from "./options.js";
+import {MAX_HASHES_ENTRIES, decodePeerRequest, encodePeerMessage, type BucketList, type PeerReply, type PeerRequest} from "./wire.js";
+
+/** What the HTTP peer routes call. */
+export interface PeerEndpoint {
+  /** Responder side of a handshake: Init in, Resp out; throws ChannelError. */
+  acceptHandshake(init: Uint8Array): Promise<Uint8Array>;
+  /** A sealed request frame in, the sealed reply out; throws ChannelError when the frame is refused. */
+  handleFrame(frame: Uint8Array): Promise<Uint8Array>;
+}
+
+/** The RPC dispatcher (RpcHandler satisfies it). */
+export interface RpcRunner {
+  handle(method: string, params: Record<string, unknown>, origin: Origin): Promise<RpcResponse>;
+}
+
+export interface PeerHandlerModules {
+  readonly channels: Pick<ChannelManager, "acceptHandshake" | "open" | "sealOn">;
+  readonly rpc: RpcRunner;
+  readonly store: Pick<SqliteMessageStore, "storeBulk" | "applyTombstones">;
+  readonly tables: Pick<ReplicationTables, "bucketMessages" | "bucketTombstones" | "messagesByHash" | "settled">;
+  readonly index: Pick<DigestIndex, "digest">;
+  readonly view: MembershipView;
+  readonly clock: Clock;
+  readonly logger: ReplicationLogger;
+  /** An authenticated node contacted us (wakes its retries). */
+  readonly onContact: (peer: string) => void;
+}
+
+export class PeerRequestHandler implements PeerEndpoint {
+  readonly #opts: ReplicationOptions;
+  readonly #m: PeerHandlerModules;
+
+  constructor(opts: ReplicationOptions, modules: PeerHandlerModules) {
+    this.#opts = opts;
+    this.#m = modules;
+  }
+
+  async acceptHandshake(init: Uint8Array): Promise<Uint8Array> {
+    const resp = await this.#m.channels.acceptHandshake(init);
+    this.#m.onContact(Buffer.from(init.subarray(INIT.INITIATOR_ID, INIT.RESPONDER_ID)).toString("hex"));
+    return resp;
+  }
+
+  async handleFrame(frame: Uint8Array): Promise<Uint8Array> {
+    const opened = this.#m.channels.open(frame);
+    this.#m.onContact(opened.peer);
+    let reply: PeerReply;
+    try {
+      reply = await this.#dispatch(opened.peer, decodePeerRequest(opened.plaintext));
+    } catch (err) {
+      reply = this.#errorReply(opened.peer, err);
+    }
+    return this.#m.channels.sealOn(opened.channelId, encodePeerMessage(reply));
+  }
+
+  async #dispatch(peer: string, req: PeerRequest): Promise<PeerReply> {
+    switch (req.type) {
+      case "rpc": {
+        const res = await this.#m.rpc.handle(req.method, req.params, {recurse: false});
+        return {type: "rpc_ok", status: res.status, body: res.body};
+      }
+      case "rpc_batch": {
+        // Run together, the calls' stores share one group commit and one signature batch.
+        const results = await Promise.all(req.requests.map((r) => this.#m.rpc.handle(r.method, r.params, {recurse: false})));
+        return {type: "rpc_batch_ok", results: results.map((r) => ({status: r.status, body: r.body}))};
+      }
+      case "push":
+        return this.#push(req);
+      case "digest":
+        this.#requireSwarm(peer, req.swarm);
+        return {type: "digest_ok", digest: this.#m.index.digest()};
+      case "hashes":
+        this.#requireSwarm(peer, req.swarm);
+        return {type: "hashes_ok", buckets: this.#lists(req.buckets)};
+      case "fetch":
+        this.#requireSwarm(peer, req.swarm);
+        return this.#fetch(req.hashes);
+    }
+  }
+
+  async #push(req: Extract<PeerRequest, {type: "push"}>): Promise<PeerReply> {
+    const {view, store, tables, clock} = this.#m;
+    const served = view.servedBy(view.ourSwarm());
+    const tombstones = req.tombstones.filter((t) => served(t.account));
+    if (tombstones.length > 0) await store.applyTombstones(tombstones);
+    const messages = authenticMessages(req.messages.filter((m) => served(m.account)));
+    if (messages.length > 0) await store.storeBulk(messages, {mergeExpiry: true});
+    const offered = [...tombstones.map((t) => t.hash), ...messages.map((m) => m.hash)];
+    return {type: "push_ok", held: tables.settled(offered, clock.now())};
+  }
+
+  /** Our hash and tombstone lists of `buckets` for our swarm, as many whole buckets as fit. */
+  #lists(buckets: number[]): BucketList[] {
+    const {view, tables, clock} = this.#m;
+    const now = clock.now();
+    const served = view.servedBy(view.ourSwarm());
+    const out: BucketList[] = [];
+    let entries = 0;
+    for (const bucket of buckets) {
+      const {lo, hi} = bucketRange(bucket);
+      const messages = tables.bucketMessages(lo, hi, now + SYNC_EXPIRY_MARGIN_MS).filter((m) => served(m.account)).map((m) => m.hash);
+      const tombstones = tables.bucketTombstones(lo, hi, now).filter((t) => served(t.account));
+      const size = messages.length + tombstones.length;
+      if (out.length > 0 && entries + size > MAX_HASHES_ENTRIES) break;
+      out.push({bucket, messages, tombstones});
+      entries += size;
+    }
+    return out;
+  }
+
+  /** The asked messages we hold for our swarm, up to the batch limits; the rest in `more`. */
+  #fetch(hashes: string[]): PeerReply {
+    const {view, tables, clock} = this.#m;
+    const served = view.servedBy(view.ourSwarm());
+    const found = tables.messagesByHash(hashes, clock.now()).filter((m) => served(m.account));
+    const messages: StoredMessage[] = [];
+    let bytes = 0;
+    for (const m of found) {
+      const size = batchBytesOf(m.data.length);
+      if (messages.length > 0 && (messages.length >= this.#opts.maxBatchMessages || bytes + size > this.#opts.maxBatchBytes)) break;
+      messages.push(m);
+      bytes += size;
+    }
+    return {type: "fetch_ok", messages, more: found.slice(messages.length).map((m) => m.hash)};
+  }
+
+  #requireSwarm(peer: string, swarm: string): void {
+    const {view} = this.#m;
+    if (view.ourSwarmWire() !== swarm || !view.isPeer(peer)) {
+      const message = `${peer} is not a member of our swarm ${view.ourSwarmWire() ?? "(none)"}`;
+      throw new ReplicationError({code: "REPLICATION_ERROR_NOT_IN_SWARM", peer, swarm}, message);
+    }
+  }
+
+  #errorReply(peer: string, err: unknown): PeerReply {
+    if (err instanceof ReplicationError && err.code === "REPLICATION_ERROR_NOT_IN_SWARM") {
+      return {type: "error", code: PEER_ERROR.NOT_IN_SWARM, message: err.message};
+    }
+    if (err instanceof ReplicationError && err.code === "REPLICATION_ERROR_BAD_MESSAGE") {
+      return {type: "error", code: PEER_ERROR.BAD_MESSAGE, message: err.message};
+    }
+    if (err instanceof Error && "code" in err && typeof err.code === "string" && err.code.startsWith("STORAGE_ERROR")) {
+      return {type: "error", code: PEER_ERROR.STORAGE, message: err.code};
+    }
+    this.#m.logger.error({peer, err: describeError(err)}, "peer request failed");
+    return {type: "error", code: PEER_ERROR.INTERNAL, message: "internal error"};
+  }
+}

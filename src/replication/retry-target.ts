@@ -1,0 +1,49 @@
+/**
+ * What a persisted retry concerns, read from the forwarded request's params (already validated by
+ * the entry node): the account, for `store` the message hash (a store is re-delivered as a push of
+ * the message, so it never runs into the client signature's ±60 s window), and when the retry
+ * stops mattering (the message's expiry; for other methods the latest expiry they set, or the
+ * longest a message can live).
+ */
+import {messageHash} from "../crypto/hash.js";
+import {parseAccount} from "../rpc/account.js";
+import {DEFAULT_TTL_MS, TTL_MAXIMUM_PRIVATE_MS} from "../rpc/constants.js";
+
+export interface RetryTarget {
+  /** 66 lowercase hex. */
+  readonly account: string;
+  /** `store` only. */
+  readonly hash: string | null;
+  readonly expiry: number;
+}
+
+type Params = Record<string, unknown>;
+
+const toInt = (v: unknown): number | null => {
+  const n = typeof v === "string" && /^-?\d+$/.test(v) ? Number(v) : v;
+  return Number.isSafeInteger(n) ? (n as number) : null;
+};
+
+/** The retry target, or null when the params do not name an account (nothing to retry then). */
+export function retryTarget(method: string, params: Params, now: number): RetryTarget | null {
+  const pubkey = typeof params.pubkey === "string" ? params.pubkey : typeof params.pubKey === "string" ? params.pubKey : null;
+  const account = pubkey === null ? null : parseAccount(pubkey);
+  if (account === null) return null;
+  const latest = now + TTL_MAXIMUM_PRIVATE_MS;
+  if (method === "store") return storeTarget(account.hex, account.bytes, params);
+  if (method === "expire" || method === "expire_all") {
+    const given = (Array.isArray(params.expiry) ? params.expiry : [params.expiry]).map(toInt).filter((e): e is number => e !== null);
+    return {account: account.hex, hash: null, expiry: Math.min(latest, Math.max(now, ...given))};
+  }
+  return {account: account.hex, hash: null, expiry: latest};
+}
+
+function storeTarget(account: string, accountBytes: Buffer, params: Params): RetryTarget | null {
+  const namespace = toInt(params.namespace) ?? 0;
+  if (typeof params.data !== "string") return null;
+  const hash = messageHash(accountBytes, namespace, Buffer.from(params.data, "base64"));
+  const timestamp = toInt(params.timestamp) ?? 0;
+  const ttl = toInt(params.ttl);
+  const expiry = toInt(params.expiry) ?? (ttl === null ? timestamp + DEFAULT_TTL_MS : timestamp + ttl);
+  return {account, hash, expiry};
+}

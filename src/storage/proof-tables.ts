@@ -1,0 +1,200 @@
+/**
+ * The storage side of storage proofs (src/proofs/): the updated-message log kept by the trigger of
+ * migration 0003, bucket and single-message reads for the Merkle commitment and for challenge
+ * answers, and the proof history and challenge ledger tables. Statements run in autocommit on the
+ * store's connection; the group-commit transaction never spans an event-loop turn, so they never
+ * interleave with it.
+ */
+import type {Statement} from "better-sqlite3";
+import type {StorageDb} from "./db.js";
+import {StorageError, toStorageError} from "./errors.js";
+
+/** One message as the commitment reads it; `data` only when asked for. */
+export interface ProofRow {
+  hash: string;
+  /** The account as 33 raw bytes (prefix byte ‖ 32-byte key). */
+  account: Buffer;
+  namespace: number;
+  expiry: number;
+  size: number;
+  data?: Buffer;
+}
+
+/** One message as reads see it, with its account as 66 lowercase hex characters. */
+export interface ProofMessage {
+  hash: string;
+  account: string;
+  namespace: number;
+  timestamp: number;
+  expiry: number;
+  data: Buffer;
+}
+
+export interface ProofResultRow {
+  id: number;
+  at: number;
+  challengerId: string;
+  targetId: string;
+  messageHash: string;
+  outcome: "pass" | "fail" | "inconclusive";
+  reason: string | null;
+  evidence: string | null;
+}
+
+export type NewProofResult = Omit<ProofResultRow, "id">;
+
+interface RawRow {
+  hash: string;
+  type: number;
+  pubkey: Buffer;
+  namespace: number;
+  expiry: number;
+  size: number;
+  data?: Buffer;
+  timestamp?: number;
+}
+
+interface ResultDbRow extends Omit<ProofResultRow, "challengerId" | "targetId" | "messageHash"> {
+  challenger_id: string;
+  target_id: string;
+  message_hash: string;
+}
+
+const ROW_COLUMNS = "m.hash, o.type, o.pubkey, m.namespace, m.expiry, length(m.data) AS size";
+const FROM = "FROM messages m JOIN owners o ON o.id = m.owner";
+const RESULT_COLUMNS = "id, at, challenger_id, target_id, message_hash, outcome, reason, evidence";
+
+const SQL = {
+  takeUpdated: "DELETE FROM proof_changes RETURNING hash",
+  rowByHash: `SELECT ${ROW_COLUMNS}, m.data ${FROM} WHERE m.hash = ? AND m.expiry > ?`,
+  rows: `SELECT ${ROW_COLUMNS} ${FROM} WHERE m.hash >= ? AND m.hash < ? AND m.expiry > ?`,
+  rowsWithData: `SELECT ${ROW_COLUMNS}, m.data ${FROM} WHERE m.hash >= ? AND m.hash < ? AND m.expiry > ?`,
+  dataByHash: "SELECT data FROM messages WHERE hash = ?",
+  messageByHash: `SELECT ${ROW_COLUMNS}, m.timestamp, m.data ${FROM} WHERE m.hash = ? AND m.expiry > ?`,
+  insertProof: "INSERT OR REPLACE INTO proof_history (timestamp, proof) VALUES (?, ?)",
+  recentProofs: "SELECT proof FROM proof_history ORDER BY timestamp DESC LIMIT ?",
+  pruneProofs: "DELETE FROM proof_history WHERE timestamp NOT IN (SELECT timestamp FROM proof_history ORDER BY timestamp DESC LIMIT ?)",
+  insertResult:
+    "INSERT INTO proof_results (at, challenger_id, target_id, message_hash, outcome, reason, evidence) " +
+    "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+  results: `SELECT ${RESULT_COLUMNS} FROM proof_results WHERE id < ? ORDER BY id DESC LIMIT ?`,
+  resultsForTarget: `SELECT ${RESULT_COLUMNS} FROM proof_results WHERE target_id = ? AND id < ? ORDER BY id DESC LIMIT ?`,
+  resultById: `SELECT ${RESULT_COLUMNS} FROM proof_results WHERE id = ?`,
+  tally:
+    "SELECT target_id, outcome, count(*) AS n, max(at) AS last FROM proof_results WHERE at >= ? GROUP BY target_id, outcome",
+  pruneResults: "DELETE FROM proof_results WHERE id <= (SELECT max(id) FROM proof_results) - ?",
+} as const;
+
+type Prepared = {[K in keyof typeof SQL]: Statement};
+
+export interface ResultTally {
+  targetId: string;
+  outcome: ProofResultRow["outcome"];
+  count: number;
+  lastAt: number;
+}
+
+export class ProofTables {
+  readonly #db: StorageDb;
+  readonly #st: Prepared;
+
+  constructor(db: StorageDb) {
+    this.#db = db;
+    this.#st = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, db.sqlite.prepare(sql)])) as Prepared;
+  }
+
+  /** Hashes of messages updated (expiry, data) since the last call; clears the log. */
+  takeUpdatedHashes(): string[] {
+    return this.#run(() => (this.#st.takeUpdated.all() as Array<{hash: string}>).map((r) => r.hash));
+  }
+
+  /** One message with its data if it exists with expiry > minExpiryExclusive. */
+  rowByHash(hash: string, minExpiryExclusive: number): ProofRow | null {
+    const row = this.#run(() => this.#st.rowByHash.get(hash, minExpiryExclusive) as RawRow | undefined);
+    return row === undefined ? null : toProofRow(row);
+  }
+
+  /** Messages with lo <= hash < hi and expiry > minExpiryExclusive, in no particular order. */
+  rowsInRange(lo: string, hi: string, minExpiryExclusive: number, withData: boolean): ProofRow[] {
+    const st = withData ? this.#st.rowsWithData : this.#st.rows;
+    return this.#run(() => (st.all(lo, hi, minExpiryExclusive) as RawRow[]).map(toProofRow));
+  }
+
+  /** A message's data whatever its expiry (null if the row is gone). */
+  dataByHash(hash: string): Buffer | null {
+    return this.#run(() => (this.#st.dataByHash.get(hash) as {data: Buffer} | undefined)?.data ?? null);
+  }
+
+  /** A message as reads see it (null if missing or expired at `nowMs`). */
+  messageByHash(hash: string, nowMs: number): ProofMessage | null {
+    const r = this.#run(() => this.#st.messageByHash.get(hash, nowMs) as RawRow | undefined);
+    if (r === undefined) return null;
+    const account = r.type.toString(16).padStart(2, "0") + r.pubkey.toString("hex");
+    return {hash: r.hash, account, namespace: r.namespace, timestamp: r.timestamp ?? 0, expiry: r.expiry, data: r.data ?? Buffer.alloc(0)};
+  }
+
+  /** Records a signed proof and keeps only the newest `keep`. */
+  saveProof(timestamp: number, json: string, keep: number): void {
+    this.#run(() => {
+      this.#st.insertProof.run(timestamp, json);
+      this.#st.pruneProofs.run(keep);
+    });
+  }
+
+  recentProofs(limit: number): string[] {
+    return this.#run(() => (this.#st.recentProofs.all(limit) as Array<{proof: string}>).map((r) => r.proof));
+  }
+
+  /** Appends a ledger row (keeping at most `keep` rows); returns its id. */
+  addResult(r: NewProofResult, keep: number): number {
+    return this.#run(() => {
+      const args = [r.at, r.challengerId, r.targetId, r.messageHash, r.outcome, r.reason, r.evidence];
+      const {id} = this.#st.insertResult.get(...args) as {id: number};
+      this.#st.pruneResults.run(keep);
+      return id;
+    });
+  }
+
+  /** Newest first, ids below `beforeId`, optionally for one target. */
+  results(limit: number, beforeId = Number.MAX_SAFE_INTEGER, targetId: string | null = null): ProofResultRow[] {
+    const rows = this.#run(() =>
+      targetId === null ? this.#st.results.all(beforeId, limit) : this.#st.resultsForTarget.all(targetId, beforeId, limit),
+    ) as ResultDbRow[];
+    return rows.map(toResultRow);
+  }
+
+  result(id: number): ProofResultRow | null {
+    const row = this.#run(() => this.#st.resultById.get(id) as ResultDbRow | undefined);
+    return row === undefined ? null : toResultRow(row);
+  }
+
+  /** Verdict counts per target and outcome since `sinceMs`. */
+  tally(sinceMs: number): ResultTally[] {
+    type Row = {target_id: string; outcome: ProofResultRow["outcome"]; n: number; last: number};
+    const rows = this.#run(() => this.#st.tally.all(sinceMs) as Row[]);
+    return rows.map((r) => ({targetId: r.target_id, outcome: r.outcome, count: r.n, lastAt: r.last}));
+  }
+
+  #run<T>(fn: () => T): T {
+    if (!this.#db.isOpen) throw new StorageError({code: "STORAGE_ERROR_CLOSED"}, "the message store is closed");
+    try {
+      return fn();
+    } catch (err) {
+      throw toStorageError(err, 0);
+    }
+  }
+}
+
+function toProofRow(r: RawRow): ProofRow {
+  const account = Buffer.allocUnsafe(33);
+  account[0] = r.type;
+  r.pubkey.copy(account, 1);
+  const row: ProofRow = {hash: r.hash, account, namespace: r.namespace, expiry: r.expiry, size: r.size};
+  if (r.data !== undefined) row.data = r.data;
+  return row;
+}
+
+function toResultRow(r: ResultDbRow): ProofResultRow {
+  const {challenger_id: challengerId, target_id: targetId, message_hash: messageHash, ...rest} = r;
+  return {...rest, challengerId, targetId, messageHash};
+}

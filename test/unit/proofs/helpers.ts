@@ -1,0 +1,87 @@
+import {createHash} from "node:crypto";
+import {messageHash} from "../../../src/crypto/hash.js";
+import {generateIdentity, type NodeIdentity} from "../../../src/crypto/identity.js";
+import type {PqBackend} from "../../../src/crypto/interface.js";
+import type {PublicKeys} from "../../../src/proofs/keys.js";
+import {planRefresh, refreshCommitment, type ChangeTracker, type Commitment, type RefreshPlan} from "../../../src/proofs/index.js";
+import {InlineSigner} from "../../../src/signing/context-signer.js";
+import type {StoredMessage} from "../../../src/storage/interface.js";
+import {ProofTables} from "../../../src/storage/proof-tables.js";
+import {SqliteMessageStore} from "../../../src/storage/sqlite-message-store.js";
+import {ManualClock} from "../../../src/util/clock.js";
+import {testPq} from "../../utils/rpc-harness.js";
+
+export const T0 = 1_767_225_600_000;
+export const HOUR_MS = 3_600_000;
+export const silent = {debug() {}, info() {}, warn() {}, error() {}};
+export {FULL_PLAN as FULL} from "../../../src/proofs/index.js";
+
+export interface Party {
+  identity: NodeIdentity;
+  keys: PublicKeys;
+  signer: InlineSigner;
+}
+
+const parties = new Map<string, Party>();
+
+/** A deterministic identity with its keys and an inline signer. */
+export async function party(label: string): Promise<Party> {
+  let p = parties.get(label);
+  if (p === undefined) {
+    const pq = await testPq();
+    const seed = (n: number): Uint8Array => {
+      const out = new Uint8Array(n);
+      for (let o = 0, i = 0; o < n; o += 32, i++) out.set(createHash("sha256").update(`${label}/${n}/${i}`).digest().subarray(0, Math.min(32, n - o)), o);
+      return out;
+    };
+    const identity = generateIdentity(pq, {mlDsa: seed(32), mlKem: seed(64)});
+    p = {identity, keys: {mlDsa: identity.mlDsa.publicKey, mlKem: identity.mlKem.publicKey}, signer: new InlineSigner(pq, identity.mlDsa.secretKey)};
+    parties.set(label, p);
+  }
+  return p;
+}
+
+export const ACCOUNTS = ["05" + "11".repeat(32), "03" + "22".repeat(32), "07" + "33".repeat(32)];
+
+/** A message with a real Session hash (needs initHashing). */
+export function message(i: number, over: Partial<StoredMessage> = {}): StoredMessage {
+  const account = over.account ?? ACCOUNTS[i % ACCOUNTS.length]!;
+  const namespace = over.namespace ?? [0, 42, -10][i % 3]!;
+  const data = over.data ?? Buffer.from(`message ${i} `.repeat(1 + (i % 7)));
+  return {
+    account,
+    namespace,
+    hash: messageHash(Buffer.from(account, "hex"), namespace, data),
+    timestamp: T0 - HOUR_MS,
+    expiry: T0 + HOUR_MS * (1 + (i % 20)),
+    data,
+    ...over,
+  };
+}
+
+export interface ProofStore {
+  store: SqliteMessageStore;
+  tables: ProofTables;
+  clock: ManualClock;
+  pq: PqBackend;
+}
+
+export async function proofStore(): Promise<ProofStore> {
+  const pq = await testPq();
+  const clock = new ManualClock(T0);
+  const store = await SqliteMessageStore.open({path: ":memory:", sweepIntervalMs: 0}, {clock, logger: silent});
+  return {store, tables: new ProofTables(store.db), clock, pq};
+}
+
+/** Builds a commitment without slicing pauses (`plan` defaults to a full build). */
+export async function build(tables: ProofTables, previous: Commitment | null, plan: RefreshPlan, timestamp: number): Promise<Commitment> {
+  const c = await refreshCommitment(tables, previous, plan, {timestamp, sliceBudgetMs: 1_000, clockNow: () => timestamp, yieldFn: () => Promise.resolve()});
+  if (c === null) throw new Error("refresh aborted");
+  return c;
+}
+
+/** The plan ProofService would make: tracked events plus the SQL update log. */
+export function nextPlan(s: ProofStore, tracker: ChangeTracker, previous: Commitment, timestamp: number): RefreshPlan {
+  const {hashes} = tracker.take();
+  return planRefresh([...hashes, ...s.tables.takeUpdatedHashes()], previous, timestamp);
+}

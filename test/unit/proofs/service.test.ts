@@ -1,0 +1,158 @@
+/** ProofService with in-memory stores, inline signers and an in-process transport between two nodes. */
+import {afterEach, describe, expect, it} from "vitest";
+import {
+  answerToJson,
+  challengeToJson,
+  evidenceFromJson,
+  judge,
+  keysToJson,
+  proofToJson,
+  ProofService,
+  signChallenge,
+  verifyEvidence,
+  type PeerInfo,
+  type ProofTransport,
+  type SwarmContext,
+} from "../../../src/proofs/index.js";
+import type {StoredMessage} from "../../../src/storage/interface.js";
+import {HOUR_MS, message, party, proofStore, silent, T0, type Party, type ProofStore} from "./helpers.js";
+
+interface TestProofNode {
+  party: Party;
+  s: ProofStore;
+  service: ProofService;
+  peers: PeerInfo[];
+  inSwarm: boolean;
+}
+
+const cleanup: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step();
+});
+
+/** Routes challenges and proofs to the node with the peer's ID (its `answer()` / `acceptPeerProof()`). */
+function loopback(nodes: Map<string, TestProofNode>): ProofTransport {
+  return {
+    async sendChallenge(peer, body) {
+      const target = nodes.get(peer.nodeId);
+      if (target === undefined) throw new Error("unreachable");
+      return JSON.stringify(answerToJson(await target.service.answer(JSON.parse(body))));
+    },
+    sendProof(peer, body) {
+      nodes.get(peer.nodeId)?.service.acceptPeerProof(JSON.parse(body));
+      return Promise.resolve();
+    },
+  };
+}
+
+async function node(label: string, nodes: Map<string, TestProofNode>, members: () => Party[]): Promise<TestProofNode> {
+  const p = await party(label);
+  const s = await proofStore();
+  const n: TestProofNode = {party: p, s, peers: [], inSwarm: true, service: null as unknown as ProofService};
+  const swarm: SwarmContext = {
+    ourSwarm: () => (n.inSwarm ? 3 : null),
+    peers: () => n.peers,
+    memberKeys: (id) => members().find((m) => m.identity.nodeId === id)?.keys ?? null,
+  };
+  n.service = new ProofService(
+    {epochMs: 3_600_000, challengeIntervalMs: 0, replicationDelayMs: 0, expiryMarginMs: 0},
+    {tables: s.tables, events: s.store, signer: p.signer, pq: s.pq, self: {nodeId: p.identity.nodeId, keys: p.keys}, swarm, transport: loopback(nodes), clock: s.clock, logger: silent, random: () => 0.5},
+  );
+  nodes.set(p.identity.nodeId, n);
+  cleanup.push(async () => {
+    await n.service.close();
+    await n.s.store.close();
+  });
+  return n;
+}
+
+async function pair(): Promise<{a: TestProofNode; b: TestProofNode; messages: StoredMessage[]}> {
+  const nodes = new Map<string, TestProofNode>();
+  const members: Party[] = [];
+  const a = await node("svc-a", nodes, () => members);
+  const b = await node("svc-b", nodes, () => members);
+  members.push(a.party, b.party);
+  a.peers = [{nodeId: b.party.identity.nodeId, keys: b.party.keys, url: "loopback"}];
+  b.peers = [{nodeId: a.party.identity.nodeId, keys: a.party.keys, url: "loopback"}];
+  const messages = Array.from({length: 30}, (_, i) => message(i, {expiry: T0 + 30 * HOUR_MS}));
+  await a.s.store.storeBulk(messages);
+  await b.s.store.storeBulk(messages);
+  return {a, b, messages};
+}
+
+async function epoch(n: TestProofNode, at: number): Promise<void> {
+  n.s.clock.set(at);
+  expect(await n.service.runEpoch()).not.toBeNull();
+}
+
+describe("ProofService", () => {
+  it("signs a StorageProof per epoch, keeps it, sends it to peers, and reloads history after a restart", async () => {
+    const {a, b} = await pair();
+    await epoch(a, T0);
+    const proof = a.service.latest!;
+    expect(proof).toMatchObject({nodeId: a.party.identity.nodeId, swarmId: 3, messageCount: 30, timestamp: T0});
+    await epoch(a, T0 + 1000);
+    expect(a.service.proofs.map((p) => p.timestamp)).toEqual([T0 + 1000, T0]);
+    expect(b.service.health.get(a.party.identity.nodeId)?.latestProof?.timestamp).toBe(T0 + 1000);
+    expect(a.s.tables.recentProofs(10)).toHaveLength(2);
+    const again = new ProofService({challengeIntervalMs: 0}, {tables: a.s.tables, events: a.s.store, signer: a.party.signer, pq: a.s.pq, self: {nodeId: a.party.identity.nodeId, keys: a.party.keys}, swarm: {ourSwarm: () => null, peers: () => [], memberKeys: () => null}, transport: loopback(new Map()), clock: a.s.clock, logger: silent});
+    again.start();
+    expect(again.proofs.map((p) => p.timestamp)).toEqual([T0 + 1000, T0]);
+    expect(await again.runEpoch()).toBeNull(); // not in a swarm: no proof
+    await again.close();
+  });
+
+  it("answers challenges and refuses wrong targets, unknown or forged challengers, and before its first proof", async () => {
+    const {a, b, messages} = await pair();
+    const stranger = await party("svc-stranger");
+    const unsigned = {challengerId: a.party.identity.nodeId, targetId: b.party.identity.nodeId, messageHash: messages[2]!.hash, nonce: Buffer.alloc(32, 7)};
+    const challenge = await signChallenge(unsigned, a.party.signer);
+    await expect(b.service.answer({challenge: challengeToJson(challenge)})).rejects.toMatchObject({code: "PROOF_ERROR_NOT_READY"});
+    await epoch(b, T0);
+    const answer = await b.service.answer({challenge: challengeToJson(challenge)});
+    const m = messages[2]!;
+    const rules = a.service.rules;
+    const verdict = judge({challenge, challengerKeys: a.party.keys, targetKeys: b.party.keys, answer, message: m, observed: null, committedBy: T0, rules}, a.s.pq);
+    expect(verdict).toEqual({outcome: "pass"});
+    await expect(a.service.answer({challenge: challengeToJson(challenge)})).rejects.toMatchObject({code: "PROOF_ERROR_WRONG_TARGET"});
+    await expect(b.service.answer({challenge: {...challengeToJson(challenge), nonce: "11".repeat(32)}})).rejects.toMatchObject({code: "PROOF_ERROR_BAD_SIGNATURE"});
+    const auditor = await signChallenge({...unsigned, challengerId: stranger.identity.nodeId}, stranger.signer);
+    await expect(b.service.answer({challenge: challengeToJson(auditor)})).rejects.toMatchObject({code: "PROOF_ERROR_UNKNOWN_CHALLENGER"});
+    const audited = await b.service.answer({challenge: challengeToJson(auditor), challengerKeys: keysToJson(stranger.keys)});
+    expect(audited.status).toBe("held");
+    await expect(b.service.answer({challenge: "nope"})).rejects.toMatchObject({code: "PROOF_ERROR_MALFORMED"});
+    expect(() => b.service.acceptPeerProof({...proofToJson(a.service.latest ?? b.service.latest!), nodeId: stranger.identity.nodeId})).toThrow(/membership/);
+  });
+
+  it("peers challenge each other: a pass, then a failure with evidence once the target lost the message", async () => {
+    const {a, b, messages} = await pair();
+    await epoch(a, T0);
+    await epoch(a, T0 + 1000);
+    await epoch(b, T0 + 2000);
+    const first = await a.service.scheduler.challengeOnce();
+    expect(first?.verdict).toEqual({outcome: "pass"});
+    expect(a.service.health.get(b.party.identity.nodeId)).toMatchObject({passes: 1, fails: 0});
+    // b loses every message behind the store's back; its latest proof still lists them.
+    b.s.store.db.sqlite.prepare("DELETE FROM messages").run();
+    const second = await a.service.scheduler.challengeOnce();
+    expect(second?.verdict).toMatchObject({outcome: "fail", reason: "missing"});
+    const [row] = a.service.ledger.list(1);
+    expect(row).toMatchObject({outcome: "fail", reason: "missing", targetId: b.party.identity.nodeId});
+    const check = verifyEvidence(evidenceFromJson(row!.evidence!), a.s.pq, {trustObserved: false});
+    expect(check).toMatchObject({agrees: true, verdict: {reason: "missing"}});
+    expect(a.service.health.get(b.party.identity.nodeId)).toMatchObject({passes: 1, fails: 1, consecutiveFailures: 1, lastFailureReason: "missing"});
+    expect(messages.length).toBe(30);
+  });
+
+  it("a transport failure is a no-answer failure; no peers or no previous commitment means no challenge", async () => {
+    const {a, b} = await pair();
+    expect(await a.service.scheduler.challengeOnce()).toBeNull(); // no commitment yet
+    await epoch(a, T0);
+    await epoch(a, T0 + 1);
+    const dead = {...a.peers[0]!, nodeId: b.party.identity.nodeId};
+    const broken = new Map<string, TestProofNode>();
+    (a.service.scheduler as any).m = {...(a.service.scheduler as any).m, transport: loopback(broken)};
+    const e = await a.service.scheduler.challengeOnce(dead);
+    expect(e?.verdict).toMatchObject({outcome: "fail", reason: "no-answer"});
+  });
+});

@@ -1,0 +1,126 @@
+/**
+ * Persisted retries against a real SQLite table and a scripted peer: the back-off, delivery of a
+ * store as a push, dropping on refusal, on expiry and when the peer leaves, and resuming after a
+ * restart.
+ */
+import {afterEach, beforeAll, beforeEach, describe, expect, it} from "vitest";
+import {initHashing} from "../../../src/crypto/hash.js";
+import {resolveReplicationOptions} from "../../../src/replication/options.js";
+import {PeerHealth} from "../../../src/replication/peer-health.js";
+import {PeerClientError} from "../../../src/replication/peer-retry.js";
+import {RetryQueue} from "../../../src/replication/retry-queue.js";
+import type {PeerReply, PeerRequest} from "../../../src/replication/wire.js";
+import {ReplicationTables, RetryTable, SqliteMessageStore} from "../../../src/storage/index.js";
+import type {NodeRecord} from "../../../src/swarm/record-types.js";
+import {systemClock} from "../../../src/util/clock.js";
+import {sessionAccount, sessionHash} from "../../utils/keys.js";
+import {silent} from "../../utils/rpc-harness.js";
+
+const PEER = "33".repeat(32);
+const opts = resolveReplicationOptions({retryInitialMs: 20, retryFactor: 2, retryMaxMs: 100});
+let store: SqliteMessageStore;
+let peers: string[];
+let calls: Array<{at: number; req: PeerRequest}>;
+let answer: (req: PeerRequest) => Promise<PeerReply>;
+
+beforeAll(() => initHashing());
+beforeEach(async () => {
+  store = await SqliteMessageStore.open({path: ":memory:", sweepIntervalMs: 0}, {clock: systemClock, logger: silent});
+  peers = [PEER];
+  calls = [];
+});
+afterEach(() => store.close());
+
+function queue(): RetryQueue {
+  return new RetryQueue(opts, {
+    table: new RetryTable(store.db),
+    tables: new ReplicationTables(store.db),
+    transport: {
+      request: (_peer, req) => {
+        calls.push({at: Date.now(), req});
+        return answer(req);
+      },
+    },
+    view: {snapshot: {} as never, peers: () => peers.map((nodeId) => ({nodeId}) as NodeRecord)},
+    health: new PeerHealth(1_000, systemClock),
+    clock: systemClock,
+    logger: silent,
+  });
+}
+
+const down = (): Promise<PeerReply> => Promise.reject(new PeerClientError({code: "PEER_CLIENT_ERROR_CONNECT", peer: PEER, attempts: 1, cause: "ECONNREFUSED"}));
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const until = async (check: () => boolean, ms = 2_000): Promise<void> => {
+  for (const deadline = Date.now() + ms; !check(); await sleep(5)) if (Date.now() > deadline) throw new Error("timed out");
+};
+
+async function storedMessage(text: string): Promise<Record<string, unknown>> {
+  const acc = sessionAccount();
+  const data = Buffer.from(text);
+  const now = Date.now();
+  const hash = sessionHash(acc.hex, 0, data);
+  await store.store({account: acc.hex, hash, namespace: 0, timestamp: now, expiry: now + 60_000, data, replaceNamespace: false});
+  return {pubkey: acc.hex, timestamp: now, ttl: 60_000, data: data.toString("base64")};
+}
+
+describe("RetryQueue", () => {
+  it("re-delivers a store as a push of the message, backing off ×2 up to the cap until the peer holds it", async () => {
+    const params = await storedMessage("hello");
+    let failures = 3;
+    answer = (req) => {
+      if (failures-- > 0) return down();
+      const held = req.type === "push" ? req.messages.map((m) => m.hash) : [];
+      return Promise.resolve({type: "push_ok", held});
+    };
+    const q = queue();
+    q.start();
+    q.enqueue(PEER, "store", params);
+    await until(() => q.pending().size === 0);
+    await q.close();
+    expect(calls.map((c) => c.req.type)).toEqual(["push", "push", "push", "push"]);
+    const gaps = calls.slice(1).map((c, i) => c.at - calls[i]!.at);
+    [40, 80, 100].forEach((want, i) => {
+      expect(gaps[i]!, `gap ${i} of ${gaps.join(",")}`).toBeGreaterThanOrEqual(want - 5);
+      expect(gaps[i]!, `gap ${i} of ${gaps.join(",")}`).toBeLessThan(want + 150);
+    });
+  });
+
+  it("replays other methods and drops them once the peer answers, even with a refusal", async () => {
+    answer = () => Promise.resolve({type: "rpc_ok", status: 401, body: "delete signature verification failed"});
+    const q = queue();
+    q.start();
+    q.enqueue(PEER, "delete", {pubkey: sessionAccount().hex, messages: ["x"], signature: "s"});
+    await until(() => q.pending().size === 0);
+    await q.close();
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.req).toMatchObject({type: "rpc", method: "delete", params: {messages: ["x"]}});
+  });
+
+  it("drops rows when the peer leaves our swarm or the message is gone, and resumes after a restart", async () => {
+    answer = down;
+    const first = queue();
+    first.enqueue(PEER, "delete", {pubkey: sessionAccount().hex, messages: ["x"]});
+    first.enqueue(PEER, "store", await storedMessage("kept"));
+    const gone = await storedMessage("gone");
+    first.enqueue(PEER, "store", gone);
+    await first.close();
+    await store.deleteAll(gone.pubkey as string, "all");
+    expect(first.pending().get(PEER)).toBe(3);
+
+    let delivered: string[] = [];
+    answer = (req) => {
+      if (req.type === "push") delivered = req.messages.map((m) => m.hash);
+      return Promise.resolve(req.type === "push" ? {type: "push_ok", held: delivered} : {type: "rpc_ok", status: 200, body: {}});
+    };
+    const restarted = queue();
+    restarted.start();
+    await until(() => restarted.pending().size === 0);
+    expect(delivered).toHaveLength(1);
+
+    answer = down;
+    restarted.enqueue(PEER, "delete", {pubkey: sessionAccount().hex, messages: ["y"]});
+    peers = [];
+    await until(() => restarted.pending().size === 0);
+    await restarted.close();
+  });
+});

@@ -1,0 +1,55 @@
+import {describe, expect, it} from "vitest";
+import {RpcBatcher} from "../../../src/replication/rpc-batcher.js";
+import {MAX_RPC_BATCH, decodePeerRequest, type PeerReply, type PeerRequest} from "../../../src/replication/wire.js";
+
+const P = "44".repeat(32);
+
+function setup(answer: (req: PeerRequest) => PeerReply | Error, maxBytes = 1 << 20) {
+  const sent: PeerRequest[] = [];
+  const respond = (req: PeerRequest): Promise<PeerReply> => {
+    sent.push(req);
+    const r = answer(req);
+    return r instanceof Error ? Promise.reject(r) : Promise.resolve(r);
+  };
+  const batcher = new RpcBatcher(maxBytes, {
+    transport: {request: (_peer, req) => respond(req), requestRaw: (_peer, bytes) => respond(decodePeerRequest(bytes))},
+  });
+  return {batcher, sent};
+}
+
+const echo = (req: PeerRequest): PeerReply =>
+  req.type === "rpc_batch"
+    ? {type: "rpc_batch_ok", results: req.requests.map((r) => ({status: 200, body: {n: r.params.n}}))}
+    : {type: "rpc_ok", status: 200, body: {n: req.type === "rpc" ? req.params.n : null}};
+
+describe("RpcBatcher", () => {
+  it("sends a lone call as rpc and the calls of one turn as one rpc_batch, answers in order", async () => {
+    const {batcher, sent} = setup(echo);
+    expect(await batcher.call(P, {method: "store", params: {n: 0}})).toEqual({status: 200, body: {n: 0}});
+    const results = await Promise.all([1, 2, 3].map((n) => batcher.call(P, {method: "store", params: {n}})));
+    expect(results.map((r) => (r.body as {n: number}).n)).toEqual([1, 2, 3]);
+    expect(sent.map((r) => r.type)).toEqual(["rpc", "rpc_batch"]);
+    expect(sent[1]).toEqual({type: "rpc_batch", requests: [1, 2, 3].map((n) => ({method: "store", params: {n}}))});
+  });
+
+  it("splits at MAX_RPC_BATCH calls and at maxBatchBytes", async () => {
+    const {batcher, sent} = setup(echo, 200);
+    await Promise.all(Array.from({length: MAX_RPC_BATCH + 1}, (_, n) => batcher.call(P, {method: "store", params: {n}})));
+    const sizes = sent.map((r) => (r.type === "rpc_batch" ? r.requests.length : 1));
+    expect(sizes.reduce((x, y) => x + y, 0)).toBe(MAX_RPC_BATCH + 1);
+    expect(Math.max(...sizes), "calls of ~36 bytes per 200-byte batch").toBe(5);
+    const big = setup(echo);
+    await Promise.all(Array.from({length: MAX_RPC_BATCH + 1}, (_, n) => big.batcher.call(P, {method: "store", params: {n}})));
+    expect(big.sent.map((r) => (r.type === "rpc_batch" ? r.requests.length : 1))).toEqual([MAX_RPC_BATCH, 1]);
+  });
+
+  it("fails every call of a batch alike, and a reply with the wrong count as a bad message", async () => {
+    const down = setup(() => new Error("ECONNREFUSED"));
+    const outcomes = await Promise.allSettled([1, 2].map((n) => down.batcher.call(P, {method: "store", params: {n}})));
+    expect(outcomes.map((o) => o.status)).toEqual(["rejected", "rejected"]);
+    const short = setup(() => ({type: "rpc_batch_ok", results: [{status: 200, body: {}}]}));
+    await expect(Promise.all([1, 2].map((n) => short.batcher.call(P, {method: "store", params: {n}})))).rejects.toMatchObject({
+      code: "REPLICATION_ERROR_BAD_MESSAGE",
+    });
+  });
+});
