@@ -274,38 +274,61 @@ async function refreshes(db: StorageDb, tables: ProofTables, base: Commitment, n
   return {refreshOnePercentBucketsMs, refreshOnePercentMessagesMs, bucketsDirtiedByOnePercentMessages: median(messagesSeen)};
 }
 
-/** One size, in this process (the child side). */
-export async function benchProofSize(n: number, reps: number, answerCount: number): Promise<ProofBenchResult> {
-  await initHashing();
-  const dir = mkdtempSync(join(tmpdir(), "pars-bench-proofs-"));
-  const path = join(dir, "proofs.db");
-  const db = StorageDb.open({path, synchronous: "normal", busyTimeoutMs: 5_000, hardLimitBytes: 2 ** 40, migrationsDir: null}, Date.now());
+const openDb = (path: string): StorageDb =>
+  StorageDb.open({path, synchronous: "normal", busyTimeoutMs: 5_000, hardLimitBytes: 2 ** 40, migrationsDir: null}, Date.now());
+
+/** Child 1: fills the database (its large page cache must not count in the measured peak RSS). */
+function fillChild(path: string, n: number): {insertMs: number; bytes: number} {
+  const db = openDb(path);
   try {
-    const {ms: insertMs, bytes} = fill(db, n);
+    const {ms, bytes} = fill(db, n);
+    return {insertMs: round(ms), bytes};
+  } finally {
+    db.close();
+  }
+}
+
+type Measured = Omit<ProofBenchResult, "messages" | "dataBytes" | "insertMs">;
+
+/** Full builds: sliced on the main thread, then on a worker; returns the last commitment. */
+async function fullBuilds(path: string, tables: ProofTables, n: number, reps: number): Promise<{base: Commitment; out: Partial<Measured>}> {
+  const stats = {rebuilt: 0, reread: 0, slices: 0, longestSliceMs: 0};
+  const sliceRuns: Array<{ms: number; loopMaxMs: number}> = [];
+  let base: Commitment | null = null;
+  for (let r = 0; r < reps; r++) {
+    const {ms, loopMaxMs, value} = await timed(() => sliced(tables, null, FULL_PLAN, stats));
+    sliceRuns.push({ms, loopMaxMs});
+    base = value;
+  }
+  const workers: Array<{ms: number; loopMaxMs: number}> = [];
+  const workerReps = n < 500_000 || process.env.BENCH_PROOF_WORKER === "1" ? reps : 0;
+  for (let r = 0; r < workerReps; r++) workers.push(await timed(() => workerBuild(path)));
+  const out: Partial<Measured> = {
+    fullBuildMs: round(median(sliceRuns.map((b) => b.ms))),
+    fullBuildLoopDelayMaxMs: round(median(sliceRuns.map((b) => b.loopMaxMs)), 1),
+    fullBuildLongestSliceMs: round(stats.longestSliceMs, 1),
+    workerBuildMs: workers.length === 0 ? null : round(median(workers.map((w) => w.ms))),
+    workerBuildLoopDelayMaxMs: workers.length === 0 ? null : round(median(workers.map((w) => w.loopMaxMs)), 1),
+  };
+  return {base: base as Commitment, out};
+}
+
+/** Child 2: every measurement on the filled database. */
+async function measureChild(path: string, n: number, reps: number, answerCount: number): Promise<Measured> {
+  await initHashing();
+  const db = openDb(path);
+  try {
     const tables = new ProofTables(db);
-    const stats = {rebuilt: 0, reread: 0, slices: 0, longestSliceMs: 0};
     // Full builds take ~25 µs per message here: one run each at 1 M keeps the bench near 2 minutes.
     const buildReps = n >= 500_000 ? 1 : reps;
-    const builds: Array<{ms: number; loopMaxMs: number; value: Commitment}> = [];
-    for (let r = 0; r < buildReps; r++) builds.push(await timed(() => sliced(tables, null, FULL_PLAN, stats)));
-    const workers: Array<{ms: number; loopMaxMs: number}> = [];
-    const workerReps = n < 500_000 || process.env.BENCH_PROOF_WORKER === "1" ? buildReps : 0;
-    for (let r = 0; r < workerReps; r++) workers.push(await timed(() => workerBuild(path)));
-    const base = builds.at(-1)!.value;
+    const {base, out} = await fullBuilds(path, tables, n, buildReps);
     const refresh = await refreshes(db, tables, base, n, reps);
     const a = await answers(tables, base, answerCount);
     const peakRssMb = maxRssMb();
     const bucket = merkletreejsBucket(base, reps);
     const flat = await merkletreejsFlat(base, buildReps);
     return {
-      messages: n,
-      dataBytes: bytes,
-      insertMs: round(insertMs),
-      fullBuildMs: round(median(builds.map((b) => b.ms))),
-      fullBuildLoopDelayMaxMs: round(median(builds.map((b) => b.loopMaxMs)), 1),
-      fullBuildLongestSliceMs: round(stats.longestSliceMs, 1),
-      workerBuildMs: workers.length === 0 ? null : round(median(workers.map((w) => w.ms))),
-      workerBuildLoopDelayMaxMs: workers.length === 0 ? null : round(median(workers.map((w) => w.loopMaxMs)), 1),
+      ...(out as Pick<Measured, "fullBuildMs" | "fullBuildLoopDelayMaxMs" | "fullBuildLongestSliceMs" | "workerBuildMs" | "workerBuildLoopDelayMaxMs">),
       ...refresh,
       answerP50Ms: round(a.p50, 1),
       answerP99Ms: round(a.p99, 1),
@@ -319,24 +342,37 @@ export async function benchProofSize(n: number, reps: number, answerCount: numbe
     };
   } finally {
     db.close();
-    rmSync(dir, {recursive: true, force: true});
   }
 }
 
-/** Every size in its own child process; results in size order. */
+/** Runs this file as a child with `args` and returns the one message it sends. */
+function child<T>(args: string[]): Promise<T> {
+  const proc = fork(fileURLToPath(import.meta.url), args, {stdio: ["ignore", "inherit", "inherit", "ipc"]});
+  return new Promise<T>((resolve, reject) => {
+    proc.once("message", (m) => resolve(m as T));
+    proc.once("exit", (code) => reject(new Error(`proof bench child ${args.join(" ")} exited with ${code}`)));
+  });
+}
+
+/** Every size in fresh child processes (one fills, one measures); results in size order. */
 export async function benchProofs(log: (line: string) => void = (l) => console.log(l)): Promise<ProofBenchResult[]> {
   const raw = process.env.BENCH_PROOF_SIZES ?? "100000,1000000";
-  const sizes = raw.split(",").map((s) => Number(s.trim()));
+  const sizes = raw.split(",").map((v) => Number(v.trim()));
   const reps = Math.round(envNumber("BENCH_PROOF_REPS", 3));
+  const answerCount = Math.round(envNumber("BENCH_PROOF_ANSWERS", 100));
   const out: ProofBenchResult[] = [];
   for (const n of sizes) {
-    log(`proofs: ${n.toLocaleString("en-US")} messages …`);
-    const child = fork(fileURLToPath(import.meta.url), ["--child", String(n), String(reps)], {stdio: ["ignore", "inherit", "inherit", "ipc"]});
-    const result = await new Promise<ProofBenchResult>((resolve, reject) => {
-      child.once("message", (m) => resolve(m as ProofBenchResult));
-      child.once("exit", (code) => reject(new Error(`proof bench child for ${n} exited with ${code}`)));
-    });
-    out.push(result);
+    const dir = mkdtempSync(join(tmpdir(), "pars-bench-proofs-"));
+    const path = join(dir, "proofs.db");
+    try {
+      log(`proofs: ${n.toLocaleString("en-US")} messages: filling …`);
+      const filled = await child<{insertMs: number; bytes: number}>(["--fill", path, String(n)]);
+      log(`proofs: ${n.toLocaleString("en-US")} messages: measuring …`);
+      const measured = await child<Measured>(["--measure", path, String(n), String(reps), String(answerCount)]);
+      out.push({messages: n, dataBytes: filled.bytes, insertMs: filled.insertMs, ...measured});
+    } finally {
+      rmSync(dir, {recursive: true, force: true});
+    }
   }
   return out;
 }
@@ -359,15 +395,19 @@ export function formatProofTable(results: readonly ProofBenchResult[]): string {
 }
 
 const self = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
-if (self && process.argv[2] === "--child") {
+const [mode, path, size, reps, answerCount] = process.argv.slice(2);
+if (self && mode === "--fill") {
+  process.send?.(fillChild(path ?? "", Number(size)));
+  process.disconnect?.();
+} else if (self && mode === "--measure") {
   // The signing worker is unref'd (a node's HTTP server keeps it alive): keep this process alive.
   const keepAlive = setInterval(() => undefined, 1 << 30);
-  const result = await benchProofSize(Number(process.argv[3]), Number(process.argv[4] ?? 3), Math.round(envNumber("BENCH_PROOF_ANSWERS", 100)));
+  const result = await measureChild(path ?? "", Number(size), Number(reps), Number(answerCount));
   clearInterval(keepAlive);
   process.send?.(result);
   process.disconnect?.();
 } else if (self) {
   const results = await benchProofs();
-  console.log(`\nStorage proofs (median of ${process.env.BENCH_PROOF_REPS ?? 3} runs)\n`);
+  console.log(`\nStorage proofs (median of ${process.env.BENCH_PROOF_REPS ?? 3} runs; one full build at 1 M)\n`);
   console.log(formatProofTable(results));
 }

@@ -11,6 +11,7 @@
  *   BENCH_SCENARIOS (echo,sqlite-store,node-store,swarm-store,sqlite-retrieve,node-retrieve; also sqlite-store-each)
  *   BENCH_MICRO (1; 0 skips the micro-benchmarks)
  *   BENCH_WS (0; 1 adds WebSocket push latency with 1,000 subscribers, ~35 s)
+ *   BENCH_PROOFS (0; 1 adds storage proofs at 100 k and 1 M messages, bench/proofs.ts, ~2.5 min)
  *
  * The node child inherits the environment, so PARS_STORAGE_* variables (e.g.
  * PARS_STORAGE_CRYPTO_PQ_BACKEND=noble) change the node under test. Exit code 1 if any request
@@ -21,6 +22,7 @@ import {loadavg} from "node:os";
 import {pathToFileURL} from "node:url";
 import {describeEnvironment, type MachineInfo} from "./machine.js";
 import {runMicroBenchmarks, type MicroResults} from "./micro.js";
+import {benchProofs, formatProofTable, type ProofBenchResult} from "./proofs.js";
 import {benchWsPush, type WsPushBenchResult} from "./ws-push.js";
 import {formatHttpTable, summarize, type ScenarioSummary} from "./report.js";
 import {
@@ -49,6 +51,8 @@ export interface BenchSummary {
   micro: MicroResults | null;
   /** WebSocket push latency with 1,000 subscribers (BENCH_WS=1), next to a WS ping baseline. */
   ws: WsPushBenchResult | null;
+  /** Storage-proof build, refresh and answer times at 100 k and 1 M messages (BENCH_PROOFS=1). */
+  proofs: ProofBenchResult[] | null;
   /** Runs in which other processes used more than NOISY_OTHER_CORES cores (see the "other" column). */
   noisyRuns: number;
   problems: string[];
@@ -143,6 +147,13 @@ async function runWsPush(): Promise<WsPushBenchResult> {
   return r;
 }
 
+async function runProofs(): Promise<ProofBenchResult[]> {
+  const results = await benchProofs((line) => console.log(line));
+  console.log("\nStorage proofs (bench/proofs.ts; medians of 3 runs, one full build at 1 M)\n");
+  console.log(formatProofTable(results));
+  return results;
+}
+
 async function runAll(ctx: BenchContext, micro: boolean, machine: MachineInfo): Promise<BenchSummary> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
@@ -156,6 +167,7 @@ async function runAll(ctx: BenchContext, micro: boolean, machine: MachineInfo): 
   printNoise(noisy, [...samples.values()].flat().length);
   const microResults = micro ? await runMicroBenchmarks((line) => console.log(line)) : null;
   const ws = process.env.BENCH_WS === "1" ? await runWsPush() : null;
+  const proofs = process.env.BENCH_PROOFS === "1" ? await runProofs() : null;
   const problems = http.flatMap((s) => s.problems.map((p) => `${s.id} ${p}`));
   const {scenarios, ...rest} = ctx.config;
   return {
@@ -167,6 +179,7 @@ async function runAll(ctx: BenchContext, micro: boolean, machine: MachineInfo): 
     runs: runDetails(samples),
     micro: microResults,
     ws,
+    proofs,
     noisyRuns: noisy,
     problems,
   };

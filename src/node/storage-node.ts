@@ -4,6 +4,8 @@ import {buildHttpApp} from "../api/http/app.js";
 import {defaultWsOptions, registerWebSocket, type WsHandle} from "../api/ws/index.js";
 import {dataPaths, type ParsStorageConfig} from "../config/index.js";
 import {initHashing} from "../crypto/hash.js";
+import {defaultFeeServiceOptions, FeeService} from "../fees/fee-service.js";
+import {SqliteFeeLedger} from "../storage/fee-ledger.js";
 import {loadOrCreateIdentity, type NodeIdentity} from "../crypto/identity.js";
 import type {PqBackend} from "../crypto/interface.js";
 import {loadPqBackend} from "../crypto/pq/index.js";
@@ -37,6 +39,7 @@ interface Parts {
   membership: MembershipService | null;
   replication: Replicator | null;
   proofs: ProofService | null;
+  fees: FeeService;
   app: FastifyInstance;
   ws: WsHandle;
   httpUrl: string;
@@ -87,7 +90,9 @@ export class StorageNode {
     const self = selfEntry(config, m.identity);
     const routingModules = {identity: m.identity, pq: m.pq, clock: m.clock, logger: m.log, store: m.store, signer: mlDsaSigner};
     const {router, membership, replication} = buildRouting(config, routingModules, self);
+    const fees = startFees(m, membership);
     const rpc = new RpcHandler({
+      fees,
       store: m.store,
       clock: m.clock,
       pq: m.pq,
@@ -117,6 +122,7 @@ export class StorageNode {
           ...membershipHealth(config, membership),
         }),
         ...(membership === null ? {} : {network: membership}),
+        economics: fees,
         ...(replication === null ? {} : {peer: replication.endpoint(rpc)}),
         ...(proofs === null ? {} : {proofs: {api: proofs, nodeId: m.identity.nodeId, challengesPerSecond}}),
       },
@@ -141,7 +147,7 @@ export class StorageNode {
     membership?.start();
     proofs?.start();
     const {pq, identity, store} = m;
-    return new StorageNode({config, logger: m.log, pq, identity, store, signer, mlDsaSigner, router, membership, replication, proofs, app, ws, httpUrl});
+    return new StorageNode({config, logger: m.log, pq, identity, store, signer, mlDsaSigner, router, membership, replication, proofs, fees, app, ws, httpUrl});
   }
 
   get httpUrl(): string {
@@ -182,7 +188,7 @@ export class StorageNode {
   /** Stops accepting requests, lets in-flight ones finish, signs what is pending, flushes the DB. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      const {app, ws, membership, replication, proofs, signer, mlDsaSigner, store, logger} = this.parts;
+      const {app, ws, membership, replication, proofs, fees, signer, mlDsaSigner, store, logger} = this.parts;
       await app.close();
       await ws.close();
       await replication?.close();
@@ -190,11 +196,37 @@ export class StorageNode {
       await membership?.close();
       await signer.close();
       await mlDsaSigner.close();
+      fees.close();
       await store.close();
       logger.info({}, "closed");
     })();
     return this.closing;
   }
+}
+
+/**
+ * Fees (PIP-0008 §4.2, §6): the scarcity multiplier follows this node's own usage against its size
+ * limit (peers' StorageProofs can later give the network-wide load); the swarm part of the ledger
+ * is shared among our current swarm's members.
+ */
+function startFees(
+  m: {clock: Clock; store: SqliteMessageStore; identity: NodeIdentity},
+  membership: MembershipService | null,
+): FeeService {
+  const ourSwarmMembers = (): string[] => {
+    const snap = membership?.snapshot ?? null;
+    if (snap === null || snap.ourSwarm === null) return [m.identity.nodeId];
+    return snap.view.membersOf(snap.ourSwarm).map((r) => r.nodeId);
+  };
+  const load = {
+    load: () => {
+      const st = m.store.stats();
+      return {storageUsed: st.usedBytes, storageCapacity: st.sizeLimitBytes};
+    },
+  };
+  const fees = new FeeService(defaultFeeServiceOptions, {clock: m.clock, load, swarmMembers: ourSwarmMembers, ledger: new SqliteFeeLedger(m.store.db)});
+  fees.start();
+  return fees;
 }
 
 /** ML-DSA signing on a worker thread; on the main thread if the worker cannot run. */

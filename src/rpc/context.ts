@@ -1,4 +1,5 @@
 import type {PqBackend} from "../crypto/interface.js";
+import type {StoreQuote} from "../economics/index.js";
 import type {ResponseSigner} from "../signing/response-signer.js";
 import type {MessageStore} from "../storage/interface.js";
 import type {Clock} from "../util/clock.js";
@@ -26,6 +27,12 @@ export interface RpcOptions {
   defaultTtlMs: number;
 }
 
+/** PIP-0008 fees for stores (src/fees): quoted in every store entry, charged for new messages. */
+export interface StoreFees {
+  quote(dataBytes: number, newMailbox: boolean): StoreQuote;
+  charge(quote: StoreQuote, dataBytes: number): void;
+}
+
 export interface RpcModules {
   store: MessageStore;
   clock: Clock;
@@ -35,6 +42,8 @@ export interface RpcModules {
   nodeId: string;
   logger: RpcLogger;
   versions: RpcVersionInfo;
+  /** Absent: store entries carry no `fee`. */
+  fees?: StoreFees;
 }
 
 export type RpcContext = RpcModules & {opts: RpcOptions};

@@ -34,6 +34,8 @@ export interface StoreResult {
   status: StoreStatus;
   /** The message's expiry after the store: a later pre-existing expiry wins. */
   expiry: number;
+  /** A "new" message that opened its mailbox (account + namespace held nothing before). */
+  newMailbox?: boolean;
 }
 
 export interface RetrieveQuery {

@@ -49,6 +49,8 @@ export function storeMessage(ctx: WriteContext, m: NewMessage): WriteOutcome<Sto
   const {st} = ctx;
   const now = ctx.clock.now();
   const owner = ownerIdOrCreate(st, parseAccount(m.account));
+  // Read before outbox replacement: a replaced public outbox is not a new mailbox.
+  const newMailbox = (st.mailboxCount.get(owner, m.namespace)?.count ?? 0) === 0;
   const removed: string[] = [];
   const log = tombstoneLog();
   if (m.replaceNamespace) {
@@ -79,7 +81,7 @@ export function storeMessage(ctx: WriteContext, m: NewMessage): WriteOutcome<Sto
     expiry: m.expiry,
     data,
   };
-  return {value: {status: "new", expiry: m.expiry}, added: [added], removed, ...tombstoneOutcome(log)};
+  return {value: {status: "new", expiry: m.expiry, newMailbox}, added: [added], removed, ...tombstoneOutcome(log)};
 }
 
 /** A mailbox touched by a write, for the rolling buffer. */

@@ -4,6 +4,7 @@ import {HTTP} from "../../rpc/errors.js";
 import type {RpcHandler} from "../../rpc/handler.js";
 import type {SwarmRouter} from "../../rpc/swarm-router.js";
 import {RateLimiter, type RateLimiterOptions} from "./rate-limiter.js";
+import {registerEconomicsRoutes, type EconomicsApi} from "./routes/economics.js";
 import {registerNetworkRoutes, type NetworkMembership} from "./routes/network.js";
 import {registerPeerRoutes} from "./routes/peer.js";
 import type {PeerEndpoint} from "../../replication/peer-handler.js";
@@ -29,6 +30,8 @@ export interface HttpAppModules {
   network?: NetworkMembership;
   /** Replication, when the node has a membership: serves POST /peer/v1/handshake and /peer/v1/frame. */
   peer?: PeerEndpoint;
+  /** Fees: serves GET /economics/v1/fees and /economics/v1/ledger. */
+  economics?: EconomicsApi;
   /** Storage proofs, when enabled: serves /proof/v1/* (per-IP challenge limit in bursts of 10). */
   proofs?: {api: ProofApi; nodeId: string; challengesPerSecond: number};
 }
@@ -92,6 +95,10 @@ export function buildHttpApp(opts: HttpAppOptions, modules: HttpAppModules): Fas
     registerPeerRoutes(app, peerOpts, {endpoint: modules.peer, allowHandshake, logger: modules.logger});
   }
   if (modules.proofs !== undefined) registerProofs(app, opts, modules.proofs, {limiter, now: modules.now});
+  if (modules.economics !== undefined) {
+    const allow = (ip: string): boolean => !opts.rateLimit.enabled || limiter.take(ip);
+    registerEconomicsRoutes(app, {api: modules.economics, allow});
+  }
   // Deprecated in Session but still answered there.
   app.get("/get_stats/v1", (_req, reply) => {
     void reply.send({version: "2.8.0"});

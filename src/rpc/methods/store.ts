@@ -1,4 +1,6 @@
 import {messageHash} from "../../crypto/hash.js";
+import {quoteJson, type FeeQuoteJson} from "../../fees/fee-service.js";
+import type {StoreResult} from "../../storage/interface.js";
 import type {Account} from "../account.js";
 import {ACCESS, AUTH_FIELDS, loadAccount, loadAuth, sigMessage, verifyRequest, type RequestAuth} from "../auth.js";
 import {
@@ -90,6 +92,19 @@ function checkStore(ctx: RpcContext, req: StoreRequest & {expiry: number}, now: 
   }
 }
 
+/**
+ * The PIP-0008 fee of this store (a Pars addition to the entry): a new message pays the storage
+ * fee times the scarcity multiplier, plus the session-create fee when it opens a mailbox; a
+ * re-store of a message already held stores nothing new and is quoted at zero.
+ */
+function feeEntry(ctx: RpcContext, result: StoreResult, dataBytes: number): {fee?: FeeQuoteJson} {
+  if (ctx.fees === undefined) return {};
+  if (result.status !== "new") return {fee: quoteJson(ctx.fees.quote(0, false))};
+  const q = ctx.fees.quote(dataBytes, result.newMailbox === true);
+  ctx.fees.charge(q, dataBytes);
+  return {fee: quoteJson(q)};
+}
+
 export const storeMethod = defineMethod<StoreRequest>({
   names: ["store"],
   parse: parseStore,
@@ -120,6 +135,7 @@ export const storeMethod = defineMethod<StoreRequest>({
           ...signed,
           ...(result.status === "new" ? {} : {already: true}),
           expiry: result.expiry,
+          ...feeEntry(ctx, result, req.data.length),
           ...(origin.recurse ? {t: now} : {}),
         };
       },

@@ -20,9 +20,11 @@ describe("SqliteMessageStore.store", () => {
   it("stores a new message and retrieves it with all fields", async () => {
     t = await memoryStore();
     const m = msg("one", {namespace: 42, data: Buffer.from([0, 1, 2, 255])});
-    expect(await t.store.store(m)).toEqual({status: "new", expiry: m.expiry});
-    const {messages, more} = t.store.retrieve(query({namespace: 42}));
-    expect(more).toBe(false);
+    expect(await t.store.store(m)).toEqual({status: "new", expiry: m.expiry, newMailbox: true});
+    expect(await t.store.store(msg("two", {namespace: 42}))).toMatchObject({status: "new", newMailbox: false});
+    expect(await t.store.store(msg("three", {namespace: 43}))).toMatchObject({status: "new", newMailbox: true});
+    const {messages, more} = t.store.retrieve(query({namespace: 42, maxCount: 1}));
+    expect(more).toBe(true);
     expect(messages).toEqual([
       {account: ACCOUNT_A, hash: m.hash, namespace: 42, timestamp: T0, expiry: m.expiry, data: m.data},
     ]);
@@ -47,7 +49,7 @@ describe("SqliteMessageStore.store", () => {
     await t.store.store(msg("other"));
     t.clock.advance(1_000);
     const result = await t.store.store({...old, expiry: T0 + HOUR_MS});
-    expect(result).toEqual({status: "new", expiry: T0 + HOUR_MS});
+    expect(result).toEqual({status: "new", expiry: T0 + HOUR_MS, newMailbox: false});
     const hashes = t.store.retrieve(query()).messages.map((m) => m.hash);
     expect(hashes).toEqual([fakeHash("other"), old.hash]);
   });
