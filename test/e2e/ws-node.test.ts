@@ -16,7 +16,7 @@ afterAll(() => {
 });
 
 function next(ws: WebSocket): Promise<any> {
-  return new Promise((resolve) => ws.once("message", (d) => resolve(JSON.parse(String(d)))));
+  return new Promise((resolve) => ws.once("message", (d: Buffer) => resolve(JSON.parse(d.toString("utf8")))));
 }
 
 describe("the built node's WebSocket", () => {

@@ -45,13 +45,13 @@ describe("FeeService", () => {
     });
   });
 
-  it("keeps a per-epoch ledger with an exact 80/20 split among the swarm, persisted across restarts", async () => {
+  it("keeps a per-epoch ledger with an exact 80/20 split among the swarm, persisted across restarts", () => {
     fees.charge(fees.quote(1024, true), 1024);
     fees.charge(fees.quote(100, false), 100);
     clock.advance(HOUR);
     fees.charge(fees.quote(5000, false), 5000);
     const ledger = fees.ledger(10) as {epochs: Array<Record<string, any>>};
-    expect(ledger.epochs.map((e) => e.epoch)).toEqual([11, 10]);
+    expect(ledger.epochs.map((e) => e.epoch as number)).toEqual([11, 10]);
     const first = ledger.epochs[1]!;
     const total = SESSION_CREATE_FEE + 2n * STORAGE_FEE_PER_KB;
     expect(first).toMatchObject({stores: 2, new_mailboxes: 1, bytes: 1124, fees_total: total.toString()});
