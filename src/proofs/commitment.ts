@@ -5,7 +5,7 @@
  * that shares every clean bucket.
  */
 import {BUCKET_COUNT, NODE_BYTES} from "./constants.js";
-import {findKey, type Bucket} from "./bucket.js";
+import {findKey, KEY_BYTES, type Bucket} from "./bucket.js";
 import {bucketOf} from "./leaf.js";
 import {leafHash, pathFromLevels, treeLevels} from "./merkle.js";
 
@@ -50,14 +50,15 @@ export class Commitment {
     return this.#top[0] as Buffer;
   }
 
-  /** Candidate positions of a raw message hash (one, unless 16-byte key prefixes collide). */
+  /** Candidate positions of a raw message hash (one, unless KEY_BYTES-byte key prefixes collide). */
   *locate(raw: Uint8Array): Generator<Located> {
     const bucket = bucketOf(raw);
     const b = this.buckets[bucket] as Bucket;
     const first = findKey(b, raw);
     if (first < 0) return;
     for (let index = first; index < b.count; index++) {
-      if (b.keys.compare(Buffer.from(raw.buffer, raw.byteOffset, 16), 0, 16, index * 16, index * 16 + 16) !== 0) return;
+      const key = Buffer.from(raw.buffer, raw.byteOffset, KEY_BYTES);
+      if (b.keys.compare(key, 0, KEY_BYTES, index * KEY_BYTES, (index + 1) * KEY_BYTES) !== 0) return;
       yield {bucket, index};
     }
   }

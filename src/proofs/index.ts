@@ -24,3 +24,4 @@ export {ProofService, type ProofLogger, type ProofServiceModules} from "./proof-
 export {resultRow, resultsBody, MAX_RESULTS_PAGE, type ResultsQuery} from "./results-view.js";
 export {authenticateChallenge, parseChallengeRequest, parsePeerProof} from "./requests.js";
 export {createProofService, type ProofNodeParts} from "./factory.js";
+export type {ProofStorage} from "./proof-service.js";

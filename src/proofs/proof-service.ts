@@ -14,11 +14,11 @@ import {buildAnswer, type Committed} from "./answerer.js";
 import {pickCandidate} from "./candidates.js";
 import {type Commitment} from "./commitment.js";
 import {ProofError} from "./errors.js";
-import {ProofLedger} from "./ledger.js";
+import {ProofLedger, type LedgerStore} from "./ledger.js";
 import type {PublicKeys} from "./keys.js";
 import {defaultProofServiceOptions, type ProofServiceOptions} from "./options.js";
 import {PeerHealth} from "./peer-health.js";
-import {FULL_PLAN, planRefresh, refreshCommitment, type RefreshStats} from "./refresh.js";
+import {FULL_PLAN, planRefresh, refreshCommitment, type CommitmentSource, type RefreshStats} from "./refresh.js";
 import {ChangeTracker, type StoreEventSource} from "./changes.js";
 import {authenticateChallenge, parseChallengeRequest, parsePeerProof} from "./requests.js";
 import {ChallengeScheduler, type Candidate} from "./scheduler.js";
@@ -34,8 +34,13 @@ export interface ProofLogger {
   error(obj: object, msg: string): void;
 }
 
+/** What the service reads and writes in the database (ProofTables). */
+export type ProofStorage = CommitmentSource &
+  LedgerStore &
+  Pick<ProofTables, "takeUpdatedHashes" | "messageByHash" | "saveProof" | "recentProofs">;
+
 export interface ProofServiceModules {
-  readonly tables: ProofTables;
+  readonly tables: ProofStorage;
   /** The message store's added/removed events (which messages changed). */
   readonly events: StoreEventSource;
   readonly signer: ContextSigner;
@@ -59,7 +64,7 @@ export class ProofService {
   readonly ledger: ProofLedger;
   readonly scheduler: ChallengeScheduler;
   readonly #m: ProofServiceModules;
-  /** The newest commitment built (its dirty marks are consumed), signed or not. */
+  /** The newest commitment built (the changes before it are consumed), signed or not. */
   #base: Commitment | null = null;
   #current: Committed | null = null;
   #previous: Commitment | null = null;
@@ -97,10 +102,23 @@ export class ProofService {
   /** Loads the proof history and peer health, signs a first proof now, then one per epoch. */
   start(): void {
     this.#changes.attach(this.#m.events);
-    this.#proofs = this.#m.tables.recentProofs(this.opts.keepProofs).map((json) => proofFromJson(JSON.parse(json)));
+    this.#proofs = this.#loadHistory();
     this.ledger.loadHealth();
     this.#loop(0);
     this.scheduler.start();
+  }
+
+  /** Our kept proofs from `proof_history` (a row that does not decode is skipped with a warning). */
+  #loadHistory(): StorageProof[] {
+    const out: StorageProof[] = [];
+    for (const json of this.#m.tables.recentProofs(this.opts.keepProofs)) {
+      try {
+        out.push(proofFromJson(JSON.parse(json)));
+      } catch (err) {
+        this.#m.logger.warn({err: String(err)}, "skipping an unreadable stored StorageProof");
+      }
+    }
+    return out;
   }
 
   async close(): Promise<void> {

@@ -82,7 +82,13 @@ const peerInfo = (n: StorageNode): PeerInfo => ({
 });
 
 /** `challenger` challenges `target` for `m` exactly as the scheduler does, over HTTP. */
-async function challenge(challenger: StorageNode, target: StorageNode, m: StoredMessage, transport: ProofTransport = httpTransport): Promise<EvidenceBundle> {
+async function challenge(
+  challenger: StorageNode,
+  target: StorageNode,
+  m: StoredMessage,
+  transport: ProofTransport = httpTransport,
+  rules = challenger.proofs!.rules,
+): Promise<EvidenceBundle> {
   const pq = await testPq();
   const me = challenger.identity;
   const challengerKeys = {mlDsa: me.mlDsa.publicKey, mlKem: me.mlKem.publicKey};
@@ -92,7 +98,8 @@ async function challenge(challenger: StorageNode, target: StorageNode, m: Stored
   const issuedAt = Date.now();
   let answer: unknown = null;
   try {
-    answer = JSON.parse(await transport.sendChallenge(peerInfo(target), JSON.stringify({challenge: challengeToJson(signed), challengerKeys: keysToJson(challengerKeys)}), service.rules.deadlineMs));
+    const body = JSON.stringify({challenge: challengeToJson(signed), challengerKeys: keysToJson(challengerKeys)});
+    answer = JSON.parse(await transport.sendChallenge(peerInfo(target), body, rules.deadlineMs));
   } catch {
     answer = null;
   }
@@ -104,7 +111,7 @@ async function challenge(challenger: StorageNode, target: StorageNode, m: Stored
     message: {data: m.data, account: m.account, namespace: m.namespace},
     observed: {issuedAt, answerReceivedAt: Date.now()},
     committedBy: null,
-    rules: service.rules,
+    rules,
   };
   const evidence = {...input, verdict: judge(input, pq)};
   service.ledger.record(evidence);
@@ -195,15 +202,9 @@ describe("storage proofs between real nodes", () => {
         return text;
       },
     };
-    const service = nodes[0]!.proofs!;
-    const rules = service.rules;
-    (service as unknown as {opts: object}).opts = {...service.opts, answerDeadlineMs: 200};
-    try {
-      const e = await challenge(nodes[0]!, nodes[2]!, messages[30]!, slow);
-      expect(e.verdict).toMatchObject({outcome: "fail", reason: "late-answer"});
-    } finally {
-      (service as unknown as {opts: object}).opts = {...service.opts, answerDeadlineMs: rules.deadlineMs};
-    }
+    const rules = {...nodes[0]!.proofs!.rules, deadlineMs: 200};
+    const e = await challenge(nodes[0]!, nodes[2]!, messages[30]!, slow, rules);
+    expect(e.verdict).toMatchObject({outcome: "fail", reason: "late-answer"});
   });
 
   it("GET /proof/v1/results lists verdicts and peer health; a failure's evidence re-verifies offline", async () => {

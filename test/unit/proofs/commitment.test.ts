@@ -169,3 +169,22 @@ describe("Commitment", () => {
     await s.store.close();
   });
 });
+
+describe("ChangeTracker", () => {
+  it("collects added and removed hashes from the store, and gives up past its cap (full rebuild)", async () => {
+    const s = await proofStore();
+    const tracker = new ChangeTracker(5);
+    tracker.attach(s.store);
+    const ms = Array.from({length: 3}, (_, i) => message(i));
+    await s.store.storeBulk(ms);
+    await s.store.deleteByHashes(ms[0]!.account, [ms[0]!.hash]);
+    expect([...tracker.take().hashes].sort()).toEqual(ms.map((m) => m.hash).sort());
+    await s.store.storeBulk(Array.from({length: 6}, (_, i) => message(100 + i)));
+    expect(tracker.take()).toMatchObject({overflow: true});
+    expect(tracker.take()).toMatchObject({overflow: false});
+    tracker.detach();
+    await s.store.storeBulk([message(200)]);
+    expect(tracker.take().hashes.size).toBe(0);
+    await s.store.close();
+  });
+});

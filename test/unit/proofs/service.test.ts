@@ -7,6 +7,7 @@ import {
   judge,
   keysToJson,
   proofToJson,
+  ChallengeScheduler,
   ProofService,
   signChallenge,
   verifyEvidence,
@@ -149,10 +150,26 @@ describe("ProofService", () => {
     expect(await a.service.scheduler.challengeOnce()).toBeNull(); // no commitment yet
     await epoch(a, T0);
     await epoch(a, T0 + 1);
-    const dead = {...a.peers[0]!, nodeId: b.party.identity.nodeId};
-    const broken = new Map<string, TestProofNode>();
-    (a.service.scheduler as any).m = {...(a.service.scheduler as any).m, transport: loopback(broken)};
-    const e = await a.service.scheduler.challengeOnce(dead);
+    const verdicts: unknown[] = [];
+    const down: ProofTransport = {sendChallenge: () => Promise.reject(new Error("ECONNREFUSED")), sendProof: () => Promise.resolve()};
+    const scheduler = new ChallengeScheduler(
+      {challengeIntervalMs: 0, rules: a.service.rules},
+      {
+        self: {nodeId: a.party.identity.nodeId, keys: a.party.keys},
+        peers: () => [],
+        pickCandidate: () => a.service.candidate(),
+        signer: a.party.signer,
+        pq: a.s.pq,
+        clock: a.s.clock,
+        transport: down,
+        onVerdict: (e) => verdicts.push(e.verdict),
+        logger: silent,
+        randomBytes: (n) => Buffer.alloc(n, 1),
+      },
+    );
+    expect(await scheduler.challengeOnce()).toBeNull(); // no peers
+    const e = await scheduler.challengeOnce({nodeId: b.party.identity.nodeId, keys: b.party.keys, url: "http://127.0.0.1:1"});
     expect(e?.verdict).toMatchObject({outcome: "fail", reason: "no-answer"});
+    expect(verdicts).toHaveLength(1);
   });
 });
