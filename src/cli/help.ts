@@ -53,7 +53,7 @@ export const COMMAND_HELP: Readonly<Record<CommandName, CommandHelp>> = {
     usage: "pars-storage audit --node URL --message HASH --data FILE [--account HEX --namespace N] [flags]",
     brief: "Challenge a node for a stored message and verify its signed answer",
     summary:
-      "Send a signed StorageChallenge (docs/protocol-parts/proofs.md) for a message you stored to the node at\n" +
+      "Send a signed StorageChallenge (docs/PROTOCOL.md (Storage proofs)) for a message you stored to the node at\n" +
       "--node, verify the signed answer, its inclusion path and the StorageProof it refers to against the node's\n" +
       "keys (--pubkey-mldsa/--pubkey-mlkem, else taken from the node's own membership or get_swarm entry and\n" +
       "checked against --node-id if given), print the verdict and write the evidence bundle. Exit 0 on a pass.",

@@ -248,7 +248,7 @@ const NodeSchema = Type.Object(
   {additionalProperties: false, default: {}},
 );
 
-/** Storage proofs (docs/protocol-parts/proofs.md): one signed StorageProof every 10 minutes by default. */
+/** Storage proofs (docs/PROTOCOL.md (Storage proofs)): one signed StorageProof every 10 minutes by default. */
 export const DEFAULT_PROOF_EPOCH_MS = 600_000;
 
 const ProofsSchema = Type.Object(
@@ -307,7 +307,7 @@ const ProofsSchema = Type.Object(
   {additionalProperties: false, default: {}},
 );
 
-/** Replication (docs/protocol-parts/replication.md): Session's 5 s fan-out and 2.11's retry back-off. */
+/** Replication (docs/PROTOCOL.md (Replication)): Session's 5 s fan-out and 2.11's retry back-off. */
 const ReplicationSchema = Type.Object(
   {
     forwardTimeoutMs: Type.Integer({

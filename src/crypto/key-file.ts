@@ -6,7 +6,7 @@
  *
  * Decoding is strict (the C++ loader checked only length, magic and version): every key pair and
  * the ID are re-derived, and a test signature is made, before the identity is handed out.
- * See docs/protocol-parts/identity.md.
+ * See docs/PROTOCOL.md (Identity).
  */
 import {InvalidArgumentError} from "../errors.js";
 import {deriveAccountId07} from "./account.js";

@@ -1,5 +1,5 @@
 /**
- * The target's signed answer to a StorageChallenge (docs/protocol-parts/proofs.md §5): the leaf,
+ * The target's signed answer to a StorageChallenge (docs/PROTOCOL.md (Storage proofs) §5): the leaf,
  * its inclusion path to the root of a StorageProof the target signed, and a possession digest
  * SHA-256(tag ‖ nonce ‖ hash ‖ data). Signed with ML-DSA-65, context CTX.CHALLENGE_ANSWER.
  */

@@ -1,6 +1,6 @@
 /**
  * Building the answer to a challenge from the node's latest commitment and its live store
- * (docs/protocol-parts/proofs.md §5). Possession is always computed from the data as stored now;
+ * (docs/PROTOCOL.md (Storage proofs) §5). Possession is always computed from the data as stored now;
  * the leaf's expiry and size are the committed ones, so a message whose expiry changed since the
  * proof still verifies against the signed root.
  */

@@ -1,5 +1,5 @@
 /**
- * A node's Merkle commitment at one proof timestamp (docs/protocol-parts/proofs.md §2): 4,096
+ * A node's Merkle commitment at one proof timestamp (docs/PROTOCOL.md (Storage proofs) §2): 4,096
  * buckets, each an RFC 6962 tree over its leaves, and a top tree (RFC 6962 over the 4,096 bucket
  * roots as 32-byte entries, so a perfect tree of depth 12). Immutable: a refresh builds a new one
  * that shares every clean bucket.

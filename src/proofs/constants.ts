@@ -1,5 +1,5 @@
 /**
- * Fixed parameters of the storage-proof protocol (docs/protocol-parts/proofs.md). Every value here
+ * Fixed parameters of the storage-proof protocol (docs/PROTOCOL.md (Storage proofs)). Every value here
  * is part of the wire format: changing one changes every root, so add a new version instead.
  */
 const ascii = (s: string): Buffer => Buffer.from(s, "latin1");

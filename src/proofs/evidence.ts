@@ -1,5 +1,5 @@
 /**
- * Evidence bundles (docs/protocol-parts/proofs.md §7): everything a third party needs to re-check a
+ * Evidence bundles (docs/PROTOCOL.md (Storage proofs) §7): everything a third party needs to re-check a
  * verdict offline with nothing but the two public keys inside it: the signed challenge, the signed
  * answer (with the target's signed StorageProof), the challenger's copy of the message, the rules
  * and the verdict. `observed` holds the challenger's own timing, which the target did not sign.

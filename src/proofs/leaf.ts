@@ -1,5 +1,5 @@
 /**
- * Leaf entries, buckets and digests (docs/protocol-parts/proofs.md §1–2). A leaf binds a message's
+ * Leaf entries, buckets and digests (docs/PROTOCOL.md (Storage proofs) §1–2). A leaf binds a message's
  * hash, account, namespace, expiry, data size and SHA-256(data); its tree hash is
  * SHA-256(0x00 ‖ entry) (merkle.ts). Buckets are the first 12 bits of the raw message hash.
  */
@@ -99,7 +99,7 @@ export interface RawLeaf {
   readonly dataDigest: Uint8Array;
 }
 
-/** Writes the 137-byte leaf entry at `offset` (layout: docs/protocol-parts/proofs.md §1). */
+/** Writes the 137-byte leaf entry at `offset` (layout: docs/PROTOCOL.md (Storage proofs) §1). */
 export function writeLeafEntry(out: Buffer, offset: number, l: RawLeaf): void {
   let o = offset + LEAF_TAG.copy(out, offset);
   out.set(l.raw, o);

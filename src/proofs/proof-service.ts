@@ -1,5 +1,5 @@
 /**
- * The storage-proof service (docs/protocol-parts/proofs.md §4–8): every epoch it refreshes the
+ * The storage-proof service (docs/PROTOCOL.md (Storage proofs) §4–8): every epoch it refreshes the
  * Merkle commitment, signs a StorageProof, keeps the recent ones and sends the newest to its swarm
  * peers; it answers challenges against its latest proof, challenges its peers on a random
  * schedule, and keeps the ledger and the peer-health view.

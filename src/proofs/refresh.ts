@@ -1,5 +1,5 @@
 /**
- * Refreshing the commitment for a new proof timestamp T (docs/protocol-parts/proofs.md §2.3): a
+ * Refreshing the commitment for a new proof timestamp T (docs/PROTOCOL.md (Storage proofs) §2.3): a
  * bucket is rebuilt only if one of its messages changed (ChangeTracker) or one of its leaves
  * expired by T, and only the changed messages are read again (point lookups); unchanged leaves
  * are copied. Without a previous commitment every bucket is read in full. The work runs in slices

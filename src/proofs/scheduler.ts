@@ -1,5 +1,5 @@
 /**
- * Swarm members challenging each other (docs/protocol-parts/proofs.md §8): at exponentially
+ * Swarm members challenging each other (docs/PROTOCOL.md (Storage proofs) §8): at exponentially
  * distributed intervals (mean `challengeIntervalMs`, so the timing cannot be predicted) a random
  * swarm peer is challenged for a random message this node holds itself, committed at least one
  * epoch ago and not about to expire. The verdict and its evidence go to the ledger.

@@ -1,4 +1,4 @@
-/** Verdict types and constructors (docs/protocol-parts/proofs.md §6). */
+/** Verdict types and constructors (docs/PROTOCOL.md (Storage proofs) §6). */
 import type {StorageChallenge} from "./challenge.js";
 import type {PublicKeys} from "./keys.js";
 

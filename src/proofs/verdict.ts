@@ -1,5 +1,5 @@
 /**
- * The verdict on a challenge (docs/protocol-parts/proofs.md §6): a pure function of the signed
+ * The verdict on a challenge (docs/PROTOCOL.md (Storage proofs) §6): a pure function of the signed
  * challenge, the signed answer, both parties' public keys, the challenger's copy of the message
  * and, when live, the challenger's own observation of the exchange. Checks run in a fixed order
  * and the first failure is the verdict. `judge` never throws (garbage answers are "malformed");

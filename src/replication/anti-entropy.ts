@@ -1,5 +1,5 @@
 /**
- * Anti-entropy (docs/protocol-parts/replication.md §5): every member of a swarm periodically pulls
+ * Anti-entropy (docs/PROTOCOL.md (Replication) §5): every member of a swarm periodically pulls
  * from each peer what it lacks. One round per peer: compare the 4,096 bucket digests (DigestIndex),
  * exchange the hash and tombstone lists of the buckets that differ, apply the peer's tombstones
  * we lack (a delete or a shortened expiry we missed), then fetch the messages we lack in bounded

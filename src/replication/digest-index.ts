@@ -1,5 +1,5 @@
 /**
- * Anti-entropy digests (docs/protocol-parts/replication.md §5.1), kept incrementally: 4,096
+ * Anti-entropy digests (docs/PROTOCOL.md (Replication) §5.1), kept incrementally: 4,096
  * buckets by the first two base64 characters of the hash (the storage-proof module uses the same
  * buckets), each the XOR of its items and their count. A message's item is its 32-byte hash (a
  * BLAKE2b output, already uniform); a tombstone's is SHA-256("pars-storage/v1/tombstone" ‖ hash),

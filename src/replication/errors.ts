@@ -3,7 +3,7 @@ import {ParsError} from "../errors.js";
 /**
  * Failures of the replication layer above the channel. Match on `err.code`:
  * - `REPLICATION_ERROR_BAD_MESSAGE`: a peer message (request or reply) does not follow the v1
- *   format of docs/protocol-parts/replication.md §3 (the sender is at fault).
+ *   format of docs/PROTOCOL.md (Replication) §3 (the sender is at fault).
  * - `REPLICATION_ERROR_PEER_STATUS`: the peer's HTTP endpoint answered something other than a
  *   sealed reply (`peerCode` is the channel error code it reported, if any).
  * - `REPLICATION_ERROR_PEER_REFUSED`: the peer answered with an `error` message (`peerCode`).

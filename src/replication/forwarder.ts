@@ -1,5 +1,5 @@
 /**
- * Fan-out of recursive requests (docs/protocol-parts/replication.md §2, reference §2.6): the
+ * Fan-out of recursive requests (docs/PROTOCOL.md (Replication) §2, reference §2.6): the
  * client's method and raw params go to every other member of our swarm in parallel, each peer
  * re-validates them (client signatures are forwarded untouched) and answers with its own signed
  * entry, which is passed through as is. The entry node waits at most `forwardTimeoutMs`; peers

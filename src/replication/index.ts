@@ -1,4 +1,4 @@
-/** Swarm replication (docs/protocol-parts/replication.md); the channel is in ./channel/. */
+/** Swarm replication (docs/PROTOCOL.md (Replication)); the channel is in ./channel/. */
 export {Replicator, type ReplicationStats, type ReplicatorModules} from "./replicator.js";
 export {PeerRequestHandler, type PeerEndpoint, type RpcRunner} from "./peer-handler.js";
 export {PeerTransport} from "./transport.js";

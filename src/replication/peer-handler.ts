@@ -1,6 +1,6 @@
 /**
  * The receiving side of the peer protocol: handshakes, and one reply frame per request frame
- * (docs/protocol-parts/replication.md §3). Channel failures (unknown channel, replay, tampering,
+ * (docs/PROTOCOL.md (Replication) §3). Channel failures (unknown channel, replay, tampering,
  * unknown or forged peers) throw ChannelError for the HTTP route to map; everything after the
  * frame authenticated is answered inside the channel, errors included.
  *

@@ -1,5 +1,5 @@
 /**
- * The peer client's retry policy (docs/protocol-parts/channel.md §7), as pure functions.
+ * The peer client's retry policy (docs/PROTOCOL.md (Peer channel) §7), as pure functions.
  *
  * A request is retried only when a new attempt cannot do harm:
  * - nothing reached the peer (connection refused or unreachable, connect timeout, DNS "try again"):

@@ -1,5 +1,5 @@
 /**
- * Relocation (docs/protocol-parts/replication.md §6): when the membership changes which swarm
+ * Relocation (docs/PROTOCOL.md (Replication) §6): when the membership changes which swarm
  * serves an account (a swarm count change, a node joining, leaving or moving, an empty swarm
  * filling up, or this node leaving), the account's tombstones and messages are pushed to every
  * member of the swarm that now serves it (the router's rule, empty swarms included), in batches

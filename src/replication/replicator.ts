@@ -1,5 +1,5 @@
 /**
- * Replication, assembled (docs/protocol-parts/replication.md): the PQ channel and peer client
+ * Replication, assembled (docs/PROTOCOL.md (Replication)): the PQ channel and peer client
  * (transport), the fan-out of recursive requests (forwarder), persisted retries, anti-entropy,
  * relocation and the digest index that anti-entropy compares. The node builds one per membership;
  * `forward()` is the SwarmRouter's fan-out and `endpoint(rpc)` serves the HTTP peer routes.

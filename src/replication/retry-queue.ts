@@ -1,5 +1,5 @@
 /**
- * Persisted forward retries (docs/protocol-parts/replication.md §4; Session 2.11's policy): a
+ * Persisted forward retries (docs/PROTOCOL.md (Replication) §4; Session 2.11's policy): a
  * forward that did not reach a peer (connection refused, timeout, broken channel) is written to
  * `replication_retries` and retried after 1 s, then ×1.75 each time, at most every 60 s. A store is
  * re-delivered as a push of the message (batched per peer); other methods replay the client's

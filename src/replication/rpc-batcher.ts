@@ -1,6 +1,6 @@
 /**
  * Coalesces the forwards bound for one peer within an event-loop turn into one `rpc_batch` frame
- * (docs/protocol-parts/replication.md §3.2): one HTTP request, one seal and one open for many
+ * (docs/PROTOCOL.md (Replication) §3.2): one HTTP request, one seal and one open for many
  * client writes, whose stores then share the peer's group commit and signature batch. A batch is
  * sent at the end of the turn, or at once when it reaches MAX_RPC_BATCH calls or `maxBatchBytes`.
  * A lone call goes as a plain `rpc`. A failed exchange fails every call of the batch alike.

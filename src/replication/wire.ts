@@ -1,5 +1,5 @@
 /**
- * Peer messages, version 1 (docs/protocol-parts/replication.md §3): UTF-8 JSON carried as the
+ * Peer messages, version 1 (docs/PROTOCOL.md (Replication) §3): UTF-8 JSON carried as the
  * plaintext of one channel frame. A request frame gets exactly one reply frame on the same channel.
  * Every object has `"v": 1` and a `type`; binary fields are standard base64. Decoding is strict:
  * unknown types, wrong field types and oversized lists are REPLICATION_ERROR_BAD_MESSAGE.

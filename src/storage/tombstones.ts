@@ -3,7 +3,7 @@
  * tombstone commit together. A tombstone says a hash must not come back (cap = 0: deleted) or must
  * not live past `cap` (a shortened expiry); it is kept until `until`, the longest expiry the
  * message had. Replication consults them before inserting pushed messages and exchanges them in
- * anti-entropy (docs/protocol-parts/replication.md §5).
+ * anti-entropy (docs/PROTOCOL.md (Replication) §5).
  */
 import type {Tombstone, TombstoneChange} from "./interface.js";
 import type {Statements} from "./statements.js";

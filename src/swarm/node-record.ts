@@ -1,7 +1,7 @@
 /**
  * Signed node records: what a node publishes so others can put it in a swarm.
  * Layout of the signed bytes: record-payload.ts; wire JSON: record-types.ts `NodeRecordJson`;
- * both documented in docs/protocol-parts/swarm.md.
+ * both documented in docs/PROTOCOL.md (Swarms).
  */
 import {createHash} from "node:crypto";
 import {CTX} from "../crypto/contexts.js";

@@ -1,5 +1,5 @@
 /**
- * Canonical signing payload of a node record, v1 (docs/protocol-parts/swarm.md "Signing payload").
+ * Canonical signing payload of a node record, v1 (docs/PROTOCOL.md (Swarms) "Signing payload").
  * All integers big-endian; strings are ASCII with a u8 length prefix; fixed-size fields have no
  * prefix because their lengths are checked before encoding and fixed by the layout version.
  *

@@ -1,5 +1,5 @@
 /**
- * Types, limits and error codes of the signed node record (see docs/protocol-parts/swarm.md).
+ * Types, limits and error codes of the signed node record (see docs/PROTOCOL.md (Swarms)).
  *
  * Three shapes:
  *   - `NodeRecordFields`: what an operator signs, decoded (bytes, bigint amounts);

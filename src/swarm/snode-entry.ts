@@ -1,7 +1,7 @@
 /**
  * One node as listed in `get_swarm` / 421 bodies (`{"snodes": [SnodeEntry…], "swarm": "<hex>"}`),
- * Session's field set with the Ed25519/X25519 keys replaced by the PQ ones (docs/protocol-parts/
- * swarm.md "Snode entries"). `t`/`hf` and the `swarm` string (`swarmIdToWire`) are added by rpc/.
+ * Session's field set with the Ed25519/X25519 keys replaced by the PQ ones (docs/PROTOCOL.md,
+ * Swarms, "get_swarm / 421 snode entries"). `t`/`hf` and the `swarm` string (`swarmIdToWire`) are added by rpc/.
  */
 import {toBase64} from "./encoding.js";
 import type {NodeRecord} from "./record-types.js";

@@ -2,7 +2,7 @@
  * Replication with real nodes on loopback: two swarms of three (pip0008, identities picked per
  * swarm), a static membership. Fan-out and signed entries, deletes that stay deleted, a node
  * joining a swarm, and the channel refusing unregistered keys, forged handshakes, replayed and
- * tampered frames (docs/protocol-parts/replication.md).
+ * tampered frames (docs/PROTOCOL.md (Replication)).
  */
 import {request} from "undici";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";

@@ -84,7 +84,7 @@ async function checkServing(acc: SessionAccount, text: string): Promise<void> {
     const ours = members.includes(n.node.nodeId);
     expect(res.status, `store for ${acc.hex} at ${n.label} (member: ${ours})`).toBe(ours ? 200 : 421);
     if (ours) {
-      // Replication: the entry node answers with every member's entry (docs/protocol-parts/replication.md §2).
+      // Replication: the entry node answers with every member's entry (docs/PROTOCOL.md (Replication) §2).
       expect(Object.keys(res.body.swarm).sort()).toEqual(members);
       continue;
     }

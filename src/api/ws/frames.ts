@@ -1,5 +1,5 @@
 /**
- * The JSON frames of GET /ws, one object per text message (docs/protocol-parts/websocket.md).
+ * The JSON frames of GET /ws, one object per text message (docs/PROTOCOL.md (WebSocket)).
  * Parsing never throws: a frame that cannot be used becomes an error description the caller
  * answers with an error frame; the connection stays open.
  */

@@ -8,7 +8,7 @@ const MIB = 1024 * 1024;
 
 /**
  * Every limit of the WebSocket endpoint. Each default is a named constant with the reason for its
- * value; docs/protocol-parts/websocket.md lists them for operators and client authors.
+ * value; docs/PROTOCOL.md (WebSocket) lists them for operators and client authors.
  */
 export interface WsOptions {
   /** Open connections on the whole node. */

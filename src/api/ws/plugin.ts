@@ -8,7 +8,7 @@ import {WsServer} from "./server.js";
 export const WS_PATH = "/ws";
 
 /**
- * Adds GET /ws (WebSocket: RPC frames, subscriptions and pushes; docs/protocol-parts/websocket.md)
+ * Adds GET /ws (WebSocket: RPC frames, subscriptions and pushes; docs/PROTOCOL.md (WebSocket))
  * to `app`, which must not be listening yet. @fastify/websocket is registered inside its own
  * encapsulated context, so the app's other routes and hooks are untouched. On `app.close()` every
  * connection is closed with 1001 before the HTTP server stops.

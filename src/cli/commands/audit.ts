@@ -2,7 +2,7 @@
  * `pars-storage audit --node URL --message HASH --data FILE`: challenge any node for a message
  * the auditor stored, verify the signed answer against the node's keys (and the StorageProof it
  * signed), print the verdict and write the evidence bundle. Exit 0 pass, 1 anything else.
- * docs/protocol-parts/proofs.md §10.
+ * docs/PROTOCOL.md (Storage proofs) §10.
  */
 import {randomBytes} from "node:crypto";
 import fs from "node:fs/promises";

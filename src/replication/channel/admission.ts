@@ -1,5 +1,5 @@
 /**
- * The responder's checks on an Init, cheapest first (docs/protocol-parts/channel.md §2.3). Each
+ * The responder's checks on an Init, cheapest first (docs/PROTOCOL.md (Peer channel) §2.3). Each
  * failure is one ChannelError; on success the nonce and the accept time are recorded before the
  * caller's first `await`, so two copies of one Init racing each other cannot both pass.
  */

@@ -1,5 +1,5 @@
 /**
- * Wire constants of the peer channel, protocol version 1 (docs/protocol-parts/channel.md).
+ * Wire constants of the peer channel, protocol version 1 (docs/PROTOCOL.md (Peer channel)).
  * Offsets and sizes are normative; never change one in place, add a version.
  */
 import {ML_DSA65_SIGNATURE_BYTES, ML_KEM768_CIPHERTEXT_BYTES, ML_KEM768_PUBLIC_KEY_BYTES} from "../../crypto/interface.js";

@@ -11,7 +11,7 @@ export type ChannelAction = "IGNORE" | "REJECT";
 
 /**
  * Every way the peer channel refuses bytes or fails an operation. Match on `err.code`.
- * Handshake (docs/protocol-parts/channel.md §2, checks in that order):
+ * Handshake (docs/PROTOCOL.md (Peer channel) §2, checks in that order):
  * - `CHANNEL_ERROR_MALFORMED`: wrong length, type byte or an unusable ephemeral key.
  * - `CHANNEL_ERROR_UNSUPPORTED_VERSION`: a protocol version this node does not speak.
  * - `CHANNEL_ERROR_WRONG_RESPONDER`: an Init addressed to another node, or from this node itself.
@@ -56,7 +56,7 @@ export type ChannelErrorType =
 
 export type ChannelErrorCode = ChannelErrorType["code"];
 
-/** The fixed action of each code (the table in docs/protocol-parts/channel.md §6). */
+/** The fixed action of each code (the table in docs/PROTOCOL.md (Peer channel) §6). */
 export const CHANNEL_ERROR_ACTIONS: Readonly<Record<ChannelErrorCode, ChannelAction>> = Object.freeze({
   CHANNEL_ERROR_MALFORMED: "REJECT",
   CHANNEL_ERROR_UNSUPPORTED_VERSION: "IGNORE", // an older or newer peer, not a hostile one

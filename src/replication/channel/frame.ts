@@ -1,5 +1,5 @@
 /**
- * Frame sealing (docs/protocol-parts/channel.md §3): ChaCha20-Poly1305 (RFC 8439, node:crypto)
+ * Frame sealing (docs/PROTOCOL.md (Peer channel) §3): ChaCha20-Poly1305 (RFC 8439, node:crypto)
  * with nonce = 0x00000000 ‖ u64 BE sequence and AAD = the 26-byte frame header. Every direction of
  * every channel has its own key and its own strictly increasing sequence, so a (key, nonce) pair is
  * never used twice.

@@ -1,5 +1,5 @@
 /**
- * The two-message handshake as pure steps (docs/protocol-parts/channel.md §2). No I/O, no clock,
+ * The two-message handshake as pure steps (docs/PROTOCOL.md (Peer channel) §2). No I/O, no clock,
  * no randomness of its own: nonces, seeds and signatures are inputs, so the same functions produce
  * the fixed vectors and run in the ChannelManager.
  *

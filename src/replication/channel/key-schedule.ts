@@ -1,5 +1,5 @@
 /**
- * Key schedule of the peer channel (docs/protocol-parts/channel.md §4). Pure; node:crypto only.
+ * Key schedule of the peer channel (docs/PROTOCOL.md (Peer channel) §4). Pure; node:crypto only.
  *
  *   ikm  = ssS ‖ ssE                      (static-KEM secret ‖ ephemeral-KEM secret, 64 bytes)
  *   salt = TH = SHA-256(Init ‖ Resp[0 .. CONFIRM))

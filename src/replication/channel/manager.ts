@@ -1,5 +1,5 @@
 /**
- * Per-peer channel state for both roles (docs/protocol-parts/channel.md §5). Transport-agnostic:
+ * Per-peer channel state for both roles (docs/PROTOCOL.md (Peer channel) §5). Transport-agnostic:
  * the initiator's handshake travels through the injected `sendHandshake`, the responder's through
  * whoever calls `acceptHandshake`; frames are byte strings in and out.
  *

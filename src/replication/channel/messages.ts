@@ -1,5 +1,5 @@
 /**
- * Byte layouts of the three channel messages (docs/protocol-parts/channel.md §2-§3). Parsers take
+ * Byte layouts of the three channel messages (docs/PROTOCOL.md (Peer channel) §2-§3). Parsers take
  * anything from the network and either return a typed view or throw a ChannelError
  * (MALFORMED / UNSUPPORTED_VERSION); they check structure only, never signatures or keys.
  */

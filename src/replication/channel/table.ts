@@ -1,6 +1,6 @@
 /**
  * The live channels of one node, by channel ID and by peer, with the lifetime rules of
- * docs/protocol-parts/channel.md §5:
+ * docs/PROTOCOL.md (Peer channel) §5:
  * - receiving: a channel accepts frames until CHANNEL_MAX_AGE_MS after its creation, or until
  *   `retireGraceMs` after a newer channel with the same peer and role replaced it;
  * - sending: the newest confirmed channel; from `rekeyAgeMs` / `rekeyFrames` / `rekeyBytes` it is

@@ -1,6 +1,6 @@
 /**
  * Known-answer vectors from test/fixtures/proofs/gen_vectors.py (an independent Python
- * implementation of docs/protocol-parts/proofs.md with hashlib and pyca/cryptography).
+ * implementation of docs/PROTOCOL.md (Storage proofs) with hashlib and pyca/cryptography).
  */
 import {readFileSync} from "node:fs";
 import {beforeAll, describe, expect, it} from "vitest";

@@ -5,10 +5,10 @@ import {describe, expect, it} from "vitest";
 import {CHANNEL_ERROR_ACTIONS, ChannelError} from "../../../src/replication/channel/errors.js";
 import {defaultChannelManagerOptions, resolveChannelOptions} from "../../../src/replication/channel/options.js";
 
-const DOC = readFileSync(join(dirname(fileURLToPath(import.meta.url)), "../../../docs/protocol-parts/channel.md"), "utf8");
+const DOC = readFileSync(join(dirname(fileURLToPath(import.meta.url)), "../../../docs/PROTOCOL.md"), "utf8");
 
 describe("channel errors", () => {
-  it("every code has the action the spec's table (channel.md §6) gives it, and the table has no other code", () => {
+  it("every code has the action the spec's table (PROTOCOL.md, Peer channel §6) gives it, and the table has no other code", () => {
     const rows = [...DOC.matchAll(/^\| `(CHANNEL_ERROR_[A-Z_]+)` \| (IGNORE|REJECT) \|/gm)].map((m) => [m[1], m[2]]);
     expect(Object.fromEntries(rows)).toEqual(CHANNEL_ERROR_ACTIONS);
   });

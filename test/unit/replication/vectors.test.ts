@@ -1,5 +1,5 @@
 /**
- * The fixed vectors of docs/protocol-parts/channel.md §8, produced by
+ * The fixed vectors of docs/PROTOCOL.md (Peer channel) §8, produced by
  * test/fixtures/replication/gen_channel_vectors.py (hashlib/hmac + pyca/cryptography), recomputed
  * here with src/: every deterministic value must match byte for byte and both stored (hedged)
  * ML-DSA-65 signatures, made by pyca, must verify with our backend.

@@ -1,5 +1,5 @@
 /**
- * The node-to-node routes (docs/protocol-parts/replication.md §1): `POST /peer/v1/handshake`
+ * The node-to-node routes (docs/PROTOCOL.md (Replication) §1): `POST /peer/v1/handshake`
  * (body: a channel Init, answer: the Resp) and `POST /peer/v1/frame` (body: a sealed request
  * frame, answer: the sealed reply on the same channel). Bodies are raw bytes
  * (application/octet-stream). Refused bytes get a status by the ChannelError's action, and a small

@@ -1,5 +1,5 @@
 /**
- * Storage-proof routes (docs/protocol-parts/proofs.md §9):
+ * Storage-proof routes (docs/PROTOCOL.md (Storage proofs) §9):
  *   GET  /proof/v1/latest        this node's newest signed StorageProof
  *   GET  /proof/v1/results       the challenge ledger (newest first) and the peer-health view
  *   GET  /proof/v1/results/:id   one ledger entry with its evidence bundle
