@@ -7,7 +7,7 @@
  */
 import {ACCOUNT_BYTES, BUCKET_COUNT, NODE_BYTES} from "./constants.js";
 import {dataDigest, decodeMessageHash, rawLeafHash} from "./leaf.js";
-import {EMPTY_ROOT, rootOf} from "./merkle.js";
+import {EMPTY_ROOT, rootOf} from "../crypto/merkle.js";
 
 /** Leading bytes of the raw hash kept per leaf to find it again (a full leaf check settles ties). */
 export const KEY_BYTES = 16;

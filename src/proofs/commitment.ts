@@ -7,7 +7,7 @@
 import {BUCKET_COUNT, NODE_BYTES} from "./constants.js";
 import {findKey, KEY_BYTES, type Bucket} from "./bucket.js";
 import {bucketOf} from "./leaf.js";
-import {leafHash, pathFromLevels, treeLevels} from "./merkle.js";
+import {leafHash, pathFromLevels, treeLevels} from "../crypto/merkle.js";
 
 export interface Located {
   readonly bucket: number;

@@ -1,5 +1,5 @@
 export * from "./constants.js";
-export {EMPTY_ROOT, leafHash, nodeHash, rootFromPath, rootOf, treeLevels, pathFromLevels} from "./merkle.js";
+export {EMPTY_ROOT, leafHash, nodeHash, rootFromPath, rootOf, treeLevels, pathFromLevels} from "../crypto/merkle.js";
 export * from "./leaf.js";
 export {leafFromJson, leafToJson} from "./leaf-json.js";
 export {buildBucket, EMPTY_BUCKET, EMPTY_BUCKETS, entryOf, KEY_BYTES, packBucket, updateBucket, type Bucket, type BucketInput, type LeafEntry} from "./bucket.js";

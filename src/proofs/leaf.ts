@@ -7,7 +7,7 @@ import {hash} from "node:crypto";
 import {ACCOUNT_BYTES, BUCKET_BITS, LEAF_ENTRY_BYTES, LEAF_TAG, MAX_DATA_BYTES} from "./constants.js";
 import {MESSAGE_HASH_BYTES, MESSAGE_HASH_CHARS, NODE_BYTES, POSSESSION_TAG} from "./constants.js";
 import {malformed} from "./errors.js";
-import {leafHash} from "./merkle.js";
+import {leafHash} from "../crypto/merkle.js";
 
 export interface LeafFields {
   /** 43-character unpadded base64 (Session's wire form). */

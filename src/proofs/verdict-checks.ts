@@ -7,7 +7,7 @@ import {challengeDigest, verifyChallenge} from "./challenge.js";
 import {BUCKET_COUNT} from "./constants.js";
 import {nodeIdOf} from "./keys.js";
 import {bucketOf, dataDigest, decodeMessageHash, encodeLeafEntry, possessionDigest} from "./leaf.js";
-import {leafHash, rootFromPath} from "./merkle.js";
+import {leafHash, rootFromPath} from "../crypto/merkle.js";
 import {verifyProofSignature} from "./storage-proof.js";
 import {fail, inconclusive, type JudgeInput, type Verdict} from "./verdict-types.js";
 

@@ -5,7 +5,8 @@
  * n: no duplicated last leaf). Levels are stored as one Buffer of n × 32 bytes each.
  */
 import {hash} from "node:crypto";
-import {NODE_BYTES} from "./constants.js";
+/** SHA-256 output: every node of these trees. */
+export const NODE_BYTES = 32;
 
 /** MTH of the empty list: SHA-256 of nothing. Also the root of an empty bucket. */
 export const EMPTY_ROOT: Buffer = hash("sha256", Buffer.alloc(0), "buffer");
