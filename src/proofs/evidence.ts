@@ -7,25 +7,17 @@
 import type {PqBackend} from "../crypto/interface.js";
 import {base64Bytes, exactObject, integer, oneOf, parseJson, safeU64, toBase64, type Json} from "./codec.js";
 import {answerToJson, type ChallengeAnswer} from "./answer.js";
-import {challengeFromJson, challengeToJson, type StorageChallenge} from "./challenge.js";
+import {challengeFromJson, challengeToJson} from "./challenge.js";
 import {malformed} from "./errors.js";
-import {keysFromJson, keysToJson, type PublicKeys} from "./keys.js";
+import {keysFromJson, keysToJson} from "./keys.js";
 import {parseAccount} from "./leaf.js";
 import {judge, FAIL_REASONS, INCONCLUSIVE_REASONS} from "./verdict.js";
-import type {MessageCopy, Observation, Verdict, VerdictRules} from "./verdict.js";
+import type {JudgeInput, MessageCopy, Observation, Verdict, VerdictRules} from "./verdict.js";
 
 export const EVIDENCE_VERSION = 1;
 
-export interface EvidenceBundle {
-  readonly challenge: StorageChallenge;
-  readonly challengerKeys: PublicKeys;
-  readonly targetKeys: PublicKeys;
-  /** The answer's JSON exactly as received (null: none arrived). */
-  readonly answer: unknown;
-  readonly message: MessageCopy | null;
-  readonly observed: Observation | null;
-  readonly committedBy: number | null;
-  readonly rules: VerdictRules;
+/** Everything judge() needs (the answer's JSON exactly as received; null: none arrived) plus its verdict. */
+export interface EvidenceBundle extends JudgeInput {
   readonly verdict: Verdict;
 }
 

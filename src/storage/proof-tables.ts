@@ -7,7 +7,7 @@
  */
 import type {Statement} from "better-sqlite3";
 import type {StorageDb} from "./db.js";
-import {StorageError, toStorageError} from "./errors.js";
+import {prepareAll, runOnOpen} from "./table.js";
 
 /** One message as the commitment reads it; `data` only when asked for. */
 export interface ProofRow {
@@ -100,7 +100,7 @@ export class ProofTables {
 
   constructor(db: StorageDb) {
     this.#db = db;
-    this.#st = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, db.sqlite.prepare(sql)])) as Prepared;
+    this.#st = prepareAll(db, SQL) as Prepared;
   }
 
   /** Hashes of messages updated (expiry, data) since the last call; clears the log. */
@@ -176,12 +176,7 @@ export class ProofTables {
   }
 
   #run<T>(fn: () => T): T {
-    if (!this.#db.isOpen) throw new StorageError({code: "STORAGE_ERROR_CLOSED"}, "the message store is closed");
-    try {
-      return fn();
-    } catch (err) {
-      throw toStorageError(err, 0);
-    }
+    return runOnOpen(this.#db, fn);
   }
 }
 

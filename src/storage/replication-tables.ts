@@ -8,7 +8,7 @@
  */
 import type {Statement} from "better-sqlite3";
 import type {StorageDb} from "./db.js";
-import {StorageError, toStorageError} from "./errors.js";
+import {prepareAll, runOnOpen} from "./table.js";
 import type {StoredMessage, Tombstone} from "./interface.js";
 
 /** A message hash and the account it belongs to. */
@@ -62,7 +62,7 @@ export class ReplicationTables {
 
   constructor(db: StorageDb) {
     this.#db = db;
-    this.#st = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, db.sqlite.prepare(sql)])) as Prepared;
+    this.#st = prepareAll(db, SQL) as Prepared;
   }
 
   /** Calls `onMessage` for the hash of every stored row (expired or not), then `onTombstone` likewise. */
@@ -130,11 +130,6 @@ export class ReplicationTables {
   }
 
   #run<T>(fn: () => T): T {
-    if (!this.#db.isOpen) throw new StorageError({code: "STORAGE_ERROR_CLOSED"}, "the message store is closed");
-    try {
-      return fn();
-    } catch (err) {
-      throw toStorageError(err, 0);
-    }
+    return runOnOpen(this.#db, fn);
   }
 }

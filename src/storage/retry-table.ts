@@ -4,7 +4,7 @@
  */
 import type {Statement} from "better-sqlite3";
 import type {StorageDb} from "./db.js";
-import {StorageError, toStorageError} from "./errors.js";
+import {prepareAll, runOnOpen} from "./table.js";
 
 export interface NewRetry {
   peer: string;
@@ -60,7 +60,7 @@ export class RetryTable {
 
   constructor(db: StorageDb) {
     this.#db = db;
-    this.#st = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, db.sqlite.prepare(sql)])) as Prepared;
+    this.#st = prepareAll(db, SQL) as Prepared;
   }
 
   add(rows: readonly NewRetry[]): void {
@@ -110,12 +110,7 @@ export class RetryTable {
   }
 
   #run<T>(fn: () => T): T {
-    if (!this.#db.isOpen) throw new StorageError({code: "STORAGE_ERROR_CLOSED"}, "the message store is closed");
-    try {
-      return fn();
-    } catch (err) {
-      throw toStorageError(err, 0);
-    }
+    return runOnOpen(this.#db, fn);
   }
 }
 
