@@ -219,9 +219,10 @@ function startFees(
     return snap.view.membersOf(snap.ourSwarm).map((r) => r.nodeId);
   };
   const load = {
+    // The cached figure (refreshed after every commit): a quote costs no query on the store path.
     load: () => {
-      const st = m.store.stats();
-      return {storageUsed: st.usedBytes, storageCapacity: st.sizeLimitBytes};
+      const u = m.store.usage();
+      return {storageUsed: u.usedBytes, storageCapacity: u.sizeLimitBytes};
     },
   };
   const fees = new FeeService(defaultFeeServiceOptions, {clock: m.clock, load, swarmMembers: ourSwarmMembers, ledger: new SqliteFeeLedger(m.store.db)});

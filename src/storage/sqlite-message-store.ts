@@ -206,6 +206,14 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   /** messageCount and accountCount include expired messages the sweeper has not removed yet. */
+  /**
+   * Used bytes as of the last commit or sweep (refreshed there), with no query: cheap enough for the
+   * per-store fee quote. stats() re-reads the database instead.
+   */
+  usage(): {usedBytes: number; sizeLimitBytes: number} {
+    return {usedBytes: this.#usedBytes, sizeLimitBytes: this.#opts.sizeLimitBytes};
+  }
+
   stats(): StoreStats {
     return this.#read(() => {
       this.#refreshUsedBytes();
