@@ -1,3 +1,4 @@
+import {sha256} from "../crypto/hash.js";
 import type {Clock} from "../util/clock.js";
 import type {
   ExpireRequest,
@@ -71,7 +72,7 @@ export function storeMessage(ctx: WriteContext, m: NewMessage): WriteOutcome<Sto
   }
   unbury(st, m.hash, log);
   const data = toBuffer("data", m.data);
-  st.insertMessage.run(m.hash, owner, m.namespace, m.timestamp, m.expiry, data);
+  st.insertMessage.run(m.hash, owner, m.namespace, m.timestamp, m.expiry, data, sha256(data));
   removed.push(...evictOverflow(ctx, {owner, namespace: m.namespace, account: m.account}, log));
   const added: StoredMessage = {
     account: m.account,
@@ -111,7 +112,7 @@ export function storeBulk(ctx: WriteContext, messages: StoredMessage[], mergeExp
     const owner = owners.get(m.account) ?? ownerIdOrCreate(st, parseAccount(m.account));
     owners.set(m.account, owner);
     const data = toBuffer("data", m.data);
-    if (st.insertMessageIfNew.get(m.hash, owner, m.namespace, m.timestamp, expiry, data) === undefined) {
+    if (st.insertMessageIfNew.get(m.hash, owner, m.namespace, m.timestamp, expiry, data, sha256(data)) === undefined) {
       if (mergeExpiry) st.raiseExpiry.run(expiry, m.hash, expiry);
       continue;
     }

@@ -32,8 +32,8 @@ export interface Statements {
   insertOwner: Statement<[number, Buffer], {id: number}>;
   enqueueOwnerGc: Statement<[number]>;
   selectByHash: Statement<[string], IdExpiry>;
-  insertMessage: Statement<[string, number, number, number, number, Buffer]>;
-  insertMessageIfNew: Statement<[string, number, number, number, number, Buffer], {id: number}>;
+  insertMessage: Statement<[string, number, number, number, number, Buffer, Buffer]>;
+  insertMessageIfNew: Statement<[string, number, number, number, number, Buffer, Buffer], {id: number}>;
   updateExpiryById: Statement<[number, number]>;
   deleteById: Statement<[number]>;
   deleteOutboxOthers: Statement<[number, number, string], HashExpiry>;
@@ -65,7 +65,7 @@ export interface Statements {
 }
 
 const OWNER_GC_BATCH = "SELECT owner FROM owner_gc ORDER BY owner LIMIT ?";
-const MESSAGE_COLUMNS = "(hash, owner, namespace, timestamp, expiry, data) VALUES (?, ?, ?, ?, ?, ?)";
+const MESSAGE_COLUMNS = "(hash, owner, namespace, timestamp, expiry, data, data_digest) VALUES (?, ?, ?, ?, ?, ?, ?)";
 
 /** A statement's SQL; BySelector statements get it per WHERE clause (one namespace, or all). */
 type Sql = string | ((where: string) => string);
