@@ -4,7 +4,6 @@
  */
 import {hash, randomBytes} from "node:crypto";
 import {monitorEventLoopDelay} from "node:perf_hooks";
-import {Worker} from "node:worker_threads";
 import {MerkleTree} from "merkletreejs";
 import {generateIdentity} from "../src/crypto/identity.js";
 import {loadPqBackend} from "../src/crypto/pq/index.js";
@@ -13,15 +12,16 @@ import {
   BUCKET_COUNT,
   buildAnswer,
   bucketRange,
-  Commitment,
-  planRefresh,
+  dataDigest,
   refreshCommitment,
   rootOf,
   signAnswer,
   signChallenge,
   signProof,
   treeLevels,
-  type Bucket,
+  type Commitment,
+  type CommitmentEngine,
+  type CommitmentSummary,
   type RefreshPlan,
   type RefreshStats,
   type StorageChallenge,
@@ -36,31 +36,34 @@ export interface RefreshResults {
   bucketsDirtiedByOnePercentMessages: number;
 }
 
-const ALL = Array.from({length: BUCKET_COUNT}, (_, i) => i);
 const OWNERS = 1_000;
 export const T = 1_767_225_600_000;
 const sha = (b: Uint8Array): Buffer => hash("sha256", b, "buffer");
 export const maxRssMb = (): number => round(process.resourceUsage().maxRSS / 1024);
 
-/** N messages of 300–700 bytes, hashes SHA-256(i) (canonical 43-char base64), 1,000 owners. */
-export function fill(db: StorageDb, n: number): {ms: number; bytes: number} {
+/**
+ * N messages of `minBytes` to `minBytes + 400` bytes with their data digests (as the store writes
+ * them), hashes SHA-256(i) (canonical 43-char base64), 1,000 owners.
+ */
+export function fill(db: StorageDb, n: number, minBytes = 300): {ms: number; bytes: number} {
   const t0 = performance.now();
   // A large page cache only while filling (random-order index inserts); measurements use the default.
   const cacheSize = db.sqlite.pragma("cache_size", {simple: true}) as number;
-  db.sqlite.pragma("cache_size = -524288");
+  db.sqlite.pragma(`cache_size = -${Math.max(524_288, Math.ceil(n / 10))}`); // KiB: ≥ 512 MiB, ~100 B a message
   db.sqlite.pragma("journal_mode = OFF");
   db.sqlite.pragma("synchronous = OFF");
   const owner = db.sqlite.prepare("INSERT INTO owners (type, pubkey) VALUES (5, ?)");
   for (let o = 0; o < OWNERS; o++) owner.run(sha(Buffer.from(`owner ${o}`)));
-  const insert = db.sqlite.prepare("INSERT INTO messages (hash, owner, namespace, timestamp, expiry, data) VALUES (?, ?, 0, ?, ?, ?)");
+  const insert = db.sqlite.prepare("INSERT INTO messages (hash, owner, namespace, timestamp, expiry, data, data_digest) VALUES (?, ?, 0, ?, ?, ?, ?)");
   const pool = randomBytes(1 << 20);
   let bytes = 0;
   const batch = db.sqlite.transaction((from: number, to: number) => {
     for (let i = from; i < to; i++) {
-      const size = 300 + (i % 401);
+      const size = minBytes + (i % 401);
       const start = (i * 7919) % (pool.length - size);
       const h = sha(Buffer.from(String(i))).toString("base64").slice(0, 43);
-      insert.run(h, (i % OWNERS) + 1, T - 60_000, T + 86_400_000 + (i % 1000) * 60_000, pool.subarray(start, start + size));
+      const data = pool.subarray(start, start + size);
+      insert.run(h, (i % OWNERS) + 1, T - 60_000, T + 86_400_000 + (i % 1000) * 60_000, data, sha(data));
       bytes += size;
     }
   });
@@ -82,55 +85,9 @@ export async function timed<T>(fn: () => Promise<T>): Promise<{ms: number; value
 }
 
 export async function sliced(tables: ProofTables, previous: Commitment | null, plan: RefreshPlan, stats?: RefreshStats): Promise<Commitment> {
-  const c = await refreshCommitment(tables, previous, plan, {timestamp: T, sliceBudgetMs: 10, clockNow: () => T}, stats);
+  const c = await refreshCommitment(tables.reader, previous, plan, {timestamp: T, sliceBudgetMs: 10, clockNow: () => T}, stats);
   if (c === null) throw new Error("refresh aborted");
   return c;
-}
-
-// The worker variant: the same bucket builder on its own SQLite connection, buckets sent back as
-// transferable buffers (modules imported from the compiled dist/ tree by URL).
-const WORKER = `
-const {parentPort, workerData: w} = require("node:worker_threads");
-Promise.all([import(w.db), import(w.tables), import(w.bucket), import(w.leaf)]).then(([{StorageDb}, {ProofTables}, {buildBucket}, {bucketRange}]) => {
-  const db = StorageDb.open({path: w.path, synchronous: "normal", busyTimeoutMs: 5000, hardLimitBytes: 2 ** 40, migrationsDir: null}, Date.now());
-  const tables = new ProofTables(db);
-  parentPort.on("message", ({buckets, timestamp}) => {
-    const out = [];
-    const transfer = [];
-    for (const b of buckets) {
-      const {lo, hi} = bucketRange(b);
-      const k = buildBucket(tables.rowsInRange(lo, hi, timestamp, true), (x) => tables.dataByHash(x));
-      out.push({b, count: k.count, keys: k.keys, leaves: k.leaves, expiries: k.expiries, sizes: k.sizes, root: k.root, bytes: k.bytes, minExpiry: k.minExpiry});
-    }
-    parentPort.postMessage(out);
-  });
-  parentPort.postMessage("ready");
-});`;
-
-type WireBucket = Omit<Bucket, "keys" | "leaves" | "root"> & {b: number; keys: Uint8Array; leaves: Uint8Array; root: Uint8Array};
-const buf = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
-
-export async function workerBuild(path: string): Promise<Commitment> {
-  const url = (p: string): string => new URL(p, import.meta.url).href;
-  const workerData = {path, db: url("../src/storage/db.js"), tables: url("../src/storage/proof-tables.js"), bucket: url("../src/proofs/bucket.js"), leaf: url("../src/proofs/leaf.js")};
-  const worker = new Worker(WORKER, {eval: true, workerData});
-  const next = (): Promise<unknown> =>
-    new Promise((resolve, reject) => {
-      const onError = (err: Error): void => reject(err);
-      worker.once("error", onError).once("message", (m) => {
-        worker.off("error", onError);
-        resolve(m);
-      });
-    });
-  await next();
-  const buckets: Bucket[] = [];
-  for (let i = 0; i < BUCKET_COUNT; i += 256) {
-    const reply = next();
-    worker.postMessage({buckets: ALL.slice(i, i + 256), timestamp: T});
-    for (const w of (await reply) as WireBucket[]) buckets[w.b] = {...w, keys: buf(w.keys), leaves: buf(w.leaves), root: buf(w.root)};
-  }
-  await worker.terminate();
-  return new Commitment(T, T, buckets);
 }
 
 /**
@@ -150,32 +107,49 @@ export function dirty(db: StorageDb, n: number, what: {buckets?: number; message
   })();
 }
 
-export async function answers(tables: ProofTables, commitment: Commitment, count: number): Promise<{p50: number; p99: number; buildP99: number}> {
+export interface AnswerTimes {
+  p50: number;
+  p99: number;
+  /** p99 of the engine's part alone (committed leaf and inclusion path). */
+  findP99: number;
+}
+
+/**
+ * `count` challenges answered back to back as a node does (verify the challenge, read the
+ * message, find its committed leaf in `engine`, sign on the signing worker). `during`, if given,
+ * runs at the same time (a refresh on the same engine) and is awaited before returning.
+ */
+export async function answers(tables: ProofTables, engine: CommitmentEngine, summary: CommitmentSummary, count: number, during?: () => Promise<unknown>): Promise<AnswerTimes> {
   const pq = await loadPqBackend("auto");
   const [target, challenger] = [generateIdentity(pq), generateIdentity(pq)];
   const signer = await WorkerSigner.start(target.mlDsa.secretKey, {useLiboqs: pq.name === "liboqs"}, {fallback: new InlineSigner(pq, target.mlDsa.secretKey)});
-  const {root: merkleRoot, messageCount, usedBytes} = commitment;
-  const proof = await signProof({nodeId: target.nodeId, swarmId: 0, merkleRoot, messageCount, usedBytes, timestamp: T}, signer);
+  const {root: merkleRoot, messageCount, usedBytes, timestamp} = summary;
+  const proof = await signProof({nodeId: target.nodeId, swarmId: 0, merkleRoot, messageCount, usedBytes, timestamp}, signer);
+  await engine.publish(timestamp);
   const ids = sampleHashes(tables, count);
   const challengerSigner = new InlineSigner(pq, challenger.mlDsa.secretKey);
   const keys = {mlDsa: challenger.mlDsa.publicKey, mlKem: challenger.mlKem.publicKey};
   const challenges: StorageChallenge[] = [];
   for (const messageHash of ids) challenges.push(await signChallenge({challengerId: challenger.nodeId, targetId: target.nodeId, messageHash, nonce: randomBytes(32)}, challengerSigner));
   const totals: number[] = [];
-  const builds: number[] = [];
+  const finds: number[] = [];
+  const background = during?.();
   for (const challenge of challenges) {
     const t0 = performance.now();
     authenticateChallenge({challenge, suppliedKeys: keys}, {memberKeys: () => null, allowAuditors: true, pq});
-    const b0 = performance.now();
     const live = tables.messageByHash(challenge.messageHash, T);
-    const unsigned = buildAnswer({commitment, proof}, challenge, live, {receivedAt: T, answeredAt: T});
-    builds.push(performance.now() - b0);
-    await signAnswer(unsigned, signer);
+    if (live === null) throw new Error(`bench message ${challenge.messageHash} is missing`);
+    const f0 = performance.now();
+    const found = await engine.find(timestamp, challenge.messageHash, {account: live.account, namespace: live.namespace, dataDigest: dataDigest(live.data)});
+    finds.push(performance.now() - f0);
+    if (found === null) throw new Error(`bench message ${challenge.messageHash} is not committed`);
+    await signAnswer(buildAnswer(proof, challenge, live, found, {receivedAt: T, answeredAt: T}), signer);
     totals.push(performance.now() - t0);
   }
+  await background;
   await signer.close();
   const sorted = (v: number[]): number[] => [...v].sort((a, b) => a - b);
-  return {p50: percentile(sorted(totals), 50), p99: percentile(sorted(totals), 99), buildP99: percentile(sorted(builds), 99)};
+  return {p50: percentile(sorted(totals), 50), p99: percentile(sorted(totals), 99), findP99: percentile(sorted(finds), 99)};
 }
 
 /** `count` message hashes spread over the store. */
@@ -183,8 +157,8 @@ function sampleHashes(tables: ProofTables, count: number): string[] {
   const out: string[] = [];
   for (let i = 0; out.length < count && i < count * 4; i++) {
     const {lo, hi} = bucketRange(Math.floor((i * BUCKET_COUNT) / (count * 4)) % BUCKET_COUNT);
-    const row = tables.rowsInRange(lo, hi, T, false)[0];
-    if (row !== undefined) out.push(row.hash);
+    const hash = tables.liveHashesInRange(lo, hi, T)[0];
+    if (hash !== undefined) out.push(hash);
   }
   return out;
 }
@@ -222,14 +196,13 @@ export async function merkletreejsFlat(c: Commitment, reps: number): Promise<{th
   return {theirs, ours};
 }
 
-export async function refreshes(db: StorageDb, tables: ProofTables, base: Commitment, n: number, reps: number): Promise<RefreshResults> {
-  let c = base;
+/** Refreshes of `engine` after 1 % of the buckets, then 1 % of the messages, changed (SQL updates). */
+export async function refreshes(db: StorageDb, tables: ProofTables, engine: CommitmentEngine, n: number, reps: number): Promise<RefreshResults> {
   const run = async (what: {buckets?: number; messages?: number}, seen: number[]): Promise<number> => {
     dirty(db, n, what);
-    const plan = planRefresh(tables.takeUpdatedHashes(), c, T);
-    seen.push(plan.buckets.length);
-    const {ms, value} = await timed(() => sliced(tables, c, plan));
-    c = value;
+    const changed = tables.takeUpdatedHashes();
+    const {ms, value} = await timed(() => engine.refresh({timestamp: T, changed}));
+    seen.push(value?.stats.rebuilt ?? 0);
     return ms;
   };
   const bucketsSeen: number[] = [];

@@ -1,17 +1,19 @@
 /**
- * Storage-proof benchmark: for 100 k and 1 M messages (each size filled by one child process and
- * measured by another, so peak RSS is the measuring process's own) built directly in SQLite,
- * measures
- *   - the full commitment build (sliced on the main thread, and on a worker thread below 500 k or
- *     with BENCH_PROOF_WORKER=1), with the event-loop delay the main thread saw meanwhile;
- *   - refreshes after 1 % of the buckets and after 1 % of the messages changed;
- *   - challenge answers back to back (verify the challenge, build the answer, sign it on the
- *     signing worker): p50 / p99;
- *   - merkletreejs on the same leaves: one bucket's tree and one flat tree over all leaves;
- *   - peak RSS before and after merkletreejs.
- * Medians of BENCH_PROOF_REPS runs (3); one full build at 1 M. Pieces in bench/proofs-measure.ts.
+ * Storage-proof benchmark: for 100 k and 1 M messages (BENCH_PROOF_SIZES; each size filled by one
+ * child process and measured by another, so peak RSS is the measuring process's own, its
+ * commitment worker included) built directly in SQLite, measures
+ *   - the node's path, the commitment engine on its worker thread: full build (with the event-loop
+ *     delay the main thread saw meanwhile), refreshes after 1 % of the buckets and after 1 % of the
+ *     messages changed, challenge answers back to back (verify, read, find the leaf on the worker,
+ *     sign on the signing worker) p50 / p99, and answers while the worker rebuilds everything;
+ *   - peak RSS;
+ *   - up to 1 M messages (BENCH_PROOF_INLINE_MAX), the baselines in the same process: the same
+ *     build sliced on the main thread, and merkletreejs over one bucket and over all leaves.
+ * Medians of BENCH_PROOF_REPS runs (3); one full build from 1 M up. BENCH_PROOF_MIN_BYTES (300)
+ * sets the smallest message (sizes run to +400). Pieces in bench/proofs-measure.ts.
  *
- *   npm run build && node dist/bench/proofs.js          (BENCH_PROOF_SIZES=100000,1000000)
+ *   npm run build && node dist/bench/proofs.js
+ *   BENCH_PROOF_SIZES=10000000 BENCH_PROOF_MIN_BYTES=100 node dist/bench/proofs.js   (a full node)
  */
 import {fork} from "node:child_process";
 import {mkdtempSync, rmSync} from "node:fs";
@@ -19,28 +21,36 @@ import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {fileURLToPath, pathToFileURL} from "node:url";
 import {initHashing} from "../src/crypto/hash.js";
-import {FULL_PLAN, type Commitment} from "../src/proofs/index.js";
+import {FULL_PLAN, WorkerEngine, type CommitmentSummary} from "../src/proofs/index.js";
 import {ProofTables, StorageDb} from "../src/storage/index.js";
-import {answers, fill, maxRssMb, merkletreejsBucket, merkletreejsFlat, refreshes, sliced, timed, workerBuild} from "./proofs-measure.js";
+import {answers, fill, maxRssMb, merkletreejsBucket, merkletreejsFlat, refreshes, sliced, T, timed} from "./proofs-measure.js";
 import {envNumber, median, round} from "./util.js";
 
 export interface ProofBenchResult {
   messages: number;
   dataBytes: number;
   insertMs: number;
+  /** The commitment worker (the node's path). */
   fullBuildMs: number;
   fullBuildLoopDelayMaxMs: number;
-  fullBuildLongestSliceMs: number;
-  /** null: not measured (sizes ≥ 500 k unless BENCH_PROOF_WORKER=1). */
-  workerBuildMs: number | null;
-  workerBuildLoopDelayMaxMs: number | null;
   refreshOnePercentBucketsMs: number;
   refreshOnePercentMessagesMs: number;
   bucketsDirtiedByOnePercentMessages: number;
   answerP50Ms: number;
   answerP99Ms: number;
-  answerBuildP99Ms: number;
+  /** The worker's part of an answer (committed leaf and inclusion path), p99. */
+  answerFindP99Ms: number;
+  /** Answers while the worker rebuilds every bucket. */
+  answerDuringRebuildP99Ms: number;
   peakRssMb: number;
+  /** Baselines in the same process; null above BENCH_PROOF_INLINE_MAX messages. */
+  inline: InlineBaselines | null;
+}
+
+export interface InlineBaselines {
+  buildMs: number;
+  buildLoopDelayMaxMs: number;
+  buildLongestSliceMs: number;
   merkletreejsBucketMs: number;
   oursBucketMs: number;
   merkletreejsFlatMs: number | null;
@@ -55,7 +65,7 @@ const openDb = (path: string): StorageDb =>
 function fillChild(path: string, n: number): {insertMs: number; bytes: number} {
   const db = openDb(path);
   try {
-    const {ms, bytes} = fill(db, n);
+    const {ms, bytes} = fill(db, n, Math.round(envNumber("BENCH_PROOF_MIN_BYTES", 300)));
     return {insertMs: round(ms), bytes};
   } finally {
     db.close();
@@ -64,27 +74,51 @@ function fillChild(path: string, n: number): {insertMs: number; bytes: number} {
 
 type Measured = Omit<ProofBenchResult, "messages" | "dataBytes" | "insertMs">;
 
-/** Full builds: sliced on the main thread, then on a worker; returns the last commitment. */
-async function fullBuilds(path: string, tables: ProofTables, n: number, reps: number): Promise<{base: Commitment; out: Partial<Measured>}> {
-  const stats = {rebuilt: 0, reread: 0, slices: 0, longestSliceMs: 0};
-  const sliceRuns: Array<{ms: number; loopMaxMs: number}> = [];
-  let base: Commitment | null = null;
-  for (let r = 0; r < reps; r++) {
-    const {ms, loopMaxMs, value} = await timed(() => sliced(tables, null, FULL_PLAN, stats));
-    sliceRuns.push({ms, loopMaxMs});
-    base = value;
+/** The commitment worker: full builds, refreshes, answers (also during a rebuild). */
+async function measureWorker(path: string, db: StorageDb, tables: ProofTables, n: number, reps: number, answerCount: number): Promise<Omit<Measured, "peakRssMb" | "inline">> {
+  const engine = new WorkerEngine({path, busyTimeoutMs: 5_000, sliceBudgetMs: 10}, {warn: (o, m) => console.error(m, o)});
+  try {
+    const builds: Array<{ms: number; loopMaxMs: number}> = [];
+    let summary: CommitmentSummary | null = null;
+    for (let r = 0; r < (n >= 1_000_000 ? 1 : reps); r++) {
+      const {ms, loopMaxMs, value} = await timed(() => engine.refresh({timestamp: T, changed: null}));
+      builds.push({ms, loopMaxMs});
+      summary = value;
+    }
+    if (summary === null || summary.messageCount !== n) throw new Error(`the worker committed ${summary?.messageCount} of ${n} messages`);
+    const refresh = await refreshes(db, tables, engine, n, reps);
+    const steady = await answers(tables, engine, summary, answerCount);
+    const busy = await answers(tables, engine, summary, answerCount, () => engine.refresh({timestamp: T + 1, changed: null}));
+    return {
+      fullBuildMs: round(median(builds.map((b) => b.ms))),
+      fullBuildLoopDelayMaxMs: round(median(builds.map((b) => b.loopMaxMs)), 1),
+      ...refresh,
+      answerP50Ms: round(steady.p50, 1),
+      answerP99Ms: round(steady.p99, 1),
+      answerFindP99Ms: round(steady.findP99, 2),
+      answerDuringRebuildP99Ms: round(busy.p99, 1),
+    };
+  } finally {
+    await engine.close();
   }
-  const workers: Array<{ms: number; loopMaxMs: number}> = [];
-  const workerReps = n < 500_000 || process.env.BENCH_PROOF_WORKER === "1" ? reps : 0;
-  for (let r = 0; r < workerReps; r++) workers.push(await timed(() => workerBuild(path)));
-  const out: Partial<Measured> = {
-    fullBuildMs: round(median(sliceRuns.map((b) => b.ms))),
-    fullBuildLoopDelayMaxMs: round(median(sliceRuns.map((b) => b.loopMaxMs)), 1),
-    fullBuildLongestSliceMs: round(stats.longestSliceMs, 1),
-    workerBuildMs: workers.length === 0 ? null : round(median(workers.map((w) => w.ms))),
-    workerBuildLoopDelayMaxMs: workers.length === 0 ? null : round(median(workers.map((w) => w.loopMaxMs)), 1),
+}
+
+/** The same build sliced on the main thread, and merkletreejs on its leaves. */
+async function measureInline(tables: ProofTables, reps: number): Promise<InlineBaselines> {
+  const stats = {rebuilt: 0, reread: 0, slices: 0, longestSliceMs: 0};
+  const {ms, loopMaxMs, value: base} = await timed(() => sliced(tables, null, FULL_PLAN, stats));
+  const bucket = merkletreejsBucket(base, reps);
+  const flat = await merkletreejsFlat(base, 1);
+  return {
+    buildMs: round(ms),
+    buildLoopDelayMaxMs: round(loopMaxMs, 1),
+    buildLongestSliceMs: round(stats.longestSliceMs, 1),
+    merkletreejsBucketMs: bucket.theirs,
+    oursBucketMs: bucket.ours,
+    merkletreejsFlatMs: flat.theirs,
+    oursFlatMs: flat.ours,
+    peakRssAfterMerkletreejsMb: maxRssMb(),
   };
-  return {base: base as Commitment, out};
 }
 
 /** Child 2: every measurement on the filled database. */
@@ -93,27 +127,10 @@ async function measureChild(path: string, n: number, reps: number, answerCount: 
   const db = openDb(path);
   try {
     const tables = new ProofTables(db);
-    // Full builds take ~25 µs per message here: one run each at 1 M keeps the bench near 2 minutes.
-    const buildReps = n >= 500_000 ? 1 : reps;
-    const {base, out} = await fullBuilds(path, tables, n, buildReps);
-    const refresh = await refreshes(db, tables, base, n, reps);
-    const a = await answers(tables, base, answerCount);
+    const worker = await measureWorker(path, db, tables, n, reps, answerCount);
     const peakRssMb = maxRssMb();
-    const bucket = merkletreejsBucket(base, reps);
-    const flat = await merkletreejsFlat(base, buildReps);
-    return {
-      ...(out as Pick<Measured, "fullBuildMs" | "fullBuildLoopDelayMaxMs" | "fullBuildLongestSliceMs" | "workerBuildMs" | "workerBuildLoopDelayMaxMs">),
-      ...refresh,
-      answerP50Ms: round(a.p50, 1),
-      answerP99Ms: round(a.p99, 1),
-      answerBuildP99Ms: round(a.buildP99, 2),
-      peakRssMb,
-      merkletreejsBucketMs: bucket.theirs,
-      oursBucketMs: bucket.ours,
-      merkletreejsFlatMs: flat.theirs,
-      oursFlatMs: flat.ours,
-      peakRssAfterMerkletreejsMb: maxRssMb(),
-    };
+    const inline = n <= envNumber("BENCH_PROOF_INLINE_MAX", 1_000_000) ? await measureInline(tables, reps) : null;
+    return {...worker, peakRssMb, inline};
   } finally {
     db.close();
   }
@@ -152,20 +169,22 @@ export async function benchProofs(log: (line: string) => void = (l) => console.l
 }
 
 export function formatProofTable(results: readonly ProofBenchResult[]): string {
+  const inline = (f: (i: InlineBaselines) => string) => (r: ProofBenchResult): string => (r.inline === null ? "skipped" : f(r.inline));
   const rows: Array<[string, (r: ProofBenchResult) => string]> = [
     ["messages (data MB, insert s)", (r) => `${r.messages.toLocaleString("en-US")} (${round(r.dataBytes / 1e6)}, ${round(r.insertMs / 1000)})`],
-    ["full build, sliced main thread (ms)", (r) => `${r.fullBuildMs} (loop delay max ${r.fullBuildLoopDelayMaxMs})`],
-    ["full build, worker thread (ms)", (r) => (r.workerBuildMs === null ? "skipped" : `${r.workerBuildMs} (loop delay max ${r.workerBuildLoopDelayMaxMs})`)],
+    ["full build on the worker (ms)", (r) => `${r.fullBuildMs} (loop delay max ${r.fullBuildLoopDelayMaxMs})`],
     ["refresh, 1 % of buckets dirty (ms)", (r) => String(r.refreshOnePercentBucketsMs)],
     ["refresh, 1 % of messages changed (ms)", (r) => `${r.refreshOnePercentMessagesMs} (${r.bucketsDirtiedByOnePercentMessages} buckets)`],
-    ["challenge answer p50 / p99 (ms)", (r) => `${r.answerP50Ms} / ${r.answerP99Ms} (answer building p99 ${r.answerBuildP99Ms})`],
-    ["peak RSS (MB)", (r) => String(r.peakRssMb)],
-    ["largest bucket: merkletreejs / ours (ms)", (r) => `${r.merkletreejsBucketMs} / ${r.oursBucketMs}`],
-    ["flat tree over all leaves: merkletreejs / ours (ms)", (r) => `${r.merkletreejsFlatMs ?? "skipped"} / ${r.oursFlatMs}`],
-    ["peak RSS after merkletreejs (MB)", (r) => String(r.peakRssAfterMerkletreejsMb)],
+    ["challenge answer p50 / p99 (ms)", (r) => `${r.answerP50Ms} / ${r.answerP99Ms} (worker part p99 ${r.answerFindP99Ms})`],
+    ["answer p99 during a full rebuild (ms)", (r) => String(r.answerDuringRebuildP99Ms)],
+    ["peak RSS, worker included (MB)", (r) => String(r.peakRssMb)],
+    ["baseline: build sliced on main thread (ms)", inline((i) => `${i.buildMs} (loop delay max ${i.buildLoopDelayMaxMs})`)],
+    ["largest bucket: merkletreejs / ours (ms)", inline((i) => `${i.merkletreejsBucketMs} / ${i.oursBucketMs}`)],
+    ["flat tree over all leaves: merkletreejs / ours (ms)", inline((i) => `${i.merkletreejsFlatMs ?? "skipped"} / ${i.oursFlatMs}`)],
+    ["peak RSS after merkletreejs (MB)", inline((i) => String(i.peakRssAfterMerkletreejsMb))],
   ];
   const width = Math.max(...rows.map(([name]) => name.length));
-  return rows.map(([name, cell]) => `${name.padEnd(width)}  ${results.map((r) => cell(r).padStart(34)).join("")}`).join("\n");
+  return rows.map(([name, cell]) => `${name.padEnd(width)}  ${results.map((r) => cell(r).padStart(40)).join("")}`).join("\n");
 }
 
 const self = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
@@ -182,6 +201,6 @@ if (self && mode === "--fill") {
   process.disconnect?.();
 } else if (self) {
   const results = await benchProofs();
-  console.log(`\nStorage proofs (median of ${process.env.BENCH_PROOF_REPS ?? 3} runs; one full build at 1 M)\n`);
+  console.log(`\nStorage proofs (median of ${process.env.BENCH_PROOF_REPS ?? 3} runs; one full build from 1 M up)\n`);
   console.log(formatProofTable(results));
 }

@@ -56,6 +56,8 @@ export interface BucketInput {
   readonly namespace: number;
   readonly expiry: number;
   readonly size: number;
+  /** SHA-256(data) as stored (migration 0006); null for older rows, whose data is then hashed. */
+  readonly digest: Buffer | null;
   readonly data?: Buffer;
 }
 
@@ -67,10 +69,16 @@ const byRaw = (a: LeafEntry, b: LeafEntry): number => Buffer.compare(a.raw, b.ra
 /** The leaf of a message read from the store; null for a non-canonical hash or missing data. */
 export function entryOf(row: BucketInput, loadData: DataLoader): LeafEntry | null {
   const raw = decodeMessageHash(row.hash);
-  const data = raw === null ? null : (row.data ?? loadData(row.hash));
-  if (raw === null || data === null || data.length !== row.size || row.account.length !== ACCOUNT_BYTES) return null;
+  if (raw === null || row.account.length !== ACCOUNT_BYTES) return null;
+  const digest = row.digest ?? digestOfData(row, loadData);
+  if (digest === null || digest.length !== NODE_BYTES) return null;
   const {account, namespace, expiry, size} = row;
-  return {raw, leaf: rawLeafHash({raw, account, namespace, expiry, size, dataDigest: dataDigest(data)}), expiry, size};
+  return {raw, leaf: rawLeafHash({raw, account, namespace, expiry, size, dataDigest: digest}), expiry, size};
+}
+
+function digestOfData(row: BucketInput, loadData: DataLoader): Buffer | null {
+  const data = row.data ?? loadData(row.hash);
+  return data === null || data.length !== row.size ? null : dataDigest(data);
 }
 
 /** Builds a bucket from all of its current messages (any order). */

@@ -51,6 +51,11 @@ export class ChangeTracker {
     }
   }
 
+  /** Whether `hash` changed since the last take (always true after an overflow: unknown). */
+  has(hash: string): boolean {
+    return this.#overflow || this.#hashes.has(hash);
+  }
+
   /** The changes so far; the tracker starts over. */
   take(): TakenChanges {
     const taken = {hashes: this.#hashes, overflow: this.#overflow};

@@ -6,7 +6,9 @@ import {ProofTables, type StorageDb} from "../storage/index.js";
 import type {MembershipService} from "../swarm/membership-service.js";
 import type {Clock} from "../util/clock.js";
 import type {StoreEventSource} from "./changes.js";
-import type {ProofServiceOptions} from "./options.js";
+import {defaultProofServiceOptions, type ProofServiceOptions} from "./options.js";
+import {LocalEngine, type CommitmentEngine} from "./engine.js";
+import {WorkerEngine} from "./engine-host.js";
 import {ProofService, type ProofLogger} from "./proof-service.js";
 import {membershipContext, singleNodeContext} from "./swarm-context.js";
 import {httpTransport, type ProofTransport} from "./transport.js";
@@ -29,8 +31,10 @@ export interface ProofNodeParts {
 /** Call before `membership.start()`, so the swarm context sees the first membership update. */
 export function createProofService(opts: Partial<ProofServiceOptions>, p: ProofNodeParts): ProofService {
   const {nodeId, mlDsa, mlKem} = p.identity;
+  const tables = new ProofTables(p.store.db);
   return new ProofService(opts, {
-    tables: new ProofTables(p.store.db),
+    tables,
+    engine: commitmentEngine(p.store.db, tables, opts.sliceBudgetMs ?? defaultProofServiceOptions.sliceBudgetMs, p.logger),
     events: p.store,
     signer: p.signer,
     pq: p.pq,
@@ -40,4 +44,16 @@ export function createProofService(opts: Partial<ProofServiceOptions>, p: ProofN
     clock: p.clock,
     logger: p.logger,
   });
+}
+
+/** Busy timeout of the worker's read-only connection (reads wait only for a checkpoint). */
+const WORKER_BUSY_TIMEOUT_MS = 5_000;
+
+/**
+ * A worker-thread engine for a database file; an in-memory database cannot be opened twice, so
+ * its commitment is built on the main thread (tests and `--data-dir :memory:` setups).
+ */
+function commitmentEngine(db: StorageDb, tables: ProofTables, sliceBudgetMs: number, logger: ProofLogger): CommitmentEngine {
+  if (db.sqlite.memory) return new LocalEngine(tables.reader, {sliceBudgetMs});
+  return new WorkerEngine({path: db.sqlite.name, busyTimeoutMs: WORKER_BUSY_TIMEOUT_MS, sliceBudgetMs}, logger);
 }

@@ -9,7 +9,9 @@ export {ALL_BUCKETS, FULL_PLAN, planRefresh, refreshCommitment, type CommitmentS
 export * from "./storage-proof.js";
 export * from "./challenge.js";
 export * from "./answer.js";
-export {buildAnswer, type Committed, type LiveMessage} from "./answerer.js";
+export {answerFromCommitment, buildAnswer, committedLeaf, type Committed, type CommittedLeaf, type LiveLeaf, type LiveMessage} from "./answerer.js";
+export {LocalEngine, summarize, type CommitmentEngine, type CommitmentSummary, type RefreshRequest} from "./engine.js";
+export {WorkerEngine} from "./engine-host.js";
 export * from "./verdict.js";
 export * from "./evidence.js";
 export {nodeIdOf, keysFromJson, keysToJson, type PublicKeys} from "./keys.js";

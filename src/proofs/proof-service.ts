@@ -10,15 +10,16 @@ import type {ContextSigner} from "../signing/context-signer.js";
 import type {ProofTables} from "../storage/proof-tables.js";
 import type {Clock} from "../util/clock.js";
 import {signAnswer, type ChallengeAnswer} from "./answer.js";
-import {buildAnswer, type Committed} from "./answerer.js";
+import {buildAnswer} from "./answerer.js";
 import {pickCandidate} from "./candidates.js";
-import {type Commitment} from "./commitment.js";
+import type {CommitmentEngine, CommitmentSummary} from "./engine.js";
 import {ProofError} from "./errors.js";
 import {ProofLedger, type LedgerStore} from "./ledger.js";
 import type {PublicKeys} from "./keys.js";
 import {defaultProofServiceOptions, type ProofServiceOptions} from "./options.js";
 import {PeerHealth} from "./peer-health.js";
-import {FULL_PLAN, planRefresh, refreshCommitment, type CommitmentSource, type RefreshStats} from "./refresh.js";
+import {dataDigest} from "./leaf.js";
+import type {RefreshStats} from "./refresh.js";
 import {ChangeTracker, type StoreEventSource} from "./changes.js";
 import {authenticateChallenge, parseChallengeRequest, parsePeerProof} from "./requests.js";
 import {ChallengeScheduler, type Candidate} from "./scheduler.js";
@@ -35,12 +36,13 @@ export interface ProofLogger {
 }
 
 /** What the service reads and writes in the database (ProofTables). */
-export type ProofStorage = CommitmentSource &
-  LedgerStore &
-  Pick<ProofTables, "takeUpdatedHashes" | "messageByHash" | "saveProof" | "recentProofs">;
+export type ProofStorage = LedgerStore &
+  Pick<ProofTables, "takeUpdatedHashes" | "messageByHash" | "liveHashesInRange" | "saveProof" | "recentProofs">;
 
 export interface ProofServiceModules {
   readonly tables: ProofStorage;
+  /** Holds the commitment (on a worker thread in a node, see factory.ts); closed with the service. */
+  readonly engine: CommitmentEngine;
   /** The message store's added/removed events (which messages changed). */
   readonly events: StoreEventSource;
   readonly signer: ContextSigner;
@@ -58,16 +60,35 @@ const RETRY_MS = 5_000;
 /** Beyond this many changed messages per epoch a full rebuild is cheaper than tracking them. */
 const MAX_TRACKED_CHANGES = 1_000_000;
 
+/** The published commitment: its summary, signed proof, and when its refresh took its changes. */
+interface Published {
+  readonly summary: CommitmentSummary;
+  readonly proof: StorageProof;
+  /** Id of the change set its refresh took (see `#takes`). */
+  readonly takeId: number;
+  /** Clock time when the refresh finished: every message in it was held by then. */
+  readonly completedAt: number;
+}
+
+/** The changes one refresh took (null: unknown, a full build), in order of taking. */
+interface Take {
+  readonly id: number;
+  readonly changed: ReadonlySet<string> | null;
+}
+
 export class ProofService {
   readonly opts: ProofServiceOptions;
   readonly health: PeerHealth;
   readonly ledger: ProofLedger;
   readonly scheduler: ChallengeScheduler;
   readonly #m: ProofServiceModules;
-  /** The newest commitment built (the changes before it are consumed), signed or not. */
-  #base: Commitment | null = null;
-  #current: Committed | null = null;
-  #previous: Commitment | null = null;
+  #current: Published | null = null;
+  #previous: Published | null = null;
+  /** Change sets taken since the previous published commitment's (candidates.ts). */
+  #takes: Take[] = [];
+  #nextTakeId = 0;
+  /** The engine has no base to refresh from (start, or a refresh failed): rebuild in full. */
+  #needFull = true;
   #proofs: StorageProof[] = [];
   readonly #changes: ChangeTracker;
   #epoch: Promise<StorageProof | null> | null = null;
@@ -127,6 +148,7 @@ export class ProofService {
     if (this.#timer !== null) clearTimeout(this.#timer);
     await this.scheduler.close();
     await this.#epoch;
+    await this.#m.engine.close();
   }
 
   /** Newest first (the latest may predate a restart: the node answers only for its own commitment). */
@@ -138,8 +160,9 @@ export class ProofService {
     return this.#current?.proof ?? null;
   }
 
-  get commitment(): Commitment | null {
-    return this.#current?.commitment ?? null;
+  /** The published commitment's summary. */
+  get commitment(): CommitmentSummary | null {
+    return this.#current?.summary ?? null;
   }
 
   #loop(delayMs: number): void {
@@ -171,37 +194,39 @@ export class ProofService {
       this.#m.logger.debug({}, "not in a swarm: no storage proof this epoch");
       return null;
     }
-    const commitment = await this.#refresh(this.#m.clock.now());
-    if (commitment === null) return null;
-    const {root: merkleRoot, messageCount, usedBytes, timestamp} = commitment;
+    const refreshed = await this.#refresh(this.#m.clock.now());
+    if (refreshed === null) return null;
+    const {root: merkleRoot, messageCount, usedBytes, timestamp} = refreshed.summary;
     const proof = await signProof({nodeId: this.#m.self.nodeId, swarmId, merkleRoot, messageCount, usedBytes, timestamp}, this.#m.signer);
-    this.#publish(commitment, proof);
+    await this.#m.engine.publish(timestamp);
+    this.#publish({...refreshed, proof});
     return proof;
   }
 
   /**
-   * The next commitment from the newest one built. The changes it consumes are gone if it fails
-   * or is abandoned, so then the next refresh starts over from a full build.
+   * The engine's next commitment from its newest one. The changes it consumes are gone if it
+   * fails or is abandoned, so then the next refresh starts over from a full build.
    */
-  async #refresh(timestamp: number): Promise<Commitment | null> {
-    const base = this.#base;
-    this.#base = null;
+  async #refresh(timestamp: number): Promise<Omit<Published, "proof"> | null> {
     const {hashes, overflow} = this.#changes.take();
     const updated = this.#m.tables.takeUpdatedHashes();
-    const plan = overflow ? FULL_PLAN : planRefresh([...hashes, ...updated], base, timestamp);
-    const stats: RefreshStats = {rebuilt: 0, reread: 0, slices: 0, longestSliceMs: 0};
-    const clockNow = (): number => this.#m.clock.now();
-    const opts = {timestamp, sliceBudgetMs: this.opts.sliceBudgetMs, clockNow, aborted: () => this.#closed};
-    const commitment = await refreshCommitment(this.#m.tables, base, plan, opts, stats);
-    if (commitment === null) return null;
-    this.#base = commitment;
-    this.lastRefresh = {...stats, changed: hashes.size + updated.length};
-    return commitment;
+    const changed = overflow || this.#needFull ? null : new Set([...hashes, ...updated]);
+    const takeId = this.#nextTakeId++;
+    this.#takes.push({id: takeId, changed});
+    this.#needFull = true;
+    const summary = await this.#m.engine.refresh({timestamp, changed: changed === null ? null : [...changed]});
+    if (summary === null) return null;
+    this.#needFull = false;
+    this.lastRefresh = {...summary.stats, changed: hashes.size + updated.length};
+    return {summary, takeId, completedAt: this.#m.clock.now()};
   }
 
-  #publish(commitment: Commitment, proof: StorageProof): void {
-    this.#previous = this.#current?.commitment ?? null;
-    this.#current = {commitment, proof};
+  #publish(published: Published): void {
+    const {proof} = published;
+    this.#previous = this.#current;
+    this.#current = published;
+    const since = this.#previous?.takeId ?? Number.POSITIVE_INFINITY;
+    this.#takes = this.#takes.filter((t) => t.id > since);
     this.#proofs = [proof, ...this.#proofs].slice(0, this.opts.keepProofs);
     const json = JSON.stringify(proofToJson(proof));
     this.#m.tables.saveProof(proof.timestamp, json, this.opts.keepProofs);
@@ -230,7 +255,18 @@ export class ProofService {
       authenticateChallenge(request, {memberKeys: (id) => swarm.memberKeys(id), allowAuditors: this.opts.allowAuditors, pq: this.#m.pq});
       const {challenge} = request;
       const live = this.#m.tables.messageByHash(challenge.messageHash, receivedAt);
-      const unsigned = buildAnswer(committed, challenge, live, {receivedAt, answeredAt: this.#m.clock.now()});
+      let used = committed;
+      let found = null;
+      if (live !== null) {
+        const liveLeaf = {account: live.account, namespace: live.namespace, dataDigest: dataDigest(live.data)};
+        found = await this.#m.engine.find(used.proof.timestamp, challenge.messageHash, liveLeaf);
+        // A proof published meanwhile replaced the commitment asked: answer from the new one.
+        if (found === null && this.#current !== null && this.#current !== used) {
+          used = this.#current;
+          found = await this.#m.engine.find(used.proof.timestamp, challenge.messageHash, liveLeaf);
+        }
+      }
+      const unsigned = buildAnswer(used.proof, challenge, live, found, {receivedAt, answeredAt: this.#m.clock.now()});
       return await signAnswer(unsigned, this.#m.signer);
     } finally {
       this.#answering--;
@@ -246,11 +282,20 @@ export class ProofService {
 
   /** A message to challenge a peer for (see candidates.ts), or null. */
   candidate(): Candidate | null {
-    const current = this.#current?.commitment;
+    const current = this.#current;
     const previous = this.#previous;
-    if (current === undefined || previous === null) return null;
-    const {expiryMarginMs, replicationDelayMs} = this.opts;
-    const params = {current, previous, nowMs: this.#m.clock.now(), expiryMarginMs, replicationDelayMs, random: this.#m.random ?? Math.random};
-    return pickCandidate(this.#m.tables, params);
+    if (current === null || previous === null) return null;
+    const takes = this.#takes.filter((t) => t.id > previous.takeId);
+    const sets = takes.map((t) => t.changed);
+    if (sets.some((s) => s === null)) return null;
+    const changedSince = (hash: string): boolean => this.#changes.has(hash) || sets.some((s) => s?.has(hash) === true);
+    return pickCandidate(this.#m.tables, {
+      bucketCounts: current.summary.bucketCounts,
+      changedSince,
+      committedBy: previous.completedAt + this.opts.replicationDelayMs,
+      nowMs: this.#m.clock.now(),
+      expiryMarginMs: this.opts.expiryMarginMs,
+      random: this.#m.random ?? Math.random,
+    });
   }
 }

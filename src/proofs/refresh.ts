@@ -13,10 +13,11 @@ import {bucketOf, bucketRange, decodeMessageHash} from "./leaf.js";
 
 /** What the commitment reads from the message store (ProofTables implements it). */
 export interface CommitmentSource {
-  /** Messages with lo <= hash < hi and expiry > minExpiryExclusive (with data if asked). */
-  rowsInRange(lo: string, hi: string, minExpiryExclusive: number, withData: boolean): BucketInput[];
-  /** One message with its data, if it exists with expiry > minExpiryExclusive. */
+  /** Messages with lo <= hash < hi and expiry > minExpiryExclusive. */
+  rowsInRange(lo: string, hi: string, minExpiryExclusive: number): BucketInput[];
+  /** One message, if it exists with expiry > minExpiryExclusive. */
   rowByHash(hash: string, minExpiryExclusive: number): BucketInput | null;
+  /** The data of a message read without its digest (a row from before migration 0006). */
   dataByHash(hash: string): Buffer | null;
 }
 
@@ -108,7 +109,7 @@ export async function refreshCommitment(
 function reread(source: CommitmentSource, b: number, timestamp: number, stats: RefreshStats): Bucket {
   const {lo, hi} = bucketRange(b);
   stats.reread++;
-  return buildBucket(source.rowsInRange(lo, hi, timestamp, true), (hash) => source.dataByHash(hash));
+  return buildBucket(source.rowsInRange(lo, hi, timestamp), (hash) => source.dataByHash(hash));
 }
 
 /** The previous bucket with its changed messages read again and its expired leaves dropped. */

@@ -17,9 +17,9 @@ export {
   type NewProofResult,
   type ProofMessage,
   type ProofResultRow,
-  type ProofRow,
   type ResultTally,
 } from "./proof-tables.js";
 export {ReplicationTables, type AccountHash} from "./replication-tables.js";
 export {RetryTable, type NewRetry, type RetryRow} from "./retry-table.js";
 export type {AppliedTombstones} from "./tombstones.js";
+export {CommitmentReader, type CommitmentRow} from "./commitment-reader.js";

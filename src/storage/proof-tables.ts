@@ -1,24 +1,14 @@
 /**
  * The storage side of storage proofs (src/proofs/): the updated-message log kept by the trigger of
- * migration 0003, bucket and single-message reads for the Merkle commitment and for challenge
- * answers, and the proof history and challenge ledger tables. Statements run in autocommit on the
+ * migration 0003, the reads of challenge answers and candidates (the commitment's own reads are
+ * in commitment-reader.ts), and the proof history and challenge ledger tables. Statements run in autocommit on the
  * store's connection; the group-commit transaction never spans an event-loop turn, so they never
  * interleave with it.
  */
 import type {Statement} from "better-sqlite3";
 import type {StorageDb} from "./db.js";
+import {CommitmentReader} from "./commitment-reader.js";
 import {prepareAll, runOnOpen} from "./table.js";
-
-/** One message as the commitment reads it; `data` only when asked for. */
-export interface ProofRow {
-  hash: string;
-  /** The account as 33 raw bytes (prefix byte ‖ 32-byte key). */
-  account: Buffer;
-  namespace: number;
-  expiry: number;
-  size: number;
-  data?: Buffer;
-}
 
 /** One message as reads see it, with its account as 66 lowercase hex characters. */
 export interface ProofMessage {
@@ -66,10 +56,7 @@ const RESULT_COLUMNS = "id, at, challenger_id, target_id, message_hash, outcome,
 
 const SQL = {
   takeUpdated: "DELETE FROM proof_changes RETURNING hash",
-  rowByHash: `SELECT ${ROW_COLUMNS}, m.data ${FROM} WHERE m.hash = ? AND m.expiry > ?`,
-  rows: `SELECT ${ROW_COLUMNS} ${FROM} WHERE m.hash >= ? AND m.hash < ? AND m.expiry > ?`,
-  rowsWithData: `SELECT ${ROW_COLUMNS}, m.data ${FROM} WHERE m.hash >= ? AND m.hash < ? AND m.expiry > ?`,
-  dataByHash: "SELECT data FROM messages WHERE hash = ?",
+  liveHashes: "SELECT hash FROM messages WHERE hash >= ? AND hash < ? AND expiry > ?",
   messageByHash: `SELECT ${ROW_COLUMNS}, m.timestamp, m.data ${FROM} WHERE m.hash = ? AND m.expiry > ?`,
   insertProof: "INSERT OR REPLACE INTO proof_history (timestamp, proof) VALUES (?, ?)",
   recentProofs: "SELECT proof FROM proof_history ORDER BY timestamp DESC LIMIT ?",
@@ -95,12 +82,15 @@ export interface ResultTally {
 }
 
 export class ProofTables {
+  /** The commitment's reads on this connection (the inline engine; the worker opens its own). */
+  readonly reader: CommitmentReader;
   readonly #db: StorageDb;
   readonly #st: Prepared;
 
   constructor(db: StorageDb) {
     this.#db = db;
     this.#st = prepareAll(db, SQL) as Prepared;
+    this.reader = new CommitmentReader(db.sqlite);
   }
 
   /** Hashes of messages updated (expiry, data) since the last call; clears the log. */
@@ -108,21 +98,9 @@ export class ProofTables {
     return this.#run(() => (this.#st.takeUpdated.all() as Array<{hash: string}>).map((r) => r.hash));
   }
 
-  /** One message with its data if it exists with expiry > minExpiryExclusive. */
-  rowByHash(hash: string, minExpiryExclusive: number): ProofRow | null {
-    const row = this.#run(() => this.#st.rowByHash.get(hash, minExpiryExclusive) as RawRow | undefined);
-    return row === undefined ? null : toProofRow(row);
-  }
-
-  /** Messages with lo <= hash < hi and expiry > minExpiryExclusive, in no particular order. */
-  rowsInRange(lo: string, hi: string, minExpiryExclusive: number, withData: boolean): ProofRow[] {
-    const st = withData ? this.#st.rowsWithData : this.#st.rows;
-    return this.#run(() => (st.all(lo, hi, minExpiryExclusive) as RawRow[]).map(toProofRow));
-  }
-
-  /** A message's data whatever its expiry (null if the row is gone). */
-  dataByHash(hash: string): Buffer | null {
-    return this.#run(() => (this.#st.dataByHash.get(hash) as {data: Buffer} | undefined)?.data ?? null);
+  /** Hashes of the messages with lo <= hash < hi and expiry > minExpiryExclusive. */
+  liveHashesInRange(lo: string, hi: string, minExpiryExclusive: number): string[] {
+    return this.#run(() => this.#st.liveHashes.pluck().all(lo, hi, minExpiryExclusive) as string[]);
   }
 
   /** A message as reads see it (null if missing or expired at `nowMs`). */
@@ -178,15 +156,6 @@ export class ProofTables {
   #run<T>(fn: () => T): T {
     return runOnOpen(this.#db, fn);
   }
-}
-
-function toProofRow(r: RawRow): ProofRow {
-  const account = Buffer.allocUnsafe(33);
-  account[0] = r.type;
-  r.pubkey.copy(account, 1);
-  const row: ProofRow = {hash: r.hash, account, namespace: r.namespace, expiry: r.expiry, size: r.size};
-  if (r.data !== undefined) row.data = r.data;
-  return row;
 }
 
 function toResultRow(r: ResultDbRow): ProofResultRow {

@@ -123,7 +123,7 @@ describe("Commitment", () => {
     const first = message(0, {expiry: T0 + 2 * HOUR_MS});
     expect(planRefresh([], c, T0 + 2 * HOUR_MS).buckets).toEqual([bucketOf(decodeMessageHash(first.hash)!)]);
     const stats = {rebuilt: 0, reread: 0, slices: 0, longestSliceMs: 0};
-    const later = await refreshCommitment(s.tables, c, planRefresh([], c, T0 + 2 * HOUR_MS), {timestamp: T0 + 2 * HOUR_MS, sliceBudgetMs: 100, clockNow: () => T0}, stats);
+    const later = await refreshCommitment(s.tables.reader, c, planRefresh([], c, T0 + 2 * HOUR_MS), {timestamp: T0 + 2 * HOUR_MS, sliceBudgetMs: 100, clockNow: () => T0}, stats);
     expect(later?.messageCount).toBe(99);
     expect(stats).toMatchObject({rebuilt: 1, reread: 0});
     await s.store.close();
@@ -160,11 +160,11 @@ describe("Commitment", () => {
     let t = 0;
     const stats = {rebuilt: 0, reread: 0, slices: 0, longestSliceMs: 0};
     const opts = {timestamp: T0, sliceBudgetMs: 1, clockNow: () => T0, now: () => (t += 0.6), yieldFn: () => Promise.resolve(void yields++)};
-    const c = await refreshCommitment(s.tables, null, FULL, opts, stats);
+    const c = await refreshCommitment(s.tables.reader, null, FULL, opts, stats);
     expect(c?.messageCount).toBe(500);
     expect(yields).toBeGreaterThan(100);
     expect(stats.slices).toBe(yields + 1);
-    const aborted = await refreshCommitment(s.tables, null, FULL, {...opts, aborted: () => true});
+    const aborted = await refreshCommitment(s.tables.reader, null, FULL, {...opts, aborted: () => true});
     expect(aborted).toBeNull();
     await s.store.close();
   });

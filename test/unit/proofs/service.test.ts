@@ -8,6 +8,7 @@ import {
   keysToJson,
   proofToJson,
   ChallengeScheduler,
+  LocalEngine,
   ProofService,
   signChallenge,
   verifyEvidence,
@@ -57,7 +58,7 @@ async function node(label: string, nodes: Map<string, TestProofNode>, members: (
   };
   n.service = new ProofService(
     {epochMs: 3_600_000, challengeIntervalMs: 0, replicationDelayMs: 0, expiryMarginMs: 0},
-    {tables: s.tables, events: s.store, signer: p.signer, pq: s.pq, self: {nodeId: p.identity.nodeId, keys: p.keys}, swarm, transport: loopback(nodes), clock: s.clock, logger: silent, random: () => 0.5},
+    {tables: s.tables, engine: new LocalEngine(s.tables.reader, {sliceBudgetMs: 1_000}), events: s.store, signer: p.signer, pq: s.pq, self: {nodeId: p.identity.nodeId, keys: p.keys}, swarm, transport: loopback(nodes), clock: s.clock, logger: silent, random: () => 0.5},
   );
   nodes.set(p.identity.nodeId, n);
   cleanup.push(async () => {
@@ -96,7 +97,7 @@ describe("ProofService", () => {
     expect(a.service.proofs.map((p) => p.timestamp)).toEqual([T0 + 1000, T0]);
     expect(b.service.health.get(a.party.identity.nodeId)?.latestProof?.timestamp).toBe(T0 + 1000);
     expect(a.s.tables.recentProofs(10)).toHaveLength(2);
-    const again = new ProofService({challengeIntervalMs: 0}, {tables: a.s.tables, events: a.s.store, signer: a.party.signer, pq: a.s.pq, self: {nodeId: a.party.identity.nodeId, keys: a.party.keys}, swarm: {ourSwarm: () => null, peers: () => [], memberKeys: () => null}, transport: loopback(new Map()), clock: a.s.clock, logger: silent});
+    const again = new ProofService({challengeIntervalMs: 0}, {tables: a.s.tables, engine: new LocalEngine(a.s.tables.reader, {sliceBudgetMs: 1_000}), events: a.s.store, signer: a.party.signer, pq: a.s.pq, self: {nodeId: a.party.identity.nodeId, keys: a.party.keys}, swarm: {ourSwarm: () => null, peers: () => [], memberKeys: () => null}, transport: loopback(new Map()), clock: a.s.clock, logger: silent});
     again.start();
     expect(again.proofs.map((p) => p.timestamp)).toEqual([T0 + 1000, T0]);
     expect(await again.runEpoch()).toBeNull(); // not in a swarm: no proof

@@ -1,7 +1,7 @@
 /** Every verdict reason, produced by a real signed exchange with one part changed. */
 import {beforeAll, describe, expect, it} from "vitest";
 import {
-  buildAnswer,
+  answerFromCommitment,
   challengeDigest,
   decodeMessageHash,
   judge,
@@ -48,7 +48,7 @@ beforeAll(async () => {
   const {root: merkleRoot, messageCount, usedBytes} = commitment;
   proof = await signProof({nodeId: target.identity.nodeId, swarmId: 0, merkleRoot, messageCount, usedBytes, timestamp: T0}, target.signer);
   challenge = await challengeFor(msg);
-  honest = buildAnswer({commitment, proof}, challenge, msg, {receivedAt: RECEIVED, answeredAt: RECEIVED + 25});
+  honest = answerFromCommitment({commitment, proof}, challenge, msg, {receivedAt: RECEIVED, answeredAt: RECEIVED + 25});
   await s.store.close();
 });
 
@@ -109,7 +109,7 @@ describe("judge", () => {
   });
 
   it("missing: the target says it lost the message", async () => {
-    const missing = buildAnswer({commitment, proof}, challenge, null, {receivedAt: RECEIVED, answeredAt: RECEIVED + 5});
+    const missing = answerFromCommitment({commitment, proof}, challenge, null, {receivedAt: RECEIVED, answeredAt: RECEIVED + 5});
     expect(judge(input(await signAnswer(missing, target.signer)), pq)).toMatchObject({outcome: "fail", reason: "missing"});
   });
 
@@ -124,7 +124,7 @@ describe("judge", () => {
   });
 
   it("bad-possession: the digest was not computed from the data", async () => {
-    const fake = buildAnswer({commitment, proof}, challenge, {...msg, data: Buffer.from("dropped")}, {receivedAt: RECEIVED, answeredAt: RECEIVED + 5});
+    const fake = answerFromCommitment({commitment, proof}, challenge, {...msg, data: Buffer.from("dropped")}, {receivedAt: RECEIVED, answeredAt: RECEIVED + 5});
     expect(judge(input(await signAnswer(fake, target.signer)), pq)).toMatchObject({reason: "bad-possession"});
   });
 
@@ -158,7 +158,7 @@ describe("judge", () => {
   });
 
   it("the honest answer locates a leaf whose expiry changed since the proof (committed values are used)", () => {
-    const changed = buildAnswer({commitment, proof}, challenge, {...msg, expiry: msg.expiry + HOUR_MS}, {receivedAt: RECEIVED, answeredAt: RECEIVED + 5});
+    const changed = answerFromCommitment({commitment, proof}, challenge, {...msg, expiry: msg.expiry + HOUR_MS}, {receivedAt: RECEIVED, answeredAt: RECEIVED + 5});
     expect(changed.status).toBe("held");
     expect(changed.leaf?.expiry).toBe(msg.expiry);
     expect(decodeMessageHash(changed.leaf!.messageHash)).not.toBeNull();

@@ -1,0 +1,125 @@
+/**
+ * `WorkerEngine`: the commitment engine on a worker thread (engine-worker.ts) with its own
+ * read-only SQLite connection, so builds, refreshes and inclusion paths never block the event
+ * loop, and the per-message commitment (~60 bytes a message) lives outside the main heap.
+ *
+ * If the worker dies, every pending call fails; the next call starts a new worker, whose first
+ * refresh is a full build (the proof service asks for one after a failed refresh anyway).
+ */
+import {existsSync} from "node:fs";
+import {fileURLToPath} from "node:url";
+import {Worker} from "node:worker_threads";
+import type {CommittedLeaf, LiveLeaf} from "./answerer.js";
+import type {CommitmentEngine, CommitmentSummary, RefreshRequest} from "./engine.js";
+import type {EngineReply, EngineRequest, EngineWorkerData} from "./engine-protocol.js";
+
+type Call = EngineRequest extends infer R ? (R extends EngineRequest ? Omit<R, "id"> : never) : never;
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(err: Error): void;
+}
+
+export interface WorkerEngineLogger {
+  warn(obj: object, msg: string): void;
+}
+
+export class WorkerEngine implements CommitmentEngine {
+  readonly #data: EngineWorkerData;
+  readonly #logger: WorkerEngineLogger;
+  readonly #pending = new Map<number, Pending>();
+  #worker: Worker | null = null;
+  #ready: Promise<void> | null = null;
+  #nextId = 1;
+  #closed = false;
+
+  constructor(data: EngineWorkerData, logger: WorkerEngineLogger) {
+    this.#data = data;
+    this.#logger = logger;
+  }
+
+  async refresh(req: RefreshRequest): Promise<CommitmentSummary | null> {
+    const s = (await this.#call({op: "refresh", req})) as CommitmentSummary | null;
+    return s === null ? null : {...s, root: Buffer.from(s.root)};
+  }
+
+  async publish(timestamp: number): Promise<void> {
+    await this.#call({op: "publish", timestamp});
+  }
+
+  async find(timestamp: number, messageHash: string, live: LiveLeaf): Promise<CommittedLeaf | null> {
+    const f = (await this.#call({op: "find", timestamp, messageHash, live})) as CommittedLeaf | null;
+    if (f === null) return null;
+    // Structured clone turns Buffers into plain Uint8Arrays: give callers Buffers again.
+    const {leaf, inclusion} = f;
+    const bucketPath = inclusion.bucketPath.map(toBuffer);
+    return {leaf: {...leaf, dataDigest: toBuffer(leaf.dataDigest)}, inclusion: {...inclusion, bucketPath, topPath: inclusion.topPath.map(toBuffer)}};
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const worker = this.#worker;
+    if (worker === null) return;
+    await this.#send(worker, {op: "close"}).catch(() => undefined);
+    await worker.terminate();
+  }
+
+  async #call(call: Call): Promise<unknown> {
+    if (this.#closed) throw new Error("the commitment engine is closed");
+    const worker = this.#worker ?? this.#spawn();
+    await this.#ready;
+    if (this.#worker !== worker) throw new Error("the commitment worker stopped");
+    return this.#send(worker, call);
+  }
+
+  #send(worker: Worker, call: Call): Promise<unknown> {
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, {resolve, reject});
+      worker.postMessage({...call, id});
+    });
+  }
+
+  #spawn(): Worker {
+    const worker = new Worker(workerUrl(), {workerData: this.#data});
+    this.#worker = worker;
+    this.#ready = new Promise<void>((resolve, reject) => this.#pending.set(0, {resolve: () => resolve(), reject}));
+    worker.on("message", (m: EngineReply) => this.#onReply(m));
+    worker.on("error", (err) => this.#onDeath(worker, err));
+    worker.on("exit", (code) => this.#onDeath(worker, new Error(`the commitment worker exited (code ${code})`)));
+    worker.unref();
+    return worker;
+  }
+
+  #onReply(m: EngineReply): void {
+    const p = this.#pending.get(m.id);
+    if (p === undefined) return;
+    this.#pending.delete(m.id);
+    if (m.ok) p.resolve(m.value);
+    else p.reject(new Error(`commitment worker: ${m.error}`));
+  }
+
+  #onDeath(worker: Worker, err: Error): void {
+    if (this.#worker !== worker) return;
+    this.#worker = null;
+    if (!this.#closed) this.#logger.warn({err: err.message}, "commitment worker stopped; the next refresh rebuilds in full");
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const p of pending) p.reject(err);
+  }
+}
+
+const toBuffer = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+
+/**
+ * The compiled worker module beside this one. Under the test runner this file is the TypeScript
+ * source, and the worker runs the build in dist/ instead (`npm test` builds first).
+ */
+export function workerUrl(): URL {
+  const here = new URL(import.meta.url);
+  if (!here.pathname.endsWith(".ts")) return new URL("./engine-worker.js", here);
+  const built = new URL(here.href.replace(/\/src\/proofs\/engine-host\.ts$/, "/dist/src/proofs/engine-worker.js"));
+  if (!existsSync(fileURLToPath(built))) throw new Error(`${fileURLToPath(built)} is missing: run npm run build`);
+  return built;
+}

@@ -1,0 +1,19 @@
+/** Messages between the proof service's WorkerEngine and the commitment worker. */
+import type {LiveLeaf} from "./answerer.js";
+import type {RefreshRequest} from "./engine.js";
+
+export interface EngineWorkerData {
+  readonly path: string;
+  readonly busyTimeoutMs: number;
+  readonly sliceBudgetMs: number;
+}
+
+export type EngineRequest = {readonly id: number} & (
+  | {readonly op: "refresh"; readonly req: RefreshRequest}
+  | {readonly op: "publish"; readonly timestamp: number}
+  | {readonly op: "find"; readonly timestamp: number; readonly messageHash: string; readonly live: LiveLeaf}
+  | {readonly op: "close"}
+);
+
+/** id 0 is the worker's "ready" once its connection is open. */
+export type EngineReply = {readonly id: number} & ({readonly ok: true; readonly value: unknown} | {readonly ok: false; readonly error: string});

@@ -1,0 +1,41 @@
+/**
+ * The commitment worker (engine-host.ts starts it): a LocalEngine over its own read-only
+ * connection. Requests are served in arrival order, and between the slices of a refresh, so an
+ * answer's inclusion path never waits for a whole rebuild.
+ */
+import {parentPort, workerData} from "node:worker_threads";
+import {CommitmentReader} from "../storage/commitment-reader.js";
+import {LocalEngine} from "./engine.js";
+import type {EngineReply, EngineRequest, EngineWorkerData} from "./engine-protocol.js";
+
+const data = workerData as EngineWorkerData;
+const port = parentPort;
+if (port === null) throw new Error("engine-worker.js runs as a worker thread");
+
+const reader = CommitmentReader.openReadOnly(data.path, data.busyTimeoutMs);
+const engine = new LocalEngine(reader, {sliceBudgetMs: data.sliceBudgetMs});
+
+const u8 = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+
+async function serve(r: EngineRequest): Promise<unknown> {
+  switch (r.op) {
+    case "refresh":
+      return engine.refresh(r.req);
+    case "publish":
+      return engine.publish(r.timestamp);
+    case "find":
+      return engine.find(r.timestamp, r.messageHash, {...r.live, dataDigest: u8(r.live.dataDigest)});
+    case "close":
+      await engine.close();
+      reader.close();
+      return null;
+  }
+}
+
+port.on("message", (r: EngineRequest) => {
+  serve(r).then(
+    (value) => port.postMessage({id: r.id, ok: true, value} satisfies EngineReply),
+    (err: unknown) => port.postMessage({id: r.id, ok: false, error: err instanceof Error ? err.message : String(err)} satisfies EngineReply),
+  );
+});
+port.postMessage({id: 0, ok: true, value: "ready"} satisfies EngineReply);

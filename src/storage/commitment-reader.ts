@@ -1,0 +1,99 @@
+/**
+ * The reads of the storage-proof commitment (src/proofs/refresh.ts) on any connection: the node's
+ * own, or a read-only one the commitment worker opens (src/proofs/engine-worker.ts). WAL lets that
+ * reader run beside the writer; each statement sees one committed snapshot.
+ *
+ * A row carries the SHA-256 of its data stored at write time (migration 0006), not the data, so a
+ * bucket read costs ~100 bytes per message. Rows written before 0006 have no digest: for them, and
+ * only them, the data comes along and the commitment hashes it.
+ */
+import Database from "better-sqlite3";
+import type {Statement} from "better-sqlite3";
+import {toStorageError} from "./errors.js";
+
+/** One message as the commitment reads it. */
+export interface CommitmentRow {
+  hash: string;
+  /** The account as 33 raw bytes (prefix byte ‖ 32-byte key). */
+  account: Buffer;
+  namespace: number;
+  expiry: number;
+  size: number;
+  /** SHA-256(data), or null for a row written before migration 0006 (then `data` is set). */
+  digest: Buffer | null;
+  data?: Buffer;
+}
+
+type RawRow = [hash: string, type: number, pubkey: Buffer, namespace: number, expiry: number, size: number, digest: Buffer | null, data: Buffer | null];
+
+const COLUMNS =
+  "m.hash, o.type, o.pubkey, m.namespace, m.expiry, length(m.data), m.data_digest, " +
+  "CASE WHEN m.data_digest IS NULL THEN m.data END";
+const FROM = "FROM messages m JOIN owners o ON o.id = m.owner";
+
+const SQL = {
+  rows: `SELECT ${COLUMNS} ${FROM} WHERE m.hash >= ? AND m.hash < ? AND m.expiry > ?`,
+  rowByHash: `SELECT ${COLUMNS} ${FROM} WHERE m.hash = ? AND m.expiry > ?`,
+  dataByHash: "SELECT data FROM messages WHERE hash = ?",
+} as const;
+
+export class CommitmentReader {
+  readonly #sqlite: Database.Database;
+  readonly #rows: Statement;
+  readonly #rowByHash: Statement;
+  readonly #dataByHash: Statement;
+
+  constructor(sqlite: Database.Database) {
+    this.#sqlite = sqlite;
+    this.#rows = sqlite.prepare(SQL.rows).raw();
+    this.#rowByHash = sqlite.prepare(SQL.rowByHash).raw();
+    this.#dataByHash = sqlite.prepare(SQL.dataByHash).pluck();
+  }
+
+  /** A reader on its own read-only connection to the database file at `path`. */
+  static openReadOnly(path: string, busyTimeoutMs: number): CommitmentReader {
+    try {
+      return new CommitmentReader(new Database(path, {readonly: true, fileMustExist: true, timeout: busyTimeoutMs}));
+    } catch (err) {
+      throw toStorageError(err, 0);
+    }
+  }
+
+  /** Messages with lo <= hash < hi and expiry > minExpiryExclusive, in no particular order. */
+  rowsInRange(lo: string, hi: string, minExpiryExclusive: number): CommitmentRow[] {
+    return this.#run(() => (this.#rows.all(lo, hi, minExpiryExclusive) as RawRow[]).map(toRow));
+  }
+
+  /** One message if it exists with expiry > minExpiryExclusive. */
+  rowByHash(hash: string, minExpiryExclusive: number): CommitmentRow | null {
+    const row = this.#run(() => this.#rowByHash.get(hash, minExpiryExclusive) as RawRow | undefined);
+    return row === undefined ? null : toRow(row);
+  }
+
+  /** A message's data whatever its expiry (null if the row is gone). */
+  dataByHash(hash: string): Buffer | null {
+    return this.#run(() => (this.#dataByHash.get(hash) as Buffer | undefined) ?? null);
+  }
+
+  /** Closes the connection if this reader opened it (openReadOnly). */
+  close(): void {
+    if (this.#sqlite.open && this.#sqlite.readonly) this.#sqlite.close();
+  }
+
+  #run<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw toStorageError(err, 0);
+    }
+  }
+}
+
+function toRow(r: RawRow): CommitmentRow {
+  const account = Buffer.allocUnsafe(33);
+  account[0] = r[1];
+  r[2].copy(account, 1);
+  const row: CommitmentRow = {hash: r[0], account, namespace: r[3], expiry: r[4], size: r[5], digest: r[6]};
+  if (r[7] !== null) row.data = r[7];
+  return row;
+}

@@ -1,0 +1,113 @@
+/**
+ * The commitment engine on its worker thread (src/proofs/engine-host.ts) against the same engine
+ * in this thread, over one database file: same roots, same inclusion paths, answers served while
+ * a rebuild runs, and a worker that fails is replaced.
+ */
+import {mkdtempSync, rmSync} from "node:fs";
+import {tmpdir} from "node:os";
+import {join} from "node:path";
+import {afterAll, beforeAll, describe, expect, it} from "vitest";
+import {initHashing, sha256} from "../../src/crypto/hash.js";
+import {LocalEngine, WorkerEngine, dataDigest} from "../../src/proofs/index.js";
+import {ProofTables, StorageDb} from "../../src/storage/index.js";
+
+const T = 1_767_225_600_000;
+const N = 20_000;
+const dir = mkdtempSync(join(tmpdir(), "pars-proofs-worker-"));
+const path = join(dir, "store.db");
+const warnings: string[] = [];
+const logger = {warn: (_: object, msg: string) => void warnings.push(msg)};
+let db: StorageDb;
+let tables: ProofTables;
+
+/** N messages written straight to SQLite (with digests, as the store writes them). */
+function fill(n: number, from = 0): void {
+  const owner = db.sqlite.prepare("INSERT OR IGNORE INTO owners (id, type, pubkey) VALUES (?, 5, ?)");
+  const insert = db.sqlite.prepare("INSERT INTO messages (hash, owner, namespace, timestamp, expiry, data, data_digest) VALUES (?, ?, ?, ?, ?, ?, ?)");
+  db.sqlite.transaction(() => {
+    for (let o = 1; o <= 50; o++) owner.run(o, sha256(Buffer.from(`owner ${o}`)));
+    for (let i = from; i < from + n; i++) {
+      const data = Buffer.from(`message ${i} `.repeat(1 + (i % 9)));
+      const hash = sha256(Buffer.from(`hash ${i}`)).toString("base64").slice(0, 43);
+      insert.run(hash, 1 + (i % 50), i % 3, T - 60_000, T + 3_600_000 + i, data, dataDigest(data));
+    }
+  })();
+}
+
+beforeAll(async () => {
+  await initHashing();
+  db = StorageDb.open({path, synchronous: "normal", busyTimeoutMs: 5_000, hardLimitBytes: 2 ** 40, migrationsDir: null}, T);
+  tables = new ProofTables(db);
+  fill(N);
+});
+
+afterAll(() => {
+  db.close();
+  rmSync(dir, {recursive: true, force: true});
+});
+
+const liveOf = (hash: string) => {
+  const m = tables.messageByHash(hash, T);
+  if (m === null) throw new Error(`no message ${hash}`);
+  return {account: m.account, namespace: m.namespace, dataDigest: dataDigest(m.data)};
+};
+
+describe("WorkerEngine", () => {
+  it("builds and refreshes the same commitment as the engine in this thread, with the same inclusion paths", async () => {
+    const worker = new WorkerEngine({path, busyTimeoutMs: 5_000, sliceBudgetMs: 10}, logger);
+    const local = new LocalEngine(tables.reader, {sliceBudgetMs: 10});
+    try {
+      const [w, l] = [await worker.refresh({timestamp: T, changed: null}), await local.refresh({timestamp: T, changed: null})];
+      expect(w!.messageCount).toBe(N);
+      expect(Buffer.isBuffer(w!.root)).toBe(true);
+      expect(w!.root.equals(l!.root)).toBe(true);
+      expect([...w!.bucketCounts]).toEqual([...l!.bucketCounts]);
+      await Promise.all([worker.publish(T), local.publish(T)]);
+      const hashes = tables.liveHashesInRange("A", "z", T).slice(0, 20);
+      for (const h of hashes) expect(await worker.find(T, h, liveOf(h))).toEqual(await local.find(T, h, liveOf(h)));
+
+      // Changes made through SQL reach both by the change list; the refresh re-reads nothing else.
+      db.sqlite.prepare("UPDATE messages SET expiry = expiry + 7 WHERE id % 1000 = 0").run();
+      fill(500, N);
+      const changed = [...tables.takeUpdatedHashes(), ...(db.sqlite.prepare("SELECT hash FROM messages WHERE id > ?").pluck().all(N) as string[])];
+      const [w2, l2] = [await worker.refresh({timestamp: T + 1, changed}), await local.refresh({timestamp: T + 1, changed})];
+      expect(w2!.messageCount).toBe(N + 500);
+      expect(w2!.root.equals(l2!.root)).toBe(true);
+      expect(w2!.stats.reread).toBe(0);
+    } finally {
+      await worker.close();
+      await local.close();
+    }
+  });
+
+  it("answers inclusion requests between the slices of a full rebuild", async () => {
+    const worker = new WorkerEngine({path, busyTimeoutMs: 5_000, sliceBudgetMs: 1}, logger);
+    try {
+      await worker.refresh({timestamp: T, changed: null});
+      await worker.publish(T);
+      const hash = tables.liveHashesInRange("A", "z", T)[0]!;
+      const order: string[] = [];
+      const rebuild = worker.refresh({timestamp: T + 2, changed: null}).then(() => order.push("rebuild"));
+      const find = worker.find(T, hash, liveOf(hash)).then((f) => order.push(f === null ? "not found" : "found"));
+      await Promise.all([rebuild, find]);
+      expect(order).toEqual(["found", "rebuild"]);
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it("a worker that cannot start fails the call with its reason; the next call starts a new one", async () => {
+    const missing = join(dir, "later.db");
+    const worker = new WorkerEngine({path: missing, busyTimeoutMs: 5_000, sliceBudgetMs: 10}, logger);
+    try {
+      await expect(worker.refresh({timestamp: T, changed: null})).rejects.toThrow(/unable to open|no such file|SQLITE_CANTOPEN/i);
+      expect(warnings.some((w) => w.includes("commitment worker stopped"))).toBe(true);
+      const later = StorageDb.open({path: missing, synchronous: "normal", busyTimeoutMs: 5_000, hardLimitBytes: 2 ** 40, migrationsDir: null}, T);
+      later.close();
+      expect(await worker.refresh({timestamp: T, changed: []})).toMatchObject({messageCount: 0});
+    } finally {
+      await worker.close();
+    }
+    await expect(worker.refresh({timestamp: T, changed: null})).rejects.toThrow("closed");
+  });
+});
