@@ -307,6 +307,40 @@ const ProofsSchema = Type.Object(
   {additionalProperties: false, default: {}},
 );
 
+/**
+ * The network view behind `GET /network/v1/health` and the network-wide scarcity multiplier
+ * (docs/economics.md "Network view"): every node's newest StorageProof, polled.
+ */
+const NetworkViewSchema = Type.Object(
+  {
+    pollIntervalMs: Type.Integer({
+      minimum: 100,
+      maximum: TIMER_MAX_MS,
+      default: 60_000,
+      description: "How often (±10 %) the newest StorageProof of every membership node is fetched, in milliseconds",
+    }),
+    requestTimeoutMs: Type.Integer({
+      minimum: 1,
+      maximum: TIMER_MAX_MS,
+      default: 5_000,
+      description: "Deadline of one proof fetch (connect, headers and body), in milliseconds",
+    }),
+    concurrency: Type.Integer({
+      minimum: 1,
+      maximum: 64,
+      default: 8,
+      description: "Most proof fetches in flight at once",
+    }),
+    activeEpochs: Type.Integer({
+      minimum: 1,
+      maximum: 1_000,
+      default: 3,
+      description: "A node counts as active while its newest valid StorageProof is at most this many proof epochs (proofs.epochMs) old",
+    }),
+  },
+  {additionalProperties: false, default: {}},
+);
+
 /** Replication (docs/PROTOCOL.md (Replication)): Session's 5 s fan-out and 2.11's retry back-off. */
 const ReplicationSchema = Type.Object(
   {
@@ -381,6 +415,7 @@ export const ParsStorageConfigSchema = Type.Object(
     membership: MembershipSchema,
     node: NodeSchema,
     proofs: ProofsSchema,
+    networkView: NetworkViewSchema,
     replication: ReplicationSchema,
   },
   {additionalProperties: false},

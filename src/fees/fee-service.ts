@@ -6,6 +6,7 @@ import {
   splitAmongNodes,
   splitFee,
   utilizationPct,
+  type StorageLoad,
   type StoreQuote,
 } from "../economics/index.js";
 import type {FeeLedgerRow} from "../storage/fee-ledger.js";
@@ -28,10 +29,27 @@ export interface FeeServiceOptions {
 
 export const defaultFeeServiceOptions: FeeServiceOptions = {epochMs: 3_600_000, flushIntervalMs: 1_000};
 
+/** Whose storage load sets the multiplier. */
+export type LoadOrigin = "network" | "node";
+
 /** Storage load that sets the scarcity multiplier: the network's when known, else this node's. */
 export interface StorageLoadSource {
-  /** Bytes. */
-  load(): {storageUsed: number; storageCapacity: number};
+  /** Bytes; `origin` defaults to "node". Called on every store: no I/O. */
+  load(): StorageLoad & {origin?: LoadOrigin};
+}
+
+/**
+ * PIP-0008 §4.2 prices the network's scarcity: the network view's load (used and capacity summed
+ * over the active nodes) whenever it has one, else this node's own use against its size limit
+ * (alone, before the membership is loaded, or while no node has a recent valid proof).
+ */
+export function networkOrOwnLoad(network: {load(): StorageLoad | null} | null, own: () => StorageLoad): StorageLoadSource {
+  return {
+    load: () => {
+      const net = network?.load() ?? null;
+      return net === null ? {...own(), origin: "node"} : {...net, origin: "network"};
+    },
+  };
 }
 
 export interface FeeLedgerStore {
@@ -74,7 +92,8 @@ export class FeeService {
   }
 
   quote(dataBytes: number, newMailbox: boolean): StoreQuote {
-    return quoteStore({dataBytes, newMailbox, ...this.modules.load.load()});
+    const {storageUsed, storageCapacity} = this.modules.load.load();
+    return quoteStore({dataBytes, newMailbox, storageUsed, storageCapacity});
   }
 
   /** Records a charged store in the current epoch. */
@@ -106,7 +125,7 @@ export class FeeService {
 
   /** GET /economics/v1/fees */
   schedule(): Record<string, unknown> {
-    const {storageUsed, storageCapacity} = this.modules.load.load();
+    const {storageUsed, storageCapacity, origin = "node"} = this.modules.load.load();
     return {
       unit: "base",
       decimals: 18,
@@ -115,6 +134,7 @@ export class FeeService {
       multiplier: Number(scarcityMultiplier(storageUsed, storageCapacity)),
       storage_used: storageUsed,
       storage_capacity: storageCapacity,
+      load_origin: origin,
       t: this.modules.clock.now(),
     };
   }

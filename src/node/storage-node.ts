@@ -4,11 +4,12 @@ import {buildHttpApp} from "../api/http/app.js";
 import {defaultWsOptions, registerWebSocket, type WsHandle} from "../api/ws/index.js";
 import {dataPaths, type ParsStorageConfig} from "../config/index.js";
 import {initHashing} from "../crypto/hash.js";
-import {defaultFeeServiceOptions, FeeService} from "../fees/fee-service.js";
+import {defaultFeeServiceOptions, FeeService, networkOrOwnLoad} from "../fees/fee-service.js";
 import {SqliteFeeLedger} from "../storage/fee-ledger.js";
 import {loadOrCreateIdentity, type NodeIdentity} from "../crypto/identity.js";
 import type {PqBackend} from "../crypto/interface.js";
 import {loadPqBackend} from "../crypto/pq/index.js";
+import {createNetworkHealth, type NetworkHealthService} from "../network/index.js";
 import {createProofService, type ProofService} from "../proofs/index.js";
 import {DEFAULT_TTL_MS} from "../rpc/constants.js";
 import {RpcHandler} from "../rpc/handler.js";
@@ -39,6 +40,7 @@ interface Parts {
   membership: MembershipService | null;
   replication: Replicator | null;
   proofs: ProofService | null;
+  network: NetworkHealthService | null;
   fees: FeeService;
   app: FastifyInstance;
   ws: WsHandle;
@@ -90,7 +92,12 @@ export class StorageNode {
     const self = selfEntry(config, m.identity);
     const routingModules = {identity: m.identity, pq: m.pq, clock: m.clock, logger: m.log, store: m.store, signer: mlDsaSigner};
     const {router, membership, replication} = buildRouting(config, routingModules, self);
-    const fees = startFees(m, membership);
+    const {enabled: proofsOn, challengesPerSecond, ...proofOpts} = config.proofs;
+    const proofs = proofsOn
+      ? createProofService(proofOpts, {...m, signer: mlDsaSigner, membership, logger: m.log.child({module: "proofs"})})
+      : null;
+    const network = membership === null ? null : createNetworkHealth(config, {...m, membership, proofs, logger: m.log.child({module: "network"})});
+    const fees = startFees(m, membership, network);
     const rpc = new RpcHandler({
       fees,
       store: m.store,
@@ -103,10 +110,6 @@ export class StorageNode {
       versions: {version: SESSION_RPC_VERSION, hf: SESSION_RPC_HF, parsVersion: PARS_STORAGE_VERSION},
       opts: {defaultTtlMs: DEFAULT_TTL_MS},
     });
-    const {enabled: proofsOn, challengesPerSecond, ...proofOpts} = config.proofs;
-    const proofs = proofsOn
-      ? createProofService(proofOpts, {...m, signer: mlDsaSigner, membership, logger: m.log.child({module: "proofs"})})
-      : null;
     const app = buildHttpApp(
       {bodyLimitBytes: config.http.bodyLimitBytes, rateLimit: config.rateLimit, serverName: `Pars Storage Server/${PARS_STORAGE_VERSION}`},
       {
@@ -122,6 +125,7 @@ export class StorageNode {
           ...membershipHealth(config, membership),
         }),
         ...(membership === null ? {} : {network: membership}),
+        ...(network === null ? {} : {networkHealth: network}),
         economics: fees,
         ...(replication === null ? {} : {peer: replication.endpoint(rpc)}),
         ...(proofs === null ? {} : {proofs: {api: proofs, nodeId: m.identity.nodeId, challengesPerSecond}}),
@@ -146,8 +150,9 @@ export class StorageNode {
     replication?.start();
     membership?.start();
     proofs?.start();
+    network?.start();
     const {pq, identity, store} = m;
-    return new StorageNode({config, logger: m.log, pq, identity, store, signer, mlDsaSigner, router, membership, replication, proofs, fees, app, ws, httpUrl});
+    return new StorageNode({config, logger: m.log, pq, identity, store, signer, mlDsaSigner, router, membership, replication, proofs, network, fees, app, ws, httpUrl});
   }
 
   get httpUrl(): string {
@@ -185,12 +190,18 @@ export class StorageNode {
     return this.parts.proofs;
   }
 
+  /** The network view (every node's newest StorageProof, /network/v1/health); null without a membership. */
+  get network(): NetworkHealthService | null {
+    return this.parts.network;
+  }
+
   /** Stops accepting requests, lets in-flight ones finish, signs what is pending, flushes the DB. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      const {app, ws, membership, replication, proofs, fees, signer, mlDsaSigner, store, logger} = this.parts;
+      const {app, ws, membership, replication, proofs, network, fees, signer, mlDsaSigner, store, logger} = this.parts;
       await app.close();
       await ws.close();
+      await network?.close();
       await replication?.close();
       await proofs?.close();
       await membership?.close();
@@ -205,26 +216,25 @@ export class StorageNode {
 }
 
 /**
- * Fees (PIP-0008 §4.2, §6): the scarcity multiplier follows this node's own usage against its size
- * limit (peers' StorageProofs can later give the network-wide load); the swarm part of the ledger
+ * Fees (PIP-0008 §4.2, §6): the scarcity multiplier follows the network view's load, or this
+ * node's own usage against its size limit while the view has none; the swarm part of the ledger
  * is shared among our current swarm's members.
  */
 function startFees(
   m: {clock: Clock; store: SqliteMessageStore; identity: NodeIdentity},
   membership: MembershipService | null,
+  network: NetworkHealthService | null,
 ): FeeService {
   const ourSwarmMembers = (): string[] => {
     const snap = membership?.snapshot ?? null;
     if (snap === null || snap.ourSwarm === null) return [m.identity.nodeId];
     return snap.view.membersOf(snap.ourSwarm).map((r) => r.nodeId);
   };
-  const load = {
-    // The cached figure (refreshed after every commit): a quote costs no query on the store path.
-    load: () => {
-      const u = m.store.usage();
-      return {storageUsed: u.usedBytes, storageCapacity: u.sizeLimitBytes};
-    },
-  };
+  // Both are cached figures (the store's refreshed after every commit): a quote costs no query.
+  const load = networkOrOwnLoad(network, () => {
+    const u = m.store.usage();
+    return {storageUsed: u.usedBytes, storageCapacity: u.sizeLimitBytes};
+  });
   const fees = new FeeService(defaultFeeServiceOptions, {clock: m.clock, load, swarmMembers: ourSwarmMembers, ledger: new SqliteFeeLedger(m.store.db)});
   fees.start();
   return fees;

@@ -18,6 +18,7 @@ export interface PeerHealthEntry {
 
 export class PeerHealth {
   readonly #peers = new Map<string, PeerHealthEntry>();
+  readonly #proofListeners: Array<(proof: StorageProof) => void> = [];
 
   constructor(private readonly unhealthyAfterFailures: number) {}
 
@@ -55,10 +56,17 @@ export class PeerHealth {
     e.lastAt = Math.max(e.lastAt ?? 0, lastAt);
   }
 
-  /** Keeps the newest proof a peer sent (by timestamp). */
+  /** Keeps the newest proof a peer sent (by timestamp) and hands it to the `onNewestProof` listeners. */
   noteProof(proof: StorageProof): void {
     const e = this.#entry(proof.nodeId);
-    if (e.latestProof === null || proof.timestamp > e.latestProof.timestamp) e.latestProof = proof;
+    if (e.latestProof !== null && proof.timestamp <= e.latestProof.timestamp) return;
+    e.latestProof = proof;
+    for (const listener of this.#proofListeners) listener(proof);
+  }
+
+  /** Calls `listener` with every proof that becomes a peer's newest (the network view keeps them too). */
+  onNewestProof(listener: (proof: StorageProof) => void): void {
+    this.#proofListeners.push(listener);
   }
 
   isHealthy(nodeId: string): boolean {

@@ -5,7 +5,7 @@ import type {RpcHandler} from "../../rpc/handler.js";
 import type {SwarmRouter} from "../../rpc/swarm-router.js";
 import {RateLimiter, type RateLimiterOptions} from "./rate-limiter.js";
 import {registerEconomicsRoutes, type EconomicsApi} from "./routes/economics.js";
-import {registerNetworkRoutes, type NetworkMembership} from "./routes/network.js";
+import {registerNetworkRoutes, type NetworkHealthApi, type NetworkMembership} from "./routes/network.js";
 import {registerPeerRoutes} from "./routes/peer.js";
 import type {PeerEndpoint} from "../../replication/peer-handler.js";
 import {PEER_MAX_FRAME_BYTES} from "../../replication/options.js";
@@ -28,6 +28,8 @@ export interface HttpAppModules {
   health: () => Record<string, unknown>;
   /** The membership, when the node has a membership source: serves GET /network/v1/nodes. */
   network?: NetworkMembership;
+  /** The network view, with `network`: serves GET /network/v1/health. */
+  networkHealth?: NetworkHealthApi;
   /** Replication, when the node has a membership: serves POST /peer/v1/handshake and /peer/v1/frame. */
   peer?: PeerEndpoint;
   /** Fees: serves GET /economics/v1/fees and /economics/v1/ledger. */
@@ -86,7 +88,8 @@ export function buildHttpApp(opts: HttpAppOptions, modules: HttpAppModules): Fas
   });
   if (modules.network !== undefined) {
     const allow = (ip: string): boolean => !opts.rateLimit.enabled || limiter.take(ip);
-    registerNetworkRoutes(app, {membership: modules.network, now: modules.now, allow});
+    const health = modules.networkHealth;
+    registerNetworkRoutes(app, {membership: modules.network, now: modules.now, allow, ...(health === undefined ? {} : {health})});
   }
   if (modules.peer !== undefined) {
     const allowHandshake = (ip: string): boolean => !opts.rateLimit.enabled || limiter.take(ip);

@@ -1,16 +1,20 @@
 /**
- * `GET /network/v1/nodes`: the membership as this node sees it (docs/PROTOCOL.md Swarms §7): every
+ * `GET /network/v1/nodes`: the membership as this node sees it (docs/PROTOCOL.md Swarms §8): every
  * accepted node record with its swarm, the records that were dropped and why, and our own swarm.
  * Nodes of one network answer identically apart from `our_*` and `t`, which makes this the place to
  * check that they agree. The body is serialised once per membership update (it can be large:
  * ≈ 4.5 KB per node) and the route shares the RPC's per-IP rate limit.
+ *
+ * `GET /network/v1/health` (Swarms §9): PIP-0008 §4.1 NetworkHealth plus `isHealthy`, from the
+ * network view (src/network/), which caches it; same rate limit, same 503 before the membership.
  */
-import type {FastifyInstance} from "fastify";
+import type {FastifyInstance, FastifyReply} from "fastify";
 import {HTTP} from "../../../rpc/errors.js";
 import {NOT_READY_MEMBERSHIP_NOT_LOADED} from "../../../swarm/router.js";
 import type {MembershipSnapshot} from "../../../swarm/membership-service.js";
 import {swarmIdToWire} from "../../../swarm/mapping.js";
 import type {NodeRecord} from "../../../swarm/record-types.js";
+import type {NetworkHealthReport} from "../../../network/health-service.js";
 import {toBase64} from "../../../swarm/encoding.js";
 
 /** The facts the route reads (MembershipService satisfies it). */
@@ -21,27 +25,46 @@ export interface NetworkMembership {
   readonly ourNodeId: string;
 }
 
+/** What the health route reads (NetworkHealthService satisfies it). */
+export interface NetworkHealthApi {
+  /** Null until the membership is loaded. */
+  report(): NetworkHealthReport | null;
+}
+
 export interface NetworkRouteModules {
   readonly membership: NetworkMembership;
+  /** Serves GET /network/v1/health when given. */
+  readonly health?: NetworkHealthApi;
   readonly now: () => number;
   /** Rate limit: false = answer 429. */
   readonly allow: (ip: string) => boolean;
 }
 
+const tooMany = (reply: FastifyReply): FastifyReply =>
+  reply.code(HTTP.TOO_MANY_REQUESTS).type("text/plain; charset=utf-8").send("Too Many Requests\n");
+const notLoaded = (reply: FastifyReply): FastifyReply =>
+  reply.code(HTTP.SERVICE_UNAVAILABLE).type("text/plain; charset=utf-8").send(`Service node is not ready: ${NOT_READY_MEMBERSHIP_NOT_LOADED}\n`);
+
 export function registerNetworkRoutes(app: FastifyInstance, modules: NetworkRouteModules): void {
   const cache = new WeakMap<MembershipSnapshot, string>();
   app.get("/network/v1/nodes", (req, reply) => {
-    if (!modules.allow(req.ip)) return reply.code(HTTP.TOO_MANY_REQUESTS).type("text/plain; charset=utf-8").send("Too Many Requests\n");
+    if (!modules.allow(req.ip)) return tooMany(reply);
     const snapshot = modules.membership.snapshot;
-    if (snapshot === null) {
-      return reply.code(HTTP.SERVICE_UNAVAILABLE).type("text/plain; charset=utf-8").send(`Service node is not ready: ${NOT_READY_MEMBERSHIP_NOT_LOADED}\n`);
-    }
+    if (snapshot === null) return notLoaded(reply);
     let rest = cache.get(snapshot);
     if (rest === undefined) {
       rest = JSON.stringify(nodesBody(snapshot, modules.membership)).slice(1);
       cache.set(snapshot, rest);
     }
     return reply.type("application/json").send(`{"t":${modules.now()},${rest}`);
+  });
+  const {health} = modules;
+  if (health === undefined) return;
+  app.get("/network/v1/health", (req, reply) => {
+    if (!modules.allow(req.ip)) return tooMany(reply);
+    const report = health.report();
+    if (report === null) return notLoaded(reply);
+    return reply.type("application/json").send(JSON.stringify(report));
   });
 }
 

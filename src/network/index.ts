@@ -1,0 +1,51 @@
+/** The network view: every node's newest StorageProof, NetworkHealth and the network's storage load. */
+import type {ParsStorageConfig} from "../config/index.js";
+import type {PqBackend} from "../crypto/interface.js";
+import {BYTES_PER_GB, STORAGE_PER_NODE_GB} from "../economics/index.js";
+import {defaultProofServiceOptions} from "../proofs/options.js";
+import type {ProofService} from "../proofs/proof-service.js";
+import type {MembershipService} from "../swarm/membership-service.js";
+import type {Clock} from "../util/clock.js";
+import {NetworkHealthService, type NetworkHealthLogger, type NetworkHealthOptions} from "./health-service.js";
+
+export {NetworkHealthService, type NetworkHealthOptions, type NetworkHealthReport} from "./health-service.js";
+export {networkState, type ActivityRules, type NetworkState} from "./network-state.js";
+export {fetchLatestProof, type LatestProofFetcher} from "./proof-fetch.js";
+export {ProofPoller, type PollTarget, type RoundStats} from "./proof-poller.js";
+export {NetworkProofView, type OfferResult} from "./proof-view.js";
+
+/**
+ * Capacity credited to each active node: node records carry none, so PIP-0008 §3.2's per-node
+ * SIZE_LIMIT (10 GB), the same for every node so that all nodes compute the same health.
+ */
+export const CAPACITY_BYTES_PER_NODE = STORAGE_PER_NODE_GB * BYTES_PER_GB;
+
+/** `networkView.*` with the activity window in ms (`activeEpochs` × `proofs.epochMs`). */
+export function networkHealthOptions(config: ParsStorageConfig): NetworkHealthOptions {
+  const {pollIntervalMs, requestTimeoutMs, concurrency, activeEpochs} = config.networkView;
+  return {
+    pollIntervalMs,
+    requestTimeoutMs,
+    concurrency,
+    activeWindowMs: activeEpochs * config.proofs.epochMs,
+    maxClockSkewMs: defaultProofServiceOptions.maxClockSkewMs,
+    capacityBytesPerNode: CAPACITY_BYTES_PER_NODE,
+  };
+}
+
+export interface NetworkHealthParts {
+  readonly membership: MembershipService;
+  readonly pq: PqBackend;
+  readonly clock: Clock;
+  readonly logger: NetworkHealthLogger;
+  /** Our proof service (null with proofs disabled): our own proof, and the proofs peers push to us. */
+  readonly proofs: ProofService | null;
+}
+
+/** Call before `membership.start()`; `start()` it after. */
+export function createNetworkHealth(config: ParsStorageConfig, p: NetworkHealthParts): NetworkHealthService {
+  const {proofs} = p;
+  const service = new NetworkHealthService(networkHealthOptions(config), {...p, ownProof: () => proofs?.latest ?? null});
+  proofs?.health.onNewestProof((proof) => void service.notePeerProof(proof));
+  return service;
+}

@@ -1,0 +1,139 @@
+/**
+ * Feeds the network view: every `pollIntervalMs` (±10 %), and at once when the membership
+ * changes, fetches the newest StorageProof of every other membership node, at most `concurrency`
+ * at a time, each bounded by `requestTimeoutMs`. Rounds never overlap. A node that fails to answer
+ * keeps the proof already held (it ages out by the activity rule); a bad answer is logged, never
+ * thrown.
+ */
+import type {LatestProofFetcher} from "./proof-fetch.js";
+import type {OfferResult} from "./proof-view.js";
+
+export interface ProofPollerOptions {
+  readonly pollIntervalMs: number;
+  readonly requestTimeoutMs: number;
+  readonly concurrency: number;
+}
+
+export interface PollTarget {
+  readonly nodeId: string;
+  /** Base URL of the node's HTTP API, e.g. http://203.0.113.7:22025 */
+  readonly url: string;
+}
+
+export interface PollerLogger {
+  debug(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface ProofPollerModules {
+  /** Nodes to poll now (the membership without us). */
+  readonly targets: () => readonly PollTarget[];
+  readonly fetch: LatestProofFetcher;
+  /** Hands a fetched body to the view. */
+  readonly offer: (nodeId: string, body: unknown) => OfferResult;
+  readonly logger: PollerLogger;
+  /** Jitter source, [0, 1). Default Math.random. */
+  readonly random?: () => number;
+}
+
+export interface RoundStats {
+  polled: number;
+  accepted: number;
+  kept: number;
+  rejected: number;
+  failed: number;
+}
+
+export class ProofPoller {
+  readonly #opts: ProofPollerOptions;
+  readonly #m: ProofPollerModules;
+  readonly #closing = new AbortController();
+  /** Last rejection reason per node: a repeated one is logged at debug, not warn. */
+  readonly #lastRejection = new Map<string, string>();
+  #timer: NodeJS.Timeout | null = null;
+  #round: Promise<RoundStats> | null = null;
+  #again = false;
+
+  constructor(opts: ProofPollerOptions, modules: ProofPollerModules) {
+    this.#opts = opts;
+    this.#m = modules;
+  }
+
+  /** Polls now, then every interval. */
+  start(): void {
+    this.poke();
+  }
+
+  /** A round as soon as possible (after the running one, if any). */
+  poke(): void {
+    if (this.#closing.signal.aborted) return;
+    if (this.#round !== null) {
+      this.#again = true;
+      return;
+    }
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    void this.round().finally(() => this.#schedule());
+  }
+
+  /** One round over every target (public for tests); joins the running round if there is one. */
+  round(): Promise<RoundStats> {
+    this.#round ??= this.#run().finally(() => (this.#round = null));
+    return this.#round;
+  }
+
+  async close(): Promise<void> {
+    this.#closing.abort();
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    await this.#round;
+  }
+
+  #schedule(): void {
+    if (this.#closing.signal.aborted) return;
+    if (this.#again) {
+      this.#again = false;
+      this.poke();
+      return;
+    }
+    const jitter = 0.9 + 0.2 * (this.#m.random ?? Math.random)();
+    this.#timer = setTimeout(() => this.poke(), Math.round(this.#opts.pollIntervalMs * jitter));
+    this.#timer.unref();
+  }
+
+  async #run(): Promise<RoundStats> {
+    const targets = this.#m.targets();
+    const stats: RoundStats = {polled: 0, accepted: 0, kept: 0, rejected: 0, failed: 0};
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < targets.length && !this.#closing.signal.aborted) await this.#pollOne(targets[next++]!, stats);
+    };
+    await Promise.all(Array.from({length: Math.min(this.#opts.concurrency, targets.length)}, worker));
+    const current = new Set(targets.map((t) => t.nodeId));
+    for (const id of [...this.#lastRejection.keys()]) if (!current.has(id)) this.#lastRejection.delete(id);
+    this.#m.logger.debug({...stats}, "network view round done");
+    return stats;
+  }
+
+  async #pollOne(target: PollTarget, stats: RoundStats): Promise<void> {
+    stats.polled++;
+    let body: unknown;
+    try {
+      body = await this.#m.fetch(target.url, this.#opts.requestTimeoutMs, this.#closing.signal);
+    } catch (err) {
+      stats.failed++;
+      this.#m.logger.debug({node: target.nodeId, err: err instanceof Error ? err.message : String(err)}, "could not fetch a node's storage proof");
+      return;
+    }
+    const result = this.#m.offer(target.nodeId, body);
+    if (result.kind !== "rejected") {
+      stats[result.kind]++;
+      this.#lastRejection.delete(target.nodeId);
+      return;
+    }
+    stats.rejected++;
+    const repeated = this.#lastRejection.get(target.nodeId) === result.reason;
+    this.#lastRejection.set(target.nodeId, result.reason);
+    this.#m.logger[repeated ? "debug" : "warn"]({node: target.nodeId, reason: result.reason}, "storage proof from a node rejected");
+  }
+}
