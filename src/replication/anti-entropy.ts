@@ -7,6 +7,7 @@
  * per node that lacks it, and a node never pulls back what it relocated or deleted. Rounds run at
  * startup, when our swarm's membership changes, after a failed round (with back-off) and every
  * `antiEntropyIntervalMs` ± 10 %. This is also how a new, returning or wiped node catches up.
+ * Each round with a peer also pulls its subaccount revocation state (revocation-sync.ts).
  */
 import type {ReplicationTables, SqliteMessageStore} from "../storage/index.js";
 import type {Tombstone} from "../storage/interface.js";
@@ -16,6 +17,7 @@ import {bucketRange, type DigestIndex} from "./digest-index.js";
 import {describeError, type ReplicationLogger} from "./logger.js";
 import type {MembershipView} from "./membership-view.js";
 import {SYNC_EXPIRY_MARGIN_MS, retryDelayMs, type ReplicationOptions} from "./options.js";
+import type {RevocationSync} from "./revocation-sync.js";
 import type {PeerTransport} from "./transport.js";
 import {expectReply as expect, type BucketList} from "./wire.js";
 
@@ -26,6 +28,7 @@ export interface AntiEntropyModules {
   readonly store: Pick<SqliteMessageStore, "storeBulk" | "applyTombstones">;
   readonly tables: Pick<ReplicationTables, "bucketMessages" | "bucketTombstones">;
   readonly index: DigestIndex;
+  readonly revocations: Pick<RevocationSync, "pull">;
   readonly transport: Pick<PeerTransport, "request">;
   readonly view: MembershipView;
   readonly clock: Clock;
@@ -38,6 +41,8 @@ export interface SyncResult {
   buckets: number;
   fetched: number;
   tombstones: number;
+  /** Accounts whose revocation state changed here. */
+  revocations: number;
 }
 
 export class AntiEntropy {
@@ -74,10 +79,12 @@ export class AntiEntropy {
   /** One pull from `peer` (public for tests and for catching up a peer on demand). */
   async syncWith(peer: string): Promise<SyncResult> {
     const swarm = this.#m.view.ourSwarmWire();
-    if (swarm === null) return {buckets: 0, fetched: 0, tombstones: 0};
+    if (swarm === null) return {buckets: 0, fetched: 0, tombstones: 0, revocations: 0};
+    // Revocations first: they are small and decide who may read and write.
+    const revocations = await this.#m.revocations.pull(peer, swarm);
     const reply = expect(peer, await this.#m.transport.request(peer, {type: "digest", swarm}), "digest_ok");
     const differing = this.#m.index.differing(reply.digest);
-    const result: SyncResult = {buckets: differing.length, fetched: 0, tombstones: 0};
+    const result: SyncResult = {buckets: differing.length, fetched: 0, tombstones: 0, revocations};
     for (let i = 0; i < differing.length; ) {
       const asked = differing.slice(i, i + BUCKETS_PER_REQUEST);
       const lists = expect(peer, await this.#m.transport.request(peer, {type: "hashes", swarm, buckets: asked}), "hashes_ok").buckets;
@@ -120,7 +127,7 @@ export class AntiEntropy {
       if (this.#closed) return;
       try {
         const r = await this.syncWith(peer.nodeId);
-        if (r.fetched + r.tombstones > 0) this.#m.logger.info({peer: peer.nodeId, ...r}, "anti-entropy repaired differences");
+        if (r.fetched + r.tombstones + r.revocations > 0) this.#m.logger.info({peer: peer.nodeId, ...r}, "anti-entropy repaired differences");
       } catch (err) {
         failed = true;
         this.#m.logger.debug({peer: peer.nodeId, err: describeError(err)}, "anti-entropy round with peer failed");

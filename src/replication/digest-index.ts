@@ -8,13 +8,13 @@
  * costs nothing but hashing the buckets that changed.
  */
 import {createHash} from "node:crypto";
-import {DIGEST_BUCKETS, DIGEST_BUCKET_BYTES} from "./wire.js";
+import {DIGEST_BUCKETS} from "./wire.js";
+import {ITEM_BYTES, XorBuckets} from "./xor-buckets.js";
 
 /** Base64 characters in ascii order, so bucket numbers follow hash order. */
 const ALPHABET = "+/0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const RANK = new Int16Array(128).fill(-1);
 for (let i = 0; i < ALPHABET.length; i++) RANK[ALPHABET.charCodeAt(i)] = i;
-const ITEM_BYTES = 32;
 const TOMBSTONE_TAG = "pars-storage/v1/tombstone";
 
 /** The bucket of a hash (0 for anything outside the base64 alphabet). */
@@ -40,61 +40,36 @@ function tombstoneItem(hash: string): Uint8Array {
 }
 
 export class DigestIndex {
-  readonly #acc = new Uint8Array(DIGEST_BUCKETS * ITEM_BYTES);
-  readonly #count = new Int32Array(DIGEST_BUCKETS);
-  readonly #digest = new Uint8Array(DIGEST_BUCKETS * DIGEST_BUCKET_BYTES);
-  readonly #stale = new Uint8Array(DIGEST_BUCKETS).fill(1);
+  readonly #buckets = new XorBuckets(DIGEST_BUCKETS);
 
   addMessage(hash: string): void {
-    this.#toggle(hash, messageItem(hash), 1);
+    this.#buckets.toggle(bucketOf(hash), messageItem(hash), 1);
   }
 
   removeMessage(hash: string): void {
-    this.#toggle(hash, messageItem(hash), -1);
+    this.#buckets.toggle(bucketOf(hash), messageItem(hash), -1);
   }
 
   addTombstone(hash: string): void {
-    this.#toggle(hash, tombstoneItem(hash), 1);
+    this.#buckets.toggle(bucketOf(hash), tombstoneItem(hash), 1);
   }
 
   removeTombstone(hash: string): void {
-    this.#toggle(hash, tombstoneItem(hash), -1);
+    this.#buckets.toggle(bucketOf(hash), tombstoneItem(hash), -1);
   }
 
   /** DIGEST_BUCKETS × DIGEST_BUCKET_BYTES: per bucket, SHA-256(xor ‖ count) truncated. */
   digest(): Uint8Array {
-    for (let b = 0; b < DIGEST_BUCKETS; b++) {
-      if (this.#stale[b] === 0) continue;
-      const count = Buffer.alloc(4);
-      count.writeInt32BE(this.#count[b] ?? 0);
-      const h = createHash("sha256").update(this.#acc.subarray(b * ITEM_BYTES, (b + 1) * ITEM_BYTES)).update(count).digest();
-      this.#digest.set(h.subarray(0, DIGEST_BUCKET_BYTES), b * DIGEST_BUCKET_BYTES);
-      this.#stale[b] = 0;
-    }
-    return this.#digest.slice();
+    return this.#buckets.digest();
   }
 
   /** Buckets whose digest differs from `theirs` (same layout as `digest()`). */
   differing(theirs: Uint8Array): number[] {
-    const ours = this.digest();
-    const out: number[] = [];
-    for (let b = 0; b < DIGEST_BUCKETS; b++) {
-      const o = b * DIGEST_BUCKET_BYTES;
-      if (Buffer.compare(ours.subarray(o, o + DIGEST_BUCKET_BYTES), theirs.subarray(o, o + DIGEST_BUCKET_BYTES)) !== 0) out.push(b);
-    }
-    return out;
+    return this.#buckets.differing(theirs);
   }
 
   /** Items counted in a bucket (messages and tombstones). */
   count(bucket: number): number {
-    return this.#count[bucket] ?? 0;
-  }
-
-  #toggle(hash: string, item: Uint8Array, delta: number): void {
-    const b = bucketOf(hash);
-    const acc = this.#acc.subarray(b * ITEM_BYTES, (b + 1) * ITEM_BYTES);
-    for (let i = 0; i < ITEM_BYTES; i++) acc[i] = (acc[i] ?? 0) ^ (item[i] ?? 0);
-    this.#count[b] = (this.#count[b] ?? 0) + delta;
-    this.#stale[b] = 1;
+    return this.#buckets.count(bucket);
   }
 }

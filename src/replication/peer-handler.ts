@@ -9,6 +9,8 @@
  * - `push`: tombstones and messages (retries, relocation) for accounts our swarm serves; the
  *   reply lists the hashes we now hold or have buried, which is what the sender counts as delivered.
  * - `digest`, `hashes`, `fetch`: anti-entropy, for members of our swarm only.
+ * - `push_revocations` (any registered node), `revocation_digest`, `revocations` (members of our
+ *   swarm): subaccount revocation state (revocation-sync.ts).
  */
 import type {RpcResponse} from "../rpc/context.js";
 import type {Origin} from "../rpc/recursive.js";
@@ -22,6 +24,8 @@ import {PEER_ERROR, ReplicationError} from "./errors.js";
 import {describeError, type ReplicationLogger} from "./logger.js";
 import type {MembershipView} from "./membership-view.js";
 import {SYNC_EXPIRY_MARGIN_MS, batchBytesOf, type ReplicationOptions} from "./options.js";
+import type {RevocationIndex} from "./revocation-index.js";
+import type {RevocationSync} from "./revocation-sync.js";
 import {MAX_HASHES_ENTRIES, decodePeerRequest, encodePeerMessage, type BucketList, type PeerReply, type PeerRequest} from "./wire.js";
 
 /** What the HTTP peer routes call. */
@@ -43,6 +47,8 @@ export interface PeerHandlerModules {
   readonly store: Pick<SqliteMessageStore, "storeBulk" | "applyTombstones">;
   readonly tables: Pick<ReplicationTables, "bucketMessages" | "bucketTombstones" | "messagesByHash" | "settled">;
   readonly index: Pick<DigestIndex, "digest">;
+  readonly revocationIndex: Pick<RevocationIndex, "digest">;
+  readonly revocations: Pick<RevocationSync, "list" | "accept">;
   readonly view: MembershipView;
   readonly clock: Clock;
   readonly logger: ReplicationLogger;
@@ -99,6 +105,14 @@ export class PeerRequestHandler implements PeerEndpoint {
       case "fetch":
         this.#requireSwarm(peer, req.swarm);
         return this.#fetch(req.hashes);
+      case "push_revocations":
+        return {type: "push_revocations_ok", accounts: await this.#m.revocations.accept(req.records)};
+      case "revocation_digest":
+        this.#requireSwarm(peer, req.swarm);
+        return {type: "revocation_digest_ok", digest: this.#m.revocationIndex.digest()};
+      case "revocations":
+        this.#requireSwarm(peer, req.swarm);
+        return this.#m.revocations.list(req.buckets);
     }
   }
 

@@ -3,10 +3,11 @@
  * serves an account (a swarm count change, a node joining, leaving or moving, an empty swarm
  * filling up, or this node leaving), the account's tombstones and messages are pushed to every
  * member of the swarm that now serves it (the router's rule, empty swarms included), in batches
- * that keep insertion order. A message (or tombstone) is deleted here once a majority of that
- * swarm's members hold it; the others get it from them by anti-entropy. Whatever is not yet
- * acknowledged stays and is retried with the persisted-retry back-off, so nothing is lost and,
- * unlike Session (its issue #470), nothing is left behind.
+ * that keep insertion order, after the accounts' subaccount revocation state (so the new swarm
+ * refuses revoked tokens as soon as possible). A message, tombstone or account's revocation state
+ * is deleted here once a majority of that swarm's members hold it; the others get it from them by
+ * anti-entropy. Whatever is not yet acknowledged stays and is retried with the persisted-retry
+ * back-off, so nothing is lost and, unlike Session (its issue #470), nothing is left behind.
  */
 import {setImmediate as nextTurn} from "node:timers/promises";
 import type {ReplicationTables, SqliteMessageStore} from "../storage/index.js";
@@ -18,13 +19,15 @@ import {describeError, type ReplicationLogger} from "./logger.js";
 import type {MembershipView} from "./membership-view.js";
 import {BatchBuilder, type Batch} from "./batches.js";
 import {retryDelayMs, type ReplicationOptions} from "./options.js";
+import type {RevocationSync} from "./revocation-sync.js";
 import type {PeerTransport} from "./transport.js";
 import {expectReply} from "./wire.js";
 
 const ACCOUNTS_PAGE = 1_000;
 
 export interface RelocatorModules {
-  readonly store: Pick<SqliteMessageStore, "deleteMoved">;
+  readonly store: Pick<SqliteMessageStore, "deleteMoved" | "revocations">;
+  readonly revocations: Pick<RevocationSync, "push" | "statesOf">;
   readonly tables: Pick<ReplicationTables, "accounts" | "accountMessages" | "accountTombstones" | "deleteTombstones">;
   readonly index: Pick<DigestIndex, "removeTombstone">;
   readonly transport: Pick<PeerTransport, "request">;
@@ -34,7 +37,7 @@ export interface RelocatorModules {
 }
 
 export interface RelocationResult {
-  /** Messages and tombstones handed over and deleted here. */
+  /** Messages, tombstones and accounts' revocation states handed over and deleted here. */
   moved: number;
   /** Still here, not yet acknowledged by a majority of their swarm. */
   pending: number;
@@ -124,8 +127,8 @@ export class Relocator {
   }
 
   async #relocate(members: readonly NodeRecord[], accounts: Account[]): Promise<RelocationResult> {
-    const result: RelocationResult = {moved: 0, pending: 0};
     const quorum = Math.floor(members.length / 2) + 1;
+    const result = await this.#relocateRevocations(members, accounts, quorum);
     for (const batch of this.#batches(accounts)) {
       if (this.#closed) break;
       const acks = await this.#pushToAll(members, batch);
@@ -137,6 +140,22 @@ export class Relocator {
       result.pending += batch.tombstones.length + batch.messages.length - tombs.length - moved.length;
     }
     return result;
+  }
+
+  /** Pushes the accounts' revocation states to every member; forgets those a quorum accepted. */
+  async #relocateRevocations(members: readonly NodeRecord[], accounts: Account[], quorum: number): Promise<RelocationResult> {
+    const records = this.#m.revocations.statesOf(accounts.map((a) => a.account));
+    if (records.length === 0) return {moved: 0, pending: 0};
+    const withState = [...new Set(records.map((r) => r.account))];
+    const acks = new Map<string, number>();
+    const pushes = await Promise.allSettled(members.map((m) => this.#m.revocations.push(m.nodeId, records)));
+    pushes.forEach((r, i) => {
+      if (r.status === "fulfilled") r.value.forEach((a) => acks.set(a, (acks.get(a) ?? 0) + 1));
+      else this.#m.logger.debug({peer: members[i]?.nodeId, err: describeError(r.reason)}, "relocation revocation push failed");
+    });
+    const acked = withState.filter((a) => (acks.get(a) ?? 0) >= quorum);
+    const moved = acked.length === 0 ? [] : await this.#m.store.revocations.deleteAccounts(acked);
+    return {moved: moved.length, pending: withState.length - moved.length};
   }
 
   /** How many members acknowledged each hash. */

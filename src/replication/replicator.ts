@@ -1,14 +1,15 @@
 /**
  * Replication, assembled (docs/PROTOCOL.md (Replication)): the PQ channel and peer client
  * (transport), the fan-out of recursive requests (forwarder), persisted retries, anti-entropy,
- * relocation and the digest index that anti-entropy compares. The node builds one per membership;
+ * relocation, and the digest indexes that anti-entropy compares (messages and tombstones;
+ * subaccount revocations). The node builds one per membership;
  * `forward()` is the SwarmRouter's fan-out and `endpoint(rpc)` serves the HTTP peer routes.
  */
 import type {NodeIdentity} from "../crypto/key-file.js";
 import type {PqBackend} from "../crypto/interface.js";
 import type {PeerEntry} from "../rpc/swarm-router.js";
 import {ReplicationTables, RetryTable, type SqliteMessageStore} from "../storage/index.js";
-import type {StoredMessage, TombstoneChange} from "../storage/interface.js";
+import type {RevocationRecord, StoredMessage, TombstoneChange} from "../storage/interface.js";
 import {SwarmEvent} from "../swarm/events.js";
 import {MEMBERSHIP_UPDATED, type MembershipService} from "../swarm/membership-service.js";
 import type {Clock} from "../util/clock.js";
@@ -23,6 +24,8 @@ import {PeerClient} from "./peer-client.js";
 import {PeerRequestHandler, type PeerEndpoint, type RpcRunner} from "./peer-handler.js";
 import {PeerHealth} from "./peer-health.js";
 import {Relocator} from "./relocation.js";
+import {RevocationIndex} from "./revocation-index.js";
+import {RevocationSync} from "./revocation-sync.js";
 import {RetryQueue} from "./retry-queue.js";
 import {RpcBatcher} from "./rpc-batcher.js";
 import {PeerTransport} from "./transport.js";
@@ -59,6 +62,8 @@ export class Replicator {
   readonly relocator: Relocator;
   readonly retries: RetryQueue;
   readonly index = new DigestIndex();
+  readonly revocationIndex = new RevocationIndex();
+  readonly #revocations: RevocationSync;
   readonly #m: ReplicatorModules;
   readonly #view: MembershipView;
   readonly #tables: ReplicationTables;
@@ -81,11 +86,13 @@ export class Replicator {
     const view = this.#view;
     this.transport = new PeerTransport({maxFrameBytes: PEER_MAX_FRAME_BYTES}, {...modules, client: this.#client, view});
     const transport = this.transport;
-    this.retries = new RetryQueue(this.opts, {table: new RetryTable(store.db), tables: this.#tables, transport, view, health: this.#health, clock, logger});
+    const revocations = new RevocationSync({revocations: store.revocations, index: this.revocationIndex, transport, view, clock});
+    this.#revocations = revocations;
+    this.retries = new RetryQueue(this.opts, {table: new RetryTable(store.db), tables: this.#tables, revocations, transport, view, health: this.#health, clock, logger});
     const batcher = new RpcBatcher(this.opts.maxBatchBytes, {transport});
     this.#forwarder = new Forwarder(this.opts, {batcher, view, retries: this.retries, health: this.#health, clock, logger});
-    this.antiEntropy = new AntiEntropy(this.opts, {store, tables: this.#tables, index: this.index, transport, view, clock, logger});
-    this.relocator = new Relocator(this.opts, {store, tables: this.#tables, index: this.index, transport, view, clock, logger});
+    this.antiEntropy = new AntiEntropy(this.opts, {store, tables: this.#tables, index: this.index, revocations, transport, view, clock, logger});
+    this.relocator = new Relocator(this.opts, {store, tables: this.#tables, index: this.index, revocations, transport, view, clock, logger});
   }
 
   /** The SwarmRouter's fan-out: every other member's entry (or failure entry), keyed by node ID. */
@@ -102,6 +109,8 @@ export class Replicator {
       store,
       tables: this.#tables,
       index: this.index,
+      revocationIndex: this.revocationIndex,
+      revocations: this.#revocations,
       view: this.#view,
       clock,
       logger,
@@ -109,12 +118,19 @@ export class Replicator {
     });
   }
 
-  /** Builds the digest index, follows the store and the membership, and starts the background work. */
+  /** Builds the digest indexes, follows the store and the membership, and starts the background work. */
   start(): void {
     this.#tables.scanHashes(
       (h) => this.index.addMessage(h),
       (h) => this.index.addTombstone(h),
     );
+    const byAccount = new Map<string, RevocationRecord[]>();
+    this.#m.store.revocations.scan((r) => {
+      const records = byAccount.get(r.account) ?? [];
+      records.push(r);
+      byAccount.set(r.account, records);
+    });
+    for (const [account, records] of byAccount) this.revocationIndex.setAccount(account, records);
     this.#followStore();
     this.#followMembership();
     this.retries.start();
@@ -135,7 +151,7 @@ export class Replicator {
     await this.#client.close();
   }
 
-  /** Keeps the digest index in step with every committed write. */
+  /** Keeps the digest indexes in step with every committed write. */
   #followStore(): void {
     const {store} = this.#m;
     const added = (messages: StoredMessage[]): void => messages.forEach((m) => this.index.addMessage(m.hash));
@@ -144,13 +160,16 @@ export class Replicator {
       c.added.forEach((h) => this.index.addTombstone(h));
       c.removed.forEach((h) => this.index.removeTombstone(h));
     };
+    const revocations = (accounts: string[]): void => accounts.forEach((a) => this.revocationIndex.setAccount(a, store.revocations.ofAccount(a)));
     store.on("added", added);
     store.on("removed", removed);
     store.on("tombstones", tombstones);
+    store.on("revocations", revocations);
     this.#unsubscribe.push(() => {
       store.off("added", added);
       store.off("removed", removed);
       store.off("tombstones", tombstones);
+      store.off("revocations", revocations);
     });
   }
 

@@ -2,8 +2,9 @@
  * Persisted forward retries (docs/PROTOCOL.md (Replication) §4; Session 2.11's policy): a
  * forward that did not reach a peer (connection refused, timeout, broken channel) is written to
  * `replication_retries` and retried after 1 s, then ×1.75 each time, at most every 60 s. A store is
- * re-delivered as a push of the message (batched per peer); other methods replay the client's
- * request, which the peer re-validates. A row is dropped when delivered, when the peer refuses it
+ * re-delivered as a push of the message (batched per peer), a revoke or unrevoke as a push of the
+ * account's current revocation state; other methods replay the client's request, which the peer
+ * re-validates. A row is dropped when delivered, when the peer refuses it
  * (any HTTP status below 500, as Session does not retry non-timeout errors), when what it concerns
  * has expired (or the message is gone here), or when the peer is no longer in our swarm.
  */
@@ -14,7 +15,8 @@ import {describeError, type ReplicationLogger} from "./logger.js";
 import type {MembershipView} from "./membership-view.js";
 import {retryDelayMs, type ReplicationOptions} from "./options.js";
 import type {PeerHealth} from "./peer-health.js";
-import {retryTarget} from "./retry-target.js";
+import {isRevocationMethod, retryTarget} from "./retry-target.js";
+import type {RevocationSync} from "./revocation-sync.js";
 import type {PeerTransport} from "./transport.js";
 
 /** Rows handled per tick. */
@@ -28,6 +30,7 @@ const WAKE_INTERVAL_MS = 1_000;
 export interface RetryQueueModules {
   readonly table: RetryTable;
   readonly tables: Pick<ReplicationTables, "messagesByHash">;
+  readonly revocations: Pick<RevocationSync, "push" | "statesOf">;
   readonly transport: Pick<PeerTransport, "request">;
   readonly view: Pick<MembershipView, "snapshot" | "peers">;
   readonly health: PeerHealth;
@@ -62,8 +65,8 @@ export class RetryQueue {
     const now = this.#m.clock.now();
     const target = retryTarget(method, params, now);
     if (target === null || target.expiry <= now) return;
-    // A store is re-delivered from our copy of the message: its params are not needed.
-    const json = target.hash === null ? JSON.stringify(params) : "{}";
+    // A store or a revocation change is re-delivered from our state: its params are not needed.
+    const json = target.hash === null && !isRevocationMethod(method) ? JSON.stringify(params) : "{}";
     const nextAttempt = now + retryDelayMs(this.#opts, 1);
     this.#m.table.add([{peer, method, params: json, account: target.account, hash: target.hash, expiry: target.expiry, nextAttempt, created: now}]);
     if (!this.#pendingPeers.has(peer)) this.#pendingPeers.set(peer, 0);
@@ -132,8 +135,10 @@ export class RetryQueue {
     this.#busy.add(peer);
     try {
       const stores = rows.filter((r) => r.hash !== null);
-      const others = rows.filter((r) => r.hash === null);
-      if (!(await this.#deliverStores(peer, stores))) return this.#backOff(others);
+      const revocations = rows.filter((r) => r.hash === null && isRevocationMethod(r.method));
+      const others = rows.filter((r) => r.hash === null && !isRevocationMethod(r.method));
+      if (!(await this.#deliverStores(peer, stores))) return this.#backOff([...revocations, ...others]);
+      if (!(await this.#deliverRevocations(peer, revocations))) return this.#backOff(others);
       for (const [i, row] of others.entries()) {
         if (!(await this.#deliverRpc(peer, row))) return this.#backOff(others.slice(i + 1));
       }
@@ -166,6 +171,26 @@ export class RetryQueue {
       }
     }
     return true;
+  }
+
+  /** Pushes the rows' accounts' revocation states; false if the peer could not be reached. */
+  async #deliverRevocations(peer: string, rows: RetryRow[]): Promise<boolean> {
+    if (rows.length === 0) return true;
+    const records = this.#m.revocations.statesOf([...new Set(rows.map((r) => r.account))]);
+    const withState = new Set(records.map((r) => r.account));
+    this.#m.table.remove(rows.filter((r) => !withState.has(r.account)).map((r) => r.id)); // relocated away from us
+    const pending = rows.filter((r) => withState.has(r.account));
+    try {
+      const accepted = await this.#m.revocations.push(peer, records);
+      this.#m.table.remove(pending.filter((r) => accepted.has(r.account)).map((r) => r.id));
+      this.#backOff(pending.filter((r) => !accepted.has(r.account)));
+      this.#m.health.markUp(peer);
+      return true;
+    } catch (err) {
+      this.#m.logger.debug({peer, err: describeError(err)}, "retry of revocations failed");
+      this.#backOff(pending);
+      return false;
+    }
   }
 
   /** Replays one request; false if the peer could not be reached. */

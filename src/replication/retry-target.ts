@@ -3,7 +3,8 @@
  * the entry node): the account, for `store` the message hash (a store is re-delivered as a push of
  * the message, so it never runs into the client signature's ±60 s window), and when the retry
  * stops mattering (the message's expiry; for other methods the latest expiry they set, or the
- * longest a message can live).
+ * longest a message can live). Revokes and unrevokes are re-delivered as a push of the account's
+ * revocation state, for the same reason (`isRevocationMethod`).
  */
 import {messageHash} from "../crypto/hash.js";
 import {parseAccount} from "../rpc/account.js";
@@ -18,6 +19,11 @@ export interface RetryTarget {
 }
 
 type Params = Record<string, unknown>;
+
+/** Methods whose retries push the account's revocation state instead of replaying the request. */
+export function isRevocationMethod(method: string): boolean {
+  return method === "revoke_subaccount" || method === "unrevoke_subaccount";
+}
 
 const toInt = (v: unknown): number | null => {
   const n = typeof v === "string" && /^-?\d+$/.test(v) ? Number(v) : v;

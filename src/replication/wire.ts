@@ -4,8 +4,9 @@
  * Every object has `"v": 1` and a `type`; binary fields are standard base64. Decoding is strict:
  * unknown types, wrong field types and oversized lists are REPLICATION_ERROR_BAD_MESSAGE.
  */
-import type {StoredMessage, Tombstone} from "../storage/interface.js";
+import type {RevocationRecord, StoredMessage, Tombstone} from "../storage/interface.js";
 import {ReplicationError, badMessage} from "./errors.js";
+import {MAX_REVOCATION_RECORDS, REVOCATION_BUCKETS, recordToJson, recordsFromJson} from "./revocation-records.js";
 
 export const PEER_PROTOCOL_VERSION = 1;
 export const PEER_PATHS = {handshake: "/peer/v1/handshake", frame: "/peer/v1/frame"} as const;
@@ -48,7 +49,10 @@ export type PeerRequest =
   | {type: "push"; messages: StoredMessage[]; tombstones: Tombstone[]}
   | {type: "digest"; swarm: string}
   | {type: "hashes"; swarm: string; buckets: number[]}
-  | {type: "fetch"; swarm: string; hashes: string[]};
+  | {type: "fetch"; swarm: string; hashes: string[]}
+  | {type: "push_revocations"; records: RevocationRecord[]}
+  | {type: "revocation_digest"; swarm: string}
+  | {type: "revocations"; swarm: string; buckets: number[]};
 
 export type PeerReply =
   | {type: "rpc_ok"; status: number; body: Record<string, unknown> | string}
@@ -57,6 +61,9 @@ export type PeerReply =
   | {type: "digest_ok"; digest: Uint8Array}
   | {type: "hashes_ok"; buckets: BucketList[]}
   | {type: "fetch_ok"; messages: StoredMessage[]; more: string[]}
+  | {type: "push_revocations_ok"; accounts: string[]}
+  | {type: "revocation_digest_ok"; digest: Uint8Array}
+  | {type: "revocations_ok"; buckets: number[]; records: RevocationRecord[]}
   | {type: "error"; code: string; message: string};
 
 type Json = Record<string, unknown>;
@@ -77,7 +84,11 @@ function toJson(m: PeerRequest | PeerReply): Json {
     case "fetch_ok":
       return {...m, messages: m.messages.map(messageToJson)};
     case "digest_ok":
+    case "revocation_digest_ok":
       return {type: m.type, digest: Buffer.from(m.digest).toString("base64")};
+    case "push_revocations":
+    case "revocations_ok":
+      return {...m, records: m.records.map(recordToJson)};
     default:
       return m;
   }
@@ -127,6 +138,12 @@ export function decodePeerRequest(bytes: Uint8Array): PeerRequest {
       return {type: "hashes", swarm: swarm(j.swarm), buckets: list(j.buckets, DIGEST_BUCKETS, "buckets").map(bucket)};
     case "fetch":
       return {type: "fetch", swarm: swarm(j.swarm), hashes: list(j.hashes, MAX_LIST_MESSAGES, "hashes").map(hash)};
+    case "push_revocations":
+      return {type: "push_revocations", records: recordsFromJson(j.records)};
+    case "revocation_digest":
+      return {type: "revocation_digest", swarm: swarm(j.swarm)};
+    case "revocations":
+      return {type: "revocations", swarm: swarm(j.swarm), buckets: list(j.buckets, REVOCATION_BUCKETS, "buckets").map(revocationBucketNumber)};
     default:
       throw badMessage(`unknown request type ${j.type}`);
   }
@@ -142,11 +159,17 @@ export function decodePeerReply(bytes: Uint8Array): PeerReply {
     case "push_ok":
       return {type: "push_ok", held: list(j.held, MAX_LIST_MESSAGES + MAX_LIST_TOMBSTONES, "held").map(hash)};
     case "digest_ok":
-      return {type: "digest_ok", digest: digest(j.digest)};
+      return {type: "digest_ok", digest: digest(j.digest, DIGEST_BUCKETS)};
     case "hashes_ok":
       return {type: "hashes_ok", buckets: list(j.buckets, DIGEST_BUCKETS, "buckets").map(bucketList)};
     case "fetch_ok":
       return {type: "fetch_ok", messages: list(j.messages, MAX_LIST_MESSAGES, "messages").map(message), more: list(j.more, MAX_LIST_MESSAGES, "more").map(hash)};
+    case "push_revocations_ok":
+      return {type: "push_revocations_ok", accounts: list(j.accounts, MAX_REVOCATION_RECORDS, "accounts").map(account)};
+    case "revocation_digest_ok":
+      return {type: "revocation_digest_ok", digest: digest(j.digest, REVOCATION_BUCKETS)};
+    case "revocations_ok":
+      return {type: "revocations_ok", buckets: list(j.buckets, REVOCATION_BUCKETS, "buckets").map(revocationBucketNumber), records: recordsFromJson(j.records)};
     case "error":
       if (typeof j.code !== "string" || typeof j.message !== "string") throw badMessage("error needs code and message");
       return {type: "error", code: j.code, message: j.message};
@@ -201,6 +224,12 @@ function bucket(v: unknown): number {
   return b;
 }
 
+function revocationBucketNumber(v: unknown): number {
+  const b = int(v, "bucket");
+  if (b < 0 || b >= REVOCATION_BUCKETS) throw badMessage(`a revocation bucket must be 0..${REVOCATION_BUCKETS - 1}`);
+  return b;
+}
+
 function message(v: unknown): StoredMessage {
   if (!isObject(v) || typeof v.data !== "string") throw badMessage("a message needs account, hash, namespace, timestamp, expiry, data");
   const namespace = int(v.namespace, "namespace");
@@ -225,9 +254,9 @@ function bucketList(v: unknown): BucketList {
   return {bucket: bucket(v.bucket), messages: list(v.messages, MAX_HASHES_ENTRIES, "messages").map(hash), tombstones: tombstones(v.tombstones)};
 }
 
-function digest(v: unknown): Uint8Array {
+function digest(v: unknown, buckets: number): Uint8Array {
   const bytes = typeof v === "string" ? Buffer.from(v, "base64") : null;
-  if (bytes === null || bytes.length !== DIGEST_BUCKETS * DIGEST_BUCKET_BYTES) throw badMessage("digest has the wrong size");
+  if (bytes === null || bytes.length !== buckets * DIGEST_BUCKET_BYTES) throw badMessage("digest has the wrong size");
   return new Uint8Array(bytes);
 }
 

@@ -110,13 +110,28 @@ export interface TombstoneChange {
 }
 
 /**
+ * A subaccount token's revocation state (migrations 0001 and 0007): revoked or unrevoked at
+ * `timestamp`, the time of the account's signed request. The later timestamp wins (replication).
+ */
+export interface RevocationRecord {
+  /** 66 lowercase hex. */
+  account: string;
+  /** The 36-byte subaccount token. */
+  token: Buffer;
+  revoked: boolean;
+  timestamp: number;
+}
+
+/**
  * Emitted after commit. `added` carries only messages that did not exist before; `tombstones`
- * reports changes of the tombstone set (not cap or until changes of existing tombstones).
+ * reports changes of the tombstone set (not cap or until changes of existing tombstones);
+ * `revocations` the accounts whose revocation records changed.
  */
 export interface StoreEvents {
   added: (messages: StoredMessage[]) => void;
   removed: (hashes: string[]) => void;
   tombstones: (change: TombstoneChange) => void;
+  revocations: (accounts: string[]) => void;
 }
 
 export interface MessageStore {
@@ -132,9 +147,13 @@ export interface MessageStore {
   expire(request: ExpireRequest): Promise<ExpireResult>;
   /** Expiries of the account's (unexpired) messages among `hashes`. */
   getExpiries(account: string, hashes: string[]): Map<string, number>;
-  revokeSubaccounts(account: string, tokens: Uint8Array[]): Promise<void>;
-  /** Returns how many revocations were removed. */
-  unrevokeSubaccounts(account: string, tokens: Uint8Array[]): Promise<number>;
+  /**
+   * `timestamp` is the signed request's (default: now); a token unrevoked at a later time stays
+   * unrevoked (last writer wins, docs/PROTOCOL.md (Replication) §5.5).
+   */
+  revokeSubaccounts(account: string, tokens: Uint8Array[], timestamp?: number): Promise<void>;
+  /** Returns how many revocations were removed; a token revoked at a later time stays revoked. */
+  unrevokeSubaccounts(account: string, tokens: Uint8Array[], timestamp?: number): Promise<number>;
   isRevoked(account: string, token: Uint8Array): boolean;
   /** True when the size limit is reached: stores fail, reads and deletes still work. */
   isFull(): boolean;

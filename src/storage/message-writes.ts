@@ -30,7 +30,7 @@ export function ownerIdOf(st: Statements, key: OwnerKey): number | null {
 }
 
 /** Get-or-create; new owners are queued for the sweeper's GC in case nothing ever references them. */
-function ownerIdOrCreate(st: Statements, key: OwnerKey): number {
+export function ownerIdOrCreate(st: Statements, key: OwnerKey): number {
   const existing = ownerIdOf(st, key);
   if (existing !== null) return existing;
   const created = st.insertOwner.get(key.type, key.pubkey);
@@ -236,20 +236,4 @@ export function expire(ctx: WriteContext, req: ExpireRequest): WriteOutcome<Expi
       .map(([hash, r]) => ({hash, expiry: r.expiry}))
       .sort((a, b) => compareAscii(a.hash, b.hash));
   return {value: {updated: pick(true), unchanged: pick(false)}, ...tombstoneOutcome(log)};
-}
-
-export function revokeSubaccounts(ctx: WriteContext, account: string, tokens: Buffer[]): WriteOutcome<void> {
-  if (tokens.length === 0) return {value: undefined};
-  const owner = ownerIdOrCreate(ctx.st, parseAccount(account));
-  const now = ctx.clock.now();
-  for (const token of tokens) ctx.st.upsertRevocation.run(owner, token, now);
-  return {value: undefined};
-}
-
-export function unrevokeSubaccounts(ctx: WriteContext, account: string, tokens: Buffer[]): WriteOutcome<number> {
-  const owner = ownerIdOf(ctx.st, parseAccount(account));
-  if (owner === null) return {value: 0};
-  let removed = 0;
-  for (const token of tokens) removed += ctx.st.deleteRevocation.run(owner, token).changes;
-  return {value: removed};
 }

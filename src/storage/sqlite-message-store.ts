@@ -8,12 +8,13 @@ import {silentLogger, type StorageLogger} from "./logger.js";
 import * as reads from "./message-reads.js";
 import * as writes from "./message-writes.js";
 import {hardLimitBytesOf, resolveStorageOptions, type ResolvedStorageOptions, type StorageOptions} from "./options.js";
+import {SqliteRevocations} from "./revocations.js";
 import {prepareStatements, type Statements} from "./statements.js";
 import {TtlSweeper, type SweepResult} from "./ttl-sweeper.js";
 import {StoreEventHub} from "./store-events.js";
 import {applyTombstones, checkTombstones, type AppliedTombstones} from "./tombstones.js";
 import {checkExpireRequest, checkHashes, checkInteger, checkMessage, checkMessages} from "./validation.js";
-import {checkNamespaceSelector, checkTokens} from "./validation.js";
+import {checkNamespaceSelector} from "./validation.js";
 import {WriteBatcher, type WriteBatcherStats, type WriteFn} from "./write-batcher.js";
 
 export interface SqliteMessageStoreModules {
@@ -31,6 +32,8 @@ const DEFAULT_RANGE_LIMIT = 10_000;
  */
 export class SqliteMessageStore implements MessageStore {
   readonly db: StorageDb;
+  /** Subaccount revocation state, with the merge and reads replication uses. */
+  readonly revocations: SqliteRevocations;
   readonly #opts: ResolvedStorageOptions;
   readonly #clock: Clock;
   readonly #logger: StorageLogger;
@@ -51,6 +54,7 @@ export class SqliteMessageStore implements MessageStore {
     this.#events = new StoreEventHub(this.#logger);
     this.#st = prepareStatements(db.sqlite);
     this.#ctx = {st: this.#st, clock: this.#clock, mailboxMaxMessages: opts.mailboxMaxMessages};
+    this.revocations = new SqliteRevocations(db, this.#st, {write: (run, check) => this.#write(run, check), read: (fn) => this.#read(fn)});
     this.#batcher = new WriteBatcher(
       {maxBatchWrites: opts.maxBatchWrites},
       {
@@ -176,20 +180,12 @@ export class SqliteMessageStore implements MessageStore {
     return this.#read(() => reads.getExpiries(this.#st, this.#clock.now(), account, hashes));
   }
 
-  revokeSubaccounts(account: string, tokens: Uint8Array[]): Promise<void> {
-    let buffers: Buffer[] = [];
-    return this.#write(
-      () => writes.revokeSubaccounts(this.#ctx, account, buffers),
-      () => (buffers = checkTokens(tokens)),
-    );
+  revokeSubaccounts(account: string, tokens: Uint8Array[], timestamp = this.#clock.now()): Promise<void> {
+    return this.revocations.revoke(account, tokens, timestamp);
   }
 
-  unrevokeSubaccounts(account: string, tokens: Uint8Array[]): Promise<number> {
-    let buffers: Buffer[] = [];
-    return this.#write(
-      () => writes.unrevokeSubaccounts(this.#ctx, account, buffers),
-      () => (buffers = checkTokens(tokens)),
-    );
+  unrevokeSubaccounts(account: string, tokens: Uint8Array[], timestamp = this.#clock.now()): Promise<number> {
+    return this.revocations.unrevoke(account, tokens, timestamp);
   }
 
   isRevoked(account: string, token: Uint8Array): boolean {

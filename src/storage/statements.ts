@@ -112,7 +112,8 @@ export const STATEMENT_SQL: {[K in keyof Statements]: Sql} = {
   deleteEmptyOwners:
     `DELETE FROM owners WHERE id IN (${OWNER_GC_BATCH}) ` +
     "AND NOT EXISTS (SELECT 1 FROM mailbox_counts m WHERE m.owner = owners.id) " +
-    "AND NOT EXISTS (SELECT 1 FROM revoked_subaccounts r WHERE r.owner = owners.id)",
+    "AND NOT EXISTS (SELECT 1 FROM revoked_subaccounts r WHERE r.owner = owners.id) " +
+    "AND NOT EXISTS (SELECT 1 FROM unrevoked_subaccounts u WHERE u.owner = owners.id)",
   dequeueOwnerGc: `DELETE FROM owner_gc WHERE owner IN (${OWNER_GC_BATCH})`,
   // Replication (migration 0004): expiry merges and tombstones.
   raiseExpiry: "UPDATE messages SET expiry = ? WHERE hash = ? AND expiry < ?",

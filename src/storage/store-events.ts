@@ -6,7 +6,7 @@ type Listeners = {[E in keyof StoreEvents]: Set<StoreEvents[E]>};
 
 /** The store's `added`/`removed` listeners; a throwing listener is logged and skipped. */
 export class StoreEventHub {
-  readonly #listeners: Listeners = {added: new Set(), removed: new Set(), tombstones: new Set()};
+  readonly #listeners: Listeners = {added: new Set(), removed: new Set(), tombstones: new Set(), revocations: new Set()};
   readonly #logger: StorageLogger;
 
   constructor(logger: StorageLogger) {
@@ -21,12 +21,13 @@ export class StoreEventHub {
     this.#listeners[event].delete(listener);
   }
 
-  /** Per committed write, in commit order: its removals, then its additions, then its tombstones. */
+  /** Per committed write, in commit order: its removals, additions, tombstones, then revocations. */
   emitOutcomes(outcomes: Array<WriteOutcome<unknown>>): void {
     for (const o of outcomes) {
       if (o.removed !== undefined && o.removed.length > 0) this.emit("removed", o.removed);
       if (o.added !== undefined && o.added.length > 0) this.emit("added", o.added);
       if (o.tombstones !== undefined) this.emit("tombstones", o.tombstones);
+      if (o.revocations !== undefined && o.revocations.length > 0) this.emit("revocations", o.revocations);
     }
   }
 

@@ -54,15 +54,6 @@ export function checkMessage(m: StoredMessage | NewMessage): void {
   toBuffer("data", m.data);
 }
 
-export function checkTokens(tokens: Uint8Array[]): Buffer[] {
-  if (!Array.isArray(tokens)) throw invalidInput("tokens", "tokens must be an array");
-  return tokens.map((t) => {
-    const token = toBuffer("token", t);
-    if (token.length === 0) throw invalidInput("token", "token must not be empty");
-    return token;
-  });
-}
-
 /** Ascii (code unit) order, as Session signs and returns hash lists. */
 export function compareAscii(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;

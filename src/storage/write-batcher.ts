@@ -10,6 +10,8 @@ export interface WriteOutcome<T> {
   removed?: string[];
   /** Tombstones this write added or removed (replication, see tombstones.ts). */
   tombstones?: TombstoneChange;
+  /** Accounts whose subaccount revocation state this write changed (see revocations.ts). */
+  revocations?: string[];
 }
 
 /** A write: synchronous SQL run inside the batch transaction, in its own savepoint. */

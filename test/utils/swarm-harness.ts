@@ -15,6 +15,7 @@ import {StorageNode} from "../../src/node/index.js";
 import {signOwnRecord} from "../../src/swarm/own-record.js";
 import type {NodeRecordJson} from "../../src/swarm/record-types.js";
 import {nodeSwarm} from "../../src/swarm/mapping.js";
+import type {Clock} from "../../src/util/clock.js";
 import {testPq} from "./rpc-harness.js";
 
 export const PARS = 10n ** 18n;
@@ -70,6 +71,8 @@ export interface SwarmHarnessOptions {
   requestTimeoutMs?: number;
   /** Extra config flags for every node (e.g. `"replication.antiEntropyIntervalMs": "1000"`). */
   flags?: Record<string, string>;
+  /** Every node's clock (default: the system clock); lets a test move time past signature windows. */
+  clock?: Clock;
 }
 
 export interface StartNodeOptions {
@@ -113,7 +116,7 @@ export class SwarmHarness {
     });
     const warnings: Array<Record<string, unknown>> = [];
     const logger: Logger = pino({level: "warn"}, {write: (line: string) => void warnings.push(JSON.parse(line) as Record<string, unknown>)});
-    const node = await StorageNode.init(config, {logger});
+    const node = await StorageNode.init(config, {logger, ...(this.opts.clock === undefined ? {} : {clock: this.opts.clock})});
     const pool = new Pool(node.httpUrl, {connections: 4, keepAliveTimeout: 10});
     this.#cleanup.push(() => node.close(), () => (pool.closed ? undefined : pool.close()));
     const testNode: TestNode = {label, node, url: node.httpUrl, port: Number(new URL(node.httpUrl).port), pool, warnings};

@@ -66,7 +66,8 @@ export const revokeSubaccountMethod = defineMethod<TokensRequest>({
   parse: parseRevoke,
   run(ctx, req, origin, raw) {
     return runTokens(ctx, req, origin, raw, "revoke_subaccount", async () => {
-      await ctx.store.revokeSubaccounts(req.account.hex, req.tokens);
+      // The signed timestamp, identical on every member: replicas order revokes and unrevokes by it.
+      await ctx.store.revokeSubaccounts(req.account.hex, req.tokens, req.timestamp);
       // Session 2.8 returns no `count` for revoke (only for unrevoke); kept for compatibility.
       return {...(await ctx.signer.sign(sigMessage(req.account.hex, req.timestamp, req.tokens)))};
     });
@@ -78,7 +79,7 @@ export const unrevokeSubaccountMethod = defineMethod<TokensRequest>({
   parse: parseUnrevoke,
   run(ctx, req, origin, raw) {
     return runTokens(ctx, req, origin, raw, "unrevoke_subaccount", async () => {
-      const count = await ctx.store.unrevokeSubaccounts(req.account.hex, req.tokens);
+      const count = await ctx.store.unrevokeSubaccounts(req.account.hex, req.tokens, req.timestamp);
       return {count, ...(await ctx.signer.sign(sigMessage(req.account.hex, req.timestamp, req.tokens)))};
     });
   },

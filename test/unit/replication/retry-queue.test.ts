@@ -1,7 +1,7 @@
 /**
  * Persisted retries against a real SQLite table and a scripted peer: the back-off, delivery of a
- * store as a push, dropping on refusal, on expiry and when the peer leaves, and resuming after a
- * restart.
+ * store as a push, of a revoke as a push of the account's revocation state, dropping on refusal,
+ * on expiry and when the peer leaves, and resuming after a restart.
  */
 import {afterEach, beforeAll, beforeEach, describe, expect, it} from "vitest";
 import {initHashing} from "../../../src/crypto/hash.js";
@@ -9,6 +9,8 @@ import {resolveReplicationOptions} from "../../../src/replication/options.js";
 import {PeerHealth} from "../../../src/replication/peer-health.js";
 import {PeerClientError} from "../../../src/replication/peer-retry.js";
 import {RetryQueue} from "../../../src/replication/retry-queue.js";
+import {RevocationIndex} from "../../../src/replication/revocation-index.js";
+import {RevocationSync} from "../../../src/replication/revocation-sync.js";
 import type {PeerReply, PeerRequest} from "../../../src/replication/wire.js";
 import {ReplicationTables, RetryTable, SqliteMessageStore} from "../../../src/storage/index.js";
 import type {NodeRecord} from "../../../src/swarm/record-types.js";
@@ -32,15 +34,18 @@ beforeEach(async () => {
 afterEach(() => store.close());
 
 function queue(): RetryQueue {
+  const transport = {
+    request: (_peer: string, req: PeerRequest): Promise<PeerReply> => {
+      calls.push({at: Date.now(), req});
+      return answer(req);
+    },
+  };
+  const view = {servedBy: () => () => true, ourSwarm: () => 0n};
   return new RetryQueue(opts, {
     table: new RetryTable(store.db),
     tables: new ReplicationTables(store.db),
-    transport: {
-      request: (_peer, req) => {
-        calls.push({at: Date.now(), req});
-        return answer(req);
-      },
-    },
+    revocations: new RevocationSync({revocations: store.revocations, index: new RevocationIndex(), transport, view, clock: systemClock}),
+    transport,
     view: {snapshot: {} as never, peers: () => peers.map((nodeId) => ({nodeId}) as NodeRecord)},
     health: new PeerHealth(1_000, systemClock),
     clock: systemClock,
@@ -94,6 +99,46 @@ describe("RetryQueue", () => {
     await q.close();
     expect(calls).toHaveLength(1);
     expect(calls[0]!.req).toMatchObject({type: "rpc", method: "delete", params: {messages: ["x"]}});
+  });
+
+  it("re-delivers a revoke as a push of the account's revocation state, never as the client request", async () => {
+    const acc = sessionAccount();
+    const token = Buffer.alloc(36, 7);
+    const signedAt = Date.now() - 600_000; // the client request's ±60 s window is long gone
+    await store.revokeSubaccounts(acc.hex, [token], signedAt);
+    let failures = 2;
+    answer = (req) => {
+      if (failures-- > 0) return down();
+      const accounts = req.type === "push_revocations" ? [...new Set(req.records.map((r) => r.account))] : [];
+      return Promise.resolve({type: "push_revocations_ok", accounts});
+    };
+    const q = queue();
+    q.start();
+    q.enqueue(PEER, "revoke_subaccount", {pubkey: acc.hex, revoke: [token.toString("hex")], timestamp: signedAt, signature: "s"});
+    await until(() => q.pending().size === 0);
+    await q.close();
+    expect(calls.map((c) => c.req.type)).toEqual(["push_revocations", "push_revocations", "push_revocations"]);
+    expect(calls[2]!.req).toEqual({type: "push_revocations", records: [{account: acc.hex, token, revoked: true, timestamp: signedAt}]});
+  });
+
+  it("keeps a revocation retry until the peer accepts the account, drops it when the state left us", async () => {
+    const acc = sessionAccount();
+    await store.unrevokeSubaccounts(acc.hex, [Buffer.alloc(36, 1)]);
+    let accept = false;
+    answer = () => Promise.resolve({type: "push_revocations_ok", accounts: accept ? [acc.hex] : []});
+    const q = queue();
+    q.start();
+    q.enqueue(PEER, "unrevoke_subaccount", {pubkey: acc.hex, unrevoke: ["x"], timestamp: 1, signature: "s"});
+    await until(() => calls.length >= 2);
+    expect(q.pending().get(PEER), "not accepted yet: still pending").toBe(1);
+    accept = true;
+    await until(() => q.pending().size === 0);
+    const sent = calls.length;
+    q.enqueue(PEER, "revoke_subaccount", {pubkey: acc.hex, revoke: ["x"], timestamp: 1, signature: "s"});
+    await store.revocations.deleteAccounts([acc.hex]); // relocated meanwhile: nothing left to send
+    await until(() => q.pending().size === 0);
+    await q.close();
+    expect(calls.length, "no push for an account without state").toBe(sent);
   });
 
   it("drops rows when the peer leaves our swarm or the message is gone, and resumes after a restart", async () => {
