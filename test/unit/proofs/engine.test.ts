@@ -15,7 +15,7 @@ describe("message digests (migration 0006)", () => {
     const s = await proofStore();
     const messages = Array.from({length: 40}, (_, i) => message(i));
     await s.store.storeBulk(messages.slice(0, 20));
-    await s.store.store(messages[20]!);
+    await s.store.store({...messages[20]!, replaceNamespace: false});
     const rows = s.store.db.sqlite.prepare("SELECT hash, data, data_digest FROM messages").all() as Array<{hash: string; data: Buffer; data_digest: Buffer}>;
     expect(rows).toHaveLength(21);
     for (const r of rows) expect(r.data_digest.equals(dataDigest(r.data)), r.hash).toBe(true);
@@ -106,7 +106,7 @@ describe("pickCandidate", () => {
       const c = pickCandidate(s.tables, {bucketCounts: summary.bucketCounts, changedSince: (h) => recent.has(h), committedBy: T0 + 5, nowMs: T0, expiryMarginMs: HOUR_MS, random});
       if (c === null) continue;
       expect(c.committedBy).toBe(T0 + 5);
-      expect(c.message.data.equals(messages.find((m) => m.hash === c.messageHash)!.data)).toBe(true);
+      expect(Buffer.from(c.message.data).equals(messages.find((m) => m.hash === c.messageHash)!.data)).toBe(true);
       picked.add(c.messageHash);
     }
     expect([...picked].every((h) => !recent.has(h))).toBe(true);
