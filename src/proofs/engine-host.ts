@@ -77,6 +77,8 @@ export class WorkerEngine implements CommitmentEngine {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, {resolve, reject});
+      // Referenced while a reply is awaited, so a process shutting down waits for it.
+      worker.ref();
       worker.postMessage({...call, id});
     });
   }
@@ -88,7 +90,6 @@ export class WorkerEngine implements CommitmentEngine {
     worker.on("message", (m: EngineReply) => this.#onReply(m));
     worker.on("error", (err) => this.#onDeath(worker, err));
     worker.on("exit", (code) => this.#onDeath(worker, new Error(`the commitment worker exited (code ${code})`)));
-    worker.unref();
     return worker;
   }
 
@@ -96,6 +97,8 @@ export class WorkerEngine implements CommitmentEngine {
     const p = this.#pending.get(m.id);
     if (p === undefined) return;
     this.#pending.delete(m.id);
+    // Idle, it must not keep the process alive (the HTTP server does while the node runs).
+    if (this.#pending.size === 0) this.#worker?.unref();
     if (m.ok) p.resolve(m.value);
     else p.reject(new Error(`commitment worker: ${m.error}`));
   }

@@ -109,6 +109,8 @@ export class WorkerSigner implements ContextSigner {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, {message, context, resolve, reject});
+      // Referenced while a signature is awaited, so a process shutting down waits for it.
+      this.worker.ref();
       this.worker.postMessage({id, message, context});
     });
   }
@@ -118,6 +120,8 @@ export class WorkerSigner implements ContextSigner {
     const p = this.pending.get(m.id);
     if (p === undefined) return;
     this.pending.delete(m.id);
+    // Idle, it must not keep the process alive (the HTTP server does while the node runs).
+    if (this.pending.size === 0) this.worker.unref();
     if (m.sig !== undefined) p.resolve(m.sig);
     else p.reject(new Error(`ML-DSA-65 sign failed in worker: ${m.error ?? "unknown"}`));
   }
