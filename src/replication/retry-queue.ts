@@ -3,8 +3,9 @@
  * forward that did not reach a peer (connection refused, timeout, broken channel) is written to
  * `replication_retries` and retried after 1 s, then ×1.75 each time, at most every 60 s. A store is
  * re-delivered as a push of the message (batched per peer), a revoke or unrevoke as a push of the
- * account's current revocation state; other methods replay the client's request, which the peer
- * re-validates. A row is dropped when delivered, when the peer refuses it
+ * account's current revocation state, an expire_all as a push of the caps it set here; other
+ * methods replay the client's request, which the peer re-validates (a replayed delete_all only
+ * covers what was sent by its signed timestamp: `deleteAllMethod`). A row is dropped when delivered, when the peer refuses it
  * (any HTTP status below 500, as Session does not retry non-timeout errors), when what it concerns
  * has expired (or the message is gone here), or when the peer is no longer in our swarm.
  */
@@ -15,9 +16,10 @@ import {describeError, type ReplicationLogger} from "./logger.js";
 import type {MembershipView} from "./membership-view.js";
 import {retryDelayMs, type ReplicationOptions} from "./options.js";
 import type {PeerHealth} from "./peer-health.js";
-import {isRevocationMethod, retryTarget} from "./retry-target.js";
+import {capOf, isCapMethod, isRevocationMethod, retryTarget} from "./retry-target.js";
 import type {RevocationSync} from "./revocation-sync.js";
 import type {PeerTransport} from "./transport.js";
+import {MAX_LIST_TOMBSTONES} from "./wire.js";
 
 /** Rows handled per tick. */
 const DUE_BATCH = 2_000;
@@ -29,7 +31,7 @@ const WAKE_INTERVAL_MS = 1_000;
 
 export interface RetryQueueModules {
   readonly table: RetryTable;
-  readonly tables: Pick<ReplicationTables, "messagesByHash">;
+  readonly tables: Pick<ReplicationTables, "messagesByHash" | "accountTombstones">;
   readonly revocations: Pick<RevocationSync, "push" | "statesOf">;
   readonly transport: Pick<PeerTransport, "request">;
   readonly view: Pick<MembershipView, "snapshot" | "peers">;
@@ -140,7 +142,8 @@ export class RetryQueue {
       if (!(await this.#deliverStores(peer, stores))) return this.#backOff([...revocations, ...others]);
       if (!(await this.#deliverRevocations(peer, revocations))) return this.#backOff(others);
       for (const [i, row] of others.entries()) {
-        if (!(await this.#deliverRpc(peer, row))) return this.#backOff(others.slice(i + 1));
+        const delivered = isCapMethod(row.method) ? await this.#deliverCaps(peer, row) : await this.#deliverRpc(peer, row);
+        if (!delivered) return this.#backOff(others.slice(i + 1));
       }
     } catch (err) {
       this.#m.logger.error({peer, err: describeError(err)}, "retry delivery failed");
@@ -189,6 +192,34 @@ export class RetryQueue {
     } catch (err) {
       this.#m.logger.debug({peer, err: describeError(err)}, "retry of revocations failed");
       this.#backOff(pending);
+      return false;
+    }
+  }
+
+  /**
+   * Pushes the caps an expire_all set here: the account's tombstones whose cap is its expiry (a
+   * later, lower cap travels with its own request). The row is done once the peer holds them all,
+   * or when none is left here (lifted by a client's extension, or swept); false if the peer could
+   * not be reached.
+   */
+  async #deliverCaps(peer: string, row: RetryRow): Promise<boolean> {
+    const cap = capOf(JSON.parse(row.params) as Record<string, unknown>);
+    const caps = cap === null ? [] : this.#m.tables.accountTombstones(row.account, this.#m.clock.now()).filter((t) => t.cap === cap);
+    try {
+      let held = true;
+      for (let i = 0; i < caps.length; i += MAX_LIST_TOMBSTONES) {
+        const tombstones = caps.slice(i, i + MAX_LIST_TOMBSTONES);
+        const reply = await this.#m.transport.request(peer, {type: "push", messages: [], tombstones});
+        const got = new Set(reply.type === "push_ok" ? reply.held : []);
+        held &&= tombstones.every((t) => got.has(t.hash));
+      }
+      if (held) this.#m.table.remove([row.id]);
+      else this.#backOff([row]);
+      if (caps.length > 0) this.#m.health.markUp(peer);
+      return true;
+    } catch (err) {
+      this.#m.logger.debug({peer, err: describeError(err)}, "retry push of caps failed");
+      this.#backOff([row]);
       return false;
     }
   }

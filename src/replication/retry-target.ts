@@ -4,7 +4,8 @@
  * the message, so it never runs into the client signature's ±60 s window), and when the retry
  * stops mattering (the message's expiry; for other methods the latest expiry they set, or the
  * longest a message can live). Revokes and unrevokes are re-delivered as a push of the account's
- * revocation state, for the same reason (`isRevocationMethod`).
+ * revocation state, for the same reason (`isRevocationMethod`), and expire_all as a push of the
+ * caps it set (`isCapMethod`).
  */
 import {messageHash} from "../crypto/hash.js";
 import {parseAccount} from "../rpc/account.js";
@@ -23,6 +24,20 @@ type Params = Record<string, unknown>;
 /** Methods whose retries push the account's revocation state instead of replaying the request. */
 export function isRevocationMethod(method: string): boolean {
   return method === "revoke_subaccount" || method === "unrevoke_subaccount";
+}
+
+/**
+ * Methods whose retries push the caps they set here instead of replaying the request: an
+ * expire_all's signature stays valid until its expiry (days, possibly), and a replay would also
+ * shorten the messages stored since (docs/PROTOCOL.md (Replication) §4.1).
+ */
+export function isCapMethod(method: string): boolean {
+  return method === "expire_all";
+}
+
+/** The cap an expire_all set (its `expiry`), or null if the params carry none. */
+export function capOf(params: Params): number | null {
+  return toInt(params.expiry);
 }
 
 const toInt = (v: unknown): number | null => {

@@ -24,7 +24,8 @@ export interface BulkSpec {
   key: "deleted" | "updated";
   /** Throws the method's RpcError when the time value is out of bounds. */
   check(ctx: RpcContext, value: number, origin: Origin): void;
-  apply(store: MessageStore, account: string, ns: number | "all", value: number): Promise<NamespacedHash[]>;
+  /** `origin`: a request forwarded by a swarm peer may be applied with a narrower scope. */
+  apply(store: MessageStore, account: string, ns: number | "all", value: number, origin: Origin): Promise<NamespacedHash[]>;
 }
 
 export function bulkMethod(spec: BulkSpec): MethodDef<BulkRequest> {
@@ -42,7 +43,7 @@ export function bulkMethod(spec: BulkSpec): MethodDef<BulkRequest> {
       const msg = sigMessage(spec.name, namespaceSigValue(req.namespace), req.value);
       verifyOr401(ctx, req.auth, ACCESS.DELETE, msg, spec.name);
       return runRecursive(ctx, origin, spec.name, raw, async () => {
-        const affected = await spec.apply(ctx.store, req.account.hex, req.namespace, req.value);
+        const affected = await spec.apply(ctx.store, req.account.hex, req.namespace, req.value, origin);
         return bulkActionEntry(ctx, spec.key, req.namespace, affected, [req.account.hex, req.value]);
       });
     },

@@ -41,6 +41,15 @@ export const deleteMethod = defineMethod<DeleteRequest>({
 /** Future bound of `before`: a minute, as in Session. */
 const DELETE_BEFORE_MAX_FUTURE_MS = 60_000;
 
+/**
+ * delete_all. From a client (we are the entry node): every message, now, as in Session. Forwarded
+ * by a swarm peer, it may reach us late (a persisted retry replays it up to ~70 s after it was
+ * signed), and it means what the swarm held when it was signed, not what we hold when it arrives:
+ * only messages timestamped at or before its signed `timestamp` are deleted (a delete_before), so
+ * the message the client sent right after clearing its mailbox survives, and every member computes
+ * the same set whatever its clock. What the entry node deleted beyond that (messages dated after
+ * the request but stored before it) reaches us as its tombstones (docs/PROTOCOL.md (Replication) §4.1).
+ */
 export const deleteAllMethod = bulkMethod({
   name: "delete_all",
   field: "timestamp",
@@ -51,10 +60,14 @@ export const deleteAllMethod = bulkMethod({
       throw new RpcError(HTTP.NOT_ACCEPTABLE, "delete_all timestamp too far from current time");
     }
   },
-  apply: (store, account, ns) => store.deleteAll(account, ns),
+  apply: (store, account, ns, timestamp, origin) =>
+    origin.recurse ? store.deleteAll(account, ns) : store.deleteBefore(account, ns, timestamp),
 });
 
-/** Deletes messages with timestamp ≤ before; Session 2.8's "all" variant was broken, this one works. */
+/**
+ * Deletes messages with timestamp ≤ before; Session 2.8's "all" variant was broken, this one works.
+ * `before` already bounds it, so a forwarded one is applied unchanged.
+ */
 export const deleteBeforeMethod = bulkMethod({
   name: "delete_before",
   field: "before",

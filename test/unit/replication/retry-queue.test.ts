@@ -1,6 +1,7 @@
 /**
  * Persisted retries against a real SQLite table and a scripted peer: the back-off, delivery of a
- * store as a push, of a revoke as a push of the account's revocation state, dropping on refusal,
+ * store as a push, of a revoke as a push of the account's revocation state, of an expire_all as a
+ * push of the caps it set, dropping on refusal,
  * on expiry and when the peer leaves, and resuming after a restart.
  */
 import {afterEach, beforeAll, beforeEach, describe, expect, it} from "vitest";
@@ -119,6 +120,42 @@ describe("RetryQueue", () => {
     await q.close();
     expect(calls.map((c) => c.req.type)).toEqual(["push_revocations", "push_revocations", "push_revocations"]);
     expect(calls[2]!.req).toEqual({type: "push_revocations", records: [{account: acc.hex, token, revoked: true, timestamp: signedAt}]});
+  });
+
+  it("re-delivers an expire_all as a push of the caps it set here, never as the client request", async () => {
+    const params = await storedMessage("capped");
+    const account = params.pubkey as string;
+    const hash = sessionHash(account, 0, Buffer.from("capped"));
+    const expiry = Date.now() + 30_000;
+    const other = await storedMessage("another account, same cap");
+    await store.expireAll(account, 0, expiry);
+    await store.expireAll(other.pubkey as string, 0, expiry);
+    let held = false;
+    answer = (req) => {
+      const tombstones = req.type === "push" ? req.tombstones.map((t) => t.hash) : [];
+      return Promise.resolve({type: "push_ok", held: held ? tombstones : []}); // not held: the peer's view lags
+    };
+    const q = queue();
+    q.start();
+    q.enqueue(PEER, "expire_all", {pubkey: account, expiry, signature: "s"});
+    await until(() => calls.length >= 2);
+    held = true;
+    await until(() => q.pending().size === 0);
+    await q.close();
+    expect(new Set(calls.map((c) => c.req.type))).toEqual(new Set(["push"]));
+    const push = calls.at(-1)!.req as Extract<PeerRequest, {type: "push"}>;
+    expect(push.messages).toEqual([]);
+    expect(push.tombstones).toEqual([{hash, account, cap: expiry, until: expect.any(Number) as number}]);
+  });
+
+  it("drops an expire_all retry without a call when none of its caps is left here", async () => {
+    answer = () => Promise.reject(new Error("no call expected"));
+    const q = queue();
+    q.start();
+    q.enqueue(PEER, "expire_all", {pubkey: sessionAccount().hex, expiry: Date.now() + 30_000, signature: "s"});
+    await until(() => q.pending().size === 0);
+    await q.close();
+    expect(calls).toEqual([]);
   });
 
   it("keeps a revocation retry until the peer accepts the account, drops it when the state left us", async () => {
