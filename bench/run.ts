@@ -11,7 +11,7 @@
  *   BENCH_SCENARIOS (echo,sqlite-store,node-store,swarm-store,sqlite-retrieve,node-retrieve; also sqlite-store-each)
  *   BENCH_MICRO (1; 0 skips the micro-benchmarks)
  *   BENCH_WS (0; 1 adds WebSocket push latency with 1,000 subscribers, ~35 s)
- *   BENCH_PROOFS (0; 1 adds storage proofs at 100 k and 1 M messages, bench/proofs.ts, ~2.5 min)
+ *   BENCH_PROOFS (0; 1 adds storage proofs at 100 k and 1 M messages, bench/proofs.ts, ~5 min)
  *
  * The node child inherits the environment, so PARS_STORAGE_* variables (e.g.
  * PARS_STORAGE_CRYPTO_PQ_BACKEND=noble) change the node under test. Exit code 1 if any request
@@ -149,7 +149,7 @@ async function runWsPush(): Promise<WsPushBenchResult> {
 
 async function runProofs(): Promise<ProofBenchResult[]> {
   const results = await benchProofs((line) => console.log(line));
-  console.log("\nStorage proofs (bench/proofs.ts; medians of 3 runs, one full build at 1 M)\n");
+  console.log("\nStorage proofs (bench/proofs.ts; medians of 3 runs, one full build from 1 M up)\n");
   console.log(formatProofTable(results));
   return results;
 }
