@@ -390,6 +390,24 @@ const ReplicationSchema = Type.Object(
   {additionalProperties: false, default: {}},
 );
 
+/**
+ * The WebSocket endpoint (docs/PROTOCOL.md (WebSocket) §6). Only the node-wide outbound budget is
+ * an operator setting; the per-connection limits are protocol constants (`defaultWsOptions`).
+ */
+const WsSchema = Type.Object(
+  {
+    queueBudgetBytes: Type.Integer({
+      minimum: 1,
+      maximum: MAX_SAFE,
+      default: 64 * 1024 * 1024,
+      description:
+        "Outbound WebSocket bytes the node holds for all connections together; at the limit the " +
+        "connection with the largest queue is closed (1013)",
+    }),
+  },
+  {additionalProperties: false, default: {}},
+);
+
 export const ParsStorageConfigSchema = Type.Object(
   {
     network: Type.Union([Type.Literal("mainnet"), Type.Literal("testnet"), Type.Literal("devnet")], {
@@ -417,6 +435,7 @@ export const ParsStorageConfigSchema = Type.Object(
     proofs: ProofsSchema,
     networkView: NetworkViewSchema,
     replication: ReplicationSchema,
+    ws: WsSchema,
   },
   {additionalProperties: false},
 );

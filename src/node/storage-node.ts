@@ -123,6 +123,7 @@ export class StorageNode {
           version: PARS_STORAGE_VERSION,
           ...m.store.stats(),
           ...membershipHealth(config, membership),
+          ws: ws.stats(),
         }),
         ...(membership === null ? {} : {network: membership}),
         ...(network === null ? {} : {networkHealth: network}),
@@ -131,7 +132,7 @@ export class StorageNode {
         ...(proofs === null ? {} : {proofs: {api: proofs, nodeId: m.identity.nodeId, challengesPerSecond}}),
       },
     );
-    const ws = registerWebSocket(app, defaultWsOptions, {
+    const ws = registerWebSocket(app, {...defaultWsOptions, ...config.ws}, {
       rpc,
       store: m.store,
       pq: m.pq,

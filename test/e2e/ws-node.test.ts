@@ -21,7 +21,7 @@ function next(ws: WebSocket): Promise<any> {
 
 describe("the built node's WebSocket", () => {
   it("pushes a message stored over HTTP to a subscriber, and answers RPC frames", async () => {
-    node = await startNode(["--data-dir", dataDir, "--http-port", "0", "--network", "devnet", "--log-level", "warn"]);
+    node = await startNode(["--data-dir", dataDir, "--http-port", "0", "--network", "devnet", "--log-level", "warn", "--ws.queueBudgetBytes", "33554432"]);
     const ws = new WebSocket(node.url.replace("http", "ws") + "/ws");
     await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
     const acc = sessionAccount();
@@ -42,6 +42,12 @@ describe("the built node's WebSocket", () => {
 
     ws.send(JSON.stringify({id: 2, type: "rpc", method: "info", params: {}}));
     expect(await next(ws)).toMatchObject({id: 2, type: "rpc", code: 200, body: {version: [2, 8, 0]}});
+
+    // GET /health carries the endpoint's stats, with the configured outbound budget.
+    const health = await pool.request({path: "/health", method: "GET"});
+    expect(await health.body.json()).toMatchObject({
+      ws: {connections: 1, subscriptions: 1, pushes: 1, queuedBytes: 0, queueBudgetBytes: 33554432, budgetSheddings: 0},
+    });
     ws.close();
     await pool.close();
   });

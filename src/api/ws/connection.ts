@@ -1,12 +1,14 @@
 /**
  * One client connection: bounded outbound queue, bounded concurrent RPCs, ping/pong liveness and
  * closing with a reason. Nothing here can make the node wait for the client: a send that finds the
- * queue over its limits closes the connection instead of buffering more.
+ * queue over its limits, or the node-wide outbound budget full, closes a connection instead of
+ * buffering more.
  */
 import type {WebSocket} from "ws";
 import {WS_CLOSE, type WsCloseCode, type WsDropReason, type WsErrorCode} from "./errors.js";
 import {errorFrame} from "./frames.js";
 import type {WsOptions} from "./options.js";
+import type {BudgetedQueue, OutboundBudget} from "./outbound-budget.js";
 import type {Subscriber, Subscription} from "./subscriptions.js";
 
 /** RFC 6455 §5.5: a close frame's payload is ≤ 125 bytes, 2 of them the code. */
@@ -22,6 +24,15 @@ export interface ConnectionEvents {
   onDrop(conn: WsConnection, reason: WsDropReason): void;
 }
 
+/**
+ * The bytes a text frame with `payloadBytes` of UTF-8 puts on the wire: the payload plus the
+ * RFC 6455 §5.2 header of an unmasked server frame (2 bytes, 4 from 126 bytes, 10 from 64 KiB),
+ * which `ws` buffers alongside it.
+ */
+export function wireBytes(payloadBytes: number): number {
+  return payloadBytes + (payloadBytes < 126 ? 2 : payloadBytes < 65_536 ? 4 : 10);
+}
+
 function closeReason(text: string): string {
   const bytes = Buffer.from(text);
   if (bytes.length <= MAX_CLOSE_REASON_BYTES) return text;
@@ -29,7 +40,7 @@ function closeReason(text: string): string {
   return bytes.subarray(0, MAX_CLOSE_REASON_BYTES).toString("utf8").replace(/\uFFFD$/, "");
 }
 
-export class WsConnection implements Subscriber {
+export class WsConnection implements Subscriber, BudgetedQueue {
   readonly subscriptions = new Map<string, Subscription>();
   /** Settles when the socket has closed (cleanly or not). */
   readonly closed: Promise<void>;
@@ -39,20 +50,20 @@ export class WsConnection implements Subscriber {
   #closing = false;
   #pongTimer: NodeJS.Timeout | null = null;
   #killTimer: NodeJS.Timeout | null = null;
-  readonly #onFlushed = (): void => {
-    this.#pendingFrames -= 1;
-  };
 
   constructor(
     readonly ws: WebSocket,
     readonly ip: string,
     private readonly limits: ConnectionLimits,
     private readonly events: ConnectionEvents,
+    private readonly budget: OutboundBudget<WsConnection>,
   ) {
+    budget.join(this);
     this.closed = new Promise((resolve) => {
       ws.once("close", () => {
         this.#closing = true;
         this.#clearTimers();
+        budget.leave(this);
         resolve();
       });
     });
@@ -70,7 +81,9 @@ export class WsConnection implements Subscriber {
 
   /**
    * Queues one frame. If the client is not keeping up (more than `maxQueuedBytes` buffered or
-   * `maxQueuedFrames` unflushed), the connection is closed instead and false returned.
+   * `maxQueuedFrames` unflushed), the connection is closed instead and false returned. If the
+   * node-wide outbound budget cannot take the frame, the largest queue is closed to make room,
+   * which may be this one (then false too): a frame is either queued or its connection closed.
    */
   send(frame: string): boolean {
     if (!this.isOpen) return false;
@@ -80,18 +93,30 @@ export class WsConnection implements Subscriber {
       this.fail("WS_ERROR_SLOW_CONSUMER", WS_CLOSE.POLICY_VIOLATION, `slow consumer: ${what} queued`);
       return false;
     }
+    const bytes = wireBytes(Buffer.byteLength(frame));
+    if (!this.budget.makeRoom(this, bytes)) return false;
     this.#pendingFrames += 1;
-    this.ws.send(frame, this.#onFlushed);
+    this.#write(frame, bytes, () => {
+      this.#pendingFrames -= 1;
+    });
     return true;
+  }
+
+  /** The node-wide outbound budget is full and this connection holds the most of it. */
+  shed(queuedBytes: number): void {
+    const message = `node overloaded: outbound budget of ${this.budget.limitBytes} bytes full, ${queuedBytes} bytes queued here`;
+    this.fail("WS_ERROR_NODE_OVERLOADED", WS_CLOSE.TRY_AGAIN_LATER, message);
   }
 
   /** Sends a final error frame, closes with `closeCode` and destroys the socket after the grace period. */
   fail(code: WsErrorCode, closeCode: WsCloseCode, message: string): void {
     if (this.#closing) return;
     this.#closing = true;
+    this.budget.drain(this);
     this.events.onDrop(this, code);
     if (this.ws.readyState === this.ws.OPEN) {
-      this.ws.send(errorFrame({code, error: message, reason: message}));
+      const frame = errorFrame({code, error: message, reason: message});
+      this.#write(frame, wireBytes(Buffer.byteLength(frame)));
       this.ws.close(closeCode, closeReason(message));
     }
     this.#armKillTimer();
@@ -101,8 +126,18 @@ export class WsConnection implements Subscriber {
   failedByProtocol(): void {
     if (this.#closing) return;
     this.#closing = true;
+    this.budget.drain(this);
     this.events.onDrop(this, "WS_ERROR_PROTOCOL");
     this.#armKillTimer();
+  }
+
+  /** Hands a frame to `ws`, counting its bytes in the budget until `ws` has written them to the kernel. */
+  #write(frame: string, bytes: number, onFlushed?: () => void): void {
+    this.budget.queued(this, bytes);
+    this.ws.send(frame, () => {
+      this.budget.flushed(this, bytes);
+      onFlushed?.();
+    });
   }
 
   /** Pings unless a ping is outstanding; no pong within `pongTimeoutMs` closes the connection. */

@@ -50,6 +50,7 @@ export type WsErrorCode =
   | "WS_ERROR_TOO_MANY_CONNECTIONS"
   | "WS_ERROR_SERVER_FULL"
   | "WS_ERROR_SLOW_CONSUMER"
+  | "WS_ERROR_NODE_OVERLOADED"
   | "WS_ERROR_PING_TIMEOUT"
   | "WS_ERROR_SHUTTING_DOWN";
 
@@ -64,7 +65,7 @@ export const WS_CLOSE = {
   POLICY_VIOLATION: 1008,
   /** Inbound frame over `maxInboundFrameBytes` (sent by `ws` itself, without a reason). */
   MESSAGE_TOO_BIG: 1009,
-  /** Too many connections from this IP, or on the node. */
+  /** Too many connections from this IP or on the node, or the node-wide outbound budget is full. */
   TRY_AGAIN_LATER: 1013,
 } as const;
 

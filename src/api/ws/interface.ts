@@ -42,6 +42,12 @@ export interface WsStats {
   dropsByReason: Partial<Record<WsDropReason, number>>;
   /** RPC frames answered since start. */
   rpcRequests: number;
+  /** Outbound bytes handed to sockets and not yet written to the kernel, over all connections (closing ones too). */
+  queuedBytes: number;
+  /** The node-wide limit on those bytes (`WsOptions.queueBudgetBytes`). */
+  queueBudgetBytes: number;
+  /** Connections closed because that budget was full (also in `dropsByReason` as `WS_ERROR_NODE_OVERLOADED`). */
+  budgetSheddings: number;
 }
 
 /** Returned by `registerWebSocket`. */

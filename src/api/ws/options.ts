@@ -23,6 +23,11 @@ export interface WsOptions {
   maxQueuedBytes: number;
   /** Outbound frames not yet handed to the kernel above which a send closes the connection. */
   maxQueuedFrames: number;
+  /**
+   * Outbound bytes not yet handed to the kernel, summed over all connections; a frame that would
+   * exceed it closes the connection with the largest queue (1013) instead (outbound-budget.ts).
+   */
+  queueBudgetBytes: number;
   /** Largest inbound frame; a bigger one closes the connection with 1009 (enforced by `ws` while receiving). */
   maxInboundFrameBytes: number;
   /** RPC frames of one connection running at once; at the cap the node stops reading from it. */
@@ -57,6 +62,11 @@ export const MAX_NAMESPACES_PER_SUBSCRIPTION = 64;
 export const MAX_QUEUED_BYTES = 16 * MIB;
 /** Thousands of unflushed frames means the client stopped reading long ago (a push is ~300 bytes). */
 export const MAX_QUEUED_FRAMES = 4096;
+/**
+ * Four connections at `MAX_QUEUED_BYTES`: a few slow readers of large RPC answers fit, while
+ * thousands of stalled subscribers cannot make the node hold more than this for them.
+ */
+export const QUEUE_BUDGET_BYTES = 64 * MIB;
 /** A batch of 20 maximal stores from a 07 account is ≈2.3 MB of JSON; HTTP's 10 MiB is too much to hold per socket. */
 export const MAX_INBOUND_FRAME_BYTES = 4 * MIB;
 /** An HTTP client keeps ~6 requests in flight over its connections; one socket carries them all here. */
@@ -83,6 +93,7 @@ export const defaultWsOptions: Readonly<WsOptions> = Object.freeze({
   maxNamespacesPerSubscription: MAX_NAMESPACES_PER_SUBSCRIPTION,
   maxQueuedBytes: MAX_QUEUED_BYTES,
   maxQueuedFrames: MAX_QUEUED_FRAMES,
+  queueBudgetBytes: QUEUE_BUDGET_BYTES,
   maxInboundFrameBytes: MAX_INBOUND_FRAME_BYTES,
   maxInflightRpc: MAX_INFLIGHT_RPC,
   pingIntervalMs: PING_INTERVAL_MS,
@@ -103,6 +114,7 @@ const POSITIVE_INTEGERS = [
   "maxNamespacesPerSubscription",
   "maxQueuedBytes",
   "maxQueuedFrames",
+  "queueBudgetBytes",
   "maxInboundFrameBytes",
   "maxInflightRpc",
   "pingIntervalMs",

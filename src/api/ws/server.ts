@@ -1,6 +1,7 @@
 /**
- * The WebSocket endpoint's state: connections, per-IP counts, the subscription index, the store
- * listener and the ping and sweep timers. Transport-facing glue lives in plugin.ts.
+ * The WebSocket endpoint's state: connections, per-IP counts, the subscription index, the
+ * node-wide outbound budget, the store listener and the ping and sweep timers. Transport-facing
+ * glue lives in plugin.ts.
  */
 import type {RawData, WebSocket} from "ws";
 import {parseAccount} from "../../rpc/account.js";
@@ -16,6 +17,7 @@ import {handleSubscribeFrame} from "./handlers/subscribe.js";
 import {handleUnsubscribeFrame} from "./handlers/unsubscribe.js";
 import type {WsHandle, WsModules, WsStats} from "./interface.js";
 import {validateWsOptions, type WsOptions} from "./options.js";
+import {OutboundBudget} from "./outbound-budget.js";
 import {pushMessages} from "./push.js";
 import {SubscriptionIndex} from "./subscriptions.js";
 
@@ -36,12 +38,14 @@ export class WsServer {
   readonly #conns = new Map<WebSocket, WsConnection>();
   readonly #perIp = new Map<string, number>();
   readonly #drops: Partial<Record<WsDropReason, number>> = {};
+  readonly #budget: OutboundBudget<WsConnection>;
   readonly #timers: NodeJS.Timeout[];
   readonly #onAdded = (messages: StoredMessage[]): void => pushMessages(this.#ctx, messages);
   #closing: Promise<void> | null = null;
 
   constructor(opts: WsOptions, modules: WsModules) {
     validateWsOptions(opts);
+    this.#budget = new OutboundBudget(opts.queueBudgetBytes);
     const limiter = modules.limiter ?? (opts.rateLimit.enabled ? new RateLimiter(opts.rateLimit, () => modules.clock.now()) : null);
     this.#ctx = {
       opts,
@@ -61,7 +65,7 @@ export class WsServer {
 
   /** A freshly upgraded socket: admitted, or told why not and closed. */
   accept(ws: WebSocket, ip: string): void {
-    const conn = new WsConnection(ws, ip, this.#ctx.opts, {onDrop: (_c, reason) => this.#countDrop(reason)});
+    const conn = new WsConnection(ws, ip, this.#ctx.opts, {onDrop: (c, reason) => this.#onDrop(c, reason)}, this.#budget);
     const refusal = this.#refusal(ip);
     if (refusal !== null) {
       conn.fail(refusal.code, refusal.closeCode, refusal.message);
@@ -90,6 +94,9 @@ export class WsServer {
       drops,
       dropsByReason: {...this.#drops},
       rpcRequests: this.#ctx.counters.rpcRequests,
+      queuedBytes: this.#budget.totalBytes,
+      queueBudgetBytes: this.#budget.limitBytes,
+      budgetSheddings: this.#budget.sheddings,
     };
   }
 
@@ -174,8 +181,16 @@ export class WsServer {
     for (const conn of this.#conns.values()) conn.ping();
   }
 
-  #countDrop(reason: WsDropReason): void {
+  #onDrop(conn: WsConnection, reason: WsDropReason): void {
     this.#drops[reason] = (this.#drops[reason] ?? 0) + 1;
+    // Sheddings mean the node as a whole is short of memory for pushes: operators should see them.
+    if (reason === "WS_ERROR_NODE_OVERLOADED") {
+      const b = this.#budget;
+      this.#ctx.modules.logger.warn(
+        {ip: conn.ip, queuedBytes: b.totalBytes, queueBudgetBytes: b.limitBytes, sheddings: b.sheddings},
+        "ws outbound budget full: closed the connection with the largest queue",
+      );
+    }
   }
 
   #forget(conn: WsConnection): void {
