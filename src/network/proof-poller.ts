@@ -3,7 +3,10 @@
  * changes, fetches the newest StorageProof of every other membership node, at most `concurrency`
  * at a time, each bounded by `requestTimeoutMs`. Rounds never overlap. A node that fails to answer
  * keeps the proof already held (it ages out by the activity rule); a bad answer is logged, never
- * thrown.
+ * thrown. After a round in which some fetch failed (typically nodes that are starting and have no
+ * proof yet: 503), the next round comes sooner, 5 s then doubling up to the interval, so a fresh
+ * network's view fills in seconds rather than a whole interval, while a node that stays down costs
+ * only a few extra rounds.
  */
 import type {LatestProofFetcher} from "./proof-fetch.js";
 import type {OfferResult} from "./proof-view.js";
@@ -36,6 +39,9 @@ export interface ProofPollerModules {
   readonly random?: () => number;
 }
 
+/** First catch-up delay after a round with failures; doubled per further such round. */
+export const CATCH_UP_FIRST_MS = 5_000;
+
 export interface RoundStats {
   polled: number;
   accepted: number;
@@ -53,6 +59,8 @@ export class ProofPoller {
   #timer: NodeJS.Timeout | null = null;
   #round: Promise<RoundStats> | null = null;
   #again = false;
+  /** Delay before the next round after one with failures (null: the last round had none). */
+  #catchUpMs: number | null = null;
 
   constructor(opts: ProofPollerOptions, modules: ProofPollerModules) {
     this.#opts = opts;
@@ -73,7 +81,10 @@ export class ProofPoller {
     }
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
-    void this.round().finally(() => this.#schedule());
+    void this.round().then(
+      (stats) => this.#schedule(stats.failed > 0),
+      () => this.#schedule(false),
+    );
   }
 
   /** One round over every target (public for tests); joins the running round if there is one. */
@@ -89,15 +100,17 @@ export class ProofPoller {
     await this.#round;
   }
 
-  #schedule(): void {
+  #schedule(failures: boolean): void {
     if (this.#closing.signal.aborted) return;
     if (this.#again) {
       this.#again = false;
       this.poke();
       return;
     }
+    const interval = this.#opts.pollIntervalMs;
+    this.#catchUpMs = failures ? Math.min(interval, this.#catchUpMs === null ? CATCH_UP_FIRST_MS : 2 * this.#catchUpMs) : null;
     const jitter = 0.9 + 0.2 * (this.#m.random ?? Math.random)();
-    this.#timer = setTimeout(() => this.poke(), Math.round(this.#opts.pollIntervalMs * jitter));
+    this.#timer = setTimeout(() => this.poke(), Math.round((this.#catchUpMs ?? interval) * jitter));
     this.#timer.unref();
   }
 

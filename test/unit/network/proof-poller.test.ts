@@ -1,6 +1,6 @@
 import {createServer, type Server} from "node:http";
 import type {AddressInfo} from "node:net";
-import {afterAll, beforeAll, describe, expect, it} from "vitest";
+import {afterAll, beforeAll, describe, expect, it, vi} from "vitest";
 import {fetchLatestProof} from "../../../src/network/proof-fetch.js";
 import {ProofPoller, type PollTarget} from "../../../src/network/proof-poller.js";
 import type {OfferResult} from "../../../src/network/proof-view.js";
@@ -60,6 +60,40 @@ describe("ProofPoller", () => {
     await p.close();
     await tick(20);
     expect(fetches).toBe(20);
+  });
+
+  it("after a round with failures polls again sooner, doubling the delay up to the interval", async () => {
+    vi.useFakeTimers();
+    try {
+      let down = true;
+      let rounds = 0;
+      const {p} = poller((url) => {
+        if (url === targets[0]!.url) rounds++;
+        return down && url.endsWith("7") ? Promise.reject(new Error("HTTP 503")) : Promise.resolve({});
+      });
+      p.start();
+      await vi.advanceTimersByTimeAsync(1);
+      expect(rounds).toBe(1);
+      // Catch-up rounds at 5, 10, 20, 40 s after each other, then the 60 s interval (random 0.5: no jitter).
+      for (const [after, expected] of [[4_990, 1], [20, 2], [10_000, 3], [20_000, 4], [40_000, 5], [59_000, 5], [1_000, 6], [60_000, 7]] as const) {
+        await vi.advanceTimersByTimeAsync(after);
+        expect(rounds, `after +${after} ms`).toBe(expected);
+      }
+      // Once a round has no failure the next is a whole interval away, and a new failure starts over at 5 s.
+      down = false;
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(rounds).toBe(8);
+      await vi.advanceTimersByTimeAsync(59_000);
+      expect(rounds).toBe(8);
+      down = true;
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(rounds).toBe(9);
+      await vi.advanceTimersByTimeAsync(5_000);
+      expect(rounds).toBe(10);
+      await p.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("close aborts fetches in flight", async () => {
