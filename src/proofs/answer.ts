@@ -22,7 +22,7 @@ export interface Inclusion {
   readonly bucketSize: number;
   /** Leaf upwards within the bucket (RFC 9162 path for (leafIndex, bucketSize)). */
   readonly bucketPath: readonly Uint8Array[];
-  /** Bucket root upwards within the top tree: always 12 nodes. */
+  /** Bucket root upwards within the top tree: always TOP_PATH_LENGTH (18) nodes. */
   readonly topPath: readonly Uint8Array[];
 }
 
@@ -75,21 +75,24 @@ export function encodeAnswerPayload(a: UnsignedAnswer): Buffer {
   return Buffer.concat(parts);
 }
 
-/** bucket u16 ‖ leafIndex u32 ‖ bucketSize u32 ‖ k u8 ‖ k × 32 ‖ 12 × 32. */
+/** Bytes before the path nodes: bucket u32 ‖ leafIndex u32 ‖ bucketSize u32 ‖ k u8. */
+const INCLUSION_HEAD = 13;
+
+/** bucket u32 ‖ leafIndex u32 ‖ bucketSize u32 ‖ k u8 ‖ k × 32 ‖ 18 × 32 (18-bit buckets need more than a u16). */
 function encodeInclusion(inc: Inclusion): Buffer {
   integer(inc.bucket, "bucket", 0, BUCKET_COUNT - 1);
   integer(inc.bucketSize, "bucketSize", 1, 0xffff_ffff);
   integer(inc.leafIndex, "leafIndex", 0, inc.bucketSize - 1);
   if (inc.bucketPath.length > MAX_BUCKET_PATH) throw malformed("bucketPath", "is too long");
   if (inc.topPath.length !== TOP_PATH_LENGTH) throw malformed("topPath", `must have ${TOP_PATH_LENGTH} nodes`);
-  const out = Buffer.alloc(11 + (inc.bucketPath.length + TOP_PATH_LENGTH) * NODE_BYTES);
-  out.writeUInt16BE(inc.bucket, 0);
-  out.writeUInt32BE(inc.leafIndex, 2);
-  out.writeUInt32BE(inc.bucketSize, 6);
-  out[10] = inc.bucketPath.length;
+  const out = Buffer.alloc(INCLUSION_HEAD + (inc.bucketPath.length + TOP_PATH_LENGTH) * NODE_BYTES);
+  out.writeUInt32BE(inc.bucket, 0);
+  out.writeUInt32BE(inc.leafIndex, 4);
+  out.writeUInt32BE(inc.bucketSize, 8);
+  out[12] = inc.bucketPath.length;
   [...inc.bucketPath, ...inc.topPath].forEach((node, i) => {
     if (node.length !== NODE_BYTES) throw malformed("path", "nodes must be 32 bytes");
-    Buffer.from(node).copy(out, 11 + i * NODE_BYTES);
+    Buffer.from(node).copy(out, INCLUSION_HEAD + i * NODE_BYTES);
   });
   return out;
 }

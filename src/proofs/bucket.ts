@@ -88,6 +88,11 @@ export function buildBucket(rows: readonly BucketInput[], loadData: DataLoader):
     const e = entryOf(row, loadData);
     if (e !== null) entries.push(e);
   }
+  return sortedBucket(entries);
+}
+
+/** Packs the entries of one bucket given in any order (sorts `entries` in place). */
+export function sortedBucket(entries: LeafEntry[]): Bucket {
   return packBucket(entries.sort(byRaw));
 }
 
@@ -109,11 +114,21 @@ class BucketWriter {
   bytes = 0;
   minExpiry = Number.POSITIVE_INFINITY;
 
+  readonly #memory: Buffer;
+
+  /**
+   * One allocation per bucket, outside Buffer's shared pool: with ~40 leaves a bucket, pooled
+   * slices would keep whole 8 KB pool chunks (and the garbage allocated beside them) alive for as
+   * long as any bucket in them lives. Layout: expiries (8-byte aligned at 0), leaves, keys, sizes,
+   * root.
+   */
   constructor(capacity: number) {
-    this.keys = Buffer.allocUnsafe(capacity * KEY_BYTES);
-    this.leaves = Buffer.allocUnsafe(capacity * NODE_BYTES);
-    this.expiries = new Float64Array(capacity);
-    this.sizes = new Uint32Array(capacity);
+    const m = Buffer.allocUnsafeSlow(capacity * (8 + NODE_BYTES + KEY_BYTES + 4) + NODE_BYTES);
+    this.#memory = m;
+    this.expiries = new Float64Array(m.buffer, m.byteOffset, capacity);
+    this.leaves = m.subarray(capacity * 8, capacity * (8 + NODE_BYTES));
+    this.keys = m.subarray(capacity * (8 + NODE_BYTES), capacity * (8 + NODE_BYTES + KEY_BYTES));
+    this.sizes = new Uint32Array(m.buffer, m.byteOffset + capacity * (8 + NODE_BYTES + KEY_BYTES), capacity);
   }
 
   /** `key` holds at least KEY_BYTES bytes at `keyOffset`; `leaf` 32 bytes at `leafOffset`. */
@@ -133,7 +148,9 @@ class BucketWriter {
     const leaves = this.leaves.subarray(0, n * NODE_BYTES);
     const {bytes, minExpiry} = this;
     const keys = this.keys.subarray(0, n * KEY_BYTES);
-    return {count: n, keys, leaves, expiries: this.expiries.subarray(0, n), sizes: this.sizes.subarray(0, n), root: rootOf(leaves, n), bytes, minExpiry};
+    const root = this.#memory.subarray(this.#memory.length - NODE_BYTES);
+    rootOf(leaves, n).copy(root);
+    return {count: n, keys, leaves, expiries: this.expiries.subarray(0, n), sizes: this.sizes.subarray(0, n), root, bytes, minExpiry};
   }
 }
 

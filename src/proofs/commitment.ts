@@ -1,13 +1,14 @@
 /**
- * A node's Merkle commitment at one proof timestamp (docs/PROTOCOL.md (Storage proofs) §2): 4,096
- * buckets, each an RFC 6962 tree over its leaves, and a top tree (RFC 6962 over the 4,096 bucket
- * roots as 32-byte entries, so a perfect tree of depth 12). Immutable: a refresh builds a new one
- * that shares every clean bucket.
+ * A node's Merkle commitment at one proof timestamp (docs/PROTOCOL.md (Storage proofs) §2): 262,144
+ * buckets, each an RFC 6962 tree over its leaves, and a top tree (RFC 6962 over the bucket roots
+ * as 32-byte entries, a perfect tree of depth 18: top-tree.ts). Immutable: a refresh builds a new
+ * one that shares every clean bucket.
  */
 import {BUCKET_COUNT, NODE_BYTES} from "./constants.js";
 import {findKey, KEY_BYTES, type Bucket} from "./bucket.js";
 import {bucketOf} from "./leaf.js";
-import {leafHash, pathFromLevels, treeLevels} from "../crypto/merkle.js";
+import type {TopTree} from "./top-tree.js";
+import {pathFromLevels, treeLevels} from "../crypto/merkle.js";
 
 export interface Located {
   readonly bucket: number;
@@ -18,23 +19,19 @@ export class Commitment {
   readonly root: Buffer;
   readonly messageCount: number;
   readonly usedBytes: number;
-  readonly #top: Buffer[];
-
   /**
    * @param timestamp the proof timestamp T: the commitment holds messages with expiry > T
    * @param completedAt when the last bucket was read (every committed message was held by then)
-   * @param previousTop level 0 of the previous top tree and the buckets that changed since, to
-   *   re-hash only those entries
+   * @param top the top tree over `buckets` (built or updated by the refresh, in its slices)
    */
   constructor(
     readonly timestamp: number,
     readonly completedAt: number,
     readonly buckets: readonly Bucket[],
-    previousTop: {level0: Buffer; changed: Iterable<number>} | null = null,
+    readonly top: TopTree,
   ) {
     if (buckets.length !== BUCKET_COUNT) throw new RangeError(`a commitment has ${BUCKET_COUNT} buckets`);
-    this.#top = treeLevels(topLevel0(buckets, previousTop), BUCKET_COUNT);
-    this.root = Buffer.from((this.#top.at(-1) as Buffer).subarray(0, NODE_BYTES));
+    this.root = top.root;
     let count = 0;
     let bytes = 0;
     for (const b of buckets) {
@@ -43,11 +40,6 @@ export class Commitment {
     }
     this.messageCount = count;
     this.usedBytes = bytes;
-  }
-
-  /** Level 0 of the top tree: SHA-256(0x00 ‖ bucket root) per bucket. */
-  get topLevel0(): Buffer {
-    return this.#top[0] as Buffer;
   }
 
   /** Candidate positions of a raw message hash (one, unless KEY_BYTES-byte key prefixes collide). */
@@ -74,19 +66,8 @@ export class Commitment {
     return pathFromLevels(treeLevels(b.leaves, b.count), at.index);
   }
 
-  /** Audit path of a bucket root in the top tree: always 12 nodes. */
+  /** Audit path of a bucket root in the top tree: always 18 nodes. */
   topPath(bucket: number): Buffer[] {
-    return pathFromLevels(this.#top, bucket);
+    return this.top.path(bucket);
   }
-}
-
-function topLevel0(buckets: readonly Bucket[], previous: {level0: Buffer; changed: Iterable<number>} | null): Buffer {
-  if (previous !== null) {
-    const level0 = Buffer.from(previous.level0);
-    for (const i of previous.changed) leafHash((buckets[i] as Bucket).root).copy(level0, i * NODE_BYTES);
-    return level0;
-  }
-  const level0 = Buffer.allocUnsafe(BUCKET_COUNT * NODE_BYTES);
-  buckets.forEach((b, i) => leafHash(b.root).copy(level0, i * NODE_BYTES));
-  return level0;
 }

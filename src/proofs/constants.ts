@@ -17,10 +17,14 @@ export const NODE_ID_BYTES = 32;
 /** Challenge nonces. */
 export const NONCE_BYTES = 32;
 
-/** Buckets split the message set by the first 12 bits of the raw message hash. */
-export const BUCKET_BITS = 12;
+/**
+ * Buckets split the message set by the first 18 bits of the raw message hash (three base64
+ * characters): ~40 leaves a bucket at a full node's 10 M messages, so an epoch's churn re-hashes
+ * small trees instead of nearly every leaf.
+ */
+export const BUCKET_BITS = 18;
 export const BUCKET_COUNT = 1 << BUCKET_BITS;
-/** The top tree over 4,096 bucket roots is a perfect tree: every top path has 12 steps. */
+/** The top tree over 262,144 bucket roots is a perfect tree: every top path has 18 steps. */
 export const TOP_PATH_LENGTH = BUCKET_BITS;
 
 /** First bytes of every leaf entry (so a leaf can never be mistaken for another protocol's entry). */
@@ -40,5 +44,5 @@ export const CHALLENGE_PAYLOAD_BYTES = 1 + NODE_ID_BYTES + NODE_ID_BYTES + MESSA
 
 /** Largest message data a leaf can describe (u32 size); Session's limit is far below (76,800 B). */
 export const MAX_DATA_BYTES = 0xffff_ffff;
-/** Longest bucket path accepted (a bucket of 2^32 leaves); real ones are ~log2(n / 4096). */
+/** Longest bucket path accepted (a bucket of 2^32 leaves); real ones are ~log2(n / 262,144). */
 export const MAX_BUCKET_PATH = 32;

@@ -1,7 +1,7 @@
 /**
  * Leaf entries, buckets and digests (docs/PROTOCOL.md (Storage proofs) §1–2). A leaf binds a message's
  * hash, account, namespace, expiry, data size and SHA-256(data); its tree hash is
- * SHA-256(0x00 ‖ entry) (merkle.ts). Buckets are the first 12 bits of the raw message hash.
+ * SHA-256(0x00 ‖ entry) (merkle.ts). Buckets are the first 18 bits of the raw message hash.
  */
 import {hash} from "node:crypto";
 import {ACCOUNT_BYTES, BUCKET_BITS, LEAF_ENTRY_BYTES, LEAF_TAG, MAX_DATA_BYTES} from "./constants.js";
@@ -40,28 +40,37 @@ export function encodeMessageHash(raw: Uint8Array): string {
   return Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString("base64").replace(/=+$/, "");
 }
 
-/** Bucket of a raw message hash: its first 12 bits. */
+/** Bucket of a raw message hash: its first 18 bits. */
 export function bucketOf(raw: Uint8Array): number {
-  return (((raw[0] ?? 0) << 8) | (raw[1] ?? 0)) >> (16 - BUCKET_BITS);
+  return (((raw[0] ?? 0) << 16) | ((raw[1] ?? 0) << 8) | (raw[2] ?? 0)) >> (24 - BUCKET_BITS);
 }
 
-/** The 2-character hash prefix of bucket `b` (12 bits = two base64 characters). */
+/** The 3-character hash prefix of bucket `b` (18 bits = three base64 characters, 6 bits each). */
 export function bucketPrefix(b: number): string {
-  return (BASE64_CHARS[b >> 6] ?? "") + (BASE64_CHARS[b & 63] ?? "");
+  return (BASE64_CHARS[(b >> 12) & 63] ?? "") + (BASE64_CHARS[(b >> 6) & 63] ?? "") + (BASE64_CHARS[b & 63] ?? "");
 }
 
-/** Bucket number of a 2-character prefix; null if it is not two base64 characters. */
+/** Bucket number of a 3-character prefix; null if it is not three base64 characters. */
 export function bucketOfPrefix(prefix: string): number | null {
-  const hi = BASE64_CHARS.indexOf(prefix[0] ?? "");
-  const lo = BASE64_CHARS.indexOf(prefix[1] ?? "");
-  if (prefix.length !== 2 || hi < 0 || lo < 0) return null;
-  return (hi << 6) | lo;
+  if (prefix.length !== 3) return null;
+  let b = 0;
+  for (const c of prefix) {
+    const v = BASE64_CHARS.indexOf(c);
+    if (v < 0) return null;
+    b = (b << 6) | v;
+  }
+  return b;
 }
 
-/** The hash-string range [lo, hi) holding exactly bucket `b`'s hashes (ASCII order). */
+/**
+ * The hash-string range [lo, hi) holding exactly bucket `b`'s hashes in ASCII (SQLite BINARY)
+ * order: the bucket's full 3-character prefix, up to the same prefix with its last character's code
+ * plus one. Exact although base64's alphabet is not in ASCII order, because every character of
+ * the prefix is fixed: a string in the range shares the first two characters and has the third.
+ */
 export function bucketRange(b: number): {lo: string; hi: string} {
   const lo = bucketPrefix(b);
-  return {lo, hi: lo[0] + String.fromCharCode(lo.charCodeAt(1) + 1)};
+  return {lo, hi: lo.slice(0, 2) + String.fromCharCode(lo.charCodeAt(2) + 1)};
 }
 
 export function parseAccount(account: unknown, field = "account"): Buffer {

@@ -1,7 +1,7 @@
 /**
  * Anti-entropy digests (docs/PROTOCOL.md (Replication) §5.1), kept incrementally: 4,096
- * buckets by the first two base64 characters of the hash (the storage-proof module uses the same
- * buckets), each the XOR of its items and their count. A message's item is its 32-byte hash (a
+ * buckets by the first two base64 characters of the hash (storage proofs use finer, three-character
+ * buckets of their own), each the XOR of its items and their count. A message's item is its 32-byte hash (a
  * BLAKE2b output, already uniform); a tombstone's is SHA-256("pars-storage/v1/tombstone" ‖ hash),
  * so a message and its tombstone never cancel. The index covers every row of both tables, expired
  * or not; it is built once from the database and then follows the store's events, so a digest

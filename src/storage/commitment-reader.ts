@@ -33,6 +33,9 @@ const FROM = "FROM messages m JOIN owners o ON o.id = m.owner";
 
 const SQL = {
   rows: `SELECT ${COLUMNS} ${FROM} WHERE m.hash >= ? AND m.hash < ? AND m.expiry > ?`,
+  // "+m.expiry" keeps the planner off the expiry index whatever the statistics say: a page must
+  // walk the hash index (a seek, then LIMIT rows in order), never sort the table.
+  rowsAfter: `SELECT ${COLUMNS} ${FROM} WHERE m.hash > ? AND +m.expiry > ? ORDER BY m.hash LIMIT ?`,
   rowByHash: `SELECT ${COLUMNS} ${FROM} WHERE m.hash = ? AND m.expiry > ?`,
   dataByHash: "SELECT data FROM messages WHERE hash = ?",
 } as const;
@@ -40,12 +43,14 @@ const SQL = {
 export class CommitmentReader {
   readonly #sqlite: Database.Database;
   readonly #rows: Statement;
+  readonly #rowsAfter: Statement;
   readonly #rowByHash: Statement;
   readonly #dataByHash: Statement;
 
   constructor(sqlite: Database.Database) {
     this.#sqlite = sqlite;
     this.#rows = sqlite.prepare(SQL.rows).raw();
+    this.#rowsAfter = sqlite.prepare(SQL.rowsAfter).raw();
     this.#rowByHash = sqlite.prepare(SQL.rowByHash).raw();
     this.#dataByHash = sqlite.prepare(SQL.dataByHash).pluck();
   }
@@ -62,6 +67,11 @@ export class CommitmentReader {
   /** Messages with lo <= hash < hi and expiry > minExpiryExclusive, in no particular order. */
   rowsInRange(lo: string, hi: string, minExpiryExclusive: number): CommitmentRow[] {
     return this.#run(() => (this.#rows.all(lo, hi, minExpiryExclusive) as RawRow[]).map(toRow));
+  }
+
+  /** Up to `limit` messages with hash > after and expiry > minExpiryExclusive, by hash (a full build's pages). */
+  rowsAfter(after: string, minExpiryExclusive: number, limit: number): CommitmentRow[] {
+    return this.#run(() => (this.#rowsAfter.all(after, minExpiryExclusive, limit) as RawRow[]).map(toRow));
   }
 
   /** One message if it exists with expiry > minExpiryExclusive. */

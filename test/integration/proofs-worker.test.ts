@@ -8,8 +8,8 @@ import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {initHashing, sha256} from "../../src/crypto/hash.js";
-import {LocalEngine, WorkerEngine, dataDigest} from "../../src/proofs/index.js";
-import {ProofTables, StorageDb} from "../../src/storage/index.js";
+import {FULL_PLAN, LocalEngine, PAGE_ROWS, WorkerEngine, dataDigest, refreshCommitment} from "../../src/proofs/index.js";
+import {CommitmentReader, ProofTables, StorageDb} from "../../src/storage/index.js";
 
 const T = 1_767_225_600_000;
 const N = 20_000;
@@ -51,6 +51,32 @@ const liveOf = (hash: string) => {
   if (m === null) throw new Error(`no message ${hash}`);
   return {account: m.account, namespace: m.namespace, dataDigest: dataDigest(m.data)};
 };
+
+describe("full build on a read-only connection", () => {
+  it("holds no read transaction across its yields: the writer can checkpoint and truncate the WAL at every one", async () => {
+    const reader = CommitmentReader.openReadOnly(path, 5_000);
+    const results: number[] = [];
+    try {
+      const c = await refreshCommitment(reader, null, FULL_PLAN, {
+        timestamp: T,
+        sliceBudgetMs: 0,
+        clockNow: () => T,
+        yieldFn: () => {
+          db.sqlite.prepare("UPDATE messages SET timestamp = timestamp + 1 WHERE id = ?").run(1 + results.length);
+          const [row] = db.sqlite.pragma("wal_checkpoint(TRUNCATE)") as Array<{busy: number}>;
+          results.push(row!.busy);
+          return Promise.resolve();
+        },
+      });
+      expect(c!.messageCount).toBe(N);
+      expect(results.length).toBeGreaterThanOrEqual(Math.floor(N / PAGE_ROWS));
+      expect(results.every((busy) => busy === 0)).toBe(true);
+    } finally {
+      reader.close();
+      tables.takeUpdatedHashes();
+    }
+  });
+});
 
 describe("WorkerEngine", () => {
   it("builds and refreshes the same commitment as the engine in this thread, with the same inclusion paths", async () => {

@@ -1,6 +1,7 @@
 import {beforeAll, describe, expect, it} from "vitest";
-import {bucketOf, bucketPrefix, bucketRange, bucketOfPrefix, ChangeTracker, decodeMessageHash, EMPTY_ROOT, planRefresh, refreshCommitment, updateBucket} from "../../../src/proofs/index.js";
-import type {Commitment} from "../../../src/proofs/index.js";
+import {randomBytes} from "node:crypto";
+import {BUCKET_COUNT, bucketOf, bucketOfPrefix, bucketRange, buildBucket, ChangeTracker, decodeMessageHash, EMPTY_BUCKET, EMPTY_ROOT, encodeMessageHash, leafHash} from "../../../src/proofs/index.js";
+import {PAGE_ROWS, planRefresh, refreshCommitment, rootOf, updateBucket, type Bucket, type Commitment} from "../../../src/proofs/index.js";
 import {FULL, build, HOUR_MS, message, nextPlan, proofStore, T0, type ProofStore} from "./helpers.js";
 import {testPq} from "../../utils/rpc-harness.js";
 
@@ -35,17 +36,67 @@ function tracked(s: ProofStore): ChangeTracker {
 }
 
 describe("buckets", () => {
-  it("map 12-bit prefixes to two base64 characters and back, with exact string ranges", () => {
-    for (const b of [0, 1, 63, 64, 2047, 4032, 4095]) {
-      expect(bucketOfPrefix(bucketPrefix(b)), `bucket ${b}`).toBe(b);
-      const {lo, hi} = bucketRange(b);
-      expect(lo < hi, `bucket ${b}`).toBe(true);
-    }
-    expect(bucketOfPrefix("=a")).toBeNull();
+  it("a stored message lies in the string range of its bucket", () => {
     const m = message(1);
     const b = bucketOf(decodeMessageHash(m.hash)!);
     const {lo, hi} = bucketRange(b);
+    expect(lo).toBe(m.hash.slice(0, 3));
     expect(m.hash >= lo && m.hash < hi).toBe(true);
+  });
+});
+
+describe("full build", () => {
+  /** Hashes made to share a 3-character prefix (the store does not check hashes against data). */
+  let next = 10_000;
+  const crafted = (prefix: string, n: number): ReturnType<typeof message>[] =>
+    Array.from({length: n}, () => ({...message(next++), hash: prefix + encodeMessageHash(randomBytes(32)).slice(3)}));
+
+  it("reads pages spanning many buckets and equals a build of every bucket from its own range", async () => {
+    const s = await proofStore();
+    // Random hashes, two large buckets that every small page cuts, buckets at the alphabet's ASCII
+    // gaps, and rows with hashes no bucket holds.
+    const stored = [
+      ...Array.from({length: 2000}, (_, i) => message(i)),
+      ...crafted("Zz9", 40),
+      ...crafted("+/A", 25),
+      ...["AAZ", "AAa", "AA9", "AA+", "AA/", "AA0", "//z", "+++", "zzz"].flatMap((p) => crafted(p, 2)),
+      {...message(5000), hash: "not-a-session-hash"},
+      {...message(5001), hash: "=".repeat(43)},
+    ];
+    await s.store.storeBulk(stored);
+    const reader = s.tables.reader;
+    let pages = 0;
+    let ranges = 0;
+    const counting = {
+      rowsInRange: (lo: string, hi: string, min: number) => (ranges++, reader.rowsInRange(lo, hi, min)),
+      rowsAfter: (after: string, min: number, limit: number) => (pages++, reader.rowsAfter(after, min, limit)),
+      rowByHash: (hash: string, min: number) => reader.rowByHash(hash, min),
+      dataByHash: (hash: string) => reader.dataByHash(hash),
+    };
+    const opts = {timestamp: T0, sliceBudgetMs: 1_000, clockNow: () => T0, yieldFn: () => Promise.resolve()};
+    const byDefault = await refreshCommitment(counting, null, FULL, opts);
+    expect(pages).toBe(Math.floor(stored.length / PAGE_ROWS) + 1);
+    const small = await refreshCommitment(counting, null, FULL, {...opts, pageRows: 7});
+    expect(ranges).toBe(0);
+
+    // The reference: each bucket built alone from its string range.
+    const canonical = new Set(stored.flatMap((m) => (decodeMessageHash(m.hash) === null ? [] : [bucketOf(decodeMessageHash(m.hash)!)])));
+    const reference: Bucket[] = Array.from({length: BUCKET_COUNT}, () => EMPTY_BUCKET);
+    for (const b of canonical) {
+      const {lo, hi} = bucketRange(b);
+      reference[b] = buildBucket(reader.rowsInRange(lo, hi, T0), (h) => reader.dataByHash(h));
+    }
+    expect(reference.reduce((n, b) => n + b.count, 0)).toBe(stored.length - 2);
+    expect(reference[bucketOfPrefix("Zz9")!]!.count).toBe(40);
+    for (const c of [byDefault!, small!]) {
+      expect(c.messageCount).toBe(stored.length - 2);
+      c.buckets.forEach((b, i) => {
+        const r = reference[i]!;
+        if (b.count !== r.count || !b.root.equals(r.root) || !b.keys.equals(r.keys)) expect({bucket: i, count: b.count}).toEqual({bucket: i, count: r.count});
+      });
+      expect(c.root.equals(rootOf(Buffer.concat(reference.map((b) => leafHash(b.root))), BUCKET_COUNT))).toBe(true);
+    }
+    await s.store.close();
   });
 });
 
@@ -159,7 +210,7 @@ describe("Commitment", () => {
     let yields = 0;
     let t = 0;
     const stats = {rebuilt: 0, reread: 0, slices: 0, longestSliceMs: 0};
-    const opts = {timestamp: T0, sliceBudgetMs: 1, clockNow: () => T0, now: () => (t += 0.6), yieldFn: () => Promise.resolve(void yields++)};
+    const opts = {timestamp: T0, sliceBudgetMs: 1, pageRows: 2, clockNow: () => T0, now: () => (t += 0.6), yieldFn: () => Promise.resolve(void yields++)};
     const c = await refreshCommitment(s.tables.reader, null, FULL, opts, stats);
     expect(c?.messageCount).toBe(500);
     expect(yields).toBeGreaterThan(100);

@@ -1,6 +1,7 @@
 /** Every verdict reason, produced by a real signed exchange with one part changed. */
 import {beforeAll, describe, expect, it} from "vitest";
 import {
+  BUCKET_COUNT,
   answerFromCommitment,
   challengeDigest,
   decodeMessageHash,
@@ -141,7 +142,7 @@ describe("judge", () => {
 
   it("path-mismatch: wrong bucket, index or path node", async () => {
     const inc = honest.inclusion!;
-    expect(judge(input(await signed({inclusion: {...inc, bucket: (inc.bucket + 1) % 4096}})), pq)).toMatchObject({reason: "path-mismatch"});
+    expect(judge(input(await signed({inclusion: {...inc, bucket: (inc.bucket + 1) % BUCKET_COUNT}})), pq)).toMatchObject({reason: "path-mismatch"});
     const size = inc.bucketSize;
     if (size > 1) expect(judge(input(await signed({inclusion: {...inc, leafIndex: (inc.leafIndex + 1) % size}})), pq)).toMatchObject({reason: "path-mismatch"});
     const top = [...inc.topPath];
