@@ -66,9 +66,9 @@ export class Forwarder {
   }
 
   async #forwardOne(peer: string, method: string, params: Record<string, unknown>): Promise<PeerEntry> {
-    const {health, retries} = this.#m;
+    const {health} = this.#m;
     if (health.isDown(peer)) {
-      retries.enqueue(peer, method, params);
+      this.#enqueue(peer, method, params);
       return TIMEOUT_ENTRY;
     }
     let outcome: Outcome;
@@ -80,8 +80,21 @@ export class Forwarder {
       if (outcome.retry && !health.wasDown(peer)) this.#m.logger.warn({peer, method, err: describeError(err)}, "forward failed; will retry");
       if (outcome.retry) health.markDown(peer);
     }
-    if (outcome.retry) retries.enqueue(peer, method, params);
+    if (outcome.retry) this.#enqueue(peer, method, params);
     return outcome.entry;
+  }
+
+  /**
+   * Persists a retry. A forward that cannot be persisted (storage failure, params the queue cannot
+   * serialise) is logged, never thrown: forward() must not reject, or the client request that is
+   * waiting for our own entry meanwhile would leave its rejection unhandled.
+   */
+  #enqueue(peer: string, method: string, params: Record<string, unknown>): void {
+    try {
+      this.#m.retries.enqueue(peer, method, params);
+    } catch (err) {
+      this.#m.logger.warn({peer, method, err: describeError(err)}, "could not persist a forward for retry");
+    }
   }
 }
 

@@ -19,3 +19,10 @@ export const MAX_MESSAGE_BODY_BYTES = 76_800;
 export const RETRIEVE_MAX_SIZE_BYTES = 7_800_000;
 export const BATCH_REQUEST_MAX = 20;
 export const MAX_SUBACCOUNT_TOKENS = 50;
+/**
+ * Most levels of JSON nesting in a request's params (Pars limit; Session has none). Session's own
+ * fields nest two or three levels and a meta request adds three per level (ifelse → then → params),
+ * so this still allows ~20 nested ifelse; deeper input could only exhaust the stack of the parser,
+ * the fan-out's serialiser or the response writer.
+ */
+export const PARAMS_NESTING_MAX = 64;

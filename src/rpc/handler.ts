@@ -1,9 +1,9 @@
 import type {RpcContext, RpcResponse} from "./context.js";
-import {BATCH_REQUEST_MAX} from "./constants.js";
+import {BATCH_REQUEST_MAX, PARAMS_NESTING_MAX} from "./constants.js";
 import {HTTP, ParseError, RpcError} from "./errors.js";
 import {methodTable, RECURSIVE_METHOD_NAMES} from "./methods/index.js";
 import type {AnyMethodDef} from "./methods/types.js";
-import {loadFields, type Params} from "./params.js";
+import {loadFields, nestedDeeperThan, type Params} from "./params.js";
 import type {Origin} from "./recursive.js";
 
 /** A parsed request ready to run: a plain method or a meta request holding parsed sub-requests. */
@@ -54,6 +54,10 @@ export class RpcHandler {
     if (!this.methods.has(method) && !META.has(method)) return {status: HTTP.BAD_REQUEST, body: `no method ${method}`};
     if (!origin.recurse && !RECURSIVE_METHOD_NAMES.has(method)) {
       return {status: HTTP.BAD_REQUEST, body: "invalid request: received invalid forwarded non-forwardable request"};
+    }
+    // Before anything walks the params recursively (parsing nested ifelse, forwarding, answering).
+    if (nestedDeeperThan(params, PARAMS_NESTING_MAX)) {
+      return {status: HTTP.BAD_REQUEST, body: `invalid request: params nested more than ${PARAMS_NESTING_MAX} levels deep`};
     }
     try {
       return await this.run(this.parse(method, params), origin);

@@ -126,6 +126,20 @@ export function loadStringifiedInt(params: Params, name: string, unsigned: boole
   return loadField<number>(params, name, unsigned ? "uint" : "int");
 }
 
+/** Whether `v` nests objects or arrays more than `max` levels deep. Iterative: hostile depth cannot overflow it. */
+export function nestedDeeperThan(v: unknown, max: number): boolean {
+  const stack: Array<{value: object; depth: number}> = [];
+  if (typeof v === "object" && v !== null) stack.push({value: v, depth: 1});
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    if (top.depth > max) return true;
+    const children: unknown[] = Array.isArray(top.value) ? (top.value as unknown[]) : Object.values(top.value);
+    for (const child of children) {
+      if (typeof child === "object" && child !== null) stack.push({value: child, depth: top.depth + 1});
+    }
+  }
+  return false;
+}
+
 export function require<T>(name: string, v: T | undefined): T {
   if (v === undefined) throw new ParseError(`Required field '${name}' missing`);
   return v;

@@ -82,6 +82,26 @@ describe("Forwarder", () => {
     expect(calls).toEqual([P1, P1]);
   });
 
+  it("never rejects when a retry cannot be persisted (it used to leave the client's request with an unhandled rejection)", async () => {
+    const clock = new ManualClock(1_700_000_000_000);
+    const health = new PeerHealth(5_000, clock);
+    const forwarder = new Forwarder(resolveReplicationOptions({forwardTimeoutMs: 200}), {
+      batcher: {call: (_peer, call) => connectError()(call)},
+      view: {peers: () => [{nodeId: P1} as NodeRecord]},
+      retries: {
+        enqueue: () => {
+          throw new RangeError("Maximum call stack size exceeded"); // JSON.stringify of hostile params, a full disk, …
+        },
+      },
+      health,
+      clock,
+      logger: silent,
+    });
+    expect(await forwarder.forward("delete", {})).toEqual({[P1]: TIMEOUT_ENTRY}); // the failed attempt
+    expect(health.isDown(P1)).toBe(true);
+    expect(await forwarder.forward("delete", {})).toEqual({[P1]: TIMEOUT_ENTRY}); // the peer marked down
+  });
+
   it("has nothing to do without peers", async () => {
     expect(await setup({}).forwarder.forward("store", {})).toEqual({});
   });

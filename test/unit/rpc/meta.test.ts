@@ -87,3 +87,31 @@ describe("ifelse", () => {
     expect(await h.call("ifelse", params)).toEqual({status: 400, body});
   });
 });
+
+describe("nesting limit (hostile input)", () => {
+  const nestedIfElse = (depth: number): string =>
+    `{"method":"ifelse","params":${'{"if":{"hf_at_least":[1]},"then":{"method":"ifelse","params":'.repeat(depth)}{"if":{"hf_at_least":[1]},"then":{"method":"info","params":{}}}${"}}".repeat(depth)}}`;
+  const tooDeep = {status: 400, body: "invalid request: params nested more than 64 levels deep"};
+
+  it("answers 400, not 500, to an ifelse nested 30,000 deep (it used to exhaust the stack)", async () => {
+    expect(await h.handler.handleBody(nestedIfElse(30_000))).toEqual(tooDeep);
+    // Also where the parse survived but the answer could not be serialised (~10,000 levels).
+    expect(await h.handler.handleBody(nestedIfElse(10_000))).toEqual(tooDeep);
+  });
+
+  it("still runs ifelse nested 20 deep (64 levels of JSON)", async () => {
+    const res = await h.handler.handleBody(nestedIfElse(20));
+    expect(res.status).toBe(200);
+    expect(JSON.stringify(res.body)).toContain('"condition":true');
+  });
+
+  it("refuses a deeply nested unknown field before anything is stored or forwarded", async () => {
+    const req = storeReq("deep");
+    const body = JSON.stringify(req).replace(/}}$/, `,"x":${"[".repeat(100_000)}1${"]".repeat(100_000)}}}`);
+    expect(await h.handler.handleBody(body)).toEqual(tooDeep);
+    expect(h.store.stats().messageCount).toBe(0);
+    // The same request with shallow extra fields is fine (Session ignores unknown keys).
+    const shallow = JSON.stringify(req).replace(/}}$/, ',"x":[[1]],"__proto__":{"y":1}}}');
+    expect((await h.handler.handleBody(shallow)).status).toBe(200);
+  });
+});
