@@ -94,4 +94,21 @@ describe("rpc frames", () => {
     expect(replies.every((r) => r.code === 200)).toBe(true);
     expect(node.ws.stats().rpcRequests).toBe(25);
   });
+
+  it("an answer that cannot be serialised becomes a 500 reply, not an unhandled rejection", async () => {
+    const rejections: unknown[] = [];
+    const onRejection = (err: unknown): void => void rejections.push(err);
+    process.on("unhandledRejection", onRejection);
+    try {
+      const rpc = {handle: () => Promise.resolve({status: 200, body: {n: 1n}})};
+      node = await startWsNode({modules: {rpc} as never});
+      const c = await connect();
+      expect(await c.rpc("info", {})).toMatchObject({type: "rpc", code: 500, body: "request failed"});
+      expect(await c.rpc("info", {})).toMatchObject({code: 500});
+      await new Promise((r) => setTimeout(r, 20));
+      expect(rejections).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", onRejection);
+    }
+  });
 });

@@ -16,7 +16,16 @@ export function handleRpcFrame(ctx: WsContext, conn: WsConnection, frame: RpcFra
   conn.runRpc(async () => {
     const res = await answer(ctx, frame);
     ctx.counters.rpcRequests += 1;
-    conn.send(rpcReply(frame.id, res));
+    let reply: string;
+    try {
+      reply = rpcReply(frame.id, res);
+    } catch (err) {
+      // An answer that cannot be serialised (a bug) must cost this request, not the process:
+      // runRpc does not await the task, so a throw here would be an unhandled rejection.
+      ctx.modules.logger.error({err: err instanceof Error ? err.message : String(err)}, "ws rpc answer could not be serialised");
+      reply = rpcReply(frame.id, {status: HTTP.INTERNAL_SERVER_ERROR, body: "request failed"});
+    }
+    conn.send(reply);
   });
 }
 
