@@ -42,6 +42,12 @@ export interface Base {
   signed: string[];
   /** Fields the method knows but the base leaves out (set to random values: may succeed). */
   absent: string[];
+  /**
+   * A signed store to a non-public namespace: with `namespace` dropped it becomes a store to the
+   * public namespace 0, where the auth fields are not checked (as in Session), so only failures
+   * of the other fields still must fail.
+   */
+  auth?: string[];
 }
 
 export interface RpcCase {
@@ -121,6 +127,7 @@ export function baseRequests(a: Accounts, now: number, token: Buffer): Base[] {
       required: [...req05, "timestamp", "data"],
       signed: [...req05, "sig_timestamp", "namespace"],
       absent: ["expiry", "pubKey", ...authAbsent],
+      auth: [...req05, "sig_timestamp", "namespace", ...authAbsent],
     },
     {
       label: "store 07 signed ns 1",
@@ -130,6 +137,7 @@ export function baseRequests(a: Accounts, now: number, token: Buffer): Base[] {
       required: [...req07, "timestamp", "data"],
       signed: [...req07, "timestamp", "namespace"],
       absent: ["expiry", "sig_timestamp", "pubkey_ed25519", ...authAbsent],
+      auth: [...req07, "namespace", ...authAbsent],
     },
     {
       label: "store to a public inbox, unsigned",
@@ -355,7 +363,8 @@ export function mutate(rng: Prng, base: Base): RpcCase {
   const known = Object.keys(base.kinds);
   const touched = new Set<string>();
   const labels: string[] = [];
-  let mustFail = false;
+  /** Why the request must fail: the field and how (null field: the params or method as a whole). */
+  const failures: Array<{field: string | null; how: "required" | "type" | "encoding" | "signed"}> = [];
   let methodText = JSON.stringify(base.method);
   let paramsText: string | null = null;
   let paramsReplaced = false;
@@ -370,25 +379,25 @@ export function mutate(rng: Prng, base: Base): RpcCase {
       if (rng.chance(0.5)) delete params[f];
       else params[f] = null;
       labels.push(`drop ${f}`);
-      mustFail ||= base.required.includes(f);
+      if (base.required.includes(f)) failures.push({field: f, how: "required"});
     } else if (op === 2 && free(known).length > 0) {
       const f = rng.pick(free(known));
       touched.add(f);
       params[f] = clone(rng.pick(wrongTypes(base.kinds[f] as Kind)));
       labels.push(`wrong type ${f}`);
-      mustFail = true;
+      failures.push({field: f, how: "type"});
     } else if (op === 3 && free(known).some((f) => badEncodings(base.kinds[f] as Kind, rng, params[f]).length > 0)) {
       const f = rng.pick(free(known).filter((k) => badEncodings(base.kinds[k] as Kind, rng, params[k]).length > 0));
       touched.add(f);
       params[f] = rng.pick(badEncodings(base.kinds[f] as Kind, rng, params[f]));
       labels.push(`bad encoding ${f}`);
-      mustFail = true;
+      failures.push({field: f, how: "encoding"});
     } else if (op === 4 && free(base.signed).length > 0) {
       const f = rng.pick(free(base.signed));
       touched.add(f);
       params[f] = otherValue(base.kinds[f] as Kind, rng, params[f]);
       labels.push(`re-signed ${f}`);
-      mustFail = true;
+      failures.push({field: f, how: "signed"});
     } else if (op <= 6) {
       const key = rng.chance(0.6) ? rng.pick(HOSTILE_KEYS) : rng.ascii(1 + rng.int(12));
       if (known.includes(key) || base.absent.includes(key)) continue;
@@ -402,15 +411,23 @@ export function mutate(rng: Prng, base: Base): RpcCase {
     } else if (op === 8 && rng.chance(0.3)) {
       paramsText = serialize(rng.pick<unknown>([null, [], [params], "params", 1, true, deepArray(1000)]));
       labels.push("params not an object");
-      mustFail = true;
+      failures.push({field: null, how: "type"});
       paramsReplaced = true;
     } else if (op === 9 && rng.chance(0.3)) {
       methodText = serialize(rng.pick<unknown>([null, 1, [base.method], {}, "", "STORE", `${base.method} `, "constructor", "__proto__", "hasOwnProperty", "toString", "monitor", "oxend_request", "x".repeat(ONE_MB)]));
       labels.push("bad method");
-      mustFail = true;
+      failures.push({field: null, how: "type"});
       methodBroken = true;
     }
   }
+  const auth = base.auth;
+  // Without its namespace, or with another public one (ns % 10 == 0), a signed store goes to a
+  // public inbox: auth fields are then neither required nor verified (only their JSON types are).
+  const ns = params.namespace;
+  const publicStore = auth !== undefined && (ns == null || (typeof ns === "number" && Number.isInteger(ns) && ns % 10 === 0));
+  const counts = (x: (typeof failures)[number]): boolean =>
+    !publicStore || x.field === null || x.how === "type" || (x.how !== "signed" && !auth.includes(x.field));
+  const mustFail = failures.some(counts);
   const body = paramsText ?? serialize(params);
   const label = `${base.label}: ${labels.join(", ") || "unchanged"}`;
   return {label, methodText, paramsText: body, mustFail, wrap: "none", paramsReplaced, methodBroken};
