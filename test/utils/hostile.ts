@@ -5,21 +5,18 @@
  * and pools of hostile values.
  */
 import {randomInt} from "node:crypto";
+import {mulberry32} from "./prng.js";
 
 export class Prng {
-  #state: number;
+  readonly #next: () => number;
 
   constructor(readonly seed: number) {
-    this.#state = seed >>> 0;
+    this.#next = mulberry32(seed);
   }
 
   /** A uint32 (mulberry32). */
   next(): number {
-    this.#state = (this.#state + 0x6d2b79f5) >>> 0;
-    let t = this.#state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
+    return this.#next();
   }
 
   /** 0 ≤ n < max. */

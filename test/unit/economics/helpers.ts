@@ -1,5 +1,6 @@
 import {expect} from "vitest";
 import {parsToBase} from "../../../src/economics/index.js";
+import {mulberry32} from "../../utils/prng.js";
 
 /** PARS decimal string → base units (keeps the PIP's numbers readable in tests). */
 export const P = (pars: string): bigint => parsToBase(pars);
@@ -9,19 +10,15 @@ export const INVALID = expect.objectContaining({code: "INVALID_ARGUMENT"});
 
 /** Seeded PRNG (mulberry32) for the property-style loops: same seed, same cases, on every machine. */
 export class Prng {
-  private state: number;
+  private readonly next: () => number;
 
   constructor(seed: number) {
-    this.state = seed >>> 0;
+    this.next = mulberry32(seed);
   }
 
   /** Uniform uint32. */
   nextU32(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
+    return this.next();
   }
 
   /** Integer in [0, n). */

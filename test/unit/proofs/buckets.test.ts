@@ -21,18 +21,8 @@ import {
   TopTree,
   type Bucket,
 } from "../../../src/proofs/index.js";
+import {uniform as rng} from "../../utils/prng.js";
 
-/** mulberry32, so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Every bucket's range, sorted by lo in ASCII order (JS compares UTF-16 units: ASCII here). */
 const SORTED = Array.from({length: BUCKET_COUNT}, (_, b) => ({b, ...bucketRange(b)})).sort((x, y) => (x.lo < y.lo ? -1 : x.lo > y.lo ? 1 : 0));

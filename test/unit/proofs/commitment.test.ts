@@ -4,6 +4,7 @@ import {BUCKET_COUNT, bucketOf, bucketOfPrefix, bucketRange, buildBucket, Change
 import {PAGE_ROWS, planRefresh, refreshCommitment, rootOf, updateBucket, type Bucket, type Commitment} from "../../../src/proofs/index.js";
 import {FULL, build, HOUR_MS, message, nextPlan, proofStore, T0, type ProofStore} from "./helpers.js";
 import {testPq} from "../../utils/rpc-harness.js";
+import {uniform as rng} from "../../utils/prng.js";
 
 beforeAll(async () => {
   await testPq();
@@ -13,17 +14,6 @@ function emptyBucket(): import("../../../src/proofs/index.js").Bucket {
   return {count: 0, keys: Buffer.alloc(0), leaves: Buffer.alloc(0), expiries: new Float64Array(0), sizes: new Uint32Array(0), root: Buffer.alloc(32), bytes: 0, minExpiry: Infinity};
 }
 
-/** A small deterministic PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function incremental(s: ProofStore, tracker: ChangeTracker, previous: Commitment, timestamp: number): Promise<Commitment> {
   return build(s.tables, previous, nextPlan(s, tracker, previous, timestamp), timestamp);
