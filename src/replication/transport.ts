@@ -4,6 +4,7 @@
  * Handshakes go to `/peer/v1/handshake`. A 409 (the peer has no such channel: it restarted or
  * expired it) makes us drop our channels with it and try once more on a fresh handshake.
  */
+import {setMaxListeners} from "node:events";
 import type {NodeIdentity} from "../crypto/key-file.js";
 import type {PqBackend} from "../crypto/interface.js";
 import type {Clock} from "../util/clock.js";
@@ -35,6 +36,9 @@ export class PeerTransport {
 
   constructor(channelOpts: Partial<ChannelManagerOptions>, modules: PeerTransportModules) {
     this.#m = modules;
+    // Every request in flight listens on this one signal (undici removes the listener when the
+    // request ends); dozens at once are normal with 32 sockets per peer, not a listener leak.
+    setMaxListeners(0, this.#closing.signal);
     this.channels = new ChannelManager(channelOpts, {
       pq: modules.pq,
       identity: modules.identity,
