@@ -2,6 +2,7 @@
  * mulberry32: the one seeded PRNG of the test suite, so randomized tests reproduce from a seed on
  * every machine. Not for anything that needs unpredictability.
  */
+import {createHash} from "node:crypto";
 
 /** A generator of uniform uint32 values from `seed`. */
 export function mulberry32(seed: number): () => number {
@@ -19,4 +20,14 @@ export function mulberry32(seed: number): () => number {
 export function uniform(seed: number): () => number {
   const next = mulberry32(seed);
   return () => next() / 4294967296;
+}
+
+/** Deterministic pseudo-random bytes: SHA-256(label ‖ "/" ‖ counter) blocks (fixed keys and seeds). */
+export function detBytes(label: string, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  for (let offset = 0, counter = 0; offset < length; offset += 32, counter++) {
+    const block = createHash("sha256").update(`${label}/${counter}`).digest();
+    out.set(block.subarray(0, Math.min(32, length - offset)), offset);
+  }
+  return out;
 }

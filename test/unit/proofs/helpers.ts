@@ -1,4 +1,3 @@
-import {createHash} from "node:crypto";
 import {messageHash} from "../../../src/crypto/hash.js";
 import {generateIdentity, type NodeIdentity} from "../../../src/crypto/identity.js";
 import type {PqBackend} from "../../../src/crypto/interface.js";
@@ -9,6 +8,7 @@ import type {StoredMessage} from "../../../src/storage/interface.js";
 import {ProofTables} from "../../../src/storage/proof-tables.js";
 import {SqliteMessageStore} from "../../../src/storage/sqlite-message-store.js";
 import {ManualClock} from "../../../src/util/clock.js";
+import {detBytes} from "../../utils/prng.js";
 import {testPq} from "../../utils/rpc-harness.js";
 
 export const T0 = 1_767_225_600_000;
@@ -29,11 +29,7 @@ export async function party(label: string): Promise<Party> {
   let p = parties.get(label);
   if (p === undefined) {
     const pq = await testPq();
-    const seed = (n: number): Uint8Array => {
-      const out = new Uint8Array(n);
-      for (let o = 0, i = 0; o < n; o += 32, i++) out.set(createHash("sha256").update(`${label}/${n}/${i}`).digest().subarray(0, Math.min(32, n - o)), o);
-      return out;
-    };
+    const seed = (n: number): Uint8Array => detBytes(`${label}/${n}`, n);
     const identity = generateIdentity(pq, {mlDsa: seed(32), mlKem: seed(64)});
     p = {identity, keys: {mlDsa: identity.mlDsa.publicKey, mlKem: identity.mlKem.publicKey}, signer: new InlineSigner(pq, identity.mlDsa.secretKey)};
     parties.set(label, p);

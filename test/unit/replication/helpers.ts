@@ -2,7 +2,6 @@
  * Helpers for the channel tests: deterministic identities, and a tiny in-process "network" of
  * ChannelManagers whose sendHandshake calls the peer's acceptHandshake directly.
  */
-import {createHash} from "node:crypto";
 import {generateIdentity} from "../../../src/crypto/identity.js";
 import type {NodeIdentity} from "../../../src/crypto/key-file.js";
 import {nobleBackend} from "../../../src/crypto/pq/noble.js";
@@ -11,20 +10,12 @@ import {ChannelManager, type ChannelManagerModules} from "../../../src/replicati
 import type {ChannelManagerOptions} from "../../../src/replication/channel/options.js";
 import type {PeerKeys} from "../../../src/replication/channel/peers.js";
 import {ManualClock} from "../../../src/util/clock.js";
+import {detBytes} from "../../utils/prng.js";
 
-export {nobleBackend};
+export {detBytes, nobleBackend};
 
 export const T0 = 1_767_225_600_000;
 
-/** Deterministic pseudo-random bytes: SHA-256(label ‖ counter) blocks. */
-export function detBytes(label: string, length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  for (let offset = 0, counter = 0; offset < length; offset += 32, counter++) {
-    const block = createHash("sha256").update(`${label}/${counter}`).digest();
-    out.set(block.subarray(0, Math.min(32, length - offset)), offset);
-  }
-  return out;
-}
 
 const identities = new Map<string, NodeIdentity>();
 

@@ -2,23 +2,15 @@
  * Test helpers for the swarm module: the crypto module's noble backend, deterministic byte
  * sources and record factories.
  */
-import {createHash} from "node:crypto";
 import type {KeyPair} from "../../../src/crypto/interface.js";
 import {nobleBackend} from "../../../src/crypto/pq/noble.js";
 import {signNodeRecord} from "../../../src/swarm/node-record.js";
 import type {NodeRecordFields, NodeRecordJson} from "../../../src/swarm/record-types.js";
+import {createHash} from "node:crypto";
+import {detBytes} from "../../utils/prng.js";
 
-export {nobleBackend};
+export {detBytes, nobleBackend};
 
-/** Deterministic pseudo-random bytes: SHA-256(label ‖ counter) blocks. */
-export function detBytes(label: string, length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  for (let offset = 0, counter = 0; offset < length; offset += 32, counter++) {
-    const block = createHash("sha256").update(`${label}/${counter}`).digest();
-    out.set(block.subarray(0, Math.min(32, length - offset)), offset);
-  }
-  return out;
-}
 
 /** A fake 1952-byte "ML-DSA key" for assignment tests (no signing needed). */
 export function fakeMember(label: string, timestamp = 0): {nodeId: string; mlDsaPublicKey: Uint8Array; timestamp: number} {
