@@ -1,11 +1,12 @@
 /**
  * Fetches a node's newest StorageProof (`GET /proof/v1/latest`) in the clear, as the proof
  * transport (src/proofs/transport.ts) posts proofs and challenges: undici `request` with headers,
- * body and overall deadlines and a size cap. The proof is signed, so the channel needs no
- * protection of its own; the caller verifies it.
+ * body and overall deadlines, and that module's size-capped body reader. The proof is signed, so
+ * the channel needs no protection of its own; the caller verifies it.
  */
 import {request} from "undici";
 import {ProofError} from "../proofs/errors.js";
+import {readCappedText} from "../proofs/transport.js";
 
 /** Fetches and parses the JSON proof at `url`; rejects with PROOF_ERROR_TRANSPORT (or an abort). */
 export type LatestProofFetcher = (baseUrl: string, deadlineMs: number, signal: AbortSignal) => Promise<unknown>;
@@ -27,18 +28,9 @@ export const fetchLatestProof: LatestProofFetcher = async (baseUrl, deadlineMs, 
     res.body.destroy();
     throw transport(`HTTP ${res.statusCode}`);
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of res.body as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_PROOF_BYTES) {
-      res.body.destroy();
-      throw transport(`answer larger than ${MAX_PROOF_BYTES} bytes`);
-    }
-    chunks.push(chunk);
-  }
+  const text = await readCappedText(res.body, MAX_PROOF_BYTES);
   try {
-    return JSON.parse(Buffer.concat(chunks).toString("utf8")) as unknown;
+    return JSON.parse(text) as unknown;
   } catch {
     throw transport("answer is not JSON");
   }

@@ -3,7 +3,7 @@
  * /proof/v1/* routes with undici (both are signed, so the channel needs no protection of its own);
  * the replication module's encrypted peer channel can implement the same interface later.
  */
-import {request} from "undici";
+import {request, type Dispatcher} from "undici";
 import type {PublicKeys} from "./keys.js";
 import {ProofError} from "./errors.js";
 
@@ -33,18 +33,26 @@ async function post(url: string, body: string, deadlineMs: number): Promise<{sta
     bodyTimeout: deadlineMs,
     signal: AbortSignal.timeout(deadlineMs),
   });
+  const text = await readCappedText(res.body, MAX_ANSWER_BYTES);
+  return {status: res.statusCode, text};
+}
+
+/**
+ * A response body as UTF-8 text, refused (PROOF_ERROR_TRANSPORT, body destroyed) as soon as it
+ * exceeds `maxBytes`: a peer cannot make us buffer more than we expect of a signed proof message.
+ */
+export async function readCappedText(body: Dispatcher.ResponseData["body"], maxBytes: number): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of res.body as AsyncIterable<Buffer>) {
+  for await (const chunk of body as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_ANSWER_BYTES) {
-      res.body.destroy();
-      throw new ProofError({code: "PROOF_ERROR_TRANSPORT"}, `answer larger than ${MAX_ANSWER_BYTES} bytes`);
+    if (size > maxBytes) {
+      body.destroy();
+      throw new ProofError({code: "PROOF_ERROR_TRANSPORT"}, `answer larger than ${maxBytes} bytes`);
     }
     chunks.push(chunk);
   }
-  const text = Buffer.concat(chunks).toString("utf8");
-  return {status: res.statusCode, text};
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 export const httpTransport: ProofTransport = {
