@@ -85,7 +85,7 @@ export async function timed<T>(fn: () => Promise<T>): Promise<{ms: number; value
 }
 
 export async function sliced(tables: ProofTables, previous: Commitment | null, plan: RefreshPlan, stats?: RefreshStats): Promise<Commitment> {
-  const c = await refreshCommitment(tables.reader, previous, plan, {timestamp: T, sliceBudgetMs: 10, clockNow: () => T}, stats);
+  const c = await refreshCommitment(tables.reader, previous, plan, {timestamp: T, sliceBudgetMs: 10}, stats);
   if (c === null) throw new Error("refresh aborted");
   return c;
 }

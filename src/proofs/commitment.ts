@@ -21,12 +21,10 @@ export class Commitment {
   readonly usedBytes: number;
   /**
    * @param timestamp the proof timestamp T: the commitment holds messages with expiry > T
-   * @param completedAt when the last bucket was read (every committed message was held by then)
    * @param top the top tree over `buckets` (built or updated by the refresh, in its slices)
    */
   constructor(
     readonly timestamp: number,
-    readonly completedAt: number,
     readonly buckets: readonly Bucket[],
     readonly top: TopTree,
   ) {

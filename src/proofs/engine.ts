@@ -66,7 +66,7 @@ export class LocalEngine implements CommitmentEngine {
     this.#base = null;
     const plan = changed === null || base === null ? FULL_PLAN : planRefresh(changed, base, timestamp);
     const stats: RefreshStats = {rebuilt: 0, reread: 0, slices: 0, longestSliceMs: 0};
-    const opts = {timestamp, sliceBudgetMs: this.opts.sliceBudgetMs, clockNow: Date.now, aborted: () => this.#closed};
+    const opts = {timestamp, sliceBudgetMs: this.opts.sliceBudgetMs, aborted: () => this.#closed};
     const c = await refreshCommitment(this.source, base, plan, opts, stats);
     if (c === null) return null;
     this.#base = c;

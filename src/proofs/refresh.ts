@@ -50,8 +50,6 @@ export interface RefreshOptions {
   readonly yieldFn?: () => Promise<void>;
   /** Checked between slices; a true result abandons the refresh (returns null). */
   readonly aborted?: () => boolean;
-  /** Clock time recorded as the commitment's `completedAt`. */
-  readonly clockNow: () => number;
 }
 
 export interface RefreshStats {
@@ -113,7 +111,7 @@ export async function refreshCommitment(
   if (!(await sliced(steps(), opts, stats)) || top === null) return null;
   stats.rebuilt = full ? BUCKET_COUNT : plan.buckets.length;
   if (full) stats.reread = BUCKET_COUNT;
-  return new Commitment(opts.timestamp, opts.clockNow(), buckets, top);
+  return new Commitment(opts.timestamp, buckets, top);
 }
 
 /** Runs `steps` in slices of `opts.sliceBudgetMs`, yielding between them; false if aborted. */

@@ -60,7 +60,6 @@ describe("full build on a read-only connection", () => {
       const c = await refreshCommitment(reader, null, FULL_PLAN, {
         timestamp: T,
         sliceBudgetMs: 0,
-        clockNow: () => T,
         yieldFn: () => {
           db.sqlite.prepare("UPDATE messages SET timestamp = timestamp + 1 WHERE id = ?").run(1 + results.length);
           const [row] = db.sqlite.pragma("wal_checkpoint(TRUNCATE)") as Array<{busy: number}>;

@@ -63,7 +63,7 @@ describe("full build", () => {
       rowByHash: (hash: string, min: number) => reader.rowByHash(hash, min),
       dataByHash: (hash: string) => reader.dataByHash(hash),
     };
-    const opts = {timestamp: T0, sliceBudgetMs: 1_000, clockNow: () => T0, yieldFn: () => Promise.resolve()};
+    const opts = {timestamp: T0, sliceBudgetMs: 1_000, yieldFn: () => Promise.resolve()};
     const byDefault = await refreshCommitment(counting, null, FULL, opts);
     expect(pages).toBe(Math.floor(stored.length / PAGE_ROWS) + 1);
     const small = await refreshCommitment(counting, null, FULL, {...opts, pageRows: 7});
@@ -164,7 +164,7 @@ describe("Commitment", () => {
     const first = message(0, {expiry: T0 + 2 * HOUR_MS});
     expect(planRefresh([], c, T0 + 2 * HOUR_MS).buckets).toEqual([bucketOf(decodeMessageHash(first.hash)!)]);
     const stats = {rebuilt: 0, reread: 0, slices: 0, longestSliceMs: 0};
-    const later = await refreshCommitment(s.tables.reader, c, planRefresh([], c, T0 + 2 * HOUR_MS), {timestamp: T0 + 2 * HOUR_MS, sliceBudgetMs: 100, clockNow: () => T0}, stats);
+    const later = await refreshCommitment(s.tables.reader, c, planRefresh([], c, T0 + 2 * HOUR_MS), {timestamp: T0 + 2 * HOUR_MS, sliceBudgetMs: 100}, stats);
     expect(later?.messageCount).toBe(99);
     expect(stats).toMatchObject({rebuilt: 1, reread: 0});
     await s.store.close();
@@ -200,7 +200,7 @@ describe("Commitment", () => {
     let yields = 0;
     let t = 0;
     const stats = {rebuilt: 0, reread: 0, slices: 0, longestSliceMs: 0};
-    const opts = {timestamp: T0, sliceBudgetMs: 1, pageRows: 2, clockNow: () => T0, now: () => (t += 0.6), yieldFn: () => Promise.resolve(void yields++)};
+    const opts = {timestamp: T0, sliceBudgetMs: 1, pageRows: 2, now: () => (t += 0.6), yieldFn: () => Promise.resolve(void yields++)};
     const c = await refreshCommitment(s.tables.reader, null, FULL, opts, stats);
     expect(c?.messageCount).toBe(500);
     expect(yields).toBeGreaterThan(100);

@@ -71,7 +71,7 @@ export async function proofStore(): Promise<ProofStore> {
 
 /** Builds a commitment without slicing pauses (`plan` defaults to a full build). */
 export async function build(tables: ProofTables, previous: Commitment | null, plan: RefreshPlan, timestamp: number): Promise<Commitment> {
-  const c = await refreshCommitment(tables.reader, previous, plan, {timestamp, sliceBudgetMs: 1_000, clockNow: () => timestamp, yieldFn: () => Promise.resolve()});
+  const c = await refreshCommitment(tables.reader, previous, plan, {timestamp, sliceBudgetMs: 1_000, yieldFn: () => Promise.resolve()});
   if (c === null) throw new Error("refresh aborted");
   return c;
 }
