@@ -7,10 +7,12 @@ import type {ProofService} from "../proofs/proof-service.js";
 import type {MembershipService} from "../swarm/membership-service.js";
 import type {Clock} from "../util/clock.js";
 import {NetworkHealthService, type NetworkHealthLogger, type NetworkHealthOptions} from "./health-service.js";
+import {LoneNodeHealth} from "./lone-node.js";
 
 export {NetworkHealthService, type NetworkHealthOptions, type NetworkHealthReport} from "./health-service.js";
 export {networkState, type ActivityRules, type NetworkState} from "./network-state.js";
 export {fetchLatestProof, type LatestProofFetcher} from "./proof-fetch.js";
+export {LoneNodeHealth} from "./lone-node.js";
 export {ProofPoller, type PollTarget, type RoundStats} from "./proof-poller.js";
 export {NetworkProofView, type OfferResult} from "./proof-view.js";
 
@@ -48,4 +50,10 @@ export function createNetworkHealth(config: ParsStorageConfig, p: NetworkHealthP
   const service = new NetworkHealthService(networkHealthOptions(config), {...p, ownProof: () => proofs?.latest ?? null});
   proofs?.health.onNewestProof((proof) => void service.notePeerProof(proof));
   return service;
+}
+
+/** `GET /network/v1/health` of a node without a membership: a network of one (lone-node.ts). */
+export function createLoneNodeHealth(config: ParsStorageConfig, p: {nodeId: string; proofs: ProofService | null; clock: Clock}): LoneNodeHealth {
+  const {proofs} = p;
+  return new LoneNodeHealth(networkHealthOptions(config), {nodeId: p.nodeId, clock: p.clock, ownProof: () => proofs?.latest ?? null});
 }

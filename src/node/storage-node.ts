@@ -9,7 +9,7 @@ import {SqliteFeeLedger} from "../storage/fee-ledger.js";
 import {loadOrCreateIdentity, type NodeIdentity} from "../crypto/identity.js";
 import type {PqBackend} from "../crypto/interface.js";
 import {loadPqBackend} from "../crypto/pq/index.js";
-import {createNetworkHealth, type NetworkHealthService} from "../network/index.js";
+import {createLoneNodeHealth, createNetworkHealth, type NetworkHealthService} from "../network/index.js";
 import {createProofService, type ProofService} from "../proofs/index.js";
 import {DEFAULT_TTL_MS} from "../rpc/constants.js";
 import {RpcHandler} from "../rpc/handler.js";
@@ -126,7 +126,8 @@ export class StorageNode {
           ws: ws.stats(),
         }),
         ...(membership === null ? {} : {network: membership}),
-        ...(network === null ? {} : {networkHealth: network}),
+        // Without a membership the node is a network of one (PROTOCOL.md Swarms §9).
+        networkHealth: network ?? createLoneNodeHealth(config, {nodeId: m.identity.nodeId, proofs, clock: m.clock}),
         economics: fees,
         ...(replication === null ? {} : {peer: replication.endpoint(rpc)}),
         ...(proofs === null ? {} : {proofs: {api: proofs, nodeId: m.identity.nodeId, challengesPerSecond}}),

@@ -25,6 +25,6 @@ export {httpTransport, type PeerInfo, type ProofTransport} from "./transport.js"
 export {membershipContext, singleNodeContext, type SwarmContext} from "./swarm-context.js";
 export {ProofService, type ProofLogger, type ProofServiceModules} from "./proof-service.js";
 export {resultRow, resultsBody, MAX_RESULTS_PAGE, type ResultsQuery} from "./results-view.js";
-export {authenticateChallenge, parseChallengeRequest, parsePeerProof} from "./requests.js";
+export {authenticateChallenge, parseChallengeRequest, parsePeerProof, verifyPeerProof} from "./requests.js";
 export {createProofService, type ProofNodeParts} from "./factory.js";
 export type {ProofStorage} from "./proof-service.js";

@@ -21,7 +21,7 @@ import {PeerHealth} from "./peer-health.js";
 import {dataDigest} from "./leaf.js";
 import type {RefreshStats} from "./refresh.js";
 import {ChangeTracker, type StoreEventSource} from "./changes.js";
-import {authenticateChallenge, parseChallengeRequest, parsePeerProof} from "./requests.js";
+import {authenticateChallenge, parseChallengeRequest, verifyPeerProof} from "./requests.js";
 import {ChallengeScheduler, type Candidate} from "./scheduler.js";
 import {proofFromJson, proofToJson, signProof, type StorageProof} from "./storage-proof.js";
 import type {SwarmContext} from "./swarm-context.js";
@@ -273,9 +273,33 @@ export class ProofService {
     }
   }
 
-  /** Accepts a StorageProof a member sent us (signature checked against its membership keys). */
+  /**
+   * Accepts a pushed StorageProof (POST /proof/v1/peer-proof) only if it is what a node receives by
+   * protocol: the own proof of one of our swarm peers, for our swarm, newer than the one held for
+   * that node (an older or equal one never replaces it) and not dated beyond the clock-skew
+   * allowance (it would block that node's real proofs until then); its signature must verify under
+   * the membership's key. The cheap checks come first: a refused push costs no verification.
+   * Throws ProofError: MALFORMED, NOT_SWARM_PEER, STALE, BAD_SIGNATURE.
+   */
   acceptPeerProof(body: unknown): StorageProof {
-    const proof = parsePeerProof(body, {memberKeys: (id) => this.#m.swarm.memberKeys(id), pq: this.#m.pq});
+    const proof = proofFromJson(body);
+    const {swarm} = this.#m;
+    if (!swarm.peers().some((p) => p.nodeId === proof.nodeId)) {
+      throw new ProofError({code: "PROOF_ERROR_NOT_SWARM_PEER"}, `node ${proof.nodeId} is not a peer in our swarm (as the membership sees it)`);
+    }
+    const ours = swarm.ourSwarm();
+    if (proof.swarmId !== ours) {
+      throw new ProofError({code: "PROOF_ERROR_NOT_SWARM_PEER"}, `the proof is for swarm ${proof.swarmId}, ours is ${ours ?? "none"}`);
+    }
+    const now = this.#m.clock.now();
+    if (proof.timestamp > now + this.opts.maxClockSkewMs) {
+      throw new ProofError({code: "PROOF_ERROR_STALE"}, `timestamp ${proof.timestamp} is more than ${this.opts.maxClockSkewMs} ms ahead of ours (${now})`);
+    }
+    const held = this.health.get(proof.nodeId)?.latestProof ?? null;
+    if (held !== null && proof.timestamp <= held.timestamp) {
+      throw new ProofError({code: "PROOF_ERROR_STALE"}, `not newer than the proof held for that node (timestamp ${held.timestamp})`);
+    }
+    verifyPeerProof(proof, {memberKeys: (id) => swarm.memberKeys(id), pq: this.#m.pq});
     this.health.noteProof(proof);
     return proof;
   }

@@ -46,8 +46,13 @@ export function authenticateChallenge(req: ChallengeRequest, ctx: ChallengeReque
 
 export function parsePeerProof(body: unknown, ctx: {memberKeys: (nodeId: string) => PublicKeys | null; pq: PqBackend}): StorageProof {
   const proof = proofFromJson(body);
+  verifyPeerProof(proof, ctx);
+  return proof;
+}
+
+/** Throws UNKNOWN_CHALLENGER (node not in the membership) or BAD_SIGNATURE unless `proof` is signed by its node. */
+export function verifyPeerProof(proof: StorageProof, ctx: {memberKeys: (nodeId: string) => PublicKeys | null; pq: PqBackend}): void {
   const keys = ctx.memberKeys(proof.nodeId);
   if (keys === null) throw new ProofError({code: "PROOF_ERROR_UNKNOWN_CHALLENGER"}, "the proof's node is not in the membership");
   if (!verifyProofSignature(proof, keys.mlDsa, ctx.pq)) throw new ProofError({code: "PROOF_ERROR_BAD_SIGNATURE"}, "the proof is not signed by its node");
-  return proof;
 }

@@ -4,9 +4,11 @@
  * re-validates them (client signatures are forwarded untouched) and answers with its own signed
  * entry, which is passed through as is. The entry node waits at most `forwardTimeoutMs`; peers
  * that have not answered by then get `{failed, timeout}` while their request runs on. Failure
- * entries are Session's: `{failed, timeout}` (no answer), `{failed, code, reason}` (an error
- * status), `{failed, bad_peer_response}` (an unusable answer). A forward that did not reach the
- * peer is handed to the retry queue.
+ * entries are Session's: `{failed, timeout}` (no answer in time), `{failed, code, reason}` (an
+ * error status), `{failed, bad_peer_response}` (an unusable answer), plus one of ours (PROTOCOL.md
+ * Replication §2): `{failed, unreachable, reason}` when the connection failed (refused, reset, no
+ * route) or the peer is known to be down, so that a dead peer is not reported as a slow one. A
+ * forward that did not reach the peer is handed to the retry queue.
  */
 import type {PeerEntry} from "../rpc/swarm-router.js";
 import type {Clock} from "../util/clock.js";
@@ -24,6 +26,11 @@ import type {RpcResult} from "./wire.js";
 export const TIMEOUT_ENTRY: PeerEntry = Object.freeze({failed: true, timeout: true});
 export const BAD_RESPONSE_ENTRY: PeerEntry = Object.freeze({failed: true, bad_peer_response: true});
 
+/** The connection to the peer failed, or it is known to be down: `reason` says how. */
+export function unreachableEntry(reason: string): PeerEntry {
+  return {failed: true, unreachable: true, reason};
+}
+
 export interface ForwarderModules {
   /** Forwards go through the batcher: concurrent writes share frames. */
   readonly batcher: Pick<RpcBatcher, "call">;
@@ -38,6 +45,8 @@ export interface ForwarderModules {
 interface Outcome {
   entry: PeerEntry;
   retry: boolean;
+  /** Why the peer is marked down when `retry` (kept as the reason of later `unreachable` entries). */
+  downReason?: string;
 }
 
 export class Forwarder {
@@ -69,7 +78,7 @@ export class Forwarder {
     const {health} = this.#m;
     if (health.isDown(peer)) {
       this.#enqueue(peer, method, params);
-      return TIMEOUT_ENTRY;
+      return unreachableEntry(`peer down (${health.downReason(peer) ?? "unreachable"}); not contacted`);
     }
     let outcome: Outcome;
     try {
@@ -78,7 +87,7 @@ export class Forwarder {
     } catch (err) {
       outcome = failureOf(err);
       if (outcome.retry && !health.wasDown(peer)) this.#m.logger.warn({peer, method, err: describeError(err)}, "forward failed; will retry");
-      if (outcome.retry) health.markDown(peer);
+      if (outcome.retry) health.markDown(peer, outcome.downReason);
     }
     if (outcome.retry) this.#enqueue(peer, method, params);
     return outcome.entry;
@@ -107,17 +116,33 @@ function entryOf({status, body}: RpcResult): Outcome {
 }
 
 /**
- * No answer (connection, timeout, channel trouble that a retry can fix) → timeout entry and retry;
- * an answer we cannot use → bad_peer_response, no retry (it would not get better).
+ * No connection (refused, reset, unreachable) → unreachable entry and retry; no answer in time
+ * (or other channel trouble that a retry can fix) → timeout entry and retry; an answer we cannot
+ * use → bad_peer_response, no retry (it would not get better).
  */
 function failureOf(err: unknown): Outcome {
-  if (err instanceof PeerClientError) return {entry: TIMEOUT_ENTRY, retry: err.code !== "PEER_CLIENT_ERROR_RESPONSE_TOO_LARGE"};
-  if (isChannelError(err)) return {entry: err.action === "IGNORE" ? TIMEOUT_ENTRY : BAD_RESPONSE_ENTRY, retry: err.action === "IGNORE"};
+  if (err instanceof PeerClientError) return clientFailure(err);
+  if (isChannelError(err)) {
+    // A handshake that could not be sent carries the peer client's failure as its cause.
+    if (err.action === "IGNORE" && err.cause instanceof PeerClientError) return clientFailure(err.cause);
+    return err.action === "IGNORE" ? {entry: TIMEOUT_ENTRY, retry: true, downReason: "timeout"} : {entry: BAD_RESPONSE_ENTRY, retry: false};
+  }
   const type = err instanceof ReplicationError ? err.type : null;
   if (type?.code === "REPLICATION_ERROR_PEER_STATUS") {
     // The frame route answers 403 only for REJECT-class channel errors (docs §1.2): not worth repeating.
     const retry = type.status !== 403;
-    return {entry: retry ? TIMEOUT_ENTRY : BAD_RESPONSE_ENTRY, retry};
+    return retry ? {entry: TIMEOUT_ENTRY, retry, downReason: `HTTP ${type.status}`} : {entry: BAD_RESPONSE_ENTRY, retry};
   }
   return {entry: BAD_RESPONSE_ENTRY, retry: false};
+}
+
+/** What the peer client reported, said as it happened: `cause` is the socket error code, if any. */
+function clientFailure(err: PeerClientError): Outcome {
+  const {code, cause} = err.type;
+  const retry = code !== "PEER_CLIENT_ERROR_RESPONSE_TOO_LARGE";
+  if (code === "PEER_CLIENT_ERROR_CONNECT" || code === "PEER_CLIENT_ERROR_SOCKET") {
+    const reason = `${code === "PEER_CLIENT_ERROR_CONNECT" ? "connect" : "connection lost"} ${cause ?? "failed"}`;
+    return {entry: unreachableEntry(reason), retry, downReason: reason};
+  }
+  return {entry: TIMEOUT_ENTRY, retry, downReason: code === "PEER_CLIENT_ERROR_TIMEOUT" ? "timeout" : (cause ?? code)};
 }

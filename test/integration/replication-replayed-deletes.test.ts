@@ -60,7 +60,8 @@ describe.each<Bulk>(["delete_all", "expire_all"])("a %s retried to a member that
     const at = Date.now();
     const res = await rpc(a.pool, method, bulkParams(method, acc, at));
     expect(res.status).toBe(200);
-    expect(res.body.swarm[downId]).toEqual({failed: true, timeout: true});
+    // A stopped member refuses connections: said as such, not as a timeout (issue #11 item 6).
+    expect(res.body.swarm[downId]).toEqual({failed: true, unreachable: true, reason: "connect ECONNREFUSED"});
     // The client's next message, sent right after the request.
     const sentAt = Math.max(Date.now(), at + 1);
     const fresh = await store(a, acc, `sent after ${method}`, sentAt);

@@ -91,7 +91,8 @@ describe("a swarm of three", () => {
     const request = tokenRequest("revoke_subaccount", s, clock.now());
     const res = await rpc(a.pool, "revoke_subaccount", request);
     expect(res.status).toBe(200);
-    expect(res.body.swarm[downId]).toEqual({failed: true, timeout: true});
+    // A stopped member refuses connections: said as such, not as a timeout (issue #11 item 6).
+    expect(res.body.swarm[downId]).toEqual({failed: true, unreachable: true, reason: "connect ECONNREFUSED"});
     expect((await storeAs(a, s, clock)).status).toBe(401);
 
     clock.offsetMs += FIVE_MINUTES_MS;

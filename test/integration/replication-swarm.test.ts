@@ -111,7 +111,8 @@ describe("replication between two swarms of three", () => {
     const sig = acc.ed.sign(`delete${hash}`).toString("base64");
     const del = await rpc(b.pool, "delete", {pubkey: acc.hex, pubkey_ed25519: acc.ed.pub.toString("hex"), messages: [hash], signature: sig});
     expect(del.status).toBe(200);
-    expect(del.body.swarm[c.node.nodeId]).toEqual({failed: true, timeout: true});
+    // A stopped member refuses connections: said as such, not as a timeout (issue #11 item 6).
+    expect(del.body.swarm[c.node.nodeId]).toEqual({failed: true, unreachable: true, reason: "connect ECONNREFUSED"});
     expect([a, b].map((n) => holds(n, acc.hex, hash))).toEqual([false, false]);
     // Without its persisted retry, only the tombstones exchanged by anti-entropy can tell C.
     expect(b.node.replication?.stats().pendingRetries[c.node.nodeId]).toBe(1);

@@ -28,7 +28,7 @@ export interface HttpAppModules {
   health: () => Record<string, unknown>;
   /** The membership, when the node has a membership source: serves GET /network/v1/nodes. */
   network?: NetworkMembership;
-  /** The network view, with `network`: serves GET /network/v1/health. */
+  /** The network view (or a lone node's network of one): serves GET /network/v1/health. */
   networkHealth?: NetworkHealthApi;
   /** Replication, when the node has a membership: serves POST /peer/v1/handshake and /peer/v1/frame. */
   peer?: PeerEndpoint;
@@ -86,10 +86,10 @@ export function buildHttpApp(opts: HttpAppOptions, modules: HttpAppModules): Fas
   app.get("/health", (_req, reply) => {
     void reply.send({status: "ok", ready: modules.router.notReadyReasons().length === 0, ...modules.health()});
   });
-  if (modules.network !== undefined) {
+  if (modules.network !== undefined || modules.networkHealth !== undefined) {
     const allow = (ip: string): boolean => !opts.rateLimit.enabled || limiter.take(ip);
-    const health = modules.networkHealth;
-    registerNetworkRoutes(app, {membership: modules.network, now: modules.now, allow, ...(health === undefined ? {} : {health})});
+    const {network: membership, networkHealth: health} = modules;
+    registerNetworkRoutes(app, {now: modules.now, allow, ...(membership === undefined ? {} : {membership}), ...(health === undefined ? {} : {health})});
   }
   if (modules.peer !== undefined) {
     const allowHandshake = (ip: string): boolean => !opts.rateLimit.enabled || limiter.take(ip);

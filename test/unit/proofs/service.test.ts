@@ -7,6 +7,7 @@ import {
   judge,
   keysToJson,
   proofToJson,
+  signProof,
   ChallengeScheduler,
   LocalEngine,
   ProofService,
@@ -124,6 +125,44 @@ describe("ProofService", () => {
     expect(audited.status).toBe("held");
     await expect(b.service.answer({challenge: "nope"})).rejects.toMatchObject({code: "PROOF_ERROR_MALFORMED"});
     expect(() => b.service.acceptPeerProof({...proofToJson(a.service.latest ?? b.service.latest!), nodeId: stranger.identity.nodeId})).toThrow(/membership/);
+  });
+
+  it("accepts a pushed proof only from a swarm peer, for our swarm, newer than the one held (issue #11 item 7)", async () => {
+    const nodes = new Map<string, TestProofNode>();
+    const members: Party[] = [];
+    const a = await node("svc-a", nodes, () => members);
+    const b = await node("svc-b", nodes, () => members);
+    // A member of the membership in another swarm, with its own genuine proof.
+    const outsider = await node("svc-outsider", nodes, () => members);
+    members.push(a.party, b.party, outsider.party);
+    a.peers = [{nodeId: b.party.identity.nodeId, keys: b.party.keys, url: "loopback"}];
+    b.peers = [{nodeId: a.party.identity.nodeId, keys: a.party.keys, url: "loopback"}];
+    const a2b = (p: Parameters<typeof proofToJson>[0]) => () => b.service.acceptPeerProof(proofToJson(p));
+    const refused = (code: string): Error => expect.objectContaining({code}) as Error;
+    const aId = a.party.identity.nodeId;
+
+    await epoch(outsider, T0);
+    expect(a2b(outsider.service.latest!)).toThrow(refused("PROOF_ERROR_NOT_SWARM_PEER"));
+    await epoch(b, T0);
+    expect(a2b(b.service.latest!), "a node's own proof, relayed back to it").toThrow(refused("PROOF_ERROR_NOT_SWARM_PEER"));
+
+    await epoch(a, T0 + 2_000); // pushed to b
+    const older = await signProof({...a.service.latest!, timestamp: T0 + 1_000}, a.party.signer);
+    expect(a2b(a.service.latest!), "the same proof again").toThrow(refused("PROOF_ERROR_STALE"));
+    expect(a2b(older), "an older proof").toThrow(refused("PROOF_ERROR_STALE"));
+    expect(b.service.health.get(aId)?.latestProof?.timestamp).toBe(T0 + 2_000);
+
+    const otherSwarm = await signProof({...a.service.latest!, swarmId: 4, timestamp: T0 + 3_000}, a.party.signer);
+    expect(a2b(otherSwarm)).toThrow(refused("PROOF_ERROR_NOT_SWARM_PEER"));
+    const future = await signProof({...a.service.latest!, timestamp: b.s.clock.now() + 3_600_000}, a.party.signer);
+    expect(a2b(future), "dated an hour ahead: it would block a's real proofs").toThrow(refused("PROOF_ERROR_STALE"));
+    const forged = {...proofToJson({...a.service.latest!, timestamp: T0 + 4_000})};
+    expect(() => b.service.acceptPeerProof(forged)).toThrow(refused("PROOF_ERROR_BAD_SIGNATURE"));
+    expect(b.service.health.get(aId)?.latestProof?.timestamp).toBe(T0 + 2_000);
+
+    const newer = await signProof({...a.service.latest!, timestamp: T0 + 5_000}, a.party.signer);
+    expect(b.service.acceptPeerProof(proofToJson(newer)).timestamp).toBe(T0 + 5_000);
+    expect(b.service.health.get(aId)?.latestProof?.timestamp).toBe(T0 + 5_000);
   });
 
   it("peers challenge each other: a pass, then a failure with evidence once the target lost the message", async () => {

@@ -1,6 +1,6 @@
 import {describe, expect, it} from "vitest";
 import {ChannelError} from "../../../src/replication/channel/index.js";
-import {BAD_RESPONSE_ENTRY, Forwarder, TIMEOUT_ENTRY} from "../../../src/replication/forwarder.js";
+import {BAD_RESPONSE_ENTRY, Forwarder, TIMEOUT_ENTRY, unreachableEntry} from "../../../src/replication/forwarder.js";
 import {resolveReplicationOptions} from "../../../src/replication/options.js";
 import {PeerHealth} from "../../../src/replication/peer-health.js";
 import {PeerClientError} from "../../../src/replication/peer-retry.js";
@@ -73,8 +73,8 @@ describe("Forwarder", () => {
 
   it("skips a peer that just failed (persisting at once) until its probe is due", async () => {
     const {forwarder, enqueued, calls, clock} = setup({[P1]: connectError()});
-    expect(await forwarder.forward("store", {})).toEqual({[P1]: TIMEOUT_ENTRY});
-    expect(await forwarder.forward("store", {})).toEqual({[P1]: TIMEOUT_ENTRY});
+    expect(await forwarder.forward("store", {})).toEqual({[P1]: unreachableEntry("connect ECONNREFUSED")});
+    expect(await forwarder.forward("store", {})).toEqual({[P1]: unreachableEntry("peer down (connect ECONNREFUSED); not contacted")});
     expect(calls).toEqual([P1]);
     expect(enqueued).toHaveLength(2);
     clock.advance(5_000);
@@ -97,9 +97,33 @@ describe("Forwarder", () => {
       clock,
       logger: silent,
     });
-    expect(await forwarder.forward("delete", {})).toEqual({[P1]: TIMEOUT_ENTRY}); // the failed attempt
+    expect(await forwarder.forward("delete", {})).toEqual({[P1]: unreachableEntry("connect ECONNREFUSED")}); // the failed attempt
     expect(health.isDown(P1)).toBe(true);
-    expect(await forwarder.forward("delete", {})).toEqual({[P1]: TIMEOUT_ENTRY}); // the peer marked down
+    expect((await forwarder.forward("delete", {}))[P1]).toMatchObject({failed: true, unreachable: true}); // the peer marked down
+  });
+
+  it("reports a peer it could not connect to as unreachable, with the cause, not as a timeout (issue #11 item 6)", async () => {
+    const refused = new PeerClientError({code: "PEER_CLIENT_ERROR_CONNECT", peer: P2, attempts: 3, cause: "ECONNREFUSED"});
+    const handshake = new ChannelError({code: "CHANNEL_ERROR_TRANSPORT", peer: P2}, "handshake failed", refused);
+    const {forwarder, enqueued} = setup({[P1]: connectError(), [P2]: () => Promise.reject(handshake)});
+    const entries = await forwarder.forward("store", {});
+    expect(entries).toEqual({
+      [P1]: {failed: true, unreachable: true, reason: "connect ECONNREFUSED"},
+      [P2]: {failed: true, unreachable: true, reason: "connect ECONNREFUSED"},
+    });
+    expect(entries[P1]).not.toHaveProperty("timeout");
+    expect(enqueued.map((e) => e.peer).sort()).toEqual([P1, P2].sort());
+  });
+
+  it("reports a connection lost mid-request as unreachable, and a peer-client timeout still as a timeout", async () => {
+    const reset = new PeerClientError({code: "PEER_CLIENT_ERROR_SOCKET", peer: P1, attempts: 3, cause: "ECONNRESET"});
+    const slow = new PeerClientError({code: "PEER_CLIENT_ERROR_TIMEOUT", peer: P2, attempts: 1, cause: "UND_ERR_HEADERS_TIMEOUT"});
+    const {forwarder, clock} = setup({[P1]: () => Promise.reject(reset), [P2]: () => Promise.reject(slow)});
+    expect(await forwarder.forward("store", {})).toEqual({[P1]: unreachableEntry("connection lost ECONNRESET"), [P2]: TIMEOUT_ENTRY});
+    // Skipped while down: P2 was marked down by a timeout, and the entry says so.
+    expect((await forwarder.forward("store", {}))[P2]).toEqual(unreachableEntry("peer down (timeout); not contacted"));
+    clock.advance(5_000);
+    expect((await forwarder.forward("store", {}))[P2]).toEqual(TIMEOUT_ENTRY);
   });
 
   it("has nothing to do without peers", async () => {

@@ -7,6 +7,7 @@
  *
  * `GET /network/v1/health` (Swarms §9): PIP-0008 §4.1 NetworkHealth plus `isHealthy`, from the
  * network view (src/network/), which caches it; same rate limit, same 503 before the membership.
+ * A node without a membership serves only the health route, as a network of one (lone-node.ts).
  */
 import type {FastifyInstance, FastifyReply} from "fastify";
 import {HTTP} from "../../../rpc/errors.js";
@@ -32,7 +33,8 @@ export interface NetworkHealthApi {
 }
 
 export interface NetworkRouteModules {
-  readonly membership: NetworkMembership;
+  /** Serves GET /network/v1/nodes when given (nodes with a membership source). */
+  readonly membership?: NetworkMembership;
   /** Serves GET /network/v1/health when given. */
   readonly health?: NetworkHealthApi;
   readonly now: () => number;
@@ -46,25 +48,29 @@ const notLoaded = (reply: FastifyReply): FastifyReply =>
   reply.code(HTTP.SERVICE_UNAVAILABLE).type("text/plain; charset=utf-8").send(`Service node is not ready: ${NOT_READY_MEMBERSHIP_NOT_LOADED}\n`);
 
 export function registerNetworkRoutes(app: FastifyInstance, modules: NetworkRouteModules): void {
-  const cache = new WeakMap<MembershipSnapshot, string>();
-  app.get("/network/v1/nodes", (req, reply) => {
-    if (!modules.allow(req.ip)) return tooMany(reply);
-    const snapshot = modules.membership.snapshot;
-    if (snapshot === null) return notLoaded(reply);
-    let rest = cache.get(snapshot);
-    if (rest === undefined) {
-      rest = JSON.stringify(nodesBody(snapshot, modules.membership)).slice(1);
-      cache.set(snapshot, rest);
-    }
-    return reply.type("application/json").send(`{"t":${modules.now()},${rest}`);
-  });
-  const {health} = modules;
+  const {membership, health} = modules;
+  if (membership !== undefined) registerNodes(app, membership, modules);
   if (health === undefined) return;
   app.get("/network/v1/health", (req, reply) => {
     if (!modules.allow(req.ip)) return tooMany(reply);
     const report = health.report();
     if (report === null) return notLoaded(reply);
     return reply.type("application/json").send(JSON.stringify(report));
+  });
+}
+
+function registerNodes(app: FastifyInstance, membership: NetworkMembership, modules: NetworkRouteModules): void {
+  const cache = new WeakMap<MembershipSnapshot, string>();
+  app.get("/network/v1/nodes", (req, reply) => {
+    if (!modules.allow(req.ip)) return tooMany(reply);
+    const snapshot = membership.snapshot;
+    if (snapshot === null) return notLoaded(reply);
+    let rest = cache.get(snapshot);
+    if (rest === undefined) {
+      rest = JSON.stringify(nodesBody(snapshot, membership)).slice(1);
+      cache.set(snapshot, rest);
+    }
+    return reply.type("application/json").send(`{"t":${modules.now()},${rest}`);
   });
 }
 

@@ -4,7 +4,7 @@
  *   GET  /proof/v1/results       the challenge ledger (newest first) and the peer-health view
  *   GET  /proof/v1/results/:id   one ledger entry with its evidence bundle
  *   POST /proof/v1/challenge     answer a signed StorageChallenge (peers and auditors)
- *   POST /proof/v1/peer-proof    a swarm member's StorageProof
+ *   POST /proof/v1/peer-proof    a swarm peer's own, newer StorageProof (204; 403 from anyone else's node, 409 if not newer)
  * Proof errors map to HTTP here; bodies are JSON `{"error": code, "message": text}`.
  */
 import type {FastifyInstance, FastifyReply} from "fastify";
@@ -34,11 +34,16 @@ export interface ProofRouteModules {
 const MAX_PROOF_BODY_BYTES = 64 * 1024;
 const DEFAULT_PAGE = 50;
 
+/** Not in rpc/errors.ts's HTTP table (the RPC never answers it). */
+const CONFLICT = 409;
+
 const STATUS: Record<ProofErrorCode, number> = {
   PROOF_ERROR_MALFORMED: HTTP.BAD_REQUEST,
   PROOF_ERROR_BAD_SIGNATURE: HTTP.FORBIDDEN,
   PROOF_ERROR_WRONG_TARGET: HTTP.FORBIDDEN,
   PROOF_ERROR_UNKNOWN_CHALLENGER: HTTP.FORBIDDEN,
+  PROOF_ERROR_NOT_SWARM_PEER: HTTP.FORBIDDEN,
+  PROOF_ERROR_STALE: CONFLICT,
   PROOF_ERROR_NOT_READY: HTTP.SERVICE_UNAVAILABLE,
   PROOF_ERROR_BUSY: HTTP.SERVICE_UNAVAILABLE,
   PROOF_ERROR_RATE_LIMITED: HTTP.TOO_MANY_REQUESTS,
