@@ -8,7 +8,7 @@
  * the devnet (with all its nodes) is stopped and the tmpfs unmounted in `finally` and on exit.
  */
 import {execFileSync, spawn, type ChildProcess} from "node:child_process";
-import {closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statfsSync, writeSync} from "node:fs";
+import {closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statfsSync, writeSync} from "node:fs";
 import {tmpdir} from "node:os";
 import path from "node:path";
 import {fileURLToPath} from "node:url";
@@ -184,6 +184,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       finalSets = await readAll(accounts, members);
     }
     const status = (await sendControl(base, "status", null)) as NodeStatus[];
+    for (const n of status) if (n.exits.some((e) => e.unexpected && e.signal !== "SIGKILL")) notes.push(`${n.name} crashed; last error in its log: ${lastError(path.join(base, n.name, "node.log"))}`);
     const checks: Check[] = [
       {
         name: `members converge within ${opts.convergeTimeoutMs} ms of healing`,
@@ -373,6 +374,16 @@ function fill(file: string): void {
     if ((err as {code?: string}).code !== "ENOSPC") throw err;
   } finally {
     closeSync(fd);
+  }
+}
+
+/** The last pino line at level error (50) or fatal (60) of a node log, shortened. */
+function lastError(file: string): string {
+  try {
+    const lines = readFileSync(file, "utf8").split("\n").filter((l) => /"level":(50|60)/.test(l));
+    return (lines[lines.length - 1] ?? "none").slice(0, 400);
+  } catch {
+    return "(log unreadable)";
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * issue #11, seeded fault test: the short fixed-seed variant of `npm run chaos` (docs/chaos.md).
- * A 6-node devnet under 05/07 load while seed 7's schedule kills (-9), stops and freezes nodes;
- * after healing, no acknowledged store is lost, nothing deleted or expired comes back, the swarms
+ * A 6-node devnet under 05/07 load while seed 5's schedule freezes, kills (-9), stops and
+ * freezes nodes again; after healing, no acknowledged store is lost, nothing deleted or expired comes back, the swarms
  * converge, nothing crashed but the scheduled kills, and no 5xx. The disk fault is off here (it
  * needs root and the full-disk handling); `npm run chaos` runs it.
  */
@@ -10,7 +10,7 @@ import {check, divergence} from "../../bench/chaos/checker.js";
 import {DEFAULT_CHAOS, runChaos} from "../../bench/chaos/harness.js";
 import {faultSchedule} from "../../bench/chaos/schedule.js";
 
-const SEED = 7;
+const SEED = 5;
 const WINDOW_MS = 16_000;
 
 describe("chaos (fixed seed)", () => {
