@@ -97,7 +97,7 @@ async function run(layout: DevnetLayout, base: ParsStorageConfig, backend: PqBac
     starting.catch(() => undefined); // an interruption may win the race below; the failure then is moot
     const started = await Promise.race([starting, interrupted]);
     if ("kind" in started) return report(started, io);
-    supervisor = new DevnetSupervisor(nodes, started.urls, {graceMs: STOP_GRACE_MS, log: io.stderr});
+    supervisor = new DevnetSupervisor({graceMs: STOP_GRACE_MS}, {nodes, urls: started.urls, log: io.stderr});
     controlServer = await startControlServer(layout.baseDir, supervisor);
     for (const line of summary(layout, started.urls, started.doc, backend, nodes)) io.stdout(line);
     io.stdout(`devnet ready; control: pars-storage devnet --base-dir ${layout.baseDir} --status|--stop-node N|--start-node N|--kill-node N; Ctrl-C stops all nodes`);

@@ -35,9 +35,19 @@ export interface NodeStatus {
 }
 
 export interface SupervisorOptions {
+  /** SIGTERM → SIGKILL delay of a stop. */
   readonly graceMs: number;
+}
+
+export interface SupervisorModules {
+  /** The running nodes and their URLs, in node order. */
+  readonly nodes: readonly NodeProcess[];
+  readonly urls: readonly string[];
   /** Lines for the devnet's stderr (restarts, failures). */
   readonly log: (line: string) => void;
+  /** Tests stub these; the defaults start real `pars-storage start` processes. */
+  readonly spawn?: (name: string, dir: string) => NodeProcess;
+  readonly waitListening?: (node: NodeProcess, timeoutMs: number) => Promise<string>;
   readonly nowMs?: () => number;
 }
 
@@ -61,11 +71,11 @@ export class DevnetSupervisor {
   private closed = false;
 
   constructor(
-    nodes: readonly NodeProcess[],
-    urls: readonly string[],
     private readonly opts: SupervisorOptions,
+    private readonly modules: SupervisorModules,
   ) {
     const now = this.now();
+    const {nodes, urls} = modules;
     this.slots = nodes.map((proc, i) => ({
       name: proc.name,
       dir: proc.dir,
@@ -154,7 +164,7 @@ export class DevnetSupervisor {
       const delay = Math.min(RESTART_MAX_MS, RESTART_INITIAL_MS * 2 ** slot.crashesInARow);
       slot.crashesInARow++;
       slot.state = "backoff";
-      this.opts.log(`pars-storage: ${slot.name} exited unexpectedly (code ${code}, signal ${signal}); restarting in ${delay} ms (see its ${NODE_LOG_FILE_NAME})`);
+      this.modules.log(`pars-storage: ${slot.name} exited unexpectedly (code ${code}, signal ${signal}); restarting in ${delay} ms (see its ${NODE_LOG_FILE_NAME})`);
       slot.timer = setTimeout(() => {
         slot.timer = null;
         void this.spawn(slot).catch(() => undefined);
@@ -167,15 +177,15 @@ export class DevnetSupervisor {
     if (this.closed) return;
     slot.state = "starting";
     slot.startedAtMs = this.now();
-    const proc = spawnNode(slot.name, slot.dir);
+    const proc = (this.modules.spawn ?? spawnNode)(slot.name, slot.dir);
     slot.proc = proc;
     slot.restarts++;
     this.watch(slot);
     try {
-      const url = await waitListening(proc, START_TIMEOUT_MS);
-      if (url !== slot.url) this.opts.log(`pars-storage: ${slot.name} came back on ${url}, not ${slot.url}; its record is stale`);
+      const url = await (this.modules.waitListening ?? waitListening)(proc, START_TIMEOUT_MS);
+      if (url !== slot.url) this.modules.log(`pars-storage: ${slot.name} came back on ${url}, not ${slot.url}; its record is stale`);
       if (slot.proc === proc) slot.state = "running";
-      this.opts.log(`pars-storage: ${slot.name} restarted (pid ${proc.proc.pid})`);
+      this.modules.log(`pars-storage: ${slot.name} restarted (pid ${proc.proc.pid})`);
     } catch (err) {
       // An exit before listening is handled by watch() (back-off); a hang is killed so it is too.
       if (isRunning(proc)) proc.proc.kill("SIGKILL");
@@ -190,7 +200,7 @@ export class DevnetSupervisor {
   }
 
   private now(): number {
-    return (this.opts.nowMs ?? Date.now)();
+    return (this.modules.nowMs ?? Date.now)();
   }
 }
 
