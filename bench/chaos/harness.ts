@@ -98,6 +98,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const schedule = faultSchedule(opts.seed, {nodes: opts.nodes, windowMs: opts.windowMs, diskNode});
   const frozen = new Set<number>();
   let devnet: ChildProcess | null = null;
+  let loadRunning = true;
   const onExit = (): void => {
     for (const pid of frozen) signal(pid, "SIGCONT");
     devnet?.kill("SIGKILL"); // its nodes stop themselves when the devnet's IPC channel closes
@@ -112,7 +113,6 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     const members = await swarmMembers(accounts, nodes);
 
     const history = newHistory();
-    let loadRunning = true;
     const workers = Array.from({length: opts.workers}, (_, w) => worker(w));
     async function worker(w: number): Promise<void> {
       let n = 0;
@@ -197,6 +197,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     const report = {seed: opts.seed, ok: checks.every((c) => c.ok), schedule, notes, counts, convergedMs, checks};
     return {...report, lines: formatReport(report, opts, diskNode, history, status)};
   } finally {
+    loadRunning = false; // also on errors: the clients stop with the devnet
     process.off("exit", onExit);
     for (const pid of frozen) signal(pid, "SIGCONT");
     if (devnet !== null) await stopDevnet(devnet);
