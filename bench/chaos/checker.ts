@@ -6,8 +6,9 @@
  * - resurrected: a message whose delete was acknowledged (200), or whose expiry was acknowledged
  *   (200) and has passed, present on any member after healing;
  * - crashes: node exits the devnet did not ask for, beyond the SIGKILLs the schedule sent;
- * - 5xx: any 5xx answer except 507 (full disk, documented) and 503 "not ready" from a node that is
- *   (re)loading its membership.
+ * - 5xx: any 5xx answer except 507 (full disk, documented), 503 "not ready" from a node that is
+ *   (re)loading its membership, and fastify's 503 to requests that arrive while a node closes
+ *   gracefully (an operator stop).
  */
 import type {NodeStatus} from "../../src/cli/devnet/supervisor.js";
 
@@ -29,7 +30,10 @@ export interface ResponseRecord {
   readonly method: string;
   readonly node: string;
   readonly status: number;
+  /** A 503 that is "not ready" (membership loading) or the 503 of a graceful close. */
   readonly notReady: boolean;
+  /** The start of the body of a 5xx, for the report. */
+  readonly detail?: string;
 }
 
 export interface CheckInput {
@@ -86,7 +90,7 @@ export function check(input: CheckInput): Check[] {
   const bad5xx = new Map<string, number>();
   for (const r of input.responses) {
     if (r.status < 500 || r.status === 507 || (r.status === 503 && r.notReady)) continue;
-    const key = `${r.status} ${r.method} on ${r.node}`;
+    const key = `${r.status} ${r.method} on ${r.node}${r.detail === undefined ? "" : ` (${r.detail})`}`;
     bad5xx.set(key, (bad5xx.get(key) ?? 0) + 1);
   }
 
@@ -95,7 +99,7 @@ export function check(input: CheckInput): Check[] {
     {name: "no acknowledged store lost", ok: lost.length === 0 && unanswered.length === 0, detail: summary(lost, `${checked.length} acknowledged, never deleted or expired, stores checked on every swarm member`, unanswered)},
     {name: "no deleted or expired message resurrected", ok: resurrected.length === 0 && unanswered.length === 0, detail: summary(resurrected, `${gone.length} acknowledged deletes/expiries checked on every swarm member`, unanswered)},
     {name: "no crash except scheduled kills", ok: crashes.length === 0, detail: crashes.length === 0 ? "every unexpected exit was a scheduled SIGKILL" : crashes.join("; ")},
-    {name: "no 5xx except 507 (and 503 while loading)", ok: bad5xx.size === 0, detail: bad5xx.size === 0 ? "none" : [...bad5xx].map(([k, v]) => `${v}× ${k}`).join("; ")},
+    {name: "no 5xx except 507 (and 503 while loading or closing)", ok: bad5xx.size === 0, detail: bad5xx.size === 0 ? "none" : [...bad5xx].map(([k, v]) => `${v}× ${k}`).join("; ")},
   ];
 }
 

@@ -154,8 +154,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       return out;
     }
     function record(target: Member, method: string, out: RpcOutcome): void {
-      const notReady = out.status === 503 && typeof out.body === "string" && out.body.startsWith("Service node is not ready");
-      history.responses.push({method, node: target.name, status: out.status, notReady});
+      const notReady = out.status === 503 && (isNotReady(out.body) || isClosing(out.body));
+      const detail = out.status >= 500 ? JSON.stringify(out.body).slice(0, 120) : undefined;
+      history.responses.push({method, node: target.name, status: out.status, notReady, ...(detail === undefined ? {} : {detail})});
     }
 
     const kills = new Map<string, number>();
@@ -376,6 +377,17 @@ function fill(file: string): void {
   } finally {
     closeSync(fd);
   }
+}
+
+/** The node's own 503 while its membership is not loaded (e.g. right after a restart). */
+function isNotReady(body: unknown): boolean {
+  return typeof body === "string" && body.startsWith("Service node is not ready");
+}
+
+/** fastify's answer (return503OnClosing) to a request that arrives while the node closes gracefully. */
+function isClosing(body: unknown): boolean {
+  const b = body as {error?: unknown; message?: unknown; statusCode?: unknown} | null;
+  return b !== null && typeof b === "object" && b.error === "Service Unavailable" && b.message === "Service Unavailable" && b.statusCode === 503;
 }
 
 /** The last pino line at level error (50) or fatal (60) of a node log, shortened. */

@@ -46,6 +46,10 @@ describe("chaos (fixed seed)", () => {
     expect(checks[1]!.detail).toContain("h2 (deleted) returned by node-1, node-2");
     expect(checks[2]!.detail).toBe("node-1 exited (code 1, signal null)");
     expect(checks[3]!.detail).toBe("1× 500 store on node-1");
+    expect(check({stores: [], deletes: [], expires: [], finalSets, finalAtMs: 0, nodes: [], scheduledKills: new Map(), responses: [
+      {method: "delete", node: "node-2", status: 503, notReady: true},
+      {method: "delete", node: "node-2", status: 503, notReady: false, detail: '"overloaded"'},
+    ]})[3]!.detail).toBe('1× 503 delete on node-2 ("overloaded")');
     expect(divergence(finalSets)).toHaveLength(1);
   });
 
