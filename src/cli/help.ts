@@ -40,12 +40,17 @@ export const COMMAND_HELP: Readonly<Record<CommandName, CommandHelp>> = {
       "stake from node.stake.*, network from networkId. Fails if the record would be rejected.",
   },
   devnet: {
-    usage: "pars-storage devnet --nodes N [--base-dir DIR] [--mode pip0008|balanced] [--init-only --hosts H1[:PORT],...]",
+    usage:
+      "pars-storage devnet --nodes N [--base-dir DIR] [--mode pip0008|balanced] [--init-only --hosts H1[:PORT],...]\n" +
+      "       pars-storage devnet --base-dir DIR --status|--stop-node N|--start-node N|--kill-node N",
     brief: "Run N local nodes in swarms (static membership) until Ctrl-C",
     summary:
       "Create N node directories with keys under --base-dir (default: a new temp dir), start N nodes on\n" +
       "127.0.0.1 with OS-chosen ports, write one signed static membership (membership.json) with their\n" +
-      "records, print each node's URL, node ID and swarm, and stop them all on Ctrl-C (exit 0).\n" +
+      "records, print each node's URL, node ID and swarm, and stop them all on Ctrl-C (exit 0). A node that\n" +
+      "exits on its own is restarted in place (same key, data dir and port) with back-off; the others keep\n" +
+      "running. --status/--stop-node/--start-node/--kill-node with the same --base-dir control a running\n" +
+      "devnet: a node stopped (SIGTERM) or killed (SIGKILL) that way stays down until --start-node.\n" +
       "--init-only writes the layout for the given --hosts (port default 22025) without starting anything\n" +
       "(docker/docker-compose.yml uses it). Extra config flags apply to every node.",
   },
@@ -99,6 +104,8 @@ const DEVNET_FLAG_HELP = [
   "      devnet: swarm mode of every node (default: swarm.mode, normally pip0008)",
   "  --init-only, --hosts <host[:port],...>",
   "      devnet: only write keys, configs and membership for these hosts (one per node)",
+  "  --status, --stop-node <n>, --start-node <n>, --kill-node <n>",
+  "      devnet: list the running devnet's nodes, or stop / start / kill node n (1-based) of it",
 ];
 
 const AUDIT_FLAG_HELP = [

@@ -9,6 +9,11 @@
  * written atomically; each node's static source sees it (fs.watch, or its 1 s stat check) and
  * becomes ready. The node directories, keys and configs persist in --base-dir; a restart reuses
  * the keys and writes a new membership with the new ports.
+ *
+ * Once ready, each node's config.json is rewritten with the port it got, so the supervisor
+ * (devnet/supervisor.ts) restarts a crashed node in place on the port its signed record names,
+ * with back-off, while the others keep running. `--status`, `--stop-node N`, `--start-node N` and
+ * `--kill-node N` with the same `--base-dir` talk to the running devnet (devnet/control.ts).
  */
 import {mkdtemp, rm} from "node:fs/promises";
 import os from "node:os";
@@ -32,7 +37,9 @@ import {
   writeNodeConfig,
   type DevnetLayout,
 } from "../devnet/layout.js";
-import {parseDevnetOptions, type DevnetEndpoint} from "../devnet/options.js";
+import {parseDevnetOptions, type DevnetControlRequest, type DevnetEndpoint} from "../devnet/options.js";
+import {sendControl, startControlServer, type ControlServer} from "../devnet/control.js";
+import {DevnetSupervisor, type NodeStatus} from "../devnet/supervisor.js";
 import {loadCrypto} from "./crypto.js";
 
 const START_TIMEOUT_MS = 60_000;
@@ -44,6 +51,7 @@ type Outcome = {kind: "signal"; signal: string} | {kind: "exit"; name: string; c
 
 export async function devnetCommand(args: ParsedArgs, io: CliIo): Promise<number> {
   const opts = parseDevnetOptions(args);
+  if (opts.control !== null) return control(path.resolve(io.cwd, opts.baseDir ?? "."), opts.control, io);
   const config = loadConfig({flags: args.flags, env: io.env, cwd: io.cwd});
   const backend = await loadCrypto(config, io);
   const baseDir = opts.baseDir === null ? await mkdtemp(path.join(os.tmpdir(), "pars-devnet-")) : path.resolve(io.cwd, opts.baseDir);
@@ -77,26 +85,46 @@ async function run(layout: DevnetLayout, base: ParsStorageConfig, backend: PqBac
   for (const config of configs) await writeNodeConfig(config);
   const signal = shutdownSignal();
   const nodes = layout.nodes.map((n) => spawnNode(n.name, n.dir));
+  // Until every node is ready, any exit fails the start; afterwards the supervisor restarts it.
   const interrupted: Promise<Outcome> = Promise.race([
     signal.received.then((name): Outcome => ({kind: "signal", signal: name})),
     ...nodes.map((n) => n.exited.then((e): Outcome => ({kind: "exit", name: n.name, code: e.code}))),
   ]);
+  let supervisor: DevnetSupervisor | null = null;
+  let controlServer: ControlServer | null = null;
   try {
     const starting = startNetwork(layout, configs, nodes, backend);
     starting.catch(() => undefined); // an interruption may win the race below; the failure then is moot
     const started = await Promise.race([starting, interrupted]);
     if ("kind" in started) return report(started, io);
+    supervisor = new DevnetSupervisor({graceMs: STOP_GRACE_MS}, {nodes, urls: started.urls, log: io.stderr});
+    controlServer = await startControlServer(layout.baseDir, supervisor);
     for (const line of summary(layout, started.urls, started.doc, backend, nodes)) io.stdout(line);
-    io.stdout("devnet ready; Ctrl-C stops all nodes");
-    return report(await interrupted, io);
+    io.stdout(`devnet ready; control: pars-storage devnet --base-dir ${layout.baseDir} --status|--stop-node N|--start-node N|--kill-node N; Ctrl-C stops all nodes`);
+    return report({kind: "signal", signal: await signal.received}, io);
   } catch (err) {
     io.stderr(`pars-storage: devnet failed: ${(err as Error).message}`);
     return EXIT_FAILURE;
   } finally {
     io.stderr(`pars-storage: stopping ${nodes.length} nodes`);
-    await stopAll(nodes, STOP_GRACE_MS);
+    await controlServer?.close();
+    if (supervisor !== null) await supervisor.close();
+    else await stopAll(nodes, STOP_GRACE_MS);
     signal.dispose();
   }
+}
+
+/** `--status` / `--stop-node N` / `--start-node N` / `--kill-node N` against a running devnet. */
+async function control(baseDir: string, request: DevnetControlRequest, io: CliIo): Promise<number> {
+  const answer = await sendControl(baseDir, request.action, request.node);
+  for (const node of Array.isArray(answer) ? answer : [answer]) io.stdout(statusLine(node));
+  return EXIT_OK;
+}
+
+/** `node-<i> <state> <url> pid <pid|-> restarts <n> exits <n> (unexpected <n>)`. */
+export function statusLine(node: NodeStatus): string {
+  const unexpected = node.exits.filter((e) => e.unexpected).length;
+  return `${node.name} ${node.state} ${node.url} pid ${node.pid ?? "-"} restarts ${node.restarts} exits ${node.exits.length} (unexpected ${unexpected})`;
 }
 
 /** Waits for every URL, writes the membership with the real ports, waits until all are ready. */
@@ -110,6 +138,8 @@ async function startNetwork(
   const ported = configs.map((c, i) => ({...c, http: {...c.http, port: Number(new URL(urls[i] ?? "").port)}}));
   const doc = membershipDocument(ported, layout.nodes.map((n) => n.identity), backend, Date.now());
   await writeAtomically(layout.membershipFile, `${JSON.stringify(doc)}\n`);
+  // A node restarted later must bind the port its signed record names.
+  for (const config of ported) await writeNodeConfig(config);
   await Promise.all(nodes.map((n, i) => waitReady(n.name, urls[i] ?? "", READY_TIMEOUT_MS)));
   return {urls, doc};
 }

@@ -108,10 +108,10 @@ export function membershipDocument(
 }
 
 /** Write to a temp name, then rename: watchers never see a half-written file. */
-export async function writeAtomically(file: string, text: string): Promise<void> {
+export async function writeAtomically(file: string, text: string, mode = 0o644): Promise<void> {
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString("hex")}.tmp`);
   try {
-    await writeFile(temp, text, {mode: 0o644});
+    await writeFile(temp, text, {mode});
     await rename(temp, file);
   } finally {
     await rm(temp, {force: true});

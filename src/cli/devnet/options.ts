@@ -25,12 +25,35 @@ export interface DevnetOptions {
   readonly initOnly: boolean;
   /** With --init-only: one address per node (default 127.0.0.1:22025, :22026, …). */
   readonly endpoints: readonly DevnetEndpoint[] | null;
+  /** `--status`, `--stop-node N`, `--start-node N`, `--kill-node N`: talk to a running devnet. */
+  readonly control: DevnetControlRequest | null;
 }
+
+export type DevnetControlAction = "status" | "stop" | "start" | "kill";
+
+export interface DevnetControlRequest {
+  readonly action: DevnetControlAction;
+  /** 1-based node number; null for status. */
+  readonly node: number | null;
+}
+
+const CONTROL_FLAGS: ReadonlyArray<readonly [string, DevnetControlAction]> = [
+  ["stop-node", "stop"],
+  ["start-node", "start"],
+  ["kill-node", "kill"],
+];
 
 /** Reads devnet's own flags; every problem is reported at once as a UsageError. */
 export function parseDevnetOptions(args: ParsedArgs): DevnetOptions {
   const problems: string[] = [];
   const {nodes, "base-dir": baseDir, mode, "init-only": initOnly, hosts} = args.options;
+  const control = parseControl(args, problems);
+  if (control !== null) {
+    if (typeof baseDir !== "string") problems.push("--status, --stop-node, --start-node and --kill-node need the running devnet's --base-dir");
+    for (const other of ["nodes", "mode", "init-only", "hosts"]) if (args.options[other] !== undefined) problems.push(`--${other} does not apply to a control command`);
+    if (problems.length > 0) throw new UsageError(problems);
+    return {count: 0, baseDir: typeof baseDir === "string" ? baseDir : null, mode: null, initOnly: false, endpoints: null, control};
+  }
   const count = typeof nodes === "string" && /^\d+$/.test(nodes) ? Number(nodes) : NaN;
   if (!(count >= 1 && count <= DEVNET_MAX_NODES)) problems.push(`--nodes must be an integer from 1 to ${DEVNET_MAX_NODES}`);
   if (baseDir === true) problems.push("--base-dir needs a path");
@@ -49,7 +72,24 @@ export function parseDevnetOptions(args: ParsedArgs): DevnetOptions {
     mode: mode === "pip0008" || mode === "balanced" ? mode : null,
     initOnly: init,
     endpoints,
+    control: null,
   };
+}
+
+/** At most one control flag; a node number is 1 … DEVNET_MAX_NODES (the devnet checks its own count). */
+function parseControl(args: ParsedArgs, problems: string[]): DevnetControlRequest | null {
+  const found: DevnetControlRequest[] = [];
+  const status = args.options.status;
+  if (status !== undefined && status !== "false") found.push({action: "status", node: null});
+  for (const [flag, action] of CONTROL_FLAGS) {
+    const value = args.options[flag];
+    if (value === undefined) continue;
+    const node = typeof value === "string" && /^\d+$/.test(value) ? Number(value) : NaN;
+    if (!(node >= 1 && node <= DEVNET_MAX_NODES)) problems.push(`--${flag} needs a node number from 1 to ${DEVNET_MAX_NODES}`);
+    found.push({action, node});
+  }
+  if (found.length > 1) problems.push("give one of --status, --stop-node, --start-node, --kill-node");
+  return found[0] ?? null;
 }
 
 function parseEndpoints(hosts: string | null, count: number, problems: string[]): DevnetEndpoint[] | null {

@@ -19,7 +19,7 @@ describe("devnet flags", () => {
     const args = parseCliArgs(["devnet", "--nodes", "6", "--base-dir", "/tmp/d", "--mode", "balanced", "--log-level", "warn"]);
     expect(args.options).toEqual({nodes: "6", "base-dir": "/tmp/d", mode: "balanced"});
     expect(args.flags).toEqual({"log-level": "warn"});
-    expect(parseDevnetOptions(args)).toEqual({count: 6, baseDir: "/tmp/d", mode: "balanced", initOnly: false, endpoints: null});
+    expect(parseDevnetOptions(args)).toEqual({count: 6, baseDir: "/tmp/d", mode: "balanced", initOnly: false, endpoints: null, control: null});
   });
 
   it("reads --init-only with --hosts (default port 22025), or loopback ports from 22025", () => {
@@ -49,5 +49,23 @@ describe("devnet flags", () => {
   it("belong to devnet only", () => {
     expect(problems(() => parseCliArgs(["start", "--nodes", "3"]))).toEqual(["--nodes only applies to the devnet command"]);
     expect(problems(() => parseCliArgs(["record", "--full"]))).toEqual(["--full only applies to the id command"]);
+  });
+
+  it("reads one control flag against a running devnet's --base-dir, without --nodes", () => {
+    expect(options(["--base-dir", "/tmp/d", "--stop-node", "3"]).control).toEqual({action: "stop", node: 3});
+    expect(options(["--base-dir", "/tmp/d", "--kill-node=2"]).control).toEqual({action: "kill", node: 2});
+    expect(options(["--base-dir", "/tmp/d", "--start-node", "1"]).control).toEqual({action: "start", node: 1});
+    expect(options(["--base-dir", "/tmp/d", "--status"]).control).toEqual({action: "status", node: null});
+    expect(options(["--nodes", "2"]).control).toBeNull();
+  });
+
+  it("rejects control flags without a base dir, with a bad node number, together, or with start flags", () => {
+    expect(problems(() => options(["--stop-node", "0", "--status", "--nodes", "3"]))).toEqual([
+      "--stop-node needs a node number from 1 to 50",
+      "give one of --status, --stop-node, --start-node, --kill-node",
+      "--status, --stop-node, --start-node and --kill-node need the running devnet's --base-dir",
+      "--nodes does not apply to a control command",
+    ]);
+    expect(problems(() => parseCliArgs(["start", "--stop-node", "1"]))).toEqual(["--stop-node only applies to the devnet command"]);
   });
 });
