@@ -56,6 +56,11 @@ export class SqliteMessageStore implements MessageStore {
   readonly #events: StoreEventHub;
   readonly #disk: DiskSpace | null;
   #usedBytes = 0;
+  /**
+   * Data bytes of stores accepted since the last flush, not yet in #usedBytes: a burst of stores
+   * queued in one turn is held to the limit together, not each against the last commit's figure.
+   */
+  #pendingBytes = 0;
   /** min(sizeLimitBytes, the disk's capacity), as of the last refresh. */
   #effectiveLimit: number;
   #limitedByDisk = false;
@@ -79,7 +84,10 @@ export class SqliteMessageStore implements MessageStore {
         db: db.sqlite,
         mapError: (err) => this.#mapError(err),
         onCommit: (outcomes) => this.#events.emitOutcomes(outcomes),
-        onFlushed: () => this.#refreshUsedBytes(),
+        onFlushed: () => {
+          this.#pendingBytes = 0;
+          this.#refreshUsedBytes();
+        },
       },
     );
     this.#sweeper = new TtlSweeper(
@@ -138,7 +146,7 @@ export class SqliteMessageStore implements MessageStore {
       () => writes.storeMessage(this.#ctx, message),
       () => {
         checkMessage(message);
-        this.#checkNotFull();
+        this.#checkNotFull(message.data.length);
       },
       "fail",
     );
@@ -154,7 +162,7 @@ export class SqliteMessageStore implements MessageStore {
       () => writes.storeBulk(this.#ctx, messages, opts.mergeExpiry === true),
       () => {
         checkMessages(messages);
-        this.#checkNotFull();
+        this.#checkNotFull(messages.reduce((sum, m) => sum + m.data.length, 0));
       },
       "fail",
     );
@@ -326,9 +334,13 @@ export class SqliteMessageStore implements MessageStore {
     }
   }
 
-  #checkNotFull(): void {
-    if (!this.isFull()) return;
+  /** Refuses a store of `bytes` once the used bytes plus those of stores still queued reach the limit. */
+  #checkNotFull(bytes: number): void {
     const limit = this.#effectiveLimit;
+    if (this.#usedBytes + this.#pendingBytes < limit) {
+      this.#pendingBytes += bytes;
+      return;
+    }
     if (this.#refusedWhileFull++ % FULL_LOG_EVERY === 0) {
       this.#logger.warn(
         {usedBytes: this.#usedBytes, sizeLimitBytes: limit, limitedByDisk: this.#limitedByDisk, refused: this.#refusedWhileFull},
@@ -338,7 +350,7 @@ export class SqliteMessageStore implements MessageStore {
     const byDisk = this.#limitedByDisk ? " (limited by the free disk space)" : "";
     throw new StorageError(
       {code: "STORAGE_ERROR_FULL", sizeLimitBytes: limit},
-      `storage full: ${this.#usedBytes} of ${limit} bytes used${byDisk}`,
+      `storage full: ${this.#usedBytes + this.#pendingBytes} of ${limit} bytes used${byDisk}`,
     );
   }
 
