@@ -18,6 +18,10 @@ export const DEFAULT_HTTP_PORT = 22025;
 export const DEFAULT_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
 /** PIP-0008 SIZE_LIMIT: 10 GiB of message data per node. */
 export const DEFAULT_STORAGE_SIZE_LIMIT_BYTES = 10 * 1024 ** 3;
+/** The disk reserve file released on a full disk (src/storage/options.ts). */
+export const DEFAULT_STORAGE_DISK_RESERVE_BYTES = 8 * 1024 ** 2;
+/** Free space kept on the filesystem beyond the reserve (src/storage/options.ts). */
+export const DEFAULT_STORAGE_DISK_HEADROOM_BYTES = 8 * 1024 ** 2;
 /** PIP-0008 / PIP-0900: 10,000-message rolling buffer per mailbox. */
 export const DEFAULT_MAILBOX_MAX_MESSAGES = 10_000;
 /** `setTimeout`/`setInterval` treat delays above 2^31-1 ms as 1 ms, so no interval may exceed it. */
@@ -52,6 +56,18 @@ const StorageSchema = Type.Object(
       maximum: MAX_SAFE,
       default: DEFAULT_STORAGE_SIZE_LIMIT_BYTES,
       description: "Total bytes of stored message data; beyond it new stores are refused",
+    }),
+    diskReserveBytes: Type.Integer({
+      minimum: 0,
+      maximum: MAX_SAFE,
+      default: DEFAULT_STORAGE_DISK_RESERVE_BYTES,
+      description: "Size of the disk reserve file, released on a full disk so deletes and expiry still work (0 = none)",
+    }),
+    diskHeadroomBytes: Type.Integer({
+      minimum: 0,
+      maximum: MAX_SAFE,
+      default: DEFAULT_STORAGE_DISK_HEADROOM_BYTES,
+      description: "Free disk space kept beyond the reserve; the size limit in force is at most what the disk can hold minus both",
     }),
     mailboxMaxMessages: Type.Integer({
       minimum: 1,

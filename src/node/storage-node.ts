@@ -197,21 +197,36 @@ export class StorageNode {
     return this.parts.network;
   }
 
-  /** Stops accepting requests, lets in-flight ones finish, signs what is pending, flushes the DB. */
+  /**
+   * Stops accepting requests, lets in-flight ones finish, signs what is pending, flushes the DB.
+   * A step that fails (a write on a full disk) is logged and the rest still run, so the database
+   * is always closed.
+   */
   close(): Promise<void> {
     this.closing ??= (async () => {
       const {app, ws, membership, replication, proofs, network, fees, signer, mlDsaSigner, store, logger} = this.parts;
-      await app.close();
-      await ws.close();
-      await network?.close();
-      await replication?.close();
-      await proofs?.close();
-      await membership?.close();
-      await signer.close();
-      await mlDsaSigner.close();
-      fees.close();
-      await store.close();
-      logger.info({}, "closed");
+      const steps: Array<[string, () => unknown]> = [
+        ["http", () => app.close()],
+        ["ws", () => ws.close()],
+        ["network", () => network?.close()],
+        ["replication", () => replication?.close()],
+        ["proofs", () => proofs?.close()],
+        ["membership", () => membership?.close()],
+        ["signer", () => signer.close()],
+        ["signing worker", () => mlDsaSigner.close()],
+        ["fees", () => fees.close()],
+        ["store", () => store.close()],
+      ];
+      let failed = 0;
+      for (const [name, step] of steps) {
+        try {
+          await step();
+        } catch (err) {
+          failed++;
+          logger.error({step: name, err: err instanceof Error ? err.message : String(err)}, "shutdown step failed");
+        }
+      }
+      logger.info({failedSteps: failed}, "closed");
     })();
     return this.closing;
   }
@@ -223,7 +238,7 @@ export class StorageNode {
  * is shared among our current swarm's members.
  */
 function startFees(
-  m: {clock: Clock; store: SqliteMessageStore; identity: NodeIdentity},
+  m: {clock: Clock; store: SqliteMessageStore; identity: NodeIdentity; log: Logger},
   membership: MembershipService | null,
   network: NetworkHealthService | null,
 ): FeeService {
@@ -237,7 +252,7 @@ function startFees(
     const u = m.store.usage();
     return {storageUsed: u.usedBytes, storageCapacity: u.sizeLimitBytes};
   });
-  const fees = new FeeService(defaultFeeServiceOptions, {clock: m.clock, load, swarmMembers: ourSwarmMembers, ledger: new SqliteFeeLedger(m.store.db)});
+  const fees = new FeeService(defaultFeeServiceOptions, {clock: m.clock, load, swarmMembers: ourSwarmMembers, ledger: new SqliteFeeLedger(m.store.db, {logger: m.log.child({module: "fees"})})});
   fees.start();
   return fees;
 }

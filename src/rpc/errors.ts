@@ -44,4 +44,6 @@ export const HTTP = {
   BAD_GATEWAY: 502,
   SERVICE_UNAVAILABLE: 503,
   GATEWAY_TIMEOUT: 504,
+  /** Pars: no swarm member stored it and at least one had no room (Session answers 500). */
+  INSUFFICIENT_STORAGE: 507,
 } as const;

@@ -21,8 +21,9 @@ export function wrongSwarm(ctx: RpcContext, account: Account): RpcResponse {
 /**
  * Runs a recursive (swarm fan-out) method after local validation passed. Peers get the request
  * first, as in Session; our own entry is computed meanwhile. The answer is
- * `{swarm: {<node id>: entry, …}, t, hf}` with status 200 unless every entry failed. A request
- * forwarded by a peer answers with our entry alone.
+ * `{swarm: {<node id>: entry, …}, t, hf}` with status 200 unless every entry failed: then 507 if
+ * any member failed for lack of storage (`storage_full`), else 500. A request forwarded by a peer
+ * answers with our entry alone (200, 507 or 500 likewise).
  */
 export async function runRecursive(
   ctx: RpcContext,
@@ -34,19 +35,30 @@ export async function runRecursive(
 ): Promise<RpcResponse> {
   const peers = origin.recurse ? ctx.router.forward(method, rawParams) : Promise.resolve({});
   const mine = await localEntry(ctx, method, local);
-  if (!origin.recurse) return {status: mine.failed === true ? HTTP.INTERNAL_SERVER_ERROR : HTTP.OK, body: mine};
+  if (!origin.recurse) return {status: statusOf([mine]), body: mine};
   const swarm: Record<string, Entry> = {[ctx.nodeId]: mine, ...(await peers)};
   const body: Entry = {swarm, ...miscFields(ctx)};
   extra?.(mine, body);
-  const anyOk = Object.values(swarm).some((e) => e.failed === undefined);
-  return {status: anyOk ? HTTP.OK : HTTP.INTERNAL_SERVER_ERROR, body};
+  return {status: statusOf(Object.values(swarm)), body};
 }
 
+function statusOf(entries: Entry[]): number {
+  if (entries.some((e) => e.failed === undefined)) return HTTP.OK;
+  return entries.some((e) => e.storage_full === true) ? HTTP.INSUFFICIENT_STORAGE : HTTP.INTERNAL_SERVER_ERROR;
+}
+
+/**
+ * Our own entry, or Session's failure entry `{failed, query_failure, reason}`; a store refused for
+ * lack of room (STORAGE_ERROR_FULL: the size limit or a full disk) is `{failed, storage_full,
+ * reason}` instead (a Pars difference: Session reports every storage failure as query_failure).
+ */
 async function localEntry(ctx: RpcContext, method: string, local: () => Promise<Entry>): Promise<Entry> {
   try {
     return await local();
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
+    // Matched on the code, not the class (ParsError convention); the store logs these itself.
+    if ((err as {code?: unknown} | null)?.code === "STORAGE_ERROR_FULL") return {failed: true, storage_full: true, reason};
     ctx.logger.warn({method, err: reason}, "local operation failed");
     return {failed: true, query_failure: true, reason};
   }

@@ -4,6 +4,20 @@ import Database from "better-sqlite3";
 import {StorageError} from "./errors.js";
 import {defaultMigrationsDir, loadMigrations, runMigrations, type MigrationReport} from "./migrations.js";
 
+/** `PRAGMA wal_checkpoint`'s row: `log` frames in the WAL, `checkpointed` of them copied back. */
+export interface WalCheckpoint {
+  busy: number;
+  log: number;
+  checkpointed: number;
+}
+
+/**
+ * After a checkpoint resets the WAL, SQLite truncates a larger WAL file to this size: a WAL that
+ * grew (long readers, a big transaction) gives its space back instead of keeping it for good.
+ * Twice the default auto-checkpoint size (1,000 pages of 4 KiB).
+ */
+export const WAL_SIZE_LIMIT_BYTES = 8 * 1024 ** 2;
+
 /** Values `state_kv` holds (a STRICT table with an ANY column keeps the type). */
 export type StateValue = string | number | Buffer;
 
@@ -29,6 +43,7 @@ export class StorageDb {
   readonly pageSize: number;
   readonly migration: MigrationReport;
   readonly #usedBytes: Database.Statement<[], {used: number}>;
+  readonly #checkpoint: Database.Statement<[], WalCheckpoint>;
   readonly #getState: Database.Statement<[string], {value: StateValue}>;
   readonly #setState: Database.Statement<[string, StateValue]>;
 
@@ -40,6 +55,7 @@ export class StorageDb {
       "SELECT (SELECT page_count FROM pragma_page_count()) - " +
         "(SELECT freelist_count FROM pragma_freelist_count()) AS used",
     );
+    this.#checkpoint = sqlite.prepare("PRAGMA wal_checkpoint(PASSIVE)");
     this.#getState = sqlite.prepare("SELECT value FROM state_kv WHERE key = ?");
     this.#setState = sqlite.prepare(
       "INSERT INTO state_kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -65,6 +81,15 @@ export class StorageDb {
     return (row?.used ?? 0) * this.pageSize;
   }
 
+  /**
+   * A passive WAL checkpoint (never waits for readers): once every frame is back in the database
+   * file, the next write starts the WAL from its beginning again instead of growing it. Returns
+   * the frames copied, or null for an in-memory database. Throws what SQLite throws.
+   */
+  checkpoint(): WalCheckpoint | null {
+    return this.#checkpoint.get() ?? null;
+  }
+
   /** The value stored under `key`, or null. */
   getState(key: string): StateValue | null {
     return this.#getState.get(key)?.value ?? null;
@@ -79,14 +104,19 @@ export class StorageDb {
     return this.sqlite.open;
   }
 
-  /** Runs `PRAGMA optimize` (as SQLite advises for long-lived connections), then closes. */
+  /**
+   * Runs `PRAGMA optimize` (as SQLite advises for long-lived connections), then closes. optimize
+   * only refreshes planner statistics, so its failure (SQLITE_FULL on a full disk) does not stop
+   * the close; closing itself checkpoints what it can and leaves the WAL for the next open.
+   */
   close(): void {
     if (!this.sqlite.open) return;
     try {
       this.sqlite.pragma("optimize");
-    } finally {
-      this.sqlite.close();
+    } catch {
+      // Nothing is lost: the statistics are refreshed at the next close.
     }
+    this.sqlite.close();
   }
 }
 
@@ -98,6 +128,7 @@ function openConfigured(opts: StorageDbOptions): Database.Database {
     sqlite.pragma("journal_mode = WAL");
     sqlite.pragma(`synchronous = ${opts.synchronous === "full" ? "FULL" : "NORMAL"}`);
     sqlite.pragma("foreign_keys = ON");
+    sqlite.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
     const pageSize = sqlite.pragma("page_size", {simple: true}) as number;
     sqlite.pragma(`max_page_count = ${Math.ceil(opts.hardLimitBytes / pageSize)}`);
     return sqlite;

@@ -2,8 +2,9 @@ import {ParsError} from "../errors.js";
 
 /**
  * Failures of the storage module. Match on `err.code`:
- * - `STORAGE_ERROR_FULL`: the size limit (or the SQLite page-count backstop) is reached; stores
- *   fail, reads, deletes and expiry changes still work.
+ * - `STORAGE_ERROR_FULL`: the effective size limit (the configured one, or less on a smaller disk)
+ *   is reached, or SQLite found no room (SQLITE_FULL: the disk, or the page-count backstop); stores
+ *   fail, reads, deletes and expiry changes still work. `sizeLimitBytes` is the effective limit.
  * - `STORAGE_ERROR_QUERY_FAILED`: any other SQLite failure; `sqliteCode` is SQLite's code if any.
  * - `STORAGE_ERROR_INVALID_INPUT`: a caller passed a malformed account, hash, token or number.
  * - `STORAGE_ERROR_CLOSED`: a write arrived after `close()` began.

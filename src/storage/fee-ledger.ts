@@ -1,5 +1,7 @@
 import type {Statement} from "better-sqlite3";
 import type {StorageDb} from "./db.js";
+import {sqliteCodeOf} from "./errors.js";
+import {silentLogger, type StorageLogger} from "./logger.js";
 
 /** One epoch of the fee ledger as stored (amounts as bigint base units). */
 export interface FeeLedgerRow {
@@ -24,13 +26,22 @@ interface RawRow {
   updated_at: number;
 }
 
-/** The fee ledger table (migration 0005). Rows are upserted whole: the caller owns the totals. */
+/**
+ * The fee ledger table (migration 0005). Rows are upserted whole: the caller owns the totals.
+ * On a full disk (SQLITE_FULL) a row that cannot be saved is kept in memory, read back from there,
+ * and saved with the next save once there is room: the fee service's periodic flush never throws
+ * for a full disk (it runs on a timer, where a throw would kill the process).
+ */
 export class SqliteFeeLedger {
   readonly #upsert: Statement<[number, number, string, number, number, number, string, number]>;
   readonly #recent: Statement<[number], RawRow>;
   readonly #one: Statement<[number], RawRow>;
+  readonly #logger: StorageLogger;
+  /** Rows not saved yet because the disk was full, by epoch. */
+  readonly #unsaved = new Map<number, FeeLedgerRow>();
 
-  constructor(db: StorageDb) {
+  constructor(db: StorageDb, modules: {logger?: StorageLogger} = {}) {
+    this.#logger = modules.logger ?? silentLogger;
     this.#upsert = db.sqlite.prepare(
       `INSERT INTO fee_ledger (epoch, epoch_ms, fees_total, stores, new_mailboxes, bytes, swarm_members, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -43,6 +54,23 @@ export class SqliteFeeLedger {
   }
 
   save(row: FeeLedgerRow): void {
+    this.#unsaved.set(row.epoch, {...row, swarmMembers: [...row.swarmMembers]});
+    for (const [epoch, pending] of [...this.#unsaved]) {
+      try {
+        this.#write(pending);
+        this.#unsaved.delete(epoch);
+      } catch (err) {
+        if (sqliteCodeOf(err) !== "SQLITE_FULL") {
+          this.#unsaved.delete(epoch);
+          throw err;
+        }
+        this.#logger.warn({epoch, unsaved: this.#unsaved.size}, "disk full: fee ledger row kept in memory until there is room");
+        return;
+      }
+    }
+  }
+
+  #write(row: FeeLedgerRow): void {
     this.#upsert.run(
       row.epoch,
       row.epochMs,
@@ -56,13 +84,17 @@ export class SqliteFeeLedger {
   }
 
   get(epoch: number): FeeLedgerRow | null {
+    const unsaved = this.#unsaved.get(epoch);
+    if (unsaved !== undefined) return {...unsaved, swarmMembers: [...unsaved.swarmMembers]};
     const r = this.#one.get(epoch);
     return r === undefined ? null : fromRaw(r);
   }
 
   /** Newest first. */
   recent(limit: number): FeeLedgerRow[] {
-    return this.#recent.all(limit).map(fromRaw);
+    const byEpoch = new Map(this.#recent.all(limit).map((r) => [r.epoch, fromRaw(r)]));
+    for (const [epoch, row] of this.#unsaved) byEpoch.set(epoch, {...row, swarmMembers: [...row.swarmMembers]});
+    return [...byEpoch.values()].sort((a, b) => b.epoch - a.epoch).slice(0, limit);
   }
 }
 

@@ -89,6 +89,12 @@ export interface StoreStats {
   usedBytes: number;
   /** The configured size limit. */
   sizeLimitBytes: number;
+  /** The limit in force: min(sizeLimitBytes, what the filesystem can hold beside the reserve and headroom). */
+  effectiveSizeLimitBytes: number;
+  /** Free bytes on the database's filesystem (absent for an in-memory store). */
+  diskFreeBytes?: number;
+  /** Bytes the disk reserve file holds now: 0 while released after a full disk (absent in memory). */
+  diskReserveBytes?: number;
 }
 
 /**
@@ -155,7 +161,10 @@ export interface MessageStore {
   /** Returns how many revocations were removed; a token revoked at a later time stays revoked. */
   unrevokeSubaccounts(account: string, tokens: Uint8Array[], timestamp?: number): Promise<number>;
   isRevoked(account: string, token: Uint8Array): boolean;
-  /** True when the size limit is reached: stores fail, reads and deletes still work. */
+  /**
+   * True when the effective size limit (the configured one, or less if the disk holds less) is
+   * reached: stores fail, reads, deletes, expiry changes and the sweeper still work.
+   */
   isFull(): boolean;
   stats(): StoreStats;
   on<E extends keyof StoreEvents>(event: E, listener: StoreEvents[E]): void;

@@ -12,13 +12,30 @@ export const DEFAULT_SWEEP_BATCH_SIZE = 2_000;
 export const DEFAULT_BUSY_TIMEOUT_MS = 15_000;
 /** Writes per group-commit transaction before the batcher flushes without waiting for the turn. */
 export const DEFAULT_MAX_BATCH_WRITES = 1_000;
+/**
+ * The disk reserve: a file of this size next to the database, released on SQLITE_FULL so deletes
+ * and expiry (whose WAL frames need room too) work on a full disk. ~2,000 deleted rows' frames.
+ */
+export const DEFAULT_DISK_RESERVE_BYTES = 8 * 1024 ** 2;
+/** Space kept free on the filesystem beyond the reserve: the WAL's growth between checkpoints. */
+export const DEFAULT_DISK_HEADROOM_BYTES = 8 * 1024 ** 2;
 /** Minimum headroom between the soft size limit and the SQLite `max_page_count` backstop. */
 export const MIN_HARD_LIMIT_MARGIN_BYTES = 128 * 1024 ** 2;
 
 /** Every storage setting but the path; `defaultStorageOptions` has a value for each. */
 export interface StorageTuning {
-  /** `isFull()` once the pages in use reach this many bytes; stores then fail. */
+  /**
+   * `isFull()` once the pages in use reach this many bytes, or what the filesystem can hold (the
+   * effective limit, see diskHeadroomBytes) if that is less; stores then fail.
+   */
   sizeLimitBytes: number;
+  /** Size of the disk reserve file (`storage.reserve` beside the database); 0 = none. */
+  diskReserveBytes: number;
+  /**
+   * Free space kept on the filesystem beyond the reserve: the effective size limit is
+   * min(sizeLimitBytes, database file + free space − reserve − headroom).
+   */
+  diskHeadroomBytes: number;
   /**
    * SQLite `max_page_count` backstop in bytes; null → sizeLimitBytes + max(1/16 of it, 128 MiB).
    * Must leave room for what one flush can add past the soft limit (maxBatchWrites × 76.8 KB).
@@ -53,6 +70,8 @@ export interface ResolvedStorageOptions extends StorageTuning {
 
 export const defaultStorageOptions: Readonly<StorageTuning> = {
   sizeLimitBytes: DEFAULT_SIZE_LIMIT_BYTES,
+  diskReserveBytes: DEFAULT_DISK_RESERVE_BYTES,
+  diskHeadroomBytes: DEFAULT_DISK_HEADROOM_BYTES,
   hardLimitBytes: null,
   mailboxMaxMessages: DEFAULT_MAILBOX_MAX_MESSAGES,
   synchronous: "normal",
@@ -84,6 +103,8 @@ export function validateStorageOptions(opts: ResolvedStorageOptions): void {
     throw new InvalidArgumentError("storage.path must be a non-empty string");
   }
   positiveInteger("storage.sizeLimitBytes", opts.sizeLimitBytes);
+  nonNegativeInteger("storage.diskReserveBytes", opts.diskReserveBytes);
+  nonNegativeInteger("storage.diskHeadroomBytes", opts.diskHeadroomBytes);
   if (opts.hardLimitBytes !== null) positiveInteger("storage.hardLimitBytes", opts.hardLimitBytes);
   positiveInteger("storage.mailboxMaxMessages", opts.mailboxMaxMessages);
   if (opts.synchronous !== "normal" && opts.synchronous !== "full") {
@@ -97,6 +118,12 @@ export function validateStorageOptions(opts: ResolvedStorageOptions): void {
     throw new InvalidArgumentError("storage.busyTimeoutMs must be a non-negative integer");
   }
   positiveInteger("storage.maxBatchWrites", opts.maxBatchWrites);
+}
+
+function nonNegativeInteger(name: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new InvalidArgumentError(`${name} must be a non-negative integer`);
+  }
 }
 
 function positiveInteger(name: string, value: number): void {

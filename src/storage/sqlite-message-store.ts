@@ -1,6 +1,7 @@
 import type {Clock} from "../util/clock.js";
 import {StorageDb, type StateValue} from "./db.js";
-import {StorageError, toStorageError} from "./errors.js";
+import {DiskSpace, type DiskSpaceModules} from "./disk-space.js";
+import {StorageError, sqliteCodeOf, toStorageError} from "./errors.js";
 import type {ExpireRequest, ExpireResult, MessageStore, NamespacedHash, NamespaceSelector} from "./interface.js";
 import type {NewMessage, RetrieveQuery, RetrieveResult, StoreEvents, StoreResult, StoreStats} from "./interface.js";
 import type {StoredMessage, Tombstone} from "./interface.js";
@@ -20,15 +21,26 @@ import {WriteBatcher, type WriteBatcherStats, type WriteFn} from "./write-batche
 export interface SqliteMessageStoreModules {
   clock: Clock;
   logger?: StorageLogger;
+  /** Free bytes on the filesystem holding a directory (tests fake a small disk); default statfs. */
+  freeBytes?: DiskSpaceModules["freeBytes"];
 }
 
 /** Log a refused store once per this many while the store is full (as Session does). */
 const FULL_LOG_EVERY = 100;
 const DEFAULT_RANGE_LIMIT = 10_000;
 
+/** Which writes retry once after a SQLITE_FULL freed the disk reserve: those that free space. */
+type OnFull = "retry" | "fail";
+
 /**
  * The MessageStore on SQLite: group-committed writes (WriteBatcher), synchronous reads that never
  * see expired rows, a soft size limit checked against pages in use, and a TTL sweeper.
+ *
+ * Full disks: the soft limit is min(sizeLimitBytes, what the filesystem can hold) (DiskSpace),
+ * re-measured after every commit and sweep, so stores stop before the disk is full. Should SQLite
+ * still report SQLITE_FULL (another process filled the disk, a burst overshot), the disk reserve is
+ * released and deletes and expiry changes retry once; the sweeper retries in smaller batches. The
+ * pages they free are reused by later stores without growing the file.
  */
 export class SqliteMessageStore implements MessageStore {
   readonly db: StorageDb;
@@ -42,13 +54,24 @@ export class SqliteMessageStore implements MessageStore {
   readonly #batcher: WriteBatcher;
   readonly #sweeper: TtlSweeper;
   readonly #events: StoreEventHub;
+  readonly #disk: DiskSpace | null;
   #usedBytes = 0;
+  /**
+   * Data bytes of stores accepted since the last flush, not yet in #usedBytes: a burst of stores
+   * queued in one turn is held to the limit together, not each against the last commit's figure.
+   */
+  #pendingBytes = 0;
+  /** min(sizeLimitBytes, the disk's capacity), as of the last refresh. */
+  #effectiveLimit: number;
+  #limitedByDisk = false;
   #refusedWhileFull = 0;
   #closing: Promise<void> | null = null;
 
-  private constructor(opts: ResolvedStorageOptions, db: StorageDb, modules: SqliteMessageStoreModules) {
+  private constructor(opts: ResolvedStorageOptions, db: StorageDb, disk: DiskSpace | null, modules: SqliteMessageStoreModules) {
     this.db = db;
+    this.#disk = disk;
     this.#opts = opts;
+    this.#effectiveLimit = opts.sizeLimitBytes;
     this.#clock = modules.clock;
     this.#logger = modules.logger ?? silentLogger;
     this.#events = new StoreEventHub(this.#logger);
@@ -61,7 +84,10 @@ export class SqliteMessageStore implements MessageStore {
         db: db.sqlite,
         mapError: (err) => this.#mapError(err),
         onCommit: (outcomes) => this.#events.emitOutcomes(outcomes),
-        onFlushed: () => this.#refreshUsedBytes(),
+        onFlushed: () => {
+          this.#pendingBytes = 0;
+          this.#refreshUsedBytes();
+        },
       },
     );
     this.#sweeper = new TtlSweeper(
@@ -72,10 +98,10 @@ export class SqliteMessageStore implements MessageStore {
         clock: this.#clock,
         logger: this.#logger,
         onRemoved: (hashes) => this.#events.emit("removed", hashes),
-        onSwept: () => this.#refreshUsedBytes(),
+        onSwept: () => this.#afterSweep(),
+        relieveFull: () => this.#relieveFull(),
       },
     );
-    this.#refreshUsedBytes();
   }
 
   /** Opens (creating and migrating) the database and starts the TTL sweeper. */
@@ -86,19 +112,32 @@ export class SqliteMessageStore implements MessageStore {
 
   static #openNow(opts: StorageOptions, modules: SqliteMessageStoreModules): SqliteMessageStore {
     const resolved = resolveStorageOptions(opts);
-    const db = StorageDb.open(
+    const logger = modules.logger ?? silentLogger;
+    const disk =
+      resolved.path === ":memory:"
+        ? null
+        : new DiskSpace(
+            {dbPath: resolved.path, reserveBytes: resolved.diskReserveBytes, headroomBytes: resolved.diskHeadroomBytes},
+            {logger, ...(modules.freeBytes === undefined ? {} : {freeBytes: modules.freeBytes})},
+          );
+    const db = openDb(resolved, disk, modules.clock.now());
+    const store = new SqliteMessageStore(resolved, db, disk, modules);
+    if (disk !== null && !disk.holdReserve()) {
+      logger.warn({path: disk.reservePath, bytes: resolved.diskReserveBytes, ...disk.facts}, "no room for the disk reserve");
+    }
+    store.#refreshUsedBytes();
+    store.#sweeper.start();
+    logger.info(
       {
         path: resolved.path,
-        synchronous: resolved.synchronous,
-        busyTimeoutMs: resolved.busyTimeoutMs,
-        hardLimitBytes: hardLimitBytesOf(resolved),
-        migrationsDir: null,
+        usedBytes: store.#usedBytes,
+        sizeLimitBytes: resolved.sizeLimitBytes,
+        effectiveSizeLimitBytes: store.#effectiveLimit,
+        ...(disk === null ? {} : {diskFreeBytes: disk.facts.freeBytes, diskReserveBytes: disk.facts.reserveHeldBytes}),
+        ...db.migration,
       },
-      modules.clock.now(),
+      "message store opened",
     );
-    const store = new SqliteMessageStore(resolved, db, modules);
-    store.#sweeper.start();
-    store.#logger.info({path: resolved.path, usedBytes: store.#usedBytes, ...db.migration}, "message store opened");
     return store;
   }
 
@@ -107,8 +146,9 @@ export class SqliteMessageStore implements MessageStore {
       () => writes.storeMessage(this.#ctx, message),
       () => {
         checkMessage(message);
-        this.#checkNotFull();
+        this.#checkNotFull(message.data.length);
       },
+      "fail",
     );
   }
 
@@ -122,8 +162,9 @@ export class SqliteMessageStore implements MessageStore {
       () => writes.storeBulk(this.#ctx, messages, opts.mergeExpiry === true),
       () => {
         checkMessages(messages);
-        this.#checkNotFull();
+        this.#checkNotFull(messages.reduce((sum, m) => sum + m.data.length, 0));
       },
+      "fail",
     );
   }
 
@@ -198,27 +239,30 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   isFull(): boolean {
-    return this.#usedBytes >= this.#opts.sizeLimitBytes;
+    return this.#usedBytes >= this.#effectiveLimit;
+  }
+
+  /**
+   * Used bytes and the effective size limit as of the last commit or sweep (refreshed there), with
+   * no query: cheap enough for the per-store fee quote. stats() re-reads the database instead.
+   */
+  usage(): {usedBytes: number; sizeLimitBytes: number} {
+    return {usedBytes: this.#usedBytes, sizeLimitBytes: this.#effectiveLimit};
   }
 
   /** messageCount and accountCount include expired messages the sweeper has not removed yet. */
-  /**
-   * Used bytes as of the last commit or sweep (refreshed there), with no query: cheap enough for the
-   * per-store fee quote. stats() re-reads the database instead.
-   */
-  usage(): {usedBytes: number; sizeLimitBytes: number} {
-    return {usedBytes: this.#usedBytes, sizeLimitBytes: this.#opts.sizeLimitBytes};
-  }
-
   stats(): StoreStats {
     return this.#read(() => {
       this.#refreshUsedBytes();
       const counts = this.#st.countMailboxes.get() ?? {messages: 0, accounts: 0};
+      const disk = this.#disk?.facts;
       return {
         messageCount: counts.messages,
         accountCount: counts.accounts,
         usedBytes: this.#usedBytes,
         sizeLimitBytes: this.#opts.sizeLimitBytes,
+        effectiveSizeLimitBytes: this.#effectiveLimit,
+        ...(disk === undefined ? {} : {diskFreeBytes: disk.freeBytes, diskReserveBytes: disk.reserveHeldBytes}),
       };
     });
   }
@@ -261,14 +305,24 @@ export class SqliteMessageStore implements MessageStore {
     return this.#closing;
   }
 
-  #write<T>(run: WriteFn<T>, check: () => void): Promise<T> {
+  /**
+   * Queues a write. A SQLITE_FULL from SQLite (the disk, or the page-count backstop) releases the
+   * disk reserve; writes that free space (`onFull` "retry": deletes, expiry, tombstones) then run
+   * once more, in a later transaction. Stores fail (STORAGE_ERROR_FULL).
+   */
+  #write<T>(run: WriteFn<T>, check: () => void, onFull: OnFull = "retry"): Promise<T> {
     if (this.#closing !== null) return Promise.reject(closedError());
     try {
       check();
     } catch (err) {
       return Promise.reject(this.#mapError(err));
     }
-    return this.#batcher.enqueue(run);
+    return this.#batcher.enqueue(run).catch((err: unknown) => {
+      if ((err as {code?: unknown}).code !== "STORAGE_ERROR_FULL") throw err;
+      this.#relieveFull();
+      if (onFull === "fail" || this.#closing !== null) throw err;
+      return this.#batcher.enqueue(run);
+    });
   }
 
   #read<T>(fn: () => T): T {
@@ -280,29 +334,112 @@ export class SqliteMessageStore implements MessageStore {
     }
   }
 
-  #checkNotFull(): void {
-    if (!this.isFull()) return;
+  /** Refuses a store of `bytes` once the used bytes plus those of stores still queued reach the limit. */
+  #checkNotFull(bytes: number): void {
+    const limit = this.#effectiveLimit;
+    if (this.#usedBytes + this.#pendingBytes < limit) {
+      this.#pendingBytes += bytes;
+      return;
+    }
     if (this.#refusedWhileFull++ % FULL_LOG_EVERY === 0) {
       this.#logger.warn(
-        {usedBytes: this.#usedBytes, sizeLimitBytes: this.#opts.sizeLimitBytes, refused: this.#refusedWhileFull},
+        {usedBytes: this.#usedBytes, sizeLimitBytes: limit, limitedByDisk: this.#limitedByDisk, refused: this.#refusedWhileFull},
         "storage full: refusing new messages",
       );
     }
+    const byDisk = this.#limitedByDisk ? " (limited by the free disk space)" : "";
     throw new StorageError(
-      {code: "STORAGE_ERROR_FULL", sizeLimitBytes: this.#opts.sizeLimitBytes},
-      `storage full: ${this.#usedBytes} of ${this.#opts.sizeLimitBytes} bytes used`,
+      {code: "STORAGE_ERROR_FULL", sizeLimitBytes: limit},
+      `storage full: ${this.#usedBytes + this.#pendingBytes} of ${limit} bytes used${byDisk}`,
     );
   }
 
   #mapError(err: unknown): StorageError {
-    const mapped = toStorageError(err, this.#opts.sizeLimitBytes);
+    const mapped = toStorageError(err, this.#effectiveLimit);
     if (mapped.code === "STORAGE_ERROR_QUERY_FAILED") this.#logger.error({err}, "storage query failed");
     return mapped;
   }
 
   #refreshUsedBytes(): void {
-    if (this.db.isOpen) this.#usedBytes = this.db.usedBytes();
+    if (!this.db.isOpen) return;
+    this.#usedBytes = this.db.usedBytes();
+    this.#refreshLimit();
   }
+
+  /** effective limit = min(sizeLimitBytes, the disk's capacity); logs when the disk starts or stops setting it. */
+  #refreshLimit(): void {
+    if (this.#disk === null) return;
+    let capacity: number;
+    try {
+      capacity = this.#disk.measure().capacityBytes;
+    } catch (err) {
+      // statfs failing (the directory vanished?) leaves the last figure in place.
+      this.#logger.warn({err: String(err)}, "cannot measure the free disk space");
+      return;
+    }
+    const limitedByDisk = capacity < this.#opts.sizeLimitBytes;
+    this.#effectiveLimit = Math.min(this.#opts.sizeLimitBytes, capacity);
+    if (limitedByDisk === this.#limitedByDisk) return;
+    this.#limitedByDisk = limitedByDisk;
+    const facts = {sizeLimitBytes: this.#opts.sizeLimitBytes, effectiveSizeLimitBytes: this.#effectiveLimit, ...this.#disk.facts};
+    if (limitedByDisk) this.#logger.warn(facts, "the free disk space now limits the message store below storage.sizeLimitBytes");
+    else this.#logger.info(facts, "the message store is limited by storage.sizeLimitBytes again");
+  }
+
+  /**
+   * After SQLITE_FULL: releases the disk reserve and checkpoints the WAL (so the next write can
+   * reuse it from its start instead of growing it). Returns whether either freed anything.
+   */
+  #relieveFull(): boolean {
+    if (!this.db.isOpen) return false;
+    const released = this.#disk?.releaseReserve() ?? 0;
+    let walReset = false;
+    if (!this.db.sqlite.inTransaction) {
+      try {
+        const c = this.db.checkpoint();
+        walReset = c !== null && c.log > 0 && c.checkpointed === c.log;
+      } catch (err) {
+        this.#logger.warn({err: String(err)}, "WAL checkpoint failed on a full disk");
+      }
+    }
+    this.#refreshUsedBytes();
+    return released > 0 || walReset;
+  }
+
+  /** After each sweep: refresh the size figures, and take the disk reserve back once there is room. */
+  #afterSweep(): void {
+    this.#refreshUsedBytes();
+    if (this.#disk !== null && this.db.isOpen && this.#disk.facts.reserveHeldBytes < this.#opts.diskReserveBytes) {
+      if (this.#disk.holdReserve()) this.#refreshLimit();
+    }
+  }
+}
+
+/**
+ * Opens the database. On a disk so full that opening fails (the WAL and its index need room), a
+ * reserve left by an earlier run is released and the open is tried once more.
+ */
+function openDb(opts: ResolvedStorageOptions, disk: DiskSpace | null, nowMs: number): StorageDb {
+  const dbOpts = {
+    path: opts.path,
+    synchronous: opts.synchronous,
+    busyTimeoutMs: opts.busyTimeoutMs,
+    hardLimitBytes: hardLimitBytesOf(opts),
+    migrationsDir: null,
+  };
+  try {
+    return StorageDb.open(dbOpts, nowMs);
+  } catch (err) {
+    if (disk === null || !causedByFullDisk(err) || disk.releaseReserve() === 0) throw err;
+    return StorageDb.open(dbOpts, nowMs);
+  }
+}
+
+function causedByFullDisk(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (sqliteCodeOf(e) === "SQLITE_FULL" || (e as {code?: unknown}).code === "ENOSPC") return true;
+  }
+  return false;
 }
 
 function closedError(): StorageError {

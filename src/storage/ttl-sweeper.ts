@@ -1,6 +1,7 @@
 import {setImmediate as nextTurn} from "node:timers/promises";
 import type {Database, Transaction} from "better-sqlite3";
 import type {Clock} from "../util/clock.js";
+import {sqliteCodeOf} from "./errors.js";
 import type {StorageLogger} from "./logger.js";
 import type {Statements} from "./statements.js";
 
@@ -20,7 +21,17 @@ export interface TtlSweeperModules {
   onRemoved: (hashes: string[]) => void;
   /** After each sweep (refreshes the size accounting). */
   onSwept: () => void;
+  /**
+   * After a batch failed with SQLITE_FULL: frees what it can (the disk reserve, the WAL) and says
+   * whether that changed anything. The batch is then retried, smaller.
+   */
+  relieveFull: () => boolean;
 }
+
+/** On a full disk a failed batch is retried with a quarter of the rows, down to this many. */
+const MIN_FULL_DISK_BATCH = 16;
+/** Tries of one batch on a full disk before the sweep gives up until its next run. */
+const MAX_FULL_DISK_ATTEMPTS = 6;
 
 export interface SweepResult {
   /** Expired messages deleted. */
@@ -39,7 +50,7 @@ export interface SweepResult {
 export class TtlSweeper {
   readonly #opts: TtlSweeperOptions;
   readonly #modules: TtlSweeperModules;
-  readonly #deleteExpired: Transaction<(cutoff: number) => string[]>;
+  readonly #deleteExpired: Transaction<(cutoff: number, limit: number) => string[]>;
   readonly #deleteOwners: Transaction<() => {owners: number; dequeued: number}>;
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<SweepResult> | null = null;
@@ -49,8 +60,8 @@ export class TtlSweeper {
     this.#opts = opts;
     this.#modules = modules;
     const {db, st} = modules;
-    this.#deleteExpired = db.transaction((cutoff: number) =>
-      st.deleteExpired.all(cutoff, opts.batchSize).map((r) => r.hash),
+    this.#deleteExpired = db.transaction((cutoff: number, limit: number) =>
+      st.deleteExpired.all(cutoff, limit).map((r) => r.hash),
     );
     this.#deleteOwners = db.transaction(() => ({
       owners: st.deleteEmptyOwners.run(opts.batchSize).changes,
@@ -98,16 +109,17 @@ export class TtlSweeper {
     const result: SweepResult = {expired: 0, owners: 0, batches: 0};
     try {
       const cutoff = this.#modules.clock.now();
+      const batch = {size: this.#opts.batchSize};
       for (let more = true; more && !this.#stopped; ) {
-        const hashes = this.#deleteExpired(cutoff);
+        const hashes = this.#onFullDiskRetry(batch, () => this.#deleteExpired(cutoff, batch.size));
         result.batches++;
         result.expired += hashes.length;
         if (hashes.length > 0) this.#modules.onRemoved(hashes);
-        more = hashes.length === this.#opts.batchSize;
+        more = hashes.length === batch.size;
         if (more) await nextTurn();
       }
       for (let more = !this.#stopped; more && !this.#stopped; ) {
-        const {owners, dequeued} = this.#deleteOwners();
+        const {owners, dequeued} = this.#onFullDiskRetry({size: this.#opts.batchSize}, () => this.#deleteOwners());
         result.batches++;
         result.owners += owners;
         more = dequeued === this.#opts.batchSize;
@@ -117,5 +129,24 @@ export class TtlSweeper {
       this.#modules.onSwept();
     }
     return result;
+  }
+
+  /**
+   * Runs a batch; on SQLITE_FULL (a full disk: its WAL frames found no room) frees what can be
+   * freed and retries with a quarter of the rows, so a sweep on a full disk still makes progress
+   * in transactions that fit. `batch.size` stays reduced for the rest of the sweep.
+   */
+  #onFullDiskRetry<T>(batch: {size: number}, run: () => T): T {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return run();
+      } catch (err) {
+        if (sqliteCodeOf(err) !== "SQLITE_FULL" || attempt >= MAX_FULL_DISK_ATTEMPTS) throw err;
+        const relieved = this.#modules.relieveFull();
+        if (!relieved && batch.size <= MIN_FULL_DISK_BATCH) throw err;
+        batch.size = Math.max(MIN_FULL_DISK_BATCH, Math.floor(batch.size / 4));
+        this.#modules.logger.warn({batchSize: batch.size}, "disk full during a TTL sweep; retrying in smaller batches");
+      }
+    }
   }
 }

@@ -39,6 +39,19 @@ describe("size limit", () => {
     expect(await t.store.store(msg("accepted-again"))).toMatchObject({status: "new"});
   });
 
+  it("holds a burst of stores queued in one turn to the limit together", async () => {
+    t = await memoryStore({sizeLimitBytes: SIZE_LIMIT_BYTES});
+    const burst = await Promise.allSettled(
+      Array.from({length: 100}, (_, i) => t.store.store(msg(`burst${i}`, {data: Buffer.alloc(MESSAGE_BYTES, i)}))),
+    );
+    const accepted = burst.filter((r) => r.status === "fulfilled").length;
+    expect(accepted).toBeGreaterThan(10);
+    expect(accepted).toBeLessThanOrEqual(SIZE_LIMIT_BYTES / MESSAGE_BYTES);
+    for (const r of burst.filter((r) => r.status === "rejected")) expect(r.reason).toMatchObject({code: "STORAGE_ERROR_FULL"});
+    // Without the queued bytes counted, all 100 (1.6 MB) went into one commit.
+    expect(t.store.stats().usedBytes).toBeLessThan(SIZE_LIMIT_BYTES + 2 * MESSAGE_BYTES);
+  });
+
   it("SQLITE_FULL from the max_page_count backstop maps to STORAGE_ERROR_FULL and deletes still work", async () => {
     t = await memoryStore({sizeLimitBytes: 1024 ** 3, hardLimitBytes: SIZE_LIMIT_BYTES});
     let error: unknown = null;

@@ -1,5 +1,7 @@
 import {afterEach, describe, expect, it} from "vitest";
-import {ACCOUNT_A, ACCOUNT_B, T0, fakeHash, memoryStore, msg, query, type TestStore} from "./helpers.js";
+import {prepareStatements, type Statements} from "../../../src/storage/statements.js";
+import {TtlSweeper} from "../../../src/storage/ttl-sweeper.js";
+import {ACCOUNT_A, ACCOUNT_B, T0, fakeHash, memoryStore, msg, query, silentLogger, type TestStore} from "./helpers.js";
 
 describe("TTL sweeper", () => {
   let t: TestStore;
@@ -82,5 +84,51 @@ describe("TTL sweeper", () => {
     t.clock.set(T0 + 1);
     const removed = await new Promise<string[]>((resolve) => t.store.on("removed", resolve));
     expect(removed).toEqual([fakeHash("t")]);
+  });
+
+  describe("on a full disk (SQLITE_FULL)", () => {
+    const diskFull = (): Error => Object.assign(new Error("database or disk is full"), {code: "SQLITE_FULL"});
+
+    /** A sweeper whose expired-row batches fail with SQLITE_FULL while `failing(limit)` says so. */
+    function sweeperOn(failing: (limit: number) => boolean, relieveFull: () => boolean): {sweeper: TtlSweeper; limits: number[]} {
+      const st = prepareStatements(t.store.db.sqlite);
+      const real = st.deleteExpired;
+      const limits: number[] = [];
+      const deleteExpired = {
+        all: (cutoff: number, limit: number) => {
+          limits.push(limit);
+          if (failing(limit)) throw diskFull();
+          return real.all(cutoff, limit);
+        },
+      } as unknown as Statements["deleteExpired"];
+      const sweeper = new TtlSweeper(
+        {intervalMs: 0, batchSize: 256},
+        {db: t.store.db.sqlite, st: {...st, deleteExpired}, clock: t.clock, logger: silentLogger, onRemoved: () => {}, onSwept: () => {}, relieveFull},
+      );
+      return {sweeper, limits};
+    }
+
+    it("frees what it can and retries in smaller batches until the batches fit", async () => {
+      t = await memoryStore();
+      await Promise.all(Array.from({length: 100}, (_, i) => t.store.store(msg(`f${i}`, {expiry: T0 + 1}))));
+      t.clock.set(T0 + 1);
+      let relieved = 0;
+      const {sweeper, limits} = sweeperOn((limit) => limit > 16, () => ++relieved === 1);
+      const result = await sweeper.sweep();
+      expect(result.expired).toBe(100);
+      expect(limits.slice(0, 4)).toEqual([256, 64, 16, 16]);
+      expect(relieved).toBe(2);
+      expect(t.store.stats().messageCount).toBe(0);
+    });
+
+    it("gives up until the next sweep when nothing frees room and the batch is already small", async () => {
+      t = await memoryStore();
+      await t.store.store(msg("stuck", {expiry: T0 + 1}));
+      t.clock.set(T0 + 1);
+      const {sweeper, limits} = sweeperOn(() => true, () => false);
+      await expect(sweeper.sweep()).rejects.toMatchObject({code: "SQLITE_FULL"});
+      expect(limits).toEqual([256, 64, 16]);
+      expect(t.store.stats().messageCount).toBe(1);
+    });
   });
 });
