@@ -18,6 +18,12 @@ export const BODY_BUDGET_BYTES = 128 * MIB;
  */
 export const LINGER_MS = 10 * SECOND_MS;
 export const LINGER_BYTES = 16 * MIB;
+/** …and stops as soon as the client has sent nothing for this long (a stalled upload is not waited for). */
+export const LINGER_IDLE_MS = 2 * SECOND_MS;
+
+/** Body storage blocks: the first of a body without Content-Length, and the largest. */
+const BLOCK_MIN_BYTES = 16 * 1024;
+const BLOCK_MAX_BYTES = 256 * 1024;
 
 /** Errors the reader hands to fastify; the app's error handler turns them into answers. */
 export class BodyError extends Error {
@@ -31,9 +37,9 @@ export class BodyError extends Error {
 }
 
 /**
- * Bytes of request bodies the node holds at once, over all requests. Counted chunk by chunk as
- * they arrive (a declared Content-Length reserves nothing) and released when the request ends,
- * whether answered or aborted.
+ * Bytes of request bodies the node holds at once, over all requests. Charged block by block as
+ * the body arrives (a declared Content-Length reserves nothing) and released when the request
+ * ends, whether answered or aborted.
  */
 export class BodyBudget {
   #used = 0;
@@ -70,11 +76,10 @@ export interface BodyReaderOptions {
 }
 
 /**
- * Reads a request body into Buffers (never strings: V8 keeps the old-space pages of string chunks
- * long after the request, while Buffer memory is freed as soon as it is collected). With a
- * Content-Length the chunks are copied into one buffer of that size, so a complete body costs its
- * size once, not twice. `onHeld` reports the bytes charged to `budget`, which the caller releases
- * when the request is over (the body lives until the handler is done with it).
+ * Reads a request body into Buffers, never strings (fastify's `parseAs: "string"` concatenates
+ * string chunks in V8's heap, which did not shrink after an attack). `onHeld` reports the bytes
+ * charged to `budget`, which the caller releases when the request is over (the body lives until
+ * the handler is done with it).
  */
 export function readBody(
   raw: IncomingMessage,
@@ -88,9 +93,38 @@ export function readBody(
     done(new BodyError(413, "BODY_TOO_LARGE", "Request body too large"));
     return;
   }
-  const whole = Number.isSafeInteger(declared) && declared >= 0 ? Buffer.allocUnsafe(declared) : null;
+  const hasLength = Number.isSafeInteger(declared) && declared >= 0;
   const chunks: Buffer[] = [];
   let received = 0;
+  let block: Buffer | null = null;
+  let used = 0;
+  // Copied into blocks of our own, charged to the budget as they are allocated: a chunk is a
+  // slice of the socket's 64 KiB read buffer, so keeping 1-byte chunks of a trickled body would
+  // hold 64 KiB each while counting 1. Blocks grow with the body, up to BLOCK_MAX_BYTES (above
+  // glibc's mmap threshold when MALLOC_MMAP_THRESHOLD_ pins it, so a freed block leaves RSS).
+  const nextBlockBytes = (): number => {
+    const want = hasLength ? declared - received : Math.max(BLOCK_MIN_BYTES, received);
+    return Math.max(1, Math.min(BLOCK_MAX_BYTES, want));
+  };
+  /** False when the budget cannot cover the next block. */
+  const store = (chunk: Buffer): boolean => {
+    let off = 0;
+    while (off < chunk.length) {
+      if (block === null || used === block.length) {
+        const size = nextBlockBytes();
+        if (!budget.take(size)) return false;
+        onHeld(size);
+        block = Buffer.allocUnsafeSlow(size);
+        used = 0;
+        chunks.push(block);
+      }
+      const n = chunk.copy(block, used, off);
+      used += n;
+      off += n;
+      received += n;
+    }
+    return true;
+  };
   let finished = false;
 
   const finish = (err: BodyError | null, body?: Buffer): void => {
@@ -111,19 +145,15 @@ export function readBody(
 
   const onData = (chunk: Buffer): void => {
     if (received + chunk.length > opts.bodyLimitBytes) return finish(new BodyError(413, "BODY_TOO_LARGE", "Request body too large"));
-    if (!budget.take(chunk.length)) {
+    if (!store(chunk)) {
       return finish(new BodyError(503, "BODY_BUDGET_EXHAUSTED", "Node busy: too many request bodies in transit, retry later"));
     }
-    onHeld(chunk.length);
-    if (whole === null) chunks.push(chunk);
-    else chunk.copy(whole, received);
-    received += chunk.length;
     clearTimeout(idle);
     idle = setTimeout(timedOut(`no request body bytes for ${opts.bodyIdleTimeoutMs} ms`), opts.bodyIdleTimeoutMs);
   };
   const onEnd = (): void => {
-    if (whole !== null) finish(null, whole.subarray(0, received));
-    else finish(null, Buffer.concat(chunks, received));
+    const body = chunks.length === 1 ? chunks[0]!.subarray(0, received) : Buffer.concat(chunks, received);
+    finish(null, body);
   };
   const onAbort = (): void => finish(new BodyError(408, "BODY_TIMEOUT", "request aborted"));
   raw.on("data", onData);
@@ -138,14 +168,24 @@ export function readBody(
  * the socket is destroyed. Closing at once would reset the connection with the upload's bytes
  * unread, and the client would see ECONNRESET/EPIPE instead of the answer.
  */
-export function lingerThenClose(raw: IncomingMessage, limits: {ms: number; bytes: number} = {ms: LINGER_MS, bytes: LINGER_BYTES}): void {
+export function lingerThenClose(
+  raw: IncomingMessage,
+  limits: {ms: number; idleMs: number; bytes: number} = {ms: LINGER_MS, idleMs: LINGER_IDLE_MS, bytes: LINGER_BYTES},
+): void {
   const socket: Socket = raw.socket;
   if (raw.complete || socket.destroyed) return;
   const startBytes = socket.bytesRead;
   const started = Date.now();
+  let lastBytes = startBytes;
+  let lastChange = started;
   const check = setInterval(() => {
     if (raw.complete || socket.destroyed) return stop();
-    if (socket.bytesRead - startBytes > limits.bytes || Date.now() - started > limits.ms) {
+    const now = Date.now();
+    if (socket.bytesRead !== lastBytes) {
+      lastBytes = socket.bytesRead;
+      lastChange = now;
+    }
+    if (lastBytes - startBytes > limits.bytes || now - started > limits.ms || now - lastChange > limits.idleMs) {
       stop();
       socket.destroy();
     }
