@@ -174,6 +174,9 @@ function answerBodyError(err: BodyError, raw: IncomingMessage, reply: FastifyRep
     void reply.header("connection", "close");
     return send(reply, {status: 408, body: `Request Timeout: ${err.message}\n`});
   }
+  // fastify marks every parser error `connection: close`, and node would then destroy the socket
+  // with the upload unread (a reset at the client): keep the connection while lingering instead.
+  reply.removeHeader("connection");
   lingerThenClose(raw);
   return send(reply, {status: err.statusCode, body: err.statusCode === 413 ? "Request body too large" : `${err.message}\n`});
 }
