@@ -107,8 +107,10 @@ describe("stalled bodies against a node process", () => {
         `answers ${JSON.stringify(tally)}; all closed ${cutAfterMs} ms after the first connect, at most ${worstStallMs} ms after a socket's last byte`,
     );
     // Every socket is cut by the idle timeout (3 s) once its last byte is in, and at the latest by the
-    // whole-request deadline (8 s); the slack is for 2 shared cores busy pushing 300 MiB through loopback.
-    expect(worstStallMs).toBeLessThan(8000 + 4000);
+    // whole-request deadline (8 s) from when the node parsed its headers. Timed from the client's
+    // side, the node's lag in reaching a socket (2 shared cores busy pushing 300 MiB through
+    // loopback) comes on top: 9-14 s were measured. Before the fix the sockets never closed.
+    expect(worstStallMs).toBeLessThan(8000 + 10_000);
     expect(Object.keys(tally).every((k) => k === "408" || k === "503")).toBe(true);
     expect(peak - baseline).toBeLessThan(BUDGET / MIB + 96);
     // Freed body memory goes back to the OS only after V8's next full GC and only if glibc unmaps it
