@@ -115,7 +115,7 @@ export class StorageNode {
     const limiter = new RateLimiter(config.rateLimit, () => m.clock.now());
     const {bind: _bind, port: _port, ...httpLimits} = config.http;
     const app = buildHttpApp(
-      {...httpLimits, rateLimit: config.rateLimit, serverName: `Pars Storage Server/${PARS_STORAGE_VERSION}`},
+      {...httpLimits, loopbackUncapped: true, rateLimit: config.rateLimit, serverName: `Pars Storage Server/${PARS_STORAGE_VERSION}`},
       {
         limiter,
         rpc,

@@ -14,7 +14,7 @@ import {
   readBody,
   REQUEST_TIMEOUT_MS,
 } from "./body-reader.js";
-import {ConnectionLimit} from "./connection-limit.js";
+import {ConnectionLimit, isLoopback} from "./connection-limit.js";
 import {RateLimiter, type RateLimiterOptions} from "./rate-limiter.js";
 import {registerEconomicsRoutes, type EconomicsApi} from "./routes/economics.js";
 import {registerNetworkRoutes, type NetworkHealthApi, type NetworkMembership} from "./routes/network.js";
@@ -35,6 +35,8 @@ export interface HttpAppOptions {
   bodyIdleTimeoutMs?: number;
   /** Open connections per client IP; more are closed unanswered. */
   maxConnectionsPerIp?: number;
+  /** Whether loopback clients are exempt from `maxConnectionsPerIp` (the node sets it; tests of the cap do not). */
+  loopbackUncapped?: boolean;
   /** Request-body bytes held at once over all requests; past it 503. */
   bodyBudgetBytes?: number;
 }
@@ -85,7 +87,8 @@ export function buildHttpApp(opts: HttpAppOptions, modules: HttpAppModules): Fas
     logController: new LogController({disableRequestLogging: true}),
   });
   const limiter = modules.limiter ?? new RateLimiter(opts.rateLimit, modules.now);
-  new ConnectionLimit(opts.maxConnectionsPerIp ?? MAX_CONNECTIONS_PER_IP).attach(app.server);
+  const uncapped = opts.loopbackUncapped === true ? isLoopback : undefined;
+  new ConnectionLimit(opts.maxConnectionsPerIp ?? MAX_CONNECTIONS_PER_IP, uncapped).attach(app.server);
   registerBodyReader(app, {
     bodyLimitBytes: opts.bodyLimitBytes,
     requestTimeoutMs,

@@ -10,7 +10,10 @@ export class ConnectionLimit {
   readonly #perIp = new Map<string, number>();
   #refused = 0;
 
-  constructor(readonly maxPerIp: number) {}
+  constructor(
+    readonly maxPerIp: number,
+    private readonly exempt: (ip: string) => boolean = () => false,
+  ) {}
 
   /** Counts the server's connections from now on. */
   attach(server: Server): void {
@@ -29,6 +32,7 @@ export class ConnectionLimit {
 
   #onConnection(socket: Socket): void {
     const ip = socket.remoteAddress ?? "";
+    if (this.exempt(ip)) return;
     const n = this.#perIp.get(ip) ?? 0;
     if (n >= this.maxPerIp) {
       this.#refused += 1;
@@ -42,4 +46,12 @@ export class ConnectionLimit {
       else this.#perIp.set(ip, left);
     });
   }
+}
+
+/**
+ * Loopback: the operator's own tools, a TLS proxy in front of the node, and a devnet's nodes (all
+ * on 127.0.0.1, each peer keeping a pool of connections to every other) all connect from here.
+ */
+export function isLoopback(ip: string): boolean {
+  return ip === "::1" || ip.startsWith("127.") || ip.startsWith("::ffff:127.");
 }
