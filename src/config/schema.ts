@@ -45,6 +45,30 @@ const HttpSchema = Type.Object(
       default: DEFAULT_BODY_LIMIT_BYTES,
       description: "Largest accepted request body in bytes (Session: 10 MiB)",
     }),
+    requestTimeoutMs: Type.Integer({
+      minimum: 1,
+      maximum: TIMER_MAX_MS,
+      default: 120_000,
+      description: "Time a client has to send a whole request, body included (408 and close after it)",
+    }),
+    bodyIdleTimeoutMs: Type.Integer({
+      minimum: 1,
+      maximum: TIMER_MAX_MS,
+      default: 30_000,
+      description: "Longest pause between two chunks of a request body (408 and close after it)",
+    }),
+    maxConnectionsPerIp: Type.Integer({
+      minimum: 1,
+      maximum: MAX_SAFE,
+      default: 32,
+      description: "Open HTTP connections (WebSocket ones included) per client IP; more are closed unanswered",
+    }),
+    bodyBudgetBytes: Type.Integer({
+      minimum: 1,
+      maximum: MAX_SAFE,
+      default: 128 * 1024 * 1024,
+      description: "Request-body bytes the node holds at once over all requests; past it requests get 503",
+    }),
   },
   {additionalProperties: false, default: {}},
 );

@@ -1,6 +1,7 @@
 import type {FastifyInstance} from "fastify";
 import type {Logger} from "pino";
 import {buildHttpApp} from "../api/http/app.js";
+import {RateLimiter} from "../api/http/rate-limiter.js";
 import {defaultWsOptions, registerWebSocket, type WsHandle} from "../api/ws/index.js";
 import {dataPaths, type ParsStorageConfig} from "../config/index.js";
 import {initHashing} from "../crypto/hash.js";
@@ -110,9 +111,13 @@ export class StorageNode {
       versions: {version: SESSION_RPC_VERSION, hf: SESSION_RPC_HF, parsVersion: PARS_STORAGE_VERSION},
       opts: {defaultTtlMs: DEFAULT_TTL_MS},
     });
+    // One token bucket per IP for HTTP and WebSocket together, so neither door bypasses the other.
+    const limiter = new RateLimiter(config.rateLimit, () => m.clock.now());
+    const {bind: _bind, port: _port, ...httpLimits} = config.http;
     const app = buildHttpApp(
-      {bodyLimitBytes: config.http.bodyLimitBytes, rateLimit: config.rateLimit, serverName: `Pars Storage Server/${PARS_STORAGE_VERSION}`},
+      {...httpLimits, loopbackUncapped: true, rateLimit: config.rateLimit, serverName: `Pars Storage Server/${PARS_STORAGE_VERSION}`},
       {
+        limiter,
         rpc,
         router,
         logger: m.log.child({module: "http"}),
@@ -133,7 +138,8 @@ export class StorageNode {
         ...(proofs === null ? {} : {proofs: {api: proofs, nodeId: m.identity.nodeId, challengesPerSecond}}),
       },
     );
-    const ws = registerWebSocket(app, {...defaultWsOptions, ...config.ws}, {
+    const ws = registerWebSocket(app, {...defaultWsOptions, ...config.ws, rateLimit: config.rateLimit}, {
+      ...(config.rateLimit.enabled ? {limiter} : {}),
       rpc,
       store: m.store,
       pq: m.pq,

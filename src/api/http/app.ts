@@ -1,8 +1,20 @@
+import type {IncomingMessage} from "node:http";
 import Fastify, {LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply} from "fastify";
 import type {RpcResponse} from "../../rpc/context.js";
 import {HTTP} from "../../rpc/errors.js";
 import type {RpcHandler} from "../../rpc/handler.js";
 import type {SwarmRouter} from "../../rpc/swarm-router.js";
+import {
+  BODY_BUDGET_BYTES,
+  BODY_IDLE_TIMEOUT_MS,
+  BodyBudget,
+  BodyError,
+  lingerThenClose,
+  MAX_CONNECTIONS_PER_IP,
+  readBody,
+  REQUEST_TIMEOUT_MS,
+} from "./body-reader.js";
+import {ConnectionLimit, isLoopback} from "./connection-limit.js";
 import {RateLimiter, type RateLimiterOptions} from "./rate-limiter.js";
 import {registerEconomicsRoutes, type EconomicsApi} from "./routes/economics.js";
 import {registerNetworkRoutes, type NetworkHealthApi, type NetworkMembership} from "./routes/network.js";
@@ -17,6 +29,16 @@ export interface HttpAppOptions {
   rateLimit: RateLimiterOptions & {enabled: boolean};
   /** Value of the `Server` header. */
   serverName: string;
+  /** The whole request (headers and body) must arrive within this; 408 otherwise. */
+  requestTimeoutMs?: number;
+  /** Longest pause between two body chunks; 408 otherwise. */
+  bodyIdleTimeoutMs?: number;
+  /** Open connections per client IP; more are closed unanswered. */
+  maxConnectionsPerIp?: number;
+  /** Whether loopback clients are exempt from `maxConnectionsPerIp` (the node sets it; tests of the cap do not). */
+  loopbackUncapped?: boolean;
+  /** Request-body bytes held at once over all requests; past it 503. */
+  bodyBudgetBytes?: number;
 }
 
 export interface HttpAppModules {
@@ -24,6 +46,11 @@ export interface HttpAppModules {
   router: SwarmRouter;
   logger: FastifyBaseLogger;
   now: () => number;
+  /**
+   * The per-IP token bucket, shared with the WebSocket endpoint (one bucket per IP for both); the
+   * app builds its own from `opts.rateLimit` without it.
+   */
+  limiter?: RateLimiter;
   /** Extra read-only facts for GET /health. */
   health: () => Record<string, unknown>;
   /** The membership, when the node has a membership source: serves GET /network/v1/nodes. */
@@ -50,17 +77,25 @@ function send(reply: FastifyReply, res: RpcResponse): FastifyReply {
  * JSON shape (400), then the RPC dispatcher.
  */
 export function buildHttpApp(opts: HttpAppOptions, modules: HttpAppModules): FastifyInstance {
+  const requestTimeoutMs = opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
   const app = Fastify({
     loggerInstance: modules.logger,
     bodyLimit: opts.bodyLimitBytes,
+    // Node's own check (every 30 s) for requests whose headers never complete; bodies are timed by readBody.
+    requestTimeout: requestTimeoutMs,
     // Per-request log lines cost ~3 % at load and would log client keys: off.
     logController: new LogController({disableRequestLogging: true}),
   });
-  const limiter = new RateLimiter(opts.rateLimit, modules.now);
-
-  // Session parses the body as JSON whatever the content type says.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser("*", {parseAs: "string"}, (_req, body, done) => done(null, body));
+  const limiter = modules.limiter ?? new RateLimiter(opts.rateLimit, modules.now);
+  const uncapped = opts.loopbackUncapped === true ? isLoopback : undefined;
+  new ConnectionLimit(opts.maxConnectionsPerIp ?? MAX_CONNECTIONS_PER_IP, uncapped).attach(app.server);
+  registerBodyReader(app, {
+    bodyLimitBytes: opts.bodyLimitBytes,
+    requestTimeoutMs,
+    bodyIdleTimeoutMs: opts.bodyIdleTimeoutMs ?? BODY_IDLE_TIMEOUT_MS,
+    budget: new BodyBudget(opts.bodyBudgetBytes ?? BODY_BUDGET_BYTES),
+  });
+  const allow = (ip: string): boolean => !opts.rateLimit.enabled || limiter.take(ip);
 
   app.addHook("onSend", (_req, reply, payload, done) => {
     reply.header("server", opts.serverName);
@@ -72,48 +107,48 @@ export function buildHttpApp(opts: HttpAppOptions, modules: HttpAppModules): Fas
     if (reasons.length > 0) {
       return send(reply, {status: HTTP.SERVICE_UNAVAILABLE, body: `Service node is not ready: ${reasons.join("; ")}\n`});
     }
-    if (opts.rateLimit.enabled && !limiter.take(req.ip)) {
-      return send(reply, {status: HTTP.TOO_MANY_REQUESTS, body: "Too Many Requests\n"});
-    }
+    if (!allow(req.ip)) return tooMany(reply);
     const longPoll = req.headers["x-loki-long-poll"];
     if (typeof longPoll === "string" && longPoll !== "") {
       return send(reply, {status: HTTP.GONE, body: "long polling is no longer supported, client upgrade required"});
     }
-    const body = typeof req.body === "string" ? req.body : "";
+    const body = Buffer.isBuffer(req.body) ? req.body.toString("utf8") : "";
     return send(reply, await modules.rpc.handleBody(body));
   });
 
-  app.get("/health", (_req, reply) => {
-    void reply.send({status: "ok", ready: modules.router.notReadyReasons().length === 0, ...modules.health()});
+  app.get("/health", (req, reply) => {
+    if (!allow(req.ip)) return tooMany(reply);
+    return reply.send({status: "ok", ready: modules.router.notReadyReasons().length === 0, ...modules.health()});
   });
   if (modules.network !== undefined || modules.networkHealth !== undefined) {
-    const allow = (ip: string): boolean => !opts.rateLimit.enabled || limiter.take(ip);
     const {network: membership, networkHealth: health} = modules;
     registerNetworkRoutes(app, {now: modules.now, allow, ...(membership === undefined ? {} : {membership}), ...(health === undefined ? {} : {health})});
   }
   if (modules.peer !== undefined) {
-    const allowHandshake = (ip: string): boolean => !opts.rateLimit.enabled || limiter.take(ip);
+    const allowHandshake = allow;
     // A sealed frame is its plaintext plus 42 bytes of header and tag.
     const peerOpts = {bodyLimitBytes: PEER_MAX_FRAME_BYTES + 64};
     registerPeerRoutes(app, peerOpts, {endpoint: modules.peer, allowHandshake, logger: modules.logger});
   }
   if (modules.proofs !== undefined) registerProofs(app, opts, modules.proofs, {limiter, now: modules.now});
   if (modules.economics !== undefined) {
-    const allow = (ip: string): boolean => !opts.rateLimit.enabled || limiter.take(ip);
     registerEconomicsRoutes(app, {api: modules.economics, allow});
   }
   // Deprecated in Session but still answered there.
-  app.get("/get_stats/v1", (_req, reply) => {
-    void reply.send({version: "2.8.0"});
+  app.get("/get_stats/v1", (req, reply) => {
+    if (!allow(req.ip)) return tooMany(reply);
+    return reply.send({version: "2.8.0"});
   });
 
   app.setNotFoundHandler((req, reply) => {
-    void send(reply, {status: HTTP.NOT_FOUND, body: `${req.method} ${req.url} Not Found`});
+    if (!allow(req.ip)) return tooMany(reply);
+    return send(reply, {status: HTTP.NOT_FOUND, body: `${req.method} ${req.url} Not Found`});
   });
 
-  app.setErrorHandler((err: {code?: string; statusCode?: number}, _req, reply) => {
+  app.setErrorHandler((err: {code?: string; statusCode?: number}, req, reply) => {
+    if (err instanceof BodyError) return answerBodyError(err, req.raw, reply);
     if (err.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
-      void reply.header("connection", "close");
+      lingerThenClose(req.raw);
       return send(reply, {status: HTTP.PAYLOAD_TOO_LARGE, body: "Request body too large"});
     }
     if (err.code === "FST_ERR_CTP_INVALID_CONTENT_LENGTH") return send(reply, {status: HTTP.BAD_REQUEST, body: "invalid Content-Length"});
@@ -125,6 +160,63 @@ export function buildHttpApp(opts: HttpAppOptions, modules: HttpAppModules): Fas
   });
 
   return app;
+}
+
+function tooMany(reply: FastifyReply): FastifyReply {
+  return send(reply, {status: HTTP.TOO_MANY_REQUESTS, body: "Too Many Requests\n"});
+}
+
+/**
+ * A stalled body (408) is cut: the connection closes after the answer. A body too large (413) or
+ * refused for the budget (503) is answered at once and the rest of the upload is read and
+ * discarded for a bounded time, so the client reads the answer rather than a reset (it must not
+ * retry a 413 as if the network had failed).
+ */
+function answerBodyError(err: BodyError, raw: IncomingMessage, reply: FastifyReply): FastifyReply {
+  if (err.statusCode === 408) {
+    void reply.header("connection", "close");
+    return send(reply, {status: 408, body: `Request Timeout: ${err.message}\n`});
+  }
+  // fastify marks every parser error `connection: close`, and node would then destroy the socket
+  // with the upload unread (a reset at the client): keep the connection while lingering instead.
+  reply.removeHeader("connection");
+  lingerThenClose(raw);
+  return send(reply, {status: err.statusCode, body: err.statusCode === 413 ? "Request body too large" : `${err.message}\n`});
+}
+
+/**
+ * Session parses the body as JSON whatever the content type says. Bodies are read by readBody:
+ * timed (whole request and idle gap), capped, and charged to the node-wide budget until the
+ * answer is sent or the connection closes.
+ */
+function registerBodyReader(
+  app: FastifyInstance,
+  o: {bodyLimitBytes: number; requestTimeoutMs: number; bodyIdleTimeoutMs: number; budget: BodyBudget},
+): void {
+  const held = new WeakMap<IncomingMessage, number>();
+  const release = (raw: IncomingMessage): void => {
+    const n = held.get(raw) ?? 0;
+    held.delete(raw);
+    o.budget.release(n);
+  };
+  app.addHook("onRequest", (req, reply, done) => {
+    reply.raw.once("close", () => release(req.raw));
+    done();
+  });
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", (_req, raw, done) => {
+    readBody(
+      raw,
+      o,
+      o.budget,
+      (err, body) => {
+        if (err === null) return done(null, body);
+        release(raw);
+        return done(err, undefined);
+      },
+      (n) => held.set(raw, (held.get(raw) ?? 0) + n),
+    );
+  });
 }
 
 function registerProofs(
