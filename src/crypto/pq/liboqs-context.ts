@@ -16,10 +16,13 @@
  *
  * Every step is checked and any mismatch (another liboqs-js build, a different glue) throws
  * CRYPTO_ERROR_BACKEND_UNAVAILABLE; `knownAnswerCheck` then has to reproduce noble's deterministic
- * FIPS 204 signatures byte for byte before the liboqs backend uses this path (see liboqs.ts).
+ * FIPS 204 signatures byte for byte before anything signs or verifies with it.
  */
 import {readFile} from "node:fs/promises";
 import {fileURLToPath} from "node:url";
+import {ml_dsa65} from "@noble/post-quantum/ml-dsa.js";
+import {equalBytes} from "../bytes.js";
+import {CTX} from "../contexts.js";
 import {CryptoError} from "../errors.js";
 import {ML_DSA65_SECRET_KEY_BYTES, ML_DSA65_SIGNATURE_BYTES} from "../interface.js";
 import {ML_DSA_MAX_CONTEXT_BYTES} from "./checks.js";
@@ -341,4 +344,55 @@ export async function loadLiboqsContextMlDsa65(): Promise<LiboqsContextMlDsa65> 
   }
 
   return Object.freeze({sign, verify, signDeterministic});
+}
+
+const KAT_SEED = new Uint8Array(32).fill(0x50);
+const KAT_MESSAGE = new TextEncoder().encode("pars-storage ML-DSA-65 known-answer test");
+const KAT_CONTEXTS = [new Uint8Array(0), CTX.REQUEST_AUTH, Uint8Array.from({length: ML_DSA_MAX_CONTEXT_BYTES}, (_, i) => i)];
+
+function katFailed(check: string): never {
+  throw new CryptoError(
+    {code: "CRYPTO_ERROR_SELF_TEST_FAILED", backend: "liboqs", check},
+    `liboqs ML-DSA-65 context path failed its known-answer test against noble: ${check}`,
+  );
+}
+
+/**
+ * Known-answer test against noble (~40 ms): for the empty, the request and a 255-byte context,
+ * liboqs' deterministic signature (rnd = 0^32) must equal noble's byte for byte, noble's must
+ * verify here and not under another context or with a flipped bit, and hedged signing must be
+ * back to random afterwards and verify in noble.
+ */
+export function checkContextKnownAnswers(candidate: LiboqsContextMlDsa65): void {
+  const {publicKey, secretKey} = ml_dsa65.keygen(KAT_SEED);
+  for (const context of KAT_CONTEXTS) {
+    const label = `${context.length}-byte context`;
+    const expected = ml_dsa65.sign(KAT_MESSAGE, secretKey, {context, extraEntropy: false});
+    if (!equalBytes(candidate.signDeterministic(secretKey, KAT_MESSAGE, context), expected)) {
+      katFailed(`deterministic signature differs from noble's (${label})`);
+    }
+    if (!candidate.verify(publicKey, KAT_MESSAGE, expected, context)) katFailed(`rejects noble's signature (${label})`);
+    const other = context.length === 0 ? CTX.NODE_RECORD : new Uint8Array(0);
+    if (candidate.verify(publicKey, KAT_MESSAGE, expected, other)) katFailed(`accepts it under another context (${label})`);
+    const flipped = expected.slice();
+    flipped[42] = (flipped[42] ?? 0) ^ 0x01;
+    if (candidate.verify(publicKey, KAT_MESSAGE, flipped, context)) katFailed(`accepts a modified signature (${label})`);
+  }
+  const hedged = candidate.sign(secretKey, KAT_MESSAGE, CTX.REQUEST_AUTH);
+  if (!ml_dsa65.verify(hedged, KAT_MESSAGE, publicKey, {context: CTX.REQUEST_AUTH})) katFailed("noble rejects its hedged signature");
+  if (equalBytes(hedged, candidate.signDeterministic(secretKey, KAT_MESSAGE, CTX.REQUEST_AUTH))) {
+    katFailed("hedged signing is not randomised");
+  }
+}
+
+/**
+ * `loadLiboqsContextMlDsa65` followed by `checkContextKnownAnswers`: the only way the node gets
+ * this path. Throws CRYPTO_ERROR_BACKEND_UNAVAILABLE or CRYPTO_ERROR_SELF_TEST_FAILED.
+ */
+export async function loadCheckedLiboqsContextMlDsa65(
+  load: () => Promise<LiboqsContextMlDsa65> = loadLiboqsContextMlDsa65,
+): Promise<LiboqsContextMlDsa65> {
+  const candidate = await load();
+  checkContextKnownAnswers(candidate);
+  return candidate;
 }
