@@ -1,3 +1,4 @@
+import {ml_dsa65} from "@noble/post-quantum/ml-dsa.js";
 import {describe, expect, it} from "vitest";
 import vectors from "../../fixtures/signing/receipt-tree.json" with {type: "json"};
 import {buildTree, leafHash, rootFromPath} from "../../../src/signing/receipt-tree.js";
@@ -122,6 +123,36 @@ describe("WorkerSigner", () => {
     // After close, the fallback signs: callers never see a lost signature.
     const after = await w.sign(Buffer.from("late"), EMPTY_CONTEXT);
     expect(pq.mlDsa65.verify(identity.mlDsa.publicKey, Buffer.from("late"), after, EMPTY_CONTEXT)).toBe(true);
+  });
+});
+
+describe("WorkerSigner context path", () => {
+  const fixture = new URL("../../fixtures/crypto/deterministic-context-path.mjs", import.meta.url).href;
+
+  it("signs every context through the liboqs context module when it loads", async () => {
+    const pq = await testPq();
+    const identity = await testIdentity();
+    const fallback = new InlineSigner(pq, identity.mlDsa.secretKey);
+    const w = await WorkerSigner.start(identity.mlDsa.secretKey, {useLiboqs: true, liboqsContextUrl: fixture}, {fallback});
+    expect(w.liboqsContext).toBe(true);
+    for (const ctx of [CTX.CHALLENGE_ANSWER, EMPTY_CONTEXT]) {
+      const msg = Buffer.from("answer");
+      const expected = ml_dsa65.sign(msg, identity.mlDsa.secretKey, {context: ctx, extraEntropy: false});
+      expect(Buffer.from(await w.sign(msg, ctx)).equals(expected)).toBe(true);
+    }
+    await w.close();
+  });
+
+  it("signs as before when the context module cannot be imported", async () => {
+    const pq = await testPq();
+    const identity = await testIdentity();
+    const fallback = new InlineSigner(pq, identity.mlDsa.secretKey);
+    const missing = new URL("../../fixtures/crypto/no-such-module.mjs", import.meta.url).href;
+    const w = await WorkerSigner.start(identity.mlDsa.secretKey, {useLiboqs: true, liboqsContextUrl: missing}, {fallback});
+    expect(w.liboqsContext).toBe(false);
+    const sig = await w.sign(Buffer.from("answer"), CTX.CHALLENGE_ANSWER);
+    expect(pq.mlDsa65.verify(identity.mlDsa.publicKey, Buffer.from("answer"), sig, CTX.CHALLENGE_ANSWER)).toBe(true);
+    await w.close();
   });
 });
 
