@@ -25,7 +25,7 @@ import {equalBytes} from "../bytes.js";
 import {CTX} from "../contexts.js";
 import {CryptoError} from "../errors.js";
 import {ML_DSA65_SECRET_KEY_BYTES, ML_DSA65_SIGNATURE_BYTES} from "../interface.js";
-import {ML_DSA_MAX_CONTEXT_BYTES} from "./checks.js";
+import {assertSignInput, isVerifyInput, ML_DSA_MAX_CONTEXT_BYTES} from "./checks.js";
 
 /** The glue script of liboqs-js' ML-DSA-65 build, relative to the package's main entry. */
 const GLUE_PATH = "../dist/ml-dsa-65.min.js";
@@ -309,7 +309,9 @@ export async function loadLiboqsContextMlDsa65(): Promise<LiboqsContextMlDsa65> 
     }
   }
 
+  // Lengths are checked here too (not only by the backend): the copies below must stay in the block.
   function sign(secretKey: Uint8Array, message: Uint8Array, context: Uint8Array): Uint8Array {
+    assertSignInput(secretKey, message, context);
     return withBuffer(message.length, (base) => {
       const heap = module.HEAPU8;
       heap.set(context, base + CTX_OFF);
@@ -324,6 +326,7 @@ export async function loadLiboqsContextMlDsa65(): Promise<LiboqsContextMlDsa65> 
   }
 
   function verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array, context: Uint8Array): boolean {
+    if (!isVerifyInput(publicKey, message, signature, context)) return false;
     return withBuffer(message.length, (base) => {
       const heap = module.HEAPU8;
       heap.set(signature, base);

@@ -97,3 +97,19 @@ describe("WebAssembly patching helpers", () => {
     expect([(exports.f as () => number)(), (exports.g as () => number)()]).toEqual([7, 7]);
   });
 });
+
+describe("liboqs context path input checks (the copies into its heap must stay in bounds)", () => {
+  it("rejects wrong lengths before touching the heap", async () => {
+    const oqs = await loadLiboqsContextMlDsa65();
+    const keys = ml_dsa65.keygen();
+    const sig = oqs.sign(keys.secretKey, MSG, CTX.REQUEST_AUTH);
+    const long = new Uint8Array(64 * 1024);
+    expect(oqs.verify(keys.publicKey, MSG, long, CTX.REQUEST_AUTH)).toBe(false);
+    expect(oqs.verify(long, MSG, sig, CTX.REQUEST_AUTH)).toBe(false);
+    expect(oqs.verify(keys.publicKey, MSG, sig, new Uint8Array(256))).toBe(false);
+    const invalid = expect.objectContaining({code: "CRYPTO_ERROR_INVALID_INPUT"});
+    expect(() => oqs.sign(long, MSG, CTX.REQUEST_AUTH)).toThrow(invalid);
+    expect(() => oqs.sign(keys.secretKey, MSG, new Uint8Array(256))).toThrow(invalid);
+    expect(oqs.verify(keys.publicKey, MSG, sig, CTX.REQUEST_AUTH)).toBe(true);
+  });
+});
