@@ -1,5 +1,9 @@
+import {mkdtemp, rm, writeFile} from "node:fs/promises";
+import {tmpdir} from "node:os";
+import {join} from "node:path";
+import {pathToFileURL} from "node:url";
 import {ml_dsa65} from "@noble/post-quantum/ml-dsa.js";
-import {describe, expect, it} from "vitest";
+import {describe, expect, it, onTestFinished} from "vitest";
 import vectors from "../../fixtures/signing/receipt-tree.json" with {type: "json"};
 import {buildTree, leafHash, rootFromPath} from "../../../src/signing/receipt-tree.js";
 import {InlineSigner, WorkerSigner} from "../../../src/signing/context-signer.js";
@@ -126,10 +130,27 @@ describe("WorkerSigner", () => {
   });
 });
 
-describe("WorkerSigner context path", () => {
-  const fixture = new URL("../../fixtures/crypto/deterministic-context-path.mjs", import.meta.url).href;
+/**
+ * Stands in for dist/src/crypto/pq/liboqs-context.js (vitest has only the .ts source, which a worker
+ * cannot import): noble signing with rnd = 0, so the test can tell the worker signed through it.
+ */
+async function writeDeterministicContextModule(): Promise<{url: string; cleanup: () => Promise<void>}> {
+  const dir = await mkdtemp(join(tmpdir(), "pars-ctx-path-"));
+  const file = join(dir, "context-path.mjs");
+  const noble = import.meta.resolve("@noble/post-quantum/ml-dsa.js");
+  await writeFile(
+    file,
+    `import {ml_dsa65} from ${JSON.stringify(noble)};\n` +
+      "export async function loadCheckedLiboqsContextMlDsa65() {\n" +
+      "  return {sign: (sk, msg, ctx) => ml_dsa65.sign(msg, sk, {context: ctx, extraEntropy: false})};\n}\n",
+  );
+  return {url: pathToFileURL(file).href, cleanup: () => rm(dir, {recursive: true, force: true})};
+}
 
+describe("WorkerSigner context path", () => {
   it("signs every context through the liboqs context module when it loads", async () => {
+    const {url: fixture, cleanup} = await writeDeterministicContextModule();
+    onTestFinished(cleanup);
     const pq = await testPq();
     const identity = await testIdentity();
     const fallback = new InlineSigner(pq, identity.mlDsa.secretKey);
@@ -147,7 +168,7 @@ describe("WorkerSigner context path", () => {
     const pq = await testPq();
     const identity = await testIdentity();
     const fallback = new InlineSigner(pq, identity.mlDsa.secretKey);
-    const missing = new URL("../../fixtures/crypto/no-such-module.mjs", import.meta.url).href;
+    const missing = pathToFileURL(join(tmpdir(), "pars-no-such-context-path.mjs")).href;
     const w = await WorkerSigner.start(identity.mlDsa.secretKey, {useLiboqs: true, liboqsContextUrl: missing}, {fallback});
     expect(w.liboqsContext).toBe(false);
     const sig = await w.sign(Buffer.from("answer"), CTX.CHALLENGE_ANSWER);
