@@ -26,9 +26,9 @@ export type ContextName = keyof typeof CTX;
 
 /**
  * The one node signature made with the EMPTY FIPS 204 context: response batch headers, signed as
- * `RESPONSE_BATCH_TAG ‖ header` (tag 30 bytes, header 76 bytes). liboqs-js can sign only with the
- * empty context, ~15x faster than noble with a context, and batch signing is on every write's
- * path. Domain separation still holds: FIPS 204 signs M' = 0x00 ‖ len(ctx) ‖ ctx ‖ M, so an
+ * `RESPONSE_BATCH_TAG ‖ header` (tag 30 bytes, header 76 bytes). It was chosen when liboqs could
+ * sign only with the empty context (~15x faster than noble with one); liboqs now signs contexts as
+ * fast (pq/liboqs-context.ts), but this is wire format and stays. Domain separation still holds: FIPS 204 signs M' = 0x00 ‖ len(ctx) ‖ ctx ‖ M, so an
  * empty-context signature (second byte 0x00) never matches any context-bound signature above, and
  * among empty-context messages this node signs only tag-prefixed, fixed-length batch headers.
  */

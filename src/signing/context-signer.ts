@@ -2,8 +2,9 @@ import {Worker} from "node:worker_threads";
 import type {PqBackend} from "../crypto/interface.js";
 
 /**
- * ML-DSA-65 signing off the event loop. With a FIPS 204 context only noble can sign here (~8-16 ms
- * of CPU; liboqs-js exports no context API); with the empty context liboqs signs in ~1 ms.
+ * ML-DSA-65 signing off the event loop. With liboqs, every context is signed by liboqs' WebAssembly
+ * (~0.5 ms, crypto/pq/liboqs-context.ts, after its known-answer test against noble); if that path
+ * cannot load, noble signs with a context (~6-12 ms of CPU) and liboqs-js with the empty context.
  * `WorkerSigner` runs either on a worker thread so request handling never waits behind a signature.
  */
 export interface ContextSigner {
@@ -32,26 +33,33 @@ export class InlineSigner implements ContextSigner {
 }
 
 // The worker is CommonJS evaluated from this string (no separate file to ship or transpile); it
-// imports noble (and liboqs, for empty-context signatures) by file URLs resolved in the parent.
+// imports noble, liboqs-js and our liboqs context path by file URLs resolved in the parent. The
+// context path runs its own known-answer test in the worker; if it fails or cannot be imported
+// (e.g. under vitest, where only the .ts source exists), the worker signs as before.
 const WORKER_SOURCE = `
 const {parentPort, workerData} = require("node:worker_threads");
 const oqsReady = workerData.oqsUrl ? import(workerData.oqsUrl).then((m) => m.createMLDSA65()) : Promise.resolve(null);
-Promise.all([import(workerData.nobleUrl), oqsReady]).then(([{ml_dsa65}, oqs]) => {
+const ctxReady = workerData.oqsContextUrl
+  ? import(workerData.oqsContextUrl).then((m) => m.loadCheckedLiboqsContextMlDsa65()).catch(() => null)
+  : Promise.resolve(null);
+Promise.all([import(workerData.nobleUrl), oqsReady, ctxReady]).then(([{ml_dsa65}, oqs, withContext]) => {
   const sk = workerData.secretKey;
   parentPort.on("message", (m) => {
     try {
-      const sig = m.context.length === 0 && oqs ? oqs.sign(m.message, sk) : ml_dsa65.sign(m.message, sk, {context: m.context});
+      const sig = withContext ? withContext.sign(sk, m.message, m.context)
+        : m.context.length === 0 && oqs ? oqs.sign(m.message, sk) : ml_dsa65.sign(m.message, sk, {context: m.context});
       parentPort.postMessage({id: m.id, sig});
     } catch (e) {
       parentPort.postMessage({id: m.id, error: String((e && e.message) || e)});
     }
   });
-  parentPort.postMessage({ready: true, liboqs: oqs !== null});
+  parentPort.postMessage({ready: true, liboqs: oqs !== null, liboqsContext: withContext !== null});
 }, (e) => parentPort.postMessage({fatal: String((e && e.message) || e)}));
 `;
 
 interface WorkerReply {
   liboqs?: boolean;
+  liboqsContext?: boolean;
   id?: number;
   sig?: Uint8Array;
   error?: string;
@@ -62,8 +70,10 @@ interface WorkerReply {
 type Pending = {message: Uint8Array; context: Uint8Array; resolve: (s: Uint8Array) => void; reject: (e: Error) => void};
 
 export interface WorkerSignerOptions {
-  /** Sign empty-context messages with liboqs (WebAssembly, ~15x faster than noble). */
+  /** Sign with liboqs (WebAssembly, ~15x faster than noble): every context if its path passes its self-test. */
   useLiboqs: boolean;
+  /** Module URL of crypto/pq/liboqs-context.js (default: the compiled one next to this file). */
+  liboqsContextUrl?: string;
 }
 
 export interface WorkerSignerModules {
@@ -80,6 +90,8 @@ export class WorkerSigner implements ContextSigner {
   private constructor(
     private readonly worker: Worker,
     private readonly modules: WorkerSignerModules,
+    /** True when the worker signs contexts with liboqs (its known-answer test passed there). */
+    readonly liboqsContext: boolean,
   ) {
     worker.on("message", (m: WorkerReply) => this.onReply(m));
     worker.on("error", (err) => this.fail(err));
@@ -93,10 +105,13 @@ export class WorkerSigner implements ContextSigner {
   static start(secretKey: Uint8Array, opts: WorkerSignerOptions, modules: WorkerSignerModules): Promise<WorkerSigner> {
     const nobleUrl = import.meta.resolve("@noble/post-quantum/ml-dsa.js");
     const oqsUrl = opts.useLiboqs ? import.meta.resolve("@oqs/liboqs-js") : null;
-    const worker = new Worker(WORKER_SOURCE, {eval: true, workerData: {nobleUrl, oqsUrl, secretKey}});
+    const oqsContextUrl = opts.useLiboqs
+      ? (opts.liboqsContextUrl ?? new URL("../crypto/pq/liboqs-context.js", import.meta.url).href)
+      : null;
+    const worker = new Worker(WORKER_SOURCE, {eval: true, workerData: {nobleUrl, oqsUrl, oqsContextUrl, secretKey}});
     return new Promise((resolve, reject) => {
       const onFirst = (m: WorkerReply): void => {
-        if (m.ready === true) resolve(new WorkerSigner(worker, modules));
+        if (m.ready === true) resolve(new WorkerSigner(worker, modules, m.liboqsContext === true));
         else reject(new Error(`signing worker failed to start: ${m.fatal ?? "unknown"}`));
       };
       worker.once("message", onFirst);

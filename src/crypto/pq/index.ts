@@ -11,7 +11,13 @@ export {
   mlDsa65SecretKeyInRange,
   type KeyCheckFailure,
 } from "./key-checks.js";
-export {createLiboqsBackend, LIBOQS_DELEGATED_TO_NOBLE} from "./liboqs.js";
+export {createLiboqsBackend, LIBOQS_DELEGATED_TO_NOBLE, type LiboqsBackendOptions} from "./liboqs.js";
+export {
+  checkContextKnownAnswers,
+  loadCheckedLiboqsContextMlDsa65,
+  loadLiboqsContextMlDsa65,
+  type LiboqsContextMlDsa65,
+} from "./liboqs-context.js";
 export {nobleBackend, nobleMlDsa65, nobleMlKem768} from "./noble.js";
 export {crossCheckPqBackend} from "./self-test.js";
 export {
@@ -22,14 +28,18 @@ export {
 } from "./checks.js";
 
 export interface LoadPqBackendOptions {
-  /** With "auto": called with the reason when liboqs is unusable and noble is used instead. */
+  /**
+   * Called with the reason when noble is used instead of liboqs: for everything ("auto", liboqs
+   * unusable), or with "liboqs"/"auto" only for ML-DSA-65 with a context (context path unusable).
+   */
   onFallback?: (reason: CryptoError) => void;
   /** Replaces `createLiboqsBackend` (tests inject failing or broken backends here). */
   liboqsFactory?: () => Promise<PqBackend>;
 }
 
 async function loadCheckedLiboqs(opts: LoadPqBackendOptions): Promise<PqBackend> {
-  const backend = await (opts.liboqsFactory ?? createLiboqsBackend)();
+  const factory = opts.liboqsFactory ?? (() => createLiboqsBackend({onContextFallback: opts.onFallback}));
+  const backend = await factory();
   crossCheckPqBackend(backend, nobleBackend);
   return backend;
 }
@@ -37,7 +47,8 @@ async function loadCheckedLiboqs(opts: LoadPqBackendOptions): Promise<PqBackend>
 /**
  * Returns a post-quantum backend:
  * - "noble": the pure-JS reference, always available.
- * - "liboqs": liboqs (WebAssembly); throws CRYPTO_ERROR_BACKEND_UNAVAILABLE if it cannot load and
+ * - "liboqs": liboqs (WebAssembly; ML-DSA-65 with a context only after its own known-answer test
+ *   against noble, else delegated to noble and reported via `onFallback`); throws CRYPTO_ERROR_BACKEND_UNAVAILABLE if it cannot load and
  *   CRYPTO_ERROR_SELF_TEST_FAILED if it disagrees with noble (signatures both ways, with and
  *   without a context; KEM both ways; implicit rejection).
  * - "auto": liboqs if it loads and passes that self-test, else noble (reported via `onFallback`).

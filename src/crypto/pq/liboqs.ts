@@ -1,19 +1,19 @@
 /**
  * The fast backend: @oqs/liboqs-js 0.15.1 (liboqs compiled to WebAssembly, synchronous calls).
  *
- * What its WebAssembly build can NOT do, and what we do instead (each verified in
- * node_modules/@oqs/liboqs-js/dist/*.min.js, whose only exports are OQS_SIG_{new,keypair,sign,
- * verify,free} and OQS_KEM_{new,keypair,encaps,decaps,free}):
- *   1. ML-DSA with a non-empty FIPS 204 context string. `OQS_SIG_sign_with_ctx_str` /
- *      `OQS_SIG_verify_with_ctx_str` are not exported and the function table is private, and the
- *      exported `OQS_SIG_sign` always formats M' = 0x00 ‖ 0x00 ‖ M (empty context), which no
- *      choice of M turns into 0x00 ‖ len ‖ ctx ‖ M. So sign/verify with a non-empty context are
- *      DELEGATED TO NOBLE. Every Pars protocol signature uses a context (crypto/contexts.ts), so
- *      in practice only empty-context ML-DSA (Pars Go clients' `Sign(sk, msg)`) runs in liboqs.
- *   2. Seeded ML-DSA / ML-KEM key generation and seeded encapsulation (`*_derand` are not
- *      exported; randomness comes from node:crypto inside the module). Delegated to noble; the
- *      results are the same FIPS byte strings, so keys work with either backend.
- * Everything else (random keygen, empty-context sign/verify, encapsulate, decapsulate) is liboqs.
+ * ML-DSA-65 sign/verify, with or without a FIPS 204 context, run in liboqs through
+ * liboqs-context.ts: the package's JS wrapper has no context API and its build stubs out
+ * `OQS_SIG_*_with_ctx_str`, so that file exports the underlying context-taking mldsa-native
+ * routines from the same WebAssembly. That path is used only after its known-answer test against
+ * noble passes; if it cannot load or fails, sign/verify with a non-empty context are DELEGATED TO
+ * NOBLE (reported through `onContextFallback`) and the empty context uses the package's
+ * `OQS_SIG_sign`/`OQS_SIG_verify` (which format M' = 0x00 ‖ 0x00 ‖ M, so no choice of M gives a
+ * non-empty context).
+ *
+ * Seeded ML-DSA / ML-KEM key generation and seeded encapsulation are delegated to noble (`*_derand`
+ * are not exported; randomness comes from node:crypto inside the module); the results are the
+ * same FIPS byte strings, so keys work with either backend. Everything else (random keygen,
+ * encapsulate, decapsulate) is liboqs.
  * Two input checks liboqs skips are added so both backends reject the same inputs: the s1/s2 range
  * of an ML-DSA secret key before signing, and the FIPS 203 H(ek) check before decapsulating (each
  * once per secret-key object).
@@ -31,12 +31,14 @@ import {
   isVerifyInput,
 } from "./checks.js";
 import {mlDsa65SecretKeyInRange} from "./key-checks.js";
+import {loadCheckedLiboqsContextMlDsa65, type LiboqsContextMlDsa65} from "./liboqs-context.js";
 import {nobleMlDsa65, nobleMlKem768} from "./noble.js";
 
-/** Operations the liboqs backend hands to noble (see the file comment for why). */
+/**
+ * Operations the liboqs backend always hands to noble (see the file comment for why). ML-DSA-65
+ * with a non-empty context joins them only if the context path fails its self-test.
+ */
 export const LIBOQS_DELEGATED_TO_NOBLE: readonly string[] = Object.freeze([
-  "ML-DSA-65 sign with a non-empty context",
-  "ML-DSA-65 verify with a non-empty context",
   "ML-DSA-65 keygen from a seed",
   "ML-KEM-768 keygen from a seed",
   "ML-KEM-768 encapsulate with a seed",
@@ -54,7 +56,7 @@ function assertSecretKeyInRange(secretKey: Uint8Array, checked: WeakSet<Uint8Arr
   checked.add(secretKey);
 }
 
-function liboqsMlDsa65(sig: MLDSA65): MlDsa65 {
+function liboqsMlDsa65(sig: MLDSA65, withContext: LiboqsContextMlDsa65 | null): MlDsa65 {
   const checkedKeys = new WeakSet<Uint8Array>();
   return {
     keygen(seed?: Uint8Array): KeyPair {
@@ -63,9 +65,10 @@ function liboqsMlDsa65(sig: MLDSA65): MlDsa65 {
     },
     sign(secretKey: Uint8Array, message: Uint8Array, context: Uint8Array): Uint8Array {
       assertSignInput(secretKey, message, context);
-      if (context.length > 0) return nobleMlDsa65.sign(secretKey, message, context); // delegated
+      if (withContext === null && context.length > 0) return nobleMlDsa65.sign(secretKey, message, context); // delegated
       assertSecretKeyInRange(secretKey, checkedKeys);
       try {
+        if (withContext !== null) return withContext.sign(toPlainBytes(secretKey), toPlainBytes(message), toPlainBytes(context));
         return sig.sign(toPlainBytes(message), toPlainBytes(secretKey));
       } catch (err) {
         throw invalidInput("ML-DSA-65 sign", err);
@@ -73,8 +76,9 @@ function liboqsMlDsa65(sig: MLDSA65): MlDsa65 {
     },
     verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array, context: Uint8Array): boolean {
       if (!isVerifyInput(publicKey, message, signature, context)) return false;
-      if (context.length > 0) return nobleMlDsa65.verify(publicKey, message, signature, context); // delegated
+      if (withContext === null && context.length > 0) return nobleMlDsa65.verify(publicKey, message, signature, context); // delegated
       try {
+        if (withContext !== null) return withContext.verify(publicKey, message, signature, context);
         return sig.verify(toPlainBytes(message), toPlainBytes(signature), toPlainBytes(publicKey));
       } catch {
         return false;
@@ -127,16 +131,38 @@ function liboqsMlKem768(kem: MLKEM768): MlKem768 {
   };
 }
 
+export interface LiboqsBackendOptions {
+  /** Replaces `loadCheckedLiboqsContextMlDsa65` (tests inject failing or broken context paths). */
+  contextFactory?: () => Promise<LiboqsContextMlDsa65>;
+  /** Called with the reason when the context path is unusable and noble signs/verifies with contexts. */
+  onContextFallback?: (reason: CryptoError) => void;
+}
+
+async function loadContextPath(opts: LiboqsBackendOptions): Promise<LiboqsContextMlDsa65 | null> {
+  try {
+    return await (opts.contextFactory ?? loadCheckedLiboqsContextMlDsa65)();
+  } catch (err) {
+    const reason =
+      err instanceof CryptoError
+        ? err
+        : new CryptoError({code: "CRYPTO_ERROR_BACKEND_UNAVAILABLE", backend: "liboqs"}, String(err), err);
+    opts.onContextFallback?.(reason);
+    return null;
+  }
+}
+
 /**
- * Instantiates the liboqs WebAssembly modules (ML-DSA-65 and ML-KEM-768, about 120 KB of JS each).
+ * Instantiates the liboqs WebAssembly modules (ML-DSA-65 twice: the package's and the context
+ * path's; ML-KEM-768), and runs the context path's known-answer test (~40 ms).
  * Throws CRYPTO_ERROR_BACKEND_UNAVAILABLE if the package or its WebAssembly cannot be loaded.
- * Does not self-test: `loadPqBackend()` does that before handing the backend out.
+ * Does not run the whole-backend self-test: `loadPqBackend()` does that before handing it out.
  */
-export async function createLiboqsBackend(): Promise<PqBackend> {
+export async function createLiboqsBackend(opts: LiboqsBackendOptions = {}): Promise<PqBackend> {
+  let sig: MLDSA65;
+  let kem: MLKEM768;
   try {
     const oqs = await import("@oqs/liboqs-js");
-    const [sig, kem] = await Promise.all([oqs.createMLDSA65(), oqs.createMLKEM768()]);
-    return Object.freeze({name: "liboqs", mlDsa65: liboqsMlDsa65(sig), mlKem768: liboqsMlKem768(kem)});
+    [sig, kem] = await Promise.all([oqs.createMLDSA65(), oqs.createMLKEM768()]);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     throw new CryptoError(
@@ -145,4 +171,6 @@ export async function createLiboqsBackend(): Promise<PqBackend> {
       err,
     );
   }
+  const withContext = await loadContextPath(opts);
+  return Object.freeze({name: "liboqs", mlDsa65: liboqsMlDsa65(sig, withContext), mlKem768: liboqsMlKem768(kem)});
 }

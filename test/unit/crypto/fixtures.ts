@@ -51,3 +51,15 @@ export const identityFixture = load<{
 
 export const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, "hex"));
 export const toHexString = (b: Uint8Array): string => Buffer.from(b).toString("hex");
+
+export interface MlDsaContextVector {
+  name: string;
+  seed: string;
+  publicKey: string;
+  message: string;
+  context: string;
+  signature: string;
+}
+
+/** pyca/cryptography (OpenSSL) ML-DSA-65 signatures with contexts (gen-mldsa65-context-vectors.py). */
+export const mlDsaContextFixture = load<{vectors: MlDsaContextVector[]}>("mldsa65-context-vectors.json");

@@ -1,4 +1,9 @@
-import {describe, expect, it} from "vitest";
+import {mkdtemp, rm, writeFile} from "node:fs/promises";
+import {tmpdir} from "node:os";
+import {join} from "node:path";
+import {pathToFileURL} from "node:url";
+import {ml_dsa65} from "@noble/post-quantum/ml-dsa.js";
+import {describe, expect, it, onTestFinished} from "vitest";
 import vectors from "../../fixtures/signing/receipt-tree.json" with {type: "json"};
 import {buildTree, leafHash, rootFromPath} from "../../../src/signing/receipt-tree.js";
 import {InlineSigner, WorkerSigner} from "../../../src/signing/context-signer.js";
@@ -122,6 +127,53 @@ describe("WorkerSigner", () => {
     // After close, the fallback signs: callers never see a lost signature.
     const after = await w.sign(Buffer.from("late"), EMPTY_CONTEXT);
     expect(pq.mlDsa65.verify(identity.mlDsa.publicKey, Buffer.from("late"), after, EMPTY_CONTEXT)).toBe(true);
+  });
+});
+
+/**
+ * Stands in for dist/src/crypto/pq/liboqs-context.js (vitest has only the .ts source, which a worker
+ * cannot import): noble signing with rnd = 0, so the test can tell the worker signed through it.
+ */
+async function writeDeterministicContextModule(): Promise<{url: string; cleanup: () => Promise<void>}> {
+  const dir = await mkdtemp(join(tmpdir(), "pars-ctx-path-"));
+  const file = join(dir, "context-path.mjs");
+  const noble = import.meta.resolve("@noble/post-quantum/ml-dsa.js");
+  await writeFile(
+    file,
+    `import {ml_dsa65} from ${JSON.stringify(noble)};\n` +
+      "export async function loadCheckedLiboqsContextMlDsa65() {\n" +
+      "  return {sign: (sk, msg, ctx) => ml_dsa65.sign(msg, sk, {context: ctx, extraEntropy: false})};\n}\n",
+  );
+  return {url: pathToFileURL(file).href, cleanup: () => rm(dir, {recursive: true, force: true})};
+}
+
+describe("WorkerSigner context path", () => {
+  it("signs every context through the liboqs context module when it loads", async () => {
+    const {url: fixture, cleanup} = await writeDeterministicContextModule();
+    onTestFinished(cleanup);
+    const pq = await testPq();
+    const identity = await testIdentity();
+    const fallback = new InlineSigner(pq, identity.mlDsa.secretKey);
+    const w = await WorkerSigner.start(identity.mlDsa.secretKey, {useLiboqs: true, liboqsContextUrl: fixture}, {fallback});
+    expect(w.liboqsContext).toBe(true);
+    for (const ctx of [CTX.CHALLENGE_ANSWER, EMPTY_CONTEXT]) {
+      const msg = Buffer.from("answer");
+      const expected = ml_dsa65.sign(msg, identity.mlDsa.secretKey, {context: ctx, extraEntropy: false});
+      expect(Buffer.from(await w.sign(msg, ctx)).equals(expected)).toBe(true);
+    }
+    await w.close();
+  });
+
+  it("signs as before when the context module cannot be imported", async () => {
+    const pq = await testPq();
+    const identity = await testIdentity();
+    const fallback = new InlineSigner(pq, identity.mlDsa.secretKey);
+    const missing = pathToFileURL(join(tmpdir(), "pars-no-such-context-path.mjs")).href;
+    const w = await WorkerSigner.start(identity.mlDsa.secretKey, {useLiboqs: true, liboqsContextUrl: missing}, {fallback});
+    expect(w.liboqsContext).toBe(false);
+    const sig = await w.sign(Buffer.from("answer"), CTX.CHALLENGE_ANSWER);
+    expect(pq.mlDsa65.verify(identity.mlDsa.publicKey, Buffer.from("answer"), sig, CTX.CHALLENGE_ANSWER)).toBe(true);
+    await w.close();
   });
 });
 
