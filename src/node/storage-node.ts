@@ -62,7 +62,9 @@ export class StorageNode {
     const log = modules.logger;
     const paths = dataPaths(config);
     await initHashing();
-    const pq = await loadPqBackend(config.crypto.pqBackend);
+    const pq = await loadPqBackend(config.crypto.pqBackend, {
+      onFallback: (reason) => log.warn({err: reason.message}, "post-quantum fallback to noble (pure JS, slower)"),
+    });
     log.info({backend: pq.name}, "post-quantum backend loaded");
     const {identity, created, warnings} = await loadOrCreateIdentity(paths.keyFile, pq);
     for (const w of warnings) log.warn({keyFile: paths.keyFile}, w);

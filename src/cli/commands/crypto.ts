@@ -11,7 +11,7 @@ import type {CliIo} from "../run.js";
 export async function loadCrypto(config: ParsStorageConfig, io: CliIo): Promise<PqBackend> {
   await initHashing();
   return loadPqBackend(config.crypto.pqBackend, {
-    onFallback: (reason) => io.stderr(`pars-storage: warning: liboqs unavailable, using noble (${reason.message})`),
+    onFallback: (reason) => io.stderr(`pars-storage: warning: using noble for part of the post-quantum work (${reason.message})`),
   });
 }
 
