@@ -1,12 +1,17 @@
-import {defineConfig} from "vitest/config";
+import {configDefaults, defineConfig} from "vitest/config";
+
+/** Scale and fuzz tests of single modules: seconds each, so kept out of the quick unit suite. */
+const SLOW = "test/unit/**/*.slow.test.ts";
 
 // Unit tests run in worker threads; integration and e2e tests start real servers and child
 // processes, so they run in forked processes one file at a time to keep ports and CPU calm on
-// the 2-core CI machines.
+// the 2-core CI machines. `slow` (npm test, not npm run test:unit) holds the unit-level tests
+// that are slow by design: full-size trees, exhaustive sweeps, fuzzing.
 export default defineConfig({
   test: {
     projects: [
-      {test: {name: "unit", include: ["test/unit/**/*.test.ts"], pool: "threads", testTimeout: 20_000}},
+      {test: {name: "unit", include: ["test/unit/**/*.test.ts"], exclude: [...configDefaults.exclude, SLOW], pool: "threads", testTimeout: 20_000}},
+      {test: {name: "slow", include: [SLOW], pool: "threads", testTimeout: 120_000}},
       {
         test: {
           name: "integration",

@@ -8,6 +8,8 @@
  * network's view fills in seconds rather than a whole interval, while a node that stays down costs
  * only a few extra rounds.
  */
+import type {Clock} from "../util/clock.js";
+import {CoalescedTask} from "../util/coalesced-task.js";
 import type {LatestProofFetcher} from "./proof-fetch.js";
 import type {OfferResult} from "./proof-view.js";
 
@@ -37,6 +39,8 @@ export interface ProofPollerModules {
   readonly logger: PollerLogger;
   /** Jitter source, [0, 1). Default Math.random. */
   readonly random?: () => number;
+  /** Drives the round timers (default the system clock). */
+  readonly clock?: Clock;
 }
 
 /** First catch-up delay after a round with failures; doubled per further such round. */
@@ -56,15 +60,21 @@ export class ProofPoller {
   readonly #closing = new AbortController();
   /** Last rejection reason per node: a repeated one is logged at debug, not warn. */
   readonly #lastRejection = new Map<string, string>();
-  #timer: NodeJS.Timeout | null = null;
-  #round: Promise<RoundStats> | null = null;
-  #again = false;
-  /** Delay before the next round after one with failures (null: the last round had none). */
-  #catchUpMs: number | null = null;
+  readonly #task: CoalescedTask<RoundStats>;
 
   constructor(opts: ProofPollerOptions, modules: ProofPollerModules) {
     this.#opts = opts;
     this.#m = modules;
+    const interval = opts.pollIntervalMs;
+    this.#task = new CoalescedTask({
+      run: () => this.#run(),
+      failed: (stats) => stats.failed > 0,
+      intervalMs: interval,
+      jitter: 0.1,
+      backoff: {initialMs: CATCH_UP_FIRST_MS, factor: 2, maxMs: interval, jitter: 0.1},
+      ...(modules.clock === undefined ? {} : {clock: modules.clock}),
+      ...(modules.random === undefined ? {} : {random: modules.random}),
+    });
   }
 
   /** Polls now, then every interval. */
@@ -74,44 +84,17 @@ export class ProofPoller {
 
   /** A round as soon as possible (after the running one, if any). */
   poke(): void {
-    if (this.#closing.signal.aborted) return;
-    if (this.#round !== null) {
-      this.#again = true;
-      return;
-    }
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timer = null;
-    void this.round().then(
-      (stats) => this.#schedule(stats.failed > 0),
-      () => this.#schedule(false),
-    );
+    this.#task.trigger();
   }
 
   /** One round over every target (public for tests); joins the running round if there is one. */
   round(): Promise<RoundStats> {
-    this.#round ??= this.#run().finally(() => (this.#round = null));
-    return this.#round;
+    return this.#task.run();
   }
 
   async close(): Promise<void> {
     this.#closing.abort();
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timer = null;
-    await this.#round;
-  }
-
-  #schedule(failures: boolean): void {
-    if (this.#closing.signal.aborted) return;
-    if (this.#again) {
-      this.#again = false;
-      this.poke();
-      return;
-    }
-    const interval = this.#opts.pollIntervalMs;
-    this.#catchUpMs = failures ? Math.min(interval, this.#catchUpMs === null ? CATCH_UP_FIRST_MS : 2 * this.#catchUpMs) : null;
-    const jitter = 0.9 + 0.2 * (this.#m.random ?? Math.random)();
-    this.#timer = setTimeout(() => this.poke(), Math.round((this.#catchUpMs ?? interval) * jitter));
-    this.#timer.unref();
+    await this.#task.close();
   }
 
   async #run(): Promise<RoundStats> {

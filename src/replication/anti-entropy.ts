@@ -12,11 +12,12 @@
 import type {ReplicationTables, SqliteMessageStore} from "../storage/index.js";
 import type {Tombstone} from "../storage/interface.js";
 import type {Clock} from "../util/clock.js";
+import {CoalescedTask} from "../util/coalesced-task.js";
 import {authenticMessages} from "./batches.js";
 import {bucketRange, type DigestIndex} from "./digest-index.js";
 import {describeError, type ReplicationLogger} from "./logger.js";
 import type {MembershipView} from "./membership-view.js";
-import {SYNC_EXPIRY_MARGIN_MS, retryDelayMs, type ReplicationOptions} from "./options.js";
+import {SYNC_EXPIRY_MARGIN_MS, type ReplicationOptions} from "./options.js";
 import type {RevocationSync} from "./revocation-sync.js";
 import type {PeerTransport} from "./transport.js";
 import {expectReply as expect, type BucketList} from "./wire.js";
@@ -48,32 +49,30 @@ export interface SyncResult {
 export class AntiEntropy {
   readonly #opts: ReplicationOptions;
   readonly #m: AntiEntropyModules;
-  #timer: NodeJS.Timeout | null = null;
-  #round: Promise<void> | null = null;
-  #again = false;
-  #failures = 0;
-  #closed = false;
+  readonly #task: CoalescedTask<boolean>;
 
   constructor(opts: ReplicationOptions, modules: AntiEntropyModules) {
     this.#opts = opts;
     this.#m = modules;
+    const interval = opts.antiEntropyIntervalMs;
+    this.#task = new CoalescedTask({
+      run: () => this.#runRound(),
+      failed: (failed) => failed,
+      intervalMs: interval,
+      jitter: 0.1,
+      backoff: {initialMs: opts.retryInitialMs, factor: opts.retryFactor, maxMs: Math.min(interval, opts.retryMaxMs)},
+      clock: modules.clock,
+      ...(modules.random === undefined ? {} : {random: modules.random}),
+    });
   }
 
   /** Runs a round soon (coalesced with a running one). */
   trigger(delayMs = 0): void {
-    if (this.#closed) return;
-    if (this.#round !== null) {
-      this.#again = true;
-      return;
-    }
-    this.#arm(delayMs);
+    this.#task.schedule(delayMs);
   }
 
   async close(): Promise<void> {
-    this.#closed = true;
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timer = null;
-    await this.#round;
+    await this.#task.close();
   }
 
   /** One pull from `peer` (public for tests and for catching up a peer on demand). */
@@ -97,34 +96,11 @@ export class AntiEntropy {
     return result;
   }
 
-  #arm(delayMs: number): void {
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => {
-      this.#timer = null;
-      this.#round = this.#runRound().finally(() => {
-        this.#round = null;
-        if (this.#again) {
-          this.#again = false;
-          this.#arm(0);
-        } else {
-          this.#arm(this.#nextDelay());
-        }
-      });
-    }, delayMs);
-    this.#timer.unref();
-  }
-
-  #nextDelay(): number {
-    if (this.#failures > 0) return Math.min(this.#opts.antiEntropyIntervalMs, retryDelayMs(this.#opts, this.#failures));
-    const jitter = 0.9 + 0.2 * (this.#m.random ?? Math.random)();
-    return Math.round(this.#opts.antiEntropyIntervalMs * jitter);
-  }
-
-  async #runRound(): Promise<void> {
-    if (this.#closed) return;
+  /** One round with every peer; true if one of them failed. */
+  async #runRound(): Promise<boolean> {
     let failed = false;
     for (const peer of this.#m.view.peers()) {
-      if (this.#closed) return;
+      if (this.#task.closed) return failed;
       try {
         const r = await this.syncWith(peer.nodeId);
         if (r.fetched + r.tombstones + r.revocations > 0) this.#m.logger.info({peer: peer.nodeId, ...r}, "anti-entropy repaired differences");
@@ -133,7 +109,7 @@ export class AntiEntropy {
         this.#m.logger.debug({peer: peer.nodeId, err: describeError(err)}, "anti-entropy round with peer failed");
       }
     }
-    this.#failures = failed ? this.#failures + 1 : 0;
+    return failed;
   }
 
   /** What the peer's lists have that ours lack: hashes to fetch and tombstones to apply. */

@@ -1,4 +1,5 @@
 import {InvalidArgumentError} from "../errors.js";
+import {backoffDelayMs} from "../util/coalesced-task.js";
 
 /** Replication policy (config section `replication`; docs/configuration.md). */
 export interface ReplicationOptions {
@@ -61,7 +62,7 @@ export function resolveReplicationOptions(opts: Partial<ReplicationOptions>): Re
 
 /** Delay before retry number `attempt` (1 = first retry): initial × factor^(attempt-1), capped. */
 export function retryDelayMs(o: ReplicationOptions, attempt: number): number {
-  return Math.round(Math.min(o.retryMaxMs, o.retryInitialMs * o.retryFactor ** Math.max(0, attempt - 1)));
+  return backoffDelayMs({initialMs: o.retryInitialMs, factor: o.retryFactor, maxMs: o.retryMaxMs}, attempt);
 }
 
 /** Estimated encoded size of a message in a batch. */

@@ -14,11 +14,12 @@ import type {ReplicationTables, SqliteMessageStore} from "../storage/index.js";
 import type {StoredMessage} from "../storage/interface.js";
 import type {NodeRecord} from "../swarm/record-types.js";
 import type {Clock} from "../util/clock.js";
+import {CoalescedTask} from "../util/coalesced-task.js";
 import type {DigestIndex} from "./digest-index.js";
 import {describeError, type ReplicationLogger} from "./logger.js";
 import type {MembershipView} from "./membership-view.js";
 import {BatchBuilder, type Batch} from "./batches.js";
-import {retryDelayMs, type ReplicationOptions} from "./options.js";
+import type {ReplicationOptions} from "./options.js";
 import type {RevocationSync} from "./revocation-sync.js";
 import type {PeerTransport} from "./transport.js";
 import {expectReply} from "./wire.js";
@@ -48,38 +49,28 @@ type Account = {id: number; account: string};
 export class Relocator {
   readonly #opts: ReplicationOptions;
   readonly #m: RelocatorModules;
-  #timer: NodeJS.Timeout | null = null;
-  #pass: Promise<RelocationResult> | null = null;
-  #again = false;
-  #failures = 0;
-  #closed = false;
+  /** No periodic pass: membership changes schedule one, and what stays pending is retried. */
+  readonly #task: CoalescedTask<RelocationResult>;
 
   constructor(opts: ReplicationOptions, modules: RelocatorModules) {
     this.#opts = opts;
     this.#m = modules;
+    this.#task = new CoalescedTask({
+      run: () => this.pass(),
+      failed: (r) => r.pending > 0,
+      intervalMs: null,
+      backoff: {initialMs: opts.retryInitialMs, factor: opts.retryFactor, maxMs: opts.retryMaxMs},
+      clock: modules.clock,
+    });
   }
 
   /** Runs a pass soon (coalesced with a running one). */
   schedule(delayMs = 0): void {
-    if (this.#closed) return;
-    if (this.#pass !== null) {
-      this.#again = true;
-      return;
-    }
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => {
-      this.#timer = null;
-      this.#pass = this.pass().finally(() => (this.#pass = null));
-      this.#pass.then((r) => this.#after(r), () => this.#after({moved: 0, pending: 1}));
-    }, delayMs);
-    this.#timer.unref();
+    this.#task.schedule(delayMs);
   }
 
   async close(): Promise<void> {
-    this.#closed = true;
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timer = null;
-    await this.#pass?.catch(() => undefined);
+    await this.#task.close();
   }
 
   /** One pass over every account here that our swarm does not serve (public for tests). */
@@ -87,7 +78,7 @@ export class Relocator {
     const result: RelocationResult = {moved: 0, pending: 0};
     if (this.#m.view.snapshot === null) return result;
     // Page by page, so a count change that moves most accounts never holds them all in memory.
-    for (let after = 0; !this.#closed; ) {
+    for (let after = 0; !this.#task.closed; ) {
       const page = this.#m.tables.accounts(after, ACCOUNTS_PAGE);
       for (const group of this.#byServingSwarm(page).values()) {
         const r = await this.#relocate(group.members, group.accounts);
@@ -100,16 +91,6 @@ export class Relocator {
     }
     if (result.moved + result.pending > 0) this.#m.logger.info({...result}, "relocation pass");
     return result;
-  }
-
-  #after(r: RelocationResult): void {
-    this.#failures = r.pending > 0 ? this.#failures + 1 : 0;
-    if (this.#again) {
-      this.#again = false;
-      this.schedule(0);
-    } else if (r.pending > 0) {
-      this.schedule(retryDelayMs(this.#opts, this.#failures));
-    }
   }
 
   /** The accounts of `page` whose serving swarm is not ours, by serving swarm. */
@@ -130,7 +111,7 @@ export class Relocator {
     const quorum = Math.floor(members.length / 2) + 1;
     const result = await this.#relocateRevocations(members, accounts, quorum);
     for (const batch of this.#batches(accounts)) {
-      if (this.#closed) break;
+      if (this.#task.closed) break;
       const acks = await this.#pushToAll(members, batch);
       const acked = (hash: string): boolean => (acks.get(hash) ?? 0) >= quorum;
       const tombs = this.#m.tables.deleteTombstones(batch.tombstones.map((t) => t.hash).filter(acked));

@@ -11,6 +11,8 @@ import {createHash} from "node:crypto";
 import {EventEmitter} from "node:events";
 import {Agent, request, type Dispatcher} from "undici";
 import {InvalidArgumentError} from "../../errors.js";
+import type {Clock} from "../../util/clock.js";
+import {CoalescedTask} from "../../util/coalesced-task.js";
 import {MEMBERSHIP_MAX_DOCUMENT_BYTES, type MembershipSource, type MembershipSourceEvents, type SwarmLogger} from "./source.js";
 
 /** First retry delay after a failed poll; doubles per failure up to the poll interval. */
@@ -30,6 +32,8 @@ export interface RegistrySourceOptions {
 
 export interface RegistrySourceModules {
   readonly logger: SwarmLogger;
+  /** Drives the poll timers (default the system clock). */
+  readonly clock?: Clock;
 }
 
 export class RegistrySource extends EventEmitter<MembershipSourceEvents> implements MembershipSource {
@@ -38,9 +42,7 @@ export class RegistrySource extends EventEmitter<MembershipSourceEvents> impleme
   readonly #logger: SwarmLogger;
   readonly #agent: Agent;
   readonly #closing = new AbortController();
-  #timer: NodeJS.Timeout | null = null;
-  #polling: Promise<void> | null = null;
-  #failures = 0;
+  readonly #task: CoalescedTask<boolean>;
   #lastHash: string | null = null;
   #closed = false;
 
@@ -57,56 +59,47 @@ export class RegistrySource extends EventEmitter<MembershipSourceEvents> impleme
       bodyTimeout: timeout,
       keepAliveTimeout: REGISTRY_KEEP_ALIVE_MS,
     });
+    const interval = opts.pollIntervalMs;
+    this.#task = new CoalescedTask({
+      run: () => this.#poll(),
+      failed: (ok) => !ok,
+      intervalMs: interval,
+      backoff: {initialMs: REGISTRY_RETRY_START_MS, factor: 2, maxMs: interval},
+      ...(modules.clock === undefined ? {} : {clock: modules.clock}),
+    });
   }
 
   start(): void {
-    this.#schedule(0);
+    this.#task.schedule(0);
   }
 
   async close(): Promise<void> {
     this.#closed = true;
-    if (this.#timer !== null) clearTimeout(this.#timer);
+    const polled = this.#task.close();
     this.#closing.abort();
-    await this.#polling;
+    await polled;
     await this.#agent.close();
   }
 
-  #schedule(delayMs: number): void {
-    if (this.#closed) return;
-    this.#timer = setTimeout(() => {
-      this.#polling = this.#poll().finally(() => {
-        this.#polling = null;
-        this.#schedule(this.#nextDelay());
-      });
-    }, delayMs);
-    this.#timer.unref();
-  }
-
-  #nextDelay(): number {
-    if (this.#failures === 0) return this.#opts.pollIntervalMs;
-    const backoff = REGISTRY_RETRY_START_MS * 2 ** Math.min(this.#failures - 1, 30);
-    return Math.min(backoff, this.#opts.pollIntervalMs);
-  }
-
-  async #poll(): Promise<void> {
+  /** One poll; false if it failed. */
+  async #poll(): Promise<boolean> {
     let text: string;
     try {
       text = await this.#fetch();
     } catch (err) {
-      if (this.#closed) return;
-      this.#failures++;
+      if (this.#closed) return true;
       this.emit("failure", {origin: this.#opts.url, reason: describeError(err, this.#opts.requestTimeoutMs)});
-      return;
+      return false;
     }
-    this.#failures = 0;
     const hash = createHash("sha256").update(text).digest("hex");
-    if (this.#closed) return;
+    if (this.#closed) return true;
     if (hash === this.#lastHash) {
       this.#logger.debug({url: this.#opts.url}, "membership document unchanged");
-      return;
+      return true;
     }
     this.#lastHash = hash;
     this.emit("document", {text, origin: this.#opts.url});
+    return true;
   }
 
   async #fetch(): Promise<string> {

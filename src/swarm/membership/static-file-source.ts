@@ -15,6 +15,8 @@ import {watch, type FSWatcher} from "node:fs";
 import {readFile, stat} from "node:fs/promises";
 import path from "node:path";
 import {InvalidArgumentError} from "../../errors.js";
+import {clockTimers, systemClock, type Clock, type ClockTimers, type TimerHandle} from "../../util/clock.js";
+import {CoalescedTask} from "../../util/coalesced-task.js";
 import {MEMBERSHIP_MAX_DOCUMENT_BYTES, type MembershipSource, type MembershipSourceEvents, type SwarmLogger} from "./source.js";
 
 /** Coalesces a burst of notifications (write, then rename, then chmod) into one read. */
@@ -33,21 +35,23 @@ export interface StaticFileSourceOptions {
 
 export interface StaticFileSourceModules {
   readonly logger: SwarmLogger;
+  /** Drives the periodic check and the debounce (default the system clock). */
+  readonly clock?: Clock;
 }
 
 export class StaticFileSource extends EventEmitter<MembershipSourceEvents> implements MembershipSource {
   readonly description: string;
   readonly #opts: Required<StaticFileSourceOptions>;
   readonly #logger: SwarmLogger;
+  readonly #timers: ClockTimers;
+  /** Reads are serialised; the periodic check is the task's interval. */
+  readonly #task: CoalescedTask<void>;
   #watcher: FSWatcher | null = null;
-  #interval: NodeJS.Timeout | null = null;
-  #debounce: NodeJS.Timeout | null = null;
+  #debounce: TimerHandle | null = null;
   /** Inode/size/times seen by the last refresh; null = re-read on the next check. */
   #fingerprint: string | null = null;
   /** SHA-256 of the last document emitted. */
   #lastHash: string | null = null;
-  #running: Promise<void> | null = null;
-  #again = false;
   #forceNext = false;
   #closed = false;
 
@@ -60,12 +64,13 @@ export class StaticFileSource extends EventEmitter<MembershipSourceEvents> imple
     this.#opts = {maxBytes: MEMBERSHIP_MAX_DOCUMENT_BYTES, watch: true, ...opts};
     this.#logger = modules.logger;
     this.description = `static file ${opts.path}`;
+    const clock = modules.clock ?? systemClock;
+    this.#timers = clockTimers(clock);
+    this.#task = new CoalescedTask({run: () => this.#next(), intervalMs: this.#opts.checkIntervalMs, clock});
   }
 
   start(): void {
     if (this.#opts.watch) this.#watch();
-    this.#interval = setInterval(() => this.#trigger(false), this.#opts.checkIntervalMs);
-    this.#interval.unref();
     this.#trigger(true);
   }
 
@@ -73,9 +78,8 @@ export class StaticFileSource extends EventEmitter<MembershipSourceEvents> imple
     this.#closed = true;
     this.#watcher?.close();
     this.#watcher = null;
-    if (this.#interval !== null) clearInterval(this.#interval);
-    if (this.#debounce !== null) clearTimeout(this.#debounce);
-    await this.#running;
+    if (this.#debounce !== null) this.#timers.clearTimeout(this.#debounce);
+    await this.#task.close();
   }
 
   #watch(): void {
@@ -98,28 +102,22 @@ export class StaticFileSource extends EventEmitter<MembershipSourceEvents> imple
 
   #debounced(): void {
     if (this.#closed) return;
-    if (this.#debounce !== null) clearTimeout(this.#debounce);
-    this.#debounce = setTimeout(() => this.#trigger(true), WATCH_DEBOUNCE_MS);
+    if (this.#debounce !== null) this.#timers.clearTimeout(this.#debounce);
+    this.#debounce = this.#timers.setTimeout(() => this.#trigger(true), WATCH_DEBOUNCE_MS);
   }
 
   /** Runs a refresh now, or once more after the one in progress. */
   #trigger(force: boolean): void {
     if (this.#closed) return;
     this.#forceNext ||= force;
-    if (this.#running !== null) {
-      this.#again = true;
-      return;
-    }
-    this.#running = this.#loop().finally(() => (this.#running = null));
+    this.#task.trigger();
   }
 
-  async #loop(): Promise<void> {
-    do {
-      this.#again = false;
-      const force = this.#forceNext;
-      this.#forceNext = false;
-      await this.#refresh(force);
-    } while (this.#again && !this.#closed);
+  /** A refresh, forced if a trigger since the last one asked for it. */
+  #next(): Promise<void> {
+    const force = this.#forceNext;
+    this.#forceNext = false;
+    return this.#refresh(force);
   }
 
   async #refresh(force: boolean): Promise<void> {

@@ -1,18 +1,23 @@
 import {createServer, type Server} from "node:http";
 import type {AddressInfo} from "node:net";
-import {afterAll, beforeAll, describe, expect, it, vi} from "vitest";
+import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {fetchLatestProof} from "../../../src/network/proof-fetch.js";
 import {ProofPoller, type PollTarget} from "../../../src/network/proof-poller.js";
 import type {OfferResult} from "../../../src/network/proof-view.js";
+import {FakeClock} from "../../../src/util/clock.js";
 import {silent} from "./helpers.js";
 
 const targets: PollTarget[] = Array.from({length: 10}, (_, i) => ({nodeId: `n${i}`, url: `http://node${i}`}));
 const opts = {pollIntervalMs: 60_000, requestTimeoutMs: 1_000, concurrency: 3};
 
-function poller(fetch: (url: string, deadlineMs: number, signal: AbortSignal) => Promise<unknown>, offer: (id: string, body: unknown) => OfferResult = () => ({kind: "accepted"})) {
+function poller(
+  fetch: (url: string, deadlineMs: number, signal: AbortSignal) => Promise<unknown>,
+  offer: (id: string, body: unknown) => OfferResult = () => ({kind: "accepted"}),
+  clock = new FakeClock(),
+) {
   const warnings: Array<Record<string, unknown>> = [];
   const logger = {...silent, warn: (obj: object) => void warnings.push(obj as Record<string, unknown>)};
-  return {p: new ProofPoller(opts, {targets: () => targets, fetch, offer, logger, random: () => 0.5}), warnings};
+  return {p: new ProofPoller(opts, {targets: () => targets, fetch, offer, logger, random: () => 0.5, clock}), warnings, clock};
 }
 
 const tick = (ms = 5): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -48,7 +53,7 @@ describe("ProofPoller", () => {
 
   it("runs another round after the current one when poked during it, and stops on close", async () => {
     let fetches = 0;
-    const {p} = poller(async () => {
+    const {p, clock} = poller(async () => {
       fetches++;
       await tick(1);
       return {};
@@ -56,44 +61,42 @@ describe("ProofPoller", () => {
     p.start();
     await tick(1);
     p.poke();
+    p.poke(); // pokes during a round coalesce into one more round
     await expect.poll(() => fetches, {timeout: 2_000}).toBe(20);
+    await expect.poll(() => clock.pending).toBe(1); // the next round, an interval away
     await p.close();
-    await tick(20);
+    expect(clock.pending).toBe(0);
+    await clock.advance(10 * opts.pollIntervalMs);
     expect(fetches).toBe(20);
   });
 
   it("after a round with failures polls again sooner, doubling the delay up to the interval", async () => {
-    vi.useFakeTimers();
-    try {
-      let down = true;
-      let rounds = 0;
-      const {p} = poller((url) => {
-        if (url === targets[0]!.url) rounds++;
-        return down && url.endsWith("7") ? Promise.reject(new Error("HTTP 503")) : Promise.resolve({});
-      });
-      p.start();
-      await vi.advanceTimersByTimeAsync(1);
-      expect(rounds).toBe(1);
-      // Catch-up rounds at 5, 10, 20, 40 s after each other, then the 60 s interval (random 0.5: no jitter).
-      for (const [after, expected] of [[4_990, 1], [20, 2], [10_000, 3], [20_000, 4], [40_000, 5], [59_000, 5], [1_000, 6], [60_000, 7]] as const) {
-        await vi.advanceTimersByTimeAsync(after);
-        expect(rounds, `after +${after} ms`).toBe(expected);
-      }
-      // Once a round has no failure the next is a whole interval away, and a new failure starts over at 5 s.
-      down = false;
-      await vi.advanceTimersByTimeAsync(60_000);
-      expect(rounds).toBe(8);
-      await vi.advanceTimersByTimeAsync(59_000);
-      expect(rounds).toBe(8);
-      down = true;
-      await vi.advanceTimersByTimeAsync(1_000);
-      expect(rounds).toBe(9);
-      await vi.advanceTimersByTimeAsync(5_000);
-      expect(rounds).toBe(10);
-      await p.close();
-    } finally {
-      vi.useRealTimers();
+    let down = true;
+    let rounds = 0;
+    const {p, clock} = poller((url) => {
+      if (url === targets[0]!.url) rounds++;
+      return down && url.endsWith("7") ? Promise.reject(new Error("HTTP 503")) : Promise.resolve({});
+    });
+    p.start();
+    await clock.advance(1);
+    expect(rounds).toBe(1);
+    // Catch-up rounds at 5, 10, 20, 40 s after each other, then the 60 s interval (random 0.5: no jitter).
+    for (const [after, expected] of [[4_998, 1], [1, 2], [9_999, 2], [1, 3], [20_000, 4], [40_000, 5], [59_999, 5], [1, 6], [60_000, 7]] as const) {
+      await clock.advance(after);
+      expect(rounds, `after +${after} ms`).toBe(expected);
     }
+    // Once a round has no failure the next is a whole interval away, and a new failure starts over at 5 s.
+    down = false;
+    await clock.advance(60_000);
+    expect(rounds).toBe(8);
+    await clock.advance(59_999);
+    expect(rounds).toBe(8);
+    down = true;
+    await clock.advance(1);
+    expect(rounds).toBe(9);
+    await clock.advance(5_000);
+    expect(rounds).toBe(10);
+    await p.close();
   });
 
   it("close aborts fetches in flight", async () => {

@@ -3,6 +3,7 @@ import type {AddressInfo} from "node:net";
 import {afterEach, describe, expect, it} from "vitest";
 import {RegistrySource} from "../../../src/swarm/membership/registry-source.js";
 import type {MembershipDocument} from "../../../src/swarm/membership/source.js";
+import {FakeClock} from "../../../src/util/clock.js";
 
 const silent = {debug() {}, info() {}, warn() {}, error() {}};
 const cleanup: Array<() => Promise<void>> = [];
@@ -29,8 +30,9 @@ async function registry(handler: Handler): Promise<{url: string; hits: () => num
   return {url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/doc`, hits: () => hits};
 }
 
-function source(url: string, opts: {maxBytes?: number; requestTimeoutMs?: number} = {}) {
-  const s = new RegistrySource({url, pollIntervalMs: 100, requestTimeoutMs: opts.requestTimeoutMs ?? 1_000, maxBytes: opts.maxBytes}, {logger: silent});
+function source(url: string, opts: {maxBytes?: number; requestTimeoutMs?: number; pollIntervalMs?: number; clock?: FakeClock} = {}) {
+  const options = {url, pollIntervalMs: opts.pollIntervalMs ?? 100, requestTimeoutMs: opts.requestTimeoutMs ?? 1_000, maxBytes: opts.maxBytes};
+  const s = new RegistrySource(options, {logger: silent, ...(opts.clock === undefined ? {} : {clock: opts.clock})});
   const docs: MembershipDocument[] = [];
   const failures: string[] = [];
   s.on("document", (d) => void docs.push(d));
@@ -50,9 +52,13 @@ async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
 describe("RegistrySource", () => {
   it("emits a document once and not again while it is unchanged", async () => {
     const reg = await registry((send) => send(200, '{"version":1}'));
-    const {s, docs} = source(reg.url);
+    const clock = new FakeClock();
+    const {s, docs} = source(reg.url, {clock});
     s.start();
-    await until(() => reg.hits() >= 3);
+    for (let hits = 1; hits <= 3; hits++) {
+      await clock.advance(hits === 1 ? 0 : 100);
+      await until(() => reg.hits() === hits && clock.pending === 1); // polled, and the next one armed
+    }
     expect(docs).toEqual([{text: '{"version":1}', origin: reg.url}]);
   });
 
@@ -71,13 +77,29 @@ describe("RegistrySource", () => {
     expect([tooBig, failing, slow].every((x) => x.docs.length === 0)).toBe(true);
   });
 
-  it("retries a failing registry with a growing delay capped at the poll interval", async () => {
-    const reg = await registry((send) => send(500, ""));
-    const {s} = source(reg.url);
+  it("retries a failing registry after 1 s, 2 s, 4 s, … capped at the poll interval, which it keeps once it answers", async () => {
+    let up = false;
+    const reg = await registry((send) => (up ? send(200, "{}") : send(500, "")));
+    const clock = new FakeClock();
+    const {s, docs, failures} = source(reg.url, {pollIntervalMs: 10_000, clock});
     s.start();
-    await new Promise((r) => setTimeout(r, 550));
-    // poll interval 100 ms caps the 1 s back-off: about 5 attempts, not 1
-    expect(reg.hits()).toBeGreaterThanOrEqual(3);
+    const polled = async (n: number): Promise<void> => {
+      await until(() => reg.hits() === n && failures.length + docs.length === n && clock.pending === 1);
+    };
+    await clock.advance(0);
+    await polled(1);
+    for (const [wait, hits] of [[1_000, 2], [2_000, 3], [4_000, 4], [8_000, 5], [10_000, 6], [10_000, 7]] as const) {
+      await clock.advance(wait - 1);
+      expect(reg.hits(), `${wait - 1} ms after poll ${hits - 1}`).toBe(hits - 1); // never early
+      if (hits === 7) up = true;
+      await clock.advance(1);
+      await polled(hits);
+    }
+    expect(docs).toHaveLength(1);
+    await clock.advance(9_999); // a success: the next poll a whole interval later
+    expect(reg.hits()).toBe(7);
+    await clock.advance(1);
+    await until(() => reg.hits() === 8);
   });
 
   it("rejects a non-http URL", () => {
