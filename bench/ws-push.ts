@@ -26,7 +26,7 @@ import {initHashing} from "../src/crypto/hash.js";
 import {generateIdentity} from "../src/crypto/identity.js";
 import {loadPqBackend} from "../src/crypto/pq/index.js";
 import {RpcHandler} from "../src/rpc/handler.js";
-import {SingleNodeRouter} from "../src/rpc/swarm-router.js";
+import {SingleNodeRouter} from "../src/swarm/swarm-router.js";
 import {InlineSigner, WorkerSigner} from "../src/signing/context-signer.js";
 import {ResponseSigner} from "../src/signing/response-signer.js";
 import {SqliteMessageStore} from "../src/storage/index.js";

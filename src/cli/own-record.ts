@@ -1,11 +1,11 @@
 import type {ParsStorageConfig} from "../config/index.js";
-import type {NodeIdentity} from "../crypto/identity.js";
-import type {PqBackend} from "../crypto/interface.js";
-import {checkStakeEligibility} from "../economics/staking.js";
-import {advertisedHost} from "../node/membership.js";
-import {PARS_STORAGE_VERSION} from "../node/version.js";
-import {ownRecordFields, signOwnRecord, type OwnRecordInput} from "../swarm/own-record.js";
-import type {NodeRecordJson} from "../swarm/record-types.js";
+import type {NodeIdentity} from "../crypto/index.js";
+import type {PqBackend} from "../crypto/index.js";
+import {checkStakeEligibility} from "../economics/index.js";
+import {advertisedHost} from "../node/index.js";
+import {PARS_STORAGE_VERSION} from "../node/index.js";
+import {ownRecordFields, signOwnRecord, type OwnRecordInput} from "../swarm/index.js";
+import type {NodeRecordJson} from "../swarm/index.js";
 import {CommandError} from "./errors.js";
 
 const HINT = "set node.publicHost, http.port and node.stake.* (pars-storage help record)";

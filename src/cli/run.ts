@@ -1,15 +1,9 @@
 import {type ParsedArgs, parseCliArgs} from "./args.js";
 import {EXIT_FAILURE, EXIT_OK, EXIT_USAGE} from "./errors.js";
 import {helpText} from "./help.js";
+import type {CliIo} from "./io.js";
 
-/** What a command may touch of the outside world; tests pass buffers and a fixed env. */
-export interface CliIo {
-  /** Writes one line (a newline is appended) to stdout. */
-  readonly stdout: (line: string) => void;
-  readonly stderr: (line: string) => void;
-  readonly env: Readonly<Record<string, string | undefined>>;
-  readonly cwd: string;
-}
+export type {CliIo} from "./io.js";
 
 export type CommandHandler = (args: ParsedArgs, io: CliIo) => Promise<number>;
 export type RunnableCommand = Exclude<ParsedArgs["command"], "help">;

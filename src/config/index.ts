@@ -23,3 +23,5 @@ export {
   ParsStorageConfigSchema,
   TIMER_MAX_MS,
 } from "./schema.js";
+export {getPath, setPath} from "./merge.js";
+export type {PlainObject} from "./merge.js";

@@ -3,8 +3,9 @@
  * `DeriveSessionID`): "07" ‖ lowercase hex(BLAKE2b-256(ML-KEM-768 pk ‖ ML-DSA-65 pk)), 66 chars.
  * A `07` ID is a hash, not a key: verifiers must be given both public keys and re-derive it.
  */
+import {toHex} from "../protocol/index.js";
 import {InvalidArgumentError} from "../errors.js";
-import {isBytes, toHex} from "./bytes.js";
+import {isBytes} from "./bytes.js";
 import {blake2b256} from "./hash.js";
 import {ML_DSA65_PUBLIC_KEY_BYTES, ML_KEM768_PUBLIC_KEY_BYTES} from "./interface.js";
 

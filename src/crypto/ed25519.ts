@@ -12,9 +12,10 @@
  * Turning a raw key into a KeyObject costs about as much as a verify, so KeyObjects (and the
  * negative result for unusable keys) are cached per key in a bounded LRU.
  */
+import {toHex} from "../protocol/index.js";
 import {createPublicKey, verify, type KeyObject} from "node:crypto";
 import {ed25519} from "@noble/curves/ed25519.js";
-import {equalBytes, isBytes, toHex} from "./bytes.js";
+import {equalBytes, isBytes} from "./bytes.js";
 import {LruCache} from "./lru-cache.js";
 
 export const ED25519_PUBLIC_KEY_BYTES = 32;

@@ -6,15 +6,14 @@
  * `initHashing()` before any synchronous call; node:crypto has only BLAKE2b-512, whose output is not
  * a prefix of BLAKE2b-256 (the digest length is part of the parameter block).
  */
+import {ACCOUNT_BYTES} from "../protocol/index.js";
+import {NAMESPACE_MAX, NAMESPACE_MIN} from "../protocol/index.js";
 import {createHash} from "node:crypto";
 import {createBLAKE2b, type IHasher} from "hash-wasm";
 import {InvalidArgumentError} from "../errors.js";
 import {CryptoError} from "./errors.js";
 
 /** Session's namespace is an int16 (`namespace_id` in oxenss/common/namespace.h). */
-export const NAMESPACE_MIN = -32_768;
-export const NAMESPACE_MAX = 32_767;
-export const ACCOUNT_BYTES = 33;
 export const BLAKE2B256_BYTES = 32;
 
 const EMPTY = new Uint8Array(0);

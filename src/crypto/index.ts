@@ -1,5 +1,5 @@
 export {deriveAccountId07, pqKeysHash, PQ_ACCOUNT_ID_CHARS, PQ_ACCOUNT_PREFIX} from "./account.js";
-export {asBuffer, equalBytes, isBytes, toHex} from "./bytes.js";
+export {asBuffer, equalBytes, isBytes} from "./bytes.js";
 export {CTX, type ContextName} from "./contexts.js";
 export {
   ED25519_KEY_CACHE_ENTRIES,
@@ -21,17 +21,7 @@ export {
   type IdentityErrorType,
   type IdentityKeyName,
 } from "./errors.js";
-export {
-  ACCOUNT_BYTES,
-  BLAKE2B256_BYTES,
-  NAMESPACE_MAX,
-  NAMESPACE_MIN,
-  blake2b256,
-  initHashing,
-  messageHash,
-  sha256,
-  toBase64NoPad,
-} from "./hash.js";
+export {BLAKE2B256_BYTES, blake2b256, initHashing, messageHash, sha256, toBase64NoPad} from "./hash.js";
 export {
   KEY_FILE_BYTES,
   KEY_FILE_LAYOUT,
@@ -67,3 +57,5 @@ export {
   type KeyCheckFailure,
   type LoadPqBackendOptions,
 } from "./pq/index.js";
+export {EMPTY_CONTEXT, RESPONSE_BATCH_TAG} from "./contexts.js";
+export {EMPTY_ROOT, NODE_BYTES, leafHash, nodeHash, pathFromLevels, rootFromPath, rootOf, treeLevels} from "./merkle.js";

@@ -9,8 +9,8 @@ import {
   type StorageLoad,
   type StoreQuote,
 } from "../economics/index.js";
-import type {FeeLedgerRow} from "../storage/fee-ledger.js";
-import type {Clock} from "../util/clock.js";
+import type {FeeLedgerRow} from "../storage/index.js";
+import type {Clock} from "../util/index.js";
 
 /**
  * Fees in use (PIP-0008 §4.2, §6): every store is quoted (size-based storage fee × the current

@@ -5,11 +5,11 @@
  * membership or a proof changes, or the oldest proof counted as active leaves the activity window,
  * so `report()` and `load()` cost a few comparisons (the fee quote of every store reads `load()`).
  */
-import type {PqBackend} from "../crypto/interface.js";
+import type {PqBackend} from "../crypto/index.js";
 import {isHealthy, type NetworkHealth, type StorageLoad} from "../economics/index.js";
-import type {StorageProof} from "../proofs/storage-proof.js";
-import {MEMBERSHIP_UPDATED, type MembershipService, type MembershipSnapshot} from "../swarm/membership-service.js";
-import type {Clock} from "../util/clock.js";
+import type {StorageProof} from "../proofs/index.js";
+import {MEMBERSHIP_UPDATED, type MembershipService, type MembershipSnapshot} from "../swarm/index.js";
+import type {Clock} from "../util/index.js";
 import {networkState, type ActivityRules, type NetworkState} from "./network-state.js";
 import {fetchLatestProof, type LatestProofFetcher} from "./proof-fetch.js";
 import {ProofPoller, type PollTarget, type PollerLogger, type ProofPollerOptions} from "./proof-poller.js";

@@ -1,11 +1,11 @@
 /** The network view: every node's newest StorageProof, NetworkHealth and the network's storage load. */
 import type {ParsStorageConfig} from "../config/index.js";
-import type {PqBackend} from "../crypto/interface.js";
+import type {PqBackend} from "../crypto/index.js";
 import {BYTES_PER_GB, STORAGE_PER_NODE_GB} from "../economics/index.js";
-import {defaultProofServiceOptions} from "../proofs/options.js";
-import type {ProofService} from "../proofs/proof-service.js";
-import type {MembershipService} from "../swarm/membership-service.js";
-import type {Clock} from "../util/clock.js";
+import {defaultProofServiceOptions} from "../proofs/index.js";
+import type {ProofService} from "../proofs/index.js";
+import type {MembershipService} from "../swarm/index.js";
+import type {Clock} from "../util/index.js";
 import {NetworkHealthService, type NetworkHealthLogger, type NetworkHealthOptions} from "./health-service.js";
 import {LoneNodeHealth} from "./lone-node.js";
 

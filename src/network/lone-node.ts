@@ -6,8 +6,8 @@
  * factor of 3, so `isHealthy` is always false.
  */
 import {computeNetworkHealth, isHealthy} from "../economics/index.js";
-import type {StorageProof} from "../proofs/storage-proof.js";
-import type {Clock} from "../util/clock.js";
+import type {StorageProof} from "../proofs/index.js";
+import type {Clock} from "../util/index.js";
 import type {NetworkHealthReport} from "./health-service.js";
 import type {ActivityRules} from "./network-state.js";
 

@@ -9,9 +9,9 @@
  *   because node records carry no capacity (PIP-0008 §3.2 SIZE_LIMIT, 10 GB per node).
  */
 import {computeNetworkHealth, type NetworkHealth, type StorageLoad, type SwarmMembership} from "../economics/index.js";
-import type {StorageProof} from "../proofs/storage-proof.js";
-import type {SwarmMember} from "../swarm/assignment.js";
-import type {SwarmView} from "../swarm/view.js";
+import type {StorageProof} from "../proofs/index.js";
+import type {SwarmMember} from "../swarm/index.js";
+import type {SwarmView} from "../swarm/index.js";
 
 export interface ActivityRules {
   /** A proof older than this no longer makes its node active. */

@@ -5,8 +5,8 @@
  * the channel needs no protection of its own; the caller verifies it.
  */
 import {request} from "undici";
-import {ProofError} from "../proofs/errors.js";
-import {readCappedText} from "../proofs/transport.js";
+import {ProofError} from "../proofs/index.js";
+import {readCappedText} from "../proofs/index.js";
 
 /** Fetches and parses the JSON proof at `url`; rejects with PROOF_ERROR_TRANSPORT (or an abort). */
 export type LatestProofFetcher = (baseUrl: string, deadlineMs: number, signal: AbortSignal) => Promise<unknown>;

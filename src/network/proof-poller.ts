@@ -8,8 +8,8 @@
  * network's view fills in seconds rather than a whole interval, while a node that stays down costs
  * only a few extra rounds.
  */
-import type {Clock} from "../util/clock.js";
-import {CoalescedTask} from "../util/coalesced-task.js";
+import type {Clock} from "../util/index.js";
+import {CoalescedTask} from "../util/index.js";
 import type {LatestProofFetcher} from "./proof-fetch.js";
 import type {OfferResult} from "./proof-view.js";
 

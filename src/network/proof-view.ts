@@ -6,10 +6,10 @@
  * are refused. Only a proof that would replace the one held is verified, so polling a node whose
  * proof has not changed costs no signature check (~3 ms each with noble).
  */
-import type {PqBackend} from "../crypto/interface.js";
-import type {PublicKeys} from "../proofs/keys.js";
-import {proofFromJson, verifyProofSignature, type StorageProof} from "../proofs/storage-proof.js";
-import type {Clock} from "../util/clock.js";
+import type {PqBackend} from "../crypto/index.js";
+import type {PublicKeys} from "../proofs/index.js";
+import {proofFromJson, verifyProofSignature, type StorageProof} from "../proofs/index.js";
+import type {Clock} from "../util/index.js";
 
 export type OfferResult =
   | {readonly kind: "accepted"}

@@ -1,18 +1,18 @@
 import type {Logger} from "pino";
 import type {ParsStorageConfig} from "../config/index.js";
-import type {NodeIdentity} from "../crypto/identity.js";
-import type {PqBackend} from "../crypto/interface.js";
-import type {HandshakeSigner} from "../replication/channel/index.js";
+import type {NodeIdentity} from "../crypto/index.js";
+import type {PqBackend} from "../crypto/index.js";
+import type {HandshakeSigner} from "../replication/index.js";
 import {Replicator} from "../replication/index.js";
-import {SingleNodeRouter, type SwarmMemberJson, type SwarmRouter} from "../rpc/swarm-router.js";
+import {SingleNodeRouter, type SwarmMemberJson, type SwarmRouter} from "../swarm/index.js";
 import type {SqliteMessageStore} from "../storage/index.js";
-import {swarmIdToWire} from "../swarm/mapping.js";
-import {MembershipService} from "../swarm/membership-service.js";
-import {RegistrySource} from "../swarm/membership/registry-source.js";
-import type {MembershipSource} from "../swarm/membership/source.js";
-import {StaticFileSource} from "../swarm/membership/static-file-source.js";
-import {MembershipRouter} from "../swarm/router.js";
-import type {Clock} from "../util/clock.js";
+import {swarmIdToWire} from "../swarm/index.js";
+import {MembershipService} from "../swarm/index.js";
+import {RegistrySource} from "../swarm/index.js";
+import type {MembershipSource} from "../swarm/index.js";
+import {StaticFileSource} from "../swarm/index.js";
+import {MembershipRouter} from "../swarm/index.js";
+import type {Clock} from "../util/index.js";
 
 export interface Routing {
   readonly router: SwarmRouter;

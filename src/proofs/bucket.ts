@@ -5,9 +5,10 @@
  *
  * Memory per message: 16 (key) + 32 (leaf) + 8 (expiry) + 4 (size) = 60 bytes.
  */
-import {ACCOUNT_BYTES, BUCKET_COUNT, NODE_BYTES} from "./constants.js";
+import {ACCOUNT_BYTES} from "../protocol/index.js";
+import {BUCKET_COUNT, NODE_BYTES} from "./constants.js";
 import {dataDigest, decodeMessageHash, rawLeafHash} from "./leaf.js";
-import {EMPTY_ROOT, rootOf} from "../crypto/merkle.js";
+import {EMPTY_ROOT, rootOf} from "../crypto/index.js";
 
 /** Leading bytes of the raw hash kept per leaf to find it again (a full leaf check settles ties). */
 export const KEY_BYTES = 16;

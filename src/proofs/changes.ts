@@ -5,7 +5,7 @@
  * the store emits no event for them. A refresh re-reads exactly these messages. After a restart
  * the commitment is rebuilt in full, so nothing here needs to survive one.
  */
-import type {StoredMessage} from "../storage/interface.js";
+import type {StoredMessage} from "../storage/index.js";
 
 export interface StoreEventSource {
   on(event: "added", listener: (messages: StoredMessage[]) => void): void;

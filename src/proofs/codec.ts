@@ -3,7 +3,8 @@
  * canonical text form (lowercase hex, padded standard base64, safe integers) so one value has one
  * encoding, and throws PROOF_ERROR_MALFORMED naming the field otherwise.
  */
-import {fromBase64Strict, fromHexStrict, toBase64} from "../swarm/encoding.js";
+import {toBase64} from "../protocol/index.js";
+import {fromBase64Strict, fromHexStrict} from "../swarm/index.js";
 import {malformed} from "./errors.js";
 
 export type Json = Record<string, unknown>;

@@ -8,7 +8,7 @@ import {BUCKET_COUNT, NODE_BYTES} from "./constants.js";
 import {findKey, KEY_BYTES, type Bucket} from "./bucket.js";
 import {bucketOf} from "./leaf.js";
 import type {TopTree} from "./top-tree.js";
-import {pathFromLevels, treeLevels} from "../crypto/merkle.js";
+import {pathFromLevels, treeLevels} from "../crypto/index.js";
 
 export interface Located {
   readonly bucket: number;

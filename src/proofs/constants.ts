@@ -2,6 +2,7 @@
  * Fixed parameters of the storage-proof protocol (docs/PROTOCOL.md (Storage proofs)). Every value here
  * is part of the wire format: changing one changes every root, so add a new version instead.
  */
+import {ACCOUNT_BYTES, NODE_ID_BYTES} from "../protocol/index.js";
 const ascii = (s: string): Buffer => Buffer.from(s, "latin1");
 
 /** Raw message hash length (Session hashes are BLAKE2b-256, sent as 43 chars of unpadded base64). */
@@ -11,9 +12,7 @@ export const MESSAGE_HASH_CHARS = 43;
 /** SHA-256 output, the size of every tree node. */
 export const NODE_BYTES = 32;
 /** Accounts are 33 raw bytes: the prefix byte (05, 07, 03, …) and the 32-byte key. */
-export const ACCOUNT_BYTES = 33;
 /** Node IDs (BLAKE2b-256 of the node's keys) as raw bytes. */
-export const NODE_ID_BYTES = 32;
 /** Challenge nonces. */
 export const NONCE_BYTES = 32;
 

@@ -4,7 +4,7 @@
  * answer's inclusion path never waits for a whole rebuild.
  */
 import {parentPort, workerData} from "node:worker_threads";
-import {CommitmentReader} from "../storage/commitment-reader.js";
+import {CommitmentReader} from "../storage/index.js";
 import {LocalEngine} from "./engine.js";
 import type {EngineReply, EngineRequest, EngineWorkerData} from "./engine-protocol.js";
 

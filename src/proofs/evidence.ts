@@ -4,13 +4,13 @@
  * answer (with the target's signed StorageProof), the challenger's copy of the message, the rules
  * and the verdict. `observed` holds the challenger's own timing, which the target did not sign.
  */
-import type {PqBackend} from "../crypto/interface.js";
+import type {PqBackend} from "../crypto/index.js";
 import {base64Bytes, exactObject, integer, oneOf, parseJson, safeU64, toBase64, type Json} from "./codec.js";
 import {answerToJson, type ChallengeAnswer} from "./answer.js";
 import {challengeFromJson, challengeToJson} from "./challenge.js";
 import {malformed} from "./errors.js";
 import {keysFromJson, keysToJson} from "./keys.js";
-import {parseAccount} from "./leaf.js";
+import {decodeAccountHex} from "./leaf.js";
 import {judge, FAIL_REASONS, INCONCLUSIVE_REASONS} from "./verdict.js";
 import type {JudgeInput, MessageCopy, Observation, Verdict, VerdictRules} from "./verdict.js";
 
@@ -64,7 +64,7 @@ function messageFromJson(value: unknown): MessageCopy {
   const o = exactObject(value, "evidence.message", ["data", "account", "namespace"]);
   const data = base64Bytes(o.data, "evidence.message.data");
   if (o.account === null || o.namespace === null) return {data};
-  parseAccount(o.account, "evidence.message.account");
+  decodeAccountHex(o.account, "evidence.message.account");
   return {data, account: o.account as string, namespace: integer(o.namespace, "evidence.message.namespace", -32768, 32767)};
 }
 

@@ -1,10 +1,10 @@
 /** Builds the node's ProofService from the parts the composition root already has. */
-import type {NodeIdentity} from "../crypto/identity.js";
-import type {PqBackend} from "../crypto/interface.js";
-import type {ContextSigner} from "../signing/context-signer.js";
+import type {NodeIdentity} from "../crypto/index.js";
+import type {PqBackend} from "../crypto/index.js";
+import type {ContextSigner} from "../signing/index.js";
 import {ProofTables, type StorageDb} from "../storage/index.js";
-import type {MembershipService} from "../swarm/membership-service.js";
-import type {Clock} from "../util/clock.js";
+import type {MembershipService} from "../swarm/index.js";
+import type {Clock} from "../util/index.js";
 import type {StoreEventSource} from "./changes.js";
 import {defaultProofServiceOptions, type ProofServiceOptions} from "./options.js";
 import {LocalEngine, type CommitmentEngine} from "./engine.js";

@@ -1,5 +1,5 @@
 export * from "./constants.js";
-export {EMPTY_ROOT, leafHash, nodeHash, rootFromPath, rootOf, treeLevels, pathFromLevels} from "../crypto/merkle.js";
+export {EMPTY_ROOT, leafHash, nodeHash, rootFromPath, rootOf, treeLevels, pathFromLevels} from "../crypto/index.js";
 export * from "./leaf.js";
 export {leafFromJson, leafToJson} from "./leaf-json.js";
 export {buildBucket, EMPTY_BUCKET, EMPTY_BUCKETS, entryOf, KEY_BYTES, packBucket, sortedBucket, updateBucket, type Bucket, type BucketInput, type LeafEntry} from "./bucket.js";
@@ -28,3 +28,5 @@ export {resultRow, resultsBody, MAX_RESULTS_PAGE, type ResultsQuery} from "./res
 export {authenticateChallenge, parseChallengeRequest, parsePeerProof, verifyPeerProof} from "./requests.js";
 export {createProofService, type ProofNodeParts} from "./factory.js";
 export type {ProofStorage} from "./proof-service.js";
+export type {ResultsSource} from "./results-view.js";
+export {readCappedText} from "./transport.js";

@@ -2,7 +2,7 @@
 import {exactObject, hexBytes, integer, safeU64, type Json} from "./codec.js";
 import {NODE_BYTES} from "./constants.js";
 import {malformed} from "./errors.js";
-import {decodeMessageHash, parseAccount, type LeafFields} from "./leaf.js";
+import {decodeMessageHash, decodeAccountHex, type LeafFields} from "./leaf.js";
 
 export function leafToJson(l: LeafFields): Json {
   return {
@@ -18,7 +18,7 @@ export function leafToJson(l: LeafFields): Json {
 export function leafFromJson(value: unknown, field: string): LeafFields {
   const o = exactObject(value, field, ["messageHash", "account", "namespace", "expiry", "size", "dataDigest"]);
   if (decodeMessageHash(o.messageHash) === null) throw malformed(`${field}.messageHash`, "must be a canonical 43-char hash");
-  parseAccount(o.account, `${field}.account`);
+  decodeAccountHex(o.account, `${field}.account`);
   return {
     messageHash: o.messageHash as string,
     account: o.account as string,

@@ -3,11 +3,12 @@
  * hash, account, namespace, expiry, data size and SHA-256(data); its tree hash is
  * SHA-256(0x00 ‖ entry) (merkle.ts). Buckets are the first 18 bits of the raw message hash.
  */
+import {ACCOUNT_BYTES} from "../protocol/index.js";
 import {hash} from "node:crypto";
-import {ACCOUNT_BYTES, BUCKET_BITS, LEAF_ENTRY_BYTES, LEAF_TAG, MAX_DATA_BYTES} from "./constants.js";
+import {BUCKET_BITS, LEAF_ENTRY_BYTES, LEAF_TAG, MAX_DATA_BYTES} from "./constants.js";
 import {MESSAGE_HASH_BYTES, MESSAGE_HASH_CHARS, NODE_BYTES, POSSESSION_TAG} from "./constants.js";
 import {malformed} from "./errors.js";
-import {leafHash} from "../crypto/merkle.js";
+import {leafHash} from "../crypto/index.js";
 
 export interface LeafFields {
   /** 43-character unpadded base64 (Session's wire form). */
@@ -73,7 +74,7 @@ export function bucketRange(b: number): {lo: string; hi: string} {
   return {lo, hi: lo.slice(0, 2) + String.fromCharCode(lo.charCodeAt(2) + 1)};
 }
 
-export function parseAccount(account: unknown, field = "account"): Buffer {
+export function decodeAccountHex(account: unknown, field = "account"): Buffer {
   if (typeof account !== "string" || !ACCOUNT_RE.test(account)) throw malformed(field, "must be 66 lowercase hex characters");
   return Buffer.from(account, "hex");
 }
@@ -91,7 +92,7 @@ export function possessionDigest(nonce: Uint8Array, rawHash: Uint8Array, data: U
 export function encodeLeafEntry(f: LeafFields): Buffer {
   const raw = decodeMessageHash(f.messageHash);
   if (raw === null) throw malformed("messageHash", "must be 43 characters of canonical unpadded base64");
-  const account = parseAccount(f.account);
+  const account = decodeAccountHex(f.account);
   checkLeafNumbers(f);
   const out = Buffer.alloc(LEAF_ENTRY_BYTES);
   writeLeafEntry(out, 0, {raw, account, namespace: f.namespace, expiry: f.expiry, size: f.size, dataDigest: f.dataDigest});

@@ -2,8 +2,8 @@
  * The challenge ledger: every verdict this node reaches as a challenger is stored (the full
  * evidence bundle unless it passed) and counted in the peer-health view.
  */
-import type {NewProofResult, ProofResultRow, ResultTally} from "../storage/proof-tables.js";
-import type {Clock} from "../util/clock.js";
+import type {NewProofResult, ProofResultRow, ResultTally} from "../storage/index.js";
+import type {Clock} from "../util/index.js";
 import {evidenceToJson, type EvidenceBundle} from "./evidence.js";
 import type {PeerHealth} from "./peer-health.js";
 

@@ -5,10 +5,10 @@
  * schedule, and keeps the ledger and the peer-health view.
  */
 import {randomBytes} from "node:crypto";
-import type {PqBackend} from "../crypto/interface.js";
-import type {ContextSigner} from "../signing/context-signer.js";
-import type {ProofTables} from "../storage/proof-tables.js";
-import type {Clock} from "../util/clock.js";
+import type {PqBackend} from "../crypto/index.js";
+import type {ContextSigner} from "../signing/index.js";
+import type {ProofTables} from "../storage/index.js";
+import type {Clock} from "../util/index.js";
 import {signAnswer, type ChallengeAnswer} from "./answer.js";
 import {buildAnswer} from "./answerer.js";
 import {pickCandidate} from "./candidates.js";

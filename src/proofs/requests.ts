@@ -3,7 +3,7 @@
  * challengerKeys?}` and a peer's StorageProof. Keys of membership nodes come from the membership;
  * others (auditors) must send theirs, and their ID must be derived from them.
  */
-import type {PqBackend} from "../crypto/interface.js";
+import type {PqBackend} from "../crypto/index.js";
 import {challengeFromJson, verifyChallenge, type StorageChallenge} from "./challenge.js";
 import {exactObject} from "./codec.js";
 import {ProofError} from "./errors.js";

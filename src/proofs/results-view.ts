@@ -3,7 +3,7 @@
  * evidence bundle only in the single-result form), the peer-health view and our latest proof.
  * Wrapper fields are snake_case like the other /…/v1 routes; embedded PIP objects keep camelCase.
  */
-import type {ProofResultRow} from "../storage/proof-tables.js";
+import type {ProofResultRow} from "../storage/index.js";
 import type {Json} from "./codec.js";
 import type {PeerHealth} from "./peer-health.js";
 import {proofToJson, type StorageProof} from "./storage-proof.js";

@@ -4,9 +4,9 @@
  * swarm peer is challenged for a random message this node holds itself, committed at least one
  * epoch ago and not about to expire. The verdict and its evidence go to the ledger.
  */
-import type {PqBackend} from "../crypto/interface.js";
-import type {ContextSigner} from "../signing/context-signer.js";
-import type {Clock} from "../util/clock.js";
+import type {PqBackend} from "../crypto/index.js";
+import type {ContextSigner} from "../signing/index.js";
+import type {Clock} from "../util/index.js";
 import {challengeToJson, signChallenge} from "./challenge.js";
 import {parseJson} from "./codec.js";
 import {NONCE_BYTES} from "./constants.js";

@@ -3,7 +3,7 @@
  * our swarm peers (to challenge and to send proofs to) and the keys of any member (to accept its
  * challenges and proofs without it sending keys). `membershipContext` reads a MembershipService.
  */
-import {MEMBERSHIP_UPDATED, type MembershipService} from "../swarm/membership-service.js";
+import {MEMBERSHIP_UPDATED, type MembershipService} from "../swarm/index.js";
 import type {PublicKeys} from "./keys.js";
 import type {PeerInfo} from "./transport.js";
 

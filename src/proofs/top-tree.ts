@@ -10,7 +10,7 @@
 import {hash} from "node:crypto";
 import {BUCKET_BITS, BUCKET_COUNT, NODE_BYTES} from "./constants.js";
 import type {Bucket} from "./bucket.js";
-import {EMPTY_ROOT, leafHash, nodeHash} from "../crypto/merkle.js";
+import {EMPTY_ROOT, leafHash, nodeHash} from "../crypto/index.js";
 
 const scratch = Buffer.alloc(1 + 2 * NODE_BYTES);
 

@@ -1,13 +1,13 @@
 /** The individual verdict checks, in the order `judge` runs them; each returns a verdict or null. */
 import {timingSafeEqual} from "node:crypto";
-import {messageHash} from "../crypto/hash.js";
-import type {PqBackend} from "../crypto/interface.js";
+import {messageHash} from "../crypto/index.js";
+import type {PqBackend} from "../crypto/index.js";
 import {verifyAnswerSignature, type ChallengeAnswer} from "./answer.js";
 import {challengeDigest, verifyChallenge} from "./challenge.js";
 import {BUCKET_COUNT} from "./constants.js";
 import {nodeIdOf} from "./keys.js";
 import {bucketOf, dataDigest, decodeMessageHash, encodeLeafEntry, possessionDigest} from "./leaf.js";
-import {leafHash, rootFromPath} from "../crypto/merkle.js";
+import {leafHash, rootFromPath} from "../crypto/index.js";
 import {verifyProofSignature} from "./storage-proof.js";
 import {fail, inconclusive, type JudgeInput, type Verdict} from "./verdict-types.js";
 

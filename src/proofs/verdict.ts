@@ -5,7 +5,7 @@
  * and the first failure is the verdict. `judge` never throws (garbage answers are "malformed");
  * it needs initHashing() (BLAKE2b) to have resolved.
  */
-import type {PqBackend} from "../crypto/interface.js";
+import type {PqBackend} from "../crypto/index.js";
 import {answerFromJson, type ChallengeAnswer} from "./answer.js";
 import {ProofError} from "./errors.js";
 import * as checks from "./verdict-checks.js";

@@ -10,9 +10,9 @@
  * Each round with a peer also pulls its subaccount revocation state (revocation-sync.ts).
  */
 import type {ReplicationTables, SqliteMessageStore} from "../storage/index.js";
-import type {Tombstone} from "../storage/interface.js";
-import type {Clock} from "../util/clock.js";
-import {CoalescedTask} from "../util/coalesced-task.js";
+import type {Tombstone} from "../storage/index.js";
+import type {Clock} from "../util/index.js";
+import {CoalescedTask} from "../util/index.js";
 import {authenticMessages} from "./batches.js";
 import {bucketRange, type DigestIndex} from "./digest-index.js";
 import {describeError, type ReplicationLogger} from "./logger.js";

@@ -1,6 +1,6 @@
 /** Bounded batches and checks of messages received from peers. */
-import {messageHash} from "../crypto/hash.js";
-import type {StoredMessage, Tombstone} from "../storage/interface.js";
+import {messageHash} from "../crypto/index.js";
+import type {StoredMessage, Tombstone} from "../storage/index.js";
 import {batchBytesOf} from "./options.js";
 import {MAX_LIST_TOMBSTONES} from "./wire.js";
 

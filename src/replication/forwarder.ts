@@ -10,8 +10,9 @@
  * route) or the peer is known to be down, so that a dead peer is not reported as a slow one. A
  * forward that did not reach the peer is handed to the retry queue.
  */
-import type {PeerEntry} from "../rpc/swarm-router.js";
-import type {Clock} from "../util/clock.js";
+
+import type {PeerEntry} from "../protocol/index.js";
+import type {Clock} from "../util/index.js";
 import {isChannelError} from "./channel/index.js";
 import {ReplicationError} from "./errors.js";
 import {describeError, type ReplicationLogger} from "./logger.js";

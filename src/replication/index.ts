@@ -15,3 +15,6 @@ export {
   type PeerReply,
   type PeerRequest,
 } from "./wire.js";
+export {PEER_MAX_FRAME_BYTES} from "./options.js";
+export {ChannelError} from "./channel/index.js";
+export type {ChannelErrorCode, HandshakeSigner} from "./channel/index.js";

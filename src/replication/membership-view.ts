@@ -2,9 +2,9 @@
  * What replication reads from the membership: our swarm, its other members, peers' addresses and
  * keys, and which swarm serves an account (the router's rule, empty swarms included).
  */
-import type {MembershipSnapshot} from "../swarm/membership-service.js";
-import {swarmIdToWire} from "../swarm/mapping.js";
-import type {NodeRecord} from "../swarm/record-types.js";
+import type {MembershipSnapshot} from "../swarm/index.js";
+import {swarmIdToWire} from "../swarm/index.js";
+import type {NodeRecord} from "../swarm/index.js";
 import type {PeerKeys} from "./channel/peers.js";
 import type {PeerAddress} from "./peer-client.js";
 

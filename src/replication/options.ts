@@ -1,5 +1,5 @@
 import {InvalidArgumentError} from "../errors.js";
-import {backoffDelayMs} from "../util/coalesced-task.js";
+import {backoffDelayMs} from "../util/index.js";
 
 /** Replication policy (config section `replication`; docs/configuration.md). */
 export interface ReplicationOptions {

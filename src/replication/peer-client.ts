@@ -11,7 +11,7 @@
 import {setTimeout as sleep} from "node:timers/promises";
 import {Pool} from "undici";
 import {InvalidArgumentError} from "../errors.js";
-import {type Clock, systemClock} from "../util/clock.js";
+import {type Clock, systemClock} from "../util/index.js";
 import {
   type PeerRetryPolicy,
   PeerClientError,

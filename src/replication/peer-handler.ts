@@ -12,11 +12,13 @@
  * - `push_revocations` (any registered node), `revocation_digest`, `revocations` (members of our
  *   swarm): subaccount revocation state (revocation-sync.ts).
  */
-import type {RpcResponse} from "../rpc/context.js";
-import type {Origin} from "../rpc/recursive.js";
+
+import type {Origin} from "../protocol/index.js";
+import type {RpcResponse} from "../protocol/index.js";
+
 import type {ReplicationTables, SqliteMessageStore} from "../storage/index.js";
-import type {StoredMessage} from "../storage/interface.js";
-import type {Clock} from "../util/clock.js";
+import type {StoredMessage} from "../storage/index.js";
+import type {Clock} from "../util/index.js";
 import {authenticMessages} from "./batches.js";
 import {INIT, type ChannelManager} from "./channel/index.js";
 import {bucketRange, type DigestIndex} from "./digest-index.js";

@@ -5,7 +5,7 @@
  * every write; once `probeMs` has passed, the next forward tries it again. Any sign of life (a
  * delivered request, or an authenticated frame from the peer) marks it up.
  */
-import type {Clock} from "../util/clock.js";
+import type {Clock} from "../util/index.js";
 
 export class PeerHealth {
   readonly #probeMs: number;

@@ -11,10 +11,10 @@
  */
 import {setImmediate as nextTurn} from "node:timers/promises";
 import type {ReplicationTables, SqliteMessageStore} from "../storage/index.js";
-import type {StoredMessage} from "../storage/interface.js";
-import type {NodeRecord} from "../swarm/record-types.js";
-import type {Clock} from "../util/clock.js";
-import {CoalescedTask} from "../util/coalesced-task.js";
+import type {StoredMessage} from "../storage/index.js";
+import type {NodeRecord} from "../swarm/index.js";
+import type {Clock} from "../util/index.js";
+import {CoalescedTask} from "../util/index.js";
 import type {DigestIndex} from "./digest-index.js";
 import {describeError, type ReplicationLogger} from "./logger.js";
 import type {MembershipView} from "./membership-view.js";

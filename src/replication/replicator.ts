@@ -5,14 +5,15 @@
  * subaccount revocations). The node builds one per membership;
  * `forward()` is the SwarmRouter's fan-out and `endpoint(rpc)` serves the HTTP peer routes.
  */
-import type {NodeIdentity} from "../crypto/key-file.js";
-import type {PqBackend} from "../crypto/interface.js";
-import type {PeerEntry} from "../rpc/swarm-router.js";
+import type {PeerEntry} from "../protocol/index.js";
+import type {NodeIdentity} from "../crypto/index.js";
+import type {PqBackend} from "../crypto/index.js";
+
 import {ReplicationTables, RetryTable, type SqliteMessageStore} from "../storage/index.js";
-import type {RevocationRecord, StoredMessage, TombstoneChange} from "../storage/interface.js";
-import {SwarmEvent} from "../swarm/events.js";
-import {MEMBERSHIP_UPDATED, type MembershipService} from "../swarm/membership-service.js";
-import type {Clock} from "../util/clock.js";
+import type {RevocationRecord, StoredMessage, TombstoneChange} from "../storage/index.js";
+import {SwarmEvent} from "../swarm/index.js";
+import {MEMBERSHIP_UPDATED, type MembershipService} from "../swarm/index.js";
+import type {Clock} from "../util/index.js";
 import {AntiEntropy} from "./anti-entropy.js";
 import type {ChannelStats, HandshakeSigner} from "./channel/index.js";
 import {DigestIndex} from "./digest-index.js";

@@ -10,7 +10,7 @@
  * has expired (or the message is gone here), or when the peer is no longer in our swarm.
  */
 import type {ReplicationTables, RetryRow, RetryTable} from "../storage/index.js";
-import type {Clock} from "../util/clock.js";
+import type {Clock} from "../util/index.js";
 import {splitBatches} from "./batches.js";
 import {describeError, type ReplicationLogger} from "./logger.js";
 import type {MembershipView} from "./membership-view.js";

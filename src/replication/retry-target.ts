@@ -7,9 +7,9 @@
  * revocation state, for the same reason (`isRevocationMethod`), and expire_all as a push of the
  * caps it set (`isCapMethod`).
  */
-import {messageHash} from "../crypto/hash.js";
-import {parseAccount} from "../rpc/account.js";
-import {DEFAULT_TTL_MS, TTL_MAXIMUM_PRIVATE_MS} from "../rpc/constants.js";
+import {messageHash} from "../crypto/index.js";
+import {parseAccount} from "../protocol/index.js";
+import {DEFAULT_TTL_MS, TTL_MAXIMUM_PRIVATE_MS} from "../protocol/index.js";
 
 export interface RetryTarget {
   /** 66 lowercase hex. */

@@ -5,7 +5,7 @@
  * account's old contribution is XORed out and its current one in (merges, trims by the 50-per-owner
  * triggers and relocations all end up as "this account changed").
  */
-import type {RevocationRecord} from "../storage/interface.js";
+import type {RevocationRecord} from "../storage/index.js";
 import {REVOCATION_BUCKETS, revocationBucket, revocationItem} from "./revocation-records.js";
 import {ITEM_BYTES, XorBuckets} from "./xor-buckets.js";
 

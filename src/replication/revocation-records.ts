@@ -11,7 +11,7 @@
  * refuses timestamps no client request could have had.
  */
 import {createHash} from "node:crypto";
-import type {RevocationRecord} from "../storage/interface.js";
+import type {RevocationRecord} from "../storage/index.js";
 import {badMessage} from "./errors.js";
 
 /** Revocation digest buckets: the first byte of the account's key. */

@@ -14,7 +14,7 @@
  * merged: bad input is a `bad_message` error and changes nothing.
  */
 import type {RevocationRecord, SqliteMessageStore} from "../storage/index.js";
-import type {Clock} from "../util/clock.js";
+import type {Clock} from "../util/index.js";
 import type {MembershipView} from "./membership-view.js";
 import {MAX_REVOCATION_RECORDS, checkRecordTimes, revocationBucket} from "./revocation-records.js";
 import type {RevocationIndex} from "./revocation-index.js";

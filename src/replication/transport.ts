@@ -5,9 +5,9 @@
  * expired it) makes us drop our channels with it and try once more on a fresh handshake.
  */
 import {setMaxListeners} from "node:events";
-import type {NodeIdentity} from "../crypto/key-file.js";
-import type {PqBackend} from "../crypto/interface.js";
-import type {Clock} from "../util/clock.js";
+import type {NodeIdentity} from "../crypto/index.js";
+import type {PqBackend} from "../crypto/index.js";
+import type {Clock} from "../util/index.js";
 import {ChannelManager, type ChannelManagerOptions, type ChannelError, type HandshakeSigner} from "./channel/index.js";
 import {ReplicationError} from "./errors.js";
 import type {MembershipView} from "./membership-view.js";

@@ -4,7 +4,7 @@
  * Every object has `"v": 1` and a `type`; binary fields are standard base64. Decoding is strict:
  * unknown types, wrong field types and oversized lists are REPLICATION_ERROR_BAD_MESSAGE.
  */
-import type {RevocationRecord, StoredMessage, Tombstone} from "../storage/interface.js";
+import type {RevocationRecord, StoredMessage, Tombstone} from "../storage/index.js";
 import {ReplicationError, badMessage} from "./errors.js";
 import {MAX_REVOCATION_RECORDS, REVOCATION_BUCKETS, recordToJson, recordsFromJson} from "./revocation-records.js";
 

@@ -1,12 +1,12 @@
-import {deriveAccountId07} from "../crypto/account.js";
-import {CTX} from "../crypto/contexts.js";
-import {ed25519PkToX25519, verifyEd25519} from "../crypto/ed25519.js";
-import {ML_DSA65_PUBLIC_KEY_BYTES, ML_DSA65_SIGNATURE_BYTES, ML_KEM768_PUBLIC_KEY_BYTES, type PqBackend} from "../crypto/interface.js";
-import type {MessageStore} from "../storage/interface.js";
-import {ACCOUNT_PREFIX_PQ, ACCOUNT_PREFIX_SESSION, parseAccount, type Account} from "./account.js";
-import {decodeFixedBase64, decodeHexOrBase64, fromHex, isBase64, isHex} from "./encoding.js";
+import {deriveAccountId07} from "../crypto/index.js";
+import {CTX} from "../crypto/index.js";
+import {ed25519PkToX25519, verifyEd25519} from "../crypto/index.js";
+import {ML_DSA65_PUBLIC_KEY_BYTES, ML_DSA65_SIGNATURE_BYTES, ML_KEM768_PUBLIC_KEY_BYTES, type PqBackend} from "../crypto/index.js";
+import type {MessageStore} from "../storage/index.js";
+import {ACCOUNT_PREFIX_PQ, ACCOUNT_PREFIX_SESSION, parseAccount, type Account} from "../protocol/index.js";
+import {decodeFixedBase64, decodeHexOrBase64, fromHex, isBase64, isHex} from "../protocol/index.js";
 import {ParseError} from "./errors.js";
-import {require, type Params} from "./params.js";
+import {requireField, type Params} from "./params.js";
 
 /** Subaccount token flags (Session oxenss/common/subaccount_token.h). */
 export const ACCESS = {READ: 0x01, WRITE: 0x02, DELETE: 0x04, ANY_PREFIX: 0x08} as const;
@@ -40,7 +40,7 @@ export const AUTH_FIELDS = {
 } as const;
 
 export function loadAccount(pubkey: string | undefined): Account {
-  const account = parseAccount(require("pubkey", pubkey));
+  const account = parseAccount(requireField("pubkey", pubkey));
   if (account === null) throw new ParseError("Pubkey must be 66 hex digits (33 bytes) long");
   return account;
 }
@@ -48,7 +48,7 @@ export function loadAccount(pubkey: string | undefined): Account {
 /** Session's load_pk_signature + load_subaccount, with the `07` additions of docs/PROTOCOL.md. */
 export function loadAuth(pubkey: string | undefined, f: Record<string, unknown>): RequestAuth {
   const account = loadAccount(pubkey);
-  const sig = require("signature", f.signature as string | undefined);
+  const sig = requireField("signature", f.signature as string | undefined);
   const auth: RequestAuth = {account, signature: Buffer.alloc(0)};
   const pkEd = f.pubkey_ed25519 as string | undefined;
   if (pkEd !== undefined) auth.pubkeyEd25519 = loadPubkeyEd25519(account, pkEd);

@@ -1,9 +1,9 @@
-import type {PqBackend} from "../crypto/interface.js";
+import type {PqBackend} from "../crypto/index.js";
 import type {StoreQuote} from "../economics/index.js";
-import type {ResponseSigner} from "../signing/response-signer.js";
-import type {MessageStore} from "../storage/interface.js";
-import type {Clock} from "../util/clock.js";
-import type {SwarmRouter} from "./swarm-router.js";
+import type {ResponseSigner} from "../signing/index.js";
+import type {MessageStore} from "../storage/index.js";
+import type {Clock} from "../util/index.js";
+import type {SwarmRouter} from "../swarm/index.js";
 
 export interface RpcLogger {
   debug(obj: object, msg?: string): void;
@@ -48,8 +48,3 @@ export interface RpcModules {
 
 export type RpcContext = RpcModules & {opts: RpcOptions};
 
-/** A transport-independent RPC answer: JSON body (object) or a plain-text error. */
-export interface RpcResponse {
-  status: number;
-  body: Record<string, unknown> | string;
-}

@@ -1,10 +1,11 @@
-import type {RpcContext, RpcResponse} from "./context.js";
-import {BATCH_REQUEST_MAX, PARAMS_NESTING_MAX} from "./constants.js";
+import type {Origin} from "../protocol/index.js";
+import type {RpcResponse} from "../protocol/index.js";
+import type {RpcContext} from "./context.js";
+import {BATCH_REQUEST_MAX, PARAMS_NESTING_MAX} from "../protocol/index.js";
 import {HTTP, ParseError, RpcError} from "./errors.js";
 import {methodTable, RECURSIVE_METHOD_NAMES} from "./methods/index.js";
 import type {AnyMethodDef} from "./methods/types.js";
 import {loadFields, nestedDeeperThan, type Params} from "./params.js";
-import type {Origin} from "./recursive.js";
 
 /** A parsed request ready to run: a plain method or a meta request holding parsed sub-requests. */
 type Parsed =

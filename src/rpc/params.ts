@@ -1,5 +1,5 @@
 import {ParseError} from "./errors.js";
-import {NAMESPACE_MAX, NAMESPACE_MIN} from "./namespace.js";
+import {NAMESPACE_MAX, NAMESPACE_MIN} from "../protocol/index.js";
 
 /**
  * Typed parameter loading with Session's rules and error texts (client_rpc_endpoints.cpp).
@@ -140,7 +140,7 @@ export function nestedDeeperThan(v: unknown, max: number): boolean {
   return false;
 }
 
-export function require<T>(name: string, v: T | undefined): T {
+export function requireField<T>(name: string, v: T | undefined): T {
   if (v === undefined) throw new ParseError(`Required field '${name}' missing`);
   return v;
 }

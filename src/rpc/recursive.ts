@@ -1,11 +1,8 @@
-import type {Account} from "./account.js";
-import type {RpcContext, RpcResponse} from "./context.js";
+import type {RpcResponse} from "../protocol/index.js";
+import type {Origin} from "../protocol/index.js";
+import type {Account} from "../protocol/index.js";
+import type {RpcContext} from "./context.js";
 import {HTTP} from "./errors.js";
-
-/** How a request reached us: straight from a client (fan out) or forwarded by a swarm peer. */
-export interface Origin {
-  recurse: boolean;
-}
 
 export type Entry = Record<string, unknown>;
 

@@ -1,5 +1,5 @@
 import {Worker} from "node:worker_threads";
-import type {PqBackend} from "../crypto/interface.js";
+import type {PqBackend} from "../crypto/index.js";
 
 /**
  * ML-DSA-65 signing off the event loop. With liboqs, every context is signed by liboqs' WebAssembly

@@ -1,4 +1,4 @@
-import {leafHash, NODE_BYTES, nodeHash, pathFromLevels, rootFromPath, treeLevels} from "../crypto/merkle.js";
+import {leafHash, NODE_BYTES, nodeHash, pathFromLevels, rootFromPath, treeLevels} from "../crypto/index.js";
 
 /**
  * The response-receipt tree: RFC 6962 (leaf = SHA-256(0x00 ‖ receipt), node =

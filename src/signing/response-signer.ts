@@ -1,7 +1,7 @@
-import {EMPTY_CONTEXT, RESPONSE_BATCH_TAG} from "../crypto/contexts.js";
-import type {PqBackend} from "../crypto/interface.js";
+import {EMPTY_CONTEXT, RESPONSE_BATCH_TAG} from "../crypto/index.js";
+import type {PqBackend} from "../crypto/index.js";
 import type {ContextSigner} from "./context-signer.js";
-import type {Clock} from "../util/clock.js";
+import type {Clock} from "../util/index.js";
 import {buildTree, leafHash, rootFromPath} from "./receipt-tree.js";
 
 /**

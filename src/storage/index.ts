@@ -23,3 +23,5 @@ export {ReplicationTables, type AccountHash} from "./replication-tables.js";
 export {RetryTable, type NewRetry, type RetryRow} from "./retry-table.js";
 export type {AppliedTombstones} from "./tombstones.js";
 export {CommitmentReader, type CommitmentRow} from "./commitment-reader.js";
+export {SqliteFeeLedger} from "./fee-ledger.js";
+export type {FeeLedgerRow} from "./fee-ledger.js";

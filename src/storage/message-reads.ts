@@ -1,7 +1,7 @@
 import type {RetrieveQuery, RetrieveResult, StoredMessage} from "./interface.js";
 import {ownerIdOf} from "./message-writes.js";
 import type {Statements} from "./statements.js";
-import {checkHash, checkHashes, checkInteger, parseAccount, toBuffer} from "./validation.js";
+import {checkHash, checkHashes, checkInteger, parseOwnerKey, toBuffer} from "./validation.js";
 import {invalidInput} from "./errors.js";
 
 /**
@@ -19,7 +19,7 @@ export function retrieve(st: Statements, now: number, q: RetrieveQuery): Retriev
   if (typeof q.maxSize !== "number" || Number.isNaN(q.maxSize)) throw invalidInput("maxSize", "maxSize must be a number");
   checkInteger("namespace", q.namespace);
   if (q.afterHash !== null) checkHash(q.afterHash);
-  const owner = ownerIdOf(st, parseAccount(q.account));
+  const owner = ownerIdOf(st, parseOwnerKey(q.account));
   if (owner === null) return {messages: [], more: false};
   const afterId = q.afterHash === null ? 0 : (st.selectIdInMailbox.get(q.afterHash, owner, q.namespace)?.id ?? 0);
   const messages: StoredMessage[] = [];
@@ -38,7 +38,7 @@ export function retrieve(st: Statements, now: number, q: RetrieveQuery): Retriev
 export function getExpiries(st: Statements, now: number, account: string, hashes: string[]): Map<string, number> {
   checkHashes(hashes);
   const result = new Map<string, number>();
-  const owner = ownerIdOf(st, parseAccount(account));
+  const owner = ownerIdOf(st, parseOwnerKey(account));
   if (owner === null) return result;
   for (const hash of hashes) {
     const row = st.selectOwnedExpiry.get(hash, owner, now);
@@ -48,7 +48,7 @@ export function getExpiries(st: Statements, now: number, account: string, hashes
 }
 
 export function isRevoked(st: Statements, account: string, token: Uint8Array): boolean {
-  const key = parseAccount(account);
+  const key = parseOwnerKey(account);
   return st.selectRevocation.get(key.type, key.pubkey, toBuffer("token", token)) !== undefined;
 }
 

@@ -1,5 +1,5 @@
-import {sha256} from "../crypto/hash.js";
-import type {Clock} from "../util/clock.js";
+import {sha256} from "../crypto/index.js";
+import type {Clock} from "../util/index.js";
 import type {
   ExpireRequest,
   ExpireResult,
@@ -12,7 +12,7 @@ import type {
 import type {NamespacedRow, Statements} from "./statements.js";
 import {TOMBSTONE_MAX_LIFETIME_MS, bury, buryRows, capOf, tombstoneLog, tombstoneOutcome, unbury} from "./tombstones.js";
 import type {TombstoneChange} from "./interface.js";
-import {compareAscii, parseAccount, toBuffer, type OwnerKey} from "./validation.js";
+import {compareAscii, parseOwnerKey, toBuffer, type OwnerKey} from "./validation.js";
 import type {WriteOutcome} from "./write-batcher.js";
 
 /**
@@ -49,7 +49,7 @@ export function ownerIdOrCreate(st: Statements, key: OwnerKey): number {
 export function storeMessage(ctx: WriteContext, m: NewMessage): WriteOutcome<StoreResult> {
   const {st} = ctx;
   const now = ctx.clock.now();
-  const owner = ownerIdOrCreate(st, parseAccount(m.account));
+  const owner = ownerIdOrCreate(st, parseOwnerKey(m.account));
   // Read before outbox replacement: a replaced public outbox is not a new mailbox.
   const newMailbox = (st.mailboxCount.get(owner, m.namespace)?.count ?? 0) === 0;
   const removed: string[] = [];
@@ -109,7 +109,7 @@ export function storeBulk(ctx: WriteContext, messages: StoredMessage[], mergeExp
     const cap = capOf(st, m.hash);
     const expiry = cap === null ? m.expiry : Math.min(m.expiry, cap);
     if (expiry <= now) continue;
-    const owner = owners.get(m.account) ?? ownerIdOrCreate(st, parseAccount(m.account));
+    const owner = owners.get(m.account) ?? ownerIdOrCreate(st, parseOwnerKey(m.account));
     owners.set(m.account, owner);
     const data = toBuffer("data", m.data);
     if (st.insertMessageIfNew.get(m.hash, owner, m.namespace, m.timestamp, expiry, data, sha256(data)) === undefined) {
@@ -145,7 +145,7 @@ export function deleteMoved(ctx: WriteContext, hashes: string[]): WriteOutcome<s
 }
 
 export function deleteByHashes(ctx: WriteContext, account: string, hashes: string[]): WriteOutcome<string[]> {
-  const owner = ownerIdOf(ctx.st, parseAccount(account));
+  const owner = ownerIdOf(ctx.st, parseOwnerKey(account));
   if (owner === null) return {value: []};
   const now = ctx.clock.now();
   const rows: Array<{hash: string; expiry: number}> = [];
@@ -160,7 +160,7 @@ export function deleteByHashes(ctx: WriteContext, account: string, hashes: strin
 }
 
 export function deleteAll(ctx: WriteContext, account: string, ns: NamespaceSelector): WriteOutcome<NamespacedHash[]> {
-  const owner = ownerIdOf(ctx.st, parseAccount(account));
+  const owner = ownerIdOf(ctx.st, parseOwnerKey(account));
   if (owner === null) return {value: []};
   const {deleteAll: stmt} = ctx.st;
   const rows = ns === "all" ? stmt.all.all({owner}) : stmt.one.all({owner, namespace: ns});
@@ -173,7 +173,7 @@ export function deleteBefore(
   ns: NamespaceSelector,
   before: number,
 ): WriteOutcome<NamespacedHash[]> {
-  const owner = ownerIdOf(ctx.st, parseAccount(account));
+  const owner = ownerIdOf(ctx.st, parseOwnerKey(account));
   if (owner === null) return {value: []};
   const {deleteBefore: stmt} = ctx.st;
   const rows = ns === "all" ? stmt.all.all({owner, before}) : stmt.one.all({owner, namespace: ns, before});
@@ -196,7 +196,7 @@ export function expireAll(
   ns: NamespaceSelector,
   expiry: number,
 ): WriteOutcome<NamespacedHash[]> {
-  const owner = ownerIdOf(ctx.st, parseAccount(account));
+  const owner = ownerIdOf(ctx.st, parseOwnerKey(account));
   if (owner === null) return {value: []};
   const now = ctx.clock.now();
   const {expireAll: stmt} = ctx.st;
@@ -211,7 +211,7 @@ export function expireAll(
 
 /** Session `expire`: set, or only raise (extend), or only lower (shorten) unexpired messages. */
 export function expire(ctx: WriteContext, req: ExpireRequest): WriteOutcome<ExpireResult> {
-  const owner = ownerIdOf(ctx.st, parseAccount(req.account));
+  const owner = ownerIdOf(ctx.st, parseOwnerKey(req.account));
   if (owner === null) return {value: {updated: [], unchanged: []}};
   const now = ctx.clock.now();
   const results = new Map<string, {expiry: number; changed: boolean}>();

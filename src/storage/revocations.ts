@@ -14,7 +14,7 @@ import type {RevocationRecord} from "./interface.js";
 import {ownerIdOf, ownerIdOrCreate} from "./message-writes.js";
 import type {Statements} from "./statements.js";
 import {prepareAll, type PreparedAll} from "./table.js";
-import {checkInteger, parseAccount, toBuffer} from "./validation.js";
+import {checkInteger, parseOwnerKey, toBuffer} from "./validation.js";
 import type {WriteOutcome} from "./write-batcher.js";
 
 /** Subaccount tokens are 36 bytes (prefix, flags, 2 zero bytes, Ed25519 subkey). */
@@ -84,7 +84,7 @@ export class SqliteRevocations {
   /** An account's records, oldest first (the order a receiver should apply them in). */
   ofAccount(account: string): RevocationRecord[] {
     return this.#io.read(() => {
-      const owner = ownerIdOf(this.#st, parseAccount(account));
+      const owner = ownerIdOf(this.#st, parseOwnerKey(account));
       if (owner === null) return [];
       type Row = {token: Buffer; revoked: number; timestamp: number};
       return (this.#rst.ofOwner.all({owner}) as Row[]).map((r) => ({account, token: r.token, revoked: r.revoked === 1, timestamp: r.timestamp}));
@@ -107,12 +107,12 @@ export class SqliteRevocations {
     return this.#io.write(
       () => {
         const deleted = accounts.filter((account) => {
-          const owner = ownerIdOf(this.#st, parseAccount(account));
+          const owner = ownerIdOf(this.#st, parseOwnerKey(account));
           return owner !== null && this.#rst.deleteRevoked.run(owner).changes + this.#rst.deleteUnrevoked.run(owner).changes > 0;
         });
         return {value: deleted, revocations: deleted};
       },
-      () => accounts.forEach(parseAccount),
+      () => accounts.forEach(parseOwnerKey),
     );
   }
 
@@ -135,7 +135,7 @@ export class SqliteRevocations {
     const changed = new Set<string>();
     let unrevoked = 0;
     for (const r of records) {
-      const key = parseAccount(r.account);
+      const key = parseOwnerKey(r.account);
       const existing = ownerIdOf(this.#st, key);
       const revokedAt = existing === null ? undefined : (this.#rst.revokedAt.get(existing, r.token) as {timestamp: number} | undefined)?.timestamp;
       const unrevokedAt = existing === null ? undefined : (this.#rst.unrevokedAt.get(existing, r.token) as {timestamp: number} | undefined)?.timestamp;
@@ -161,7 +161,7 @@ export class SqliteRevocations {
 function checkRecords(records: RevocationRecord[]): void {
   if (!Array.isArray(records)) throw invalidInput("revocations", "revocations must be an array");
   for (const r of records) {
-    parseAccount(r.account);
+    parseOwnerKey(r.account);
     if (toBuffer("token", r.token).length !== REVOCATION_TOKEN_BYTES) throw invalidInput("token", `a token must be ${REVOCATION_TOKEN_BYTES} bytes`);
     if (typeof r.revoked !== "boolean") throw invalidInput("revoked", "revoked must be a boolean");
     checkInteger("timestamp", r.timestamp);

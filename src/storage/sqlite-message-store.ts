@@ -1,4 +1,4 @@
-import type {Clock} from "../util/clock.js";
+import type {Clock} from "../util/index.js";
 import {StorageDb, type StateValue} from "./db.js";
 import {DiskSpace, type DiskSpaceModules} from "./disk-space.js";
 import {StorageError, sqliteCodeOf, toStorageError} from "./errors.js";

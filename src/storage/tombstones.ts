@@ -8,7 +8,7 @@
 import type {Tombstone, TombstoneChange} from "./interface.js";
 import type {Statements} from "./statements.js";
 import type {WriteOutcome} from "./write-batcher.js";
-import {checkHash, checkInteger, parseAccount} from "./validation.js";
+import {checkHash, checkInteger, parseOwnerKey} from "./validation.js";
 import {invalidInput} from "./errors.js";
 
 /** Upper bound of any message's expiry relative to now: 30 d TTL + 10 s store tolerance, rounded up. */
@@ -84,7 +84,7 @@ export function checkTombstones(list: Tombstone[]): void {
   if (!Array.isArray(list)) throw invalidInput("tombstones", "tombstones must be an array");
   for (const t of list) {
     checkHash(t.hash);
-    parseAccount(t.account);
+    parseOwnerKey(t.account);
     checkInteger("cap", t.cap);
     checkInteger("until", t.until);
     if (t.cap < 0) throw invalidInput("cap", "cap must be >= 0");

@@ -1,6 +1,6 @@
 import {setImmediate as nextTurn} from "node:timers/promises";
 import type {Database, Transaction} from "better-sqlite3";
-import type {Clock} from "../util/clock.js";
+import type {Clock} from "../util/index.js";
 import {sqliteCodeOf} from "./errors.js";
 import type {StorageLogger} from "./logger.js";
 import type {Statements} from "./statements.js";

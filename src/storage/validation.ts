@@ -12,7 +12,7 @@ const ACCOUNT_PATTERN = /^[0-9a-f]{66}$/;
 const MAX_HASH_LENGTH = 128;
 
 /** Parses a 66-char lowercase hex account (prefix byte ‖ 32 key bytes). */
-export function parseAccount(account: string): OwnerKey {
+export function parseOwnerKey(account: string): OwnerKey {
   if (typeof account !== "string" || !ACCOUNT_PATTERN.test(account)) {
     throw invalidInput("account", "account must be 66 lowercase hex characters");
   }
@@ -46,7 +46,7 @@ export function toBuffer(field: string, bytes: Uint8Array): Buffer {
 }
 
 export function checkMessage(m: StoredMessage | NewMessage): void {
-  parseAccount(m.account);
+  parseOwnerKey(m.account);
   checkHash(m.hash);
   checkInteger("namespace", m.namespace);
   checkInteger("timestamp", m.timestamp);

@@ -8,11 +8,6 @@ import {Buffer} from "node:buffer";
 const BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const LOWER_HEX_RE = /^(?:[0-9a-f]{2})*$/;
 
-/** Standard base64 (RFC 4648 §4) with padding. */
-export function toBase64(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
-}
-
 /** Canonical padded base64 -> bytes; null for anything else (also non-canonical trailing bits). */
 export function fromBase64Strict(text: string): Uint8Array | null {
   if (!BASE64_RE.test(text)) return null;
@@ -28,6 +23,3 @@ export function fromHexStrict(text: string): Uint8Array | null {
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-export function toHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
-}

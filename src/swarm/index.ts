@@ -23,7 +23,7 @@ export {
   swarmIdToWire,
   userSwarm,
 } from "./mapping.js";
-export {NODE_ID_BYTES, NODE_ID_HEX_CHARS, deriveNodeIdHex} from "./node-id.js";
+export {deriveNodeIdHex} from "./node-id.js";
 export {
   nodeRecordPayload,
   nodeRecordToJson,
@@ -65,3 +65,6 @@ export {
   type MembershipRouterModules,
 } from "./router.js";
 export {ServingMap, type ServingSwarm} from "./serving.js";
+export {SingleNodeRouter} from "./swarm-router.js";
+export type {SwarmMemberJson, SwarmRouter} from "./swarm-router.js";
+export {fromBase64Strict, fromHexStrict} from "./encoding.js";

@@ -12,8 +12,8 @@
  * records of the current document).
  */
 import {EventEmitter} from "node:events";
-import type {PqBackend} from "../crypto/interface.js";
-import type {Clock} from "../util/clock.js";
+import type {PqBackend} from "../crypto/index.js";
+import type {Clock} from "../util/index.js";
 import type {SwarmMode} from "./assignment.js";
 import {diffViews, type AnySwarmEvent, type SwarmEventMap} from "./events.js";
 import {swarmIdToWire} from "./mapping.js";

@@ -5,11 +5,9 @@
  * TODO(crypto): src/crypto/ will export `deriveNodeId`; switch to it once it lands and delete this
  * local helper (kept here so the swarm module does not wait on the crypto module).
  */
+import {NODE_ID_BYTES} from "../protocol/index.js";
+import {toHex} from "../protocol/index.js";
 import {blake2b} from "@noble/hashes/blake2.js";
-import {toHex} from "./encoding.js";
-
-export const NODE_ID_BYTES = 32;
-export const NODE_ID_HEX_CHARS = 64;
 
 export function deriveNodeIdHex(mlKemPublicKey: Uint8Array, mlDsaPublicKey: Uint8Array): string {
   const input = new Uint8Array(mlKemPublicKey.length + mlDsaPublicKey.length);

@@ -3,12 +3,13 @@
  * Layout of the signed bytes: record-payload.ts; wire JSON: record-types.ts `NodeRecordJson`;
  * both documented in docs/PROTOCOL.md (Swarms).
  */
+import {toBase64} from "../protocol/index.js";
 import {createHash} from "node:crypto";
-import {CTX} from "../crypto/contexts.js";
-import {ML_DSA65_SIGNATURE_BYTES, type PqBackend} from "../crypto/interface.js";
-import {checkStakeEligibility} from "../economics/staking.js";
+import {CTX} from "../crypto/index.js";
+import {ML_DSA65_SIGNATURE_BYTES, type PqBackend} from "../crypto/index.js";
+import {checkStakeEligibility} from "../economics/index.js";
 import {InvalidArgumentError} from "../errors.js";
-import {toBase64} from "./encoding.js";
+
 import {deriveNodeIdHex} from "./node-id.js";
 import {decodeNodeRecordJson} from "./record-decode.js";
 import {encodeNodeRecordPayload} from "./record-payload.js";

@@ -3,7 +3,7 @@
  * the identity and the configured host, port and stake, then signed with the node's ML-DSA key.
  * Used by `pars-storage record` and the devnet; the running node only reads others' records.
  */
-import type {KeyPair, PqBackend} from "../crypto/interface.js";
+import type {KeyPair, PqBackend} from "../crypto/index.js";
 import {InvalidArgumentError} from "../errors.js";
 import {signNodeRecord} from "./node-record.js";
 import type {NodeRecordFields, NodeRecordJson, NodeVersion} from "./record-types.js";

@@ -3,9 +3,10 @@
  * is checked here: exact key set (unknown keys are rejected: the record is signed, extra data would
  * be unauthenticated), types, ranges, canonical encodings and byte lengths. Throws NodeRecordError.
  */
-import {ML_DSA65_PUBLIC_KEY_BYTES, ML_DSA65_SIGNATURE_BYTES, ML_KEM768_PUBLIC_KEY_BYTES} from "../crypto/interface.js";
+import {NODE_ID_HEX_CHARS} from "../protocol/index.js";
+import {ML_DSA65_PUBLIC_KEY_BYTES, ML_DSA65_SIGNATURE_BYTES, ML_KEM768_PUBLIC_KEY_BYTES} from "../crypto/index.js";
 import {fromBase64Strict} from "./encoding.js";
-import {NODE_ID_HEX_CHARS} from "./node-id.js";
+
 import {
   NODE_RECORD_MAX_AMOUNT,
   NODE_RECORD_MAX_CONTRIBUTORS,

@@ -18,10 +18,11 @@
  * The ML-DSA-65 signature is computed over these bytes with FIPS 204 context CTX.NODE_RECORD
  * ("pars-storage/v1/node-record"), so it cannot be replayed as any other Pars signature.
  */
+import {NODE_ID_BYTES} from "../protocol/index.js";
 import {InvalidArgumentError} from "../errors.js";
-import {ML_DSA65_PUBLIC_KEY_BYTES, ML_KEM768_PUBLIC_KEY_BYTES} from "../crypto/interface.js";
+import {ML_DSA65_PUBLIC_KEY_BYTES, ML_KEM768_PUBLIC_KEY_BYTES} from "../crypto/index.js";
 import {fromHexStrict} from "./encoding.js";
-import {NODE_ID_BYTES} from "./node-id.js";
+
 import {NODE_RECORD_MAX_AMOUNT, NODE_RECORD_PAYLOAD_VERSION, type NodeRecordFields, type StakeShare} from "./record-types.js";
 
 const AMOUNT_BYTES = 32;

@@ -4,7 +4,7 @@
  * bad record is dropped with its index and reason, and a broken document yields `documentError`.
  */
 import {createHash} from "node:crypto";
-import type {PqBackend} from "../crypto/interface.js";
+import type {PqBackend} from "../crypto/index.js";
 import {nodeRecordPayload, verifyNodeRecord, type VerifyNodeRecordOptions} from "./node-record.js";
 import type {NodeRecord, NodeRecordErrorCode} from "./record-types.js";
 

@@ -3,8 +3,9 @@
  * §3.4 get_swarm, §6 readiness). An account is ours when the swarm serving it (its PIP-0008 swarm,
  * or by the empty-swarm rule in serving.ts the next non-empty one) is our swarm.
  */
-import type {Account} from "../rpc/account.js";
-import {INVALID_SWARM_ID, type PeerEntry, type SwarmJson, type SwarmMemberJson, type SwarmRouter} from "../rpc/swarm-router.js";
+import type {PeerEntry} from "../protocol/index.js";
+import type {Account} from "../protocol/index.js";
+import {INVALID_SWARM_ID, type SwarmJson, type SwarmMemberJson, type SwarmRouter} from "./swarm-router.js";
 import {swarmIdToWire} from "./mapping.js";
 import type {MembershipSnapshot} from "./membership-service.js";
 import {toSnodeEntry} from "./snode-entry.js";

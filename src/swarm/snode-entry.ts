@@ -3,7 +3,8 @@
  * Session's field set with the Ed25519/X25519 keys replaced by the PQ ones (docs/PROTOCOL.md,
  * Swarms, "get_swarm / 421 snode entries"). `t`/`hf` and the `swarm` string (`swarmIdToWire`) are added by rpc/.
  */
-import {toBase64} from "./encoding.js";
+
+import {toBase64} from "../protocol/index.js";
 import type {NodeRecord} from "./record-types.js";
 
 export interface SnodeEntry {

@@ -11,7 +11,7 @@
  * (and at startup, as always).
  */
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
-import {parseAccount} from "../../src/rpc/account.js";
+import {parseAccount} from "../../src/protocol/account.js";
 import {userSwarm} from "../../src/swarm/mapping.js";
 import type {Clock} from "../../src/util/clock.js";
 import {ed25519, ed25519Account, type SessionAccount} from "../utils/keys.js";

@@ -1,10 +1,11 @@
+import type {RpcResponse} from "../../src/protocol/response.js";
 import {initHashing} from "../../src/crypto/hash.js";
 import type {PqBackend} from "../../src/crypto/interface.js";
 import {generateIdentity, type NodeIdentity} from "../../src/crypto/identity.js";
 import {loadPqBackend} from "../../src/crypto/pq/index.js";
-import type {RpcContext, RpcResponse} from "../../src/rpc/context.js";
+import type {RpcContext} from "../../src/rpc/context.js";
 import {RpcHandler} from "../../src/rpc/handler.js";
-import {SingleNodeRouter, type SwarmRouter} from "../../src/rpc/swarm-router.js";
+import {SingleNodeRouter, type SwarmRouter} from "../../src/swarm/swarm-router.js";
 import {InlineSigner} from "../../src/signing/context-signer.js";
 import {ResponseSigner} from "../../src/signing/response-signer.js";
 import {SqliteMessageStore} from "../../src/storage/index.js";

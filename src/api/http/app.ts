@@ -1,9 +1,10 @@
+import type {RpcResponse} from "../../protocol/index.js";
 import type {IncomingMessage} from "node:http";
 import Fastify, {LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply} from "fastify";
-import type {RpcResponse} from "../../rpc/context.js";
-import {HTTP} from "../../rpc/errors.js";
-import type {RpcHandler} from "../../rpc/handler.js";
-import type {SwarmRouter} from "../../rpc/swarm-router.js";
+
+import {HTTP} from "../../rpc/index.js";
+import type {RpcHandler} from "../../rpc/index.js";
+import type {SwarmRouter} from "../../swarm/index.js";
 import {
   BODY_BUDGET_BYTES,
   BODY_IDLE_TIMEOUT_MS,
@@ -19,8 +20,8 @@ import {RateLimiter, type RateLimiterOptions} from "./rate-limiter.js";
 import {registerEconomicsRoutes, type EconomicsApi} from "./routes/economics.js";
 import {registerNetworkRoutes, type NetworkHealthApi, type NetworkMembership} from "./routes/network.js";
 import {registerPeerRoutes} from "./routes/peer.js";
-import type {PeerEndpoint} from "../../replication/peer-handler.js";
-import {PEER_MAX_FRAME_BYTES} from "../../replication/options.js";
+import type {PeerEndpoint} from "../../replication/index.js";
+import {PEER_MAX_FRAME_BYTES} from "../../replication/index.js";
 import {registerProofRoutes, type ProofApi} from "./routes/proofs.js";
 
 export interface HttpAppOptions {

@@ -3,8 +3,9 @@
  * Parsing never throws: a frame that cannot be used becomes an error description the caller
  * answers with an error frame; the connection stays open.
  */
-import type {RpcResponse} from "../../rpc/context.js";
-import type {StoredMessage} from "../../storage/interface.js";
+
+import type {RpcResponse} from "../../protocol/index.js";
+import type {StoredMessage} from "../../storage/index.js";
 import type {WsErrorCode} from "./errors.js";
 
 /** A client's request ID, echoed verbatim in the reply: a string of ≤ 128 chars or a safe integer. */

@@ -1,8 +1,8 @@
-import type {PqBackend} from "../../crypto/interface.js";
-import type {RpcHandler} from "../../rpc/handler.js";
-import type {SwarmRouter} from "../../rpc/swarm-router.js";
-import type {MessageStore} from "../../storage/interface.js";
-import type {Clock} from "../../util/clock.js";
+import type {PqBackend} from "../../crypto/index.js";
+import type {RpcHandler} from "../../rpc/index.js";
+import type {SwarmRouter} from "../../swarm/index.js";
+import type {MessageStore} from "../../storage/index.js";
+import type {Clock} from "../../util/index.js";
 import type {WsDropReason} from "./errors.js";
 
 export interface WsLogger {

@@ -7,12 +7,12 @@
  * client RPC.
  */
 import {ed25519} from "@noble/curves/ed25519.js";
-import {verifyEd25519} from "../../crypto/ed25519.js";
-import type {PqBackend} from "../../crypto/interface.js";
-import {ACCOUNT_PREFIX_SESSION, accountFromBytes, type Account} from "../../rpc/account.js";
-import {ACCESS, sigMessage, verifyRequest, type RequestAuth} from "../../rpc/auth.js";
-import type {SwarmRouter} from "../../rpc/swarm-router.js";
-import type {MessageStore} from "../../storage/interface.js";
+import {verifyEd25519} from "../../crypto/index.js";
+import type {PqBackend} from "../../crypto/index.js";
+import {ACCOUNT_PREFIX_SESSION, accountFromBytes, type Account} from "../../protocol/index.js";
+import {ACCESS, sigMessage, verifyRequest, type RequestAuth} from "../../rpc/index.js";
+import type {SwarmRouter} from "../../swarm/index.js";
+import type {MessageStore} from "../../storage/index.js";
 import {MONITOR_ERRCODE, MonitorError} from "./errors.js";
 import type {MonitorRequest} from "./monitor-params.js";
 

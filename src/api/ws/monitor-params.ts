@@ -4,11 +4,11 @@
  * read in Session's (ASCII) order, so the first error reported is the one Session reports, with
  * Session's errcode and text.
  */
-import {ML_DSA65_PUBLIC_KEY_BYTES, ML_DSA65_SIGNATURE_BYTES, ML_KEM768_PUBLIC_KEY_BYTES} from "../../crypto/interface.js";
-import {ACCOUNT_PREFIX_PQ, accountFromBytes, type Account} from "../../rpc/account.js";
-import {parseToken, type Subaccount} from "../../rpc/auth.js";
-import {decodeHexOrBase64} from "../../rpc/encoding.js";
-import {NAMESPACE_MAX, NAMESPACE_MIN} from "../../rpc/namespace.js";
+import {ML_DSA65_PUBLIC_KEY_BYTES, ML_DSA65_SIGNATURE_BYTES, ML_KEM768_PUBLIC_KEY_BYTES} from "../../crypto/index.js";
+import {ACCOUNT_PREFIX_PQ, accountFromBytes, type Account} from "../../protocol/index.js";
+import {parseToken, type Subaccount} from "../../rpc/index.js";
+import {decodeHexOrBase64} from "../../protocol/index.js";
+import {NAMESPACE_MAX, NAMESPACE_MIN} from "../../protocol/index.js";
 import {MONITOR_ERRCODE, MonitorError} from "./errors.js";
 
 const ACCOUNT_BYTES = 33;

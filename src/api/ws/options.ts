@@ -1,5 +1,5 @@
 import {InvalidArgumentError} from "../../errors.js";
-import type {RateLimiterOptions} from "../http/rate-limiter.js";
+import type {RateLimiterOptions} from "../http/index.js";
 
 const SECOND_MS = 1000;
 const MINUTE_MS = 60 * SECOND_MS;

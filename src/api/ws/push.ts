@@ -1,4 +1,4 @@
-import type {StoredMessage} from "../../storage/interface.js";
+import type {StoredMessage} from "../../storage/index.js";
 import type {WsConnection} from "./connection.js";
 import type {WsContext} from "./context.js";
 import {messageFrame, subscriptionEndedFrame} from "./frames.js";

@@ -4,9 +4,9 @@
  * glue lives in plugin.ts.
  */
 import type {RawData, WebSocket} from "ws";
-import {parseAccount} from "../../rpc/account.js";
-import type {StoredMessage} from "../../storage/interface.js";
-import {RateLimiter} from "../http/rate-limiter.js";
+import {parseAccount} from "../../protocol/index.js";
+import type {StoredMessage} from "../../storage/index.js";
+import {RateLimiter} from "../http/index.js";
 import {WsConnection} from "./connection.js";
 import type {WsContext} from "./context.js";
 import {WS_CLOSE, type WsCloseCode, type WsDropReason, type WsErrorCode} from "./errors.js";

@@ -9,18 +9,18 @@ import fs from "node:fs/promises";
 import {resolve} from "node:path";
 import {request} from "undici";
 import {loadConfig} from "../../config/index.js";
-import {decodeKeyFile, generateIdentity, type NodeIdentity} from "../../crypto/identity.js";
-import {ML_DSA65_PUBLIC_KEY_BYTES, ML_KEM768_PUBLIC_KEY_BYTES, type PqBackend} from "../../crypto/interface.js";
-import {challengeToJson, signChallenge, type StorageChallenge} from "../../proofs/challenge.js";
-import {evidenceToJson, type EvidenceBundle} from "../../proofs/evidence.js";
-import {keysToJson, nodeIdOf, type PublicKeys} from "../../proofs/keys.js";
-import {decodeMessageHash} from "../../proofs/leaf.js";
-import {judge, type Verdict} from "../../proofs/verdict.js";
-import {InlineSigner} from "../../signing/context-signer.js";
-import {fromBase64Strict, fromHexStrict} from "../../swarm/encoding.js";
+import {decodeKeyFile, generateIdentity, type NodeIdentity} from "../../crypto/index.js";
+import {ML_DSA65_PUBLIC_KEY_BYTES, ML_KEM768_PUBLIC_KEY_BYTES, type PqBackend} from "../../crypto/index.js";
+import {challengeToJson, signChallenge, type StorageChallenge} from "../../proofs/index.js";
+import {evidenceToJson, type EvidenceBundle} from "../../proofs/index.js";
+import {keysToJson, nodeIdOf, type PublicKeys} from "../../proofs/index.js";
+import {decodeMessageHash} from "../../proofs/index.js";
+import {judge, type Verdict} from "../../proofs/index.js";
+import {InlineSigner} from "../../signing/index.js";
+import {fromBase64Strict, fromHexStrict} from "../../swarm/index.js";
 import type {ParsedArgs} from "../args.js";
 import {CommandError, EXIT_FAILURE, EXIT_OK, UsageError} from "../errors.js";
-import type {CliIo} from "../run.js";
+import type {CliIo} from "../io.js";
 import {loadCrypto} from "./crypto.js";
 
 /** Verdict rules of the audit: the defaults of proofs.answerDeadlineMs / maxProofAgeMs. */

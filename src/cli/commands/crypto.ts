@@ -1,11 +1,11 @@
 import fs from "node:fs/promises";
 import {dataPaths, type ParsStorageConfig} from "../../config/index.js";
-import {initHashing} from "../../crypto/hash.js";
-import {decodeKeyFile, type NodeIdentity} from "../../crypto/identity.js";
-import type {PqBackend} from "../../crypto/interface.js";
-import {loadPqBackend} from "../../crypto/pq/index.js";
+import {initHashing} from "../../crypto/index.js";
+import {decodeKeyFile, type NodeIdentity} from "../../crypto/index.js";
+import type {PqBackend} from "../../crypto/index.js";
+import {loadPqBackend} from "../../crypto/index.js";
 import {CommandError} from "../errors.js";
-import type {CliIo} from "../run.js";
+import type {CliIo} from "../io.js";
 
 /** Hashing (WebAssembly) and the configured post-quantum backend, ready for identity work. */
 export async function loadCrypto(config: ParsStorageConfig, io: CliIo): Promise<PqBackend> {

@@ -19,13 +19,13 @@ import {mkdtemp, rm} from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import {loadConfig, type ParsStorageConfig} from "../../config/index.js";
-import type {PqBackend} from "../../crypto/interface.js";
-import {swarmIdToWire} from "../../swarm/mapping.js";
-import {parseNodeRecords} from "../../swarm/registry.js";
-import {buildSwarmView} from "../../swarm/view.js";
+import type {PqBackend} from "../../crypto/index.js";
+import {swarmIdToWire} from "../../swarm/index.js";
+import {parseNodeRecords} from "../../swarm/index.js";
+import {buildSwarmView} from "../../swarm/index.js";
 import type {ParsedArgs} from "../args.js";
 import {EXIT_FAILURE, EXIT_OK} from "../errors.js";
-import type {CliIo} from "../run.js";
+import type {CliIo} from "../io.js";
 import {spawnNode, stopAll, waitListening, waitReady, type NodeProcess} from "../devnet/children.js";
 import {
   DEVNET_NETWORK_ID,

@@ -2,7 +2,7 @@ import {loadConfig} from "../../config/index.js";
 import type {ParsedArgs} from "../args.js";
 import {EXIT_OK} from "../errors.js";
 import {describeIdentity} from "../identity-format.js";
-import type {CliIo} from "../run.js";
+import type {CliIo} from "../io.js";
 import {loadCrypto, loadExistingIdentity} from "./crypto.js";
 
 /** `pars-storage id [--full]`: describe the existing identity; fails if there is none. */

@@ -1,8 +1,8 @@
 import {dataPaths, loadConfig} from "../../config/index.js";
-import {loadOrCreateIdentity} from "../../crypto/identity.js";
+import {loadOrCreateIdentity} from "../../crypto/index.js";
 import type {ParsedArgs} from "../args.js";
 import {EXIT_OK} from "../errors.js";
-import type {CliIo} from "../run.js";
+import type {CliIo} from "../io.js";
 import {loadCrypto} from "./crypto.js";
 
 /**

@@ -2,7 +2,7 @@ import {loadConfig} from "../../config/index.js";
 import type {ParsedArgs} from "../args.js";
 import {EXIT_OK} from "../errors.js";
 import {configuredRecord} from "../own-record.js";
-import type {CliIo} from "../run.js";
+import type {CliIo} from "../io.js";
 import {loadCrypto, loadExistingIdentity} from "./crypto.js";
 
 /**

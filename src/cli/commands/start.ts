@@ -4,7 +4,7 @@ import type {ParsedArgs} from "../args.js";
 import {EXIT_FAILURE, EXIT_OK} from "../errors.js";
 import {createRootLogger} from "../logger.js";
 import {installCrashHandlers, onShutdownSignal} from "../process.js";
-import type {CliIo} from "../run.js";
+import type {CliIo} from "../io.js";
 
 /**
  * `pars-storage start`: load config, build the root logger, start the node, print one line when

@@ -12,12 +12,12 @@ import {randomBytes} from "node:crypto";
 import {mkdir, rename, rm, writeFile} from "node:fs/promises";
 import path from "node:path";
 import {CONFIG_LEAVES, NETWORK_IDS, dataPaths, defaultConfig, type ParsStorageConfig} from "../../config/index.js";
-import {getPath, setPath, type PlainObject} from "../../config/merge.js";
-import {loadOrCreateIdentity, type NodeIdentity} from "../../crypto/identity.js";
-import type {PqBackend} from "../../crypto/interface.js";
-import {STAKING_REQUIREMENT} from "../../economics/staking.js";
-import {REGISTRY_DOCUMENT_VERSION} from "../../swarm/registry.js";
-import type {NodeRecordJson} from "../../swarm/record-types.js";
+import {getPath, setPath, type PlainObject} from "../../config/index.js";
+import {loadOrCreateIdentity, type NodeIdentity} from "../../crypto/index.js";
+import type {PqBackend} from "../../crypto/index.js";
+import {STAKING_REQUIREMENT} from "../../economics/index.js";
+import {REGISTRY_DOCUMENT_VERSION} from "../../swarm/index.js";
+import type {NodeRecordJson} from "../../swarm/index.js";
 import {configuredRecord} from "../own-record.js";
 import {isDevnetOwned, type DevnetEndpoint} from "./options.js";
 

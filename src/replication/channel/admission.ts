@@ -3,7 +3,7 @@
  * failure is one ChannelError; on success the nonce and the accept time are recorded before the
  * caller's first `await`, so two copies of one Init racing each other cannot both pass.
  */
-import type {PqBackend} from "../../crypto/interface.js";
+import type {PqBackend} from "../../crypto/index.js";
 import {ChannelError} from "./errors.js";
 import {verifyInitSignature} from "./handshake.js";
 import {type InitMessage, parseInit} from "./messages.js";

@@ -2,7 +2,8 @@
  * Wire constants of the peer channel, protocol version 1 (docs/PROTOCOL.md (Peer channel)).
  * Offsets and sizes are normative; never change one in place, add a version.
  */
-import {ML_DSA65_SIGNATURE_BYTES, ML_KEM768_CIPHERTEXT_BYTES, ML_KEM768_PUBLIC_KEY_BYTES} from "../../crypto/interface.js";
+import {NODE_ID_BYTES} from "../../protocol/index.js";
+import {ML_DSA65_SIGNATURE_BYTES, ML_KEM768_CIPHERTEXT_BYTES, ML_KEM768_PUBLIC_KEY_BYTES} from "../../crypto/index.js";
 
 export const CHANNEL_VERSION = 0x01;
 
@@ -16,7 +17,6 @@ export const MessageType = {
   FRAME_R2I: 0x11,
 } as const;
 
-export const NODE_ID_BYTES = 32;
 export const NONCE_BYTES = 32;
 export const CHANNEL_ID_BYTES = 16;
 export const CONFIRM_BYTES = 32;

@@ -8,8 +8,8 @@
  *                                                         ◄── Resp   sign(0x02 ‖ TH)
  *   finishInitiator (confirm, then signature)
  */
-import {CTX} from "../../crypto/contexts.js";
-import type {PqBackend} from "../../crypto/interface.js";
+import {CTX} from "../../crypto/index.js";
+import type {PqBackend} from "../../crypto/index.js";
 import {SIGNED_ROLE} from "./constants.js";
 import {ChannelError} from "./errors.js";
 import {

@@ -5,16 +5,9 @@
  *   salt = TH = SHA-256(Init ‖ Resp[0 .. CONFIRM))
  *   out  = HKDF-SHA256(ikm, salt, info = u8 len ‖ label ‖ version ‖ initiatorId ‖ responderId, L)
  */
+import {NODE_ID_BYTES} from "../../protocol/index.js";
 import {createHash, createHmac, hkdfSync, timingSafeEqual} from "node:crypto";
-import {
-  AEAD_KEY_BYTES,
-  CHANNEL_ID_BYTES,
-  CHANNEL_VERSION,
-  CONFIRM_BYTES,
-  KDF_LABEL,
-  NODE_ID_BYTES,
-  SIGNED_ROLE,
-} from "./constants.js";
+import {AEAD_KEY_BYTES, CHANNEL_ID_BYTES, CHANNEL_VERSION, CONFIRM_BYTES, KDF_LABEL, SIGNED_ROLE} from "./constants.js";
 
 export interface ChannelKeys {
   /** 16 bytes; names the channel in every frame header. */

@@ -8,11 +8,11 @@
  * Needs `initHashing()` to have resolved (membership keys are re-hashed to node IDs); StorageNode.init does.
  */
 import {randomBytes as nodeRandomBytes} from "node:crypto";
-import {CTX} from "../../crypto/contexts.js";
-import type {NodeIdentity} from "../../crypto/key-file.js";
-import type {PqBackend} from "../../crypto/interface.js";
+import {CTX} from "../../crypto/index.js";
+import type {NodeIdentity} from "../../crypto/index.js";
+import type {PqBackend} from "../../crypto/index.js";
 import {InvalidArgumentError} from "../../errors.js";
-import type {Clock} from "../../util/clock.js";
+import type {Clock} from "../../util/index.js";
 import {type AdmissionContext, admitInit} from "./admission.js";
 import {Channel, type ChannelInfo} from "./channel.js";
 import {AEAD_TAG_BYTES, NONCE_BYTES} from "./constants.js";

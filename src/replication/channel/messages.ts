@@ -3,18 +3,9 @@
  * anything from the network and either return a typed view or throw a ChannelError
  * (MALFORMED / UNSUPPORTED_VERSION); they check structure only, never signatures or keys.
  */
-import {ML_DSA65_SIGNATURE_BYTES, ML_KEM768_CIPHERTEXT_BYTES, ML_KEM768_PUBLIC_KEY_BYTES} from "../../crypto/interface.js";
-import {
-  CHANNEL_ID_BYTES,
-  CHANNEL_VERSION,
-  CONFIRM_BYTES,
-  FRAME,
-  INIT,
-  MessageType,
-  NODE_ID_BYTES,
-  NONCE_BYTES,
-  RESP,
-} from "./constants.js";
+import {NODE_ID_BYTES} from "../../protocol/index.js";
+import {ML_DSA65_SIGNATURE_BYTES, ML_KEM768_CIPHERTEXT_BYTES, ML_KEM768_PUBLIC_KEY_BYTES} from "../../crypto/index.js";
+import {CHANNEL_ID_BYTES, CHANNEL_VERSION, CONFIRM_BYTES, FRAME, INIT, MessageType, NONCE_BYTES, RESP} from "./constants.js";
 import {ChannelError, malformed} from "./errors.js";
 
 export interface InitFields {

@@ -3,7 +3,7 @@
  * injected (the swarm module's verified view in production); the keys it returns are re-hashed
  * here, so a lookup bug cannot bind one node's keys to another node's ID (identity misbinding).
  */
-import {deriveNodeId} from "../../crypto/identity.js";
+import {deriveNodeId} from "../../crypto/index.js";
 import {ChannelError} from "./errors.js";
 
 export interface PeerKeys {

@@ -1,4 +1,4 @@
-import type {PqBackend} from "../../crypto/interface.js";
+import type {PqBackend} from "../../crypto/index.js";
 
 /** Signs with the node's ML-DSA-65 key (structurally `ContextSigner` from src/signing/). */
 export interface HandshakeSigner {

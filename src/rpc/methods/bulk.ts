@@ -1,9 +1,10 @@
-import type {MessageStore, NamespacedHash} from "../../storage/interface.js";
+import type {Origin} from "../../protocol/index.js";
+import type {MessageStore, NamespacedHash} from "../../storage/index.js";
 import {ACCESS, sigMessage} from "../auth.js";
 import type {RpcContext} from "../context.js";
-import {namespaceSigValue} from "../namespace.js";
-import {loadFields, require, type Params} from "../params.js";
-import {runRecursive, wrongSwarm, type Origin} from "../recursive.js";
+import {namespaceSigValue} from "../../protocol/index.js";
+import {loadFields, requireField, type Params} from "../params.js";
+import {runRecursive, wrongSwarm} from "../recursive.js";
 import {SIGNED_FIELDS, bulkActionEntry, loadSigned, verifyOr401, type SignedRequest} from "./common.js";
 import {defineMethod, type MethodDef} from "./types.js";
 
@@ -34,7 +35,7 @@ export function bulkMethod(spec: BulkSpec): MethodDef<BulkRequest> {
     parse(params: Params) {
       const f = loadFields(params, {...SIGNED_FIELDS, [spec.field]: "timestamp", namespace: "namespaceOrAll"});
       const signed = loadSigned(f);
-      const value = require(spec.field, f[spec.field] as number | undefined);
+      const value = requireField(spec.field, f[spec.field] as number | undefined);
       return {...signed, value, namespace: (f.namespace as number | "all" | undefined) ?? 0};
     },
     run(ctx, req, origin, raw) {

@@ -1,8 +1,8 @@
-import type {NamespacedHash, NamespaceSelector} from "../../storage/interface.js";
-import type {Account} from "../account.js";
+import type {NamespacedHash, NamespaceSelector} from "../../storage/index.js";
+import type {Account} from "../../protocol/index.js";
 import {AUTH_FIELDS, loadAuth, verifyRequest, type RequestAuth} from "../auth.js";
 import type {RpcContext} from "../context.js";
-import {isBase64} from "../encoding.js";
+import {isBase64} from "../../protocol/index.js";
 import {HTTP, ParseError, RpcError} from "../errors.js";
 import type {Entry} from "../recursive.js";
 

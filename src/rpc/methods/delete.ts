@@ -1,5 +1,5 @@
 import {ACCESS, sigMessage} from "../auth.js";
-import {SIGNATURE_TOLERANCE_FORWARDED_MS, SIGNATURE_TOLERANCE_MS} from "../constants.js";
+import {SIGNATURE_TOLERANCE_FORWARDED_MS, SIGNATURE_TOLERANCE_MS} from "../../protocol/index.js";
 import {HTTP, RpcError} from "../errors.js";
 import {loadFields, type Params} from "../params.js";
 import {runRecursive, wrongSwarm} from "../recursive.js";

@@ -1,8 +1,8 @@
 import {ACCESS, sigMessage, verifyRequest} from "../auth.js";
-import {SIGNATURE_TOLERANCE_FORWARDED_MS, SIGNATURE_TOLERANCE_MS, TTL_MAXIMUM_PRIVATE_MS} from "../constants.js";
+import {SIGNATURE_TOLERANCE_FORWARDED_MS, SIGNATURE_TOLERANCE_MS, TTL_MAXIMUM_PRIVATE_MS} from "../../protocol/index.js";
 import type {RpcContext} from "../context.js";
 import {HTTP, ParseError, RpcError} from "../errors.js";
-import {loadFields, require, type Params} from "../params.js";
+import {loadFields, requireField, type Params} from "../params.js";
 import {runRecursive, wrongSwarm, type Entry} from "../recursive.js";
 import {bulkMethod} from "./bulk.js";
 import {
@@ -40,7 +40,7 @@ interface ExpireRequest extends SignedRequest {
 function parseExpire(params: Params): ExpireRequest {
   const f = loadFields(params, {...SIGNED_FIELDS, expiry: "timestampArray", extend: "bool", messages: "stringArray", shorten: "bool"});
   const signed = loadSigned(f);
-  const expiry = require("expiry", f.expiry as number[] | undefined);
+  const expiry = requireField("expiry", f.expiry as number[] | undefined);
   if (expiry.length === 0) throw new ParseError("'expiry' does not contain any expiration timestamps");
   const shorten = (f.shorten as boolean | undefined) ?? false;
   const extend = (f.extend as boolean | undefined) ?? false;
@@ -119,7 +119,7 @@ export const getExpiriesMethod = defineMethod<GetExpiriesRequest>({
   parse(params: Params) {
     const f = loadFields(params, {...SIGNED_FIELDS, messages: "stringArray", timestamp: "timestamp"});
     const signed = loadSigned(f);
-    const timestamp = require("timestamp", f.timestamp as number | undefined);
+    const timestamp = requireField("timestamp", f.timestamp as number | undefined);
     const messages = requireNonEmptyHashes(f.messages as string[] | undefined);
     return {...signed, timestamp, messages};
   },

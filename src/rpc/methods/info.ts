@@ -1,4 +1,4 @@
-import {parseAccount} from "../account.js";
+import {parseAccount} from "../../protocol/index.js";
 import {HTTP, ParseError} from "../errors.js";
 import {loadFields, requireExactlyOneOf, type Params} from "../params.js";
 import {miscFields} from "../recursive.js";

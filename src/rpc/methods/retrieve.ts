@@ -1,10 +1,10 @@
-import type {Account} from "../account.js";
+import type {Account} from "../../protocol/index.js";
 import {ACCESS, AUTH_FIELDS, loadAccount, loadAuth, sigMessage, verifyRequest, type RequestAuth} from "../auth.js";
-import {RETRIEVE_MAX_SIZE_BYTES, SIGNATURE_TOLERANCE_MS} from "../constants.js";
-import {isBase64} from "../encoding.js";
+import {RETRIEVE_MAX_SIZE_BYTES, SIGNATURE_TOLERANCE_MS} from "../../protocol/index.js";
+import {isBase64} from "../../protocol/index.js";
 import {HTTP, ParseError, RpcError} from "../errors.js";
-import {isNoAuthRetrieve, isUnrevocable, namespaceSigValue} from "../namespace.js";
-import {loadFields, require, requireAtMostOneOf, requireExactlyOneOf, type Params} from "../params.js";
+import {isNoAuthRetrieve, isUnrevocable, namespaceSigValue} from "../../protocol/index.js";
+import {loadFields, requireField, requireAtMostOneOf, requireExactlyOneOf, type Params} from "../params.js";
 import {miscFields, wrongSwarm} from "../recursive.js";
 import {defineMethod} from "./types.js";
 
@@ -40,7 +40,7 @@ function parseRetrieve(params: Params): RetrieveRequest {
   if (wantsAuth) {
     req.auth = loadAuth(pubkey, f);
     req.account = req.auth.account;
-    req.timestamp = require("timestamp", f.timestamp as number | undefined);
+    req.timestamp = requireField("timestamp", f.timestamp as number | undefined);
   } else {
     req.account = loadAccount(pubkey);
   }

@@ -1,7 +1,7 @@
-import {messageHash} from "../../crypto/hash.js";
-import {quoteJson, type FeeQuoteJson} from "../../fees/fee-service.js";
-import type {StoreResult} from "../../storage/interface.js";
-import type {Account} from "../account.js";
+import {messageHash} from "../../crypto/index.js";
+import {quoteJson, type FeeQuoteJson} from "../../fees/index.js";
+import type {StoreResult} from "../../storage/index.js";
+import type {Account} from "../../protocol/index.js";
 import {ACCESS, AUTH_FIELDS, loadAccount, loadAuth, sigMessage, verifyRequest, type RequestAuth} from "../auth.js";
 import {
   MAX_MESSAGE_BODY_BYTES,
@@ -10,12 +10,12 @@ import {
   TTL_MAXIMUM_PRIVATE_MS,
   TTL_MAXIMUM_PUBLIC_MS,
   TTL_MINIMUM_MS,
-} from "../constants.js";
+} from "../../protocol/index.js";
 import type {RpcContext} from "../context.js";
-import {isBase64} from "../encoding.js";
+import {isBase64} from "../../protocol/index.js";
 import {HTTP, ParseError, RpcError} from "../errors.js";
-import {isPublicInbox, isPublicOutbox, namespaceSigValue} from "../namespace.js";
-import {loadFields, loadStringifiedInt, require, requireAtMostOneOf, requireExactlyOneOf, type Params} from "../params.js";
+import {isPublicInbox, isPublicOutbox, namespaceSigValue} from "../../protocol/index.js";
+import {loadFields, loadStringifiedInt, requireField, requireAtMostOneOf, requireExactlyOneOf, type Params} from "../params.js";
 import {runRecursive, wrongSwarm} from "../recursive.js";
 import {defineMethod} from "./types.js";
 
@@ -42,7 +42,7 @@ const FIELDS = {
 
 function parseStore(params: Params): StoreRequest {
   const f = loadFields(params, FIELDS);
-  const timestamp = require("timestamp", loadStringifiedInt(params, "timestamp", false));
+  const timestamp = requireField("timestamp", loadStringifiedInt(params, "timestamp", false));
   const ttl = loadStringifiedInt(params, "ttl", true);
   const expiryParam = f.expiry as number | undefined;
   requireAtMostOneOf("expiry", expiryParam, "ttl", ttl);
@@ -57,7 +57,7 @@ function parseStore(params: Params): StoreRequest {
   } else {
     account = loadAccount(pubkey);
   }
-  const data = require("data", f.data as string | undefined);
+  const data = requireField("data", f.data as string | undefined);
   if (!isBase64(data)) throw new ParseError("Invalid 'data' value: not base64 encoded");
   if (data.length > (MAX_MESSAGE_BODY_BYTES / 3) * 4) {
     throw new ParseError(`Message body exceeds maximum allowed length of ${MAX_MESSAGE_BODY_BYTES} bytes`);

@@ -1,9 +1,10 @@
+import type {Origin, RpcResponse} from "../../protocol/index.js";
 import {loadAuth, parseToken, sigMessage, verifyRequest} from "../auth.js";
-import {MAX_SUBACCOUNT_TOKENS, SIGNATURE_TOLERANCE_MS} from "../constants.js";
+import {MAX_SUBACCOUNT_TOKENS, SIGNATURE_TOLERANCE_MS} from "../../protocol/index.js";
 import type {RpcContext} from "../context.js";
 import {HTTP, ParseError, RpcError} from "../errors.js";
-import {loadFields, require, type Params} from "../params.js";
-import {runRecursive, wrongSwarm, type Entry, type Origin} from "../recursive.js";
+import {loadFields, requireField, type Params} from "../params.js";
+import {runRecursive, wrongSwarm, type Entry} from "../recursive.js";
 import type {SignedRequest} from "./common.js";
 import {defineMethod} from "./types.js";
 
@@ -26,20 +27,20 @@ function parseTokens(list: string[], what: "revoke" | "unrevoke"): Buffer[] {
 function parseRevoke(params: Params): TokensRequest {
   const f = loadFields(params, {...FIELDS, revoke: "stringArray", timestamp: "timestamp"});
   const auth = loadAuth(f.pubkey as string | undefined, f);
-  const revoke = require("revoke", f.revoke as string[] | undefined);
+  const revoke = requireField("revoke", f.revoke as string[] | undefined);
   if (revoke.length > MAX_SUBACCOUNT_TOKENS) {
     throw new ParseError(`invalid revoke: cannot revoke more than ${MAX_SUBACCOUNT_TOKENS} subaccounts at once`);
   }
   const tokens = parseTokens(revoke, "revoke");
-  const timestamp = require("timestamp", f.timestamp as number | undefined);
+  const timestamp = requireField("timestamp", f.timestamp as number | undefined);
   return {auth, account: auth.account, tokens, timestamp};
 }
 
 function parseUnrevoke(params: Params): TokensRequest {
   const f = loadFields(params, {...FIELDS, timestamp: "timestamp", unrevoke: "stringArray"});
   const auth = loadAuth(f.pubkey as string | undefined, f);
-  const timestamp = require("timestamp", f.timestamp as number | undefined);
-  const tokens = parseTokens(require("unrevoke", f.unrevoke as string[] | undefined), "unrevoke");
+  const timestamp = requireField("timestamp", f.timestamp as number | undefined);
+  const tokens = parseTokens(requireField("unrevoke", f.unrevoke as string[] | undefined), "unrevoke");
   return {auth, account: auth.account, tokens, timestamp};
 }
 
@@ -50,7 +51,7 @@ async function runTokens(
   raw: Params,
   method: "revoke_subaccount" | "unrevoke_subaccount",
   local: () => Promise<Entry>,
-): Promise<import("../context.js").RpcResponse> {
+): Promise<RpcResponse> {
   if (!ctx.router.isOurs(req.account)) return wrongSwarm(ctx, req.account);
   if (Math.abs(req.timestamp - ctx.clock.now()) > SIGNATURE_TOLERANCE_MS) {
     throw new RpcError(HTTP.NOT_ACCEPTABLE, `${method} timestamp too far from current time`);

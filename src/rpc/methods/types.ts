@@ -1,6 +1,7 @@
-import type {RpcContext, RpcResponse} from "../context.js";
+import type {Origin} from "../../protocol/index.js";
+import type {RpcResponse} from "../../protocol/index.js";
+import type {RpcContext} from "../context.js";
 import type {Params} from "../params.js";
-import type {Origin} from "../recursive.js";
 
 /** One client RPC method: a parser with Session's error texts and a runner. */
 export interface MethodDef<R> {

@@ -11,8 +11,8 @@ import {createHash} from "node:crypto";
 import {EventEmitter} from "node:events";
 import {Agent, request, type Dispatcher} from "undici";
 import {InvalidArgumentError} from "../../errors.js";
-import type {Clock} from "../../util/clock.js";
-import {CoalescedTask} from "../../util/coalesced-task.js";
+import type {Clock} from "../../util/index.js";
+import {CoalescedTask} from "../../util/index.js";
 import {MEMBERSHIP_MAX_DOCUMENT_BYTES, type MembershipSource, type MembershipSourceEvents, type SwarmLogger} from "./source.js";
 
 /** First retry delay after a failed poll; doubles per failure up to the poll interval. */

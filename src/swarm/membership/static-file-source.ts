@@ -15,8 +15,8 @@ import {watch, type FSWatcher} from "node:fs";
 import {readFile, stat} from "node:fs/promises";
 import path from "node:path";
 import {InvalidArgumentError} from "../../errors.js";
-import {clockTimers, systemClock, type Clock, type ClockTimers, type TimerHandle} from "../../util/clock.js";
-import {CoalescedTask} from "../../util/coalesced-task.js";
+import {clockTimers, systemClock, type Clock, type ClockTimers, type TimerHandle} from "../../util/index.js";
+import {CoalescedTask} from "../../util/index.js";
 import {MEMBERSHIP_MAX_DOCUMENT_BYTES, type MembershipSource, type MembershipSourceEvents, type SwarmLogger} from "./source.js";
 
 /** Coalesces a burst of notifications (write, then rename, then chmod) into one read. */

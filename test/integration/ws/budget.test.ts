@@ -11,7 +11,7 @@ import WebSocket, {WebSocketServer} from "ws";
 import {WsConnection} from "../../../src/api/ws/connection.js";
 import {defaultWsOptions} from "../../../src/api/ws/options.js";
 import {OutboundBudget} from "../../../src/api/ws/outbound-budget.js";
-import {MAX_MESSAGE_BODY_BYTES} from "../../../src/rpc/constants.js";
+import {MAX_MESSAGE_BODY_BYTES} from "../../../src/protocol/limits.js";
 import {sessionAccount} from "../../utils/keys.js";
 import {seconds, startWsNode, sub05, TestClient, type WsTestNode} from "./harness.js";
 

@@ -8,7 +8,7 @@ import WebSocket, {type ClientOptions} from "ws";
 import {buildHttpApp} from "../../../src/api/http/app.js";
 import {defaultWsOptions, registerWebSocket, type WsHandle, type WsModules, type WsOptions} from "../../../src/api/ws/index.js";
 import {CTX} from "../../../src/crypto/contexts.js";
-import type {SwarmRouter} from "../../../src/rpc/swarm-router.js";
+import type {SwarmRouter} from "../../../src/swarm/swarm-router.js";
 import type {NewMessage} from "../../../src/storage/interface.js";
 import {sessionHash, type Ed25519Key, type PqAccount, type SessionAccount} from "../../utils/keys.js";
 import {rpcHarness, type HarnessOptions, type RpcHarness} from "../../utils/rpc-harness.js";

@@ -4,7 +4,7 @@
  * client sees and the node's drop counters.
  */
 import {afterEach, describe, expect, it} from "vitest";
-import {MAX_MESSAGE_BODY_BYTES} from "../../../src/rpc/constants.js";
+import {MAX_MESSAGE_BODY_BYTES} from "../../../src/protocol/limits.js";
 import {sessionAccount} from "../../utils/keys.js";
 import {seconds, startWsNode, sub05, TestClient, type WsTestNode} from "./harness.js";
 

@@ -2,7 +2,7 @@ import type {FastifyInstance} from "fastify";
 import {afterEach, describe, expect, it} from "vitest";
 import {buildHttpApp, type HttpAppOptions} from "../../../src/api/http/app.js";
 import {RateLimiter} from "../../../src/api/http/rate-limiter.js";
-import type {SwarmRouter} from "../../../src/rpc/swarm-router.js";
+import type {SwarmRouter} from "../../../src/swarm/swarm-router.js";
 import {sessionAccount} from "../../utils/keys.js";
 import {rpcHarness, type RpcHarness} from "../../utils/rpc-harness.js";
 import pino from "pino";

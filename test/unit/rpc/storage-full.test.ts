@@ -4,8 +4,9 @@
  * `query_failure`) and the answer is 507 when no swarm member stored it (docs/PROTOCOL.md (Client
  * RPC) §1).
  */
+import type {PeerEntry} from "../../../src/protocol/response.js";
 import {afterEach, describe, expect, it} from "vitest";
-import type {PeerEntry, SwarmRouter} from "../../../src/rpc/swarm-router.js";
+import type {SwarmRouter} from "../../../src/swarm/swarm-router.js";
 import {sessionAccount, sessionHash} from "../../utils/keys.js";
 import {rpcHarness, type RpcHarness} from "../../utils/rpc-harness.js";
 

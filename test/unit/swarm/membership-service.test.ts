@@ -1,7 +1,7 @@
 import {EventEmitter} from "node:events";
 import {describe, expect, it} from "vitest";
 import type {PqBackend} from "../../../src/crypto/interface.js";
-import {accountFromBytes} from "../../../src/rpc/account.js";
+import {accountFromBytes} from "../../../src/protocol/account.js";
 import {SwarmEvent} from "../../../src/swarm/events.js";
 import {MEMBERSHIP_UPDATED, MembershipService} from "../../../src/swarm/membership-service.js";
 import type {MembershipSource, MembershipSourceEvents} from "../../../src/swarm/membership/source.js";

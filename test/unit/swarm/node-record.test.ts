@@ -1,3 +1,4 @@
+import {toBase64, toHex} from "../../../src/protocol/encoding.js";
 import {createHash} from "node:crypto";
 import {readFileSync} from "node:fs";
 import {describe, expect, it} from "vitest";
@@ -5,7 +6,7 @@ import {CTX} from "../../../src/crypto/contexts.js";
 import {initHashing} from "../../../src/crypto/hash.js";
 import {deriveNodeId} from "../../../src/crypto/identity.js";
 import type {PqBackend} from "../../../src/crypto/interface.js";
-import {fromBase64Strict, toBase64, toHex} from "../../../src/swarm/encoding.js";
+import {fromBase64Strict} from "../../../src/swarm/encoding.js";
 import {nodeSwarm} from "../../../src/swarm/mapping.js";
 import {deriveNodeIdHex} from "../../../src/swarm/node-id.js";
 import {nodeRecordPayload, signNodeRecord, verifyNodeRecord} from "../../../src/swarm/node-record.js";

@@ -4,7 +4,7 @@
  * Amounts are decimal strings of PARS base units (18 decimals). Shares the RPC's per-IP limit.
  */
 import type {FastifyInstance} from "fastify";
-import {HTTP} from "../../../rpc/errors.js";
+import {HTTP} from "../../../rpc/index.js";
 
 export interface EconomicsApi {
   schedule(): Record<string, unknown>;

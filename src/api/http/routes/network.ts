@@ -9,14 +9,14 @@
  * network view (src/network/), which caches it; same rate limit, same 503 before the membership.
  * A node without a membership serves only the health route, as a network of one (lone-node.ts).
  */
+import {toBase64} from "../../../protocol/index.js";
 import type {FastifyInstance, FastifyReply} from "fastify";
-import {HTTP} from "../../../rpc/errors.js";
-import {NOT_READY_MEMBERSHIP_NOT_LOADED} from "../../../swarm/router.js";
-import type {MembershipSnapshot} from "../../../swarm/membership-service.js";
-import {swarmIdToWire} from "../../../swarm/mapping.js";
-import type {NodeRecord} from "../../../swarm/record-types.js";
-import type {NetworkHealthReport} from "../../../network/health-service.js";
-import {toBase64} from "../../../swarm/encoding.js";
+import {HTTP} from "../../../rpc/index.js";
+import {NOT_READY_MEMBERSHIP_NOT_LOADED} from "../../../swarm/index.js";
+import type {MembershipSnapshot} from "../../../swarm/index.js";
+import {swarmIdToWire} from "../../../swarm/index.js";
+import type {NodeRecord} from "../../../swarm/index.js";
+import type {NetworkHealthReport} from "../../../network/index.js";
 
 /** The facts the route reads (MembershipService satisfies it). */
 export interface NetworkMembership {

@@ -15,10 +15,10 @@
  * costs an ML-DSA verification before the sender is authenticated.
  */
 import type {FastifyInstance, FastifyReply} from "fastify";
-import {ChannelError, type ChannelErrorCode} from "../../../replication/channel/index.js";
-import type {PeerEndpoint} from "../../../replication/peer-handler.js";
-import {PEER_PATHS, STATUS_RESYNC} from "../../../replication/wire.js";
-import {HTTP} from "../../../rpc/errors.js";
+import {ChannelError, type ChannelErrorCode} from "../../../replication/index.js";
+import type {PeerEndpoint} from "../../../replication/index.js";
+import {PEER_PATHS, STATUS_RESYNC} from "../../../replication/index.js";
+import {HTTP} from "../../../rpc/index.js";
 
 export interface PeerRouteOptions {
   /** Largest accepted body (a sealed frame). */

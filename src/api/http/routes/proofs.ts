@@ -8,11 +8,11 @@
  * Proof errors map to HTTP here; bodies are JSON `{"error": code, "message": text}`.
  */
 import type {FastifyInstance, FastifyReply} from "fastify";
-import {HTTP} from "../../../rpc/errors.js";
-import {answerToJson, type ChallengeAnswer} from "../../../proofs/answer.js";
-import type {ProofErrorCode} from "../../../proofs/errors.js";
-import {resultRow, resultsBody, type ResultsSource} from "../../../proofs/results-view.js";
-import {proofToJson, type StorageProof} from "../../../proofs/storage-proof.js";
+import {HTTP} from "../../../rpc/index.js";
+import {answerToJson, type ChallengeAnswer} from "../../../proofs/index.js";
+import type {ProofErrorCode} from "../../../proofs/index.js";
+import {resultRow, resultsBody, type ResultsSource} from "../../../proofs/index.js";
+import {proofToJson, type StorageProof} from "../../../proofs/index.js";
 
 /** What the routes use of the ProofService. */
 export interface ProofApi extends ResultsSource {

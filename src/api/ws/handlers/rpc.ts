@@ -1,5 +1,6 @@
-import type {RpcResponse} from "../../../rpc/context.js";
-import {HTTP} from "../../../rpc/errors.js";
+
+import type {RpcResponse} from "../../../protocol/index.js";
+import {HTTP} from "../../../rpc/index.js";
 import type {WsConnection} from "../connection.js";
 import type {WsContext} from "../context.js";
 import {rpcReply, type ClientFrame} from "../frames.js";

@@ -1,5 +1,5 @@
-import {isHex} from "../../../rpc/encoding.js";
-import {NAMESPACE_MAX, NAMESPACE_MIN} from "../../../rpc/namespace.js";
+import {isHex} from "../../../protocol/index.js";
+import {NAMESPACE_MAX, NAMESPACE_MIN} from "../../../protocol/index.js";
 import type {WsConnection} from "../connection.js";
 import type {WsContext} from "../context.js";
 import {errorFrame, unsubscribeReply, type ClientFrame} from "../frames.js";

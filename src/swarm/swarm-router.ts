@@ -1,5 +1,6 @@
-import type {SnodeEntry} from "../swarm/snode-entry.js";
-import type {Account} from "./account.js";
+import type {PeerEntry} from "../protocol/index.js";
+import type {SnodeEntry} from "./snode-entry.js";
+import type {Account} from "../protocol/index.js";
 
 /**
  * What the RPC layer needs from swarm membership and replication. The single-node router below
@@ -14,9 +15,6 @@ export interface SwarmJson {
   /** Lowercase hex swarm ID; "ffffffffffffffff" when no swarm is known. */
   swarm: string;
 }
-
-/** A peer's entry in a recursive response (its own signed entry, or a failure entry). */
-export type PeerEntry = Record<string, unknown>;
 
 export interface SwarmRouter {
   /** Reasons this node cannot serve clients yet; empty when ready. */

@@ -1,0 +1,42 @@
+/**
+ * Import rules checked by `npm run lint` (docs/ARCHITECTURE.md "Layers"). Units are the folders of
+ * src/ (src/api/<transport>/ each count as one); a unit may import only units below it in LAYERS,
+ * which keeps the folder graph acyclic, and only through the target's index.ts.
+ */
+const LAYERS = [
+  "util", "errors.ts", "protocol", "config", "crypto", "economics",
+  "storage", "signing", "swarm", "peer",
+  "fees", "proofs", "replication", "network",
+  "rpc", "api/http", "api/ws", "node", "cli", "index.ts",
+];
+const esc = (s) => s.replace(/[.]/g, "\\.");
+const unitPath = (u) => (u.endsWith(".ts") ? `^src/${esc(u)}$` : `^src/${esc(u)}/`);
+
+const layerRules = LAYERS.slice(0, -1).map((unit, i) => ({
+  name: `layer-${unit.replace(/[/.]/g, "-")}`,
+  comment: `${unit} may only import units below it: ${LAYERS.slice(0, i).join(", ") || "none"}`,
+  severity: "error",
+  from: {path: unitPath(unit)},
+  to: {path: LAYERS.slice(i + 1).map(unitPath)},
+}));
+
+module.exports = {
+  forbidden: [
+    ...layerRules,
+    {
+      name: "enter-through-index",
+      comment: "import another unit through its index.ts, not its internals",
+      severity: "error",
+      from: {path: "^src/(api/[^/]+|[^/]+)/"},
+      to: {path: "^src/(api/[^/]+|[^/]+)/", pathNot: ["^src/$1/", "^src/(api/[^/]+|[^/]+)/index\\.ts$"]},
+    },
+    {name: "no-circular", severity: "error", from: {path: "^src/"}, to: {circular: true, dependencyTypesNot: ["type-only"]}},
+    {name: "not-to-unresolvable", severity: "error", from: {}, to: {couldNotResolve: true}},
+  ],
+  options: {
+    tsConfig: {fileName: "tsconfig.json"},
+    doNotFollow: {path: "node_modules"},
+    tsPreCompilationDeps: true,
+    exclude: {path: "^(test|bench|dist)/"},
+  },
+};

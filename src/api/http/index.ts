@@ -1,0 +1,3 @@
+export {RateLimiter} from "./rate-limiter.js";
+export type {RateLimiterOptions} from "./rate-limiter.js";
+export {buildHttpApp} from "./app.js";

@@ -1,0 +1,3 @@
+export {clockTimers, systemClock} from "./clock.js";
+export type {Clock, ClockTimers, TimerHandle} from "./clock.js";
+export {CoalescedTask, backoffDelayMs} from "./coalesced-task.js";
