@@ -52,7 +52,8 @@ describe("a member stopped during 1,000 stores", () => {
     const downId = c.node.nodeId;
     await h.stopNode(c);
     const messages = await storeMany([a, b], STORES);
-    expect(messages.every((m) => (m.swarm[downId] as {timeout?: boolean}).timeout === true)).toBe(true);
+    // A stopped member refuses connections: reported as unreachable (PROTOCOL Replication §2), not a timeout.
+    expect(messages.every((m) => (m.swarm[downId] as {unreachable?: boolean}).unreachable === true)).toBe(true);
     expect(Object.values(a.node.replication!.stats().pendingRetries).reduce((x, y) => x + y, 0)).toBeGreaterThan(0);
 
     const restartedAt = Date.now();
