@@ -12,6 +12,7 @@ import {Worker} from "node:worker_threads";
 import type {CommittedLeaf, LiveLeaf} from "./answerer.js";
 import type {CommitmentEngine, CommitmentSummary, RefreshRequest} from "./engine.js";
 import type {EngineReply, EngineRequest, EngineWorkerData} from "./engine-protocol.js";
+import type {RefreshProgress} from "./refresh.js";
 
 type Call = EngineRequest extends infer R ? (R extends EngineRequest ? Omit<R, "id"> : never) : never;
 
@@ -32,6 +33,7 @@ export class WorkerEngine implements CommitmentEngine {
   #ready: Promise<void> | null = null;
   #nextId = 1;
   #closed = false;
+  #progress: RefreshProgress | null = null;
 
   constructor(data: EngineWorkerData, logger: WorkerEngineLogger) {
     this.#data = data;
@@ -39,8 +41,13 @@ export class WorkerEngine implements CommitmentEngine {
   }
 
   async refresh(req: RefreshRequest): Promise<CommitmentSummary | null> {
-    const s = (await this.#call({op: "refresh", req})) as CommitmentSummary | null;
+    const s = (await this.#call({op: "refresh", req}).finally(() => (this.#progress = null))) as CommitmentSummary | null;
     return s === null ? null : {...s, root: Buffer.from(s.root)};
+  }
+
+  /** The last progress the worker reported for the running refresh. */
+  progress(): RefreshProgress | null {
+    return this.#progress;
   }
 
   async publish(timestamp: number): Promise<void> {
@@ -94,6 +101,10 @@ export class WorkerEngine implements CommitmentEngine {
   }
 
   #onReply(m: EngineReply): void {
+    if (m.id === -1) {
+      if (m.ok) this.#progress = m.value as RefreshProgress;
+      return;
+    }
     const p = this.#pending.get(m.id);
     if (p === undefined) return;
     this.#pending.delete(m.id);

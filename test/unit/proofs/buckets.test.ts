@@ -13,6 +13,7 @@ import {
   bucketRange,
   decodeMessageHash,
   EMPTY_BUCKET,
+  packBucket,
   encodeMessageHash,
   leafHash,
   rootFromPath,
@@ -116,7 +117,12 @@ function drain(g: Generator<void, TopTree>): {tree: TopTree; yields: number} {
 }
 
 /** A stand-in bucket: only its root and count matter to the top tree. */
-const fakeBucket = (root: Buffer): Bucket => ({...EMPTY_BUCKET, count: 1, root});
+/** A one-leaf bucket with the given root (only roots matter to the top tree). */
+const fakeBucket = (root: Buffer): Bucket => {
+  const b = packBucket([{raw: Buffer.alloc(32), leaf: Buffer.alloc(32), expiry: 1, size: 1}]);
+  root.copy(b.record, 0);
+  return b;
+};
 
 /** The top tree's root by the generic RFC 6962 code over all 262,144 entries. */
 function genericRoot(buckets: readonly Bucket[]): Buffer {
