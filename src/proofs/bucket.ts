@@ -10,7 +10,7 @@
  *   root 32 ‖ minExpiry f64 ‖ bytes f64 ‖ leaves 32·n ‖ keys 8·n ‖ expiries f64·n ‖ sizes u32·n
  *
  * Memory per message: 32 (leaf) + 8 (key) + 8 (expiry) + 4 (size) = 52 bytes, plus 48 bytes and
- * one small object per non-empty bucket.
+ * one 48-byte object (chunk, offset, length: no typed-array view) per non-empty bucket.
  */
 import {ACCOUNT_BYTES, BUCKET_COUNT, NODE_BYTES} from "./constants.js";
 import {dataDigest, decodeMessageHash, rawLeafHash} from "./leaf.js";
@@ -44,71 +44,81 @@ export class BucketArena {
   /** @param chunkBytes 0: every record its own allocation (a bucket built alone, tests). */
   constructor(private readonly chunkBytes = CHUNK_BYTES) {}
 
-  alloc(length: number): Buffer {
+  /** A chunk with `length` free bytes from `at`, and those bytes taken. */
+  alloc(length: number): {chunk: Buffer; at: number} {
     if (length > this.chunkBytes / 4) {
       this.allocatedBytes += length;
-      return Buffer.allocUnsafeSlow(length);
+      return {chunk: Buffer.allocUnsafeSlow(length), at: 0};
     }
     if (this.#used + length > this.#chunk.length) {
       this.#chunk = Buffer.allocUnsafeSlow(this.chunkBytes);
       this.#used = 0;
       this.allocatedBytes += this.chunkBytes;
     }
-    const out = this.#chunk.subarray(this.#used, this.#used + length);
+    const at = this.#used;
     this.#used += length;
-    return out;
+    return {chunk: this.#chunk, at};
   }
 }
 
 export class Bucket {
-  /** `record` as laid out above (bucket.ts header). */
-  constructor(readonly record: Buffer) {}
+  /** The record (laid out as above) is `chunk` from `at`, `length` bytes. */
+  constructor(
+    readonly chunk: Buffer,
+    readonly at: number,
+    readonly length: number,
+  ) {}
+
+  /** The record itself (a new view: tests, copies). */
+  get record(): Buffer {
+    return this.chunk.subarray(this.at, this.at + this.length);
+  }
 
   get count(): number {
-    return (this.record.length - HEADER_BYTES) / LEAF_RECORD_BYTES;
+    return (this.length - HEADER_BYTES) / LEAF_RECORD_BYTES;
   }
 
   get root(): Buffer {
-    return this.record.subarray(0, NODE_BYTES);
+    return this.chunk.subarray(this.at, this.at + NODE_BYTES);
   }
 
   /** Smallest expiry (Infinity when empty): the bucket changes by time once a proof passes it. */
   get minExpiry(): number {
-    return this.record.readDoubleLE(NODE_BYTES);
+    return this.chunk.readDoubleLE(this.at + NODE_BYTES);
   }
 
   /** Sum of sizes. */
   get bytes(): number {
-    return this.record.readDoubleLE(NODE_BYTES + 8);
+    return this.chunk.readDoubleLE(this.at + NODE_BYTES + 8);
   }
 
   /** count × 32: leaf hashes, ascending by raw hash. */
   get leaves(): Buffer {
-    return this.record.subarray(HEADER_BYTES, HEADER_BYTES + this.count * NODE_BYTES);
+    return this.chunk.subarray(this.leafOffset(0), this.leafOffset(this.count));
   }
 
-  /** Offset of the leaf at `i` in `record`. */
+  /** Offset of the leaf at `i` in `chunk`. */
   leafOffset(i: number): number {
-    return HEADER_BYTES + i * NODE_BYTES;
+    return this.at + HEADER_BYTES + i * NODE_BYTES;
   }
 
-  /** Offset of the key of leaf `i` in `record`. */
+  /** Offset of the key of leaf `i` in `chunk`. */
   keyOffset(i: number): number {
-    return HEADER_BYTES + this.count * NODE_BYTES + i * KEY_BYTES;
+    return this.at + HEADER_BYTES + this.count * NODE_BYTES + i * KEY_BYTES;
   }
 
   expiry(i: number): number {
-    return this.record.readDoubleLE(HEADER_BYTES + this.count * (NODE_BYTES + KEY_BYTES) + i * 8);
+    return this.chunk.readDoubleLE(this.at + HEADER_BYTES + this.count * (NODE_BYTES + KEY_BYTES) + i * 8);
   }
 
   size(i: number): number {
-    return this.record.readUInt32LE(HEADER_BYTES + this.count * (NODE_BYTES + KEY_BYTES + 8) + i * 4);
+    return this.chunk.readUInt32LE(this.at + HEADER_BYTES + this.count * (NODE_BYTES + KEY_BYTES + 8) + i * 4);
   }
 
   /** Compares the key of `raw` (a raw hash) with the key of leaf `i`. */
   compareKey(raw: Uint8Array, i: number): number {
     const at = this.keyOffset(i);
-    return 0 - this.record.compare(raw, KEY_OFFSET, KEY_OFFSET + KEY_BYTES, at, at + KEY_BYTES);
+    return 0 - this.chunk.compare(raw, KEY_OFFSET, KEY_OFFSET + KEY_BYTES, at, at + KEY_BYTES);
   }
 }
 
@@ -119,7 +129,7 @@ function emptyRecord(): Buffer {
   return r;
 }
 
-export const EMPTY_BUCKET: Bucket = Object.freeze(new Bucket(emptyRecord()));
+export const EMPTY_BUCKET: Bucket = Object.freeze(new Bucket(emptyRecord(), 0, HEADER_BYTES));
 
 export const EMPTY_BUCKETS: readonly Bucket[] = Object.freeze(Array.from({length: BUCKET_COUNT}, () => EMPTY_BUCKET));
 
@@ -190,9 +200,9 @@ export function packBucket(sorted: readonly LeafEntry[], arena = new BucketArena
 /** A copy of `b` in `arena` (compaction). */
 export function copyBucket(b: Bucket, arena: BucketArena): Bucket {
   if (b.count === 0) return EMPTY_BUCKET;
-  const record = arena.alloc(b.record.length);
-  b.record.copy(record);
-  return new Bucket(record);
+  const {chunk, at} = arena.alloc(b.length);
+  b.chunk.copy(chunk, at, b.at, b.at + b.length);
+  return new Bucket(chunk, at, b.length);
 }
 
 /**
@@ -234,7 +244,9 @@ class BucketWriter {
     const {n, capacity: c} = this;
     if (n === 0) return EMPTY_BUCKET;
     const s = BucketWriter.#scratch;
-    const r = arena.alloc(HEADER_BYTES + n * LEAF_RECORD_BYTES);
+    const length = HEADER_BYTES + n * LEAF_RECORD_BYTES;
+    const {chunk, at: start} = arena.alloc(length);
+    const r = chunk.subarray(start, start + length);
     r.writeDoubleLE(this.minExpiry, NODE_BYTES);
     r.writeDoubleLE(this.bytes, NODE_BYTES + 8);
     let at = HEADER_BYTES;
@@ -243,7 +255,7 @@ class BucketWriter {
       at += n * width;
     }
     rootOf(r.subarray(HEADER_BYTES, HEADER_BYTES + n * NODE_BYTES), n).copy(r, 0);
-    return new Bucket(r);
+    return new Bucket(chunk, start, length);
   }
 }
 
@@ -275,7 +287,7 @@ export function updateBucket(prev: Bucket, removed: readonly Buffer[], added: Le
       if (order > 0) break;
       pushEntry(out, adds[a] as LeafEntry);
     }
-    out.push(prev.record, prev.keyOffset(i), prev.record, prev.leafOffset(i), expiry, prev.size(i));
+    out.push(prev.chunk, prev.keyOffset(i), prev.chunk, prev.leafOffset(i), expiry, prev.size(i));
   }
   for (; a < adds.length; a++) pushEntry(out, adds[a] as LeafEntry);
   return out.finish(arena);

@@ -56,7 +56,7 @@ export class Commitment {
 
   leafAt(at: Located): Buffer {
     const b = this.buckets[at.bucket] as Bucket;
-    return b.record.subarray(b.leafOffset(at.index), b.leafOffset(at.index) + NODE_BYTES);
+    return b.chunk.subarray(b.leafOffset(at.index), b.leafOffset(at.index) + NODE_BYTES);
   }
 
   /** Audit path of a leaf within its bucket (computes the bucket's levels: ~n hashes). */
@@ -67,6 +67,6 @@ export class Commitment {
 
   /** Audit path of a bucket root in the top tree: always 18 nodes. */
   topPath(bucket: number): Buffer[] {
-    return this.top.path(bucket);
+    return this.top.path(bucket, this.buckets);
   }
 }

@@ -160,7 +160,7 @@ type Progress = {-readonly [K in keyof RefreshProgress]: RefreshProgress[K]};
 /** Bytes of the bucket records `buckets` hold. */
 function liveBytes(buckets: readonly Bucket[]): number {
   let bytes = 0;
-  for (const b of buckets) if (b.count > 0) bytes += b.record.length;
+  for (const b of buckets) if (b.count > 0) bytes += b.length;
   return bytes;
 }
 

@@ -46,7 +46,7 @@ describe("incremental refreshes at scale", () => {
       // At most 110 changed messages a round: one statement (a bucket's hashes are never split).
       expect(batches.length, `round ${round}`).toBeLessThanOrEqual(Math.ceil(110 / LOOKUP_BATCH) + 1);
       let live = 0;
-      for (const b of c.buckets) if (b.count > 0) live += b.record.length;
+      for (const b of c.buckets) if (b.count > 0) live += b.length;
       // Every refresh writes a new 64 KB chunk; compaction keeps them within twice what is live
       // and one chunk (without it: 64 KB more each round).
       expect(c.arenaBytes, `round ${round}`).toBeLessThanOrEqual(2 * live + 64 * 1024);
