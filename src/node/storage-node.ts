@@ -130,6 +130,7 @@ export class StorageNode {
           version: PARS_STORAGE_VERSION,
           ...m.store.stats(),
           ...membershipHealth(config, membership),
+          ...(proofs === null ? {} : {proofs: proofs.healthFacts()}),
           ws: ws.stats(),
         }),
         ...(membership === null ? {} : {network: membership}),

@@ -91,8 +91,8 @@ export function committedLeaf(commitment: Commitment, messageHash: string, live:
       messageHash,
       account: live.account,
       namespace: live.namespace,
-      expiry: bucket.expiries[at.index] ?? 0,
-      size: bucket.sizes[at.index] ?? 0,
+      expiry: bucket.expiry(at.index),
+      size: bucket.size(at.index),
       dataDigest: live.dataDigest,
     };
     if (leafHashOf(leaf).equals(commitment.leafAt(at))) return withInclusion(commitment, at, leaf);

@@ -3,41 +3,134 @@
  * them, and per leaf what answers and updates need (key, expiry, size). Immutable once built, so a
  * new commitment shares every unchanged bucket with the previous one.
  *
- * Memory per message: 16 (key) + 32 (leaf) + 8 (expiry) + 4 (size) = 60 bytes.
+ * A bucket is one record in a BucketArena chunk, read through offsets (a per-bucket object with
+ * five typed-array views cost ~700 bytes of JS objects a bucket, more than the leaves of a
+ * 1 M-message node; docs/benchmarks.md, Storage proofs). Record layout:
+ *
+ *   root 32 ‖ minExpiry f64 ‖ bytes f64 ‖ leaves 32·n ‖ keys 8·n ‖ expiries f64·n ‖ sizes u32·n
+ *
+ * Memory per message: 32 (leaf) + 8 (key) + 8 (expiry) + 4 (size) = 52 bytes, plus 48 bytes and
+ * one 48-byte object (chunk, offset, length: no typed-array view) per non-empty bucket.
  */
 import {ACCOUNT_BYTES} from "../protocol/index.js";
 import {BUCKET_COUNT, NODE_BYTES} from "./constants.js";
 import {dataDigest, decodeMessageHash, rawLeafHash} from "./leaf.js";
 import {EMPTY_ROOT, rootOf} from "../crypto/index.js";
 
-/** Leading bytes of the raw hash kept per leaf to find it again (a full leaf check settles ties). */
-export const KEY_BYTES = 16;
+/**
+ * Bytes of the raw hash kept per leaf to find it again, from KEY_OFFSET (a full leaf check settles
+ * ties). A bucket's hashes share their first 18 bits, so bytes 0–1 tell nothing within a bucket:
+ * bytes 2–9 order its leaves as the full hash does and leave 62 bits to tell them apart.
+ */
+export const KEY_BYTES = 8;
+export const KEY_OFFSET = 2;
 
-export interface Bucket {
-  readonly count: number;
-  /** count × KEY_BYTES: first bytes of each raw message hash, ascending. */
-  readonly keys: Buffer;
-  /** count × 32: leaf hashes, same order. */
-  readonly leaves: Buffer;
-  readonly expiries: Float64Array;
-  readonly sizes: Uint32Array;
-  readonly root: Buffer;
-  /** Sum of sizes. */
-  readonly bytes: number;
-  /** Smallest expiry (Infinity when empty): the bucket changes by time once a proof passes it. */
-  readonly minExpiry: number;
+const HEADER_BYTES = NODE_BYTES + 16;
+const LEAF_RECORD_BYTES = NODE_BYTES + KEY_BYTES + 8 + 4;
+
+/** Records are bump-allocated in chunks of this size (a larger record gets its own). */
+const CHUNK_BYTES = 64 * 1024;
+
+/**
+ * Bump allocator of bucket records in chunks outside Buffer's shared pool (a pooled slice keeps
+ * its whole 8 KB pool chunk, and the garbage allocated beside it, alive). A chunk lives as long as
+ * any record in it, so the engine counts `allocatedBytes` and compacts (refresh.ts) once it is
+ * well above what the commitment holds.
+ */
+export class BucketArena {
+  allocatedBytes = 0;
+  #chunk: Buffer = Buffer.alloc(0);
+  #used = 0;
+
+  /** @param chunkBytes 0: every record its own allocation (a bucket built alone, tests). */
+  constructor(private readonly chunkBytes = CHUNK_BYTES) {}
+
+  /** A chunk with `length` free bytes from `at`, and those bytes taken. */
+  alloc(length: number): {chunk: Buffer; at: number} {
+    if (length > this.chunkBytes / 4) {
+      this.allocatedBytes += length;
+      return {chunk: Buffer.allocUnsafeSlow(length), at: 0};
+    }
+    if (this.#used + length > this.#chunk.length) {
+      this.#chunk = Buffer.allocUnsafeSlow(this.chunkBytes);
+      this.#used = 0;
+      this.allocatedBytes += this.chunkBytes;
+    }
+    const at = this.#used;
+    this.#used += length;
+    return {chunk: this.#chunk, at};
+  }
 }
 
-export const EMPTY_BUCKET: Bucket = Object.freeze({
-  count: 0,
-  keys: Buffer.alloc(0),
-  leaves: Buffer.alloc(0),
-  expiries: new Float64Array(0),
-  sizes: new Uint32Array(0),
-  root: EMPTY_ROOT,
-  bytes: 0,
-  minExpiry: Number.POSITIVE_INFINITY,
-});
+export class Bucket {
+  /** The record (laid out as above) is `chunk` from `at`, `length` bytes. */
+  constructor(
+    readonly chunk: Buffer,
+    readonly at: number,
+    readonly length: number,
+  ) {}
+
+  /** The record itself (a new view: tests, copies). */
+  get record(): Buffer {
+    return this.chunk.subarray(this.at, this.at + this.length);
+  }
+
+  get count(): number {
+    return (this.length - HEADER_BYTES) / LEAF_RECORD_BYTES;
+  }
+
+  get root(): Buffer {
+    return this.chunk.subarray(this.at, this.at + NODE_BYTES);
+  }
+
+  /** Smallest expiry (Infinity when empty): the bucket changes by time once a proof passes it. */
+  get minExpiry(): number {
+    return this.chunk.readDoubleLE(this.at + NODE_BYTES);
+  }
+
+  /** Sum of sizes. */
+  get bytes(): number {
+    return this.chunk.readDoubleLE(this.at + NODE_BYTES + 8);
+  }
+
+  /** count × 32: leaf hashes, ascending by raw hash. */
+  get leaves(): Buffer {
+    return this.chunk.subarray(this.leafOffset(0), this.leafOffset(this.count));
+  }
+
+  /** Offset of the leaf at `i` in `chunk`. */
+  leafOffset(i: number): number {
+    return this.at + HEADER_BYTES + i * NODE_BYTES;
+  }
+
+  /** Offset of the key of leaf `i` in `chunk`. */
+  keyOffset(i: number): number {
+    return this.at + HEADER_BYTES + this.count * NODE_BYTES + i * KEY_BYTES;
+  }
+
+  expiry(i: number): number {
+    return this.chunk.readDoubleLE(this.at + HEADER_BYTES + this.count * (NODE_BYTES + KEY_BYTES) + i * 8);
+  }
+
+  size(i: number): number {
+    return this.chunk.readUInt32LE(this.at + HEADER_BYTES + this.count * (NODE_BYTES + KEY_BYTES + 8) + i * 4);
+  }
+
+  /** Compares the key of `raw` (a raw hash) with the key of leaf `i`. */
+  compareKey(raw: Uint8Array, i: number): number {
+    const at = this.keyOffset(i);
+    return 0 - this.chunk.compare(raw, KEY_OFFSET, KEY_OFFSET + KEY_BYTES, at, at + KEY_BYTES);
+  }
+}
+
+function emptyRecord(): Buffer {
+  const r = Buffer.alloc(HEADER_BYTES);
+  EMPTY_ROOT.copy(r, 0);
+  r.writeDoubleLE(Number.POSITIVE_INFINITY, NODE_BYTES);
+  return r;
+}
+
+export const EMPTY_BUCKET: Bucket = Object.freeze(new Bucket(emptyRecord(), 0, HEADER_BYTES));
 
 export const EMPTY_BUCKETS: readonly Bucket[] = Object.freeze(Array.from({length: BUCKET_COUNT}, () => EMPTY_BUCKET));
 
@@ -83,75 +176,87 @@ function digestOfData(row: BucketInput, loadData: DataLoader): Buffer | null {
 }
 
 /** Builds a bucket from all of its current messages (any order). */
-export function buildBucket(rows: readonly BucketInput[], loadData: DataLoader): Bucket {
+export function buildBucket(rows: readonly BucketInput[], loadData: DataLoader, arena = new BucketArena(0)): Bucket {
   const entries: LeafEntry[] = [];
   for (const row of rows) {
     const e = entryOf(row, loadData);
     if (e !== null) entries.push(e);
   }
-  return sortedBucket(entries);
+  return sortedBucket(entries, arena);
 }
 
 /** Packs the entries of one bucket given in any order (sorts `entries` in place). */
-export function sortedBucket(entries: LeafEntry[]): Bucket {
-  return packBucket(entries.sort(byRaw));
+export function sortedBucket(entries: LeafEntry[], arena = new BucketArena(0)): Bucket {
+  return packBucket(entries.sort(byRaw), arena);
 }
 
 /** Packs entries sorted by raw hash into a bucket and computes its root. */
-export function packBucket(sorted: readonly LeafEntry[]): Bucket {
-  const n = sorted.length;
-  if (n === 0) return EMPTY_BUCKET;
-  const out = new BucketWriter(n);
-  for (const e of sorted) out.push(e.raw, e.leaf, e.expiry, e.size);
-  return out.finish();
+export function packBucket(sorted: readonly LeafEntry[], arena = new BucketArena(0)): Bucket {
+  if (sorted.length === 0) return EMPTY_BUCKET;
+  const out = BucketWriter.start(sorted.length);
+  for (const e of sorted) out.push(e.raw, KEY_OFFSET, e.leaf, 0, e.expiry, e.size);
+  return out.finish(arena);
 }
 
+/** A copy of `b` in `arena` (compaction). */
+export function copyBucket(b: Bucket, arena: BucketArena): Bucket {
+  if (b.count === 0) return EMPTY_BUCKET;
+  const {chunk, at} = arena.alloc(b.length);
+  b.chunk.copy(chunk, at, b.at, b.at + b.length);
+  return new Bucket(chunk, at, b.length);
+}
+
+/**
+ * Collects a bucket's leaves column by column in scratch space reused by every bucket, then
+ * copies them into an exact-size record (updateBucket only knows an upper bound of the count).
+ */
 class BucketWriter {
-  readonly keys: Buffer;
-  readonly leaves: Buffer;
-  readonly expiries: Float64Array;
-  readonly sizes: Uint32Array;
+  static #scratch = Buffer.allocUnsafeSlow(0);
+  static #capacity = 0;
+
   n = 0;
   bytes = 0;
   minExpiry = Number.POSITIVE_INFINITY;
 
-  readonly #memory: Buffer;
+  private constructor(private readonly capacity: number) {}
 
-  /**
-   * One allocation per bucket, outside Buffer's shared pool: with ~40 leaves a bucket, pooled
-   * slices would keep whole 8 KB pool chunks (and the garbage allocated beside them) alive for as
-   * long as any bucket in them lives. Layout: expiries (8-byte aligned at 0), leaves, keys, sizes,
-   * root.
-   */
-  constructor(capacity: number) {
-    const m = Buffer.allocUnsafeSlow(capacity * (8 + NODE_BYTES + KEY_BYTES + 4) + NODE_BYTES);
-    this.#memory = m;
-    this.expiries = new Float64Array(m.buffer, m.byteOffset, capacity);
-    this.leaves = m.subarray(capacity * 8, capacity * (8 + NODE_BYTES));
-    this.keys = m.subarray(capacity * (8 + NODE_BYTES), capacity * (8 + NODE_BYTES + KEY_BYTES));
-    this.sizes = new Uint32Array(m.buffer, m.byteOffset + capacity * (8 + NODE_BYTES + KEY_BYTES), capacity);
+  static start(capacity: number): BucketWriter {
+    if (capacity > BucketWriter.#capacity) {
+      BucketWriter.#capacity = Math.max(capacity, 2 * BucketWriter.#capacity, 64);
+      BucketWriter.#scratch = Buffer.allocUnsafeSlow(BucketWriter.#capacity * LEAF_RECORD_BYTES);
+    }
+    return new BucketWriter(BucketWriter.#capacity);
   }
 
-  /** `key` holds at least KEY_BYTES bytes at `keyOffset`; `leaf` 32 bytes at `leafOffset`. */
-  push(key: Buffer, leaf: Buffer, expiry: number, size: number, keyOffset = 0, leafOffset = 0): void {
-    key.copy(this.keys, this.n * KEY_BYTES, keyOffset, keyOffset + KEY_BYTES);
-    leaf.copy(this.leaves, this.n * NODE_BYTES, leafOffset, leafOffset + NODE_BYTES);
-    this.expiries[this.n] = expiry;
-    this.sizes[this.n] = size;
+  /** `key` holds the key at `keyOffset` (KEY_BYTES); `leaf` 32 bytes at `leafOffset`. */
+  push(key: Buffer, keyOffset: number, leaf: Buffer, leafOffset: number, expiry: number, size: number): void {
+    const s = BucketWriter.#scratch;
+    const c = this.capacity;
+    leaf.copy(s, this.n * NODE_BYTES, leafOffset, leafOffset + NODE_BYTES);
+    key.copy(s, c * NODE_BYTES + this.n * KEY_BYTES, keyOffset, keyOffset + KEY_BYTES);
+    s.writeDoubleLE(expiry, c * (NODE_BYTES + KEY_BYTES) + this.n * 8);
+    s.writeUInt32LE(size, c * (NODE_BYTES + KEY_BYTES + 8) + this.n * 4);
     this.bytes += size;
-    this.minExpiry = Math.min(this.minExpiry, expiry);
+    if (expiry < this.minExpiry) this.minExpiry = expiry;
     this.n++;
   }
 
-  finish(): Bucket {
-    const n = this.n;
+  finish(arena: BucketArena): Bucket {
+    const {n, capacity: c} = this;
     if (n === 0) return EMPTY_BUCKET;
-    const leaves = this.leaves.subarray(0, n * NODE_BYTES);
-    const {bytes, minExpiry} = this;
-    const keys = this.keys.subarray(0, n * KEY_BYTES);
-    const root = this.#memory.subarray(this.#memory.length - NODE_BYTES);
-    rootOf(leaves, n).copy(root);
-    return {count: n, keys, leaves, expiries: this.expiries.subarray(0, n), sizes: this.sizes.subarray(0, n), root, bytes, minExpiry};
+    const s = BucketWriter.#scratch;
+    const length = HEADER_BYTES + n * LEAF_RECORD_BYTES;
+    const {chunk, at: start} = arena.alloc(length);
+    const r = chunk.subarray(start, start + length);
+    r.writeDoubleLE(this.minExpiry, NODE_BYTES);
+    r.writeDoubleLE(this.bytes, NODE_BYTES + 8);
+    let at = HEADER_BYTES;
+    for (const [from, width] of [[0, NODE_BYTES], [c * NODE_BYTES, KEY_BYTES], [c * (NODE_BYTES + KEY_BYTES), 8], [c * (NODE_BYTES + KEY_BYTES + 8), 4]] as const) {
+      s.copy(r, at, from, from + n * width);
+      at += n * width;
+    }
+    rootOf(r.subarray(HEADER_BYTES, HEADER_BYTES + n * NODE_BYTES), n).copy(r, 0);
+    return new Bucket(chunk, start, length);
   }
 }
 
@@ -161,44 +266,46 @@ class BucketWriter {
  * current leaves). Returns null if an added key ties with a kept one on KEY_BYTES bytes (order
  * unknowable without full hashes: the caller rebuilds the bucket from the store).
  */
-export function updateBucket(prev: Bucket, removed: readonly Buffer[], added: LeafEntry[], timestamp: number): Bucket | null {
-  const drop = new Uint8Array(prev.count);
+export function updateBucket(prev: Bucket, removed: readonly Buffer[], added: LeafEntry[], timestamp: number, arena = new BucketArena(0)): Bucket | null {
+  const count = prev.count;
+  const drop = new Uint8Array(count);
   for (const raw of removed) {
     const i = findKey(prev, raw);
     if (i < 0) continue;
-    if (i + 1 < prev.count && prev.keys.compare(prev.keys, i * KEY_BYTES, (i + 1) * KEY_BYTES, (i + 1) * KEY_BYTES, (i + 2) * KEY_BYTES) === 0) return null;
+    if (i + 1 < count && prev.compareKey(raw, i + 1) === 0) return null;
     drop[i] = 1;
   }
   const adds = added.filter((e) => e.expiry > timestamp).sort(byRaw);
-  const out = new BucketWriter(prev.count + adds.length);
+  const out = BucketWriter.start(count + adds.length);
   let a = 0;
-  for (let i = 0; i < prev.count; i++) {
-    if (drop[i] === 1 || (prev.expiries[i] as number) <= timestamp) continue;
+  for (let i = 0; i < count; i++) {
+    const expiry = prev.expiry(i);
+    if (drop[i] === 1 || expiry <= timestamp) continue;
     for (; a < adds.length; a++) {
-      const order = prev.keys.compare((adds[a] as LeafEntry).raw, 0, KEY_BYTES, i * KEY_BYTES, (i + 1) * KEY_BYTES);
+      // The added key against the kept one: a larger added key goes after it.
+      const order = prev.compareKey((adds[a] as LeafEntry).raw, i);
       if (order === 0) return null;
-      if (order < 0) break;
+      if (order > 0) break;
       pushEntry(out, adds[a] as LeafEntry);
     }
-    out.push(prev.keys, prev.leaves, prev.expiries[i] as number, prev.sizes[i] as number, i * KEY_BYTES, i * NODE_BYTES);
+    out.push(prev.chunk, prev.keyOffset(i), prev.chunk, prev.leafOffset(i), expiry, prev.size(i));
   }
   for (; a < adds.length; a++) pushEntry(out, adds[a] as LeafEntry);
-  return out.finish();
+  return out.finish(arena);
 }
 
 function pushEntry(out: BucketWriter, e: LeafEntry): void {
-  out.push(e.raw, e.leaf, e.expiry, e.size);
+  out.push(e.raw, KEY_OFFSET, e.leaf, 0, e.expiry, e.size);
 }
 
-/** Index of the first leaf whose key matches `raw`'s first KEY_BYTES bytes; -1 if none. */
+/** Index of the first leaf whose key matches `raw`'s key; -1 if none. */
 export function findKey(bucket: Bucket, raw: Uint8Array): number {
   let lo = 0;
   let hi = bucket.count;
-  const key = Buffer.from(raw.buffer, raw.byteOffset, KEY_BYTES);
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (bucket.keys.compare(key, 0, KEY_BYTES, mid * KEY_BYTES, (mid + 1) * KEY_BYTES) < 0) lo = mid + 1;
+    if (bucket.compareKey(raw, mid) > 0) lo = mid + 1;
     else hi = mid;
   }
-  return lo < bucket.count && bucket.keys.compare(key, 0, KEY_BYTES, lo * KEY_BYTES, (lo + 1) * KEY_BYTES) === 0 ? lo : -1;
+  return lo < bucket.count && bucket.compareKey(raw, lo) === 0 ? lo : -1;
 }

@@ -5,7 +5,7 @@
  * one that shares every clean bucket.
  */
 import {BUCKET_COUNT, NODE_BYTES} from "./constants.js";
-import {findKey, KEY_BYTES, type Bucket} from "./bucket.js";
+import {findKey, type Bucket} from "./bucket.js";
 import {bucketOf} from "./leaf.js";
 import type {TopTree} from "./top-tree.js";
 import {pathFromLevels, treeLevels} from "../crypto/index.js";
@@ -22,11 +22,13 @@ export class Commitment {
   /**
    * @param timestamp the proof timestamp T: the commitment holds messages with expiry > T
    * @param top the top tree over `buckets` (built or updated by the refresh, in its slices)
+   * @param arenaBytes at most what the arenas of `buckets` hold (refresh.ts compacts on it)
    */
   constructor(
     readonly timestamp: number,
     readonly buckets: readonly Bucket[],
     readonly top: TopTree,
+    readonly arenaBytes = 0,
   ) {
     if (buckets.length !== BUCKET_COUNT) throw new RangeError(`a commitment has ${BUCKET_COUNT} buckets`);
     this.root = top.root;
@@ -47,15 +49,14 @@ export class Commitment {
     const first = findKey(b, raw);
     if (first < 0) return;
     for (let index = first; index < b.count; index++) {
-      const key = Buffer.from(raw.buffer, raw.byteOffset, KEY_BYTES);
-      if (b.keys.compare(key, 0, KEY_BYTES, index * KEY_BYTES, (index + 1) * KEY_BYTES) !== 0) return;
+      if (b.compareKey(raw, index) !== 0) return;
       yield {bucket, index};
     }
   }
 
   leafAt(at: Located): Buffer {
     const b = this.buckets[at.bucket] as Bucket;
-    return b.leaves.subarray(at.index * NODE_BYTES, (at.index + 1) * NODE_BYTES);
+    return b.chunk.subarray(b.leafOffset(at.index), b.leafOffset(at.index) + NODE_BYTES);
   }
 
   /** Audit path of a leaf within its bucket (computes the bucket's levels: ~n hashes). */
@@ -66,6 +67,6 @@ export class Commitment {
 
   /** Audit path of a bucket root in the top tree: always 18 nodes. */
   topPath(bucket: number): Buffer[] {
-    return this.top.path(bucket);
+    return this.top.path(bucket, this.buckets);
   }
 }

@@ -1,7 +1,7 @@
 /**
  * `WorkerEngine`: the commitment engine on a worker thread (engine-worker.ts) with its own
  * read-only SQLite connection, so builds, refreshes and inclusion paths never block the event
- * loop, and the per-message commitment (~60 bytes a message) lives outside the main heap.
+ * loop, and the per-message commitment (~52 bytes a message) lives outside the main heap.
  *
  * If the worker dies, every pending call fails; the next call starts a new worker, whose first
  * refresh is a full build (the proof service asks for one after a failed refresh anyway).
@@ -12,6 +12,14 @@ import {Worker} from "node:worker_threads";
 import type {CommittedLeaf, LiveLeaf} from "./answerer.js";
 import type {CommitmentEngine, CommitmentSummary, RefreshRequest} from "./engine.js";
 import type {EngineReply, EngineRequest, EngineWorkerData} from "./engine-protocol.js";
+import type {RefreshProgress} from "./refresh.js";
+
+/**
+ * The worker's young generation (V8's default lets it grow to 48 MB). A build allocates rows that
+ * die within a page, so small semi-spaces cost a few more scavenges and keep ~30 MB out of the
+ * resident set (docs/PROTOCOL.md (Storage proofs) §11.2).
+ */
+const WORKER_YOUNG_GENERATION_MB = 8;
 
 type Call = EngineRequest extends infer R ? (R extends EngineRequest ? Omit<R, "id"> : never) : never;
 
@@ -32,6 +40,7 @@ export class WorkerEngine implements CommitmentEngine {
   #ready: Promise<void> | null = null;
   #nextId = 1;
   #closed = false;
+  #progress: RefreshProgress | null = null;
 
   constructor(data: EngineWorkerData, logger: WorkerEngineLogger) {
     this.#data = data;
@@ -39,8 +48,13 @@ export class WorkerEngine implements CommitmentEngine {
   }
 
   async refresh(req: RefreshRequest): Promise<CommitmentSummary | null> {
-    const s = (await this.#call({op: "refresh", req})) as CommitmentSummary | null;
+    const s = (await this.#call({op: "refresh", req}).finally(() => (this.#progress = null))) as CommitmentSummary | null;
     return s === null ? null : {...s, root: Buffer.from(s.root)};
+  }
+
+  /** The last progress the worker reported for the running refresh. */
+  progress(): RefreshProgress | null {
+    return this.#progress;
   }
 
   async publish(timestamp: number): Promise<void> {
@@ -84,7 +98,7 @@ export class WorkerEngine implements CommitmentEngine {
   }
 
   #spawn(): Worker {
-    const worker = new Worker(workerUrl(), {workerData: this.#data});
+    const worker = new Worker(workerUrl(), {workerData: this.#data, resourceLimits: {maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB}});
     this.#worker = worker;
     this.#ready = new Promise<void>((resolve, reject) => this.#pending.set(0, {resolve: () => resolve(), reject}));
     worker.on("message", (m: EngineReply) => this.#onReply(m));
@@ -94,6 +108,10 @@ export class WorkerEngine implements CommitmentEngine {
   }
 
   #onReply(m: EngineReply): void {
+    if (m.id === -1) {
+      if (m.ok) this.#progress = m.value as RefreshProgress;
+      return;
+    }
     const p = this.#pending.get(m.id);
     if (p === undefined) return;
     this.#pending.delete(m.id);

@@ -15,5 +15,5 @@ export type EngineRequest = {readonly id: number} & (
   | {readonly op: "close"}
 );
 
-/** id 0 is the worker's "ready" once its connection is open. */
+/** id 0 is the worker's "ready" once its connection is open; id -1 a refresh's progress (RefreshProgress). */
 export type EngineReply = {readonly id: number} & ({readonly ok: true; readonly value: unknown} | {readonly ok: false; readonly error: string});

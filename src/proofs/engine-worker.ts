@@ -12,8 +12,19 @@ const data = workerData as EngineWorkerData;
 const port = parentPort;
 if (port === null) throw new Error("engine-worker.js runs as a worker thread");
 
+/** Least time between two progress reports (a slice ends every sliceBudgetMs). */
+const PROGRESS_EVERY_MS = 500;
+
 const reader = CommitmentReader.openReadOnly(data.path, data.busyTimeoutMs);
-const engine = new LocalEngine(reader, {sliceBudgetMs: data.sliceBudgetMs});
+let reportedAt = Number.NEGATIVE_INFINITY;
+const engine = new LocalEngine(reader, {
+  sliceBudgetMs: data.sliceBudgetMs,
+  onProgress: (p) => {
+    if (p.elapsedMs - reportedAt < PROGRESS_EVERY_MS && p.elapsedMs >= reportedAt) return;
+    reportedAt = p.elapsedMs;
+    port.postMessage({id: -1, ok: true, value: p} satisfies EngineReply);
+  },
+});
 
 const u8 = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 

@@ -12,7 +12,7 @@
 import {BUCKET_COUNT} from "./constants.js";
 import {committedLeaf, type CommittedLeaf, type LiveLeaf} from "./answerer.js";
 import type {Commitment} from "./commitment.js";
-import {FULL_PLAN, planRefresh, refreshCommitment, type CommitmentSource, type RefreshStats} from "./refresh.js";
+import {FULL_PLAN, planRefresh, refreshCommitment, type CommitmentSource, type RefreshProgress, type RefreshStats} from "./refresh.js";
 
 /** What the proof service learns of a commitment: enough to sign a StorageProof and pick candidates. */
 export interface CommitmentSummary {
@@ -42,18 +42,23 @@ export interface CommitmentEngine {
   publish(timestamp: number): Promise<void>;
   /** The committed leaf and inclusion path of a message in the published commitment for `timestamp`. */
   find(timestamp: number, messageHash: string, live: LiveLeaf): Promise<CommittedLeaf | null>;
+  /** How far the running refresh got (null when none runs); a worker reports it about twice a second. */
+  progress(): RefreshProgress | null;
   close(): Promise<void>;
 }
 
 export interface LocalEngineOptions {
   /** Longest synchronous stretch of a refresh before it yields (other requests are served then). */
   readonly sliceBudgetMs: number;
+  /** Called after every slice of a refresh (the worker forwards it to the host). */
+  readonly onProgress?: (p: RefreshProgress) => void;
 }
 
 /** The engine in this thread, reading `source` (the worker wraps one of these). */
 export class LocalEngine implements CommitmentEngine {
   #base: Commitment | null = null;
   #published: Commitment | null = null;
+  #progress: RefreshProgress | null = null;
   #closed = false;
 
   constructor(
@@ -66,8 +71,12 @@ export class LocalEngine implements CommitmentEngine {
     this.#base = null;
     const plan = changed === null || base === null ? FULL_PLAN : planRefresh(changed, base, timestamp);
     const stats: RefreshStats = {rebuilt: 0, reread: 0, slices: 0, longestSliceMs: 0};
-    const opts = {timestamp, sliceBudgetMs: this.opts.sliceBudgetMs, aborted: () => this.#closed};
-    const c = await refreshCommitment(this.source, base, plan, opts, stats);
+    const onProgress = (p: RefreshProgress): void => {
+      this.#progress = p;
+      this.opts.onProgress?.(p);
+    };
+    const opts = {timestamp, sliceBudgetMs: this.opts.sliceBudgetMs, aborted: () => this.#closed, onProgress};
+    const c = await refreshCommitment(this.source, base, plan, opts, stats).finally(() => (this.#progress = null));
     if (c === null) return null;
     this.#base = c;
     return summarize(c, stats);
@@ -81,6 +90,10 @@ export class LocalEngine implements CommitmentEngine {
   find(timestamp: number, messageHash: string, live: LiveLeaf): Promise<CommittedLeaf | null> {
     const c = this.#published;
     return Promise.resolve(c === null || c.timestamp !== timestamp ? null : committedLeaf(c, messageHash, live));
+  }
+
+  progress(): RefreshProgress | null {
+    return this.#progress;
   }
 
   /** The published commitment (tests and benchmarks look inside). */

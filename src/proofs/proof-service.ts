@@ -19,6 +19,7 @@ import type {PublicKeys} from "./keys.js";
 import {defaultProofServiceOptions, type ProofServiceOptions} from "./options.js";
 import {PeerHealth} from "./peer-health.js";
 import {dataDigest} from "./leaf.js";
+import {progressFacts, type ProgressFacts} from "./progress.js";
 import type {RefreshStats} from "./refresh.js";
 import {ChangeTracker, type StoreEventSource} from "./changes.js";
 import {authenticateChallenge, parseChallengeRequest, verifyPeerProof} from "./requests.js";
@@ -59,6 +60,16 @@ export interface ProofServiceModules {
 const RETRY_MS = 5_000;
 /** Beyond this many changed messages per epoch a full rebuild is cheaper than tracking them. */
 const MAX_TRACKED_CHANGES = 1_000_000;
+/** Between two progress records of a refresh still running (a full build of a large store). */
+const PROGRESS_LOG_MS = 10_000;
+
+/** The service's part of GET /health. */
+export interface ProofHealthFacts {
+  /** A proof is signed: challenges are answered (503 NOT_READY until then). */
+  readonly proofReady: boolean;
+  /** The running refresh (the startup build included); null when none runs. */
+  readonly commitmentBuild: ProgressFacts | null;
+}
 
 /** The published commitment: its summary, signed proof, and when its refresh took its changes. */
 interface Published {
@@ -160,6 +171,12 @@ export class ProofService {
     return this.#current?.proof ?? null;
   }
 
+  /** For GET /health: whether challenges are answered yet, and how far the running refresh got. */
+  healthFacts(): ProofHealthFacts {
+    const p = this.#m.engine.progress();
+    return {proofReady: this.#current !== null, commitmentBuild: p === null ? null : progressFacts(p)};
+  }
+
   /** The published commitment's summary. */
   get commitment(): CommitmentSummary | null {
     return this.#current?.summary ?? null;
@@ -214,11 +231,25 @@ export class ProofService {
     const takeId = this.#nextTakeId++;
     this.#takes.push({id: takeId, changed});
     this.#needFull = true;
-    const summary = await this.#m.engine.refresh({timestamp, changed: changed === null ? null : [...changed]});
+    const summary = await this.#withProgressLog(this.#m.engine.refresh({timestamp, changed: changed === null ? null : [...changed]}));
     if (summary === null) return null;
     this.#needFull = false;
     this.lastRefresh = {...summary.stats, changed: hashes.size + updated.length};
     return {summary, takeId, completedAt: this.#m.clock.now()};
+  }
+
+  /** Logs the engine's progress every PROGRESS_LOG_MS until `refresh` settles. */
+  async #withProgressLog<T>(refresh: Promise<T>): Promise<T> {
+    const timer = setInterval(() => {
+      const p = this.#m.engine.progress();
+      if (p !== null) this.#m.logger.info(progressFacts(p), "building the storage-proof commitment");
+    }, PROGRESS_LOG_MS);
+    timer.unref();
+    try {
+      return await refresh;
+    } finally {
+      clearInterval(timer);
+    }
   }
 
   #publish(published: Published): void {

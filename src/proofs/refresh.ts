@@ -1,17 +1,17 @@
 /**
  * Refreshing the commitment for a new proof timestamp T (docs/PROTOCOL.md (Storage proofs) §2.3): a
  * bucket is rebuilt only if one of its messages changed (ChangeTracker) or one of its leaves
- * expired by T, and only the changed messages are read again (point lookups); unchanged leaves
- * are copied. Without a previous commitment every message is read, in pages of hash order that
+ * expired by T, and only the changed messages are read again (in batches of LOOKUP_BATCH hashes
+ * in hash order, one statement each); unchanged leaves are copied. Without a previous commitment every message is read, in pages of hash order that
  * span many buckets (a bucket per query would be 262,144 queries however small the store). Then
  * the top tree is built, or updated along the rebuilt buckets' paths (top-tree.ts). All of it runs
  * in slices of at most `sliceBudgetMs` of synchronous time, each followed by a yield to the event
  * loop (bench/proofs.ts compares this with a worker thread).
  */
 import {BUCKET_COUNT} from "./constants.js";
-import {buildBucket, EMPTY_BUCKETS, entryOf, sortedBucket, updateBucket, type Bucket, type BucketInput, type LeafEntry} from "./bucket.js";
+import {BucketArena, buildBucket, copyBucket, EMPTY_BUCKETS, entryOf, sortedBucket, updateBucket, type Bucket, type BucketInput, type LeafEntry} from "./bucket.js";
 import {Commitment} from "./commitment.js";
-import {bucketOf, bucketRange, decodeMessageHash} from "./leaf.js";
+import {bucketOf, bucketPrefix, bucketRange, decodeMessageHash} from "./leaf.js";
 import {TopTree} from "./top-tree.js";
 
 /** What the commitment reads from the message store (ProofTables implements it). */
@@ -23,8 +23,8 @@ export interface CommitmentSource {
    * order (ASCII, SQLite's BINARY collation): one statement, so no read stays open between pages.
    */
   rowsAfter(after: string, minExpiryExclusive: number, limit: number): BucketInput[];
-  /** One message, if it exists with expiry > minExpiryExclusive. */
-  rowByHash(hash: string, minExpiryExclusive: number): BucketInput | null;
+  /** The messages among `hashes` that exist with expiry > minExpiryExclusive (any order). */
+  rowsByHashes(hashes: readonly string[], minExpiryExclusive: number): BucketInput[];
   /** The data of a message read without its digest (a row from before migration 0006). */
   dataByHash(hash: string): Buffer | null;
 }
@@ -50,6 +50,26 @@ export interface RefreshOptions {
   readonly yieldFn?: () => Promise<void>;
   /** Checked between slices; a true result abandons the refresh (returns null). */
   readonly aborted?: () => boolean;
+  /** Arena bytes tolerated beyond COMPACT_RATIO × the live records (COMPACT_SLACK_BYTES; tests use 0). */
+  readonly compactSlackBytes?: number;
+  /** Called after every slice with how far the refresh got. */
+  readonly onProgress?: (p: RefreshProgress) => void;
+}
+
+/** How far a running refresh got (startup logs and /health: how long until a node answers). */
+export interface RefreshProgress {
+  readonly full: boolean;
+  /** "read": buckets being read or updated; "tree": the top tree being hashed. */
+  readonly phase: "read" | "tree";
+  /**
+   * Buckets done of `total` (all 262,144 for a full build: hashes are uniform, so the share of
+   * buckets passed is the share of messages read).
+   */
+  readonly done: number;
+  readonly total: number;
+  /** Messages read so far. */
+  readonly messages: number;
+  readonly elapsedMs: number;
 }
 
 export interface RefreshStats {
@@ -66,6 +86,19 @@ export const FULL_PLAN: RefreshPlan = Object.freeze({full: true, buckets: [], ch
  * for it) overruns its budget by little, while the per-query cost stays below 1 %.
  */
 export const PAGE_ROWS = 256;
+
+/** Changed hashes read per statement of an incremental refresh. */
+export const LOOKUP_BATCH = 256;
+
+/**
+ * Compaction threshold: the arenas of the buckets a commitment references may hold this many
+ * times its live records (plus COMPACT_SLACK_BYTES) before the refresh copies every bucket into
+ * one new arena. Each refresh writes its rebuilt buckets into a new arena, and a chunk lives as
+ * long as any bucket in it does, so without this a node refreshing 1 % of its buckets an epoch
+ * would end up holding several times its commitment.
+ */
+const COMPACT_RATIO = 2;
+const COMPACT_SLACK_BYTES = 8 * 1024 * 1024;
 
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -98,25 +131,53 @@ export async function refreshCommitment(
 ): Promise<Commitment | null> {
   const full = plan.full || previous === null;
   const buckets: Bucket[] = [...(full ? EMPTY_BUCKETS : previous.buckets)];
+  const arena = new BucketArena();
+  const progress: Progress = {full, phase: "read", done: 0, total: full ? BUCKET_COUNT : plan.buckets.length, messages: 0, elapsedMs: 0};
   let top: TopTree | null = null;
+  let arenaBytes = 0;
   function* steps(): Generator<void> {
     if (full) {
-      yield* readAll(source, buckets, opts.timestamp, opts.pageRows ?? PAGE_ROWS);
+      yield* readAll(source, buckets, opts.timestamp, opts.pageRows ?? PAGE_ROWS, arena, progress);
+      arenaBytes = arena.allocatedBytes;
+      progress.phase = "tree";
       top = yield* TopTree.build(buckets);
     } else {
-      yield* updateAll(source, buckets, plan, opts.timestamp, stats);
+      yield* updateAll(source, buckets, plan, opts.timestamp, stats, arena, progress);
+      arenaBytes = previous.arenaBytes + arena.allocatedBytes;
+      if (arenaBytes > COMPACT_RATIO * liveBytes(buckets) + (opts.compactSlackBytes ?? COMPACT_SLACK_BYTES)) arenaBytes = yield* compact(buckets);
+      progress.phase = "tree";
       top = yield* previous.top.update(buckets, plan.buckets);
     }
   }
-  if (!(await sliced(steps(), opts, stats)) || top === null) return null;
+  if (!(await sliced(steps(), opts, stats, progress)) || top === null) return null;
   stats.rebuilt = full ? BUCKET_COUNT : plan.buckets.length;
   if (full) stats.reread = BUCKET_COUNT;
-  return new Commitment(opts.timestamp, buckets, top);
+  return new Commitment(opts.timestamp, buckets, top, arenaBytes);
+}
+
+type Progress = {-readonly [K in keyof RefreshProgress]: RefreshProgress[K]};
+
+/** Bytes of the bucket records `buckets` hold. */
+function liveBytes(buckets: readonly Bucket[]): number {
+  let bytes = 0;
+  for (const b of buckets) if (b.count > 0) bytes += b.length;
+  return bytes;
+}
+
+/** Copies every bucket into one new arena; returns its size. One step per 4,096 buckets. */
+function* compact(buckets: Bucket[]): Generator<void, number> {
+  const arena = new BucketArena();
+  for (let i = 0; i < buckets.length; i++) {
+    buckets[i] = copyBucket(buckets[i] as Bucket, arena);
+    if ((i & 4095) === 4095) yield;
+  }
+  return arena.allocatedBytes;
 }
 
 /** Runs `steps` in slices of `opts.sliceBudgetMs`, yielding between them; false if aborted. */
-async function sliced(steps: Iterator<unknown>, opts: RefreshOptions, stats: RefreshStats): Promise<boolean> {
+async function sliced(steps: Iterator<unknown>, opts: RefreshOptions, stats: RefreshStats, progress: Progress): Promise<boolean> {
   const now = opts.now ?? ((): number => performance.now());
+  const started = now();
   for (;;) {
     const start = now();
     let done: boolean | undefined;
@@ -124,6 +185,8 @@ async function sliced(steps: Iterator<unknown>, opts: RefreshOptions, stats: Ref
     while (done !== true && now() - start < opts.sliceBudgetMs);
     stats.slices++;
     stats.longestSliceMs = Math.max(stats.longestSliceMs, now() - start);
+    progress.elapsedMs = now() - started;
+    opts.onProgress?.({...progress});
     if (done === true) return true;
     await (opts.yieldFn ?? yieldToLoop)();
     if (opts.aborted?.() === true) return false;
@@ -136,7 +199,7 @@ async function sliced(steps: Iterator<unknown>, opts: RefreshOptions, stats: Ref
  * is packed when the first leaf of another arrives (or at the end), and one cut by a page boundary
  * continues in the next page. Each message is read once, by one of the page statements.
  */
-function* readAll(source: CommitmentSource, buckets: Bucket[], timestamp: number, pageRows: number): Generator<void> {
+function* readAll(source: CommitmentSource, buckets: Bucket[], timestamp: number, pageRows: number, arena: BucketArena, progress: Progress): Generator<void> {
   const loadData = (hash: string): Buffer | null => source.dataByHash(hash);
   let current = -1;
   let pending: LeafEntry[] = [];
@@ -147,44 +210,96 @@ function* readAll(source: CommitmentSource, buckets: Bucket[], timestamp: number
       if (e === null) continue;
       const b = bucketOf(e.raw);
       if (b !== current && pending.length > 0) {
-        buckets[current] = sortedBucket(pending);
+        buckets[current] = sortedBucket(pending, arena);
         pending = [];
       }
       current = b;
       pending.push(e);
     }
+    progress.messages += rows.length;
     if (rows.length < pageRows) break;
     after = (rows.at(-1) as BucketInput).hash;
+    // Buckets passed in hash order: the prefix of the last hash read (ASCII order, bucketRange).
+    progress.done = prefixRank(after);
     yield;
   }
-  if (pending.length > 0) buckets[current] = sortedBucket(pending);
+  if (pending.length > 0) buckets[current] = sortedBucket(pending, arena);
+  progress.done = BUCKET_COUNT;
 }
 
-/** Rebuilds the buckets of an incremental plan in `buckets`; one bucket per step. */
-function* updateAll(source: CommitmentSource, buckets: Bucket[], plan: RefreshPlan, timestamp: number, stats: RefreshStats): Generator<void> {
-  for (const b of plan.buckets) {
-    buckets[b] = update(source, buckets[b] as Bucket, b, plan, timestamp, stats);
+/** Base64 characters in ASCII order (SQLite's order of hashes). */
+const ASCII_ORDER = "+/0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/** Buckets whose hashes sort before `hash`'s three-character prefix (0 … BUCKET_COUNT). */
+function prefixRank(hash: string): number {
+  let rank = 0;
+  for (let i = 0; i < 3; i++) rank = rank * 64 + Math.max(0, ASCII_ORDER.indexOf(hash[i] ?? "+"));
+  return rank;
+}
+
+/**
+ * Rebuilds the buckets of an incremental plan in `buckets`. Buckets are taken in hash order
+ * (their prefixes in ASCII order, as SQLite's index holds them) and their changed messages read
+ * LOOKUP_BATCH at a time with one statement: sorted seeks share the index pages they walk, and a
+ * statement per message cost more in calls than in reading. One step per batch.
+ */
+function* updateAll(
+  source: CommitmentSource,
+  buckets: Bucket[],
+  plan: RefreshPlan,
+  timestamp: number,
+  stats: RefreshStats,
+  arena: BucketArena,
+  progress: Progress,
+): Generator<void> {
+  const order = plan.buckets.map((b) => ({b, prefix: bucketPrefix(b)})).sort((x, y) => (x.prefix < y.prefix ? -1 : x.prefix > y.prefix ? 1 : 0));
+  const loadData = (hash: string): Buffer | null => source.dataByHash(hash);
+  for (let start = 0; start < order.length; ) {
+    let end = start;
+    const hashes: string[] = [];
+    while (end < order.length && (hashes.length < LOOKUP_BATCH || end === start)) {
+      for (const h of plan.changed.get((order[end] as {b: number}).b) ?? []) hashes.push(h);
+      end++;
+    }
+    const rows = new Map<string, BucketInput>();
+    if (hashes.length > 0) for (const row of source.rowsByHashes(hashes.sort(), timestamp)) rows.set(row.hash, row);
+    progress.messages += rows.size;
+    for (let i = start; i < end; i++) {
+      const {b} = order[i] as {b: number};
+      buckets[b] = update(source, buckets[b] as Bucket, b, plan.changed.get(b) ?? [], rows, timestamp, stats, arena, loadData);
+    }
+    progress.done = end;
+    start = end;
     yield;
   }
 }
 
 /** The bucket read in full from the store (after a key tie). */
-function reread(source: CommitmentSource, b: number, timestamp: number, stats: RefreshStats): Bucket {
+function reread(source: CommitmentSource, b: number, timestamp: number, stats: RefreshStats, arena: BucketArena): Bucket {
   const {lo, hi} = bucketRange(b);
   stats.reread++;
-  return buildBucket(source.rowsInRange(lo, hi, timestamp), (hash) => source.dataByHash(hash));
+  return buildBucket(source.rowsInRange(lo, hi, timestamp), (hash) => source.dataByHash(hash), arena);
 }
 
-/** The previous bucket with its changed messages read again and its expired leaves dropped. */
-function update(source: CommitmentSource, prev: Bucket, b: number, plan: RefreshPlan, timestamp: number, stats: RefreshStats): Bucket {
-  const hashes = plan.changed.get(b) ?? [];
+/** The previous bucket with its changed messages (`rows`: as read now) and its expired leaves dropped. */
+function update(
+  source: CommitmentSource,
+  prev: Bucket,
+  b: number,
+  hashes: readonly string[],
+  rows: ReadonlyMap<string, BucketInput>,
+  timestamp: number,
+  stats: RefreshStats,
+  arena: BucketArena,
+  loadData: (hash: string) => Buffer | null,
+): Bucket {
   const removed: Buffer[] = [];
   const added: LeafEntry[] = [];
   for (const hash of hashes) {
     removed.push(decodeMessageHash(hash) as Buffer);
-    const row = source.rowByHash(hash, timestamp);
-    const entry = row === null ? null : entryOf(row, (h) => source.dataByHash(h));
+    const row = rows.get(hash);
+    const entry = row === undefined ? null : entryOf(row, loadData);
     if (entry !== null) added.push(entry);
   }
-  return updateBucket(prev, removed, added, timestamp) ?? reread(source, b, timestamp, stats);
+  return updateBucket(prev, removed, added, timestamp, arena) ?? reread(source, b, timestamp, stats, arena);
 }

@@ -1,10 +1,11 @@
 /**
  * The top tree of a commitment (docs/PROTOCOL.md (Storage proofs) §2.1): RFC 6962 over the
  * 262,144 bucket roots, each taken as a 32-byte entry (SHA-256(0x00 ‖ root)), so a perfect tree
- * of depth 18. Every level is kept (2 × 262,144 nodes, 16 MB) because rebuilding it costs up to
- * 524,287 hashes (~0.7 s): a refresh copies the levels and re-hashes only the paths above the
- * buckets it rebuilt (k buckets: at most 18k node hashes), and a top path is read off without
- * hashing. Building and updating are generators that yield every STEP_HASHES hashes, so the
+ * of depth 18. The levels from GROUP_BITS up are kept (65,536 + 32,768 + … nodes, 4 MB) because
+ * rebuilding the tree costs up to 524,287 hashes (~0.7 s): a refresh copies them and re-hashes
+ * only the paths above the buckets it rebuilt. The two lowest levels (12 MB, three quarters of
+ * the tree) are not kept: the node of a group of four buckets is hashed again from their roots
+ * (7 hashes), for an update of one of them and for a top path through it. Building and updating are generators that yield every STEP_HASHES hashes, so the
  * refresh runs them in its slices like the bucket work (a `find` never waits for a whole tree).
  */
 import {hash} from "node:crypto";
@@ -28,11 +29,36 @@ const EMPTY_NODES: readonly Buffer[] = (() => {
   return out;
 })();
 
-/** Writes SHA-256(0x00 ‖ root) at entry `i` of level 0. */
-function setEntry(level0: Buffer, i: number, root: Buffer): void {
+/** Levels below this are hashed again when needed (a group: 2^GROUP_BITS buckets). */
+const GROUP_BITS = 2;
+const GROUP = 1 << GROUP_BITS;
+
+/** SHA-256(0x00 ‖ root) of bucket `b` (the empty entry for an empty bucket). */
+function entryOf(buckets: readonly Bucket[], b: number): Buffer {
+  const bucket = buckets[b] as Bucket;
+  if (bucket.count === 0) return EMPTY_NODES[0] as Buffer;
   scratch[0] = 0x00;
-  root.copy(scratch, 1);
-  hash("sha256", scratch.subarray(0, 1 + NODE_BYTES), "buffer").copy(level0, i * NODE_BYTES);
+  bucket.root.copy(scratch, 1);
+  return hash("sha256", scratch.subarray(0, 1 + NODE_BYTES), "buffer");
+}
+
+/** The levels 0 … GROUP_BITS of group `g`: its entries, their parents, …, its node. */
+function groupLevels(buckets: readonly Bucket[], g: number): Buffer[][] {
+  const levels: Buffer[][] = [Array.from({length: GROUP}, (_, k) => entryOf(buckets, g * GROUP + k))];
+  for (let l = 0; l < GROUP_BITS; l++) {
+    const below = levels[l] as Buffer[];
+    const up: Buffer[] = [];
+    for (let j = 0; j < below.length / 2; j++) up.push(nodeHash(below[2 * j] as Buffer, below[2 * j + 1] as Buffer));
+    levels.push(up);
+  }
+  return levels;
+}
+
+/** Writes the node of group `g` at entry `g` of `level`; returns the hashes it cost. */
+function setGroup(buckets: readonly Bucket[], level: Buffer, g: number): number {
+  const levels = groupLevels(buckets, g);
+  ((levels[GROUP_BITS] as Buffer[])[0] as Buffer).copy(level, g * NODE_BYTES);
+  return 2 * GROUP - 1;
 }
 
 /** Writes node `j` of `up` as SHA-256(0x01 ‖ level[2j] ‖ level[2j + 1]). */
@@ -43,26 +69,34 @@ function setParent(level: Buffer, up: Buffer, j: number): void {
 }
 
 export class TopTree {
-  /** levels[l] holds BUCKET_COUNT >> l nodes; levels[BUCKET_BITS] is the root. Never mutated once built. */
+  /**
+   * levels[k] is tree level GROUP_BITS + k, with BUCKET_COUNT >> (GROUP_BITS + k) nodes; the last
+   * is the root. Never mutated once built.
+   */
   private constructor(private readonly levels: readonly Buffer[]) {}
 
   /** The tree over every bucket's root, hashing only where a subtree has a non-empty bucket. */
   static *build(buckets: readonly Bucket[]): Generator<void, TopTree> {
-    const levels = [Buffer.allocUnsafe(BUCKET_COUNT * NODE_BYTES)];
-    let empty = new Uint8Array(BUCKET_COUNT);
+    const groups = BUCKET_COUNT >> GROUP_BITS;
+    const levels = [Buffer.allocUnsafe(groups * NODE_BYTES)];
+    let empty = new Uint8Array(groups);
     let hashes = 0;
-    for (let i = 0; i < BUCKET_COUNT; i++) {
-      const b = buckets[i] as Bucket;
-      if (b.count === 0) {
-        (EMPTY_NODES[0] as Buffer).copy(levels[0] as Buffer, i * NODE_BYTES);
-        empty[i] = 1;
+    for (let g = 0; g < groups; g++) {
+      let filled = false;
+      for (let k = 0; k < GROUP && !filled; k++) filled = (buckets[g * GROUP + k] as Bucket).count > 0;
+      if (!filled) {
+        (EMPTY_NODES[GROUP_BITS] as Buffer).copy(levels[0] as Buffer, g * NODE_BYTES);
+        empty[g] = 1;
         continue;
       }
-      setEntry(levels[0] as Buffer, i, b.root);
-      if (++hashes % STEP_HASHES === 0) yield;
+      hashes += setGroup(buckets, levels[0] as Buffer, g);
+      if (hashes >= STEP_HASHES) {
+        hashes = 0;
+        yield;
+      }
     }
-    for (let l = 0; l < BUCKET_BITS; l++) {
-      const level = levels[l] as Buffer;
+    for (let l = GROUP_BITS; l < BUCKET_BITS; l++) {
+      const level = levels[l - GROUP_BITS] as Buffer;
       const n = BUCKET_COUNT >> (l + 1);
       const up = Buffer.allocUnsafe(n * NODE_BYTES);
       const upEmpty = new Uint8Array(n);
@@ -82,8 +116,8 @@ export class TopTree {
   }
 
   /**
-   * A new tree with the entries of the `changed` buckets set from `buckets` and only their paths
-   * re-hashed. This tree stays as it is (the published commitment still answers from it).
+   * A new tree with the groups of the `changed` buckets hashed again from `buckets` and only their
+   * paths re-hashed. This tree stays as it is (the published commitment still answers from it).
    */
   *update(buckets: readonly Bucket[], changed: Iterable<number>): Generator<void, TopTree> {
     const levels: Buffer[] = [];
@@ -91,18 +125,21 @@ export class TopTree {
       levels.push(Buffer.from(level));
       yield;
     }
-    let dirty = [...new Set(changed)].sort((a, b) => a - b);
+    let dirty = [...new Set([...changed].map((b) => b >> GROUP_BITS))].sort((a, b) => a - b);
     let hashes = 0;
-    for (const i of dirty) {
-      setEntry(levels[0] as Buffer, i, (buckets[i] as Bucket).root);
-      if (++hashes % STEP_HASHES === 0) yield;
+    for (const g of dirty) {
+      hashes += setGroup(buckets, levels[0] as Buffer, g);
+      if (hashes >= STEP_HASHES) {
+        hashes = 0;
+        yield;
+      }
     }
-    for (let l = 0; l < BUCKET_BITS; l++) {
+    for (let l = GROUP_BITS; l < BUCKET_BITS; l++) {
       const up: number[] = [];
       for (const i of dirty) {
         const j = i >> 1;
         if (up.at(-1) === j) continue;
-        setParent(levels[l] as Buffer, levels[l + 1] as Buffer, j);
+        setParent(levels[l - GROUP_BITS] as Buffer, levels[l - GROUP_BITS + 1] as Buffer, j);
         up.push(j);
         if (++hashes % STEP_HASHES === 0) yield;
       }
@@ -112,15 +149,20 @@ export class TopTree {
   }
 
   get root(): Buffer {
-    return Buffer.from((this.levels[BUCKET_BITS] as Buffer).subarray(0, NODE_BYTES));
+    return Buffer.from((this.levels[BUCKET_BITS - GROUP_BITS] as Buffer).subarray(0, NODE_BYTES));
   }
 
-  /** Audit path of bucket `b`: its sibling at every level, entry upwards (always 18 nodes). */
-  path(b: number): Buffer[] {
+  /**
+   * Audit path of bucket `b` (whose roots this tree was built or updated from): its sibling at
+   * every level, entry upwards (always 18 nodes); the lowest GROUP_BITS hashed again.
+   */
+  path(b: number, buckets: readonly Bucket[]): Buffer[] {
     const out: Buffer[] = [];
-    for (let l = 0, i = b; l < BUCKET_BITS; l++, i >>= 1) {
+    const group = groupLevels(buckets, b >> GROUP_BITS);
+    for (let l = 0, i = b & (GROUP - 1); l < GROUP_BITS; l++, i >>= 1) out.push((group[l] as Buffer[])[i ^ 1] as Buffer);
+    for (let l = GROUP_BITS, i = b >> GROUP_BITS; l < BUCKET_BITS; l++, i >>= 1) {
       const sibling = i ^ 1;
-      out.push(Buffer.from((this.levels[l] as Buffer).subarray(sibling * NODE_BYTES, (sibling + 1) * NODE_BYTES)));
+      out.push(Buffer.from((this.levels[l - GROUP_BITS] as Buffer).subarray(sibling * NODE_BYTES, (sibling + 1) * NODE_BYTES)));
     }
     return out;
   }

@@ -37,6 +37,8 @@ const SQL = {
   // walk the hash index (a seek, then LIMIT rows in order), never sort the table.
   rowsAfter: `SELECT ${COLUMNS} ${FROM} WHERE m.hash > ? AND +m.expiry > ? ORDER BY m.hash LIMIT ?`,
   rowByHash: `SELECT ${COLUMNS} ${FROM} WHERE m.hash = ? AND m.expiry > ?`,
+  // A JSON array of hashes: one statement for a batch of seeks (SQLite walks them in order).
+  rowsByHashes: `SELECT ${COLUMNS} ${FROM} WHERE m.hash IN (SELECT value FROM json_each(?)) AND m.expiry > ?`,
   dataByHash: "SELECT data FROM messages WHERE hash = ?",
 } as const;
 
@@ -45,6 +47,7 @@ export class CommitmentReader {
   readonly #rows: Statement;
   readonly #rowsAfter: Statement;
   readonly #rowByHash: Statement;
+  readonly #rowsByHashes: Statement;
   readonly #dataByHash: Statement;
 
   constructor(sqlite: Database.Database) {
@@ -52,6 +55,7 @@ export class CommitmentReader {
     this.#rows = sqlite.prepare(SQL.rows).raw();
     this.#rowsAfter = sqlite.prepare(SQL.rowsAfter).raw();
     this.#rowByHash = sqlite.prepare(SQL.rowByHash).raw();
+    this.#rowsByHashes = sqlite.prepare(SQL.rowsByHashes).raw();
     this.#dataByHash = sqlite.prepare(SQL.dataByHash).pluck();
   }
 
@@ -78,6 +82,11 @@ export class CommitmentReader {
   rowByHash(hash: string, minExpiryExclusive: number): CommitmentRow | null {
     const row = this.#run(() => this.#rowByHash.get(hash, minExpiryExclusive) as RawRow | undefined);
     return row === undefined ? null : toRow(row);
+  }
+
+  /** The messages among `hashes` that exist with expiry > minExpiryExclusive, in no particular order. */
+  rowsByHashes(hashes: readonly string[], minExpiryExclusive: number): CommitmentRow[] {
+    return this.#run(() => (this.#rowsByHashes.all(JSON.stringify(hashes), minExpiryExclusive) as RawRow[]).map(toRow));
   }
 
   /** A message's data whatever its expiry (null if the row is gone). */

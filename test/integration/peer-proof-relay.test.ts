@@ -58,3 +58,12 @@ describe("POST /proof/v1/peer-proof with relayed genuine proofs", () => {
     expect(b.node.network!.view.get(a.node.nodeId)?.timestamp).toBe(newer!.timestamp);
   });
 });
+
+describe("GET /health on a node with storage proofs", () => {
+  it("says the node answers challenges (a proof is signed) and that no refresh runs", async () => {
+    const res = await a.pool.request({method: "GET", path: "/health"});
+    const body = (await res.body.json()) as {proofs?: unknown};
+    expect(res.statusCode).toBe(200);
+    expect(body.proofs).toEqual({proofReady: true, commitmentBuild: null});
+  });
+});

@@ -8,7 +8,7 @@ import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {initHashing, sha256} from "../../src/crypto/hash.js";
-import {FULL_PLAN, LocalEngine, PAGE_ROWS, WorkerEngine, dataDigest, refreshCommitment} from "../../src/proofs/index.js";
+import {BUCKET_COUNT, FULL_PLAN, LocalEngine, PAGE_ROWS, WorkerEngine, dataDigest, refreshCommitment} from "../../src/proofs/index.js";
 import {CommitmentReader, ProofTables, StorageDb} from "../../src/storage/index.js";
 
 const T = 1_767_225_600_000;
@@ -116,6 +116,27 @@ describe("WorkerEngine", () => {
       const find = worker.find(T, hash, liveOf(hash)).then((f) => order.push(f === null ? "not found" : "found"));
       await Promise.all([rebuild, find]);
       expect(order).toEqual(["found", "rebuild"]);
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it("reports a full build's progress to the host while it runs, and none once it is done", async () => {
+    const worker = new WorkerEngine({path, busyTimeoutMs: 5_000, sliceBudgetMs: 1}, logger);
+    try {
+      const seen: Array<ReturnType<WorkerEngine["progress"]>> = [];
+      let done = false;
+      const build = worker.refresh({timestamp: T, changed: null}).finally(() => (done = true));
+      while (!done) {
+        const p = worker.progress();
+        if (p !== null) seen.push(p);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      expect((await build)?.messageCount).toBeGreaterThanOrEqual(N); // other tests here add some
+      expect(seen.length).toBeGreaterThan(0);
+      expect(seen[0]).toMatchObject({full: true, total: BUCKET_COUNT});
+      expect(seen[0]!.done).toBeLessThan(BUCKET_COUNT);
+      expect(worker.progress()).toBeNull();
     } finally {
       await worker.close();
     }

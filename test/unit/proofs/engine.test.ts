@@ -79,7 +79,7 @@ describe("LocalEngine", () => {
         if (failures > 0 && failures-- > 0) throw new Error("disk I/O error");
         return reader.rowsAfter(after, min, limit);
       },
-      rowByHash: (hash: string, min: number) => reader.rowByHash(hash, min),
+      rowsByHashes: (hashes: readonly string[], min: number) => reader.rowsByHashes(hashes, min),
       dataByHash: (hash: string) => reader.dataByHash(hash),
     };
     const engine = new LocalEngine(flaky, {sliceBudgetMs: 1_000});

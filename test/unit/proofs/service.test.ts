@@ -1,6 +1,7 @@
 /** ProofService with in-memory stores, inline signers and an in-process transport between two nodes. */
 import {afterEach, describe, expect, it} from "vitest";
 import {
+  BUCKET_COUNT,
   answerToJson,
   challengeToJson,
   evidenceFromJson,
@@ -89,6 +90,17 @@ async function epoch(n: TestProofNode, at: number): Promise<void> {
 }
 
 describe("ProofService", () => {
+  it("tells GET /health whether challenges are answered yet and how far a running refresh got", async () => {
+    const {a} = await pair();
+    expect(a.service.healthFacts()).toEqual({proofReady: false, commitmentBuild: null});
+    a.s.clock.set(T0);
+    // The engine in this thread runs its first slice at once: the refresh is under way on return.
+    const running = a.service.runEpoch();
+    expect(a.service.healthFacts()).toMatchObject({proofReady: false, commitmentBuild: {full: true, total: BUCKET_COUNT}});
+    expect(await running).not.toBeNull();
+    expect(a.service.healthFacts()).toEqual({proofReady: true, commitmentBuild: null});
+  });
+
   it("signs a StorageProof per epoch, keeps it, sends it to peers, and reloads history after a restart", async () => {
     const {a, b} = await pair();
     await epoch(a, T0);
