@@ -1,6 +1,7 @@
 import type {FastifyInstance} from "fastify";
 import type {Logger} from "pino";
 import {buildHttpApp} from "../api/http/app.js";
+import {loadGc} from "../api/http/memory-release.js";
 import {RateLimiter} from "../api/http/rate-limiter.js";
 import {defaultWsOptions, registerWebSocket, type WsHandle} from "../api/ws/index.js";
 import {dataPaths, type ParsStorageConfig} from "../config/index.js";
@@ -122,6 +123,8 @@ export class StorageNode {
         router,
         logger: m.log.child({module: "http"}),
         now: () => m.clock.now(),
+        // Forced once a burst of request bodies is over (api/http/memory-release.ts).
+        gc: loadGc(),
         health: () => ({
           nodeId: m.identity.nodeId,
           networkId: config.networkId,
