@@ -15,7 +15,7 @@ import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {request} from "undici";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
-import {MALLOC_ENV, withMallocEnv} from "../../src/cli/allocator.js";
+import {MALLOC_ENV, mallocHint, withMallocEnv} from "../../src/cli/allocator.js";
 import {startNode, type RunningNode} from "../utils/child-process.js";
 
 const MIB = 1024 * 1024;
@@ -168,5 +168,10 @@ describe("stalled bodies against a node process", () => {
     // The devnet's children (src/cli/devnet/children.ts) get withMallocEnv; an operator's own value is kept.
     expect(withMallocEnv({})).toEqual(MALLOC_ENV);
     expect(withMallocEnv({MALLOC_MMAP_THRESHOLD_: "65536"})).toEqual({MALLOC_MMAP_THRESHOLD_: "65536"});
+    // `pars-storage start` without it, on glibc only, logs a hint naming the setting.
+    expect(mallocHint({}, () => "2.36")).toContain("MALLOC_MMAP_THRESHOLD_=131072");
+    expect(mallocHint({}, () => undefined)).toBeNull();
+    expect(mallocHint({MALLOC_MMAP_THRESHOLD_: "32768"}, () => "2.36")).toBeNull();
+    expect(mallocHint({GLIBC_TUNABLES: "glibc.malloc.mmap_threshold=65536"}, () => "2.36")).toBeNull();
   });
 });
