@@ -1,7 +1,6 @@
 import type {FastifyInstance} from "fastify";
 import type {Logger} from "pino";
-import {buildHttpApp} from "../api/http/index.js";
-import {RateLimiter} from "../api/http/index.js";
+import {buildHttpApp, loadGc, RateLimiter} from "../api/http/index.js";
 import {defaultWsOptions, registerWebSocket, type WsHandle} from "../api/ws/index.js";
 import {dataPaths, type ParsStorageConfig} from "../config/index.js";
 import {initHashing} from "../crypto/index.js";
@@ -124,6 +123,8 @@ export class StorageNode {
         router,
         logger: m.log.child({module: "http"}),
         now: () => m.clock.now(),
+        // Forced once a burst of request bodies is over (api/http/memory-release.ts).
+        gc: loadGc(),
         health: () => ({
           nodeId: m.identity.nodeId,
           networkId: config.networkId,

@@ -16,6 +16,8 @@ import {request} from "undici";
 import {afterEach, describe, expect, it} from "vitest";
 import {buildHttpApp, type HttpAppOptions} from "../../src/api/http/app.js";
 import {defaultConfig} from "../../src/config/index.js";
+import type {PeerEndpoint} from "../../src/replication/peer-handler.js";
+import {PEER_MAX_FRAME_BYTES} from "../../src/replication/options.js";
 import {StorageNode} from "../../src/node/index.js";
 import {rpcHarness, type RpcHarness} from "../utils/rpc-harness.js";
 import {TestClient} from "./ws/harness.js";
@@ -34,11 +36,11 @@ afterEach(async () => {
   h = null;
 });
 
-async function start(opts: Partial<HttpAppOptions>): Promise<{host: string; port: number}> {
+async function start(opts: Partial<HttpAppOptions>, peer?: PeerEndpoint): Promise<{host: string; port: number}> {
   h = await rpcHarness();
   app = buildHttpApp(
     {bodyLimitBytes: 10 * MIB, rateLimit: NO_LIMIT, serverName: "test", ...opts},
-    {rpc: h.handler, router: h.ctx.router, logger: pino({level: "silent"}), now: () => Date.now(), health: () => ({})},
+    {rpc: h.handler, router: h.ctx.router, logger: pino({level: "silent"}), now: () => Date.now(), health: () => ({}), ...(peer ? {peer} : {})},
   );
   const address = await app.listen({host: "127.0.0.1", port: 0});
   const url = new URL(address);
@@ -65,8 +67,16 @@ function open(addr: {host: string; port: number}): Promise<Raw> {
   });
 }
 
-function head(declared: number): string {
-  return `POST /storage_rpc/v1 HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${declared}\r\n\r\n`;
+function head(declared: number, path = "/storage_rpc/v1"): string {
+  return `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${declared}\r\n\r\n`;
+}
+
+/** Resolves with what the socket read once a whole answer head has arrived. */
+function answerHead(c: Raw, ms: number, what: string): Promise<string> {
+  const seen = new Promise<string>((resolve) => {
+    const poll = setInterval(() => c.data().includes("\r\n\r\n") && (clearInterval(poll), resolve(c.data())), 20);
+  });
+  return within(seen, ms, what);
 }
 
 async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -162,6 +172,56 @@ describe("node-wide body budget", () => {
       await res.body.dump();
     }
     expect(status).toBe(200);
+  });
+});
+
+describe("peer routes (/peer/v1/handshake, /peer/v1/frame)", () => {
+  /** Answers a frame with its length; records what arrived. */
+  function echoPeer(): PeerEndpoint & {frames: number[]} {
+    const frames: number[] = [];
+    const answer = (b: Uint8Array): Promise<Uint8Array> => {
+      frames.push(b.length);
+      return Promise.resolve(Buffer.from(String(b.length)));
+    };
+    return {frames, acceptHandshake: answer, handleFrame: answer};
+  }
+
+  it("read frames whole, and cut a stalled frame after the idle timeout with 408", async () => {
+    const peer = echoPeer();
+    const addr = await start({requestTimeoutMs: 60_000, bodyIdleTimeoutMs: 500}, peer);
+    const ok = await request(`http://${addr.host}:${addr.port}/peer/v1/frame`, {method: "POST", body: Buffer.alloc(300_000, 1)});
+    expect(ok.statusCode).toBe(200);
+    expect(await ok.body.text()).toBe("300000");
+    for (const path of ["/peer/v1/frame", "/peer/v1/handshake"]) {
+      const c = await open(addr);
+      c.socket.write(`${head(4096, path)}partial`);
+      await within(c.closed, 4000, `stalled ${path} closed`);
+      expect(c.data()).toMatch(/^HTTP\/1\.1 408 [\s\S]*no request body bytes for 500 ms/);
+    }
+    expect(peer.frames).toEqual([300_000]);
+  });
+
+  it("charge frames to the node-wide body budget: 503 when it is full", async () => {
+    const peer = echoPeer();
+    const addr = await start({bodyBudgetBytes: 1 * MIB, maxConnectionsPerIp: 100}, peer);
+    const a = await open(addr);
+    a.socket.write(head(MIB, "/peer/v1/frame"));
+    a.socket.write(Buffer.alloc(800 * 1024, 1));
+    await new Promise((r) => setTimeout(r, 300));
+    const b = await open(addr);
+    b.socket.write(head(MIB, "/peer/v1/frame"));
+    b.socket.write(Buffer.alloc(400 * 1024, 1));
+    expect(await answerHead(b, 3000, "503 for the second frame")).toMatch(/^HTTP\/1\.1 503 [\s\S]*too many request bodies in transit/);
+    expect(peer.frames).toEqual([]);
+  });
+
+  it("are capped at the frame size, not the client body limit: 413 at once", async () => {
+    const peer = echoPeer();
+    const addr = await start({}, peer);
+    const c = await open(addr);
+    c.socket.write(head(PEER_MAX_FRAME_BYTES + 1024, "/peer/v1/frame"));
+    expect(await answerHead(c, 3000, "413 for an oversized frame")).toMatch(/^HTTP\/1\.1 413 /);
+    expect(peer.frames).toEqual([]);
   });
 });
 

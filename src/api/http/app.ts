@@ -16,6 +16,7 @@ import {
   REQUEST_TIMEOUT_MS,
 } from "./body-reader.js";
 import {ConnectionLimit, isLoopback} from "./connection-limit.js";
+import {MemoryRelease, RELEASE_AFTER_BYTES, RELEASE_DELAY_MS, RELEASE_MIN_INTERVAL_MS} from "./memory-release.js";
 import {RateLimiter, type RateLimiterOptions} from "./rate-limiter.js";
 import {registerEconomicsRoutes, type EconomicsApi} from "./routes/economics.js";
 import {registerNetworkRoutes, type NetworkHealthApi, type NetworkMembership} from "./routes/network.js";
@@ -64,6 +65,11 @@ export interface HttpAppModules {
   economics?: EconomicsApi;
   /** Storage proofs, when enabled: serves /proof/v1/* (per-IP challenge limit in bursts of 10). */
   proofs?: {api: ProofApi; nodeId: string; challengesPerSecond: number};
+  /**
+   * A full GC (`loadGc()`), run once a burst of request bodies (over 32 MiB held) is over, so their
+   * memory leaves the process rather than waiting for V8's next collection. Absent: never forced.
+   */
+  gc?: (() => void) | null;
 }
 
 function send(reply: FastifyReply, res: RpcResponse): FastifyReply {
@@ -90,11 +96,20 @@ export function buildHttpApp(opts: HttpAppOptions, modules: HttpAppModules): Fas
   const limiter = modules.limiter ?? new RateLimiter(opts.rateLimit, modules.now);
   const uncapped = opts.loopbackUncapped === true ? isLoopback : undefined;
   new ConnectionLimit(opts.maxConnectionsPerIp ?? MAX_CONNECTIONS_PER_IP, uncapped).attach(app.server);
+  const release = new MemoryRelease(
+    {delayMs: RELEASE_DELAY_MS, minIntervalMs: RELEASE_MIN_INTERVAL_MS},
+    {gc: modules.gc ?? null, now: modules.now, logger: modules.logger},
+  );
+  app.addHook("onClose", (_app, done) => {
+    release.close();
+    done();
+  });
+  const budget = new BodyBudget(opts.bodyBudgetBytes ?? BODY_BUDGET_BYTES, {afterBytes: RELEASE_AFTER_BYTES, notify: (peak) => release.drained(peak)});
   registerBodyReader(app, {
     bodyLimitBytes: opts.bodyLimitBytes,
     requestTimeoutMs,
     bodyIdleTimeoutMs: opts.bodyIdleTimeoutMs ?? BODY_IDLE_TIMEOUT_MS,
-    budget: new BodyBudget(opts.bodyBudgetBytes ?? BODY_BUDGET_BYTES),
+    budget,
   });
   const allow = (ip: string): boolean => !opts.rateLimit.enabled || limiter.take(ip);
 
@@ -186,9 +201,10 @@ function answerBodyError(err: BodyError, raw: IncomingMessage, reply: FastifyRep
 }
 
 /**
- * Session parses the body as JSON whatever the content type says. Bodies are read by readBody:
- * timed (whole request and idle gap), capped, and charged to the node-wide budget until the
- * answer is sent or the connection closes.
+ * Session parses the body as JSON whatever the content type says. Bodies of every route (client
+ * RPC, proofs, the peer routes) are read by readBody: timed (whole request and idle gap), capped
+ * (the route's bodyLimit), and charged to the node-wide budget until the answer is sent or the
+ * connection closes.
  */
 function registerBodyReader(
   app: FastifyInstance,
@@ -205,10 +221,11 @@ function registerBodyReader(
     done();
   });
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser("*", (_req, raw, done) => {
+  app.addContentTypeParser("*", (req, raw, done) => {
     readBody(
       raw,
-      o,
+      // A route's own bodyLimit (the peer routes' frame size) applies to it instead of the node's.
+      {...o, bodyLimitBytes: req.routeOptions.bodyLimit ?? o.bodyLimitBytes},
       o.budget,
       (err, body) => {
         if (err === null) return done(null, body);

@@ -43,9 +43,17 @@ export class BodyError extends Error {
  */
 export class BodyBudget {
   #used = 0;
+  #peak = 0;
   #refusals = 0;
 
-  constructor(readonly limitBytes: number) {}
+  /**
+   * `drained` is told when the bytes held fall back to zero after having reached
+   * `drained.afterBytes` (the end of a burst), with the most held meanwhile.
+   */
+  constructor(
+    readonly limitBytes: number,
+    private readonly drained?: {afterBytes: number; notify: (peakBytes: number) => void},
+  ) {}
 
   take(n: number): boolean {
     if (this.#used + n > this.limitBytes) {
@@ -53,11 +61,16 @@ export class BodyBudget {
       return false;
     }
     this.#used += n;
+    this.#peak = Math.max(this.#peak, this.#used);
     return true;
   }
 
   release(n: number): void {
     this.#used = Math.max(0, this.#used - n);
+    if (this.#used > 0) return;
+    const peak = this.#peak;
+    this.#peak = 0;
+    if (this.drained !== undefined && peak >= this.drained.afterBytes) this.drained.notify(peak);
   }
 
   get usedBytes(): number {

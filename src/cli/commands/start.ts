@@ -1,5 +1,6 @@
 import {loadConfigWithSource} from "../../config/index.js";
 import {StorageNode} from "../../node/index.js";
+import {mallocHint} from "../allocator.js";
 import type {ParsedArgs} from "../args.js";
 import {EXIT_FAILURE, EXIT_OK} from "../errors.js";
 import {createRootLogger} from "../logger.js";
@@ -21,6 +22,8 @@ export async function startCommand(args: ParsedArgs, io: CliIo): Promise<number>
   try {
     const {network, networkId, dataDir} = config;
     logger.info({configFile, network, networkId, dataDir}, "Starting pars-storage");
+    const hint = mallocHint(io.env);
+    if (hint !== null) logger.warn(hint);
     const node = await StorageNode.init(config, {logger});
     io.stdout(`pars-storage listening on ${node.httpUrl} node ${node.nodeId}`);
     await shutdown.received;

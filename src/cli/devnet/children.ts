@@ -9,6 +9,7 @@ import {closeSync, openSync} from "node:fs";
 import path from "node:path";
 import {fileURLToPath} from "node:url";
 import {request} from "undici";
+import {withMallocEnv} from "../allocator.js";
 import {NODE_LOG_FILE_NAME} from "./layout.js";
 
 /** The built CLI entry point (dist/src/cli/bin.js next to this file's folder). */
@@ -27,7 +28,8 @@ export interface NodeProcess {
 export function spawnNode(name: string, dir: string): NodeProcess {
   const log = openSync(path.join(dir, NODE_LOG_FILE_NAME), "a");
   // The node's config is its config.json; PARS_STORAGE_* of our environment must not override it.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("PARS_STORAGE_")));
+  // glibc's malloc setting, so a node's RSS falls back after a burst of request bodies.
+  const env = withMallocEnv(Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("PARS_STORAGE_"))));
   try {
     // detached: own process group, so a terminal's Ctrl-C reaches only the devnet, which then stops
     // each node once (a node receiving SIGINT and then our SIGTERM would skip its graceful close).

@@ -12,7 +12,9 @@
  *   400 any other IGNORE-class code    stale, replayed, unknown peer: may succeed later
  *
  * Peer routes do not take part in the client rate limit except the handshake, the only step that
- * costs an ML-DSA verification before the sender is authenticated.
+ * costs an ML-DSA verification before the sender is authenticated. Their bodies are read like every
+ * other (app.ts, readBody): 408 if one stalls, 413 above `bodyLimitBytes`, 503 when the node-wide
+ * body budget is exhausted.
  */
 import type {FastifyInstance, FastifyReply} from "fastify";
 import {ChannelError, type ChannelErrorCode} from "../../../replication/index.js";
@@ -46,8 +48,7 @@ export function channelErrorStatus(err: ChannelError): number {
 
 export function registerPeerRoutes(app: FastifyInstance, opts: PeerRouteOptions, modules: PeerRouteModules): void {
   void app.register((scope, _opts, done) => {
-    scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser("*", {parseAs: "buffer", bodyLimit: opts.bodyLimitBytes}, (_req, body, next) => next(null, body));
+    // Bodies come from the app's reader (timed, charged to the body budget), capped at bodyLimit.
     scope.post(PEER_PATHS.handshake, {bodyLimit: opts.bodyLimitBytes}, async (req, reply) => {
       if (!modules.allowHandshake(req.ip)) return reply.code(HTTP.TOO_MANY_REQUESTS).send("Too Many Requests\n");
       return answer(reply, modules, () => modules.endpoint.acceptHandshake(bodyOf(req.body)));
