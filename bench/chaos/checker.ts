@@ -124,3 +124,17 @@ export function divergence(finalSets: CheckInput["finalSets"]): string[] {
   }
   return out;
 }
+
+/**
+ * Did a member's entry of a recursive answer list `hash` under `field` ("deleted" or "updated")?
+ * A 200 alone does not say so: a delete or expire of a message no member holds yet (its store
+ * still in a retry queue) answers 200 with empty lists and changes nothing, as in Session.
+ */
+export function anyEntryLists(body: unknown, field: "deleted" | "updated", hash: string): boolean {
+  const swarm = (body as {swarm?: unknown} | null)?.swarm;
+  if (typeof swarm !== "object" || swarm === null) return false;
+  return Object.values(swarm).some((entry) => {
+    const list = (entry as Record<string, unknown> | null)?.[field];
+    return Array.isArray(list) && list.includes(hash);
+  });
+}

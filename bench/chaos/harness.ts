@@ -15,7 +15,7 @@ import {fileURLToPath} from "node:url";
 import {sendControl} from "../../src/cli/devnet/control.js";
 import type {NodeStatus} from "../../src/cli/devnet/supervisor.js";
 import {uniform} from "../../test/utils/prng.js";
-import {check, divergence, type ChangeRecord, type Check, type ResponseRecord, type StoreRecord} from "./checker.js";
+import {anyEntryLists, check, divergence, type ChangeRecord, type Check, type ResponseRecord, type StoreRecord} from "./checker.js";
 import {chaosAccounts, deleteParams, expireShortenParams, retrieveAll, rpc, storeParams, type ChaosAccount, type RpcOutcome} from "./client.js";
 import {describeFault, faultSchedule, type Fault} from "./schedule.js";
 
@@ -130,12 +130,12 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       if (roll < 0.15 && live.length > 0) {
         const hash = live.splice(Math.floor(rand() * live.length), 1)[0] as string;
         const out = await send(target, "delete", deleteParams(acc, [hash]));
-        history.deletes.push({account: acc.hex, hash, acked: out.status === 200});
+        history.deletes.push({account: acc.hex, hash, acked: out.status === 200 && anyEntryLists(out.body, "deleted", hash)});
       } else if (roll < 0.25 && live.length > 0) {
         const hash = live.splice(Math.floor(rand() * live.length), 1)[0] as string;
         const expiryMs = Date.now() + EXPIRE_AFTER_MS;
         const out = await send(target, "expire", expireShortenParams(acc, [hash], expiryMs));
-        history.expires.push({account: acc.hex, hash, acked: out.status === 200, expiryMs});
+        history.expires.push({account: acc.hex, hash, acked: out.status === 200 && anyEntryLists(out.body, "updated", hash), expiryMs});
       } else if (roll < 0.6) {
         const out = await send(target, "store", storeParams(acc, Buffer.from(`chaos ${tag} ${acc.kind}`), STORE_TTL_MS, Date.now()));
         const hash = (out.body as {hash?: string} | null)?.hash;

@@ -6,7 +6,7 @@
  * needs root and the full-disk handling); `npm run chaos` runs it.
  */
 import {describe, expect, it} from "vitest";
-import {check, divergence} from "../../bench/chaos/checker.js";
+import {anyEntryLists, check, divergence} from "../../bench/chaos/checker.js";
 import {DEFAULT_CHAOS, runChaos} from "../../bench/chaos/harness.js";
 import {faultSchedule} from "../../bench/chaos/schedule.js";
 
@@ -21,6 +21,16 @@ describe("chaos (fixed seed)", () => {
     const kinds = new Set(faultSchedule(SEED, opts).map((f) => f.kind));
     expect(kinds.size).toBeGreaterThan(1);
     for (const f of faultSchedule(SEED, {...opts, diskNode: null})) expect(f.kind).not.toBe("disk");
+  });
+
+  it("a delete or expire counts as acknowledged only when a member's entry lists the hash", () => {
+    const answer = (list: string[]) => ({swarm: {a: {updated: [], expiry: 1}, b: {updated: list, expiry: 1}, c: {failed: true, unreachable: true}}});
+    expect(anyEntryLists(answer(["h1"]), "updated", "h1")).toBe(true);
+    // 200 with empty lists: no member held the message yet (its store still queued), nothing changed.
+    expect(anyEntryLists(answer([]), "updated", "h1")).toBe(false);
+    expect(anyEntryLists({swarm: {a: {deleted: ["h2"]}}}, "deleted", "h2")).toBe(true);
+    expect(anyEntryLists({swarm: {a: {deleted: ["h2"]}}}, "updated", "h2")).toBe(false);
+    expect(anyEntryLists("Service node is not ready", "deleted", "h2")).toBe(false);
   });
 
   it("the checker reports a lost store, a resurrected delete, a stray crash and a 500", () => {
