@@ -173,6 +173,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     const healedAt = Date.now();
     opts.log(`healed after ${healedAt - loadStart} ms; reading every member until the swarms agree`);
 
+    // The final sets count from when their read began: an expiry that passes during it is no resurrection.
+    let finalReadAtMs = Date.now();
     let finalSets = await readAll(accounts, members);
     let convergedMs: number | null = null;
     for (;;) {
@@ -182,6 +184,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       }
       if (Date.now() - healedAt > opts.convergeTimeoutMs) break;
       await sleep(500);
+      finalReadAtMs = Date.now();
       finalSets = await readAll(accounts, members);
     }
     const status = (await sendControl(base, "status", null)) as NodeStatus[];
@@ -192,7 +195,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         ok: convergedMs !== null,
         detail: convergedMs !== null ? `converged ${convergedMs} ms after healing` : `still differ: ${divergence(finalSets).join("; ")}`,
       },
-      ...check({...history, finalSets, finalAtMs: Date.now(), nodes: status, scheduledKills: kills}),
+      ...check({...history, finalSets, finalReadAtMs, nodes: status, scheduledKills: kills}),
     ];
     const counts = countResponses(history.responses);
     const report = {seed: opts.seed, ok: checks.every((c) => c.ok), schedule, notes, counts, convergedMs, checks};

@@ -44,7 +44,7 @@ describe("chaos (fixed seed)", () => {
         {method: "store", node: "node-1", status: 507, notReady: false},
       ],
       finalSets,
-      finalAtMs: Date.now(),
+      finalReadAtMs: Date.now(),
       nodes: [{name: "node-1", url: "", pid: 1, state: "running", restarts: 2, exits: [
         {atMs: 0, code: null, signal: "SIGKILL", unexpected: true},
         {atMs: 1, code: 1, signal: null, unexpected: true},
@@ -56,11 +56,30 @@ describe("chaos (fixed seed)", () => {
     expect(checks[1]!.detail).toContain("h2 (deleted) returned by node-1, node-2");
     expect(checks[2]!.detail).toBe("node-1 exited (code 1, signal null)");
     expect(checks[3]!.detail).toBe("1× 500 store on node-1");
-    expect(check({stores: [], deletes: [], expires: [], finalSets, finalAtMs: 0, nodes: [], scheduledKills: new Map(), responses: [
+    expect(check({stores: [], deletes: [], expires: [], finalSets, finalReadAtMs: 0, nodes: [], scheduledKills: new Map(), responses: [
       {method: "delete", node: "node-2", status: 503, notReady: true},
       {method: "delete", node: "node-2", status: 503, notReady: false, detail: '"overloaded"'},
     ]})[3]!.detail).toBe('1× 503 delete on node-2 ("overloaded")');
     expect(divergence(finalSets)).toHaveLength(1);
+  });
+
+  it("an expire counts from when the final read began, not from when the checker runs", () => {
+    // An expire acknowledged as the load ends is due 2 s later, often after the members were read
+    // (they converge ~1 s after healing): every member rightly returns the message. The checker used
+    // to compare with the time it ran (after the reads and `devnet --status`) and called that a
+    // resurrection returned by every member, as in seed 42's "returned by node-1, node-6, node-2".
+    const finalSets = new Map([["05aa", new Map([["node-1", new Set(["late", "early"])], ["node-2", new Set(["late", "early"])]])]]);
+    const readAt = 1_000_000;
+    const expires = [
+      {account: "05aa", hash: "late", acked: true, expiryMs: readAt + 1},
+      {account: "05aa", hash: "early", acked: true, expiryMs: readAt - 5},
+    ];
+    const input = {stores: [], deletes: [], expires, responses: [], finalSets, finalReadAtMs: readAt, nodes: [], scheduledKills: new Map()};
+    const resurrected = check(input)[1]!;
+    expect(resurrected.ok).toBe(false);
+    expect(resurrected.detail).toContain("early (expired 5 ms before the final read) returned by node-1, node-2");
+    expect(resurrected.detail).not.toContain("late");
+    expect(check({...input, expires: expires.slice(0, 1)})[1]!.ok).toBe(true);
   });
 
   it(`seed ${SEED}: 0 lost, 0 resurrected, converged, no unscheduled crash, no 5xx`, {timeout: 150_000}, async () => {
