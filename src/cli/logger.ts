@@ -4,6 +4,8 @@ import type {ParsStorageConfig} from "../config/index.js";
 
 /** Logs go to stderr so stdout stays free for command output (`id`, `keygen`, the listening line). */
 const STDERR_FD = 2;
+/** Log bytes held while stderr cannot be written (a full disk); newer lines are dropped past it. */
+export const LOG_BUFFER_MAX_BYTES = 4 * 1024 * 1024;
 
 function hasPinoPretty(): boolean {
   try {
@@ -25,7 +27,14 @@ export function createRootLogger(opts: ParsStorageConfig["log"], destination?: D
   if (opts.pretty && hasPinoPretty()) {
     return pino(options, pino.transport({target: "pino-pretty", options: {destination: STDERR_FD}}));
   }
-  const logger = pino(options, pino.destination({dest: STDERR_FD, sync: true}));
+  const stderrStream = pino.destination({dest: STDERR_FD, sync: true, maxLength: LOG_BUFFER_MAX_BYTES});
+  // A log write that fails (ENOSPC when stderr is a file on a full disk, EPIPE when its reader is
+  // gone) must not take the node down: without a listener the stream's 'error' is an uncaught
+  // exception (seen in `npm run chaos`: a node whose log shares the full disk crashed). Unwritten
+  // lines wait in the stream's buffer, at most LOG_BUFFER_MAX_BYTES, and are written once a write
+  // succeeds again; lines beyond that are dropped.
+  stderrStream.on("error", () => undefined);
+  const logger = pino(options, stderrStream);
   if (opts.pretty) logger.warn("log.pretty is set but pino-pretty is not installed; writing JSON lines");
   return logger;
 }
