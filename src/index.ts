@@ -15,5 +15,5 @@ export {
   type ParsStorageConfig,
 } from "./config/index.js";
 export {deriveNodeId, loadOrCreateIdentity, type LoadedIdentity, type NodeIdentity} from "./crypto/index.js";
-export {ParsError} from "./errors.js";
+export {ParsError} from "./util/index.js";
 export {PARS_STORAGE_VERSION, SESSION_RPC_HF, SESSION_RPC_VERSION, StorageNode, type StorageNodeModules} from "./node/index.js";

@@ -1,4 +1,4 @@
-import {ParsError} from "../errors.js";
+import {ParsError} from "../util/index.js";
 
 /** Bad command line: unknown command or flag, missing value. Exit code 2; all problems at once. */
 export class UsageError extends ParsError<{code: "CLI_ERROR_USAGE"; problems: readonly string[]}> {

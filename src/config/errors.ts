@@ -1,4 +1,4 @@
-import {ParsError} from "../errors.js";
+import {ParsError} from "../util/index.js";
 
 /** Which layer a config value came from. */
 export type ConfigSource = "default" | "file" | "env" | "flag";

@@ -4,7 +4,7 @@
  * A `07` ID is a hash, not a key: verifiers must be given both public keys and re-derive it.
  */
 import {toHex} from "../protocol/index.js";
-import {InvalidArgumentError} from "../errors.js";
+import {InvalidArgumentError} from "../util/index.js";
 import {isBytes} from "./bytes.js";
 import {blake2b256} from "./hash.js";
 import {ML_DSA65_PUBLIC_KEY_BYTES, ML_KEM768_PUBLIC_KEY_BYTES} from "./interface.js";

@@ -10,7 +10,7 @@ import {ACCOUNT_BYTES} from "../protocol/index.js";
 import {NAMESPACE_MAX, NAMESPACE_MIN} from "../protocol/index.js";
 import {createHash} from "node:crypto";
 import {createBLAKE2b, type IHasher} from "hash-wasm";
-import {InvalidArgumentError} from "../errors.js";
+import {InvalidArgumentError} from "../util/index.js";
 import {CryptoError} from "./errors.js";
 
 /** Session's namespace is an int16 (`namespace_id` in oxenss/common/namespace.h). */

@@ -10,7 +10,7 @@
 import {randomBytes} from "node:crypto";
 import {link, mkdir, open, readFile, stat, unlink} from "node:fs/promises";
 import {basename, dirname, join} from "node:path";
-import {InvalidArgumentError} from "../errors.js";
+import {InvalidArgumentError} from "../util/index.js";
 import {deriveAccountId07} from "./account.js";
 import {isBytes} from "./bytes.js";
 import {IdentityError} from "./errors.js";

@@ -8,7 +8,7 @@
  * the ID are re-derived, and a test signature is made, before the identity is handed out.
  * See docs/PROTOCOL.md (Identity).
  */
-import {InvalidArgumentError} from "../errors.js";
+import {InvalidArgumentError} from "../util/index.js";
 import {deriveAccountId07} from "./account.js";
 import {equalBytes, isBytes} from "./bytes.js";
 import {IdentityError, type IdentityKeyName} from "./errors.js";

@@ -1,4 +1,4 @@
-import {InvalidArgumentError} from "../errors.js";
+import {InvalidArgumentError} from "../util/index.js";
 
 /**
  * A bounded least-recently-used map (Map keeps insertion order; a hit re-inserts the key).

@@ -1,4 +1,4 @@
-import {InvalidArgumentError} from "../errors.js";
+import {InvalidArgumentError} from "../util/index.js";
 import {BASE_UNITS_PER_PARS, HOUR_MS, MINUTE_MS, assertNonNegativeAmount, assertSafeUint} from "./units.js";
 
 /**

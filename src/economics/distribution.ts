@@ -1,4 +1,4 @@
-import {InvalidArgumentError} from "../errors.js";
+import {InvalidArgumentError} from "../util/index.js";
 import {BPS_DENOMINATOR, assertNonNegativeAmount} from "./units.js";
 
 /**

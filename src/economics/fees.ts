@@ -1,4 +1,4 @@
-import {InvalidArgumentError} from "../errors.js";
+import {InvalidArgumentError} from "../util/index.js";
 import {multiplierForUtilization, scarcityMultiplier, type StorageLoad} from "./scarcity.js";
 import {BYTES_PER_KB, assertSafeUint, parsToBase} from "./units.js";
 

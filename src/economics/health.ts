@@ -1,4 +1,4 @@
-import {InvalidArgumentError} from "../errors.js";
+import {InvalidArgumentError} from "../util/index.js";
 import {STAKING_REQUIREMENT} from "./staking.js";
 import {BASE_UNITS_PER_PARS, BYTES_PER_GB, assertSafeUint, formatPars} from "./units.js";
 

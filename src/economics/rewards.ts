@@ -1,4 +1,4 @@
-import {InvalidArgumentError} from "../errors.js";
+import {InvalidArgumentError} from "../util/index.js";
 import {apportion} from "./distribution.js";
 import {BPS_DENOMINATOR, DAY_MS, assertNonNegativeAmount, assertSafeUint} from "./units.js";
 

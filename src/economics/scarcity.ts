@@ -1,4 +1,4 @@
-import {InvalidArgumentError} from "../errors.js";
+import {InvalidArgumentError} from "../util/index.js";
 import {assertNonNegativeAmount, assertSafeUint} from "./units.js";
 
 /**

@@ -1,4 +1,4 @@
-import {InvalidArgumentError} from "../errors.js";
+import {InvalidArgumentError} from "../util/index.js";
 import {BASE_UNITS_PER_PARS, BPS_DENOMINATOR, DAY_MS, assertSafeUint, formatPars} from "./units.js";
 
 /**

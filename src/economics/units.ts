@@ -1,4 +1,4 @@
-import {InvalidArgumentError} from "../errors.js";
+import {InvalidArgumentError} from "../util/index.js";
 
 /**
  * Units shared by every economics rule. Amounts of PARS are always `bigint` base units; no

@@ -1,4 +1,4 @@
-import {ParsError} from "../errors.js";
+import {ParsError} from "../util/index.js";
 
 /**
  * Errors of the storage-proof module. Peer- or auditor-caused problems (`MALFORMED`,

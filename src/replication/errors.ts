@@ -1,4 +1,4 @@
-import {ParsError} from "../errors.js";
+import {ParsError} from "../util/index.js";
 
 /**
  * Failures of the replication layer above the channel. Match on `err.code`:

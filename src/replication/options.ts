@@ -1,4 +1,4 @@
-import {InvalidArgumentError} from "../errors.js";
+import {InvalidArgumentError} from "../util/index.js";
 import {backoffDelayMs} from "../util/index.js";
 
 /** Replication policy (config section `replication`; docs/configuration.md). */

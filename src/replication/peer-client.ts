@@ -10,7 +10,7 @@
  */
 import {setTimeout as sleep} from "node:timers/promises";
 import {Pool} from "undici";
-import {InvalidArgumentError} from "../errors.js";
+import {InvalidArgumentError} from "../util/index.js";
 import {type Clock, systemClock} from "../util/index.js";
 import {
   type PeerRetryPolicy,

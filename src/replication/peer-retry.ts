@@ -13,7 +13,7 @@
  * Delays: d = min(maxDelayMs, baseDelayMs × factor^(retry-1)), then "equal jitter" d/2 + U(0, d/2),
  * so peers that failed together do not retry in lockstep.
  */
-import {ParsError} from "../errors.js";
+import {ParsError} from "../util/index.js";
 
 export interface PeerRetryPolicy {
   /** Attempts in total, first included. Default 3. */

@@ -1,4 +1,4 @@
-import {ParsError} from "../errors.js";
+import {ParsError} from "../util/index.js";
 
 /**
  * A client-visible RPC failure: an HTTP status and Session's exact plain-text (or JSON) body.

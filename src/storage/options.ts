@@ -1,4 +1,4 @@
-import {InvalidArgumentError} from "../errors.js";
+import {InvalidArgumentError} from "../util/index.js";
 
 /** PIP-0008 "10 GB" storage commitment per node. */
 export const DEFAULT_SIZE_LIMIT_BYTES = 10 * 1024 ** 3;

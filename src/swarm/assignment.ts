@@ -5,7 +5,7 @@
  *   - `balanced`: contiguous slices of the key-digest order, 3..5 nodes per swarm when n >= 3.
  */
 import {createHash} from "node:crypto";
-import {InvalidArgumentError} from "../errors.js";
+import {InvalidArgumentError} from "../util/index.js";
 import {balancedAssignment} from "./balanced.js";
 import {swarmCount} from "./mapping.js";
 

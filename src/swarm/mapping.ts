@@ -11,7 +11,7 @@
  * are always < count <= 2^53, so the sentinel can never collide with a real swarm.
  */
 import {createHash} from "node:crypto";
-import {InvalidArgumentError} from "../errors.js";
+import {InvalidArgumentError} from "../util/index.js";
 
 /** PIP-0008 §3.3 `MinNodesPerSwarm`. */
 export const MIN_NODES_PER_SWARM = 3;

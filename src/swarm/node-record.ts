@@ -8,7 +8,7 @@ import {createHash} from "node:crypto";
 import {CTX} from "../crypto/index.js";
 import {ML_DSA65_SIGNATURE_BYTES, type PqBackend} from "../crypto/index.js";
 import {checkStakeEligibility} from "../economics/index.js";
-import {InvalidArgumentError} from "../errors.js";
+import {InvalidArgumentError} from "../util/index.js";
 
 import {deriveNodeIdHex} from "./node-id.js";
 import {decodeNodeRecordJson} from "./record-decode.js";

@@ -4,7 +4,7 @@
  * Used by `pars-storage record` and the devnet; the running node only reads others' records.
  */
 import type {KeyPair, PqBackend} from "../crypto/index.js";
-import {InvalidArgumentError} from "../errors.js";
+import {InvalidArgumentError} from "../util/index.js";
 import {signNodeRecord} from "./node-record.js";
 import type {NodeRecordFields, NodeRecordJson, NodeVersion} from "./record-types.js";
 

@@ -19,7 +19,7 @@
  * ("pars-storage/v1/node-record"), so it cannot be replayed as any other Pars signature.
  */
 import {NODE_ID_BYTES} from "../protocol/index.js";
-import {InvalidArgumentError} from "../errors.js";
+import {InvalidArgumentError} from "../util/index.js";
 import {ML_DSA65_PUBLIC_KEY_BYTES, ML_KEM768_PUBLIC_KEY_BYTES} from "../crypto/index.js";
 import {fromHexStrict} from "./encoding.js";
 

@@ -6,7 +6,7 @@
  *   - `NodeRecordJson`: the wire form inside the registry document (base64, decimal strings);
  *   - `NodeRecord`: a verified record, decoded, with its nodeId, signature and total stake.
  */
-import {ParsError} from "../errors.js";
+import {ParsError} from "../util/index.js";
 
 /** Layout version, the first byte of the signing payload. */
 export const NODE_RECORD_PAYLOAD_VERSION = 1;

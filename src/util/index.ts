@@ -1,3 +1,4 @@
 export {clockTimers, systemClock} from "./clock.js";
 export type {Clock, ClockTimers, TimerHandle} from "./clock.js";
 export {CoalescedTask, backoffDelayMs} from "./coalesced-task.js";
+export {InvalidArgumentError, ParsError} from "./errors.js";

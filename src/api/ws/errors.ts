@@ -1,4 +1,4 @@
-import {ParsError} from "../../errors.js";
+import {ParsError} from "../../util/index.js";
 
 /**
  * Session's monitor reply codes (oxenss/server/mqbase.h `MonitorResponse`), plus one Pars addition.

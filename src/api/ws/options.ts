@@ -1,4 +1,4 @@
-import {InvalidArgumentError} from "../../errors.js";
+import {InvalidArgumentError} from "../../util/index.js";
 import type {RateLimiterOptions} from "../http/index.js";
 
 const SECOND_MS = 1000;

@@ -1,4 +1,4 @@
-import {InvalidArgumentError} from "../../errors.js";
+import {InvalidArgumentError} from "../../util/index.js";
 import {CryptoError} from "../errors.js";
 import type {PqBackend, PqBackendName} from "../interface.js";
 import {createLiboqsBackend} from "./liboqs.js";

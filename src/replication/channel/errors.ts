@@ -1,4 +1,4 @@
-import {ParsError} from "../../errors.js";
+import {ParsError} from "../../util/index.js";
 
 /**
  * What to do with the transport-level sender of a rejected message (lodestar's gossip actions):

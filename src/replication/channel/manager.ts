@@ -11,7 +11,7 @@ import {randomBytes as nodeRandomBytes} from "node:crypto";
 import {CTX} from "../../crypto/index.js";
 import type {NodeIdentity} from "../../crypto/index.js";
 import type {PqBackend} from "../../crypto/index.js";
-import {InvalidArgumentError} from "../../errors.js";
+import {InvalidArgumentError} from "../../util/index.js";
 import type {Clock} from "../../util/index.js";
 import {type AdmissionContext, admitInit} from "./admission.js";
 import {Channel, type ChannelInfo} from "./channel.js";

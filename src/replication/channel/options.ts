@@ -1,4 +1,4 @@
-import {InvalidArgumentError} from "../../errors.js";
+import {InvalidArgumentError} from "../../util/index.js";
 import {CHANNEL_MAX_AGE_MS, CHANNEL_MAX_FRAMES, FRAME_MAX_PLAINTEXT_BYTES} from "./constants.js";
 
 /** Local policy of the ChannelManager; the protocol maxima (constants.ts) bound every value. */

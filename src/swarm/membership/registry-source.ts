@@ -10,7 +10,7 @@
 import {createHash} from "node:crypto";
 import {EventEmitter} from "node:events";
 import {Agent, request, type Dispatcher} from "undici";
-import {InvalidArgumentError} from "../../errors.js";
+import {InvalidArgumentError} from "../../util/index.js";
 import type {Clock} from "../../util/index.js";
 import {CoalescedTask} from "../../util/index.js";
 import {MEMBERSHIP_MAX_DOCUMENT_BYTES, type MembershipSource, type MembershipSourceEvents, type SwarmLogger} from "./source.js";

@@ -14,7 +14,7 @@ import {EventEmitter} from "node:events";
 import {watch, type FSWatcher} from "node:fs";
 import {readFile, stat} from "node:fs/promises";
 import path from "node:path";
-import {InvalidArgumentError} from "../../errors.js";
+import {InvalidArgumentError} from "../../util/index.js";
 import {clockTimers, systemClock, type Clock, type ClockTimers, type TimerHandle} from "../../util/index.js";
 import {CoalescedTask} from "../../util/index.js";
 import {MEMBERSHIP_MAX_DOCUMENT_BYTES, type MembershipSource, type MembershipSourceEvents, type SwarmLogger} from "./source.js";
