@@ -64,14 +64,14 @@ function sendError(reply: FastifyReply, err: unknown): FastifyReply {
 
 /** The body as a JSON value, or a 400/413 already sent (null). */
 function jsonBody(raw: unknown, reply: FastifyReply): {value: unknown} | null {
-  // The app's body reader hands over a Buffer (a string only from inject() tests of old).
-  const text = Buffer.isBuffer(raw) ? raw.toString("utf8") : typeof raw === "string" ? raw : "";
-  if (Buffer.byteLength(text) > MAX_PROOF_BODY_BYTES) {
+  // The app's body reader (app.ts) hands every route a Buffer.
+  const bytes = Buffer.isBuffer(raw) ? raw : Buffer.alloc(0);
+  if (bytes.length > MAX_PROOF_BODY_BYTES) {
     void problem(reply, "PROOF_ERROR_MALFORMED", `body larger than ${MAX_PROOF_BODY_BYTES} bytes`, HTTP.PAYLOAD_TOO_LARGE);
     return null;
   }
   try {
-    return {value: JSON.parse(text) as unknown};
+    return {value: JSON.parse(bytes.toString("utf8")) as unknown};
   } catch {
     void problem(reply, "PROOF_ERROR_MALFORMED", "body is not valid JSON");
     return null;
