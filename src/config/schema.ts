@@ -18,9 +18,20 @@ export const DEFAULT_HTTP_PORT = 22025;
 export const DEFAULT_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
 /** PIP-0008 SIZE_LIMIT: 10 GiB of message data per node. */
 export const DEFAULT_STORAGE_SIZE_LIMIT_BYTES = 10 * 1024 ** 3;
-/** The disk reserve file released on a full disk (src/storage/options.ts). */
+/** 10 MiB over a 1 Mbit/s phone link takes ~90 s: the whole body must arrive within 120 s. */
+export const DEFAULT_HTTP_REQUEST_TIMEOUT_MS = 120_000;
+/** A phone on a bad link can pause for seconds, not for half a minute without sending one byte. */
+export const DEFAULT_HTTP_BODY_IDLE_TIMEOUT_MS = 30_000;
+/** Like the WebSocket endpoint's per-IP cap: several devices behind one NAT fit. */
+export const DEFAULT_HTTP_MAX_CONNECTIONS_PER_IP = 32;
+/** Twelve maximal (10 MiB) bodies arriving at once; many clients together cannot make the node hold more. */
+export const DEFAULT_HTTP_BODY_BUDGET_BYTES = 128 * 1024 ** 2;
+/**
+ * The disk reserve: a file of this size next to the database, released on SQLITE_FULL so deletes
+ * and expiry (whose WAL frames need room too) work on a full disk. ~2,000 deleted rows' frames.
+ */
 export const DEFAULT_STORAGE_DISK_RESERVE_BYTES = 8 * 1024 ** 2;
-/** Free space kept on the filesystem beyond the reserve (src/storage/options.ts). */
+/** Space kept free on the filesystem beyond the reserve: the WAL's growth between checkpoints. */
 export const DEFAULT_STORAGE_DISK_HEADROOM_BYTES = 8 * 1024 ** 2;
 /** PIP-0008 / PIP-0900: 10,000-message rolling buffer per mailbox. */
 export const DEFAULT_MAILBOX_MAX_MESSAGES = 10_000;
@@ -48,25 +59,25 @@ const HttpSchema = Type.Object(
     requestTimeoutMs: Type.Integer({
       minimum: 1,
       maximum: TIMER_MAX_MS,
-      default: 120_000,
+      default: DEFAULT_HTTP_REQUEST_TIMEOUT_MS,
       description: "Time a client has to send a whole request, body included (408 and close after it)",
     }),
     bodyIdleTimeoutMs: Type.Integer({
       minimum: 1,
       maximum: TIMER_MAX_MS,
-      default: 30_000,
+      default: DEFAULT_HTTP_BODY_IDLE_TIMEOUT_MS,
       description: "Longest pause between two chunks of a request body (408 and close after it)",
     }),
     maxConnectionsPerIp: Type.Integer({
       minimum: 1,
       maximum: MAX_SAFE,
-      default: 32,
+      default: DEFAULT_HTTP_MAX_CONNECTIONS_PER_IP,
       description: "Open HTTP connections (WebSocket ones included) per client IP; more are closed unanswered",
     }),
     bodyBudgetBytes: Type.Integer({
       minimum: 1,
       maximum: MAX_SAFE,
-      default: 128 * 1024 * 1024,
+      default: DEFAULT_HTTP_BODY_BUDGET_BYTES,
       description: "Request-body bytes the node holds at once over all requests; past it requests get 503",
     }),
   },

@@ -1,3 +1,4 @@
+import {DEFAULT_STORAGE_DISK_HEADROOM_BYTES, DEFAULT_STORAGE_DISK_RESERVE_BYTES} from "../config/index.js";
 import {InvalidArgumentError} from "../util/index.js";
 
 /** PIP-0008 "10 GB" storage commitment per node. */
@@ -12,13 +13,6 @@ export const DEFAULT_SWEEP_BATCH_SIZE = 2_000;
 export const DEFAULT_BUSY_TIMEOUT_MS = 15_000;
 /** Writes per group-commit transaction before the batcher flushes without waiting for the turn. */
 export const DEFAULT_MAX_BATCH_WRITES = 1_000;
-/**
- * The disk reserve: a file of this size next to the database, released on SQLITE_FULL so deletes
- * and expiry (whose WAL frames need room too) work on a full disk. ~2,000 deleted rows' frames.
- */
-export const DEFAULT_DISK_RESERVE_BYTES = 8 * 1024 ** 2;
-/** Space kept free on the filesystem beyond the reserve: the WAL's growth between checkpoints. */
-export const DEFAULT_DISK_HEADROOM_BYTES = 8 * 1024 ** 2;
 /** Minimum headroom between the soft size limit and the SQLite `max_page_count` backstop. */
 export const MIN_HARD_LIMIT_MARGIN_BYTES = 128 * 1024 ** 2;
 
@@ -70,8 +64,8 @@ export interface ResolvedStorageOptions extends StorageTuning {
 
 export const defaultStorageOptions: Readonly<StorageTuning> = {
   sizeLimitBytes: DEFAULT_SIZE_LIMIT_BYTES,
-  diskReserveBytes: DEFAULT_DISK_RESERVE_BYTES,
-  diskHeadroomBytes: DEFAULT_DISK_HEADROOM_BYTES,
+  diskReserveBytes: DEFAULT_STORAGE_DISK_RESERVE_BYTES,
+  diskHeadroomBytes: DEFAULT_STORAGE_DISK_HEADROOM_BYTES,
   hardLimitBytes: null,
   mailboxMaxMessages: DEFAULT_MAILBOX_MAX_MESSAGES,
   synchronous: "normal",

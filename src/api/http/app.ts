@@ -1,3 +1,9 @@
+import {
+  DEFAULT_HTTP_BODY_BUDGET_BYTES,
+  DEFAULT_HTTP_BODY_IDLE_TIMEOUT_MS,
+  DEFAULT_HTTP_MAX_CONNECTIONS_PER_IP,
+  DEFAULT_HTTP_REQUEST_TIMEOUT_MS,
+} from "../../config/index.js";
 import type {RpcResponse} from "../../protocol/index.js";
 import type {IncomingMessage} from "node:http";
 import Fastify, {LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply} from "fastify";
@@ -6,14 +12,10 @@ import {HTTP} from "../../rpc/index.js";
 import type {RpcHandler} from "../../rpc/index.js";
 import type {SwarmRouter} from "../../swarm/index.js";
 import {
-  BODY_BUDGET_BYTES,
-  BODY_IDLE_TIMEOUT_MS,
   BodyBudget,
   BodyError,
   lingerThenClose,
-  MAX_CONNECTIONS_PER_IP,
   readBody,
-  REQUEST_TIMEOUT_MS,
 } from "./body-reader.js";
 import {ConnectionLimit, isLoopback} from "./connection-limit.js";
 import {MemoryRelease, RELEASE_AFTER_BYTES, RELEASE_DELAY_MS, RELEASE_MIN_INTERVAL_MS} from "./memory-release.js";
@@ -84,7 +86,7 @@ function send(reply: FastifyReply, res: RpcResponse): FastifyReply {
  * JSON shape (400), then the RPC dispatcher.
  */
 export function buildHttpApp(opts: HttpAppOptions, modules: HttpAppModules): FastifyInstance {
-  const requestTimeoutMs = opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+  const requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_HTTP_REQUEST_TIMEOUT_MS;
   const app = Fastify({
     loggerInstance: modules.logger,
     bodyLimit: opts.bodyLimitBytes,
@@ -95,7 +97,7 @@ export function buildHttpApp(opts: HttpAppOptions, modules: HttpAppModules): Fas
   });
   const limiter = modules.limiter ?? new RateLimiter(opts.rateLimit, modules.now);
   const uncapped = opts.loopbackUncapped === true ? isLoopback : undefined;
-  new ConnectionLimit(opts.maxConnectionsPerIp ?? MAX_CONNECTIONS_PER_IP, uncapped).attach(app.server);
+  new ConnectionLimit(opts.maxConnectionsPerIp ?? DEFAULT_HTTP_MAX_CONNECTIONS_PER_IP, uncapped).attach(app.server);
   const release = new MemoryRelease(
     {delayMs: RELEASE_DELAY_MS, minIntervalMs: RELEASE_MIN_INTERVAL_MS},
     {gc: modules.gc ?? null, now: modules.now, logger: modules.logger},
@@ -104,11 +106,11 @@ export function buildHttpApp(opts: HttpAppOptions, modules: HttpAppModules): Fas
     release.close();
     done();
   });
-  const budget = new BodyBudget(opts.bodyBudgetBytes ?? BODY_BUDGET_BYTES, {afterBytes: RELEASE_AFTER_BYTES, notify: (peak) => release.drained(peak)});
+  const budget = new BodyBudget(opts.bodyBudgetBytes ?? DEFAULT_HTTP_BODY_BUDGET_BYTES, {afterBytes: RELEASE_AFTER_BYTES, notify: (peak) => release.drained(peak)});
   registerBodyReader(app, {
     bodyLimitBytes: opts.bodyLimitBytes,
     requestTimeoutMs,
-    bodyIdleTimeoutMs: opts.bodyIdleTimeoutMs ?? BODY_IDLE_TIMEOUT_MS,
+    bodyIdleTimeoutMs: opts.bodyIdleTimeoutMs ?? DEFAULT_HTTP_BODY_IDLE_TIMEOUT_MS,
     budget,
   });
   const allow = (ip: string): boolean => !opts.rateLimit.enabled || limiter.take(ip);

@@ -4,14 +4,6 @@ import type {Socket} from "node:net";
 const SECOND_MS = 1000;
 const MIB = 1024 * 1024;
 
-/** 10 MiB over a 1 Mbit/s phone link takes ~90 s: the whole body must arrive within 120 s. */
-export const REQUEST_TIMEOUT_MS = 120 * SECOND_MS;
-/** A phone on a bad link can pause for seconds, not for half a minute without sending one byte. */
-export const BODY_IDLE_TIMEOUT_MS = 30 * SECOND_MS;
-/** Like the WebSocket endpoint's per-IP cap: several devices behind one NAT fit. */
-export const MAX_CONNECTIONS_PER_IP = 32;
-/** Twelve maximal (10 MiB) bodies arriving at once; many clients together cannot make the node hold more. */
-export const BODY_BUDGET_BYTES = 128 * MIB;
 /**
  * After an early 413/503 the node keeps reading (and discarding) the rest of the upload for at most
  * this long and this many bytes, so the client reads the answer instead of a reset connection.
