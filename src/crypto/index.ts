@@ -57,5 +57,4 @@ export {
   type KeyCheckFailure,
   type LoadPqBackendOptions,
 } from "./pq/index.js";
-export {EMPTY_CONTEXT, RESPONSE_BATCH_TAG} from "./contexts.js";
 export {EMPTY_ROOT, NODE_BYTES, leafHash, nodeHash, pathFromLevels, rootFromPath, rootOf, treeLevels} from "./merkle.js";
