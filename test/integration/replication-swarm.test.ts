@@ -70,7 +70,7 @@ describe("replication between two swarms of three", () => {
       const members = membersOf(swarmOf(n));
       expect(Object.keys(res.body.swarm).sort()).toEqual(members.map((m) => m.node.nodeId).sort());
       for (const [nodeId, entry] of Object.entries(res.body.swarm as Record<string, StoreEntry>)) {
-        expect(entry.failed, `entry of ${nodeId}`).toBeUndefined();
+        expect(entry.failed, `entry of ${nodeId}: ${JSON.stringify(entry)}`).toBeUndefined();
         expect(await checkEntry(nodeId, entry, hash), `signature of ${nodeId} over ${hash}`).toBe(true);
       }
       stored.push({account: acc.hex, hash, swarm: swarmOf(n)});

@@ -1,12 +1,13 @@
+import {existsSync} from "node:fs";
 import {mkdtemp, rm, writeFile} from "node:fs/promises";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
-import {pathToFileURL} from "node:url";
+import {fileURLToPath, pathToFileURL} from "node:url";
 import {ml_dsa65} from "@noble/post-quantum/ml-dsa.js";
 import {describe, expect, it, onTestFinished} from "vitest";
 import vectors from "../../fixtures/signing/receipt-tree.json" with {type: "json"};
 import {buildTree, leafHash, rootFromPath} from "../../../src/signing/receipt-tree.js";
-import {InlineSigner, WorkerSigner} from "../../../src/signing/context-signer.js";
+import {defaultLiboqsContextUrl, InlineSigner, WorkerSigner} from "../../../src/signing/context-signer.js";
 import {batchHeader, ResponseSigner, verifySignedReceipt} from "../../../src/signing/response-signer.js";
 import {CTX} from "../../../src/crypto/contexts.js";
 import {ManualClock} from "../../../src/util/clock.js";
@@ -164,6 +165,20 @@ describe("WorkerSigner context path", () => {
       expect(Buffer.from(await w.sign(msg, ctx)).equals(expected)).toBe(true);
     }
     await w.close();
+  });
+
+  // Response batches have a context: from source, without the built module, they would be signed by
+  // noble in the worker, ~10x slower than in a running node.
+  const built = fileURLToPath(new URL("../../../dist/src/crypto/pq/liboqs-context.js", import.meta.url));
+  it.skipIf(!existsSync(built))("uses the built context module when the signer runs from source (npm run build)", async () => {
+    expect(fileURLToPath(defaultLiboqsContextUrl())).toBe(built);
+    const pq = await testPq();
+    const identity = await testIdentity();
+    const w = await WorkerSigner.start(identity.mlDsa.secretKey, {useLiboqs: true}, {fallback: new InlineSigner(pq, identity.mlDsa.secretKey)});
+    onTestFinished(() => w.close());
+    expect(w.liboqsContext).toBe(true);
+    const sig = await w.sign(Buffer.from("batch"), CTX.RESPONSE_BATCH);
+    expect(pq.mlDsa65.verify(identity.mlDsa.publicKey, Buffer.from("batch"), sig, CTX.RESPONSE_BATCH)).toBe(true);
   });
 
   it("signs as before when the context module cannot be imported", async () => {
