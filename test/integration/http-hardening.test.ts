@@ -19,7 +19,8 @@ import {defaultConfig} from "../../src/config/index.js";
 import type {PeerEndpoint} from "../../src/replication/peer-handler.js";
 import {PEER_MAX_FRAME_BYTES} from "../../src/replication/options.js";
 import {StorageNode} from "../../src/node/index.js";
-import {rpcHarness, type RpcHarness} from "../utils/rpc-harness.js";
+import {RateLimiter} from "../../src/util/rate-limiter.js";
+import {harnessPipeline, rpcHarness, type RpcHarness} from "../utils/rpc-harness.js";
 import {TestClient} from "./ws/harness.js";
 
 const MIB = 1024 * 1024;
@@ -36,11 +37,13 @@ afterEach(async () => {
   h = null;
 });
 
+const limiterFor = (o: HttpAppOptions["rateLimit"]): RateLimiter | null => (o.enabled ? new RateLimiter(o, () => Date.now()) : null);
+
 async function start(opts: Partial<HttpAppOptions>, peer?: PeerEndpoint): Promise<{host: string; port: number}> {
   h = await rpcHarness();
   app = buildHttpApp(
-    {bodyLimitBytes: 10 * MIB, rateLimit: NO_LIMIT, serverName: "test", ...opts},
-    {rpc: h.handler, router: h.ctx.router, logger: pino({level: "silent"}), now: () => Date.now(), health: () => ({}), ...(peer ? {peer} : {})},
+    {bodyLimitBytes: 10 * MIB, rateLimit: NO_LIMIT, serverName: "test", rpcVersion: "2.8.0", ...opts},
+    {pipeline: harnessPipeline(h, {limiter: limiterFor(opts.rateLimit ?? NO_LIMIT)}), logger: pino({level: "silent"}), now: () => Date.now(), health: () => ({}), ...(peer ? {peer} : {})},
   );
   const address = await app.listen({host: "127.0.0.1", port: 0});
   const url = new URL(address);

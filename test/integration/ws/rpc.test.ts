@@ -67,7 +67,7 @@ describe("rpc frames", () => {
   });
 
   it("rate-limits frames per IP: 429 for RPCs, an error frame for the rest", async () => {
-    node = await startWsNode({ws: {rateLimit: {enabled: true, capacity: 2, refillPerSecond: 1, maxClients: 10}}});
+    node = await startWsNode({rateLimit: {capacity: 2, refillPerSecond: 1, maxClients: 10}});
     const c = await connect();
     expect((await c.rpc("info", {})).code).toBe(200);
     expect((await c.rpc("info", {})).code).toBe(200);
@@ -77,9 +77,9 @@ describe("rpc frames", () => {
     expect((await c.rpc("info", {})).code).toBe(200);
   });
 
-  it("uses the limiter the node passes in (shared with HTTP)", async () => {
+  it("uses the pipeline's limiter (shared with HTTP)", async () => {
     const seen: string[] = [];
-    node = await startWsNode({modules: {limiter: {take: (ip) => (seen.push(ip), seen.length < 2)}}});
+    node = await startWsNode({pipeline: {limiter: {take: (ip) => (seen.push(ip), seen.length < 2)}}});
     const c = await connect();
     expect((await c.rpc("info", {})).code).toBe(200);
     expect((await c.rpc("info", {})).code).toBe(429);
@@ -101,7 +101,7 @@ describe("rpc frames", () => {
     process.on("unhandledRejection", onRejection);
     try {
       const rpc = {handle: () => Promise.resolve({status: 200, body: {n: 1n}})};
-      node = await startWsNode({modules: {rpc} as never});
+      node = await startWsNode({pipeline: {rpc} as never});
       const c = await connect();
       expect(await c.rpc("info", {})).toMatchObject({type: "rpc", code: 500, body: "request failed"});
       expect(await c.rpc("info", {})).toMatchObject({code: 500});
