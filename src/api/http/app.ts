@@ -202,10 +202,12 @@ function answerBodyError(err: BodyError, raw: IncomingMessage, reply: FastifyRep
 }
 
 /**
- * Session parses the body as JSON whatever the content type says. Bodies of every route (client
- * RPC, proofs, the peer routes) are read by readBody: timed (whole request and idle gap), capped
- * (the route's bodyLimit), and charged to the node-wide budget until the answer is sent or the
- * connection closes.
+ * Session parses the body as JSON whatever the content type says, so the node reads no route's
+ * body by its `Content-Type`: the header is dropped on arrival, or fastify would refuse an empty
+ * or malformed one with 415 before any route ran. Bodies of every route (client RPC, proofs, the
+ * peer routes) are read by readBody: timed (whole request and idle gap), capped (the route's
+ * bodyLimit), and charged to the node-wide budget until the answer is sent or the connection
+ * closes.
  */
 function registerBodyReader(
   app: FastifyInstance,
@@ -218,6 +220,7 @@ function registerBodyReader(
     o.budget.release(n);
   };
   app.addHook("onRequest", (req, reply, done) => {
+    delete req.raw.headers["content-type"];
     reply.raw.once("close", () => release(req.raw));
     done();
   });

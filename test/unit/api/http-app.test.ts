@@ -42,6 +42,24 @@ describe("POST /storage_rpc/v1", () => {
     expect(res.json()).toMatchObject({version: [2, 8, 0]});
   });
 
+  it("reads the body as JSON whatever the Content-Type header holds, an empty or malformed one too (Session)", async () => {
+    await setup();
+    for (const type of ["", " ", "json", "application/", ";charset=utf-8", "application/json; charset"]) {
+      const res = await rpc({method: "info", params: {}}, {"content-type": type});
+      expect(res.statusCode, JSON.stringify(type)).toBe(200);
+      expect(res.headers["content-type"]).toContain("application/json");
+      expect(res.json()).toMatchObject({version: [2, 8, 0]});
+    }
+    const bad = await rpc("{", {"content-type": ""});
+    expect([bad.statusCode, bad.body]).toEqual([400, "invalid json"]);
+  });
+
+  it("GET /get_stats/v1 answers the RPC level the node passes in", async () => {
+    await setup({rpcVersion: "2.9.1"});
+    const res = await app.inject({method: "GET", url: "/get_stats/v1"});
+    expect([res.statusCode, res.json()]).toEqual([200, {version: "2.9.1"}]);
+  });
+
   it("stores and retrieves over HTTP", async () => {
     await setup();
     const acc = sessionAccount();
