@@ -29,6 +29,10 @@ import {registerProofRoutes, type ProofApi} from "./routes/proofs.js";
 export interface HttpAppOptions {
   /** Session's MAX_REQUEST_BODY_SIZE: 10 MiB. */
   bodyLimitBytes: number;
+  /**
+   * Read here only for the proof-challenge bucket (`enabled`, `maxClients`); the shared per-IP
+   * bucket is the pipeline's.
+   */
   rateLimit: RateLimiterOptions & {enabled: boolean};
   /** Value of the `Server` header. */
   serverName: string;

@@ -24,7 +24,7 @@ export interface WsModules {
   store: Pick<MessageStore, "on" | "off" | "isRevoked">;
   pq: PqBackend;
   clock: Clock;
-  /** Readiness (the sweep) and swarm ownership (subscribe errcode 6). */
+  /** Readiness and swarm ownership for subscriptions (subscribe errcode 6, the sweep); RPC frames ask the pipeline. */
   router: Pick<SwarmRouter, "isOurs" | "notReadyReasons">;
   logger: WsLogger;
 }
