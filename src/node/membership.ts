@@ -2,7 +2,7 @@ import type {Logger} from "pino";
 import type {ParsStorageConfig} from "../config/index.js";
 import type {NodeIdentity} from "../crypto/index.js";
 import type {PqBackend} from "../crypto/index.js";
-import type {HandshakeSigner} from "../replication/index.js";
+import type {HandshakeSigner} from "../peer/index.js";
 import {Replicator} from "../replication/index.js";
 import {SingleNodeRouter, type SwarmMemberJson, type SwarmRouter} from "../swarm/index.js";
 import type {SqliteMessageStore} from "../storage/index.js";

@@ -13,13 +13,12 @@
 
 import type {PeerEntry} from "../protocol/index.js";
 import type {Clock} from "../util/index.js";
-import {isChannelError} from "./channel/index.js";
-import {ReplicationError} from "./errors.js";
+import {isChannelError} from "../peer/index.js";
 import {describeError, type ReplicationLogger} from "./logger.js";
 import type {MembershipView} from "./membership-view.js";
 import type {ReplicationOptions} from "./options.js";
 import type {PeerHealth} from "./peer-health.js";
-import {PeerClientError} from "./peer-retry.js";
+import {PeerClientError} from "../peer/index.js";
 import type {RetryQueue} from "./retry-queue.js";
 import type {RpcBatcher} from "./rpc-batcher.js";
 import type {RpcResult} from "./wire.js";
@@ -128,18 +127,19 @@ function failureOf(err: unknown): Outcome {
     if (err.action === "IGNORE" && err.cause instanceof PeerClientError) return clientFailure(err.cause);
     return err.action === "IGNORE" ? {entry: TIMEOUT_ENTRY, retry: true, downReason: "timeout"} : {entry: BAD_RESPONSE_ENTRY, retry: false};
   }
-  const type = err instanceof ReplicationError ? err.type : null;
-  if (type?.code === "REPLICATION_ERROR_PEER_STATUS") {
-    // The frame route answers 403 only for REJECT-class channel errors (docs §1.2): not worth repeating.
-    const retry = type.status !== 403;
-    return retry ? {entry: TIMEOUT_ENTRY, retry, downReason: `HTTP ${type.status}`} : {entry: BAD_RESPONSE_ENTRY, retry};
-  }
   return {entry: BAD_RESPONSE_ENTRY, retry: false};
 }
 
 /** What the peer client reported, said as it happened: `cause` is the socket error code, if any. */
 function clientFailure(err: PeerClientError): Outcome {
-  const {code, cause} = err.type;
+  const {type} = err;
+  if (type.code === "PEER_CLIENT_ERROR_STATUS") {
+    // The frame route answers 403 only for REJECT-class channel errors (docs §1.2): not worth repeating.
+    const retry = type.status !== 403;
+    return retry ? {entry: TIMEOUT_ENTRY, retry, downReason: `HTTP ${type.status}`} : {entry: BAD_RESPONSE_ENTRY, retry};
+  }
+  if (type.code === "PEER_CLIENT_ERROR_UNKNOWN_PEER") return {entry: BAD_RESPONSE_ENTRY, retry: false};
+  const {code, cause} = type;
   const retry = code !== "PEER_CLIENT_ERROR_RESPONSE_TOO_LARGE";
   if (code === "PEER_CLIENT_ERROR_CONNECT" || code === "PEER_CLIENT_ERROR_SOCKET") {
     const reason = `${code === "PEER_CLIENT_ERROR_CONNECT" ? "connect" : "connection lost"} ${cause ?? "failed"}`;

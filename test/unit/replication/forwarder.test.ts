@@ -1,9 +1,9 @@
 import {describe, expect, it} from "vitest";
-import {ChannelError} from "../../../src/replication/channel/index.js";
+import {ChannelError} from "../../../src/peer/channel/index.js";
 import {BAD_RESPONSE_ENTRY, Forwarder, TIMEOUT_ENTRY, unreachableEntry} from "../../../src/replication/forwarder.js";
 import {resolveReplicationOptions} from "../../../src/replication/options.js";
 import {PeerHealth} from "../../../src/replication/peer-health.js";
-import {PeerClientError} from "../../../src/replication/peer-retry.js";
+import {PeerClientError} from "../../../src/peer/peer-retry.js";
 import type {RpcCall, RpcResult} from "../../../src/replication/wire.js";
 import type {NodeRecord} from "../../../src/swarm/record-types.js";
 import {ManualClock} from "../../../src/util/clock.js";

@@ -6,11 +6,11 @@ import {createServer, type IncomingMessage, type Server, type ServerResponse} fr
 import type {AddressInfo} from "node:net";
 import {afterEach, beforeAll, describe, expect, it} from "vitest";
 import {initHashing} from "../../../src/crypto/hash.js";
-import {ChannelManager} from "../../../src/replication/channel/manager.js";
-import {PeerClient, type PeerClientOptions} from "../../../src/replication/peer-client.js";
-import {PeerClientError, type PeerRetryPolicy} from "../../../src/replication/peer-retry.js";
+import {ChannelManager} from "../../../src/peer/channel/manager.js";
+import {PeerClient, type PeerAddress, type PeerClientOptions} from "../../../src/peer/peer-client.js";
+import {PeerClientError, type PeerRetryPolicy} from "../../../src/peer/peer-retry.js";
 import {ManualClock} from "../../../src/util/clock.js";
-import {keysOf, nobleBackend, T0, testIdentity} from "./helpers.js";
+import {keysOf, nobleBackend, T0, testIdentity} from "./channel/helpers.js";
 
 type Handler = (req: IncomingMessage, res: ServerResponse, hit: number, body: Buffer) => void;
 
@@ -45,13 +45,20 @@ async function serve(handler: Handler): Promise<TestServer> {
 
 const FAST_RETRY: PeerRetryPolicy = {maxAttempts: 3, baseDelayMs: 10, factor: 2, maxDelayMs: 40, maxRetryAfterMs: 1_000};
 
+/** The test's membership: where each node ID is. */
+const directory = new Map<string, PeerAddress>();
+
 function client(opts: Partial<PeerClientOptions> = {}, retries: string[] = []): PeerClient {
-  const c = new PeerClient({retry: FAST_RETRY, ...opts}, {onRetry: (i) => retries.push(i.reason)});
+  const c = new PeerClient({retry: FAST_RETRY, ...opts}, {directory: {addressOf: (id) => directory.get(id) ?? null}, onRetry: (i) => retries.push(i.reason)});
   cleanup.push(() => c.close());
   return c;
 }
 
-const peer = (port: number, nodeId = "aa".repeat(32)): {nodeId: string; host: string; port: number} => ({nodeId, host: "127.0.0.1", port});
+/** Puts `nodeId` at 127.0.0.1:`port` in the directory and returns the ID. */
+function peer(port: number, nodeId = "aa".repeat(32)): string {
+  directory.set(nodeId, {nodeId, host: "127.0.0.1", port});
+  return nodeId;
+}
 const body = Buffer.from("frame bytes");
 
 async function failure(promise: Promise<unknown>): Promise<PeerClientError> {
@@ -175,9 +182,9 @@ describe("PeerClient", () => {
   });
 
   it("validates options and paths", async () => {
-    expect(() => new PeerClient({connections: 0})).toThrow(/connections/);
-    expect(() => new PeerClient({headersTimeoutMs: -1})).toThrow(/headersTimeoutMs/);
-    expect(() => new PeerClient({retry: {...FAST_RETRY, maxAttempts: 0}})).toThrow(/maxAttempts/);
+    expect(() => client({connections: 0})).toThrow(/connections/);
+    expect(() => client({headersTimeoutMs: -1})).toThrow(/headersTimeoutMs/);
+    expect(() => client({retry: {...FAST_RETRY, maxAttempts: 0}})).toThrow(/maxAttempts/);
     await expect(client().post(peer(1), "relative", body)).rejects.toThrow(/path/);
   });
 });
