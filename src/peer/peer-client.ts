@@ -84,6 +84,11 @@ export interface PeerClientModules {
 export interface PostOptions {
   /** May the peer safely process this body twice? Default false. See peer-retry.ts. */
   readonly idempotent?: boolean;
+  /**
+   * At most this many attempts (1: no retry), below the policy's `maxAttempts`. For callers that
+   * poll again on their own schedule, or whose deadline a retry's wait would eat.
+   */
+  readonly maxAttempts?: number;
   readonly signal?: AbortSignal;
   /** Deadline of the whole request, retries included; past it the request fails as a timeout. */
   readonly timeoutMs?: number;
@@ -127,6 +132,7 @@ interface Send {
   readonly body: Uint8Array | string | null;
   readonly headers: Record<string, string>;
   readonly idempotent: boolean;
+  readonly maxAttempts: number;
   readonly maxResponseBytes: number;
   readonly timeoutMs: number | null;
   /** The caller's signal and the deadline, combined. */
@@ -204,7 +210,9 @@ export class PeerClient {
   #prepare(method: "GET" | "POST", path: string, body: Uint8Array | string | null, headers: Record<string, string>, o: PostOptions): Send {
     if (!path.startsWith("/") || path.startsWith("//")) throw new InvalidArgumentError(`path must start with one "/": ${path}`);
     const positive = (n: number | undefined): boolean => n === undefined || (Number.isSafeInteger(n) && n > 0);
-    if (!positive(o.timeoutMs) || !positive(o.maxResponseBytes)) throw new InvalidArgumentError("timeoutMs and maxResponseBytes must be positive integers");
+    if (!positive(o.timeoutMs) || !positive(o.maxResponseBytes) || !positive(o.maxAttempts)) {
+      throw new InvalidArgumentError("timeoutMs, maxResponseBytes and maxAttempts must be positive integers");
+    }
     const timeoutMs = o.timeoutMs ?? null;
     const signals = [o.signal, timeoutMs === null ? undefined : AbortSignal.timeout(timeoutMs)].filter((x) => x !== undefined);
     return {
@@ -213,6 +221,7 @@ export class PeerClient {
       body,
       headers,
       idempotent: o.idempotent ?? false,
+      maxAttempts: Math.min(o.maxAttempts ?? this.#opts.retry.maxAttempts, this.#opts.retry.maxAttempts),
       maxResponseBytes: Math.min(o.maxResponseBytes ?? this.#opts.maxResponseBytes, this.#opts.maxResponseBytes),
       timeoutMs,
       signal: signals.length > 1 ? AbortSignal.any(signals) : signals[0],
@@ -263,7 +272,7 @@ export class PeerClient {
 
   /** Milliseconds to wait before the next attempt, or null to stop here. */
   #retryDelay(result: Attempt, attempt: number, req: Send): number | null {
-    if (attempt >= this.#opts.retry.maxAttempts || this.#closed || req.signal?.aborted === true) return null;
+    if (attempt >= req.maxAttempts || this.#closed || req.signal?.aborted === true) return null;
     const backoff = retryDelayMs(this.#opts.retry, attempt, this.#random);
     if (result.kind === "error") return shouldRetryFailure(classifyFailure(result.err, false), req.idempotent) ? backoff : null;
     if (!shouldRetryStatus(result.status, req.idempotent)) return null;

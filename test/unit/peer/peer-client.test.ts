@@ -166,6 +166,45 @@ describe("PeerClient", () => {
     expect(err.type).toMatchObject({code: "PEER_CLIENT_ERROR_ABORTED", attempts: 1});
   });
 
+  it("request(): a peer named by node ID gets a GET or a JSON POST; any status is a response, never an error", async () => {
+    const s = await serve((req, res, _hit, b) => res.writeHead(req.url === "/missing" ? 404 : 200).end(`${req.method} ${req.headers["content-type"] ?? "-"} ${req.headers.accept ?? "-"} ${b.toString()}`));
+    const c = client();
+    const id = peer(s.port, "ab".repeat(32));
+    const get = await c.request(id, {method: "GET", path: "/proof/v1/latest", accept: "application/json"});
+    expect(get).toMatchObject({ok: true, status: 200, attempts: 1});
+    expect(get.ok && get.body.toString()).toBe("GET - application/json ");
+    const post = await c.request(id, {path: "/onion", json: {hop: 1}});
+    expect(post.ok && post.body.toString()).toBe('POST application/json - {"hop":1}');
+    expect(await c.request(id, {path: "/missing", body})).toMatchObject({ok: true, status: 404});
+  });
+
+  it("request(): maxAttempts caps the policy's retries for one request", async () => {
+    const s = await serve((_req, res) => res.writeHead(503).end("busy"));
+    const c = client();
+    const id = peer(s.port, "ba".repeat(32));
+    expect(await c.request(id, {method: "GET", path: "/x", maxAttempts: 1})).toMatchObject({ok: true, status: 503, attempts: 1});
+    expect(await c.request(id, {method: "GET", path: "/x"})).toMatchObject({ok: true, status: 503, attempts: 3});
+    expect(s.hits).toBe(4);
+  });
+
+  it("request(): an unknown node, a passed deadline and an oversized answer are typed failures", async () => {
+    const s = await serve((req, res) => {
+      if (req.url === "/big") res.end("x".repeat(10_000));
+      // "/hang": never answers
+    });
+    const c = client();
+    const id = peer(s.port, "cd".repeat(32));
+    const unknown = await c.request("ef".repeat(32), {path: "/x", body});
+    expect(unknown.ok ? null : unknown.error.type).toEqual({code: "PEER_CLIENT_ERROR_UNKNOWN_PEER", peer: "ef".repeat(32), attempts: 0, cause: null});
+    const started = Date.now();
+    const slow = await c.request(id, {path: "/hang", body, timeoutMs: 100, idempotent: true});
+    expect(slow.ok ? null : slow.error.type).toMatchObject({code: "PEER_CLIENT_ERROR_TIMEOUT", cause: "no answer within 100 ms"});
+    expect(Date.now() - started).toBeLessThan(1_500);
+    const big = await c.request(id, {path: "/big", body, maxResponseBytes: 1_000});
+    expect(big.ok ? null : big.error.type).toMatchObject({code: "PEER_CLIENT_ERROR_RESPONSE_TOO_LARGE", attempts: 1});
+    expect(await c.request(id, {path: "/big", body})).toMatchObject({ok: true, status: 200});
+  });
+
   it("keeps one pool per peer, replaces it when the address changes, closes pools of departed peers", async () => {
     const s1 = await serve((_req, res) => res.end("one"));
     const s2 = await serve((_req, res) => res.end("two"));
