@@ -65,7 +65,7 @@ export const defaultPeerClientOptions: PeerClientOptions = Object.freeze({
   retry: defaultPeerRetryPolicy,
 });
 
-/** Where peers are: the membership (replication's MembershipView, or any node-record lookup). */
+/** Where peers are: the membership (`membershipDirectory()`, or replication's MembershipView). */
 export interface PeerDirectory {
   /** The peer's address, or null if the node ID is not in the membership. */
   addressOf(nodeId: string): PeerAddress | null;
