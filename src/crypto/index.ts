@@ -44,6 +44,18 @@ export {
 export * from "./interface.js";
 export {LruCache} from "./lru-cache.js";
 export {
+  TLS_PIN_HEX_CHARS,
+  TLS_PIN_MISMATCH,
+  TLS_PIN_UNKNOWN,
+  TlsPinError,
+  isTlsPin,
+  pinnedConnector,
+  spkiSha256,
+  spkiSha256OfKey,
+  type PinnedConnectOptions,
+  type TlsPinLookup,
+} from "./tls-pin.js";
+export {
   LIBOQS_DELEGATED_TO_NOBLE,
   ML_DSA65_SEED_BYTES,
   ML_DSA_MAX_CONTEXT_BYTES,

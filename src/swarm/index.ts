@@ -44,7 +44,7 @@ export {
   type RegistryErrorCode,
   type RegistryRejection,
 } from "./registry.js";
-export {toSnodeEntry, type SnodeEntry} from "./snode-entry.js";
+export {tlsEntry, toSnodeEntry, type SnodeEntry} from "./snode-entry.js";
 export {SwarmView, buildSwarmView, type AccountSwarm} from "./view.js";
 export * from "./membership/index.js";
 export {

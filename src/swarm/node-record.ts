@@ -82,6 +82,7 @@ export function nodeRecordToJson(fields: NodeRecordFields, nodeId: string, signa
     mlDsaPublicKey: toBase64(fields.mlDsaPublicKey),
     mlKemPublicKey: toBase64(fields.mlKemPublicKey),
     ...(fields.x25519PublicKey === undefined ? {} : {x25519PublicKey: toHex(fields.x25519PublicKey)}),
+    ...(fields.tlsSpkiSha256 === undefined ? {} : {tls: {spkiSha256: toHex(fields.tlsSpkiSha256)}}),
     host: fields.host,
     port: fields.port,
     stake: {operator: share(fields.stake.operator), contributors: fields.stake.contributors.map(share)},

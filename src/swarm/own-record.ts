@@ -18,6 +18,8 @@ export interface OwnRecordInput {
   readonly networkId: number;
   /** `x25519` (the onion-hop key) is published whenever the identity has one. */
   readonly identity: {readonly mlDsa: KeyPair; readonly mlKem: KeyPair; readonly x25519?: KeyPair | undefined};
+  /** The TLS pin (64 hex, SHA-256 of the certificate's SPKI) when the node serves HTTPS; else null/absent. */
+  readonly tlsSpkiSha256?: string | null;
   readonly host: string;
   readonly port: number;
   readonly stake: {readonly operator: StakeShareConfig; readonly contributors: readonly StakeShareConfig[]};
@@ -34,6 +36,7 @@ export function ownRecordFields(input: OwnRecordInput): NodeRecordFields {
     mlDsaPublicKey: input.identity.mlDsa.publicKey,
     mlKemPublicKey: input.identity.mlKem.publicKey,
     ...(input.identity.x25519 === undefined ? {} : {x25519PublicKey: input.identity.x25519.publicKey}),
+    ...(typeof input.tlsSpkiSha256 === "string" ? {tlsSpkiSha256: parsePin(input.tlsSpkiSha256)} : {}),
     host: input.host,
     port: input.port,
     stake: {operator: share(input.stake.operator), contributors: input.stake.contributors.map(share)},
@@ -56,6 +59,11 @@ export function parseVersion(text: string): NodeVersion {
     throw new InvalidArgumentError(`version must be major.minor.patch with parts <= 65535, got ${JSON.stringify(text)}`);
   }
   return [major, minor, patch];
+}
+
+function parsePin(hex: string): Uint8Array {
+  if (!/^[0-9a-f]{64}$/.test(hex)) throw new InvalidArgumentError(`TLS pin must be 64 lowercase hex characters, got ${JSON.stringify(hex)}`);
+  return new Uint8Array(Buffer.from(hex, "hex"));
 }
 
 function parseAmount(text: string): bigint {

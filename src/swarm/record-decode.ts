@@ -10,6 +10,7 @@ import {fromBase64Strict} from "./encoding.js";
 import {
   NODE_RECORD_MAX_AMOUNT,
   NODE_RECORD_MAX_CONTRIBUTORS,
+  NODE_RECORD_TLS_PIN_BYTES,
   NODE_RECORD_X25519_BYTES,
   NodeRecordError,
   type NodeRecordFields,
@@ -29,8 +30,9 @@ const RECORD_KEYS = [
   "signature",
 ] as const;
 /** Keys a record may carry; absent in records signed before they existed (payload v1). */
-const OPTIONAL_RECORD_KEYS = ["x25519PublicKey"] as const;
+const OPTIONAL_RECORD_KEYS = ["x25519PublicKey", "tls"] as const;
 const X25519_HEX_RE = new RegExp(`^[0-9a-f]{${2 * NODE_RECORD_X25519_BYTES}}$`);
+const TLS_PIN_HEX_RE = new RegExp(`^[0-9a-f]{${2 * NODE_RECORD_TLS_PIN_BYTES}}$`);
 const NODE_ID_RE = new RegExp(`^[0-9a-f]{${NODE_ID_HEX_CHARS}}$`);
 const ADDRESS_RE = /^[\x21-\x7e]{1,128}$/;
 const AMOUNT_RE = /^(0|[1-9][0-9]{0,77})$/;
@@ -43,11 +45,14 @@ export function decodeNodeRecordJson(value: unknown): DecodedNodeRecord {
   const nodeId = expectString(obj.nodeId, "nodeId");
   if (!NODE_ID_RE.test(nodeId)) fail("BAD_ENCODING", `nodeId must be ${NODE_ID_HEX_CHARS} lowercase hex characters`);
   const x25519 = obj.x25519PublicKey === undefined ? {} : {x25519PublicKey: expectX25519(obj.x25519PublicKey)};
+  if (obj.tls !== undefined && obj.x25519PublicKey === undefined) fail("MALFORMED", "tls needs x25519PublicKey (payload v3)");
+  const tls = obj.tls === undefined ? {} : {tlsSpkiSha256: expectTls(obj.tls)};
   const fields: NodeRecordFields = {
     networkId: expectInt(obj.networkId, "networkId", 0, 0xffff_ffff),
     mlDsaPublicKey: expectBase64(obj.mlDsaPublicKey, "mlDsaPublicKey", ML_DSA65_PUBLIC_KEY_BYTES),
     mlKemPublicKey: expectBase64(obj.mlKemPublicKey, "mlKemPublicKey", ML_KEM768_PUBLIC_KEY_BYTES),
     ...x25519,
+    ...tls,
     host: expectHost(obj.host),
     port: expectInt(obj.port, "port", 1, 0xffff),
     stake: expectStake(obj.stake),
@@ -107,6 +112,15 @@ function expectX25519(value: unknown): Uint8Array {
   const text = expectString(value, "x25519PublicKey");
   if (!X25519_HEX_RE.test(text)) {
     fail("BAD_ENCODING", `x25519PublicKey must be ${2 * NODE_RECORD_X25519_BYTES} lowercase hex characters`);
+  }
+  return new Uint8Array(Buffer.from(text, "hex"));
+}
+
+function expectTls(value: unknown): Uint8Array {
+  const obj = expectObject(value, "tls", ["spkiSha256"]);
+  const text = expectString(obj.spkiSha256, "tls.spkiSha256");
+  if (!TLS_PIN_HEX_RE.test(text)) {
+    fail("BAD_ENCODING", `tls.spkiSha256 must be ${2 * NODE_RECORD_TLS_PIN_BYTES} lowercase hex characters`);
   }
   return new Uint8Array(Buffer.from(text, "hex"));
 }

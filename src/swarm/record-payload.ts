@@ -1,7 +1,8 @@
 /**
  * Canonical signing payload of a node record (docs/PROTOCOL.md (Swarms) "Signing payload"), v1, or
  * v2 when the record has an X25519 onion key (version byte 0x02 and the 32 key bytes right after
- * the ML-KEM-768 key; nothing else changes).
+ * the ML-KEM-768 key; nothing else changes), or v3 when it also has a TLS pin (version byte 0x03
+ * and the 32 pin bytes right after the X25519 key).
  * All integers big-endian; strings are ASCII with a u8 length prefix; fixed-size fields have no
  * prefix because their lengths are checked before encoding and fixed by the layout version.
  *
@@ -10,7 +11,8 @@
  *   32 B      node ID (raw BLAKE2b-256 bytes)
  *   1952 B    ML-DSA-65 public key
  *   1184 B    ML-KEM-768 public key
- *   32 B      X25519 public key (v2 only)
+ *   32 B      X25519 public key (v2 and v3)
+ *   32 B      TLS pin: SHA-256(certificate SPKI DER) (v3 only)
  *   u8 ‖ N B  host
  *   u16       port
  *   u16 ×3    version major, minor, patch
@@ -29,7 +31,9 @@ import {fromHexStrict} from "./encoding.js";
 import {
   NODE_RECORD_MAX_AMOUNT,
   NODE_RECORD_PAYLOAD_VERSION,
+  NODE_RECORD_PAYLOAD_VERSION_TLS,
   NODE_RECORD_PAYLOAD_VERSION_X25519,
+  NODE_RECORD_TLS_PIN_BYTES,
   NODE_RECORD_X25519_BYTES,
   type NodeRecordFields,
   type StakeShare,
@@ -45,14 +49,21 @@ export function encodeNodeRecordPayload(fields: NodeRecordFields, nodeId: string
   expectLength("mlKemPublicKey", fields.mlKemPublicKey, ML_KEM768_PUBLIC_KEY_BYTES);
   const x25519 = fields.x25519PublicKey;
   if (x25519 !== undefined) expectLength("x25519PublicKey", x25519, NODE_RECORD_X25519_BYTES);
+  const pin = fields.tlsSpkiSha256;
+  if (pin !== undefined) {
+    if (x25519 === undefined) throw new InvalidArgumentError("a TLS pin needs x25519PublicKey (payload v3)");
+    expectLength("tlsSpkiSha256", pin, NODE_RECORD_TLS_PIN_BYTES);
+  }
   const w = new ByteWriter();
-  // The version byte is signed: a v2 record stripped of its key no longer verifies as v1.
-  w.uint(x25519 === undefined ? NODE_RECORD_PAYLOAD_VERSION : NODE_RECORD_PAYLOAD_VERSION_X25519, 1);
+  // The version byte is signed: a v2 record stripped of its key no longer verifies as v1, and a v3
+  // record stripped of its pin (an HTTPS node downgraded to plain HTTP) no longer verifies as v2.
+  w.uint(payloadVersion(x25519 !== undefined, pin !== undefined), 1);
   w.uint(fields.networkId, 4);
   w.bytes(nodeIdBytes as Uint8Array);
   w.bytes(fields.mlDsaPublicKey);
   w.bytes(fields.mlKemPublicKey);
   if (x25519 !== undefined) w.bytes(x25519);
+  if (pin !== undefined) w.bytes(pin);
   w.shortString(fields.host);
   w.uint(fields.port, 2);
   for (const part of fields.version) w.uint(part, 2);
@@ -61,6 +72,11 @@ export function encodeNodeRecordPayload(fields: NodeRecordFields, nodeId: string
   w.uint(fields.stake.contributors.length, 1);
   for (const share of fields.stake.contributors) writeShare(w, share);
   return w.finish();
+}
+
+function payloadVersion(hasX25519: boolean, hasPin: boolean): number {
+  if (hasPin) return NODE_RECORD_PAYLOAD_VERSION_TLS;
+  return hasX25519 ? NODE_RECORD_PAYLOAD_VERSION_X25519 : NODE_RECORD_PAYLOAD_VERSION;
 }
 
 function writeShare(w: ByteWriter, share: StakeShare): void {

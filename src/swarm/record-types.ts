@@ -8,11 +8,17 @@
  */
 import {ParsError} from "../util/index.js";
 
-/** Layout version, the first byte of the signing payload: v1 without, v2 with the X25519 onion key. */
+/**
+ * Layout version, the first byte of the signing payload: v1 without, v2 with the X25519 onion key,
+ * v3 with the X25519 key and the TLS pin (an HTTPS node).
+ */
 export const NODE_RECORD_PAYLOAD_VERSION = 1;
 export const NODE_RECORD_PAYLOAD_VERSION_X25519 = 2;
+export const NODE_RECORD_PAYLOAD_VERSION_TLS = 3;
 /** Length of the optional X25519 onion-hop public key. */
 export const NODE_RECORD_X25519_BYTES = 32;
+/** Length of the optional TLS pin: SHA-256 of the certificate's SubjectPublicKeyInfo DER. */
+export const NODE_RECORD_TLS_PIN_BYTES = 32;
 /** Longest host name (RFC 1123, without trailing dot). */
 export const NODE_RECORD_MAX_HOST_CHARS = 253;
 /** Longest stake address; addresses are printable ASCII without spaces (format checked by economics). */
@@ -50,6 +56,12 @@ export interface NodeRecordFields {
    * nodes since onion requests; absent in older records, which then sign payload v1.
    */
   readonly x25519PublicKey?: Uint8Array;
+  /**
+   * Present when the node serves HTTPS on `port`: SHA-256 of its TLS certificate's
+   * SubjectPublicKeyInfo (DER), 32 bytes. Clients and peers pin it instead of trusting a CA.
+   * Needs `x25519PublicKey` (payload v3); absent = plain HTTP.
+   */
+  readonly tlsSpkiSha256?: Uint8Array;
   /** Public IPv4 address (dotted quad) or lowercase DNS host name. */
   readonly host: string;
   /** HTTP(S) storage RPC port. */
@@ -83,6 +95,8 @@ export interface NodeRecordJson {
   mlKemPublicKey: string;
   /** 64 lowercase hex chars; optional (older records). */
   x25519PublicKey?: string;
+  /** Present when the node serves HTTPS: `spkiSha256` is 64 lowercase hex chars (the pin). */
+  tls?: {spkiSha256: string};
   host: string;
   port: number;
   stake: {operator: StakeShareJson; contributors: StakeShareJson[]};

@@ -16,6 +16,11 @@ export interface SnodeEntry {
   pubkey_mlkem: string;
   /** Hex X25519 onion-hop key (32 B), Session's field and encoding; absent when the record has none. */
   pubkey_x25519?: string;
+  /**
+   * Present when the node serves HTTPS: `spki_sha256` is the record's TLS pin (64 hex), which a
+   * client checks against the certificate instead of a CA. Absent: plain HTTP.
+   */
+  tls?: {spki_sha256: string};
   /** The record's host: an IPv4 address or a host name. */
   ip: string;
   /** HTTPS port as a string (Session quirk, deprecated upstream but still read by clients). */
@@ -30,8 +35,14 @@ export function toSnodeEntry(record: NodeRecord): SnodeEntry {
     pubkey_mldsa: toBase64(record.mlDsaPublicKey),
     pubkey_mlkem: toBase64(record.mlKemPublicKey),
     ...(record.x25519PublicKey === undefined ? {} : {pubkey_x25519: toHex(record.x25519PublicKey)}),
+    ...tlsEntry(record),
     ip: record.host,
     port: String(record.port),
     port_https: record.port,
   };
+}
+
+/** `{tls: {spki_sha256}}` for an HTTPS node's record, `{}` for a plain-HTTP one (snode and node-list entries). */
+export function tlsEntry(record: Pick<NodeRecord, "tlsSpkiSha256">): {tls?: {spki_sha256: string}} {
+  return record.tlsSpkiSha256 === undefined ? {} : {tls: {spki_sha256: toHex(record.tlsSpkiSha256)}};
 }

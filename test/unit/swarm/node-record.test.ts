@@ -5,11 +5,13 @@ import {describe, expect, it} from "vitest";
 import {CTX} from "../../../src/crypto/contexts.js";
 import {initHashing} from "../../../src/crypto/hash.js";
 import {deriveNodeId} from "../../../src/crypto/identity.js";
+import {spkiSha256} from "../../../src/crypto/tls-pin.js";
 import {x25519PublicKey} from "../../../src/crypto/x25519.js";
 import type {PqBackend} from "../../../src/crypto/interface.js";
 import {fromBase64Strict} from "../../../src/swarm/encoding.js";
 import {nodeSwarm} from "../../../src/swarm/mapping.js";
 import {deriveNodeIdHex} from "../../../src/swarm/node-id.js";
+import {toSnodeEntry} from "../../../src/swarm/snode-entry.js";
 import {nodeRecordPayload, signNodeRecord, verifyNodeRecord} from "../../../src/swarm/node-record.js";
 import type {NodeRecordJson, NodeRecordResult} from "../../../src/swarm/record-types.js";
 import {PARS, nobleBackend, signedRecord, testFields, testIdentity} from "./helpers.js";
@@ -27,9 +29,12 @@ interface RecordVector {
 const vectors = JSON.parse(readFileSync(new URL("../../fixtures/swarm/vectors.json", import.meta.url), "utf8")) as {
   nodeRecord: RecordVector;
   nodeRecordX25519: RecordVector & {x25519SecretHex: string};
+  nodeRecordTls: RecordVector & {x25519SecretHex: string};
+  tlsCertificate: {ecP256SecretHex: string; certPem: string; spkiDerHex: string; spkiSha256: string};
 };
 const vector = vectors.nodeRecord;
 const vectorX25519 = vectors.nodeRecordX25519;
+const vectorTls = vectors.nodeRecordTls;
 
 const fixture = (): NodeRecordJson => structuredClone(vector.record);
 
@@ -78,6 +83,38 @@ describe("node record fixture (payload built by gen_vectors.py from the document
     expectRejected(verify(added), "NODE_RECORD_ERROR_BAD_SIGNATURE", "added to a v1 record");
     for (const bad of ["04".repeat(31), "04".repeat(33), "AB".repeat(32), 5, null]) {
       expectRejected(verify({...base(), x25519PublicKey: bad}), bad === null || bad === 5 ? "NODE_RECORD_ERROR_MALFORMED" : "NODE_RECORD_ERROR_BAD_ENCODING", String(bad));
+    }
+  });
+
+  it("a record with a TLS pin signs payload v3, reproduced byte for byte; the pin is the certificate's", () => {
+    const result = verify(structuredClone(vectorTls.record));
+    if (!result.ok) expect.fail(result.reason);
+    expect(toHex(result.record.tlsSpkiSha256 as Uint8Array)).toBe(vectors.tlsCertificate.spkiSha256);
+    expect(spkiSha256(vectors.tlsCertificate.certPem)).toBe(vectors.tlsCertificate.spkiSha256);
+    const payload = nodeRecordPayload(result.record);
+    expect(payload[0]).toBe(3);
+    expect(toHex(payload)).toBe(vectorTls.payloadHex);
+    expect(payload.length).toBe(vectorX25519.payloadBytes + 32);
+    expect(toSnodeEntry(result.record).tls).toEqual({spki_sha256: vectors.tlsCertificate.spkiSha256});
+    const v2 = verify(structuredClone(vectorX25519.record));
+    expect(v2.ok && toSnodeEntry(v2.record).tls).toBeUndefined();
+  });
+
+  it("the TLS pin cannot be stripped (a downgrade to HTTP), swapped, added or mis-encoded", () => {
+    const base = (): NodeRecordJson => structuredClone(vectorTls.record);
+    const stripped = base();
+    delete stripped.tls;
+    expectRejected(verify(stripped), "NODE_RECORD_ERROR_BAD_SIGNATURE", "stripped");
+    expectRejected(verify({...base(), tls: {spkiSha256: "05".repeat(32)}}), "NODE_RECORD_ERROR_BAD_SIGNATURE", "swapped");
+    const added = {...structuredClone(vectorX25519.record), tls: {spkiSha256: "05".repeat(32)}};
+    expectRejected(verify(added), "NODE_RECORD_ERROR_BAD_SIGNATURE", "added to a v2 record");
+    const withoutX25519 = {...fixture(), tls: {spkiSha256: "05".repeat(32)}};
+    expectRejected(verify(withoutX25519), "NODE_RECORD_ERROR_MALFORMED", "without an X25519 key");
+    for (const bad of ["05".repeat(31), "AB".repeat(32), 5]) {
+      expectRejected(verify({...base(), tls: {spkiSha256: bad}}), bad === 5 ? "NODE_RECORD_ERROR_MALFORMED" : "NODE_RECORD_ERROR_BAD_ENCODING", String(bad));
+    }
+    for (const bad of [null, "05".repeat(32), {}, {spkiSha256: "05".repeat(32), scheme: "https"}]) {
+      expectRejected(verify({...base(), tls: bad}), "NODE_RECORD_ERROR_MALFORMED", JSON.stringify(bad));
     }
   });
 

@@ -14,7 +14,7 @@ import type {FastifyInstance, FastifyReply} from "fastify";
 import {HTTP} from "../../../rpc/index.js";
 import {NOT_READY_MEMBERSHIP_NOT_LOADED} from "../../../swarm/index.js";
 import type {MembershipSnapshot} from "../../../swarm/index.js";
-import {swarmIdToWire} from "../../../swarm/index.js";
+import {swarmIdToWire, tlsEntry} from "../../../swarm/index.js";
 import type {NodeRecord} from "../../../swarm/index.js";
 import type {NetworkHealthReport} from "../../../network/index.js";
 
@@ -103,6 +103,7 @@ function nodeEntry(record: NodeRecord, swarmId: bigint | null): Record<string, u
     pubkey_mldsa: toBase64(record.mlDsaPublicKey),
     pubkey_mlkem: toBase64(record.mlKemPublicKey),
     ...(record.x25519PublicKey === undefined ? {} : {pubkey_x25519: toHex(record.x25519PublicKey)}),
+    ...tlsEntry(record),
     stake: {operator: share(record.stake.operator), contributors: record.stake.contributors.map(share)},
     total_stake: record.totalStake.toString(10),
     version: [...record.version],
