@@ -28,6 +28,7 @@ export {
   type ParsStorageConfig,
   ParsStorageConfigSchema,
   TIMER_MAX_MS,
+  type TlsConfig,
 } from "./schema.js";
 export {getPath, setPath} from "./merge.js";
 export type {PlainObject} from "./merge.js";

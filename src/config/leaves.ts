@@ -12,7 +12,10 @@ export const ENV_PREFIX = "PARS_STORAGE_";
 /** Env var naming the config file (the equivalent of `--config`); not a config leaf. */
 export const CONFIG_FILE_ENV = `${ENV_PREFIX}CONFIG`;
 
-/** `json`: an array option, given in env vars and flags as JSON text. */
+/**
+ * `json`: an array option, or a union with non-literal members (`http.tls`), given in env vars and
+ * flags as JSON text; such a union's string literals (`auto`) may also be given bare.
+ */
 export type LeafKind = "string" | "integer" | "number" | "boolean" | "enum" | "json";
 
 export interface ConfigLeaf {
@@ -21,7 +24,7 @@ export interface ConfigLeaf {
   readonly segments: readonly string[];
   readonly kind: LeafKind;
   readonly schema: TSchema;
-  /** Allowed values when `kind === "enum"`. */
+  /** Allowed values when `kind === "enum"`; the bare-word string literals of a `json` union. */
   readonly values: readonly string[];
   readonly defaultValue: unknown;
   readonly description: string;
@@ -52,8 +55,11 @@ export function envNameForPath(segments: readonly string[]): string {
 
 function leafKind(schema: TSchema): {kind: LeafKind; values: string[]} {
   if (KindGuard.IsUnion(schema)) {
-    const values = schema.anyOf.map((member) => (KindGuard.IsLiteral(member) ? String(member.const) : ""));
-    return {kind: "enum", values};
+    const literals = schema.anyOf.filter((member) => KindGuard.IsLiteral(member));
+    if (literals.length < schema.anyOf.length) {
+      return {kind: "json", values: literals.map((member) => member.const).filter((v) => typeof v === "string")};
+    }
+    return {kind: "enum", values: literals.map((member) => String(member.const))};
   }
   if (KindGuard.IsInteger(schema)) return {kind: "integer", values: []};
   if (KindGuard.IsNumber(schema)) return {kind: "number", values: []};
@@ -133,6 +139,7 @@ export function coerceLeafValue(leaf: ConfigLeaf, raw: unknown): CoerceResult {
         : {ok: true, value};
     }
     case "json":
+      if (leaf.values.includes(text)) return {ok: true, value: text};
       try {
         return {ok: true, value: JSON.parse(text) as unknown};
       } catch {

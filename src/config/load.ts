@@ -42,8 +42,8 @@ interface LoadContext {
  * Loads the node configuration: defaults < config file < environment < flags, where each layer
  * replaces what the previous one set (objects merge key by key, arrays and scalars overwrite).
  * Every layer is validated on its own so each problem names its source; all problems are thrown
- * together as one `ConfigError`. The result is deep-frozen, with `dataDir` and `membership.file`
- * absolute.
+ * together as one `ConfigError`. The result is deep-frozen, with `dataDir`, `membership.file` and
+ * the `http.tls` files absolute.
  */
 export function loadConfig(opts: LoadConfigOptions = {}): ParsStorageConfig {
   return loadConfigWithSource(opts).config;
@@ -74,6 +74,10 @@ export function loadConfigWithSource(opts: LoadConfigOptions = {}): LoadedConfig
   config.dataDir = resolveUserPath(config.dataDir, ctx.cwd, ctx.homeDir);
   if (config.membership.file !== "") {
     config.membership.file = resolveUserPath(config.membership.file, ctx.cwd, ctx.homeDir);
+  }
+  const tls = config.http.tls;
+  if (tls !== null && tls !== "auto") {
+    config.http.tls = {cert: resolveUserPath(tls.cert, ctx.cwd, ctx.homeDir), key: resolveUserPath(tls.key, ctx.cwd, ctx.homeDir)};
   }
   return {config: deepFreeze(config), configFile: fileLayer === null ? null : configFile};
 }

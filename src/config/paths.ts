@@ -11,12 +11,17 @@ export interface DataPaths {
   readonly keyFile: string;
   /** `<dataDir>/config.json`: read when no `--config` is given. */
   readonly configFile: string;
+  /** `<dataDir>/tls/key.pem`: the TLS key with `http.tls = "auto"` (0600, never overwritten). */
+  readonly tlsKeyFile: string;
+  /** `<dataDir>/tls/cert.pem`: the self-signed certificate for it. */
+  readonly tlsCertFile: string;
 }
 
 export const DB_SUBDIR = path.join("db", "session");
 export const DB_FILE_NAME = "storage.db";
 export const KEY_FILE_SUBPATH = path.join("staking", "signer.key");
 export const CONFIG_FILE_NAME = "config.json";
+export const TLS_SUBDIR = "tls";
 
 /** `~` and `~/x` become the home directory; `~user/x` is left alone (not supported). */
 export function expandHome(p: string, homeDir: string): string {
@@ -40,5 +45,7 @@ export function dataPaths(config: Pick<ParsStorageConfig, "dataDir">): DataPaths
     dbFile: path.join(dbDir, DB_FILE_NAME),
     keyFile: path.join(dataDir, KEY_FILE_SUBPATH),
     configFile: path.join(dataDir, CONFIG_FILE_NAME),
+    tlsKeyFile: path.join(dataDir, TLS_SUBDIR, "key.pem"),
+    tlsCertFile: path.join(dataDir, TLS_SUBDIR, "cert.pem"),
   });
 }

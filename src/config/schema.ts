@@ -41,6 +41,24 @@ export const TIMER_MAX_MS = 2_147_483_647;
 /** Largest integer that survives a JSON/number round trip exactly. */
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
+/** A certificate chain and its private key, PEM files (`~` expanded, relative to the cwd). */
+const TlsFilesSchema = Type.Object(
+  {
+    cert: Type.String({minLength: 1, description: "PEM certificate (chain) file"}),
+    key: Type.String({minLength: 1, description: "PEM private key file"}),
+  },
+  {additionalProperties: false},
+);
+
+/** `http.tls`: null (plain HTTP), "auto" (self-signed, kept in the data dir) or the operator's files. */
+export const TlsSchema = Type.Union([Type.Null(), Type.Literal("auto"), TlsFilesSchema], {
+  default: null,
+  description:
+    'HTTPS: null = plain HTTP; "auto" = a self-signed EC P-256 certificate made on first start and kept in ' +
+    '<dataDir>/tls/; {"cert": FILE, "key": FILE} = PEM files. Clients pin the key via the node record',
+});
+export type TlsConfig = Static<typeof TlsSchema>;
+
 const HttpSchema = Type.Object(
   {
     bind: Type.String({minLength: 1, default: "127.0.0.1", description: "Address the HTTP server binds to"}),
@@ -80,6 +98,7 @@ const HttpSchema = Type.Object(
       default: DEFAULT_HTTP_BODY_BUDGET_BYTES,
       description: "Request-body bytes the node holds at once over all requests; past it requests get 503",
     }),
+    tls: TlsSchema,
   },
   {additionalProperties: false, default: {}},
 );

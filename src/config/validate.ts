@@ -92,12 +92,30 @@ const MESSAGES: Partial<Record<ValueErrorType, (schema: Bounds) => string>> = {
 function describeValueError(error: ValueError, path: string): string {
   if (error.type === ValueErrorType.ObjectAdditionalProperties) return unknownOptionMessage(path);
   const got = ` (got ${JSON.stringify(error.value) ?? String(error.value)})`;
-  if (KindGuard.IsUnion(error.schema)) {
-    const values = error.schema.anyOf.map((member) => JSON.stringify(KindGuard.IsLiteral(member) ? member.const : "?"));
-    return `must be one of ${values.join(", ")}${got}`;
-  }
+  if (KindGuard.IsUnion(error.schema)) return describeUnionError(error.schema.anyOf, error.value, path, got);
   const describe = MESSAGES[error.type];
   return (describe === undefined ? error.message : describe(error.schema as Bounds)) + got;
+}
+
+/** `null`, `"auto"`, `{"cert": …, "key": …}`: how a union member is written in a message. */
+function describeMember(member: TSchema): string {
+  if (KindGuard.IsLiteral(member)) return JSON.stringify(member.const);
+  if (KindGuard.IsNull(member)) return "null";
+  if (KindGuard.IsObject(member)) return `{${Object.keys(member.properties).map((k) => `"${k}": …`).join(", ")}}`;
+  return "?";
+}
+
+/** An object given for a union with an object member (`http.tls`) gets that member's first problem. */
+function describeUnionError(members: readonly TSchema[], value: unknown, path: string, got: string): string {
+  const objectMember = members.find((member) => KindGuard.IsObject(member));
+  if (objectMember !== undefined && typeof value === "object" && value !== null && !Array.isArray(value)) {
+    const first = Value.Errors(objectMember, value).First();
+    if (first !== undefined) {
+      const sub = first.path.split("/").slice(1).join(".");
+      return `${sub === "" ? "" : `${sub}: `}${describeValueError(first, `${path}.${sub}`)}`;
+    }
+  }
+  return `must be one of ${members.map(describeMember).join(", ")}${got}`;
 }
 
 /** Schema problems of one layer, at most one per path. */

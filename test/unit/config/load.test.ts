@@ -277,6 +277,8 @@ describe("paths", () => {
       dbFile: "/d/db/session/storage.db",
       keyFile: "/d/staking/signer.key",
       configFile: "/d/config.json",
+      tlsKeyFile: "/d/tls/key.pem",
+      tlsCertFile: "/d/tls/cert.pem",
     });
   });
 });
