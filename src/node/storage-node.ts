@@ -22,6 +22,7 @@ import type {PeerClient} from "../peer/index.js";
 import type {MembershipService} from "../swarm/index.js";
 import {RateLimiter, systemClock, type Clock} from "../util/index.js";
 import {advertisedHost, buildRouting, membershipHealth} from "./membership.js";
+import {loadNodeTls, type NodeTls} from "./tls.js";
 import {PARS_STORAGE_VERSION, SESSION_RPC_HF, SESSION_RPC_VERSION} from "./version.js";
 
 export interface StorageNodeModules {
@@ -47,6 +48,7 @@ interface Parts {
   app: FastifyInstance;
   ws: WsHandle;
   httpUrl: string;
+  tls: NodeTls | null;
 }
 
 /**
@@ -71,6 +73,8 @@ export class StorageNode {
     for (const w of warnings) log.warn({keyFile: paths.keyFile}, w);
     log.info({nodeId: identity.nodeId, keyFile: paths.keyFile, created}, created ? "generated node identity" : "loaded node identity");
     if (upgraded) log.info({keyFile: paths.keyFile}, "added the onion X25519 key to the key file (PQID v1 -> v2, node ID unchanged)");
+    const tls = await loadNodeTls(config);
+    if (tls !== null) log.info({spkiSha256: tls.spkiSha256, createdKey: tls.createdKey}, "serving HTTPS; the node record must carry this TLS pin");
 
     const store = await SqliteMessageStore.open(
       {path: paths.dbFile, ...config.storage},
@@ -78,7 +82,7 @@ export class StorageNode {
     );
     try {
       checkNetwork(store, config.networkId);
-      return await StorageNode.start(config, {log, clock, pq, identity, store});
+      return await StorageNode.start(config, {log, clock, pq, identity, store, tls});
     } catch (err) {
       await store.close();
       throw err;
@@ -87,14 +91,14 @@ export class StorageNode {
 
   private static async start(
     config: ParsStorageConfig,
-    m: {log: Logger; clock: Clock; pq: PqBackend; identity: NodeIdentity; store: SqliteMessageStore},
+    m: {log: Logger; clock: Clock; pq: PqBackend; identity: NodeIdentity; store: SqliteMessageStore; tls: NodeTls | null},
   ): Promise<StorageNode> {
     const mlDsaSigner = await startSigner(m.pq, m.identity, m.log);
     const signer = new ResponseSigner(
       {maxBatchDelayMs: config.signing.maxBatchDelayMs, maxBatchSize: 4096},
       {signer: mlDsaSigner, nodeId: m.identity.nodeId, clock: m.clock},
     );
-    const self = selfEntry(config, m.identity);
+    const self = selfEntry(config, m.identity, m.tls);
     const routingModules = {identity: m.identity, pq: m.pq, clock: m.clock, logger: m.log, store: m.store, signer: mlDsaSigner};
     const {router, membership, replication, peers} = buildRouting(config, routingModules, self);
     const {enabled: proofsOn, challengesPerSecond, ...proofOpts} = config.proofs;
@@ -120,10 +124,11 @@ export class StorageNode {
     const limiter = config.rateLimit.enabled ? new RateLimiter(config.rateLimit, () => m.clock.now()) : null;
     // Every client RPC, whatever carried it, enters here (rpc/pipeline.ts).
     const pipeline = new RequestPipeline({rpc, router, limiter, logger: m.log.child({module: "rpc"})});
-    const {bind: _bind, port: _port, ...httpLimits} = config.http;
+    const {bind: _bind, port: _port, tls: _tls, ...httpLimits} = config.http;
     const app = buildHttpApp(
       {
         ...httpLimits,
+        https: m.tls,
         loopbackUncapped: true,
         rateLimit: config.rateLimit,
         serverName: `Pars Storage Server/${PARS_STORAGE_VERSION}`,
@@ -173,11 +178,16 @@ export class StorageNode {
     proofs?.start();
     network?.start();
     const {pq, identity, store} = m;
-    return new StorageNode({config, logger: m.log, pq, identity, store, signer, mlDsaSigner, router, membership, replication, peers, proofs, network, fees, app, ws, httpUrl});
+    return new StorageNode({config, logger: m.log, pq, identity, store, signer, mlDsaSigner, router, membership, replication, peers, proofs, network, fees, app, ws, httpUrl, tls: m.tls});
   }
 
   get httpUrl(): string {
     return this.parts.httpUrl;
+  }
+
+  /** The TLS pin (SHA-256 of the certificate's SPKI, hex) when the node serves HTTPS; else null. */
+  get tlsSpkiSha256(): string | null {
+    return this.parts.tls?.spkiSha256 ?? null;
   }
 
   get nodeId(): string {
@@ -305,12 +315,13 @@ function checkNetwork(store: SqliteMessageStore, networkId: number): void {
   }
 }
 
-function selfEntry(config: ParsStorageConfig, identity: NodeIdentity): SwarmMemberJson {
+function selfEntry(config: ParsStorageConfig, identity: NodeIdentity, tls: NodeTls | null): SwarmMemberJson {
   return {
     node_id: identity.nodeId,
     pubkey_mldsa: Buffer.from(identity.mlDsa.publicKey).toString("base64"),
     pubkey_mlkem: Buffer.from(identity.mlKem.publicKey).toString("base64"),
     ...(identity.x25519 === undefined ? {} : {pubkey_x25519: Buffer.from(identity.x25519.publicKey).toString("hex")}),
+    ...(tls === null ? {} : {tls: {spki_sha256: tls.spkiSha256}}),
     ip: advertisedHost(config),
     port: String(config.http.port),
     port_https: config.http.port,

@@ -25,7 +25,7 @@ export {
   type PeerRetryPolicy,
 } from "./peer-retry.js";
 export {readCappedBody} from "./capped-body.js";
-export {membershipDirectory} from "./directory.js";
+export {membershipDirectory, peerAddress} from "./directory.js";
 export {ChannelTransport, type ChannelTransportModules, type ExchangeOptions} from "./transport.js";
 export {PEER_CONNECTIONS, PEER_MAX_FRAME_BYTES, PEER_PATHS, STATUS_RESYNC, type PeerEndpoint} from "./envelope.js";
 export {

@@ -14,6 +14,7 @@
  */
 import {setTimeout as sleep} from "node:timers/promises";
 import {Pool} from "undici";
+import {pinnedConnector} from "../crypto/index.js";
 import {InvalidArgumentError} from "../util/index.js";
 import {type Clock, systemClock} from "../util/index.js";
 import {
@@ -34,10 +35,18 @@ export interface PeerAddress {
   readonly nodeId: string;
   readonly host: string;
   readonly port: number;
+  /**
+   * The TLS pin from the peer's record (64 hex, SHA-256 of its certificate's SPKI): the peer serves
+   * HTTPS and is accepted only with that key. Absent: the client's `scheme` (plain HTTP by default).
+   */
+  readonly tlsSpkiSha256?: string;
 }
 
 export interface PeerClientOptions {
-  /** Default "http": peer traffic is protected by the channel, not by TLS. */
+  /**
+   * Scheme for peers whose record has no TLS pin. Default "http": peer traffic is protected by the
+   * channel, not by TLS. A peer with a pin is always spoken to over HTTPS with that pin checked.
+   */
   readonly scheme: "http" | "https";
   /** Connections per peer. Default 4. */
   readonly connections: number;
@@ -147,7 +156,8 @@ export class PeerClient {
   readonly #random: () => number;
   readonly #clock: Clock;
   readonly #onRetry: PeerClientModules["onRetry"];
-  readonly #pools = new Map<string, {origin: string; pool: Pool}>();
+  /** `key`: origin and pin; a peer whose address or pin changes gets a new pool. */
+  readonly #pools = new Map<string, {key: string; pool: Pool}>();
   #closed = false;
 
   constructor(opts: Partial<PeerClientOptions>, modules: PeerClientModules) {
@@ -296,12 +306,17 @@ export class PeerClient {
   }
 
   #pool(peer: PeerAddress): Pool {
-    const origin = `${this.#opts.scheme}://${peer.host.includes(":") ? `[${peer.host}]` : peer.host}:${peer.port}`;
+    const pin = peer.tlsSpkiSha256;
+    const scheme = pin === undefined ? this.#opts.scheme : "https";
+    const origin = `${scheme}://${peer.host.includes(":") ? `[${peer.host}]` : peer.host}:${peer.port}`;
+    const key = `${origin} ${pin ?? ""}`;
     const entry = this.#pools.get(peer.nodeId);
-    if (entry !== undefined && entry.origin === origin) return entry.pool;
-    if (entry !== undefined) void entry.pool.close().catch(() => undefined); // the peer moved
+    if (entry !== undefined && entry.key === key) return entry.pool;
+    if (entry !== undefined) void entry.pool.close().catch(() => undefined); // the peer moved or changed its key
     const o = this.#opts;
     const pool = new Pool(origin, {
+      // The peer's self-signed certificate is accepted by its record's pin alone (crypto/tls-pin.ts).
+      ...(pin === undefined ? {} : {connect: pinnedConnector(pin, {timeoutMs: o.connectTimeoutMs})}),
       connections: o.connections,
       connectTimeout: o.connectTimeoutMs,
       headersTimeout: o.headersTimeoutMs,
@@ -309,7 +324,7 @@ export class PeerClient {
       keepAliveTimeout: o.keepAliveTimeoutMs,
       maxResponseSize: o.maxResponseBytes,
     });
-    this.#pools.set(peer.nodeId, {origin, pool});
+    this.#pools.set(peer.nodeId, {key, pool});
     return pool;
   }
 }

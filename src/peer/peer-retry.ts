@@ -13,6 +13,7 @@
  * Delays: d = min(maxDelayMs, baseDelayMs × factor^(retry-1)), then "equal jitter" d/2 + U(0, d/2),
  * so peers that failed together do not retry in lockstep.
  */
+import {TLS_PIN_MISMATCH, TLS_PIN_UNKNOWN} from "../crypto/index.js";
 import {ParsError} from "../util/index.js";
 
 export interface PeerRetryPolicy {
@@ -39,7 +40,8 @@ export const defaultPeerRetryPolicy: PeerRetryPolicy = Object.freeze({
 /**
  * Failures of a peer request. Match on `err.code`:
  * - `PEER_CLIENT_ERROR_UNKNOWN_PEER`: the node ID is not in the membership; nothing was sent.
- * - `PEER_CLIENT_ERROR_CONNECT`: no connection (refused, unreachable, DNS, connect timeout); nothing was sent.
+ * - `PEER_CLIENT_ERROR_CONNECT`: no connection (refused, unreachable, DNS, connect timeout, a TLS
+ *   certificate whose key is not the record's pin: `cause` TLS_PIN_ERROR_MISMATCH); nothing was sent.
  * - `PEER_CLIENT_ERROR_TIMEOUT`: no response headers, or a body stalled, within the timeouts.
  * - `PEER_CLIENT_ERROR_SOCKET`: the connection broke after the request may have been sent.
  * - `PEER_CLIENT_ERROR_RESPONSE_TOO_LARGE`: the response exceeded the size cap.
@@ -101,6 +103,8 @@ export function classifyFailure(err: unknown, aborted: boolean): FailureClass {
   if (aborted) return {code: "PEER_CLIENT_ERROR_ABORTED", maybeProcessed: true, transient: false};
   if (CONNECT_CODES.has(code)) return {code: "PEER_CLIENT_ERROR_CONNECT", maybeProcessed: false, transient: true};
   if (code === "ENOTFOUND") return {code: "PEER_CLIENT_ERROR_CONNECT", maybeProcessed: false, transient: false};
+  // The peer's TLS key is not its record's pin: refused before a byte was sent; retrying cannot help.
+  if (code === TLS_PIN_MISMATCH || code === TLS_PIN_UNKNOWN) return {code: "PEER_CLIENT_ERROR_CONNECT", maybeProcessed: false, transient: false};
   if (TIMEOUT_CODES.has(code)) return {code: "PEER_CLIENT_ERROR_TIMEOUT", maybeProcessed: true, transient: true};
   if (SOCKET_CODES.has(code)) return {code: "PEER_CLIENT_ERROR_SOCKET", maybeProcessed: true, transient: true};
   if (code === "UND_ERR_RES_EXCEEDED_MAX_SIZE") {

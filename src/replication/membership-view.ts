@@ -6,7 +6,7 @@ import type {MembershipSnapshot} from "../swarm/index.js";
 import {swarmIdToWire} from "../swarm/index.js";
 import type {NodeRecord} from "../swarm/index.js";
 import type {PeerKeys} from "../peer/index.js";
-import type {PeerAddress} from "../peer/index.js";
+import {peerAddress, type PeerAddress} from "../peer/index.js";
 
 /** The membership service satisfies it. */
 export interface MembershipProvider {
@@ -58,7 +58,7 @@ export class MembershipView {
 
   addressOf(nodeId: string): PeerAddress | null {
     const r = this.snapshot?.view.node(nodeId) ?? null;
-    return r === null ? null : {nodeId, host: r.host, port: r.port};
+    return r === null ? null : peerAddress(r);
   }
 
   /** A predicate "served by `swarmId`" for accounts (memoised per account). */

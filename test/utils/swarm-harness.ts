@@ -11,6 +11,7 @@ import {pino, type Logger} from "pino";
 import {Pool} from "undici";
 import {dataPaths, loadConfig} from "../../src/config/index.js";
 import {encodeKeyFile, generateIdentity, type NodeIdentity} from "../../src/crypto/identity.js";
+import {pinnedConnector} from "../../src/crypto/tls-pin.js";
 import {StorageNode} from "../../src/node/index.js";
 import {signOwnRecord} from "../../src/swarm/own-record.js";
 import type {NodeRecordJson} from "../../src/swarm/record-types.js";
@@ -58,7 +59,10 @@ export interface TestNode {
   readonly node: StorageNode;
   readonly url: string;
   readonly port: number;
+  /** Talks to the node (over HTTPS with its TLS pin checked when `http.tls` is on). */
   readonly pool: Pool;
+  /** The node's TLS pin (`http.tls` on), else null; its record carries it. */
+  readonly tlsPin: string | null;
   /** Every log line at warn or above, parsed. */
   readonly warnings: Array<Record<string, unknown>>;
 }
@@ -117,9 +121,10 @@ export class SwarmHarness {
     const warnings: Array<Record<string, unknown>> = [];
     const logger: Logger = pino({level: "warn"}, {write: (line: string) => void warnings.push(JSON.parse(line) as Record<string, unknown>)});
     const node = await StorageNode.init(config, {logger, ...(this.opts.clock === undefined ? {} : {clock: this.opts.clock})});
-    const pool = new Pool(node.httpUrl, {connections: 4, keepAliveTimeout: 10});
+    const tlsPin = node.tlsSpkiSha256;
+    const pool = new Pool(node.httpUrl, {connections: 4, keepAliveTimeout: 10, ...(tlsPin === null ? {} : {connect: pinnedConnector(tlsPin)})});
     this.#cleanup.push(() => node.close(), () => (pool.closed ? undefined : pool.close()));
-    const testNode: TestNode = {label, node, url: node.httpUrl, port: Number(new URL(node.httpUrl).port), pool, warnings};
+    const testNode: TestNode = {label, node, url: node.httpUrl, port: Number(new URL(node.httpUrl).port), pool, tlsPin, warnings};
     this.nodes.push(testNode);
     return testNode;
   }
@@ -133,7 +138,11 @@ export class SwarmHarness {
   }
 
   /** The node's signed record (valid devnet stake) at its real address, with optional changes. */
-  async record(label: string, port: number, changes: {networkId?: number; operatorAmount?: bigint; timestampMs?: number} = {}): Promise<NodeRecordJson> {
+  async record(
+    label: string,
+    port: number,
+    changes: {networkId?: number; operatorAmount?: bigint; timestampMs?: number; tlsSpkiSha256?: string | null} = {},
+  ): Promise<NodeRecordJson> {
     const identity = await identityFor(label);
     const amount = changes.operatorAmount ?? 15_000n * PARS;
     return signOwnRecord(
@@ -145,6 +154,7 @@ export class SwarmHarness {
         stake: {operator: {address: `0x${identity.nodeId.slice(0, 40)}`, amount: amount.toString()}, contributors: []},
         version: "0.1.0",
         timestampMs: changes.timestampMs ?? Date.now(),
+        tlsSpkiSha256: changes.tlsSpkiSha256 ?? null,
       },
       await testPq(),
     );
@@ -152,7 +162,7 @@ export class SwarmHarness {
 
   /** Records of every started node. */
   async nodeRecords(): Promise<NodeRecordJson[]> {
-    return Promise.all(this.nodes.map((n) => this.record(n.label, n.port)));
+    return Promise.all(this.nodes.map((n) => this.record(n.label, n.port, {tlsSpkiSha256: n.tlsPin})));
   }
 
   /** Replaces the membership file atomically (temp file, then rename). */

@@ -51,6 +51,8 @@ export interface HttpAppOptions {
   loopbackUncapped?: boolean;
   /** Request-body bytes held at once over all requests; past it 503. */
   bodyBudgetBytes?: number;
+  /** PEM certificate and key: serve HTTPS (every route, WebSocket included). Absent or null: plain HTTP. */
+  https?: {cert: string; key: string} | null;
 }
 
 export interface HttpAppModules {
@@ -94,7 +96,9 @@ function send(reply: FastifyReply, res: RpcResponse): FastifyReply {
  */
 export function buildHttpApp(opts: HttpAppOptions, modules: HttpAppModules): FastifyInstance {
   const requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_HTTP_REQUEST_TIMEOUT_MS;
+  const https = opts.https ?? null;
   const app = Fastify({
+    ...(https === null ? {} : {https: {cert: https.cert, key: https.key}}),
     loggerInstance: modules.logger,
     bodyLimit: opts.bodyLimitBytes,
     // Node's own check (every 30 s) for requests whose headers never complete; bodies are timed by readBody.

@@ -1,0 +1,83 @@
+/**
+ * TLS on real nodes (docs/configuration.md "HTTPS (TLS)"): three nodes with `http.tls = "auto"`
+ * in one swarm, their records carrying their pins. Stores replicate between them over HTTPS (the
+ * peer client checks each peer's pin), clients reach every route (WebSocket included) over HTTPS
+ * with the pin, a wrong pin is refused by clients and peers alike.
+ */
+import {readFileSync, statSync} from "node:fs";
+import {join} from "node:path";
+import {Pool} from "undici";
+import {afterAll, beforeAll, describe, expect, it} from "vitest";
+import {dataPaths} from "../../src/config/index.js";
+import {pinnedConnector, spkiSha256} from "../../src/crypto/tls-pin.js";
+import {sessionAccount, sessionHash} from "../utils/keys.js";
+import {SwarmHarness, getJson, rpc, waitFor, type TestNode} from "../utils/swarm-harness.js";
+import {TestClient} from "./ws/harness.js";
+
+const h = new SwarmHarness({mode: "pip0008", flags: {"http.tls": "auto", "replication.retryInitialMs": "100", "replication.retryMaxMs": "500"}});
+afterAll(() => h.close());
+
+beforeAll(async () => {
+  for (const label of ["tls/0", "tls/1", "tls/2"]) await h.startNode(label);
+  h.writeMembership(await h.nodeRecords());
+  await waitFor("every node ready", async () => (await Promise.all(h.nodes.map((n) => rpc(n.pool, "info", {})))).every((r) => r.status === 200));
+});
+
+function store(n: TestNode, text: string): Promise<{status: number; body: any; hash: string; account: string}> {
+  const acc = sessionAccount();
+  const params = {pubkey: acc.hex, timestamp: Date.now(), ttl: 3_600_000, data: Buffer.from(text).toString("base64")};
+  return rpc(n.pool, "store", params).then((r) => ({...r, hash: sessionHash(acc.hex, 0, Buffer.from(text)), account: acc.hex}));
+}
+
+describe("a TLS swarm", () => {
+  it('"auto" makes a 0600 key and a certificate in the data dir whose pin the node serves', () => {
+    for (const n of h.nodes) {
+      expect(n.url.startsWith("https://127.0.0.1:"), n.url).toBe(true);
+      const paths = dataPaths({dataDir: join(h.baseDir, n.label.replace(/\W/g, "_"))});
+      expect(statSync(paths.tlsKeyFile).mode & 0o777).toBe(0o600);
+      expect(spkiSha256(readFileSync(paths.tlsCertFile, "utf8"))).toBe(n.tlsPin);
+    }
+  });
+
+  it("replicates a store to every member over HTTPS with pins", async () => {
+    const res = await store(h.nodes[0]!, "over tls");
+    expect(res.status).toBe(200);
+    const entries = res.body.swarm as Record<string, {failed?: true}>;
+    expect(Object.keys(entries).sort()).toEqual(h.nodes.map((n) => n.node.nodeId).sort());
+    for (const [id, entry] of Object.entries(entries)) expect(entry.failed, `entry of ${id}`).toBeUndefined();
+    for (const n of h.nodes) expect(n.node.store.getExpiries(res.account, [res.hash]).has(res.hash), n.label).toBe(true);
+  });
+
+  it("publishes each node's pin in get_swarm entries and /network/v1/nodes", async () => {
+    const pins = new Map(h.nodes.map((n) => [n.node.nodeId, n.tlsPin]));
+    const swarm = await rpc(h.nodes[1]!.pool, "get_swarm", {pubkey: sessionAccount().hex});
+    for (const e of swarm.body.snodes as Array<{node_id: string; tls?: {spki_sha256: string}}>) expect(e.tls?.spki_sha256).toBe(pins.get(e.node_id));
+    const nodes = await getJson(h.nodes[2]!.pool, "/network/v1/nodes");
+    for (const e of nodes.body.nodes as Array<{node_id: string; tls?: {spki_sha256: string}}>) expect(e.tls?.spki_sha256).toBe(pins.get(e.node_id));
+  });
+
+  it("a client with the wrong pin is refused before sending; WebSocket works over wss", async () => {
+    const n = h.nodes[0]!;
+    const wrong = new Pool(n.url, {connect: pinnedConnector("00".repeat(32))});
+    await expect(wrong.request({method: "GET", path: "/health"})).rejects.toMatchObject({code: "TLS_PIN_ERROR_MISMATCH"});
+    await wrong.close();
+    const ws = await TestClient.connect(`${n.url.replace("https:", "wss:")}/ws`, {rejectUnauthorized: false});
+    const socket = (ws.socket as unknown as {_socket: import("node:tls").TLSSocket})._socket;
+    expect(spkiSha256(socket.getPeerX509Certificate()!.raw)).toBe(n.tlsPin);
+    const pong = await ws.request("ping");
+    expect(pong.type).toBe("pong");
+    ws.socket.close();
+  });
+
+  it("a peer whose certificate is not its record's pin gets no replication", async () => {
+    const [a, b, c] = h.nodes as [TestNode, TestNode, TestNode];
+    const records = await Promise.all(h.nodes.map((n) => h.record(n.label, n.port, {tlsSpkiSha256: n === c ? "00".repeat(32) : n.tlsPin})));
+    h.writeMembership(records);
+    await waitFor("the new membership", () => a.node.membership?.snapshot?.view.node(c.node.nodeId)?.tlsSpkiSha256?.[0] === 0);
+    const res = await store(a, "not to c");
+    expect(res.status).toBe(200);
+    expect(res.body.swarm[b.node.nodeId].failed).toBeUndefined();
+    expect(res.body.swarm[c.node.nodeId].failed).toBe(true);
+    expect(c.node.store.getExpiries(res.account, [res.hash]).has(res.hash)).toBe(false);
+  });
+});
