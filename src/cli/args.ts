@@ -30,6 +30,7 @@ export const COMMAND_FLAGS: Readonly<Record<string, {readonly command: CommandNa
   mode: {command: "devnet", kind: "value"},
   "init-only": {command: "devnet", kind: "boolean"},
   hosts: {command: "devnet", kind: "value"},
+  tls: {command: "devnet", kind: "boolean"},
   status: {command: "devnet", kind: "boolean"},
   "stop-node": {command: "devnet", kind: "value"},
   "start-node": {command: "devnet", kind: "value"},

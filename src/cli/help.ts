@@ -41,7 +41,7 @@ export const COMMAND_HELP: Readonly<Record<CommandName, CommandHelp>> = {
   },
   devnet: {
     usage:
-      "pars-storage devnet --nodes N [--base-dir DIR] [--mode pip0008|balanced] [--init-only --hosts H1[:PORT],...]\n" +
+      "pars-storage devnet --nodes N [--base-dir DIR] [--mode pip0008|balanced] [--tls] [--init-only --hosts H1[:PORT],...]\n" +
       "       pars-storage devnet --base-dir DIR --status|--stop-node N|--start-node N|--kill-node N",
     brief: "Run N local nodes in swarms (static membership) until Ctrl-C",
     summary:
@@ -104,6 +104,8 @@ const DEVNET_FLAG_HELP = [
   "      devnet: swarm mode of every node (default: swarm.mode, normally pip0008)",
   "  --init-only, --hosts <host[:port],...>",
   "      devnet: only write keys, configs and membership for these hosts (one per node)",
+  "  --tls",
+  "      devnet: every node serves HTTPS with a self-signed certificate (http.tls \"auto\"), pinned in its record",
   "  --status, --stop-node <n>, --start-node <n>, --kill-node <n>",
   "      devnet: list the running devnet's nodes, or stop / start / kill node n (1-based) of it",
 ];

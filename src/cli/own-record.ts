@@ -12,7 +12,8 @@ const HINT = "set node.publicHost, http.port and node.stake.* (pars-storage help
 
 /**
  * This node's signed record from its identity and configuration (`port` overrides `http.port`, for
- * nodes whose port the OS picked). Throws a CommandError naming the problem when the record would
+ * nodes whose port the OS picked; `tlsSpkiSha256` is the pin of the node's TLS certificate,
+ * `loadNodeTls(config)`, null for plain HTTP). Throws a CommandError naming the problem when the record would
  * be rejected by other nodes: port 0, a host that is not advertisable, an ineligible stake.
  */
 export function configuredRecord(
@@ -20,8 +21,9 @@ export function configuredRecord(
   identity: NodeIdentity,
   backend: PqBackend,
   nowMs: number,
-  port = config.http.port,
+  opts: {port?: number; tlsSpkiSha256?: string | null} = {},
 ): NodeRecordJson {
+  const port = opts.port ?? config.http.port;
   if (port === 0) throw new CommandError(`http.port is 0 (any free port), but a record needs the real port; ${HINT}`);
   const input: OwnRecordInput = {
     networkId: config.networkId,
@@ -31,6 +33,7 @@ export function configuredRecord(
     stake: config.node.stake,
     version: PARS_STORAGE_VERSION,
     timestampMs: nowMs,
+    tlsSpkiSha256: opts.tlsSpkiSha256 ?? null,
   };
   try {
     const {operator, contributors} = ownRecordFields(input).stake;

@@ -14,6 +14,9 @@
  * (devnet/supervisor.ts) restarts a crashed node in place on the port its signed record names,
  * with back-off, while the others keep running. `--status`, `--stop-node N`, `--start-node N` and
  * `--kill-node N` with the same `--base-dir` talk to the running devnet (devnet/control.ts).
+ *
+ * `--tls` gives every node `http.tls = "auto"`: its TLS key and certificate are made in its data
+ * dir before it starts, and its record carries the pin, so peers and clients speak HTTPS to it.
  */
 import {mkdtemp, rm} from "node:fs/promises";
 import os from "node:os";
@@ -32,6 +35,8 @@ import {
   NODE_LOG_FILE_NAME,
   membershipDocument,
   nodeConfig,
+  nodeTlsPins,
+  nodeUrl,
   prepareLayout,
   writeAtomically,
   writeNodeConfig,
@@ -52,7 +57,8 @@ type Outcome = {kind: "signal"; signal: string} | {kind: "exit"; name: string; c
 export async function devnetCommand(args: ParsedArgs, io: CliIo): Promise<number> {
   const opts = parseDevnetOptions(args);
   if (opts.control !== null) return control(path.resolve(io.cwd, opts.baseDir ?? "."), opts.control, io);
-  const config = loadConfig({flags: args.flags, env: io.env, cwd: io.cwd});
+  const loaded = loadConfig({flags: args.flags, env: io.env, cwd: io.cwd});
+  const config = opts.tls ? {...loaded, http: {...loaded.http, tls: "auto" as const}} : loaded;
   const backend = await loadCrypto(config, io);
   const baseDir = opts.baseDir === null ? await mkdtemp(path.join(os.tmpdir(), "pars-devnet-")) : path.resolve(io.cwd, opts.baseDir);
   const layout = await prepareLayout(baseDir, opts.count, opts.mode ?? config.swarm.mode, backend);
@@ -71,9 +77,10 @@ async function initOnly(
   const bind = loopback ? "127.0.0.1" : "0.0.0.0";
   const configs = layout.nodes.map((node, i) => nodeConfig(layout, node, {...(endpoints[i] ?? {host: "", port: 0}), bind}, base));
   for (const config of configs) await writeNodeConfig(config);
-  const doc = membershipDocument(configs, layout.nodes.map((n) => n.identity), backend, Date.now());
+  const pins = await nodeTlsPins(configs);
+  const doc = membershipDocument(configs, layout.nodes.map((n) => n.identity), backend, Date.now(), pins);
   await writeAtomically(layout.membershipFile, `${JSON.stringify(doc)}\n`);
-  const urls = configs.map((c) => `http://${c.node.publicHost}:${c.http.port}`);
+  const urls = configs.map((c, i) => nodeUrl(c.node.publicHost, c.http.port, pins[i] ?? null));
   for (const line of summary(layout, urls, doc, backend, [])) io.stdout(line);
   io.stdout(`devnet initialised; start each node with: pars-storage start --data-dir ${path.join(layout.baseDir, "node-<i>")}`);
   return EXIT_OK;
@@ -83,6 +90,8 @@ async function run(layout: DevnetLayout, base: ParsStorageConfig, backend: PqBac
   await rm(layout.membershipFile, {force: true}); // its ports are from an earlier run
   const configs = layout.nodes.map((node) => nodeConfig(layout, node, {host: "127.0.0.1", port: 0, bind: "127.0.0.1"}, base));
   for (const config of configs) await writeNodeConfig(config);
+  // Before the nodes start: "auto" TLS keys are made here, and the records must carry their pins.
+  const pins = await nodeTlsPins(configs);
   const signal = shutdownSignal();
   const nodes = layout.nodes.map((n) => spawnNode(n.name, n.dir));
   // Until every node is ready, any exit fails the start; afterwards the supervisor restarts it.
@@ -93,7 +102,7 @@ async function run(layout: DevnetLayout, base: ParsStorageConfig, backend: PqBac
   let supervisor: DevnetSupervisor | null = null;
   let controlServer: ControlServer | null = null;
   try {
-    const starting = startNetwork(layout, configs, nodes, backend);
+    const starting = startNetwork(layout, configs, pins, nodes, backend);
     starting.catch(() => undefined); // an interruption may win the race below; the failure then is moot
     const started = await Promise.race([starting, interrupted]);
     if ("kind" in started) return report(started, io);
@@ -131,16 +140,17 @@ export function statusLine(node: NodeStatus): string {
 async function startNetwork(
   layout: DevnetLayout,
   configs: readonly ParsStorageConfig[],
+  pins: readonly (string | null)[],
   nodes: readonly NodeProcess[],
   backend: PqBackend,
 ): Promise<{urls: string[]; doc: Doc}> {
   const urls = await Promise.all(nodes.map((n) => waitListening(n, START_TIMEOUT_MS)));
   const ported = configs.map((c, i) => ({...c, http: {...c.http, port: Number(new URL(urls[i] ?? "").port)}}));
-  const doc = membershipDocument(ported, layout.nodes.map((n) => n.identity), backend, Date.now());
+  const doc = membershipDocument(ported, layout.nodes.map((n) => n.identity), backend, Date.now(), pins);
   await writeAtomically(layout.membershipFile, `${JSON.stringify(doc)}\n`);
   // A node restarted later must bind the port its signed record names.
   for (const config of ported) await writeNodeConfig(config);
-  await Promise.all(nodes.map((n, i) => waitReady(n.name, urls[i] ?? "", READY_TIMEOUT_MS)));
+  await Promise.all(nodes.map((n, i) => waitReady(n.name, urls[i] ?? "", READY_TIMEOUT_MS, pins[i] ?? null)));
   return {urls, doc};
 }
 

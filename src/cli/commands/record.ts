@@ -1,4 +1,5 @@
 import {loadConfig} from "../../config/index.js";
+import {loadNodeTls} from "../../node/index.js";
 import type {ParsedArgs} from "../args.js";
 import {EXIT_OK} from "../errors.js";
 import {configuredRecord} from "../own-record.js";
@@ -7,12 +8,15 @@ import {loadCrypto, loadExistingIdentity} from "./crypto.js";
 
 /**
  * `pars-storage record`: print this node's signed node record (one JSON object, docs/PROTOCOL.md
- * Swarms §3) for a registry or a static membership file. Fails without a key file.
+ * Swarms §3) for a registry or a static membership file. Fails without a key file. With `http.tls`
+ * the record carries the TLS pin (and with "auto" the TLS key is created here if it is not yet).
  */
 export async function recordCommand(args: ParsedArgs, io: CliIo): Promise<number> {
   const config = loadConfig({flags: args.flags, env: io.env, cwd: io.cwd});
   const backend = await loadCrypto(config, io);
   const {identity} = await loadExistingIdentity(config, backend);
-  io.stdout(JSON.stringify(configuredRecord(config, identity, backend, Date.now()), null, 2));
+  // With http.tls the record carries the certificate's pin ("auto" creates the key the node will use).
+  const tls = await loadNodeTls(config);
+  io.stdout(JSON.stringify(configuredRecord(config, identity, backend, Date.now(), {tlsSpkiSha256: tls?.spkiSha256 ?? null}), null, 2));
   return EXIT_OK;
 }

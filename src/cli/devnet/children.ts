@@ -8,7 +8,8 @@ import {spawn, type ChildProcess} from "node:child_process";
 import {closeSync, openSync} from "node:fs";
 import path from "node:path";
 import {fileURLToPath} from "node:url";
-import {request} from "undici";
+import {Agent, request} from "undici";
+import {pinnedConnector} from "../../crypto/index.js";
 import {withMallocEnv} from "../allocator.js";
 import {NODE_LOG_FILE_NAME} from "./layout.js";
 
@@ -64,19 +65,27 @@ export function waitListening(node: NodeProcess, timeoutMs: number): Promise<str
   });
 }
 
-/** Polls `GET /health` until the node reports `ready: true` (its membership is loaded). */
-export async function waitReady(name: string, url: string, timeoutMs: number): Promise<void> {
+/**
+ * Polls `GET /health` until the node reports `ready: true` (its membership is loaded); an https
+ * node is reached with its TLS pin checked.
+ */
+export async function waitReady(name: string, url: string, timeoutMs: number, tlsPin: string | null = null): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await isReady(url)) return;
-    if (Date.now() > deadline) throw new Error(`${name} (${url}) is not ready after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, POLL_MS));
+  const dispatcher = new Agent({keepAliveTimeout: 10, ...(tlsPin === null ? {} : {connect: pinnedConnector(tlsPin)})});
+  try {
+    for (;;) {
+      if (await isReady(url, dispatcher)) return;
+      if (Date.now() > deadline) throw new Error(`${name} (${url}) is not ready after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+  } finally {
+    await dispatcher.close();
   }
 }
 
-async function isReady(url: string): Promise<boolean> {
+async function isReady(url: string, dispatcher: Agent): Promise<boolean> {
   try {
-    const res = await request(new URL("/health", url), {headersTimeout: 2_000, bodyTimeout: 2_000});
+    const res = await request(new URL("/health", url), {dispatcher, headersTimeout: 2_000, bodyTimeout: 2_000});
     const body = (await res.body.json()) as {ready?: unknown};
     return res.statusCode === 200 && body.ready === true;
   } catch {

@@ -18,6 +18,7 @@ import type {PqBackend} from "../../crypto/index.js";
 import {STAKING_REQUIREMENT} from "../../economics/index.js";
 import {REGISTRY_DOCUMENT_VERSION} from "../../swarm/index.js";
 import type {NodeRecordJson} from "../../swarm/index.js";
+import {loadNodeTls} from "../../node/index.js";
 import {configuredRecord} from "../own-record.js";
 import {isDevnetOwned, type DevnetEndpoint} from "./options.js";
 
@@ -92,19 +93,35 @@ export async function writeNodeConfig(config: ParsStorageConfig): Promise<void> 
   await writeAtomically(dataPaths(config).configFile, `${JSON.stringify(out, null, 2)}\n`);
 }
 
-/** The signed membership document for the nodes at their final addresses. */
+/**
+ * The signed membership document for the nodes at their final addresses; `tlsPins[i]` is node i's
+ * TLS pin (`nodeTlsPins`), null or absent for plain HTTP.
+ */
 export function membershipDocument(
   configs: readonly ParsStorageConfig[],
   identities: readonly NodeIdentity[],
   backend: PqBackend,
   nowMs: number,
+  tlsPins: readonly (string | null)[] = [],
 ): {version: number; network_id: number; nodes: NodeRecordJson[]} {
   const nodes = configs.map((config, i) => {
     const identity = identities[i];
     if (identity === undefined) throw new Error("one identity per node config");
-    return configuredRecord(config, identity, backend, nowMs);
+    return configuredRecord(config, identity, backend, nowMs, {tlsSpkiSha256: tlsPins[i] ?? null});
   });
   return {version: REGISTRY_DOCUMENT_VERSION, network_id: DEVNET_NETWORK_ID, nodes};
+}
+
+/** Each node's TLS pin (null without `http.tls`); "auto" creates the key and certificate in its data dir now. */
+export async function nodeTlsPins(configs: readonly ParsStorageConfig[]): Promise<Array<string | null>> {
+  const pins: Array<string | null> = [];
+  for (const config of configs) pins.push((await loadNodeTls(config))?.spkiSha256 ?? null);
+  return pins;
+}
+
+/** Node URL: https when the node has a TLS pin. */
+export function nodeUrl(host: string, port: number, tlsPin: string | null): string {
+  return `${tlsPin === null ? "http" : "https"}://${host}:${port}`;
 }
 
 /** Write to a temp name, then rename: watchers never see a half-written file. */

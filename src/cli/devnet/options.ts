@@ -23,6 +23,8 @@ export interface DevnetOptions {
   readonly baseDir: string | null;
   readonly mode: ParsStorageConfig["swarm"]["mode"] | null;
   readonly initOnly: boolean;
+  /** `--tls`: every node gets `http.tls = "auto"` (HTTPS, pinned in its record). */
+  readonly tls: boolean;
   /** With --init-only: one address per node (default 127.0.0.1:22025, :22026, …). */
   readonly endpoints: readonly DevnetEndpoint[] | null;
   /** `--status`, `--stop-node N`, `--start-node N`, `--kill-node N`: talk to a running devnet. */
@@ -46,13 +48,13 @@ const CONTROL_FLAGS: ReadonlyArray<readonly [string, DevnetControlAction]> = [
 /** Reads devnet's own flags; every problem is reported at once as a UsageError. */
 export function parseDevnetOptions(args: ParsedArgs): DevnetOptions {
   const problems: string[] = [];
-  const {nodes, "base-dir": baseDir, mode, "init-only": initOnly, hosts} = args.options;
+  const {nodes, "base-dir": baseDir, mode, "init-only": initOnly, hosts, tls} = args.options;
   const control = parseControl(args, problems);
   if (control !== null) {
     if (typeof baseDir !== "string") problems.push("--status, --stop-node, --start-node and --kill-node need the running devnet's --base-dir");
-    for (const other of ["nodes", "mode", "init-only", "hosts"]) if (args.options[other] !== undefined) problems.push(`--${other} does not apply to a control command`);
+    for (const other of ["nodes", "mode", "init-only", "hosts", "tls"]) if (args.options[other] !== undefined) problems.push(`--${other} does not apply to a control command`);
     if (problems.length > 0) throw new UsageError(problems);
-    return {count: 0, baseDir: typeof baseDir === "string" ? baseDir : null, mode: null, initOnly: false, endpoints: null, control};
+    return {count: 0, baseDir: typeof baseDir === "string" ? baseDir : null, mode: null, initOnly: false, tls: false, endpoints: null, control};
   }
   const count = typeof nodes === "string" && /^\d+$/.test(nodes) ? Number(nodes) : NaN;
   if (!(count >= 1 && count <= DEVNET_MAX_NODES)) problems.push(`--nodes must be an integer from 1 to ${DEVNET_MAX_NODES}`);
@@ -71,6 +73,7 @@ export function parseDevnetOptions(args: ParsedArgs): DevnetOptions {
     baseDir: typeof baseDir === "string" ? baseDir : null,
     mode: mode === "pip0008" || mode === "balanced" ? mode : null,
     initOnly: init,
+    tls: tls !== undefined && tls !== "false",
     endpoints,
     control: null,
   };

@@ -19,7 +19,12 @@ describe("devnet flags", () => {
     const args = parseCliArgs(["devnet", "--nodes", "6", "--base-dir", "/tmp/d", "--mode", "balanced", "--log-level", "warn"]);
     expect(args.options).toEqual({nodes: "6", "base-dir": "/tmp/d", mode: "balanced"});
     expect(args.flags).toEqual({"log-level": "warn"});
-    expect(parseDevnetOptions(args)).toEqual({count: 6, baseDir: "/tmp/d", mode: "balanced", initOnly: false, endpoints: null, control: null});
+    expect(parseDevnetOptions(args)).toEqual({count: 6, baseDir: "/tmp/d", mode: "balanced", initOnly: false, tls: false, endpoints: null, control: null});
+  });
+
+  it("reads --tls (every node serves HTTPS); a control command refuses it", () => {
+    expect(options(["--nodes", "3", "--tls"]).tls).toBe(true);
+    expect(() => parseDevnetOptions(parseCliArgs(["devnet", "--base-dir", "/d", "--status", "--tls"]))).toThrow(/--tls does not apply/);
   });
 
   it("reads --init-only with --hosts (default port 22025), or loopback ports from 22025", () => {
