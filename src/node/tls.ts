@@ -5,7 +5,7 @@
  * the certificate's SPKI) in the signed record; both read the same files, so they agree.
  */
 import {X509Certificate, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject} from "node:crypto";
-import {link, mkdir, open, readFile, rm} from "node:fs/promises";
+import {link, mkdir, open, readFile, rm, stat} from "node:fs/promises";
 import {isIP} from "node:net";
 import path from "node:path";
 import {generate} from "selfsigned";
@@ -48,8 +48,8 @@ export async function loadNodeTls(config: ParsStorageConfig): Promise<NodeTls | 
 async function operatorTls(certFile: string, keyFile: string, certField: string, keyField: string, createdKey: boolean): Promise<NodeTls> {
   const cert = await readPem(certFile, certField);
   const key = await readPem(keyFile, keyField);
-  const certificate = parse(certField, certFile, () => new X509Certificate(cert));
-  const privateKey = parse(keyField, keyFile, () => createPrivateKey(key));
+  const certificate = parse(certField, certFile, "certificate", () => new X509Certificate(cert));
+  const privateKey = parse(keyField, keyFile, "private key", () => createPrivateKey(key));
   if (!certificate.checkPrivateKey(privateKey)) {
     throw new TlsError(keyField, keyFile, `is not the key of the certificate in ${certFile}`);
   }
@@ -67,7 +67,7 @@ async function autoTls(config: ParsStorageConfig): Promise<NodeTls> {
   }
   if (!(await exists(tlsCertFile))) {
     const key = await readPem(tlsKeyFile, "http.tls (auto key)");
-    const privateKey = parse("http.tls (auto key)", tlsKeyFile, () => createPrivateKey(key));
+    const privateKey = parse("http.tls (auto key)", tlsKeyFile, "private key", () => createPrivateKey(key));
     await writeNew(tlsCertFile, await selfSignedCertificate(privateKey, key, certificateHosts(config)), 0o644);
   }
   return operatorTls(tlsCertFile, tlsKeyFile, "http.tls (auto certificate)", "http.tls (auto key)", createdKey);
@@ -106,17 +106,17 @@ async function readPem(file: string, field: string): Promise<string> {
   }
 }
 
-function parse<T>(field: string, file: string, fn: () => T): T {
+function parse<T>(field: string, file: string, what: "certificate" | "private key", fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    throw new TlsError(field, file, `is not a PEM ${field.includes("key") ? "private key" : "certificate"} (${(err as Error).message})`);
+    throw new TlsError(field, file, `is not a PEM ${what} (${(err as Error).message})`);
   }
 }
 
 async function exists(file: string): Promise<boolean> {
   try {
-    await readFile(file);
+    await stat(file);
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
