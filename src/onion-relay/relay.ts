@@ -1,0 +1,167 @@
+/**
+ * `POST /onion_req/v2`, transport-free: one onion request in, one `{status, body}` out
+ * (docs/PROTOCOL.md "Onion requests"). Session's statuses and bodies (oxenss/rpc/onion_processing.cpp):
+ *
+ *   400 "Error parsing onion request: …"   the entry blob is malformed (plain)
+ *   400 "Invalid ciphertext"               this node's layer does not decrypt (plain)
+ *   400 "onion request max path length exceeded"   hop_no > ONION_MAX_HOPS
+ *   502 "Next node not found: <id>"        the next hop is not a member; no connection is made
+ *   504 "Request time out"                 the next hop (or the final hop's RPC) did not answer in time
+ *   200 <encrypted {"status","body"}>      the final hop's answer, for the client only
+ *
+ * and Pars' own: 429 for a client over its token bucket (at the entry hop only), 403 for a relay
+ * header that does not verify, 503 when this node has `maxConcurrentRelays` relays in flight,
+ * 502 when the next hop cannot be reached or answers more than `maxResponseBytes`. A relay
+ * returns the next hop's status and body unchanged. Every await is bounded by `relayTimeoutMs`.
+ */
+import type {RpcResponse} from "../protocol/index.js";
+import {OnionCounters, type OnionFailure} from "./counters.js";
+import type {Forward} from "./forwarder.js";
+import type {OnionLayers, OpenedLayer} from "./layer.js";
+import type {RelayCheck, RelayHeaders} from "./relay-auth.js";
+
+/** Session's MAX_ONION_HOPS: a hop refuses a request whose hop_no is above it. */
+export const ONION_MAX_HOPS = 15;
+
+export interface OnionRelayOptions {
+  /** Longest wait for the next hop's answer, or for the final hop's RPC. */
+  relayTimeoutMs: number;
+  /** Relays (forwards waiting for the next hop) at once; past it 503. */
+  maxConcurrentRelays: number;
+  /** Largest answer read back from the next hop. */
+  maxResponseBytes: number;
+}
+
+export interface OnionRelayModules {
+  layers: OnionLayers;
+  forward: Forward;
+  /** The final hop's RPC: the same pipeline as /storage_rpc/v1, for a source with no address. */
+  dispatch: (rpcBody: Uint8Array) => Promise<RpcResponse>;
+  auth: {check(headers: RelayHeaders, blob: Uint8Array): RelayCheck; headers(to: string, blob: Uint8Array): Promise<Record<string, string>>};
+  isMember: (nodeId: string) => boolean;
+  /** The node's per-IP token bucket (false = refuse with 429). */
+  allow: (ip: string) => boolean;
+  notReadyReasons: () => string[];
+  logger: {debug(obj: object, msg: string): void};
+  counters?: OnionCounters;
+}
+
+export interface OnionRequest {
+  blob: Uint8Array;
+  /** The TCP peer's address: charged at the entry hop, never logged or kept. */
+  ip: string;
+  headers: RelayHeaders;
+}
+
+export interface OnionReply {
+  status: number;
+  body: string | Uint8Array;
+  /** Set when a relay passes on the next hop's Content-Type. */
+  contentType?: string;
+}
+
+const TIMED_OUT = Symbol("timed out");
+
+export class OnionRelay {
+  readonly counters: OnionCounters;
+  readonly #opts: OnionRelayOptions;
+  readonly #m: OnionRelayModules;
+
+  constructor(opts: OnionRelayOptions, modules: OnionRelayModules) {
+    this.#opts = opts;
+    this.#m = modules;
+    this.counters = modules.counters ?? new OnionCounters();
+  }
+
+  async handle(req: OnionRequest): Promise<OnionReply> {
+    this.counters.entered += 1;
+    const refused = this.#admit(req);
+    if (refused !== null) return refused;
+    let opened: OpenedLayer;
+    try {
+      opened = this.#m.layers.openLayer(this.#parse(req.blob));
+    } catch (err) {
+      if (err instanceof EntryParseError) return this.#fail("parse_error", 400, `Error parsing onion request: ${err.message}`);
+      return this.#fail("invalid_ciphertext", 400, "Invalid ciphertext");
+    }
+    if (opened.hopNo > ONION_MAX_HOPS) return this.#fail("max_hops", 400, "onion request max path length exceeded");
+    return opened.kind === "relay" ? this.#relay(opened) : this.#answer(opened);
+  }
+
+  /** Relay authentication, then, for a client, readiness and its token bucket (Session's order). */
+  #admit(req: OnionRequest): OnionReply | null {
+    const source = this.#m.auth.check(req.headers, req.blob);
+    if (source.kind === "relay") return null;
+    if (source.kind === "invalid") {
+      // A bad relay header costs its sender a token like any client request.
+      this.#m.allow(req.ip);
+      return this.#fail("relay_auth", 403, `Invalid relay authentication: ${source.reason}`);
+    }
+    this.counters.fromClients += 1;
+    const reasons = this.#m.notReadyReasons();
+    if (reasons.length > 0) return this.#fail("not_ready", 503, `Service node is not ready: ${reasons.join("; ")}\n`);
+    return this.#m.allow(req.ip) ? null : this.#fail("rate_limited", 429, "Too Many Requests\n");
+  }
+
+  #parse(blob: Uint8Array): unknown {
+    try {
+      return this.#m.layers.parseEntryBlob(blob);
+    } catch (err) {
+      throw new EntryParseError(err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  async #relay(layer: Extract<OpenedLayer, {kind: "relay"}>): Promise<OnionReply> {
+    const next = layer.destination;
+    if (!this.#m.isMember(next)) return this.#fail("unknown_next_hop", 502, `Next node not found: ${next}`);
+    if (this.counters.inFlightRelays >= this.#opts.maxConcurrentRelays) {
+      return this.#fail("busy", 503, "Node busy: too many onion relays in flight, retry later\n");
+    }
+    this.counters.inFlightRelays += 1;
+    try {
+      const {relayTimeoutMs: timeoutMs, maxResponseBytes} = this.#opts;
+      const sent = await withTimeout(
+        this.#m.auth.headers(next, layer.nextBlob).then((headers) => this.#m.forward(next, layer.nextBlob, {timeoutMs, maxResponseBytes, headers})),
+        timeoutMs,
+      );
+      if (sent === TIMED_OUT || sent.kind === "timeout") return this.#fail("timeout", 504, "Request time out");
+      if (sent.kind === "unknown_node") return this.#fail("unknown_next_hop", 502, `Next node not found: ${next}`);
+      if (sent.kind === "too_large") return this.#fail("response_too_large", 502, "Invalid response from snode: too large");
+      if (sent.kind === "unreachable") return this.#fail("unreachable", 502, `Next node unreachable: ${next}`);
+      this.counters.relayed += 1;
+      return {status: sent.status, body: sent.body, ...(sent.contentType === null ? {} : {contentType: sent.contentType})};
+    } finally {
+      this.counters.inFlightRelays -= 1;
+    }
+  }
+
+  /** The final hop: the RPC answer, Session's wrap_proxy_response, encrypted for the client. */
+  async #answer(layer: Extract<OpenedLayer, {kind: "final"}>): Promise<OnionReply> {
+    const res = await withTimeout(this.#m.dispatch(layer.rpcBody), this.#opts.relayTimeoutMs);
+    this.counters.final += 1;
+    const {status, body} = res === TIMED_OUT ? {status: 504, body: "Request time out"} : res;
+    return {status: 200, body: layer.encryptResponse(status, body)};
+  }
+
+  #fail(reason: OnionFailure, status: number, body: string): OnionReply {
+    this.counters.fail(reason);
+    this.#m.logger.debug({reason, status}, "onion request refused");
+    return {status, body};
+  }
+}
+
+class EntryParseError extends Error {}
+
+/** `promise`'s value, or TIMED_OUT after `ms` (the promise keeps running; its result is dropped). */
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), ms);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
