@@ -6,6 +6,8 @@
 export type OnionFailure =
   | "parse_error"
   | "invalid_ciphertext"
+  | "invalid_layer"
+  | "internal"
   | "max_hops"
   | "unknown_next_hop"
   | "timeout"

@@ -1,6 +1,6 @@
 export {OnionCounters, type OnionCountersSnapshot, type OnionFailure} from "./counters.js";
 export {HttpForwarder, ONION_PATH, type Forward, type ForwardOptions, type ForwardResult, type MemberAddress} from "./forwarder.js";
-export type {OnionLayers, OpenedLayer} from "./layer.js";
+export {isLayerRefusal, type LayerRefusal, type OnionLayers, type OpenedLayer} from "./layer.js";
 export {ONION_MAX_HOPS, OnionRelay, type OnionRelayModules, type OnionRelayOptions, type OnionReply, type OnionRequest} from "./relay.js";
 export {
   RELAY_AUTH_WINDOW_MS,

@@ -4,6 +4,7 @@
  *
  *   400 "Error parsing onion request: …"   the entry blob is malformed (plain)
  *   400 "Invalid ciphertext"               this node's layer does not decrypt (plain)
+ *   200 <sealed {"status":400,…}>         the layer decrypted but its content is malformed
  *   400 "onion request max path length exceeded"   hop_no > ONION_MAX_HOPS
  *   502 "Next node not found: <id>"        the next hop is not a member; no connection is made
  *   504 "Request time out"                 the next hop (or the final hop's RPC) did not answer in time
@@ -17,7 +18,7 @@
 import type {RpcResponse} from "../protocol/index.js";
 import {OnionCounters, type OnionFailure} from "./counters.js";
 import type {Forward} from "./forwarder.js";
-import type {OnionLayers, OpenedLayer} from "./layer.js";
+import {isLayerRefusal, type OnionLayers, type OpenedLayer} from "./layer.js";
 import type {RelayCheck, RelayHeaders} from "./relay-auth.js";
 
 /** Session's MAX_ONION_HOPS: a hop refuses a request whose hop_no is above it. */
@@ -42,7 +43,7 @@ export interface OnionRelayModules {
   /** The node's per-IP token bucket (false = refuse with 429). */
   allow: (ip: string) => boolean;
   notReadyReasons: () => string[];
-  logger: {debug(obj: object, msg: string): void};
+  logger: {debug(obj: object, msg: string): void; error(obj: object, msg: string): void};
   counters?: OnionCounters;
 }
 
@@ -79,10 +80,9 @@ export class OnionRelay {
     if (refused !== null) return refused;
     let opened: OpenedLayer;
     try {
-      opened = this.#m.layers.openLayer(this.#parse(req.blob));
+      opened = this.#m.layers.openLayer(this.#m.layers.parseEntryBlob(req.blob));
     } catch (err) {
-      if (err instanceof EntryParseError) return this.#fail("parse_error", 400, `Error parsing onion request: ${err.message}`);
-      return this.#fail("invalid_ciphertext", 400, "Invalid ciphertext");
+      return this.#refuseLayer(err);
     }
     if (opened.hopNo > ONION_MAX_HOPS) return this.#fail("max_hops", 400, "onion request max path length exceeded");
     return opened.kind === "relay" ? this.#relay(opened) : this.#answer(opened);
@@ -103,12 +103,16 @@ export class OnionRelay {
     return this.#m.allow(req.ip) ? null : this.#fail("rate_limited", 429, "Too Many Requests\n");
   }
 
-  #parse(blob: Uint8Array): unknown {
-    try {
-      return this.#m.layers.parseEntryBlob(blob);
-    } catch (err) {
-      throw new EntryParseError(err instanceof Error ? err.message : String(err));
+  /** The layer module's refusal, as Session answers it: plain, or sealed once the layer decrypted. */
+  #refuseLayer(err: unknown): OnionReply {
+    if (!isLayerRefusal(err)) {
+      this.#m.logger.error({err: err instanceof Error ? err.message : String(err)}, "onion layer failed unexpectedly");
+      return this.#fail("internal", 500, "request failed");
     }
+    const reason = LAYER_FAILURE[err.code] ?? "invalid_layer";
+    if (err.encryptReply === undefined) return this.#fail(reason, err.status, err.body);
+    this.#fail(reason, err.status, err.body);
+    return {status: 200, body: err.encryptReply(err.status, err.body)};
   }
 
   async #relay(layer: Extract<OpenedLayer, {kind: "relay"}>): Promise<OnionReply> {
@@ -150,7 +154,12 @@ export class OnionRelay {
   }
 }
 
-class EntryParseError extends Error {}
+const LAYER_FAILURE: Partial<Record<string, OnionFailure>> = {
+  ONION_ERROR_PARSE: "parse_error",
+  ONION_ERROR_MAX_HOPS: "max_hops",
+  ONION_ERROR_DECRYPT: "invalid_ciphertext",
+  ONION_ERROR_INVALID_LAYER: "invalid_layer",
+};
 
 /** `promise`'s value, or TIMED_OUT after `ms` (the promise keeps running; its result is dropped). */
 async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {

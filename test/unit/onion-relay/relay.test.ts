@@ -8,14 +8,18 @@ import {OnionRelay, type ForwardResult, type OnionRelayModules, type OpenedLayer
 const NEXT = "ab".repeat(32);
 const STRANGER = "cd".repeat(32);
 const enc = (o: unknown): Uint8Array => Buffer.from(JSON.stringify(o));
+const refusal = (code: string, body: string, encryptReply?: (status: number, body: unknown) => string): object => ({code, status: 400, body, encryptReply});
 
-/** Blob = JSON: {relay: nodeId, hop} or {final: rpcBody, hop}; "garbage" fails parsing, {bad:1} opening. */
+/**
+ * Blob = JSON: {relay: nodeId, hop} or {final: rpcBody, hop}; "garbage" fails parsing, {bad: 1}
+ * decryption, {junk: 1} decrypts to a malformed layer. Refusals are shaped like the layer module's OnionError.
+ */
 const layers: OnionRelayModules["layers"] = {
   parseEntryBlob(blob) {
     try {
       return JSON.parse(Buffer.from(blob).toString()) as Record<string, unknown>;
     } catch {
-      throw new Error("no JSON control");
+      throw refusal("ONION_ERROR_PARSE", "Error parsing onion request: no JSON control");
     }
   },
   openLayer(entry): OpenedLayer {
@@ -25,7 +29,9 @@ const layers: OnionRelayModules["layers"] = {
     if (typeof e.final === "string") {
       return {kind: "final", rpcBody: Buffer.from(e.final), hopNo, encryptResponse: (status, body) => `sealed:${JSON.stringify({status, body})}`};
     }
-    throw new Error("does not decrypt");
+    if ("junk" in e) throw refusal("ONION_ERROR_INVALID_LAYER", "Invalid json", (status, body) => `sealed:${JSON.stringify({status, body})}`);
+    if (hopNo > 15) throw refusal("ONION_ERROR_MAX_HOPS", "onion request max path length exceeded");
+    throw refusal("ONION_ERROR_DECRYPT", "Invalid ciphertext");
   },
 };
 
@@ -59,7 +65,7 @@ function fixture(over: Partial<OnionRelayModules> & {check?: RelayCheck; forward
         return ip !== "10.0.0.9";
       },
       notReadyReasons: () => [],
-      logger: {debug() {}},
+      logger: {debug() {}, error() {}},
       ...over,
     },
   );
@@ -87,13 +93,14 @@ describe("OnionRelay", () => {
     expect(f.relay.counters.snapshot().failed).toEqual({unknown_next_hop: 1});
   });
 
-  it("answers Session's plain 400s for a malformed blob, an undecryptable layer and too many hops", async () => {
+  it("answers Session's plain 400s for a malformed blob, an undecryptable layer and too many hops; a bad decrypted layer sealed", async () => {
     const f = fixture();
     expect(await f.relay.handle(req("garbage"))).toEqual({status: 400, body: "Error parsing onion request: no JSON control"});
     expect(await f.relay.handle(req({bad: 1}))).toEqual({status: 400, body: "Invalid ciphertext"});
-    expect(await f.relay.handle(req({relay: NEXT, hop: 16}))).toEqual({status: 400, body: "onion request max path length exceeded"});
-    expect((await f.relay.handle(req({relay: NEXT, hop: 15}))).status).toBe(200);
-    expect(f.relay.counters.snapshot().failed).toEqual({parse_error: 1, invalid_ciphertext: 1, max_hops: 1});
+    expect(await f.relay.handle(req({hop: 16}))).toEqual({status: 400, body: "onion request max path length exceeded"});
+    expect(await f.relay.handle(req({junk: 1}))).toEqual({status: 200, body: `sealed:${JSON.stringify({status: 400, body: "Invalid json"})}`});
+    expect(f.relay.counters.snapshot().failed).toEqual({parse_error: 1, invalid_ciphertext: 1, max_hops: 1, invalid_layer: 1});
+    expect(f.forwarded).toEqual([]);
   });
 
   it("a next hop that does not answer in time gets 504 Request time out, and the slot is freed", async () => {
