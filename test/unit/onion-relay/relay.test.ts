@@ -8,7 +8,8 @@ import {OnionRelay, type ForwardResult, type OnionRelayModules, type OpenedLayer
 const NEXT = "ab".repeat(32);
 const STRANGER = "cd".repeat(32);
 const enc = (o: unknown): Uint8Array => Buffer.from(JSON.stringify(o));
-const refusal = (code: string, body: string, encryptReply?: (status: number, body: unknown) => string): object => ({code, status: 400, body, encryptReply});
+const refusal = (code: string, body: string, encryptReply?: (status: number, body: unknown) => string): Error =>
+  Object.assign(new Error(body), {code, status: 400, body, encryptReply});
 
 /**
  * Blob = JSON: {relay: nodeId, hop} or {final: rpcBody, hop}; "garbage" fails parsing, {bad: 1}
