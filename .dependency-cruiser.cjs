@@ -4,7 +4,7 @@
  * which keeps the folder graph acyclic, and only through the target's index.ts.
  */
 const LAYERS = [
-  "util", "protocol", "config", "crypto", "economics",
+  "util", "protocol", "config", "crypto", "onion", "economics",
   "storage", "signing", "swarm", "peer",
   "fees", "proofs", "replication", "network",
   "rpc", "onion-relay", "api/http", "api/ws", "node", "cli", "index.ts",
