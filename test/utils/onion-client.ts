@@ -28,12 +28,12 @@ export class OnionTestClient {
     readonly nodes: ReadonlyMap<string, PublishedNode>,
     readonly localAddress = CLIENT_ADDRESS,
   ) {
-    this.agent = new Agent({connect: {localAddress}, keepAliveTimeout: 10});
+    this.agent = new Agent({localAddress, keepAliveTimeout: 10});
   }
 
   /** Reads the node list published by the node at `url`. */
   static async fromNetwork(url: string, localAddress = CLIENT_ADDRESS): Promise<OnionTestClient> {
-    const agent = new Agent({connect: {localAddress}, keepAliveTimeout: 10});
+    const agent = new Agent({localAddress, keepAliveTimeout: 10});
     const res = await request(`${url}/network/v1/nodes`, {dispatcher: agent});
     const body = (await res.body.json()) as {nodes: Array<{node_id: string; host: string; port: number; pubkey_mlkem: string; pubkey_x25519?: string}>};
     await agent.close();
