@@ -16,6 +16,7 @@ export type OnionFailure =
   | "busy"
   | "rate_limited"
   | "not_ready"
+  | "refused"
   | "relay_auth";
 
 export interface OnionCountersSnapshot {

@@ -10,7 +10,8 @@
  *   504 "Request time out"                 the next hop (or the final hop's RPC) did not answer in time
  *   200 <encrypted {"status","body"}>      the final hop's answer, for the client only
  *
- * and Pars' own: 429 for a client over its token bucket (at the entry hop only), 403 for a relay
+ * and Pars' own: 503 (not ready) and 429 (over its token bucket) for a client at the entry hop only,
+ * as the request pipeline answers them, 403 for a relay
  * header that does not verify, 503 when this node has `maxConcurrentRelays` relays in flight,
  * 502 when the next hop cannot be reached or answers more than `maxResponseBytes`. A relay
  * returns the next hop's status and body unchanged. Every await is bounded by `relayTimeoutMs`.
@@ -36,13 +37,15 @@ export interface OnionRelayOptions {
 export interface OnionRelayModules {
   layers: OnionLayers;
   forward: Forward;
-  /** The final hop's RPC: the same pipeline as /storage_rpc/v1, for a source with no address. */
+  /**
+   * The request pipeline (rpc/pipeline.ts). `admit(ip)`: readiness and one token from the client's
+   * bucket at the entry hop (a refusal to send, or null). `dispatch(body)`: the final hop's RPC,
+   * the whole pipeline for a source with no address (not charged again).
+   */
+  admit: (ip: string) => RpcResponse | null;
   dispatch: (rpcBody: Uint8Array) => Promise<RpcResponse>;
   auth: {check(headers: RelayHeaders, blob: Uint8Array): RelayCheck; headers(to: string, blob: Uint8Array): Promise<Record<string, string>>};
   isMember: (nodeId: string) => boolean;
-  /** The node's per-IP token bucket (false = refuse with 429). */
-  allow: (ip: string) => boolean;
-  notReadyReasons: () => string[];
   logger: {debug(obj: object, msg: string): void; error(obj: object, msg: string): void};
   counters?: OnionCounters;
 }
@@ -88,19 +91,20 @@ export class OnionRelay {
     return opened.kind === "relay" ? this.#relay(opened) : this.#answer(opened);
   }
 
-  /** Relay authentication, then, for a client, readiness and its token bucket (Session's order). */
+  /** Relay authentication, then, for a client, the pipeline's readiness check and token bucket. */
   #admit(req: OnionRequest): OnionReply | null {
     const source = this.#m.auth.check(req.headers, req.blob);
     if (source.kind === "relay") return null;
     if (source.kind === "invalid") {
       // A bad relay header costs its sender a token like any client request.
-      this.#m.allow(req.ip);
+      this.#m.admit(req.ip);
       return this.#fail("relay_auth", 403, `Invalid relay authentication: ${source.reason}`);
     }
     this.counters.fromClients += 1;
-    const reasons = this.#m.notReadyReasons();
-    if (reasons.length > 0) return this.#fail("not_ready", 503, `Service node is not ready: ${reasons.join("; ")}\n`);
-    return this.#m.allow(req.ip) ? null : this.#fail("rate_limited", 429, "Too Many Requests\n");
+    const refused = this.#m.admit(req.ip);
+    if (refused === null) return null;
+    const reason = refused.status === 429 ? "rate_limited" : refused.status === 503 ? "not_ready" : "refused";
+    return this.#fail(reason, refused.status, typeof refused.body === "string" ? refused.body : JSON.stringify(refused.body));
   }
 
   /** The layer module's refusal, as Session answers it: plain, or sealed once the layer decrypted. */

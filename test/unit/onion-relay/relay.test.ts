@@ -61,11 +61,10 @@ function fixture(over: Partial<OnionRelayModules> & {check?: RelayCheck; forward
       },
       auth: {check: () => over.check ?? {kind: "client"}, headers: () => Promise.resolve({})},
       isMember: (id) => id === NEXT,
-      allow: (ip) => {
+      admit: (ip) => {
         charged.push(ip);
-        return ip !== "10.0.0.9";
+        return ip === "10.0.0.9" ? {status: 429, body: "Too Many Requests\n"} : null;
       },
-      notReadyReasons: () => [],
       logger: {debug() {}, error() {}},
       ...over,
     },
@@ -162,8 +161,8 @@ describe("OnionRelay", () => {
     expect(f.dispatched).toEqual([]);
   });
 
-  it("a node that is not ready refuses clients with Session's plain 503", async () => {
-    const f = fixture({notReadyReasons: () => ["not in any swarm"]});
+  it("a node that is not ready refuses clients with the pipeline's plain 503", async () => {
+    const f = fixture({admit: () => ({status: 503, body: "Service node is not ready: not in any swarm\n"})});
     expect(await f.relay.handle(req({final: "{}"}))).toEqual({status: 503, body: "Service node is not ready: not in any swarm\n"});
     expect(f.relay.counters.snapshot().failed).toEqual({not_ready: 1});
   });
