@@ -30,7 +30,9 @@ export interface MemberAddress {
 
 /** Forwards over HTTP with one keep-alive agent; `address` looks the node up in the membership. */
 export class HttpForwarder {
-  readonly #agent = new Agent({keepAliveTimeout: 30_000, connections: 16});
+  // Few sockets per next hop: its per-IP connection cap (http.maxConnectionsPerIp, 32) also counts
+  // this node's replication sockets; more relays queue here, each still bounded by its timeout.
+  readonly #agent = new Agent({keepAliveTimeout: 30_000, connections: 8});
   readonly #address: (nodeId: string) => MemberAddress | null;
 
   constructor(modules: {address: (nodeId: string) => MemberAddress | null}) {
