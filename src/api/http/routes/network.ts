@@ -9,7 +9,7 @@
  * network view (src/network/), which caches it; same rate limit, same 503 before the membership.
  * A node without a membership serves only the health route, as a network of one (lone-node.ts).
  */
-import {toBase64} from "../../../protocol/index.js";
+import {toBase64, toHex} from "../../../protocol/index.js";
 import type {FastifyInstance, FastifyReply} from "fastify";
 import {HTTP} from "../../../rpc/index.js";
 import {NOT_READY_MEMBERSHIP_NOT_LOADED} from "../../../swarm/index.js";
@@ -102,6 +102,7 @@ function nodeEntry(record: NodeRecord, swarmId: bigint | null): Record<string, u
     port: record.port,
     pubkey_mldsa: toBase64(record.mlDsaPublicKey),
     pubkey_mlkem: toBase64(record.mlKemPublicKey),
+    ...(record.x25519PublicKey === undefined ? {} : {pubkey_x25519: toHex(record.x25519PublicKey)}),
     stake: {operator: share(record.stake.operator), contributors: record.stake.contributors.map(share)},
     total_stake: record.totalStake.toString(10),
     version: [...record.version],
