@@ -5,7 +5,7 @@
  * logs and state can be searched for it.
  */
 import {Agent, request} from "undici";
-import {buildOnionRequest, type HopPublicKeys, type OnionResponse} from "../../src/onion/index.js";
+import {buildOnionRequest, hopFromEntry, type HopPublicKeys, type OnionResponse} from "../../src/onion/index.js";
 
 export const CLIENT_ADDRESS = "127.0.0.2";
 
@@ -35,17 +35,13 @@ export class OnionTestClient {
   static async fromNetwork(url: string, localAddress = CLIENT_ADDRESS): Promise<OnionTestClient> {
     const agent = new Agent({localAddress, keepAliveTimeout: 10});
     const res = await request(`${url}/network/v1/nodes`, {dispatcher: agent});
-    const body = (await res.body.json()) as {nodes: Array<{node_id: string; host: string; port: number; pubkey_mlkem: string; pubkey_x25519?: string}>};
+    const body = (await res.body.json()) as {nodes: Array<{node_id: string; host: string; port: number}>};
     await agent.close();
     const nodes = new Map<string, PublishedNode>();
     for (const n of body.nodes) {
-      if (n.pubkey_x25519 === undefined) throw new Error(`node ${n.node_id} publishes no X25519 key`);
-      nodes.set(n.node_id, {
-        nodeId: n.node_id,
-        url: `http://${n.host}:${n.port}`,
-        x25519: new Uint8Array(Buffer.from(n.pubkey_x25519, "hex")),
-        mlKem: new Uint8Array(Buffer.from(n.pubkey_mlkem, "base64")),
-      });
+      const hop = hopFromEntry(n);
+      if (hop === null) throw new Error(`node ${n.node_id} publishes no usable onion keys`);
+      nodes.set(n.node_id, {...hop, url: `http://${n.host}:${n.port}`});
     }
     return new OnionTestClient(nodes, localAddress);
   }
