@@ -30,9 +30,10 @@ export interface MemberAddress {
 
 /** Forwards over HTTP with one keep-alive agent; `address` looks the node up in the membership. */
 export class HttpForwarder {
-  // Few sockets per next hop: its per-IP connection cap (http.maxConnectionsPerIp, 32) also counts
-  // this node's replication sockets; more relays queue here, each still bounded by its timeout.
-  readonly #agent = new Agent({keepAliveTimeout: 30_000, connections: 8});
+  // Sockets per next hop: a relay holds one until the final hop's store has replicated (~100 ms),
+  // so 8 capped the onion bench at ~50 req/s; the next hop's per-IP cap (http.maxConnectionsPerIp,
+  // 32, loopback exempt) also counts this node's replication sockets, hence not more.
+  readonly #agent = new Agent({keepAliveTimeout: 30_000, connections: 16});
   readonly #address: (nodeId: string) => MemberAddress | null;
 
   constructor(modules: {address: (nodeId: string) => MemberAddress | null}) {
