@@ -67,6 +67,9 @@ describe("POST /storage_rpc/v1", () => {
     const res = await rpc({method: "store", params: {pubkey: acc.hex, timestamp: Date.now(), ttl: 60_000, data: "A".repeat(2000)}});
     expect([res.statusCode, res.body]).toEqual([413, "Request body too large"]);
     expect(h.store.stats().messageCount).toBe(0);
+    // inject()'s mock socket has no destroy(): close it as the client would, so the lingering
+    // close's timer stops instead of firing in a later file sharing this worker.
+    res.raw.req.socket.emit("close");
   });
 
   it("answers 503 with the reasons until ready", async () => {
