@@ -5,7 +5,7 @@ import {RateLimiter} from "../../../src/api/http/rate-limiter.js";
 import type {SwarmRouter} from "../../../src/swarm/swarm-router.js";
 import {sessionAccount} from "../../utils/keys.js";
 import {rpcHarness, type RpcHarness} from "../../utils/rpc-harness.js";
-import pino from "pino";
+import {silentLogger} from "../../utils/logger.js";
 
 let h: RpcHarness;
 let app: FastifyInstance;
@@ -19,7 +19,7 @@ async function setup(opts: Partial<HttpAppOptions> = {}, notReady: string[] = []
   const router: SwarmRouter = Object.assign(Object.create(h.ctx.router) as SwarmRouter, {notReadyReasons: () => notReady});
   app = buildHttpApp(
     {bodyLimitBytes: 10 * 1024 * 1024, rateLimit: {enabled: true, capacity: 600, refillPerSecond: 300, maxClients: 10_000}, serverName: "Pars Storage Server/test", ...opts},
-    {rpc: h.handler, router, logger: pino({level: "silent"}), now: () => h.clock.now(), health: () => ({nodeId: h.identity.nodeId})},
+    {rpc: h.handler, router, logger: silentLogger, now: () => h.clock.now(), health: () => ({nodeId: h.identity.nodeId})},
   );
 }
 
