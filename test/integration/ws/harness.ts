@@ -3,7 +3,6 @@
  * small `ws` client that matches replies to request IDs, for the WebSocket integration tests.
  */
 import type {FastifyInstance} from "fastify";
-import pino from "pino";
 import WebSocket, {type ClientOptions} from "ws";
 import {buildHttpApp} from "../../../src/api/http/app.js";
 import {defaultWsOptions, registerWebSocket, type WsHandle, type WsModules, type WsOptions} from "../../../src/api/ws/index.js";
@@ -12,6 +11,7 @@ import type {SwarmRouter} from "../../../src/swarm/swarm-router.js";
 import type {NewMessage} from "../../../src/storage/interface.js";
 import {sessionHash, type Ed25519Key, type PqAccount, type SessionAccount} from "../../utils/keys.js";
 import {rpcHarness, type HarnessOptions, type RpcHarness} from "../../utils/rpc-harness.js";
+import {silentLogger} from "../../utils/logger.js";
 
 export interface WsTestNode {
   h: RpcHarness;
@@ -33,7 +33,7 @@ export async function startWsNode(o: StartOptions = {}): Promise<WsTestNode> {
   const h = await rpcHarness(o.harness);
   const notReady = o.notReady ?? ((): string[] => []);
   const router: SwarmRouter = Object.assign(Object.create(h.ctx.router) as SwarmRouter, {notReadyReasons: notReady});
-  const logger = pino({level: "silent"});
+  const logger = silentLogger;
   const app = buildHttpApp(
     {bodyLimitBytes: 10 * 1024 * 1024, rateLimit: {enabled: false, capacity: 600, refillPerSecond: 300, maxClients: 10_000}, serverName: "test"},
     {rpc: h.handler, router, logger, now: () => h.clock.now(), health: () => ({})},
