@@ -9,21 +9,21 @@
 import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
-import {pino} from "pino";
 import {Pool} from "undici";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {runCli, type CliIo} from "../../src/cli/run.js";
 import {dataPaths, loadConfig} from "../../src/config/index.js";
 import {encodeKeyFile} from "../../src/crypto/identity.js";
 import {StorageNode} from "../../src/node/index.js";
+import {PeerClient} from "../../src/peer/index.js";
 import {
   answerFromJson,
   answerToJson,
   challengeToJson,
   evidenceFromJson,
-  httpTransport,
   judge,
   keysToJson,
+  peerProofTransport,
   signAnswer,
   signChallenge,
   signProof,
@@ -39,12 +39,28 @@ import type {StoredMessage} from "../../src/storage/interface.js";
 import {sessionHash} from "../utils/keys.js";
 import {testPq} from "../utils/rpc-harness.js";
 import {SwarmHarness, getJson, identityFor, waitFor} from "../utils/swarm-harness.js";
+import {silentLogger} from "../utils/logger.js";
 
 const h = new SwarmHarness({mode: "pip0008"});
 const LABELS = ["proofs/a", "proofs/b", "proofs/c"];
 const ACCOUNT = `05${"5a".repeat(32)}`;
 const nodes: StorageNode[] = [];
 const pools: Pool[] = [];
+/** Finds the test's nodes by node ID, as a node's own peer client finds its peers in the membership. */
+const testPeers = new PeerClient(
+  {},
+  {
+    directory: {
+      addressOf: (nodeId) => {
+        const node = nodes.find((n) => n.nodeId === nodeId);
+        if (node === undefined) return null;
+        const url = new URL(node.httpUrl);
+        return {nodeId, host: url.hostname, port: Number(url.port)};
+      },
+    },
+  },
+);
+const httpTransport = peerProofTransport(testPeers);
 const messages: StoredMessage[] = Array.from({length: 60}, (_, i) => {
   const data = Buffer.from(`proof integration message ${i} `.repeat(3));
   const now = Date.now();
@@ -69,7 +85,7 @@ async function startProofNode(label: string): Promise<StorageNode> {
     "proofs.epochMs": "3600000",
     "proofs.challengeIntervalMs": "0",
   };
-  const node = await StorageNode.init(loadConfig({flags, env: {}}), {logger: pino({level: "silent"})});
+  const node = await StorageNode.init(loadConfig({flags, env: {}}), {logger: silentLogger});
   nodes.push(node);
   pools.push(new Pool(node.httpUrl, {connections: 2, keepAliveTimeout: 10}));
   return node;
@@ -78,7 +94,6 @@ async function startProofNode(label: string): Promise<StorageNode> {
 const peerInfo = (n: StorageNode): PeerInfo => ({
   nodeId: n.nodeId,
   keys: {mlDsa: n.identity.mlDsa.publicKey, mlKem: n.identity.mlKem.publicKey},
-  url: n.httpUrl,
 });
 
 /** `challenger` challenges `target` for `m` exactly as the scheduler does, over HTTP. */
@@ -127,6 +142,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await testPeers.close();
   for (const p of pools) await p.close();
   for (const n of nodes.reverse()) await n.close();
   await h.close();
