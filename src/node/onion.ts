@@ -7,7 +7,8 @@ import type {Logger} from "pino";
 import type {ParsStorageConfig} from "../config/index.js";
 import type {NodeIdentity, PqBackend} from "../crypto/index.js";
 import {onionSecretKeys, openLayer, parseEntryBlob, type EntryBlob} from "../onion/index.js";
-import {HttpForwarder, OnionRelay, RelayAuth, type OnionLayers} from "../onion-relay/index.js";
+import {OnionRelay, RelayAuth, peerForward, type OnionLayers} from "../onion-relay/index.js";
+import type {PeerClient} from "../peer/index.js";
 import type {RequestPipeline} from "../rpc/index.js";
 import type {ContextSigner} from "../signing/index.js";
 import type {MembershipService, NodeRecord} from "../swarm/index.js";
@@ -15,7 +16,6 @@ import type {Clock} from "../util/index.js";
 
 export interface OnionParts {
   relay: OnionRelay;
-  forwarder: HttpForwarder;
 }
 
 export interface OnionWiringModules {
@@ -24,6 +24,8 @@ export interface OnionWiringModules {
   clock: Clock;
   signer: ContextSigner;
   membership: MembershipService | null;
+  /** The node-to-node client (null without a membership: then every next hop is unknown). */
+  peers: PeerClient | null;
   /** The one request pipeline (readiness, the per-IP bucket, shape checks, dispatch). */
   pipeline: RequestPipeline;
   logger: Logger;
@@ -39,7 +41,6 @@ export function buildOnion(config: ParsStorageConfig, m: OnionWiringModules): On
     openLayer: (entry) => openLayer(keys, entry, {mlKem: m.pq.mlKem768}),
   };
   const member = (nodeId: string): NodeRecord | null => m.membership?.snapshot?.view.node(nodeId) ?? null;
-  const forwarder = new HttpForwarder({address: (id) => member(id)});
   const auth = new RelayAuth({
     pq: m.pq,
     signer: m.signer,
@@ -52,7 +53,7 @@ export function buildOnion(config: ParsStorageConfig, m: OnionWiringModules): On
     {relayTimeoutMs, maxConcurrentRelays, maxResponseBytes},
     {
       layers: layers as OnionLayers,
-      forward: forwarder.forward,
+      forward: m.peers === null ? () => Promise.resolve({kind: "unknown_node"}) : peerForward(m.peers),
       // The entry hop charges the client's bucket; the final hop's RPC is charged to nobody, since
       // the client paid at the entry and this hop does not know it (rpc/pipeline.ts RequestSource).
       admit: (ip) => m.pipeline.admit({transport: "onion", ip}),
@@ -62,5 +63,5 @@ export function buildOnion(config: ParsStorageConfig, m: OnionWiringModules): On
       logger: m.logger,
     },
   );
-  return {relay, forwarder};
+  return {relay};
 }

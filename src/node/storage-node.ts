@@ -123,7 +123,7 @@ export class StorageNode {
     const limiter = config.rateLimit.enabled ? new RateLimiter(config.rateLimit, () => m.clock.now()) : null;
     // Every client RPC, whatever carried it, enters here (rpc/pipeline.ts).
     const pipeline = new RequestPipeline({rpc, router, limiter, logger: m.log.child({module: "rpc"})});
-    const onion = buildOnion(config, {...m, signer: mlDsaSigner, membership, pipeline, logger: m.log.child({module: "onion"})});
+    const onion = buildOnion(config, {...m, signer: mlDsaSigner, membership, peers, pipeline, logger: m.log.child({module: "onion"})});
     const {bind: _bind, port: _port, ...httpLimits} = config.http;
     const app = buildHttpApp(
       {
@@ -234,11 +234,10 @@ export class StorageNode {
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      const {app, ws, onion, membership, replication, peers, proofs, network, fees, signer, mlDsaSigner, store, logger} = this.parts;
+      const {app, ws, membership, replication, peers, proofs, network, fees, signer, mlDsaSigner, store, logger} = this.parts;
       const steps: Array<[string, () => unknown]> = [
         ["http", () => app.close()],
         ["ws", () => ws.close()],
-        ["onion", () => onion?.forwarder.close()],
         ["network", () => network?.close()],
         ["replication", () => replication?.close()],
         ["proofs", () => proofs?.close()],

@@ -1,5 +1,5 @@
 export {OnionCounters, type OnionCountersSnapshot, type OnionFailure} from "./counters.js";
-export {HttpForwarder, ONION_PATH, type Forward, type ForwardOptions, type ForwardResult, type MemberAddress} from "./forwarder.js";
+export {ONION_PATH, peerForward, type Forward, type ForwardOptions, type ForwardResult, type PeerRequester} from "./forwarder.js";
 export {isLayerRefusal, type LayerRefusal, type OnionLayers, type OpenedLayer} from "./layer.js";
 export {ONION_MAX_HOPS, OnionRelay, type OnionRelayModules, type OnionRelayOptions, type OnionReply, type OnionRequest} from "./relay.js";
 export {
