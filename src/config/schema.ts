@@ -477,7 +477,8 @@ const OnionSchema = Type.Object(
     }),
     maxResponseBytes: Type.Integer({
       minimum: 1024,
-      maximum: MAX_SAFE,
+      // The peer client's own cap (src/peer/, 17 MiB) bounds every node-to-node answer.
+      maximum: 17 * 1024 * 1024,
       default: 16 * 1024 * 1024,
       description: "Largest answer a relay reads back from the next hop; a larger one is cut and answered 502",
     }),
