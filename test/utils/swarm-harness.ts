@@ -13,6 +13,7 @@ import {dataPaths, loadConfig} from "../../src/config/index.js";
 import {encodeKeyFile, generateIdentity, type NodeIdentity} from "../../src/crypto/identity.js";
 import {pinnedConnector} from "../../src/crypto/tls-pin.js";
 import {StorageNode} from "../../src/node/index.js";
+import {defaultChannelManagerOptions} from "../../src/peer/channel/options.js";
 import {signOwnRecord} from "../../src/swarm/own-record.js";
 import type {NodeRecordJson} from "../../src/swarm/record-types.js";
 import {nodeSwarm} from "../../src/swarm/mapping.js";
@@ -65,6 +66,10 @@ export interface TestNode {
   readonly tlsPin: string | null;
   /** Every log line at warn or above, parsed. */
   readonly warnings: Array<Record<string, unknown>>;
+  /** Every log line written (at `logLevel`), raw. */
+  readonly logLines: string[];
+  /** The node's data directory. */
+  readonly dir: string;
 }
 
 export interface SwarmHarnessOptions {
@@ -77,6 +82,8 @@ export interface SwarmHarnessOptions {
   flags?: Record<string, string>;
   /** Every node's clock (default: the system clock); lets a test move time past signature windows. */
   clock?: Clock;
+  /** Lowest level logged into `logLines` (default "warn"). */
+  logLevel?: "trace" | "debug" | "info" | "warn";
 }
 
 export interface StartNodeOptions {
@@ -119,12 +126,18 @@ export class SwarmHarness {
       env: {},
     });
     const warnings: Array<Record<string, unknown>> = [];
-    const logger: Logger = pino({level: "warn"}, {write: (line: string) => void warnings.push(JSON.parse(line) as Record<string, unknown>)});
+    const logLines: string[] = [];
+    const write = (line: string): void => {
+      logLines.push(line);
+      const parsed = JSON.parse(line) as Record<string, unknown>;
+      if (typeof parsed.level === "number" && parsed.level >= 40) warnings.push(parsed);
+    };
+    const logger: Logger = pino({level: this.opts.logLevel ?? "warn"}, {write});
     const node = await StorageNode.init(config, {logger, ...(this.opts.clock === undefined ? {} : {clock: this.opts.clock})});
     const tlsPin = node.tlsSpkiSha256;
     const pool = new Pool(node.httpUrl, {connections: 4, keepAliveTimeout: 10, ...(tlsPin === null ? {} : {connect: pinnedConnector(tlsPin)})});
     this.#cleanup.push(() => node.close(), () => (pool.closed ? undefined : pool.close()));
-    const testNode: TestNode = {label, node, url: node.httpUrl, port: Number(new URL(node.httpUrl).port), pool, tlsPin, warnings};
+    const testNode: TestNode = {label, node, url: node.httpUrl, port: Number(new URL(node.httpUrl).port), pool, tlsPin, warnings, logLines, dir};
     this.nodes.push(testNode);
     return testNode;
   }
@@ -194,6 +207,25 @@ export async function getJson(pool: Pool, path: string): Promise<HttpResult> {
   const text = await res.body.text();
   const json = res.headers["content-type"]?.toString().includes("json") === true;
   return {status: res.statusCode, body: json ? JSON.parse(text) : text};
+}
+
+/**
+ * One anti-entropy pull between every ordered pair of `nodes`, awaited: what the background rounds
+ * do, without waiting for their timers (a test that a repair sticks checks after this).
+ */
+export async function antiEntropyRound(nodes: readonly TestNode[]): Promise<void> {
+  for (const n of nodes) {
+    for (const peer of nodes) if (peer !== n) await n.node.replication!.antiEntropy.syncWith(peer.node.nodeId);
+  }
+}
+
+/**
+ * Until `target` admits a new handshake from `peer`: it accepts one per peer per
+ * minHandshakeIntervalMs, and its newest channel with `peer` is at most that old.
+ */
+export async function handshakeAdmitted(target: TestNode, peer: string): Promise<void> {
+  const newest = Math.max(...target.node.replication!.transport.channels.channelsOf(peer).map((c) => c.createdAtMs));
+  await waitFor("the target to admit a handshake", () => Date.now() >= newest + defaultChannelManagerOptions.minHandshakeIntervalMs, 5_000);
 }
 
 /** Polls `check` until it returns true or `timeoutMs` passes (then fails with `what`). */
