@@ -12,6 +12,7 @@ import {dataPaths} from "../../src/config/index.js";
 import {pinnedConnector, spkiSha256} from "../../src/crypto/tls-pin.js";
 import {sessionAccount, sessionHash} from "../utils/keys.js";
 import {SwarmHarness, getJson, rpc, waitFor, type TestNode} from "../utils/swarm-harness.js";
+import {CLIENT_ADDRESS, OnionTestClient} from "../utils/onion-client.js";
 import {TestClient} from "./ws/harness.js";
 
 const h = new SwarmHarness({mode: "pip0008", flags: {"http.tls": "auto", "replication.retryInitialMs": "100", "replication.retryMaxMs": "500"}});
@@ -67,6 +68,23 @@ describe("a TLS swarm", () => {
     const pong = await ws.request("ping");
     expect(pong.type).toBe("pong");
     ws.socket.close();
+  });
+
+  it("an onion request over three TLS hops reaches the swarm (relays use the pinned peer client)", async () => {
+    const client = await OnionTestClient.fromNetwork(h.nodes[0]!.url, CLIENT_ADDRESS, h.nodes[0]!.tlsPin);
+    try {
+      const acc = sessionAccount();
+      const text = "through three tls hops";
+      const params = {pubkey: acc.hex, timestamp: Date.now(), ttl: 3_600_000, data: Buffer.from(text).toString("base64")};
+      const path = [h.nodes[1]!, h.nodes[2]!, h.nodes[0]!].map((n) => n.node.nodeId);
+      const answer = await client.send(path, {method: "store", params});
+      expect(answer.httpStatus, answer.raw.toString()).toBe(200);
+      expect(answer.inner?.status).toBe(200);
+      const hash = sessionHash(acc.hex, 0, Buffer.from(text));
+      await waitFor("the onion store on every member", () => h.nodes.every((n) => n.node.store.getExpiries(acc.hex, [hash]).has(hash)));
+    } finally {
+      await client.close();
+    }
   });
 
   it("a peer whose certificate is not its record's pin gets no replication", async () => {

@@ -5,6 +5,7 @@
  * logs and state can be searched for it.
  */
 import {Agent, request} from "undici";
+import {pinnedConnector} from "../../src/crypto/tls-pin.js";
 import {buildOnionRequest, hopFromEntry, type HopPublicKeys, type OnionResponse} from "../../src/onion/index.js";
 
 export const CLIENT_ADDRESS = "127.0.0.2";
@@ -27,23 +28,30 @@ export class OnionTestClient {
   constructor(
     readonly nodes: ReadonlyMap<string, PublishedNode>,
     readonly localAddress = CLIENT_ADDRESS,
+    /** TLS pins by `host:port` (https nodes are checked against them). */
+    readonly pins: ReadonlyMap<string, string> = new Map(),
   ) {
-    this.agent = new Agent({localAddress, keepAliveTimeout: 10});
+    this.agent = new Agent({localAddress, keepAliveTimeout: 10, connect: pinnedConnector((host, port) => pins.get(`${host}:${port}`) ?? null)});
   }
 
-  /** Reads the node list published by the node at `url`. */
-  static async fromNetwork(url: string, localAddress = CLIENT_ADDRESS): Promise<OnionTestClient> {
-    const agent = new Agent({localAddress, keepAliveTimeout: 10});
+  /**
+   * Reads the node list published by the node at `url` (an https `url` needs its pin, `entryPin`);
+   * nodes whose entry has `tls` are then reached over HTTPS with their pins.
+   */
+  static async fromNetwork(url: string, localAddress = CLIENT_ADDRESS, entryPin: string | null = null): Promise<OnionTestClient> {
+    const agent = new Agent({localAddress, keepAliveTimeout: 10, ...(entryPin === null ? {} : {connect: pinnedConnector(entryPin)})});
     const res = await request(`${url}/network/v1/nodes`, {dispatcher: agent});
-    const body = (await res.body.json()) as {nodes: Array<{node_id: string; host: string; port: number}>};
+    const body = (await res.body.json()) as {nodes: Array<{node_id: string; host: string; port: number; tls?: {spki_sha256: string}}>};
     await agent.close();
     const nodes = new Map<string, PublishedNode>();
+    const pins = new Map<string, string>();
     for (const n of body.nodes) {
       const hop = hopFromEntry(n);
       if (hop === null) throw new Error(`node ${n.node_id} publishes no usable onion keys`);
-      nodes.set(n.node_id, {...hop, url: `http://${n.host}:${n.port}`});
+      nodes.set(n.node_id, {...hop, url: `${n.tls === undefined ? "http" : "https"}://${n.host}:${n.port}`});
+      if (n.tls !== undefined) pins.set(`${n.host}:${n.port}`, n.tls.spki_sha256);
     }
-    return new OnionTestClient(nodes, localAddress);
+    return new OnionTestClient(nodes, localAddress, pins);
   }
 
   hop(nodeId: string): PublishedNode {
