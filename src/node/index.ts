@@ -1,3 +1,3 @@
 export {StorageNode, type StorageNodeModules} from "./storage-node.js";
 export {PARS_STORAGE_VERSION, SESSION_RPC_HF, SESSION_RPC_VERSION} from "./version.js";
-export {advertisedHost} from "./membership.js";
+export {advertisedHost} from "./assemble-routing.js";

@@ -27,6 +27,5 @@ export {membershipContext, singleNodeContext, type SwarmContext} from "./swarm-c
 export {ProofService, type ProofLogger, type ProofServiceModules} from "./proof-service.js";
 export {resultRow, resultsBody, MAX_RESULTS_PAGE, type ResultsQuery} from "./results-view.js";
 export {authenticateChallenge, parseChallengeRequest, parsePeerProof, verifyPeerProof} from "./requests.js";
-export {createProofService, type ProofNodeParts} from "./factory.js";
 export type {ProofStorage} from "./proof-service.js";
 export type {ResultsSource} from "./results-view.js";

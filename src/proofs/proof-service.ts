@@ -42,7 +42,7 @@ export type ProofStorage = LedgerStore &
 
 export interface ProofServiceModules {
   readonly tables: ProofStorage;
-  /** Holds the commitment (on a worker thread in a node, see factory.ts); closed with the service. */
+  /** Holds the commitment (on a worker thread in a node, see node/assemble-proofs.ts); closed with the service. */
   readonly engine: CommitmentEngine;
   /** The message store's added/removed events (which messages changed). */
   readonly events: StoreEventSource;
