@@ -14,7 +14,7 @@ import {DEFAULT_TTL_MS} from "../protocol/index.js";
 import {RequestPipeline, RpcHandler} from "../rpc/index.js";
 import type {SwarmMemberJson, SwarmRouter} from "../swarm/index.js";
 import {InlineSigner, WorkerSigner, type ContextSigner} from "../signing/index.js";
-import {ResponseSigner} from "../signing/index.js";
+import {defaultResponseSignerOptions, ResponseSigner} from "../signing/index.js";
 import type {SqliteMessageStore} from "../storage/index.js";
 import type {Replicator} from "../replication/index.js";
 import type {PeerClient} from "../peer/index.js";
@@ -90,7 +90,7 @@ export class StorageNode {
   ): Promise<StorageNode> {
     const mlDsaSigner = await startSigner(m.pq, m.identity, m.log);
     const signer = new ResponseSigner(
-      {maxBatchDelayMs: config.signing.maxBatchDelayMs, maxBatchSize: 4096},
+      {...defaultResponseSignerOptions, maxBatchDelayMs: config.signing.maxBatchDelayMs},
       {signer: mlDsaSigner, nodeId: m.identity.nodeId, clock: m.clock},
     );
     const self = selfEntry(config, m.identity);

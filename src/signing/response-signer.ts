@@ -1,3 +1,4 @@
+import {CONFIG_DEFAULTS} from "../config/index.js";
 import {CTX} from "../crypto/index.js";
 import type {PqBackend} from "../crypto/index.js";
 import type {ContextSigner} from "./context-signer.js";
@@ -39,7 +40,8 @@ export interface ResponseSignerOptions {
   maxBatchSize: number;
 }
 
-export const defaultResponseSignerOptions: ResponseSignerOptions = {maxBatchDelayMs: 2, maxBatchSize: 4096};
+/** `maxBatchDelayMs` is the config setting `signing.maxBatchDelayMs` (its default is the schema's). */
+export const defaultResponseSignerOptions: ResponseSignerOptions = {maxBatchDelayMs: CONFIG_DEFAULTS.signing.maxBatchDelayMs, maxBatchSize: 4096};
 
 interface Pending {
   leaf: Buffer;
