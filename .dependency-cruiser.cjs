@@ -6,7 +6,7 @@
 const LAYERS = [
   "util", "protocol", "config", "crypto", "onion", "economics",
   "storage", "signing", "swarm", "peer",
-  "fees", "proofs", "replication", "network",
+  "fees", "proofs", "replication", "health",
   "rpc", "api/http", "api/ws", "node", "cli", "index.ts",
 ];
 const esc = (s) => s.replace(/[.]/g, "\\.");

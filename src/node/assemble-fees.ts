@@ -4,7 +4,7 @@
  * is shared among our current swarm's members.
  */
 import {defaultFeeServiceOptions, FeeService, networkOrOwnLoad} from "../fees/index.js";
-import type {NetworkHealthService} from "../network/index.js";
+import type {NetworkHealthService} from "../health/index.js";
 import type {SqliteFeeLedger, SqliteMessageStore} from "../storage/index.js";
 import type {MembershipService} from "../swarm/index.js";
 import type {Clock} from "../util/index.js";

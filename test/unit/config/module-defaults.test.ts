@@ -14,7 +14,7 @@ import {
   DEFAULT_HTTP_REQUEST_TIMEOUT_MS,
   defaultConfig,
 } from "../../../src/config/index.js";
-import {networkHealthOptions} from "../../../src/node/assemble-network.js";
+import {networkHealthOptions} from "../../../src/node/assemble-health.js";
 import {defaultProofServiceOptions} from "../../../src/proofs/index.js";
 import {defaultReplicationOptions} from "../../../src/replication/index.js";
 import {defaultResponseSignerOptions} from "../../../src/signing/index.js";

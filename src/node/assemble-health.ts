@@ -1,7 +1,7 @@
 /** The network view (every node's newest StorageProof, NetworkHealth), or a lone node's network of one. */
 import type {ParsStorageConfig} from "../config/index.js";
 import type {PqBackend} from "../crypto/index.js";
-import {CAPACITY_BYTES_PER_NODE, LoneNodeHealth, NetworkHealthService, type NetworkHealthLogger, type NetworkHealthOptions} from "../network/index.js";
+import {CAPACITY_BYTES_PER_NODE, LoneNodeHealth, NetworkHealthService, type NetworkHealthLogger, type NetworkHealthOptions} from "../health/index.js";
 import type {PeerClient} from "../peer/index.js";
 import {defaultProofServiceOptions, type ProofService} from "../proofs/index.js";
 import type {MembershipService} from "../swarm/index.js";
@@ -39,7 +39,7 @@ export function assembleNetworkHealth(config: ParsStorageConfig, p: NetworkHealt
   return service;
 }
 
-/** `GET /network/v1/health` of a node without a membership: a network of one (network/lone-node.ts). */
+/** `GET /network/v1/health` of a node without a membership: a network of one (health/lone-node.ts). */
 export function assembleLoneNodeHealth(config: ParsStorageConfig, p: {nodeId: string; proofs: ProofService | null; clock: Clock}): LoneNodeHealth {
   const {proofs} = p;
   return new LoneNodeHealth(networkHealthOptions(config), {nodeId: p.nodeId, clock: p.clock, ownProof: () => proofs?.latest ?? null});
