@@ -5,7 +5,7 @@
  */
 const LAYERS = [
   "util", "protocol", "config", "crypto", "onion", "economics",
-  "storage", "signing", "swarm", "peer",
+  "storage", "signer", "receipts", "swarm", "peer",
   "fees", "proofs", "replication", "health",
   "rpc", "api/http", "api/ws", "node", "cli", "index.ts",
 ];

@@ -1,4 +1,5 @@
 /** The node's ProofService, from the parts the composition root already has. */
+import type {ContextSigner} from "../signer/index.js";
 import type {NodeIdentity, PqBackend} from "../crypto/index.js";
 import type {PeerClient} from "../peer/index.js";
 import {
@@ -16,7 +17,7 @@ import {
   type ProofTransport,
   type StoreEventSource,
 } from "../proofs/index.js";
-import type {ContextSigner} from "../signing/index.js";
+
 import type {ProofTables, StorageDb} from "../storage/index.js";
 import type {MembershipService} from "../swarm/index.js";
 import type {Clock} from "../util/index.js";

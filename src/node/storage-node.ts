@@ -1,3 +1,4 @@
+import {InlineSigner, WorkerSigner, type ContextSigner} from "../signer/index.js";
 import type {FastifyInstance} from "fastify";
 import type {Logger} from "pino";
 import {buildHttpApp, loadGc} from "../api/http/index.js";
@@ -13,8 +14,8 @@ import type {ProofService} from "../proofs/index.js";
 import {DEFAULT_TTL_MS} from "../protocol/index.js";
 import {RequestPipeline, RpcHandler} from "../rpc/index.js";
 import type {SwarmMemberJson, SwarmRouter} from "../swarm/index.js";
-import {InlineSigner, WorkerSigner, type ContextSigner} from "../signing/index.js";
-import {defaultResponseSignerOptions, ResponseSigner} from "../signing/index.js";
+
+import {defaultResponseSignerOptions, ResponseSigner} from "../receipts/index.js";
 import type {SqliteMessageStore} from "../storage/index.js";
 import type {Replicator} from "../replication/index.js";
 import type {PeerClient} from "../peer/index.js";

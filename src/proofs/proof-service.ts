@@ -4,9 +4,10 @@
  * peers; it answers challenges against its latest proof, challenges its peers on a random
  * schedule, and keeps the ledger and the peer-health view.
  */
+import type {ContextSigner} from "../signer/index.js";
 import {randomBytes} from "node:crypto";
 import type {PqBackend} from "../crypto/index.js";
-import type {ContextSigner} from "../signing/index.js";
+
 import type {ProofTables} from "../storage/index.js";
 import type {Clock} from "../util/index.js";
 import {signAnswer, type ChallengeAnswer} from "./answer.js";

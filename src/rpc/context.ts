@@ -1,6 +1,6 @@
 import type {PqBackend} from "../crypto/index.js";
 import type {StoreQuote} from "../economics/index.js";
-import type {ResponseSigner} from "../signing/index.js";
+import type {ResponseSigner} from "../receipts/index.js";
 import type {MessageStore} from "../storage/index.js";
 import type {Clock} from "../util/index.js";
 import type {SwarmRouter} from "../swarm/index.js";

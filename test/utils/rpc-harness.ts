@@ -7,8 +7,8 @@ import type {RpcContext} from "../../src/rpc/context.js";
 import {RpcHandler} from "../../src/rpc/handler.js";
 import {RequestPipeline, type RequestPipelineModules} from "../../src/rpc/pipeline.js";
 import {SingleNodeRouter, type SwarmRouter} from "../../src/swarm/swarm-router.js";
-import {InlineSigner} from "../../src/signing/context-signer.js";
-import {ResponseSigner} from "../../src/signing/response-signer.js";
+import {InlineSigner} from "../../src/signer/context-signer.js";
+import {ResponseSigner} from "../../src/receipts/response-signer.js";
 import {SqliteMessageStore} from "../../src/storage/index.js";
 import {ManualClock} from "../../src/util/clock.js";
 

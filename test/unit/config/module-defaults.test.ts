@@ -17,7 +17,7 @@ import {
 import {networkHealthOptions} from "../../../src/node/assemble-health.js";
 import {defaultProofServiceOptions} from "../../../src/proofs/index.js";
 import {defaultReplicationOptions} from "../../../src/replication/index.js";
-import {defaultResponseSignerOptions} from "../../../src/signing/index.js";
+import {defaultResponseSignerOptions} from "../../../src/receipts/index.js";
 import {defaultStorageOptions} from "../../../src/storage/index.js";
 import {DEFAULT_SWARM_MODE} from "../../../src/swarm/index.js";
 

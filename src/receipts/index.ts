@@ -1,4 +1,3 @@
-export {InlineSigner, WorkerSigner} from "./context-signer.js";
-export type {ContextSigner} from "./context-signer.js";
+/** RPC receipts: the signed receipt strings of Session's RPC and the batched response signer. */
 export {defaultResponseSignerOptions, ResponseSigner} from "./response-signer.js";
 export {storeReceipt, type StoreReceiptFee, type StoreReceiptFields} from "./receipts.js";

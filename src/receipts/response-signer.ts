@@ -1,7 +1,7 @@
 import {CONFIG_DEFAULTS} from "../config/index.js";
 import {CTX} from "../crypto/index.js";
 import type {PqBackend} from "../crypto/index.js";
-import type {ContextSigner} from "./context-signer.js";
+import type {ContextSigner} from "../signer/index.js";
 import type {Clock} from "../util/index.js";
 import {buildTree, leafHash, rootFromPath} from "./receipt-tree.js";
 
