@@ -1,7 +1,7 @@
 /** The network view: every node's newest StorageProof, NetworkHealth and the network's storage load. */
 import {BYTES_PER_GB, STORAGE_PER_NODE_GB} from "../economics/index.js";
 
-export {NetworkHealthService, type NetworkHealthLogger, type NetworkHealthOptions, type NetworkHealthReport} from "./health-service.js";
+export {NetworkHealthService, type NetworkHealthOptions, type NetworkHealthReport} from "./health-service.js";
 export {networkState, type ActivityRules, type NetworkState} from "./network-state.js";
 export {latestProofFetcher, type LatestProofFetcher} from "./proof-fetch.js";
 export {LoneNodeHealth} from "./lone-node.js";

@@ -1,7 +1,8 @@
 /** The network view (every node's newest StorageProof, NetworkHealth), or a lone node's network of one. */
 import type {ParsStorageConfig} from "../config/index.js";
+import type {Logger} from "../util/index.js";
 import type {PqBackend} from "../crypto/index.js";
-import {CAPACITY_BYTES_PER_NODE, LoneNodeHealth, NetworkHealthService, type NetworkHealthLogger, type NetworkHealthOptions} from "../health/index.js";
+import {CAPACITY_BYTES_PER_NODE, LoneNodeHealth, NetworkHealthService, type NetworkHealthOptions} from "../health/index.js";
 import type {PeerClient} from "../peer/index.js";
 import {defaultProofServiceOptions, type ProofService} from "../proofs/index.js";
 import type {MembershipService} from "../swarm/index.js";
@@ -26,7 +27,7 @@ export interface NetworkHealthParts {
   readonly peers: Pick<PeerClient, "request">;
   readonly pq: PqBackend;
   readonly clock: Clock;
-  readonly logger: NetworkHealthLogger;
+  readonly logger: Logger;
   /** Our proof service (null with proofs disabled): our own proof, and the proofs peers push to us. */
   readonly proofs: ProofService | null;
 }

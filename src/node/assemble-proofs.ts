@@ -1,5 +1,6 @@
 /** The node's ProofService, from the parts the composition root already has. */
 import type {ContextSigner} from "../signer/index.js";
+import type {Logger} from "../util/index.js";
 import type {NodeIdentity, PqBackend} from "../crypto/index.js";
 import type {PeerClient} from "../peer/index.js";
 import {
@@ -12,7 +13,6 @@ import {
   singleNodeContext,
   WorkerEngine,
   type CommitmentEngine,
-  type ProofLogger,
   type ProofServiceOptions,
   type ProofTransport,
   type StoreEventSource,
@@ -33,7 +33,7 @@ export interface ProofParts {
   /** Null when the node is alone (membership source "none"). */
   readonly membership: MembershipService | null;
   readonly clock: Clock;
-  readonly logger: ProofLogger;
+  readonly logger: Logger;
   /** The node's peer client (null when the node is alone): challenges and proofs go through it. */
   readonly peers: Pick<PeerClient, "request"> | null;
   /** Default: `peerProofTransport(peers)`. */
@@ -64,7 +64,7 @@ const WORKER_BUSY_TIMEOUT_MS = 5_000;
  * A worker-thread engine for a database file; an in-memory database cannot be opened twice, so
  * its commitment is built on the main thread (tests and `--data-dir :memory:` setups).
  */
-function commitmentEngine(db: StorageDb, tables: ProofTables, sliceBudgetMs: number, logger: ProofLogger): CommitmentEngine {
+function commitmentEngine(db: StorageDb, tables: ProofTables, sliceBudgetMs: number, logger: Logger): CommitmentEngine {
   if (db.sqlite.memory) return new LocalEngine(tables.reader, {sliceBudgetMs});
   return new WorkerEngine({path: db.sqlite.name, busyTimeoutMs: WORKER_BUSY_TIMEOUT_MS, sliceBudgetMs}, logger);
 }

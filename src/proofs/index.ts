@@ -24,7 +24,7 @@ export {ProofLedger, type LedgerStore} from "./ledger.js";
 export {ChallengeScheduler, type Candidate, type SchedulerModules, type SchedulerOptions} from "./scheduler.js";
 export {noPeerTransport, peerProofTransport, type PeerInfo, type ProofTransport} from "./transport.js";
 export {membershipContext, singleNodeContext, type SwarmContext} from "./swarm-context.js";
-export {ProofService, type ProofLogger, type ProofServiceModules} from "./proof-service.js";
+export {ProofService, type ProofServiceModules} from "./proof-service.js";
 export {resultRow, resultsBody, MAX_RESULTS_PAGE, type ResultsQuery} from "./results-view.js";
 export {authenticateChallenge, parseChallengeRequest, parsePeerProof, verifyPeerProof} from "./requests.js";
 export type {ProofStorage} from "./proof-service.js";

@@ -5,6 +5,7 @@
  * schedule, and keeps the ledger and the peer-health view.
  */
 import type {ContextSigner} from "../signer/index.js";
+import type {Logger} from "../util/index.js";
 import {randomBytes} from "node:crypto";
 import type {PqBackend} from "../crypto/index.js";
 
@@ -30,13 +31,6 @@ import type {SwarmContext} from "./swarm-context.js";
 import type {ProofTransport} from "./transport.js";
 import type {VerdictRules} from "./verdict.js";
 
-export interface ProofLogger {
-  debug(obj: object, msg: string): void;
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
-
 /** What the service reads and writes in the database (ProofTables). */
 export type ProofStorage = LedgerStore &
   Pick<ProofTables, "takeUpdatedHashes" | "messageByHash" | "liveHashesInRange" | "saveProof" | "recentProofs">;
@@ -53,7 +47,7 @@ export interface ProofServiceModules {
   readonly swarm: SwarmContext;
   readonly transport: ProofTransport;
   readonly clock: Clock;
-  readonly logger: ProofLogger;
+  readonly logger: Logger;
   readonly random?: () => number;
 }
 

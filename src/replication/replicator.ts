@@ -16,7 +16,7 @@ import type {AntiEntropy} from "./anti-entropy.js";
 import type {ChannelStats, PeerClient, PeerEndpoint} from "../peer/index.js";
 import type {DigestIndex} from "./digest-index.js";
 import type {Forwarder} from "./forwarder.js";
-import type {ReplicationLogger} from "./logger.js";
+import type {Logger} from "../util/index.js";
 import type {MembershipView} from "./membership-view.js";
 import type {ReplicationOptions} from "./options.js";
 import type {RpcRunner} from "./peer-handler.js";
@@ -51,7 +51,7 @@ export interface ReplicatorModules {
   /** Builds the handler of the HTTP peer routes once the RPC exists; `onContact` wakes a peer's retries. */
   readonly endpoint: (rpc: RpcRunner, onContact: (peer: string) => void) => PeerEndpoint;
   readonly clock: Clock;
-  readonly logger: ReplicationLogger;
+  readonly logger: Logger;
 }
 
 export interface ReplicationStats {
