@@ -3,7 +3,7 @@
  * node's own usage against its size limit while the view has none; the swarm part of the ledger
  * is shared among our current swarm's members.
  */
-import {defaultFeeServiceOptions, FeeService, networkOrOwnLoad} from "../fees/index.js";
+import {defaultFeeLedgerOptions, FeeLedger, FeeService, networkOrOwnLoad} from "../fees/index.js";
 import type {NetworkHealthService} from "../health/index.js";
 import type {SqliteFeeLedger, SqliteMessageStore} from "../storage/index.js";
 import type {MembershipService} from "../swarm/index.js";
@@ -31,7 +31,8 @@ export function assembleFees(p: FeeParts): FeeService {
     const u = p.store.usage();
     return {storageUsed: u.usedBytes, storageCapacity: u.sizeLimitBytes};
   });
-  const fees = new FeeService(defaultFeeServiceOptions, {clock: p.clock, load, swarmMembers: ourSwarmMembers, ledger: p.ledger});
+  const ledger = new FeeLedger(defaultFeeLedgerOptions, {clock: p.clock, table: p.ledger, swarmMembers: ourSwarmMembers});
+  const fees = new FeeService({clock: p.clock, load, ledger});
   fees.start();
   return fees;
 }
