@@ -5,8 +5,8 @@
  */
 const LAYERS = [
   "util", "protocol", "config", "crypto", "onion", "economics",
-  "storage", "signing", "swarm", "peer",
-  "fees", "proofs", "replication", "network",
+  "storage", "signer", "receipts", "swarm", "peer",
+  "fees", "proofs", "replication", "health",
   "rpc", "onion-relay", "api/http", "api/ws", "node", "cli", "index.ts",
 ];
 const esc = (s) => s.replace(/[.]/g, "\\.");

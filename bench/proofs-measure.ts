@@ -26,7 +26,7 @@ import {
   type RefreshStats,
   type StorageChallenge,
 } from "../src/proofs/index.js";
-import {InlineSigner, WorkerSigner} from "../src/signing/context-signer.js";
+import {InlineSigner, WorkerSigner} from "../src/signer/context-signer.js";
 import type {ProofTables, StorageDb} from "../src/storage/index.js";
 import {median, percentile, round} from "./util.js";
 

@@ -28,8 +28,8 @@ import {loadPqBackend} from "../src/crypto/pq/index.js";
 import {RpcHandler} from "../src/rpc/handler.js";
 import {RequestPipeline} from "../src/rpc/pipeline.js";
 import {SingleNodeRouter} from "../src/swarm/swarm-router.js";
-import {InlineSigner, WorkerSigner} from "../src/signing/context-signer.js";
-import {ResponseSigner} from "../src/signing/response-signer.js";
+import {InlineSigner, WorkerSigner} from "../src/signer/context-signer.js";
+import {ResponseSigner} from "../src/receipts/response-signer.js";
 import {SqliteMessageStore} from "../src/storage/index.js";
 import {systemClock} from "../src/util/clock.js";
 

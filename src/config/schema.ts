@@ -136,12 +136,14 @@ const StorageSchema = Type.Object(
     sweepIntervalMs: Type.Integer({
       minimum: 1,
       maximum: TIMER_MAX_MS,
+      // Session's CLEANUP_PERIOD.
       default: 10_000,
       description: "How often expired messages are swept, in milliseconds",
     }),
     sweepBatchSize: Type.Integer({
       minimum: 1,
       maximum: MAX_SAFE,
+      // ~0.1 s of work at the measured ~18k deletes/s.
       default: 2000,
       description: "Most expired messages deleted per sweep transaction",
     }),
@@ -469,6 +471,8 @@ const WsSchema = Type.Object(
     queueBudgetBytes: Type.Integer({
       minimum: 1,
       maximum: MAX_SAFE,
+      // Four connections at the per-connection queue cap (16 MiB): a few slow readers of large RPC
+      // answers fit, while thousands of stalled subscribers cannot make the node hold more than this.
       default: 64 * 1024 * 1024,
       description:
         "Outbound WebSocket bytes the node holds for all connections together; at the limit the " +
@@ -543,6 +547,24 @@ export type ParsStorageConfig = Static<typeof ParsStorageConfigSchema>;
 /** A fresh, mutable copy of the defaults, built from the schema's `default` annotations. */
 export function defaultConfig(): ParsStorageConfig {
   return Value.Default(ParsStorageConfigSchema, {}) as ParsStorageConfig;
+}
+
+/**
+ * The defaults, deeply frozen. A module whose options are also config settings takes its defaults
+ * from here (`defaultReplicationOptions` is `CONFIG_DEFAULTS.replication`, …), so each default is
+ * written once, in this schema; test/unit/config/module-defaults.test.ts ties every module default
+ * to its setting.
+ */
+export const CONFIG_DEFAULTS: DeepReadonly<ParsStorageConfig> = deepFreeze(defaultConfig());
+
+export type DeepReadonly<T> = T extends object ? {readonly [K in keyof T]: DeepReadonly<T[K]>} : T;
+
+function deepFreeze<T>(value: T): DeepReadonly<T> {
+  if (typeof value === "object" && value !== null) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value as DeepReadonly<T>;
 }
 
 /** Type-erased view of the schema for code that walks it generically. */

@@ -11,7 +11,7 @@ export const CTX = {
   /** `07` accounts signing a 36-byte subaccount token (instead of Session's Ed25519 token sig). */
   SUBACCOUNT_TOKEN: enc("pars-storage/v1/subaccount"),
   /**
-   * Response batch headers (src/signing/response-signer.ts), the 76-byte header alone. They once
+   * Response batch headers (src/receipts/response-signer.ts), the 76-byte header alone. They once
    * used the empty context with this string as a message prefix, the one exception to "every
    * signature has a context"; liboqs now signs contexts as fast, so the exception is gone.
    */

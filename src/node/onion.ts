@@ -10,7 +10,7 @@ import {onionSecretKeys, openLayer, parseEntryBlob, type EntryBlob} from "../oni
 import {OnionRelay, RelayAuth, peerForward, type OnionLayers} from "../onion-relay/index.js";
 import type {PeerClient} from "../peer/index.js";
 import type {RequestPipeline} from "../rpc/index.js";
-import type {ContextSigner} from "../signing/index.js";
+import type {ContextSigner} from "../signer/index.js";
 import type {MembershipService, NodeRecord} from "../swarm/index.js";
 import type {Clock} from "../util/index.js";
 

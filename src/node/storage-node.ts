@@ -1,27 +1,31 @@
+import {InlineSigner, WorkerSigner, type ContextSigner} from "../signer/index.js";
 import type {FastifyInstance} from "fastify";
 import type {Logger} from "pino";
 import {buildHttpApp, loadGc} from "../api/http/index.js";
 import {defaultWsOptions, registerWebSocket, type WsHandle} from "../api/ws/index.js";
 import {dataPaths, type ParsStorageConfig} from "../config/index.js";
 import {initHashing} from "../crypto/index.js";
-import {defaultFeeServiceOptions, FeeService, networkOrOwnLoad} from "../fees/index.js";
-import {SqliteFeeLedger} from "../storage/index.js";
+import type {FeeService} from "../fees/index.js";
 import {loadOrCreateIdentity, type NodeIdentity} from "../crypto/index.js";
 import type {PqBackend} from "../crypto/index.js";
 import {loadPqBackend} from "../crypto/index.js";
-import {createLoneNodeHealth, createNetworkHealth, type NetworkHealthService} from "../network/index.js";
-import {createProofService, type ProofService} from "../proofs/index.js";
+import type {NetworkHealthService} from "../health/index.js";
+import type {ProofService} from "../proofs/index.js";
 import {DEFAULT_TTL_MS} from "../protocol/index.js";
 import {RequestPipeline, RpcHandler} from "../rpc/index.js";
 import type {SwarmMemberJson, SwarmRouter} from "../swarm/index.js";
-import {InlineSigner, WorkerSigner, type ContextSigner} from "../signing/index.js";
-import {ResponseSigner} from "../signing/index.js";
-import {SqliteMessageStore} from "../storage/index.js";
+
+import {defaultResponseSignerOptions, ResponseSigner} from "../receipts/index.js";
+import type {SqliteMessageStore} from "../storage/index.js";
 import type {Replicator} from "../replication/index.js";
 import type {PeerClient} from "../peer/index.js";
 import type {MembershipService} from "../swarm/index.js";
 import {RateLimiter, systemClock, type Clock} from "../util/index.js";
-import {advertisedHost, buildRouting, membershipHealth} from "./membership.js";
+import {assembleFees} from "./assemble-fees.js";
+import {assembleLoneNodeHealth, assembleNetworkHealth} from "./assemble-health.js";
+import {assembleProofs} from "./assemble-proofs.js";
+import {advertisedHost, buildRouting, membershipHealth} from "./assemble-routing.js";
+import {assembleStorage, type NodeTables} from "./assemble-storage.js";
 import {loadNodeTls, type NodeTls} from "./tls.js";
 import {buildOnion, type OnionParts} from "./onion.js";
 import type {OnionCountersSnapshot} from "../onion-relay/index.js";
@@ -79,13 +83,9 @@ export class StorageNode {
     const tls = await loadNodeTls(config);
     if (tls !== null) log.info({spkiSha256: tls.spkiSha256, createdKey: tls.createdKey}, "serving HTTPS; the node record must carry this TLS pin");
 
-    const store = await SqliteMessageStore.open(
-      {path: paths.dbFile, ...config.storage},
-      {clock, logger: log.child({module: "storage"})},
-    );
+    const {store, tables} = await assembleStorage(config, paths.dbFile, {clock, logger: log});
     try {
-      checkNetwork(store, config.networkId);
-      return await StorageNode.start(config, {log, clock, pq, identity, store, tls});
+      return await StorageNode.start(config, {log, clock, pq, identity, store, tables, tls});
     } catch (err) {
       await store.close();
       throw err;
@@ -94,23 +94,23 @@ export class StorageNode {
 
   private static async start(
     config: ParsStorageConfig,
-    m: {log: Logger; clock: Clock; pq: PqBackend; identity: NodeIdentity; store: SqliteMessageStore; tls: NodeTls | null},
+    m: {log: Logger; clock: Clock; pq: PqBackend; identity: NodeIdentity; store: SqliteMessageStore; tables: NodeTables; tls: NodeTls | null},
   ): Promise<StorageNode> {
     const mlDsaSigner = await startSigner(m.pq, m.identity, m.log);
     const signer = new ResponseSigner(
-      {maxBatchDelayMs: config.signing.maxBatchDelayMs, maxBatchSize: 4096},
+      {...defaultResponseSignerOptions, maxBatchDelayMs: config.signing.maxBatchDelayMs},
       {signer: mlDsaSigner, nodeId: m.identity.nodeId, clock: m.clock},
     );
     const self = selfEntry(config, m.identity, m.tls);
-    const routingModules = {identity: m.identity, pq: m.pq, clock: m.clock, logger: m.log, store: m.store, signer: mlDsaSigner};
+    const routingModules = {identity: m.identity, pq: m.pq, clock: m.clock, logger: m.log, store: m.store, tables: m.tables, signer: mlDsaSigner};
     const {router, membership, replication, peers} = buildRouting(config, routingModules, self);
     const {enabled: proofsOn, challengesPerSecond, ...proofOpts} = config.proofs;
     const proofs = proofsOn
-      ? createProofService(proofOpts, {...m, signer: mlDsaSigner, membership, peers, logger: m.log.child({module: "proofs"})})
+      ? assembleProofs(proofOpts, {...m, tables: m.tables.proofs, signer: mlDsaSigner, membership, peers, logger: m.log.child({module: "proofs"})})
       : null;
     const network =
-      membership === null || peers === null ? null : createNetworkHealth(config, {...m, membership, peers, proofs, logger: m.log.child({module: "network"})});
-    const fees = startFees(m, membership, network);
+      membership === null || peers === null ? null : assembleNetworkHealth(config, {...m, membership, peers, proofs, logger: m.log.child({module: "network"})});
+    const fees = assembleFees({clock: m.clock, store: m.store, ledger: m.tables.feeLedger, nodeId: m.identity.nodeId, membership, network});
     const rpc = new RpcHandler({
       fees,
       store: m.store,
@@ -156,7 +156,7 @@ export class StorageNode {
         }),
         ...(membership === null ? {} : {network: membership}),
         // Without a membership the node is a network of one (PROTOCOL.md Swarms §9).
-        networkHealth: network ?? createLoneNodeHealth(config, {nodeId: m.identity.nodeId, proofs, clock: m.clock}),
+        networkHealth: network ?? assembleLoneNodeHealth(config, {nodeId: m.identity.nodeId, proofs, clock: m.clock}),
         economics: fees,
         ...(onion === null ? {} : {onion: onion.relay}),
         ...(replication === null ? {} : {peer: replication.endpoint(rpc)}),
@@ -273,31 +273,6 @@ export class StorageNode {
   }
 }
 
-/**
- * Fees (PIP-0008 §4.2, §6): the scarcity multiplier follows the network view's load, or this
- * node's own usage against its size limit while the view has none; the swarm part of the ledger
- * is shared among our current swarm's members.
- */
-function startFees(
-  m: {clock: Clock; store: SqliteMessageStore; identity: NodeIdentity; log: Logger},
-  membership: MembershipService | null,
-  network: NetworkHealthService | null,
-): FeeService {
-  const ourSwarmMembers = (): string[] => {
-    const snap = membership?.snapshot ?? null;
-    if (snap === null || snap.ourSwarm === null) return [m.identity.nodeId];
-    return snap.view.membersOf(snap.ourSwarm).map((r) => r.nodeId);
-  };
-  // Both are cached figures (the store's refreshed after every commit): a quote costs no query.
-  const load = networkOrOwnLoad(network, () => {
-    const u = m.store.usage();
-    return {storageUsed: u.usedBytes, storageCapacity: u.sizeLimitBytes};
-  });
-  const fees = new FeeService(defaultFeeServiceOptions, {clock: m.clock, load, swarmMembers: ourSwarmMembers, ledger: new SqliteFeeLedger(m.store.db, {logger: m.log.child({module: "fees"})})});
-  fees.start();
-  return fees;
-}
-
 /** ML-DSA signing on a worker thread; on the main thread if the worker cannot run. */
 async function startSigner(pq: PqBackend, identity: NodeIdentity, log: Logger): Promise<ContextSigner> {
   const fallback = new InlineSigner(pq, identity.mlDsa.secretKey);
@@ -309,20 +284,6 @@ async function startSigner(pq: PqBackend, identity: NodeIdentity, log: Logger): 
   } catch (err) {
     log.warn({err: err instanceof Error ? err.message : String(err)}, "signing worker unavailable; signing on the main thread");
     return fallback;
-  }
-}
-
-/** A data directory belongs to one network: refuse to mix mainnet and testnet messages. */
-function checkNetwork(store: SqliteMessageStore, networkId: number): void {
-  const stored = store.getState("network_id");
-  const recorded = stored === null ? null : String(stored);
-  if (recorded === null) {
-    store.setState("network_id", String(networkId));
-  } else if (recorded !== String(networkId)) {
-    throw new Error(
-      `the data directory belongs to network ${recorded}, but this node was started for network ${networkId}; ` +
-        "use another --data-dir or the matching --network",
-    );
   }
 }
 

@@ -12,7 +12,7 @@ import {generate} from "selfsigned";
 import {dataPaths, type ParsStorageConfig} from "../config/index.js";
 import {spkiSha256OfKey} from "../crypto/index.js";
 import {ParsError} from "../util/index.js";
-import {advertisedHost} from "./membership.js";
+import {advertisedHost} from "./assemble-routing.js";
 
 /** Validity of an "auto" certificate. Clients pin the key and ignore dates; browsers and curl -k do not care. */
 const AUTO_CERT_VALIDITY_MS = 20 * 365 * 24 * 3600_000;

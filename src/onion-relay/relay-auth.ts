@@ -11,7 +11,7 @@
  */
 import {createHash} from "node:crypto";
 import {CTX, type PqBackend} from "../crypto/index.js";
-import type {ContextSigner} from "../signing/index.js";
+import type {ContextSigner} from "../signer/index.js";
 import type {Clock} from "../util/index.js";
 
 export const RELAY_FROM_HEADER = "x-pars-relay-from";

@@ -3,9 +3,10 @@
  * its inclusion path to the root of a StorageProof the target signed, and a possession digest
  * SHA-256(tag ‖ nonce ‖ hash ‖ data). Signed with ML-DSA-65, context CTX.CHALLENGE_ANSWER.
  */
+import type {ContextSigner} from "../signer/index.js";
 import {CTX} from "../crypto/index.js";
 import {ML_DSA65_SIGNATURE_BYTES, type PqBackend} from "../crypto/index.js";
-import type {ContextSigner} from "../signing/index.js";
+
 import {arrayOf, base64Bytes, exactObject, hexBytes, integer, oneOf, safeU64, toBase64, writeU64, type Json} from "./codec.js";
 import {BUCKET_COUNT, MAX_BUCKET_PATH, NODE_BYTES, PAYLOAD_VERSION, TOP_PATH_LENGTH} from "./constants.js";
 import {malformed} from "./errors.js";

@@ -2,11 +2,12 @@
  * StorageChallenge (PIP-0008 §3.4): challengerId, targetId, messageHash, nonce, plus the
  * challenger's ML-DSA-65 signature (context CTX.STORAGE_CHALLENGE) over the 129-byte payload.
  */
+import type {ContextSigner} from "../signer/index.js";
 import {NODE_ID_BYTES} from "../protocol/index.js";
 import {hash} from "node:crypto";
 import {CTX} from "../crypto/index.js";
 import {ML_DSA65_SIGNATURE_BYTES, type PqBackend} from "../crypto/index.js";
-import type {ContextSigner} from "../signing/index.js";
+
 import {base64Bytes, exactObject, hexBytes, toBase64, type Json} from "./codec.js";
 import {CHALLENGE_PAYLOAD_BYTES, NONCE_BYTES, PAYLOAD_VERSION} from "./constants.js";
 import {malformed} from "./errors.js";

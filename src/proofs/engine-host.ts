@@ -7,6 +7,7 @@
  * refresh is a full build (the proof service asks for one after a failed refresh anyway).
  */
 import {existsSync} from "node:fs";
+import type {Logger} from "../util/index.js";
 import {fileURLToPath} from "node:url";
 import {Worker} from "node:worker_threads";
 import type {CommittedLeaf, LiveLeaf} from "./answerer.js";
@@ -28,13 +29,9 @@ interface Pending {
   reject(err: Error): void;
 }
 
-export interface WorkerEngineLogger {
-  warn(obj: object, msg: string): void;
-}
-
 export class WorkerEngine implements CommitmentEngine {
   readonly #data: EngineWorkerData;
-  readonly #logger: WorkerEngineLogger;
+  readonly #logger: Pick<Logger, "warn">;
   readonly #pending = new Map<number, Pending>();
   #worker: Worker | null = null;
   #ready: Promise<void> | null = null;
@@ -42,7 +39,7 @@ export class WorkerEngine implements CommitmentEngine {
   #closed = false;
   #progress: RefreshProgress | null = null;
 
-  constructor(data: EngineWorkerData, logger: WorkerEngineLogger) {
+  constructor(data: EngineWorkerData, logger: Pick<Logger, "warn">) {
     this.#data = data;
     this.#logger = logger;
   }

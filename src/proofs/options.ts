@@ -1,4 +1,5 @@
 /** Options of the storage-proof service, with defaults and the reasons behind them. */
+import {CONFIG_DEFAULTS} from "../config/index.js";
 
 export interface ProofServiceOptions {
   /** Time between StorageProofs. 10 min: 144 proofs a day, each a full refresh of dirty buckets. */
@@ -29,19 +30,20 @@ export interface ProofServiceOptions {
   readonly unhealthyAfterFailures: number;
 }
 
-export const DEFAULT_EPOCH_MS = 600_000;
+/** The options that are config settings (`proofs.*`) default to the schema's values (config/schema.ts). */
+const {epochMs, keepProofs, answerDeadlineMs, maxProofAgeMs, challengeIntervalMs, replicationDelayMs, allowAuditors} = CONFIG_DEFAULTS.proofs;
 
 export const defaultProofServiceOptions: ProofServiceOptions = Object.freeze({
-  epochMs: DEFAULT_EPOCH_MS,
-  keepProofs: 144,
+  epochMs,
+  keepProofs,
   sliceBudgetMs: 10,
-  answerDeadlineMs: 10_000,
-  maxProofAgeMs: 2 * DEFAULT_EPOCH_MS + 300_000,
+  answerDeadlineMs,
+  maxProofAgeMs,
   maxClockSkewMs: 30_000,
-  challengeIntervalMs: 120_000,
-  replicationDelayMs: 120_000,
+  challengeIntervalMs,
+  replicationDelayMs,
   expiryMarginMs: 1_800_000,
-  allowAuditors: true,
+  allowAuditors,
   maxConcurrentAnswers: 4,
   keepResults: 10_000,
   unhealthyAfterFailures: 3,

@@ -4,9 +4,11 @@
  * peers; it answers challenges against its latest proof, challenges its peers on a random
  * schedule, and keeps the ledger and the peer-health view.
  */
+import type {ContextSigner} from "../signer/index.js";
+import type {Logger} from "../util/index.js";
 import {randomBytes} from "node:crypto";
 import type {PqBackend} from "../crypto/index.js";
-import type {ContextSigner} from "../signing/index.js";
+
 import type {ProofTables} from "../storage/index.js";
 import type {Clock} from "../util/index.js";
 import {signAnswer, type ChallengeAnswer} from "./answer.js";
@@ -29,20 +31,13 @@ import type {SwarmContext} from "./swarm-context.js";
 import type {ProofTransport} from "./transport.js";
 import type {VerdictRules} from "./verdict.js";
 
-export interface ProofLogger {
-  debug(obj: object, msg: string): void;
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
-
 /** What the service reads and writes in the database (ProofTables). */
 export type ProofStorage = LedgerStore &
   Pick<ProofTables, "takeUpdatedHashes" | "messageByHash" | "liveHashesInRange" | "saveProof" | "recentProofs">;
 
 export interface ProofServiceModules {
   readonly tables: ProofStorage;
-  /** Holds the commitment (on a worker thread in a node, see factory.ts); closed with the service. */
+  /** Holds the commitment (on a worker thread in a node, see node/assemble-proofs.ts); closed with the service. */
   readonly engine: CommitmentEngine;
   /** The message store's added/removed events (which messages changed). */
   readonly events: StoreEventSource;
@@ -52,7 +47,7 @@ export interface ProofServiceModules {
   readonly swarm: SwarmContext;
   readonly transport: ProofTransport;
   readonly clock: Clock;
-  readonly logger: ProofLogger;
+  readonly logger: Logger;
   readonly random?: () => number;
 }
 

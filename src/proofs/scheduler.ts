@@ -4,8 +4,9 @@
  * swarm peer is challenged for a random message this node holds itself, committed at least one
  * epoch ago and not about to expire. The verdict and its evidence go to the ledger.
  */
+import type {ContextSigner} from "../signer/index.js";
 import type {PqBackend} from "../crypto/index.js";
-import type {ContextSigner} from "../signing/index.js";
+
 import type {Clock} from "../util/index.js";
 import {challengeToJson, signChallenge} from "./challenge.js";
 import {parseJson} from "./codec.js";

@@ -3,10 +3,11 @@
  * numbers for the integers, base64 for the signature; the signed bytes are the fixed 97-byte
  * payload below, signed with ML-DSA-65 and context CTX.STORAGE_PROOF.
  */
+import type {ContextSigner} from "../signer/index.js";
 import {NODE_ID_BYTES} from "../protocol/index.js";
 import {CTX} from "../crypto/index.js";
 import {ML_DSA65_SIGNATURE_BYTES, type PqBackend} from "../crypto/index.js";
-import type {ContextSigner} from "../signing/index.js";
+
 import {base64Bytes, exactObject, hexBytes, safeU64, toBase64, writeU64, type Json} from "./codec.js";
 import {NODE_BYTES, PAYLOAD_VERSION, PROOF_PAYLOAD_BYTES} from "./constants.js";
 

@@ -10,12 +10,13 @@
  * Each round with a peer also pulls its subaccount revocation state (revocation-sync.ts).
  */
 import type {ReplicationTables, SqliteMessageStore} from "../storage/index.js";
+import type {Logger} from "../util/index.js";
 import type {Tombstone} from "../storage/index.js";
 import type {Clock} from "../util/index.js";
 import {CoalescedTask} from "../util/index.js";
 import {authenticMessages} from "./batches.js";
 import {bucketRange, type DigestIndex} from "./digest-index.js";
-import {describeError, type ReplicationLogger} from "./logger.js";
+import {describeError} from "./logger.js";
 import type {MembershipView} from "./membership-view.js";
 import {SYNC_EXPIRY_MARGIN_MS, type ReplicationOptions} from "./options.js";
 import type {RevocationSync} from "./revocation-sync.js";
@@ -33,7 +34,7 @@ export interface AntiEntropyModules {
   readonly transport: Pick<PeerTransport, "request">;
   readonly view: MembershipView;
   readonly clock: Clock;
-  readonly logger: ReplicationLogger;
+  readonly logger: Logger;
   /** Jitter source, [0, 1). */
   readonly random?: () => number;
 }

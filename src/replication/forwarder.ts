@@ -13,9 +13,10 @@
  */
 
 import type {PeerEntry} from "../protocol/index.js";
+import type {Logger} from "../util/index.js";
 import type {Clock} from "../util/index.js";
 import {isChannelError} from "../peer/index.js";
-import {describeError, type ReplicationLogger} from "./logger.js";
+import {describeError} from "./logger.js";
 import type {MembershipView} from "./membership-view.js";
 import type {ReplicationOptions} from "./options.js";
 import type {PeerHealth} from "./peer-health.js";
@@ -39,7 +40,7 @@ export interface ForwarderModules {
   readonly retries: Pick<RetryQueue, "enqueue">;
   readonly health: PeerHealth;
   readonly clock: Clock;
-  readonly logger: ReplicationLogger;
+  readonly logger: Logger;
 }
 
 /** How one forward ended: the entry to report, and whether it must be retried later. */

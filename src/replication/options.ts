@@ -1,3 +1,4 @@
+import {CONFIG_DEFAULTS} from "../config/index.js";
 import {InvalidArgumentError} from "../util/index.js";
 import {backoffDelayMs} from "../util/index.js";
 import {PEER_MAX_FRAME_BYTES} from "../peer/index.js";
@@ -20,15 +21,8 @@ export interface ReplicationOptions {
   readonly maxBatchBytes: number;
 }
 
-export const defaultReplicationOptions: ReplicationOptions = Object.freeze({
-  forwardTimeoutMs: 5_000,
-  retryInitialMs: 1_000,
-  retryFactor: 1.75,
-  retryMaxMs: 60_000,
-  antiEntropyIntervalMs: 60_000,
-  maxBatchMessages: 500,
-  maxBatchBytes: 2 * 1024 * 1024,
-});
+/** Every replication option is a config setting: the defaults are the schema's (config/schema.ts). */
+export const defaultReplicationOptions: ReplicationOptions = CONFIG_DEFAULTS.replication;
 
 /** A peer that failed is not tried by forwards again for this long (its retries probe it meanwhile). */
 export const PEER_DOWN_PROBE_MS = 5_000;

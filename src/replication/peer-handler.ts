@@ -14,6 +14,7 @@
  */
 
 import type {Origin} from "../protocol/index.js";
+import type {Logger} from "../util/index.js";
 import type {RpcResponse} from "../protocol/index.js";
 
 import type {ReplicationTables, SqliteMessageStore} from "../storage/index.js";
@@ -23,7 +24,7 @@ import {authenticMessages} from "./batches.js";
 import {INIT, type ChannelManager, type PeerEndpoint} from "../peer/index.js";
 import {bucketRange, type DigestIndex} from "./digest-index.js";
 import {PEER_ERROR, ReplicationError} from "./errors.js";
-import {describeError, type ReplicationLogger} from "./logger.js";
+import {describeError} from "./logger.js";
 import type {MembershipView} from "./membership-view.js";
 import {SYNC_EXPIRY_MARGIN_MS, batchBytesOf, type ReplicationOptions} from "./options.js";
 import type {RevocationIndex} from "./revocation-index.js";
@@ -45,7 +46,7 @@ export interface PeerHandlerModules {
   readonly revocations: Pick<RevocationSync, "list" | "accept">;
   readonly view: MembershipView;
   readonly clock: Clock;
-  readonly logger: ReplicationLogger;
+  readonly logger: Logger;
   /** An authenticated node contacted us (wakes its retries). */
   readonly onContact: (peer: string) => void;
 }

@@ -10,13 +10,14 @@
  * back-off, so nothing is lost and, unlike Session (its issue #470), nothing is left behind.
  */
 import {setImmediate as nextTurn} from "node:timers/promises";
+import type {Logger} from "../util/index.js";
 import type {ReplicationTables, SqliteMessageStore} from "../storage/index.js";
 import type {StoredMessage} from "../storage/index.js";
 import type {NodeRecord} from "../swarm/index.js";
 import type {Clock} from "../util/index.js";
 import {CoalescedTask} from "../util/index.js";
 import type {DigestIndex} from "./digest-index.js";
-import {describeError, type ReplicationLogger} from "./logger.js";
+import {describeError} from "./logger.js";
 import type {MembershipView} from "./membership-view.js";
 import {BatchBuilder, type Batch} from "./batches.js";
 import type {ReplicationOptions} from "./options.js";
@@ -34,7 +35,7 @@ export interface RelocatorModules {
   readonly transport: Pick<PeerTransport, "request">;
   readonly view: MembershipView;
   readonly clock: Clock;
-  readonly logger: ReplicationLogger;
+  readonly logger: Logger;
 }
 
 export interface RelocationResult {

@@ -1,35 +1,30 @@
 /**
- * Replication, assembled (docs/PROTOCOL.md (Replication)): the PQ channel and peer client
- * (transport), the fan-out of recursive requests (forwarder), persisted retries, anti-entropy,
- * relocation, and the digest indexes that anti-entropy compares (messages and tombstones;
- * subaccount revocations). The node builds one per membership;
- * `forward()` is the SwarmRouter's fan-out and `endpoint(rpc)` serves the HTTP peer routes.
+ * Replication (docs/PROTOCOL.md (Replication)): the PQ channel transport, the fan-out of recursive
+ * requests (forwarder), persisted retries, anti-entropy, relocation, and the digest indexes that
+ * anti-entropy compares (messages and tombstones; subaccount revocations). node/ builds the parts
+ * (node/assemble-replication.ts), one set per membership; this class starts, follows and stops
+ * them. `forward()` is the SwarmRouter's fan-out and `endpoint(rpc)` serves the HTTP peer routes.
  */
 import type {PeerEntry} from "../protocol/index.js";
-import type {NodeIdentity} from "../crypto/index.js";
-import type {PqBackend} from "../crypto/index.js";
 
-import {ReplicationTables, RetryTable, type SqliteMessageStore} from "../storage/index.js";
+import type {ReplicationTables, SqliteMessageStore} from "../storage/index.js";
 import type {RevocationRecord, StoredMessage, TombstoneChange} from "../storage/index.js";
 import {SwarmEvent} from "../swarm/index.js";
 import {MEMBERSHIP_UPDATED, type MembershipService} from "../swarm/index.js";
 import type {Clock} from "../util/index.js";
-import {AntiEntropy} from "./anti-entropy.js";
-import type {ChannelStats, HandshakeSigner} from "../peer/index.js";
-import {DigestIndex} from "./digest-index.js";
-import {Forwarder} from "./forwarder.js";
-import type {ReplicationLogger} from "./logger.js";
-import {MembershipView} from "./membership-view.js";
-import {PEER_DOWN_PROBE_MS, resolveReplicationOptions, type ReplicationOptions} from "./options.js";
-import {ChannelTransport, PEER_CONNECTIONS, PEER_MAX_FRAME_BYTES, PeerClient, type PeerEndpoint} from "../peer/index.js";
-import {PeerRequestHandler, type RpcRunner} from "./peer-handler.js";
-import {PeerHealth} from "./peer-health.js";
-import {Relocator} from "./relocation.js";
-import {RevocationIndex} from "./revocation-index.js";
-import {RevocationSync} from "./revocation-sync.js";
-import {RetryQueue} from "./retry-queue.js";
-import {RpcBatcher} from "./rpc-batcher.js";
-import {PeerTransport} from "./transport.js";
+import type {AntiEntropy} from "./anti-entropy.js";
+import type {ChannelStats, PeerClient, PeerEndpoint} from "../peer/index.js";
+import type {DigestIndex} from "./digest-index.js";
+import type {Forwarder} from "./forwarder.js";
+import type {Logger} from "../util/index.js";
+import type {MembershipView} from "./membership-view.js";
+import type {ReplicationOptions} from "./options.js";
+import type {RpcRunner} from "./peer-handler.js";
+import type {PeerHealth} from "./peer-health.js";
+import type {Relocator} from "./relocation.js";
+import type {RevocationIndex} from "./revocation-index.js";
+import type {RetryQueue} from "./retry-queue.js";
+import type {PeerTransport} from "./transport.js";
 
 /** Tombstones past their `until` are swept this often, in batches of TOMBSTONE_SWEEP_BATCH. */
 const TOMBSTONE_SWEEP_MS = 10_000;
@@ -37,20 +32,26 @@ const TOMBSTONE_SWEEP_BATCH = 5_000;
 /** Membership events after which accounts may be served by another swarm. */
 const SERVING_EVENTS = [SwarmEvent.SwarmCountChanged, SwarmEvent.NodeJoined, SwarmEvent.NodeLeft, SwarmEvent.NodeMoved, SwarmEvent.OurSwarmChanged] as const;
 
+/** The parts node/ builds for one Replicator (node/assemble-replication.ts). */
 export interface ReplicatorModules {
   readonly membership: Pick<MembershipService, "snapshot" | "on" | "off">;
   readonly store: SqliteMessageStore;
-  readonly pq: PqBackend;
-  readonly identity: Pick<NodeIdentity, "nodeId" | "mlKem" | "mlDsa">;
-  /** Handshake signatures; the node passes its worker-thread ContextSigner. */
-  readonly signer?: HandshakeSigner;
+  readonly tables: ReplicationTables;
+  readonly view: MembershipView;
+  /** The node's peer client (its owner closes it): the Replicator keeps its pools to current nodes. */
+  readonly peerClient: Pick<PeerClient, "retainPeers">;
+  readonly transport: PeerTransport;
+  readonly health: PeerHealth;
+  readonly index: DigestIndex;
+  readonly revocationIndex: RevocationIndex;
+  readonly retries: RetryQueue;
+  readonly forwarder: Forwarder;
+  readonly antiEntropy: AntiEntropy;
+  readonly relocator: Relocator;
+  /** Builds the handler of the HTTP peer routes once the RPC exists; `onContact` wakes a peer's retries. */
+  readonly endpoint: (rpc: RpcRunner, onContact: (peer: string) => void) => PeerEndpoint;
   readonly clock: Clock;
-  readonly logger: ReplicationLogger;
-  /**
-   * The node's peer client (its owner closes it). Default: one of the Replicator's own, with
-   * PEER_CONNECTIONS sockets per peer, closed by `close()`.
-   */
-  readonly peerClient?: PeerClient;
+  readonly logger: Logger;
 }
 
 export interface ReplicationStats {
@@ -65,68 +66,38 @@ export class Replicator {
   readonly antiEntropy: AntiEntropy;
   readonly relocator: Relocator;
   readonly retries: RetryQueue;
-  readonly index = new DigestIndex();
-  readonly revocationIndex = new RevocationIndex();
-  readonly #revocations: RevocationSync;
+  readonly index: DigestIndex;
+  readonly revocationIndex: RevocationIndex;
   readonly #m: ReplicatorModules;
-  readonly #view: MembershipView;
-  readonly #tables: ReplicationTables;
-  readonly #client: PeerClient;
-  readonly #ownsClient: boolean;
-  readonly #health: PeerHealth;
-  readonly #forwarder: Forwarder;
   readonly #unsubscribe: Array<() => void> = [];
   #relocationDue = false;
   #syncDue = false;
   #sweepTimer: NodeJS.Timeout | null = null;
 
-  constructor(opts: Partial<ReplicationOptions>, modules: ReplicatorModules) {
-    this.opts = resolveReplicationOptions(opts);
+  constructor(opts: ReplicationOptions, modules: ReplicatorModules) {
+    this.opts = opts;
     this.#m = modules;
-    const {store, clock, logger} = modules;
-    this.#view = new MembershipView(modules.membership, modules.identity.nodeId);
-    this.#tables = new ReplicationTables(store.db);
-    const view = this.#view;
-    this.#ownsClient = modules.peerClient === undefined;
-    this.#client = modules.peerClient ?? new PeerClient({connections: PEER_CONNECTIONS}, {directory: view});
-    this.#health = new PeerHealth(PEER_DOWN_PROBE_MS, clock);
-    this.transport = new PeerTransport(new ChannelTransport({maxFrameBytes: PEER_MAX_FRAME_BYTES}, {...modules, client: this.#client, keys: view}));
-    const transport = this.transport;
-    const revocations = new RevocationSync({revocations: store.revocations, index: this.revocationIndex, transport, view, clock});
-    this.#revocations = revocations;
-    this.retries = new RetryQueue(this.opts, {table: new RetryTable(store.db), tables: this.#tables, revocations, transport, view, health: this.#health, clock, logger});
-    const batcher = new RpcBatcher(this.opts.maxBatchBytes, {transport});
-    this.#forwarder = new Forwarder(this.opts, {batcher, view, retries: this.retries, health: this.#health, clock, logger});
-    this.antiEntropy = new AntiEntropy(this.opts, {store, tables: this.#tables, index: this.index, revocations, transport, view, clock, logger});
-    this.relocator = new Relocator(this.opts, {store, tables: this.#tables, index: this.index, revocations, transport, view, clock, logger});
+    this.transport = modules.transport;
+    this.antiEntropy = modules.antiEntropy;
+    this.relocator = modules.relocator;
+    this.retries = modules.retries;
+    this.index = modules.index;
+    this.revocationIndex = modules.revocationIndex;
   }
 
   /** The SwarmRouter's fan-out: every other member's entry (or failure entry), keyed by node ID. */
   forward(method: string, params: Record<string, unknown>): Promise<Record<string, PeerEntry>> {
-    return this.#forwarder.forward(method, params);
+    return this.#m.forwarder.forward(method, params);
   }
 
   /** The handler of the HTTP peer routes; `rpc` runs forwarded client requests. */
   endpoint(rpc: RpcRunner): PeerEndpoint {
-    const {store, clock, logger} = this.#m;
-    return new PeerRequestHandler(this.opts, {
-      channels: this.transport.channels,
-      rpc,
-      store,
-      tables: this.#tables,
-      index: this.index,
-      revocationIndex: this.revocationIndex,
-      revocations: this.#revocations,
-      view: this.#view,
-      clock,
-      logger,
-      onContact: (peer) => this.#onContact(peer),
-    });
+    return this.#m.endpoint(rpc, (peer) => this.#onContact(peer));
   }
 
   /** Builds the digest indexes, follows the store and the membership, and starts the background work. */
   start(): void {
-    this.#tables.scanHashes(
+    this.#m.tables.scanHashes(
       (h) => this.index.addMessage(h),
       (h) => this.index.addTombstone(h),
     );
@@ -141,7 +112,7 @@ export class Replicator {
     this.#followMembership();
     this.retries.start();
     this.#scheduleSweep();
-    if (this.#view.snapshot !== null) this.#onMembership(true, true);
+    if (this.#m.view.snapshot !== null) this.#onMembership(true, true);
   }
 
   stats(): ReplicationStats {
@@ -154,7 +125,6 @@ export class Replicator {
     if (this.#sweepTimer !== null) clearTimeout(this.#sweepTimer);
     this.transport.close();
     await Promise.all([this.retries.close(), this.antiEntropy.close(), this.relocator.close()]);
-    if (this.#ownsClient) await this.#client.close();
   }
 
   /** Keeps the digest indexes in step with every committed write. */
@@ -198,21 +168,21 @@ export class Replicator {
   }
 
   #onMembership(relocate: boolean, sync: boolean): void {
-    const nodes = this.#view.snapshot?.view.nodes().map((n) => n.nodeId) ?? [];
-    void this.#client.retainPeers(nodes);
+    const nodes = this.#m.view.snapshot?.view.nodes().map((n) => n.nodeId) ?? [];
+    void this.#m.peerClient.retainPeers(nodes);
     if (relocate) this.relocator.schedule();
     if (sync) this.antiEntropy.trigger();
   }
 
   #onContact(peer: string): void {
-    if (this.#health.markUp(peer)) this.#m.logger.info({peer}, "swarm peer reachable again");
+    if (this.#m.health.markUp(peer)) this.#m.logger.info({peer}, "swarm peer reachable again");
     this.retries.wake(peer);
   }
 
   #scheduleSweep(): void {
     this.#sweepTimer = setTimeout(() => {
       try {
-        const swept = this.#tables.sweepTombstones(this.#m.clock.now(), TOMBSTONE_SWEEP_BATCH);
+        const swept = this.#m.tables.sweepTombstones(this.#m.clock.now(), TOMBSTONE_SWEEP_BATCH);
         swept.forEach((h) => this.index.removeTombstone(h));
       } catch (err) {
         this.#m.logger.warn({err: String(err)}, "tombstone sweep failed");

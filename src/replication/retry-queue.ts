@@ -10,9 +10,10 @@
  * has expired (or the message is gone here), or when the peer is no longer in our swarm.
  */
 import type {ReplicationTables, RetryRow, RetryTable} from "../storage/index.js";
+import type {Logger} from "../util/index.js";
 import type {Clock} from "../util/index.js";
 import {splitBatches} from "./batches.js";
-import {describeError, type ReplicationLogger} from "./logger.js";
+import {describeError} from "./logger.js";
 import type {MembershipView} from "./membership-view.js";
 import {retryDelayMs, type ReplicationOptions} from "./options.js";
 import type {PeerHealth} from "./peer-health.js";
@@ -37,7 +38,7 @@ export interface RetryQueueModules {
   readonly view: Pick<MembershipView, "snapshot" | "peers">;
   readonly health: PeerHealth;
   readonly clock: Clock;
-  readonly logger: ReplicationLogger;
+  readonly logger: Logger;
 }
 
 export class RetryQueue {

@@ -1,16 +1,10 @@
 import type {PqBackend} from "../crypto/index.js";
+import type {Logger} from "../util/index.js";
 import type {StoreQuote} from "../economics/index.js";
-import type {ResponseSigner} from "../signing/index.js";
+import type {ResponseSigner} from "../receipts/index.js";
 import type {MessageStore} from "../storage/index.js";
 import type {Clock} from "../util/index.js";
 import type {SwarmRouter} from "../swarm/index.js";
-
-export interface RpcLogger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
 
 /** Version numbers clients see. `version` is the Session storage-server RPC level we implement. */
 export interface RpcVersionInfo {
@@ -40,7 +34,7 @@ export interface RpcModules {
   router: SwarmRouter;
   signer: ResponseSigner;
   nodeId: string;
-  logger: RpcLogger;
+  logger: Logger;
   versions: RpcVersionInfo;
   /** Absent: store entries carry no `fee`. */
   fees?: StoreFees;

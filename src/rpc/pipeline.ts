@@ -1,6 +1,6 @@
 import type {RpcResponse} from "../protocol/index.js";
 import type {SwarmRouter} from "../swarm/index.js";
-import type {RpcLogger} from "./context.js";
+import type {Logger} from "../util/index.js";
 import {HTTP} from "./errors.js";
 import type {RpcHandler} from "./handler.js";
 import type {Params} from "./params.js";
@@ -36,7 +36,7 @@ export interface RequestPipelineModules {
    * no door bypasses another; null when rate limiting is off.
    */
   limiter: {take(ip: string): boolean} | null;
-  logger: Pick<RpcLogger, "error">;
+  logger: Pick<Logger, "error">;
 }
 
 /** Session's answer when the bucket is empty (every transport sends these bytes). */

@@ -1,6 +1,6 @@
 import {closeSync, openSync, rmSync, statfsSync, statSync, writeSync} from "node:fs";
 import {dirname, join} from "node:path";
-import type {StorageLogger} from "./logger.js";
+import type {Logger} from "../util/index.js";
 
 /** The reserve file, next to the database (`db/session/storage.reserve`). */
 export const RESERVE_FILE_NAME = "storage.reserve";
@@ -17,7 +17,7 @@ export interface DiskSpaceOptions {
 }
 
 export interface DiskSpaceModules {
-  logger: StorageLogger;
+  logger: Logger;
   /** Bytes an unprivileged writer may still write on the filesystem holding `dir` (statfs). */
   freeBytes?: (dir: string) => number;
 }
@@ -46,7 +46,7 @@ export interface DiskFacts {
  */
 export class DiskSpace {
   readonly #opts: DiskSpaceOptions;
-  readonly #logger: StorageLogger;
+  readonly #logger: Logger;
   readonly #freeBytes: (dir: string) => number;
   readonly #dir: string;
   readonly reservePath: string;

@@ -1,7 +1,7 @@
 import type {Statement} from "better-sqlite3";
+import {silentLogger, type Logger} from "../util/index.js";
 import type {StorageDb} from "./db.js";
 import {sqliteCodeOf} from "./errors.js";
-import {silentLogger, type StorageLogger} from "./logger.js";
 
 /** One epoch of the fee ledger as stored (amounts as bigint base units). */
 export interface FeeLedgerRow {
@@ -36,11 +36,11 @@ export class SqliteFeeLedger {
   readonly #upsert: Statement<[number, number, string, number, number, number, string, number]>;
   readonly #recent: Statement<[number], RawRow>;
   readonly #one: Statement<[number], RawRow>;
-  readonly #logger: StorageLogger;
+  readonly #logger: Logger;
   /** Rows not saved yet because the disk was full, by epoch. */
   readonly #unsaved = new Map<number, FeeLedgerRow>();
 
-  constructor(db: StorageDb, modules: {logger?: StorageLogger} = {}) {
+  constructor(db: StorageDb, modules: {logger?: Logger} = {}) {
     this.#logger = modules.logger ?? silentLogger;
     this.#upsert = db.sqlite.prepare(
       `INSERT INTO fee_ledger (epoch, epoch_ms, fees_total, stores, new_mailboxes, bytes, swarm_members, updated_at)

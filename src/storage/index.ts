@@ -9,7 +9,6 @@ export {
   type StorageOptions,
   type StorageTuning,
 } from "./options.js";
-export type {StorageLogger} from "./logger.js";
 export type {SweepResult} from "./ttl-sweeper.js";
 export type {WriteBatcherStats} from "./write-batcher.js";
 export {

@@ -1,14 +1,6 @@
-import {DEFAULT_STORAGE_DISK_HEADROOM_BYTES, DEFAULT_STORAGE_DISK_RESERVE_BYTES} from "../config/index.js";
+import {CONFIG_DEFAULTS} from "../config/index.js";
 import {InvalidArgumentError} from "../util/index.js";
 
-/** PIP-0008 "10 GB" storage commitment per node. */
-export const DEFAULT_SIZE_LIMIT_BYTES = 10 * 1024 ** 3;
-/** PIP-0008 maxMessages: the rolling buffer per (account, namespace). */
-export const DEFAULT_MAILBOX_MAX_MESSAGES = 10_000;
-/** Session's CLEANUP_PERIOD. */
-export const DEFAULT_SWEEP_INTERVAL_MS = 10_000;
-/** Rows deleted per sweeper transaction: ~0.1 s of work at the measured ~18k deletes/s. */
-export const DEFAULT_SWEEP_BATCH_SIZE = 2_000;
 /** Session uses 15 s; a single-connection process only waits on other processes (backups, CLI). */
 export const DEFAULT_BUSY_TIMEOUT_MS = 15_000;
 /** Writes per group-commit transaction before the batcher flushes without waiting for the turn. */
@@ -62,15 +54,14 @@ export interface ResolvedStorageOptions extends StorageTuning {
   path: string;
 }
 
+/**
+ * The settings that are config settings (`storage.*`: size limit, disk reserve and headroom,
+ * mailbox size, synchronous, sweep period and batch) default to the schema's values
+ * (config/schema.ts); the others are tuning for tests and tools.
+ */
 export const defaultStorageOptions: Readonly<StorageTuning> = {
-  sizeLimitBytes: DEFAULT_SIZE_LIMIT_BYTES,
-  diskReserveBytes: DEFAULT_STORAGE_DISK_RESERVE_BYTES,
-  diskHeadroomBytes: DEFAULT_STORAGE_DISK_HEADROOM_BYTES,
+  ...CONFIG_DEFAULTS.storage,
   hardLimitBytes: null,
-  mailboxMaxMessages: DEFAULT_MAILBOX_MAX_MESSAGES,
-  synchronous: "normal",
-  sweepIntervalMs: DEFAULT_SWEEP_INTERVAL_MS,
-  sweepBatchSize: DEFAULT_SWEEP_BATCH_SIZE,
   busyTimeoutMs: DEFAULT_BUSY_TIMEOUT_MS,
   maxBatchWrites: DEFAULT_MAX_BATCH_WRITES,
 };

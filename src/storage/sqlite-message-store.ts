@@ -1,11 +1,11 @@
 import type {Clock} from "../util/index.js";
+import {silentLogger, type Logger} from "../util/index.js";
 import {StorageDb, type StateValue} from "./db.js";
 import {DiskSpace, type DiskSpaceModules} from "./disk-space.js";
 import {StorageError, sqliteCodeOf, toStorageError} from "./errors.js";
 import type {ExpireRequest, ExpireResult, MessageStore, NamespacedHash, NamespaceSelector} from "./interface.js";
 import type {NewMessage, RetrieveQuery, RetrieveResult, StoreEvents, StoreResult, StoreStats} from "./interface.js";
 import type {StoredMessage, Tombstone} from "./interface.js";
-import {silentLogger, type StorageLogger} from "./logger.js";
 import * as reads from "./message-reads.js";
 import * as writes from "./message-writes.js";
 import {hardLimitBytesOf, resolveStorageOptions, type ResolvedStorageOptions, type StorageOptions} from "./options.js";
@@ -20,7 +20,7 @@ import {WriteBatcher, type WriteBatcherStats, type WriteFn} from "./write-batche
 
 export interface SqliteMessageStoreModules {
   clock: Clock;
-  logger?: StorageLogger;
+  logger?: Logger;
   /** Free bytes on the filesystem holding a directory (tests fake a small disk); default statfs. */
   freeBytes?: DiskSpaceModules["freeBytes"];
 }
@@ -48,7 +48,7 @@ export class SqliteMessageStore implements MessageStore {
   readonly revocations: SqliteRevocations;
   readonly #opts: ResolvedStorageOptions;
   readonly #clock: Clock;
-  readonly #logger: StorageLogger;
+  readonly #logger: Logger;
   readonly #st: Statements;
   readonly #ctx: writes.WriteContext;
   readonly #batcher: WriteBatcher;

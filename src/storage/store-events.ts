@@ -1,5 +1,5 @@
 import type {StoreEvents} from "./interface.js";
-import type {StorageLogger} from "./logger.js";
+import type {Logger} from "../util/index.js";
 import type {WriteOutcome} from "./write-batcher.js";
 
 type Listeners = {[E in keyof StoreEvents]: Set<StoreEvents[E]>};
@@ -7,9 +7,9 @@ type Listeners = {[E in keyof StoreEvents]: Set<StoreEvents[E]>};
 /** The store's `added`/`removed` listeners; a throwing listener is logged and skipped. */
 export class StoreEventHub {
   readonly #listeners: Listeners = {added: new Set(), removed: new Set(), tombstones: new Set(), revocations: new Set()};
-  readonly #logger: StorageLogger;
+  readonly #logger: Logger;
 
-  constructor(logger: StorageLogger) {
+  constructor(logger: Logger) {
     this.#logger = logger;
   }
 

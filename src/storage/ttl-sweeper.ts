@@ -2,7 +2,7 @@ import {setImmediate as nextTurn} from "node:timers/promises";
 import type {Database, Transaction} from "better-sqlite3";
 import type {Clock} from "../util/index.js";
 import {sqliteCodeOf} from "./errors.js";
-import type {StorageLogger} from "./logger.js";
+import type {Logger} from "../util/index.js";
 import type {Statements} from "./statements.js";
 
 export interface TtlSweeperOptions {
@@ -16,7 +16,7 @@ export interface TtlSweeperModules {
   db: Database;
   st: Statements;
   clock: Clock;
-  logger: StorageLogger;
+  logger: Logger;
   /** After each committed batch, with the hashes it deleted. */
   onRemoved: (hashes: string[]) => void;
   /** After each sweep (refreshes the size accounting). */

@@ -5,13 +5,15 @@
  *   - `balanced`: contiguous slices of the key-digest order, 3..5 nodes per swarm when n >= 3.
  */
 import {createHash} from "node:crypto";
+import {CONFIG_DEFAULTS} from "../config/index.js";
 import {InvalidArgumentError} from "../util/index.js";
 import {balancedAssignment} from "./balanced.js";
 import {swarmCount} from "./mapping.js";
 
 export type SwarmMode = "pip0008" | "balanced";
 export const SWARM_MODES: readonly SwarmMode[] = ["pip0008", "balanced"];
-export const DEFAULT_SWARM_MODE: SwarmMode = "pip0008";
+/** The config setting `swarm.mode` (its default is the schema's). */
+export const DEFAULT_SWARM_MODE: SwarmMode = CONFIG_DEFAULTS.swarm.mode;
 
 /** The part of a node record the assignment depends on. */
 export interface SwarmMember {

@@ -17,7 +17,8 @@ import type {Clock} from "../util/index.js";
 import type {SwarmMode} from "./assignment.js";
 import {diffViews, type AnySwarmEvent, type SwarmEventMap} from "./events.js";
 import {swarmIdToWire} from "./mapping.js";
-import type {MembershipDocument, MembershipSource, SwarmLogger} from "./membership/source.js";
+import type {MembershipDocument, MembershipSource} from "./membership/source.js";
+import type {Logger} from "../util/index.js";
 import type {NodeRecord} from "./record-types.js";
 import {parseNodeRecords, type ParsedMembership, type RegistryRejection} from "./registry.js";
 import {ServingMap} from "./serving.js";
@@ -53,7 +54,7 @@ export interface MembershipServiceModules {
   readonly source: MembershipSource;
   readonly pq: PqBackend;
   readonly clock: Clock;
-  readonly logger: SwarmLogger;
+  readonly logger: Logger;
 }
 
 export type ApplyResult = {readonly applied: true} | {readonly applied: false; readonly reason: string};

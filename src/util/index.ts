@@ -4,3 +4,4 @@ export {CoalescedTask, backoffDelayMs} from "./coalesced-task.js";
 export {InvalidArgumentError, ParsError} from "./errors.js";
 export {RateLimiter} from "./rate-limiter.js";
 export type {RateLimiterOptions} from "./rate-limiter.js";
+export {silentLogger, type Logger} from "./logger.js";

@@ -12,7 +12,7 @@ import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import type {NodeIdentity} from "../../src/crypto/identity.js";
 import {openLayer, parseEntryBlob, type HopPublicKeys} from "../../src/onion/index.js";
 import {RELAY_FROM_HEADER, RELAY_SIG_HEADER, RELAY_TIME_HEADER, RelayAuth, type OnionCountersSnapshot} from "../../src/onion-relay/index.js";
-import {InlineSigner} from "../../src/signing/index.js";
+import {InlineSigner} from "../../src/signer/index.js";
 import {systemClock} from "../../src/util/clock.js";
 import {CLIENT_ADDRESS, OnionTestClient} from "../utils/onion-client.js";
 import {sessionAccount, sessionHash, type SessionAccount} from "../utils/keys.js";

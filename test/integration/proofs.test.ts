@@ -34,7 +34,7 @@ import {
   type ProofTransport,
   type StorageChallenge,
 } from "../../src/proofs/index.js";
-import {InlineSigner} from "../../src/signing/context-signer.js";
+import {InlineSigner} from "../../src/signer/context-signer.js";
 import type {StoredMessage} from "../../src/storage/interface.js";
 import {sessionHash} from "../utils/keys.js";
 import {testPq} from "../utils/rpc-harness.js";

@@ -1,16 +1,10 @@
 import type {PqBackend} from "../../crypto/index.js";
+import type {Logger} from "../../util/index.js";
 import type {RequestPipeline} from "../../rpc/index.js";
 import type {SwarmRouter} from "../../swarm/index.js";
 import type {MessageStore} from "../../storage/index.js";
 import type {Clock} from "../../util/index.js";
 import type {WsDropReason} from "./errors.js";
-
-export interface WsLogger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
 
 /** What the WebSocket endpoint uses from the rest of the node. */
 export interface WsModules {
@@ -26,7 +20,7 @@ export interface WsModules {
   clock: Clock;
   /** Readiness and swarm ownership for subscriptions (subscribe errcode 6, the sweep); RPC frames ask the pipeline. */
   router: Pick<SwarmRouter, "isOurs" | "notReadyReasons">;
-  logger: WsLogger;
+  logger: Logger;
 }
 
 export interface WsStats {

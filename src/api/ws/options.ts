@@ -1,3 +1,4 @@
+import {CONFIG_DEFAULTS} from "../../config/index.js";
 import {InvalidArgumentError} from "../../util/index.js";
 
 const SECOND_MS = 1000;
@@ -59,11 +60,8 @@ export const MAX_NAMESPACES_PER_SUBSCRIPTION = 64;
 export const MAX_QUEUED_BYTES = 16 * MIB;
 /** Thousands of unflushed frames means the client stopped reading long ago (a push is ~300 bytes). */
 export const MAX_QUEUED_FRAMES = 4096;
-/**
- * Four connections at `MAX_QUEUED_BYTES`: a few slow readers of large RPC answers fit, while
- * thousands of stalled subscribers cannot make the node hold more than this for them.
- */
-export const QUEUE_BUDGET_BYTES = 64 * MIB;
+/** The config setting `ws.queueBudgetBytes` (its default and the reason for it are the schema's). */
+export const QUEUE_BUDGET_BYTES = CONFIG_DEFAULTS.ws.queueBudgetBytes;
 /** A batch of 20 maximal stores from a 07 account is ≈2.3 MB of JSON; HTTP's 10 MiB is too much to hold per socket. */
 export const MAX_INBOUND_FRAME_BYTES = 4 * MIB;
 /** An HTTP client keeps ~6 requests in flight over its connections; one socket carries them all here. */

@@ -4,6 +4,7 @@
  * signed), print the verdict and write the evidence bundle. Exit 0 pass, 1 anything else.
  * docs/PROTOCOL.md (Storage proofs) §10.
  */
+import {InlineSigner} from "../../signer/index.js";
 import {randomBytes} from "node:crypto";
 import fs from "node:fs/promises";
 import {resolve} from "node:path";
@@ -16,7 +17,7 @@ import {evidenceToJson, type EvidenceBundle} from "../../proofs/index.js";
 import {keysToJson, nodeIdOf, type PublicKeys} from "../../proofs/index.js";
 import {decodeMessageHash} from "../../proofs/index.js";
 import {judge, type Verdict} from "../../proofs/index.js";
-import {InlineSigner} from "../../signing/index.js";
+
 import {fromBase64Strict, fromHexStrict} from "../../swarm/index.js";
 import type {ParsedArgs} from "../args.js";
 import {CommandError, EXIT_FAILURE, EXIT_OK, UsageError} from "../errors.js";

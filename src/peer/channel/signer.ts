@@ -1,6 +1,6 @@
 import type {PqBackend} from "../../crypto/index.js";
 
-/** Signs with the node's ML-DSA-65 key (structurally `ContextSigner` from src/signing/). */
+/** Signs with the node's ML-DSA-65 key (structurally `ContextSigner` from src/signer/). */
 export interface HandshakeSigner {
   sign(message: Uint8Array, context: Uint8Array): Promise<Uint8Array>;
 }

@@ -17,7 +17,7 @@ import {HTTP, ParseError, RpcError} from "../errors.js";
 import {isPublicInbox, isPublicOutbox, namespaceSigValue} from "../../protocol/index.js";
 import {loadFields, loadStringifiedInt, requireField, requireAtMostOneOf, requireExactlyOneOf, type Params} from "../params.js";
 import {runRecursive, wrongSwarm} from "../recursive.js";
-import {storeReceipt} from "../../signing/index.js";
+import {storeReceipt} from "../../receipts/index.js";
 import {defineMethod} from "./types.js";
 
 interface StoreRequest {

@@ -4,6 +4,5 @@ export {
   type MembershipDocument,
   type MembershipSource,
   type MembershipSourceEvents,
-  type SwarmLogger,
 } from "./source.js";
 export {StaticFileSource, type StaticFileSourceModules, type StaticFileSourceOptions} from "./static-file-source.js";

@@ -8,12 +8,13 @@
  * 1 s, 2 s, 4 s, … capped at `pollIntervalMs` (so a registry that is down at boot is retried soon).
  */
 import {createHash} from "node:crypto";
+import type {Logger} from "../../util/index.js";
 import {EventEmitter} from "node:events";
 import {Agent, request, type Dispatcher} from "undici";
 import {InvalidArgumentError} from "../../util/index.js";
 import type {Clock} from "../../util/index.js";
 import {CoalescedTask} from "../../util/index.js";
-import {MEMBERSHIP_MAX_DOCUMENT_BYTES, type MembershipSource, type MembershipSourceEvents, type SwarmLogger} from "./source.js";
+import {MEMBERSHIP_MAX_DOCUMENT_BYTES, type MembershipSource, type MembershipSourceEvents} from "./source.js";
 
 /** First retry delay after a failed poll; doubles per failure up to the poll interval. */
 export const REGISTRY_RETRY_START_MS = 1_000;
@@ -31,7 +32,7 @@ export interface RegistrySourceOptions {
 }
 
 export interface RegistrySourceModules {
-  readonly logger: SwarmLogger;
+  readonly logger: Logger;
   /** Drives the poll timers (default the system clock). */
   readonly clock?: Clock;
 }
@@ -39,7 +40,7 @@ export interface RegistrySourceModules {
 export class RegistrySource extends EventEmitter<MembershipSourceEvents> implements MembershipSource {
   readonly description: string;
   readonly #opts: Required<RegistrySourceOptions>;
-  readonly #logger: SwarmLogger;
+  readonly #logger: Logger;
   readonly #agent: Agent;
   readonly #closing = new AbortController();
   readonly #task: CoalescedTask<boolean>;

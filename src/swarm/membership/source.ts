@@ -5,14 +5,6 @@
  */
 import type {EventEmitter} from "node:events";
 
-/** The slice of a pino logger the swarm module uses (pass `logger.child({module: "swarm"})`). */
-export interface SwarmLogger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
 /** A membership document as fetched: JSON text, not yet parsed (docs/PROTOCOL.md Swarms §4). */
 export interface MembershipDocument {
   readonly text: string;

@@ -10,6 +10,7 @@
  * Reads are serialised, so a burst of changes costs at most one extra read.
  */
 import {createHash} from "node:crypto";
+import type {Logger} from "../../util/index.js";
 import {EventEmitter} from "node:events";
 import {watch, type FSWatcher} from "node:fs";
 import {readFile, stat} from "node:fs/promises";
@@ -17,7 +18,7 @@ import path from "node:path";
 import {InvalidArgumentError} from "../../util/index.js";
 import {clockTimers, systemClock, type Clock, type ClockTimers, type TimerHandle} from "../../util/index.js";
 import {CoalescedTask} from "../../util/index.js";
-import {MEMBERSHIP_MAX_DOCUMENT_BYTES, type MembershipSource, type MembershipSourceEvents, type SwarmLogger} from "./source.js";
+import {MEMBERSHIP_MAX_DOCUMENT_BYTES, type MembershipSource, type MembershipSourceEvents} from "./source.js";
 
 /** Coalesces a burst of notifications (write, then rename, then chmod) into one read. */
 const WATCH_DEBOUNCE_MS = 25;
@@ -34,7 +35,7 @@ export interface StaticFileSourceOptions {
 }
 
 export interface StaticFileSourceModules {
-  readonly logger: SwarmLogger;
+  readonly logger: Logger;
   /** Drives the periodic check and the debounce (default the system clock). */
   readonly clock?: Clock;
 }
@@ -42,7 +43,7 @@ export interface StaticFileSourceModules {
 export class StaticFileSource extends EventEmitter<MembershipSourceEvents> implements MembershipSource {
   readonly description: string;
   readonly #opts: Required<StaticFileSourceOptions>;
-  readonly #logger: SwarmLogger;
+  readonly #logger: Logger;
   readonly #timers: ClockTimers;
   /** Reads are serialised; the periodic check is the task's interval. */
   readonly #task: CoalescedTask<void>;

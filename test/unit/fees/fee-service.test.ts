@@ -1,6 +1,6 @@
 import {afterEach, beforeEach, describe, expect, it} from "vitest";
 import {SESSION_CREATE_FEE, STORAGE_FEE_PER_KB} from "../../../src/economics/index.js";
-import {FeeService, quoteJson} from "../../../src/fees/fee-service.js";
+import {FeeLedger, FeeService, quoteJson} from "../../../src/fees/index.js";
 import {SqliteFeeLedger} from "../../../src/storage/fee-ledger.js";
 import type {SqliteMessageStore} from "../../../src/storage/sqlite-message-store.js";
 import {ManualClock} from "../../../src/util/clock.js";
@@ -12,14 +12,16 @@ let clock: ManualClock;
 let load = {storageUsed: 0, storageCapacity: 100};
 let fees: FeeService;
 
+function feeService(swarmMembers: () => string[]): FeeService {
+  const ledger = new FeeLedger({epochMs: HOUR, flushIntervalMs: 60_000}, {clock, table: new SqliteFeeLedger(store.db), swarmMembers});
+  return new FeeService({clock, load: {load: () => load}, ledger});
+}
+
 beforeEach(async () => {
   clock = new ManualClock(10 * HOUR);
   store = await openTestStore({}, {clock});
   load = {storageUsed: 0, storageCapacity: 100};
-  fees = new FeeService(
-    {epochMs: HOUR, flushIntervalMs: 60_000},
-    {clock, load: {load: () => load}, swarmMembers: () => ["aa", "bb", "cc"], ledger: new SqliteFeeLedger(store.db)},
-  );
+  fees = feeService(() => ["aa", "bb", "cc"]);
 });
 afterEach(async () => {
   fees.close();
@@ -60,10 +62,7 @@ describe("FeeService", () => {
     const perNode = Object.values(first.per_node as Record<string, string>).map(BigInt);
     expect(perNode.reduce((a, b) => a + b, 0n)).toBe(BigInt(first.swarm_share));
     fees.close();
-    const reopened = new FeeService(
-      {epochMs: HOUR, flushIntervalMs: 60_000},
-      {clock, load: {load: () => load}, swarmMembers: () => ["aa"], ledger: new SqliteFeeLedger(store.db)},
-    );
+    const reopened = feeService(() => ["aa"]);
     reopened.charge(reopened.quote(1024, false), 1024);
     const after = reopened.ledger(1) as {epochs: Array<Record<string, any>>};
     expect(after.epochs[0]).toMatchObject({epoch: 11, stores: 2});

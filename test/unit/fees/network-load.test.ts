@@ -1,6 +1,6 @@
 import {afterEach, beforeEach, describe, expect, it} from "vitest";
 import type {StorageLoad} from "../../../src/economics/index.js";
-import {FeeService, networkOrOwnLoad} from "../../../src/fees/fee-service.js";
+import {FeeLedger, FeeService, networkOrOwnLoad} from "../../../src/fees/index.js";
 import {SqliteFeeLedger} from "../../../src/storage/fee-ledger.js";
 import type {SqliteMessageStore} from "../../../src/storage/sqlite-message-store.js";
 import {ManualClock} from "../../../src/util/clock.js";
@@ -18,7 +18,8 @@ beforeEach(async () => {
   store = await openTestStore({}, {clock});
   network = null;
   const load = networkOrOwnLoad({load: () => network}, () => own);
-  fees = new FeeService({epochMs: HOUR, flushIntervalMs: 60_000}, {clock, load, swarmMembers: () => ["aa"], ledger: new SqliteFeeLedger(store.db)});
+  const ledger = new FeeLedger({epochMs: HOUR, flushIntervalMs: 60_000}, {clock, table: new SqliteFeeLedger(store.db), swarmMembers: () => ["aa"]});
+  fees = new FeeService({clock, load, ledger});
 });
 afterEach(async () => {
   fees.close();

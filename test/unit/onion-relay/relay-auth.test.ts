@@ -5,7 +5,7 @@
 import {beforeAll, describe, expect, it} from "vitest";
 import {generateIdentity, type NodeIdentity} from "../../../src/crypto/identity.js";
 import {RELAY_FROM_HEADER, RELAY_TIME_HEADER, RelayAuth, type RelayHeaders} from "../../../src/onion-relay/index.js";
-import {InlineSigner} from "../../../src/signing/index.js";
+import {InlineSigner} from "../../../src/signer/index.js";
 import {ManualClock} from "../../../src/util/clock.js";
 import {testPq} from "../../utils/rpc-harness.js";
 

@@ -3,7 +3,7 @@ import {generateIdentity, type NodeIdentity} from "../../../src/crypto/identity.
 import type {PqBackend} from "../../../src/crypto/interface.js";
 import type {PublicKeys} from "../../../src/proofs/keys.js";
 import {planRefresh, refreshCommitment, type ChangeTracker, type Commitment, type RefreshPlan} from "../../../src/proofs/index.js";
-import {InlineSigner} from "../../../src/signing/context-signer.js";
+import {InlineSigner} from "../../../src/signer/context-signer.js";
 import type {StoredMessage} from "../../../src/storage/interface.js";
 import {ProofTables} from "../../../src/storage/proof-tables.js";
 import type {SqliteMessageStore} from "../../../src/storage/sqlite-message-store.js";

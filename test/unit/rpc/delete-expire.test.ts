@@ -1,5 +1,5 @@
 import {afterEach, beforeEach, describe, expect, it} from "vitest";
-import {verifySignedReceipt} from "../../../src/signing/response-signer.js";
+import {verifySignedReceipt} from "../../../src/receipts/response-signer.js";
 import {sessionAccount, sessionHash, type SessionAccount} from "../../utils/keys.js";
 import {rpcHarness, type RpcHarness} from "../../utils/rpc-harness.js";
 

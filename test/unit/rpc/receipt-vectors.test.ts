@@ -1,7 +1,7 @@
 import {afterEach, describe, expect, it} from "vitest";
 import vectors from "../../fixtures/signing/receipt-vectors.json" with {type: "json"};
 import type {StoreQuote} from "../../../src/economics/index.js";
-import {verifySignedReceipt} from "../../../src/signing/response-signer.js";
+import {verifySignedReceipt} from "../../../src/receipts/response-signer.js";
 import {rpcHarness, type RpcHarness} from "../../utils/rpc-harness.js";
 
 type QuoteJson = (typeof vectors.feeQuotes)["new"];

@@ -1,7 +1,7 @@
 import {afterEach, beforeEach, describe, expect, it} from "vitest";
 import {CTX} from "../../../src/crypto/contexts.js";
-import {verifySignedReceipt} from "../../../src/signing/response-signer.js";
-import {storeReceipt} from "../../../src/signing/receipts.js";
+import {verifySignedReceipt} from "../../../src/receipts/response-signer.js";
+import {storeReceipt} from "../../../src/receipts/receipts.js";
 import {ed25519, ed25519Account, pqAccount, sessionAccount, sessionHash, type SessionAccount} from "../../utils/keys.js";
 import {rpcHarness, type RpcHarness} from "../../utils/rpc-harness.js";
 

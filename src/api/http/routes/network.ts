@@ -6,7 +6,7 @@
  * ≈ 4.5 KB per node) and the route shares the RPC's per-IP rate limit.
  *
  * `GET /network/v1/health` (Swarms §9): PIP-0008 §4.1 NetworkHealth plus `isHealthy`, from the
- * network view (src/network/), which caches it; same rate limit, same 503 before the membership.
+ * network view (src/health/), which caches it; same rate limit, same 503 before the membership.
  * A node without a membership serves only the health route, as a network of one (lone-node.ts).
  */
 import {toBase64, toHex} from "../../../protocol/index.js";
@@ -16,7 +16,7 @@ import {NOT_READY_MEMBERSHIP_NOT_LOADED} from "../../../swarm/index.js";
 import type {MembershipSnapshot} from "../../../swarm/index.js";
 import {swarmIdToWire, tlsEntry} from "../../../swarm/index.js";
 import type {NodeRecord} from "../../../swarm/index.js";
-import type {NetworkHealthReport} from "../../../network/index.js";
+import type {NetworkHealthReport} from "../../../health/index.js";
 
 /** The facts the route reads (MembershipService satisfies it). */
 export interface NetworkMembership {

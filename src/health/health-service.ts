@@ -6,6 +6,7 @@
  * so `report()` and `load()` cost a few comparisons (the fee quote of every store reads `load()`).
  */
 import type {PqBackend} from "../crypto/index.js";
+import type {Logger} from "../util/index.js";
 import {isHealthy, type NetworkHealth, type StorageLoad} from "../economics/index.js";
 import type {PeerClient} from "../peer/index.js";
 import type {StorageProof} from "../proofs/index.js";
@@ -13,20 +14,16 @@ import {MEMBERSHIP_UPDATED, type MembershipService, type MembershipSnapshot} fro
 import type {Clock} from "../util/index.js";
 import {networkState, type ActivityRules, type NetworkState} from "./network-state.js";
 import {latestProofFetcher, type LatestProofFetcher} from "./proof-fetch.js";
-import {ProofPoller, type PollTarget, type PollerLogger, type ProofPollerOptions} from "./proof-poller.js";
+import {ProofPoller, type PollTarget, type ProofPollerOptions} from "./proof-poller.js";
 import {NetworkProofView, type OfferResult, type ProofViewOptions} from "./proof-view.js";
 
 export type NetworkHealthOptions = ProofPollerOptions & ProofViewOptions & ActivityRules;
-
-export interface NetworkHealthLogger extends PollerLogger {
-  info(obj: object, msg: string): void;
-}
 
 export interface NetworkHealthModules {
   readonly membership: MembershipService;
   readonly pq: PqBackend;
   readonly clock: Clock;
-  readonly logger: NetworkHealthLogger;
+  readonly logger: Logger;
   /** Our newest signed StorageProof; null before the first or with proofs disabled. */
   readonly ownProof: () => StorageProof | null;
   /** The node's peer client: `GET /proof/v1/latest` of each node goes through it. */

@@ -2,7 +2,7 @@ import Fastify from "fastify";
 import {describe, expect, it} from "vitest";
 import {registerNetworkRoutes} from "../../../src/api/http/routes/network.js";
 import {BYTES_PER_GB} from "../../../src/economics/index.js";
-import {LoneNodeHealth} from "../../../src/network/lone-node.js";
+import {LoneNodeHealth} from "../../../src/health/lone-node.js";
 import type {StorageProof} from "../../../src/proofs/storage-proof.js";
 import {ManualClock} from "../../../src/util/clock.js";
 import {T0, member, proof} from "./helpers.js";

@@ -3,7 +3,7 @@ import Fastify from "fastify";
 import {describe, expect, it} from "vitest";
 import {registerNetworkRoutes} from "../../../src/api/http/routes/network.js";
 import {BYTES_PER_GB} from "../../../src/economics/index.js";
-import {NetworkHealthService} from "../../../src/network/health-service.js";
+import {NetworkHealthService} from "../../../src/health/health-service.js";
 import type {StorageProof} from "../../../src/proofs/storage-proof.js";
 import {MembershipService} from "../../../src/swarm/membership-service.js";
 import {ManualClock} from "../../../src/util/clock.js";

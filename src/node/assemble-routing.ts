@@ -3,9 +3,11 @@ import type {ParsStorageConfig} from "../config/index.js";
 import type {NodeIdentity} from "../crypto/index.js";
 import type {PqBackend} from "../crypto/index.js";
 import {PEER_CONNECTIONS, PeerClient, membershipDirectory, type HandshakeSigner} from "../peer/index.js";
-import {Replicator} from "../replication/index.js";
+import type {Replicator} from "../replication/index.js";
 import {SingleNodeRouter, type SwarmMemberJson, type SwarmRouter} from "../swarm/index.js";
 import type {SqliteMessageStore} from "../storage/index.js";
+import {assembleReplication} from "./assemble-replication.js";
+import type {NodeTables} from "./assemble-storage.js";
 import {swarmIdToWire} from "../swarm/index.js";
 import {MembershipService} from "../swarm/index.js";
 import {RegistrySource} from "../swarm/index.js";
@@ -33,6 +35,7 @@ export interface RoutingModules {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly store: SqliteMessageStore;
+  readonly tables: Pick<NodeTables, "replication" | "retries">;
   /** Signs channel handshakes (the node's worker-thread ContextSigner). */
   readonly signer: HandshakeSigner;
 }
@@ -55,10 +58,11 @@ export function buildRouting(config: ParsStorageConfig, m: RoutingModules, self:
     {source: buildSource(config, logger), pq: m.pq, clock: m.clock, logger},
   );
   const peers = new PeerClient({connections: PEER_CONNECTIONS}, {directory: membershipDirectory(membership)});
-  const replication = new Replicator(config.replication, {
+  const replication = assembleReplication(config.replication, {
     membership,
-    peerClient: peers,
+    peers,
     store: m.store,
+    tables: m.tables,
     pq: m.pq,
     identity: m.identity,
     signer: m.signer,

@@ -1,6 +1,7 @@
+import {CONFIG_DEFAULTS} from "../config/index.js";
 import {CTX} from "../crypto/index.js";
 import type {PqBackend} from "../crypto/index.js";
-import type {ContextSigner} from "./context-signer.js";
+import type {ContextSigner} from "../signer/index.js";
 import type {Clock} from "../util/index.js";
 import {buildTree, leafHash, rootFromPath} from "./receipt-tree.js";
 
@@ -39,7 +40,8 @@ export interface ResponseSignerOptions {
   maxBatchSize: number;
 }
 
-export const defaultResponseSignerOptions: ResponseSignerOptions = {maxBatchDelayMs: 2, maxBatchSize: 4096};
+/** `maxBatchDelayMs` is the config setting `signing.maxBatchDelayMs` (its default is the schema's). */
+export const defaultResponseSignerOptions: ResponseSignerOptions = {maxBatchDelayMs: CONFIG_DEFAULTS.signing.maxBatchDelayMs, maxBatchSize: 4096};
 
 interface Pending {
   leaf: Buffer;

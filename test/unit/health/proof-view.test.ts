@@ -1,6 +1,6 @@
 import {describe, expect, it} from "vitest";
 import type {PqBackend} from "../../../src/crypto/interface.js";
-import {NetworkProofView} from "../../../src/network/proof-view.js";
+import {NetworkProofView} from "../../../src/health/proof-view.js";
 import {ManualClock} from "../../../src/util/clock.js";
 import {T0, json, member, nobleBackend, proof, type TestMember} from "./helpers.js";
 

@@ -1,6 +1,6 @@
 import {describe, expect, it} from "vitest";
 import {BYTES_PER_GB} from "../../../src/economics/index.js";
-import {networkState} from "../../../src/network/network-state.js";
+import {networkState} from "../../../src/health/network-state.js";
 import type {StorageProof} from "../../../src/proofs/storage-proof.js";
 import {nodeSwarm} from "../../../src/swarm/mapping.js";
 import {buildSwarmView} from "../../../src/swarm/view.js";

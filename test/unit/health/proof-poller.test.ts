@@ -1,9 +1,9 @@
 import {createServer, type Server, type ServerResponse} from "node:http";
 import type {AddressInfo} from "node:net";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
-import {latestProofFetcher} from "../../../src/network/proof-fetch.js";
-import {ProofPoller, type PollTarget} from "../../../src/network/proof-poller.js";
-import type {OfferResult} from "../../../src/network/proof-view.js";
+import {latestProofFetcher} from "../../../src/health/proof-fetch.js";
+import {ProofPoller, type PollTarget} from "../../../src/health/proof-poller.js";
+import type {OfferResult} from "../../../src/health/proof-view.js";
 import {PeerClient, type PeerAddress} from "../../../src/peer/index.js";
 import {FakeClock} from "../../../src/util/clock.js";
 import {silent} from "./helpers.js";

@@ -4,7 +4,7 @@
  */
 import {proofToJson, signProof, type StorageProof} from "../../../src/proofs/storage-proof.js";
 import type {PublicKeys} from "../../../src/proofs/keys.js";
-import {InlineSigner} from "../../../src/signing/context-signer.js";
+import {InlineSigner} from "../../../src/signer/context-signer.js";
 import {nobleBackend, signedRecord, testIdentity} from "../swarm/helpers.js";
 
 export const T0 = 1_767_225_600_000;

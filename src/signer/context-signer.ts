@@ -94,7 +94,7 @@ export function defaultLiboqsContextUrl(): string {
   const here = new URL(import.meta.url);
   const beside = new URL("../crypto/pq/liboqs-context.js", here).href;
   if (!here.pathname.endsWith(".ts")) return beside;
-  const built = new URL(here.href.replace(/\/src\/signing\/context-signer\.ts$/, "/dist/src/crypto/pq/liboqs-context.js"));
+  const built = new URL(here.href.replace(/\/src\/signer\/context-signer\.ts$/, "/dist/src/crypto/pq/liboqs-context.js"));
   return existsSync(fileURLToPath(built)) ? built.href : beside;
 }
 

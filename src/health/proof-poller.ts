@@ -9,6 +9,7 @@
  * only a few extra rounds.
  */
 import type {Clock} from "../util/index.js";
+import type {Logger} from "../util/index.js";
 import {CoalescedTask} from "../util/index.js";
 import type {LatestProofFetcher} from "./proof-fetch.js";
 import type {OfferResult} from "./proof-view.js";
@@ -24,18 +25,13 @@ export interface PollTarget {
   readonly nodeId: string;
 }
 
-export interface PollerLogger {
-  debug(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-}
-
 export interface ProofPollerModules {
   /** Nodes to poll now (the membership without us). */
   readonly targets: () => readonly PollTarget[];
   readonly fetch: LatestProofFetcher;
   /** Hands a fetched body to the view. */
   readonly offer: (nodeId: string, body: unknown) => OfferResult;
-  readonly logger: PollerLogger;
+  readonly logger: Logger;
   /** Jitter source, [0, 1). Default Math.random. */
   readonly random?: () => number;
   /** Drives the round timers (default the system clock). */
