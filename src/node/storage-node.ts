@@ -27,7 +27,7 @@ import {assembleProofs} from "./assemble-proofs.js";
 import {advertisedHost, buildRouting, membershipHealth} from "./assemble-routing.js";
 import {assembleStorage, type NodeTables} from "./assemble-storage.js";
 import {loadNodeTls, type NodeTls} from "./tls.js";
-import {buildOnion, type OnionParts} from "./onion.js";
+import {buildOnion, type OnionParts} from "./assemble-onion.js";
 import type {OnionCountersSnapshot} from "../onion-relay/index.js";
 import {PARS_STORAGE_VERSION, SESSION_RPC_HF, SESSION_RPC_VERSION} from "./version.js";
 
