@@ -4,7 +4,7 @@
  * which keeps the folder graph acyclic, and only through the target's index.ts.
  */
 const LAYERS = [
-  "util", "protocol", "config", "crypto", "client", "economics",
+  "util", "protocol", "config", "crypto", "onion", "client", "economics",
   "storage", "signing", "swarm", "peer",
   "fees", "proofs", "replication", "network",
   "rpc", "api/http", "api/ws", "node", "cli", "index.ts",

@@ -58,4 +58,11 @@ export {
   type LoadPqBackendOptions,
 } from "./pq/index.js";
 export {EMPTY_CONTEXT, RESPONSE_BATCH_TAG} from "./contexts.js";
+export {
+  X25519_SECRET_KEY_BYTES,
+  X25519_SHARED_SECRET_BYTES,
+  x25519KeyPair,
+  x25519PublicKey,
+  x25519SharedSecret,
+} from "./x25519.js";
 export {EMPTY_ROOT, NODE_BYTES, leafHash, nodeHash, pathFromLevels, rootFromPath, rootOf, treeLevels} from "./merkle.js";
