@@ -12,6 +12,7 @@ import type {NodeInfo} from "./nodes.js";
 import * as rq from "./requests.js";
 import {defaultSwarmRouterOptions, SwarmRouter, type RoutedAnswer} from "./router.js";
 import {swarmOutcome, type SwarmOutcome} from "./swarm-outcome.js";
+import {OnionTransport, defaultOnionTransportOptions, onionCapable, type OnionTransportModules} from "./onion-transport.js";
 import {Subscription, type SubscriptionOptions} from "./subscription.js";
 import {DEFAULT_REQUEST_TIMEOUT_MS, DirectTransport, HttpClient, type HttpOptions, type RpcTransport} from "./transport.js";
 
@@ -19,9 +20,11 @@ export interface ParsClientOptions {
   /** Seed URLs (`pars://host:22025`, `http(s)://host:port`); at least one. */
   seeds: readonly string[];
   /**
-   * Send requests straight to the swarm member instead of through a 3-hop onion path. Onion
-   * routing needs nodes that serve `/onion_req/v2` and publish X25519 keys; until the node list
-   * has them the client sends directly whatever this says (`ParsClient.onion` tells which).
+   * Send requests straight to the swarm member instead of through a 3-hop onion path (default:
+   * onion). Onion routing needs at least three nodes that publish X25519 keys and serve
+   * `/onion_req/v2`; a node list without such keys (nodes older than onion requests) leaves only
+   * direct requests (`ParsClient.onion` tells which is in use). WebSocket subscriptions always
+   * connect directly to a swarm member.
    */
   direct?: boolean;
   /** `strict` (default): a receipt that does not verify throws CLIENT_ERROR_RECEIPT_INVALID; `report`: it is listed in the result. */
@@ -93,20 +96,20 @@ export class ParsClient {
       {seeds: opts.seeds, refreshIntervalMs: opts.refreshIntervalMs ?? defaultNodeDirectoryOptions.refreshIntervalMs, minRefreshGapMs: defaultNodeDirectoryOptions.minRefreshGapMs},
       {http, clock, random},
     );
-    const transport = modules.transport ?? new DirectTransport(http);
-    const client = new ParsClient(opts, directory, transport, http, pq, clock, random);
     try {
       await directory.start();
     } catch (err) {
-      await client.close();
+      await directory.close();
+      await http.close();
       throw err;
     }
-    return client;
+    const transport = modules.transport ?? chooseTransport(opts, {http, directory, clock, mlKem: pq.mlKem768, random});
+    return new ParsClient(opts, directory, transport, http, pq, clock, random);
   }
 
   /** Whether requests go through onion paths (false: direct). */
   get onion(): boolean {
-    return false;
+    return this.transport instanceof OnionTransport;
   }
 
   /** The account's swarm members (cached; `get_swarm` through any node). */
@@ -242,6 +245,16 @@ export class ParsClient {
     }
     return {...outcome, status: answer.status, via: answer.node.nodeId};
   }
+}
+
+/**
+ * Onion unless `direct`: when at least three nodes publish X25519 keys (nodes before issue #13 do
+ * not, and then only direct requests are possible).
+ */
+function chooseTransport(opts: ParsClientOptions, m: OnionTransportModules & {http: HttpClient}): RpcTransport {
+  const hops = defaultOnionTransportOptions.relays + 1;
+  if (opts.direct === true || m.directory.nodes.filter(onionCapable).length < hops) return new DirectTransport(m.http);
+  return new OnionTransport(defaultOnionTransportOptions, m);
 }
 
 function rpcError(method: string, answer: RoutedAnswer): ClientError {

@@ -40,6 +40,7 @@ export {
   type RetrieveArgs,
   type StoreArgs,
 } from "./requests.js";
+export {ONION_PATH, OnionTransport, defaultOnionTransportOptions, onionCapable, type OnionTransportOptions} from "./onion-transport.js";
 export {Subscription, type PushedMessage, type SubscriptionOptions, type SubscriptionState} from "./subscription.js";
 export {swarmOutcome, type SwarmOutcome} from "./swarm-outcome.js";
 export {DirectTransport, HttpClient, TransportFailure, type RpcAnswer, type RpcBody, type RpcTransport} from "./transport.js";
