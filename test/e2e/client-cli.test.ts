@@ -1,0 +1,130 @@
+/**
+ * `pars-storage client …` as a user runs it (the built CLI in child processes) against six real
+ * nodes on loopback (two swarms of three): two users keygen (05 and 07), each stores to the other,
+ * each retrieves exactly the other's message, `watch` prints a message stored after it started,
+ * and a node that alters its receipt (behind a tampering proxy its record points at) is caught.
+ * Requests take onion paths when the nodes publish X25519 keys, else go direct.
+ */
+import {spawn} from "node:child_process";
+import {mkdtempSync, rmSync, statSync} from "node:fs";
+import {tmpdir} from "node:os";
+import {join} from "node:path";
+import {afterAll, beforeAll, describe, expect, it} from "vitest";
+import {BIN, runCli, waitExit} from "../utils/child-process.js";
+import {SwarmHarness, rpc, waitFor} from "../utils/swarm-harness.js";
+import {TamperProxy, alterOwnReceipt} from "../utils/tamper-proxy.js";
+
+const h = new SwarmHarness({mode: "balanced", flags: {"proofs.enabled": "false", "replication.forwardTimeoutMs": "1000"}});
+const dir = mkdtempSync(join(tmpdir(), "pars-client-cli-"));
+let seed: string;
+
+beforeAll(async () => {
+  for (let i = 0; i < 6; i++) await h.startNode(`client-cli/${i}`);
+  h.writeMembership(await h.nodeRecords());
+  await waitForAllReady();
+  seed = `pars://127.0.0.1:${h.nodes[0]!.port}`;
+});
+
+afterAll(async () => {
+  await h.close();
+  rmSync(dir, {recursive: true, force: true});
+});
+
+async function waitForAllReady(): Promise<void> {
+  await waitFor("every node ready", async () => (await Promise.all(h.nodes.map((n) => rpc(n.pool, "info", {})))).every((r) => r.status === 200));
+}
+
+async function client(...args: string[]): Promise<{code: number | null; stdout: string; stderr: string}> {
+  return runCli(["client", ...args]);
+}
+
+async function keygen(name: string, type: "05" | "07"): Promise<{file: string; id: string}> {
+  const file = join(dir, `${name}.key`);
+  const res = await client("keygen", "--out", file, "--type", type);
+  expect(res.code, res.stderr).toBe(0);
+  return {file, id: res.stdout.trim()};
+}
+
+async function swarmMembers(account: string): Promise<string[]> {
+  const res = await rpc(h.nodes[0]!.pool, "get_swarm", {pubkey: account});
+  return (res.body as {snodes: Array<{node_id: string}>}).snodes.map((s) => s.node_id);
+}
+
+const lines = (s: string): Array<Record<string, unknown>> =>
+  s
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+describe("pars-storage client on a 6-node devnet", () => {
+  let alice: {file: string; id: string};
+  let bob: {file: string; id: string};
+
+  it("two users keygen (05 and 07); key files are 0600", async () => {
+    alice = await keygen("alice", "05");
+    bob = await keygen("bob", "07");
+    expect(alice.id).toMatch(/^05[0-9a-f]{64}$/);
+    expect(bob.id).toMatch(/^07[0-9a-f]{64}$/);
+    expect(statSync(alice.file).mode & 0o777).toBe(0o600);
+  });
+
+  it("each stores to the other, every swarm member confirming; each retrieves exactly the other's message", async () => {
+    const toBob = await client("store", "--key", alice.file, "--to", bob.id, "--text", "hi bob, alice here", "--seed", seed, "--json");
+    expect(toBob.code, toBob.stderr).toBe(0);
+    const toBobOut = JSON.parse(toBob.stdout) as {hash: string; confirmed: number; members: number};
+    expect(toBobOut).toMatchObject({confirmed: 3, members: 3});
+    const toAlice = await client("store", "--key", bob.file, "--to", alice.id, "--text", "hi alice, bob here", "--seed", seed);
+    expect(toAlice.code, toAlice.stderr).toBe(0);
+    expect(toAlice.stdout.trim()).toMatch(/^[A-Za-z0-9+/]{43} confirmed by 3 of 3 swarm members$/);
+
+    const atBob = await client("retrieve", "--key", bob.file, "--seed", seed);
+    expect(atBob.code, atBob.stderr).toBe(0);
+    expect(lines(atBob.stdout)).toEqual([expect.objectContaining({hash: toBobOut.hash, text: "hi bob, alice here", namespace: 0})]);
+    const atAlice = await client("retrieve", "--key", alice.file, "--seed", seed);
+    expect(lines(atAlice.stdout).map((m) => m.text)).toEqual(["hi alice, bob here"]);
+  });
+
+  it("watch prints a message stored after it started", async () => {
+    const proc = spawn(process.execPath, [BIN, "client", "watch", "--key", bob.file, "--seed", seed], {stdio: ["ignore", "pipe", "pipe"]});
+    let out = "";
+    let err = "";
+    proc.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    proc.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    try {
+      await waitFor("watch subscribed", () => err.includes("subscribed"), 30_000);
+      const sent = await client("store", "--key", alice.file, "--to", bob.id, "--text", "while you watch", "--seed", seed, "--json");
+      expect(sent.code, sent.stderr).toBe(0);
+      const {hash} = JSON.parse(sent.stdout) as {hash: string};
+      await waitFor("the push printed", () => out.includes(hash), 30_000);
+      expect(lines(out)).toEqual([expect.objectContaining({hash, text: "while you watch"})]);
+    } finally {
+      proc.kill("SIGINT");
+    }
+    expect(await waitExit(proc)).toBe(0);
+  });
+
+  it("a node that alters its receipt is caught: store exits 1 naming it", async () => {
+    const liar = h.nodes[5]!;
+    const proxy = await TamperProxy.start(liar.url, alterOwnReceipt(liar.node.nodeId));
+    try {
+      h.writeMembership(await Promise.all(h.nodes.map((n) => h.record(n.label, n === liar ? proxy.port : n.port))));
+      // A user of the liar's swarm; its honest members go down, so the liar is the one that answers.
+      let victim = (await swarmMembers(alice.id)).includes(liar.node.nodeId) ? alice : bob;
+      for (let i = 0; !(await swarmMembers(victim.id)).includes(liar.node.nodeId); i++) victim = await keygen(`victim${i}`, "05");
+      await waitFor("every node sees the proxy", async () => {
+        const views = await Promise.all(h.nodes.map((n) => rpc(n.pool, "get_swarm", {pubkey: victim.id})));
+        return views.every((v) => JSON.stringify(v.body).includes(`"port_https":${proxy.port}`));
+      });
+      const members = await swarmMembers(victim.id);
+      const seedNode = h.nodes.find((n) => !members.includes(n.node.nodeId))!;
+      for (const n of h.nodes.filter((x) => x !== liar && members.includes(x.node.nodeId))) await h.stopNode(n);
+      const res = await client("store", "--key", alice.file, "--to", victim.id, "--text", "to be lied about", "--seed", `http://127.0.0.1:${seedNode.port}`);
+      expect(res.code, res.stdout + res.stderr).toBe(1);
+      expect(res.stderr).toContain("receipt does not verify");
+      expect(res.stderr).toContain(liar.node.nodeId.slice(0, 12));
+      expect(proxy.altered).toBeGreaterThan(0);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
