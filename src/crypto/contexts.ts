@@ -10,6 +10,12 @@ export const CTX = {
   REQUEST_AUTH: enc("pars-storage/v1/request"),
   /** `07` accounts signing a 36-byte subaccount token (instead of Session's Ed25519 token sig). */
   SUBACCOUNT_TOKEN: enc("pars-storage/v1/subaccount"),
+  /**
+   * Response batch headers (src/signing/response-signer.ts), the 76-byte header alone. They once
+   * used the empty context with this string as a message prefix, the one exception to "every
+   * signature has a context"; liboqs now signs contexts as fast, so the exception is gone.
+   */
+  RESPONSE_BATCH: enc("pars-storage/v1/response-batch"),
   /** Node record published in the membership (swarms). */
   NODE_RECORD: enc("pars-storage/v1/node-record"),
   /** Peer channel handshake transcripts (replication). */
@@ -23,14 +29,3 @@ export const CTX = {
 } as const;
 
 export type ContextName = keyof typeof CTX;
-
-/**
- * The one node signature made with the EMPTY FIPS 204 context: response batch headers, signed as
- * `RESPONSE_BATCH_TAG ‖ header` (tag 30 bytes, header 76 bytes). It was chosen when liboqs could
- * sign only with the empty context (~15x faster than noble with one); liboqs now signs contexts as
- * fast (pq/liboqs-context.ts), but this is wire format and stays. Domain separation still holds: FIPS 204 signs M' = 0x00 ‖ len(ctx) ‖ ctx ‖ M, so an
- * empty-context signature (second byte 0x00) never matches any context-bound signature above, and
- * among empty-context messages this node signs only tag-prefixed, fixed-length batch headers.
- */
-export const RESPONSE_BATCH_TAG = enc("pars-storage/v1/response-batch");
-export const EMPTY_CONTEXT = new Uint8Array(0);

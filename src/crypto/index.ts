@@ -57,7 +57,6 @@ export {
   type KeyCheckFailure,
   type LoadPqBackendOptions,
 } from "./pq/index.js";
-export {EMPTY_CONTEXT, RESPONSE_BATCH_TAG} from "./contexts.js";
 export {
   X25519_SECRET_KEY_BYTES,
   X25519_SHARED_SECRET_BYTES,

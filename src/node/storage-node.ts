@@ -1,6 +1,6 @@
 import type {FastifyInstance} from "fastify";
 import type {Logger} from "pino";
-import {buildHttpApp, loadGc, RateLimiter} from "../api/http/index.js";
+import {buildHttpApp, loadGc} from "../api/http/index.js";
 import {defaultWsOptions, registerWebSocket, type WsHandle} from "../api/ws/index.js";
 import {dataPaths, type ParsStorageConfig} from "../config/index.js";
 import {initHashing} from "../crypto/index.js";
@@ -12,14 +12,14 @@ import {loadPqBackend} from "../crypto/index.js";
 import {createLoneNodeHealth, createNetworkHealth, type NetworkHealthService} from "../network/index.js";
 import {createProofService, type ProofService} from "../proofs/index.js";
 import {DEFAULT_TTL_MS} from "../protocol/index.js";
-import {RpcHandler} from "../rpc/index.js";
+import {RequestPipeline, RpcHandler} from "../rpc/index.js";
 import type {SwarmMemberJson, SwarmRouter} from "../swarm/index.js";
 import {InlineSigner, WorkerSigner, type ContextSigner} from "../signing/index.js";
 import {ResponseSigner} from "../signing/index.js";
 import {SqliteMessageStore} from "../storage/index.js";
 import type {Replicator} from "../replication/index.js";
 import type {MembershipService} from "../swarm/index.js";
-import {systemClock, type Clock} from "../util/index.js";
+import {RateLimiter, systemClock, type Clock} from "../util/index.js";
 import {advertisedHost, buildRouting, membershipHealth} from "./membership.js";
 import {PARS_STORAGE_VERSION, SESSION_RPC_HF, SESSION_RPC_VERSION} from "./version.js";
 
@@ -113,14 +113,20 @@ export class StorageNode {
       opts: {defaultTtlMs: DEFAULT_TTL_MS},
     });
     // One token bucket per IP for HTTP and WebSocket together, so neither door bypasses the other.
-    const limiter = new RateLimiter(config.rateLimit, () => m.clock.now());
+    const limiter = config.rateLimit.enabled ? new RateLimiter(config.rateLimit, () => m.clock.now()) : null;
+    // Every client RPC, whatever carried it, enters here (rpc/pipeline.ts).
+    const pipeline = new RequestPipeline({rpc, router, limiter, logger: m.log.child({module: "rpc"})});
     const {bind: _bind, port: _port, ...httpLimits} = config.http;
     const app = buildHttpApp(
-      {...httpLimits, loopbackUncapped: true, rateLimit: config.rateLimit, serverName: `Pars Storage Server/${PARS_STORAGE_VERSION}`},
       {
-        limiter,
-        rpc,
-        router,
+        ...httpLimits,
+        loopbackUncapped: true,
+        rateLimit: config.rateLimit,
+        serverName: `Pars Storage Server/${PARS_STORAGE_VERSION}`,
+        rpcVersion: SESSION_RPC_VERSION.join("."),
+      },
+      {
+        pipeline,
         logger: m.log.child({module: "http"}),
         now: () => m.clock.now(),
         // Forced once a burst of request bodies is over (api/http/memory-release.ts).
@@ -142,9 +148,8 @@ export class StorageNode {
         ...(proofs === null ? {} : {proofs: {api: proofs, nodeId: m.identity.nodeId, challengesPerSecond}}),
       },
     );
-    const ws = registerWebSocket(app, {...defaultWsOptions, ...config.ws, rateLimit: config.rateLimit}, {
-      ...(config.rateLimit.enabled ? {limiter} : {}),
-      rpc,
+    const ws = registerWebSocket(app, {...defaultWsOptions, ...config.ws}, {
+      pipeline,
       store: m.store,
       pq: m.pq,
       clock: m.clock,

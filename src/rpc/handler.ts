@@ -26,29 +26,15 @@ const META = new Set(["batch", "sequence", "ifelse"]);
 const isObject = (v: unknown): v is Params => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
- * The client RPC dispatcher, independent of transport: HTTP, WebSocket frames and sub-requests
- * all come through here. Errors follow Session: parse errors → 400 "invalid request: …",
+ * The client RPC dispatcher, independent of transport: requests reach it through the
+ * RequestPipeline (pipeline.ts: HTTP, WebSocket frames, onion requests), from swarm peers, and as
+ * sub-requests. Errors follow Session: parse errors → 400 "invalid request: …",
  * unknown method → 400 "no method X", unexpected exceptions → 500 "request failed".
  */
 export class RpcHandler {
   private readonly methods = methodTable();
 
   constructor(private readonly ctx: RpcContext) {}
-
-  /** The body of POST /storage_rpc/v1: `{"method": …, "params": {…}}`. */
-  async handleBody(body: string): Promise<RpcResponse> {
-    let json: unknown;
-    try {
-      json = JSON.parse(body);
-    } catch {
-      return {status: HTTP.BAD_REQUEST, body: "invalid json"};
-    }
-    if (!isObject(json) || typeof json.method !== "string") {
-      return {status: HTTP.BAD_REQUEST, body: "invalid json: no `method` field"};
-    }
-    if (!isObject(json.params)) return {status: HTTP.BAD_REQUEST, body: "invalid json: no `params` field"};
-    return this.handle(json.method, json.params);
-  }
 
   /** Runs one method. `origin.recurse` is false for requests forwarded by a swarm peer. */
   async handle(method: string, params: Params, origin: Origin = {recurse: true}): Promise<RpcResponse> {

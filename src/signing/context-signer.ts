@@ -1,3 +1,5 @@
+import {existsSync} from "node:fs";
+import {fileURLToPath} from "node:url";
 import {Worker} from "node:worker_threads";
 import type {PqBackend} from "../crypto/index.js";
 
@@ -72,7 +74,7 @@ type Pending = {message: Uint8Array; context: Uint8Array; resolve: (s: Uint8Arra
 export interface WorkerSignerOptions {
   /** Sign with liboqs (WebAssembly, ~15x faster than noble): every context if its path passes its self-test. */
   useLiboqs: boolean;
-  /** Module URL of crypto/pq/liboqs-context.js (default: the compiled one next to this file). */
+  /** Module URL of crypto/pq/liboqs-context.js (default: `defaultLiboqsContextUrl()`). */
   liboqsContextUrl?: string;
 }
 
@@ -80,6 +82,20 @@ export interface WorkerSignerModules {
   /** Used if the worker cannot start or dies: signing continues on the main thread. */
   fallback: ContextSigner;
   onWorkerFailure?: (err: Error) => void;
+}
+
+/**
+ * The compiled liboqs context module beside this one. Under the test runner this file is the
+ * TypeScript source, which a worker cannot import, so the build in dist/ is used when it exists:
+ * without it the worker signs every context with noble (~10x slower), and response batches, which
+ * have a context, would be signed slower under test than in a running node.
+ */
+export function defaultLiboqsContextUrl(): string {
+  const here = new URL(import.meta.url);
+  const beside = new URL("../crypto/pq/liboqs-context.js", here).href;
+  if (!here.pathname.endsWith(".ts")) return beside;
+  const built = new URL(here.href.replace(/\/src\/signing\/context-signer\.ts$/, "/dist/src/crypto/pq/liboqs-context.js"));
+  return existsSync(fileURLToPath(built)) ? built.href : beside;
 }
 
 export class WorkerSigner implements ContextSigner {
@@ -105,9 +121,7 @@ export class WorkerSigner implements ContextSigner {
   static start(secretKey: Uint8Array, opts: WorkerSignerOptions, modules: WorkerSignerModules): Promise<WorkerSigner> {
     const nobleUrl = import.meta.resolve("@noble/post-quantum/ml-dsa.js");
     const oqsUrl = opts.useLiboqs ? import.meta.resolve("@oqs/liboqs-js") : null;
-    const oqsContextUrl = opts.useLiboqs
-      ? (opts.liboqsContextUrl ?? new URL("../crypto/pq/liboqs-context.js", import.meta.url).href)
-      : null;
+    const oqsContextUrl = opts.useLiboqs ? (opts.liboqsContextUrl ?? defaultLiboqsContextUrl()) : null;
     const worker = new Worker(WORKER_SOURCE, {eval: true, workerData: {nobleUrl, oqsUrl, oqsContextUrl, secretKey}});
     return new Promise((resolve, reject) => {
       const onFirst = (m: WorkerReply): void => {

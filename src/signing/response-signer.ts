@@ -1,4 +1,4 @@
-import {EMPTY_CONTEXT, RESPONSE_BATCH_TAG} from "../crypto/index.js";
+import {CTX} from "../crypto/index.js";
 import type {PqBackend} from "../crypto/index.js";
 import type {ContextSigner} from "./context-signer.js";
 import type {Clock} from "../util/index.js";
@@ -11,8 +11,8 @@ import {buildTree, leafHash, rootFromPath} from "./receipt-tree.js";
  * for that entry) becomes a leaf. Receipts that arrive within `maxBatchDelayMs` (or until
  * `maxBatchSize` are pending) are put in one RFC 6962 tree; the node signs the batch header
  *   nodeId (32 B) ‖ u64be timestamp ms ‖ u32be leaf count ‖ root (32 B)
- * once (empty FIPS 204 context, message "pars-storage/v1/response-batch" ‖ header; see
- * RESPONSE_BATCH_TAG for why), and every response carries that signature
+ * once (FIPS 204 context "pars-storage/v1/response-batch", CTX.RESPONSE_BATCH), and every
+ * response carries that signature
  * plus its own leaf index and audit path. See docs/PROTOCOL.md "Response signatures".
  */
 export interface SignatureProof {
@@ -123,8 +123,7 @@ export class ResponseSigner {
       const {root, paths} = buildTree(batch.map((p) => p.leaf));
       const t = this.modules.clock.now();
       const header = batchHeader(this.modules.nodeId, t, batch.length, root);
-      const signed = Buffer.concat([RESPONSE_BATCH_TAG, header]);
-      const signature = Buffer.from(await this.modules.signer.sign(signed, EMPTY_CONTEXT)).toString("base64");
+      const signature = Buffer.from(await this.modules.signer.sign(header, CTX.RESPONSE_BATCH)).toString("base64");
       this.stats.batches++;
       this.stats.receipts += batch.length;
       batch.forEach((p, i) => {
@@ -162,6 +161,5 @@ export function verifySignedReceipt(
   const root = rootFromPath(leafHash(receipt), i, n, path.map((p) => Buffer.from(p, "base64")));
   if (root === null) return false;
   const header = batchHeader(nodeId, t, n, root);
-  const message = Buffer.concat([RESPONSE_BATCH_TAG, header]);
-  return pq.mlDsa65.verify(nodeMlDsaPublicKey, message, Buffer.from(signed.signature, "base64"), EMPTY_CONTEXT);
+  return pq.mlDsa65.verify(nodeMlDsaPublicKey, header, Buffer.from(signed.signature, "base64"), CTX.RESPONSE_BATCH);
 }

@@ -2,3 +2,5 @@ export {clockTimers, systemClock} from "./clock.js";
 export type {Clock, ClockTimers, TimerHandle} from "./clock.js";
 export {CoalescedTask, backoffDelayMs} from "./coalesced-task.js";
 export {InvalidArgumentError, ParsError} from "./errors.js";
+export {RateLimiter} from "./rate-limiter.js";
+export type {RateLimiterOptions} from "./rate-limiter.js";

@@ -18,8 +18,9 @@ import {buildHttpApp, type HttpAppOptions} from "../../src/api/http/app.js";
 import {defaultConfig} from "../../src/config/index.js";
 import type {PeerEndpoint} from "../../src/replication/peer-handler.js";
 import {PEER_MAX_FRAME_BYTES} from "../../src/replication/options.js";
-import {StorageNode} from "../../src/node/index.js";
-import {rpcHarness, type RpcHarness} from "../utils/rpc-harness.js";
+import {SESSION_RPC_VERSION, StorageNode} from "../../src/node/index.js";
+import {RateLimiter} from "../../src/util/rate-limiter.js";
+import {harnessPipeline, rpcHarness, type RpcHarness} from "../utils/rpc-harness.js";
 import {TestClient} from "./ws/harness.js";
 
 const MIB = 1024 * 1024;
@@ -36,11 +37,13 @@ afterEach(async () => {
   h = null;
 });
 
+const limiterFor = (o: HttpAppOptions["rateLimit"]): RateLimiter | null => (o.enabled ? new RateLimiter(o, () => Date.now()) : null);
+
 async function start(opts: Partial<HttpAppOptions>, peer?: PeerEndpoint): Promise<{host: string; port: number}> {
   h = await rpcHarness();
   app = buildHttpApp(
-    {bodyLimitBytes: 10 * MIB, rateLimit: NO_LIMIT, serverName: "test", ...opts},
-    {rpc: h.handler, router: h.ctx.router, logger: pino({level: "silent"}), now: () => Date.now(), health: () => ({}), ...(peer ? {peer} : {})},
+    {bodyLimitBytes: 10 * MIB, rateLimit: NO_LIMIT, serverName: "test", rpcVersion: "2.8.0", ...opts},
+    {pipeline: harnessPipeline(h, {limiter: limiterFor(opts.rateLimit ?? NO_LIMIT)}), logger: pino({level: "silent"}), now: () => Date.now(), health: () => ({}), ...(peer ? {peer} : {})},
   );
   const address = await app.listen({host: "127.0.0.1", port: 0});
   const url = new URL(address);
@@ -298,7 +301,9 @@ describe("one rate-limit bucket per IP for HTTP and WebSocket (StorageNode)", ()
       for (let i = 0; i < 5; i++) {
         const res = await request(`${node.httpUrl}/get_stats/v1`);
         statuses.push(res.statusCode);
-        await res.body.dump();
+        // The node's Session RPC level, the one `info` reports.
+        if (i === 0) expect(await res.body.json()).toEqual({version: SESSION_RPC_VERSION.join(".")});
+        else await res.body.dump();
       }
       expect(statuses).toEqual([200, 200, 200, 200, 429]);
       const ws = await TestClient.connect(`${node.httpUrl.replace("http://", "ws://")}/ws`);

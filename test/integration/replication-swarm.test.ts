@@ -10,6 +10,7 @@ import {generateIdentity} from "../../src/crypto/identity.js";
 import {ChannelManager, type HandshakeSigner} from "../../src/replication/channel/index.js";
 import {PEER_PATHS, encodePeerMessage} from "../../src/replication/wire.js";
 import {verifySignedReceipt} from "../../src/signing/response-signer.js";
+import {storeReceipt, type StoreReceiptFee} from "../../src/signing/receipts.js";
 import {systemClock} from "../../src/util/clock.js";
 import {sessionAccount, sessionHash, type SessionAccount} from "../utils/keys.js";
 import {testPq} from "../utils/rpc-harness.js";
@@ -49,9 +50,13 @@ function storeParams(acc: SessionAccount, text: string): Record<string, unknown>
   return {pubkey: acc.hex, timestamp: Date.now(), ttl: 3_600_000, data: Buffer.from(text).toString("base64")};
 }
 
-async function checkEntry(nodeId: string, entry: {signature: string; signature_proof: never}, hash: string): Promise<boolean> {
+type StoreEntry = {signature: string; signature_proof: never; expiry: number; already?: true; fee?: StoreReceiptFee; failed?: true};
+
+/** Verifies a member's store entry: its hash, expiry, status and fee are all under its signature. */
+async function checkEntry(nodeId: string, entry: StoreEntry, hash: string): Promise<boolean> {
   const key = h.nodes.map((n) => n.node.identity).find((i) => i.nodeId === nodeId)?.mlDsa.publicKey;
-  return key !== undefined && verifySignedReceipt(await testPq(), nodeId, key, Buffer.from(hash), entry);
+  const receipt = storeReceipt({hash, expiry: entry.expiry, already: entry.already === true, fee: entry.fee});
+  return key !== undefined && verifySignedReceipt(await testPq(), nodeId, key, receipt, entry);
 }
 
 describe("replication between two swarms of three", () => {
@@ -64,8 +69,8 @@ describe("replication between two swarms of three", () => {
       const hash = sessionHash(acc.hex, 0, Buffer.from(text));
       const members = membersOf(swarmOf(n));
       expect(Object.keys(res.body.swarm).sort()).toEqual(members.map((m) => m.node.nodeId).sort());
-      for (const [nodeId, entry] of Object.entries(res.body.swarm as Record<string, {signature: string; signature_proof: never; failed?: true}>)) {
-        expect(entry.failed, `entry of ${nodeId}`).toBeUndefined();
+      for (const [nodeId, entry] of Object.entries(res.body.swarm as Record<string, StoreEntry>)) {
+        expect(entry.failed, `entry of ${nodeId}: ${JSON.stringify(entry)}`).toBeUndefined();
         expect(await checkEntry(nodeId, entry, hash), `signature of ${nodeId} over ${hash}`).toBe(true);
       }
       stored.push({account: acc.hex, hash, swarm: swarmOf(n)});

@@ -5,6 +5,7 @@ import {generateIdentity, type NodeIdentity} from "../../src/crypto/identity.js"
 import {loadPqBackend} from "../../src/crypto/pq/index.js";
 import type {RpcContext} from "../../src/rpc/context.js";
 import {RpcHandler} from "../../src/rpc/handler.js";
+import {RequestPipeline, type RequestPipelineModules} from "../../src/rpc/pipeline.js";
 import {SingleNodeRouter, type SwarmRouter} from "../../src/swarm/swarm-router.js";
 import {InlineSigner} from "../../src/signing/context-signer.js";
 import {ResponseSigner} from "../../src/signing/response-signer.js";
@@ -87,4 +88,12 @@ export async function rpcHarness(opts: HarnessOptions = {}): Promise<RpcHarness>
       await store.close();
     },
   };
+}
+
+/**
+ * The node's request pipeline over the harness's handler and router, without a rate limit unless
+ * `m.limiter` is given; `m` replaces any of its modules.
+ */
+export function harnessPipeline(h: RpcHarness, m: Partial<RequestPipelineModules> = {}): RequestPipeline {
+  return new RequestPipeline({rpc: h.handler, router: h.ctx.router, limiter: null, logger: silent, ...m});
 }

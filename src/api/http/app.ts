@@ -8,9 +8,9 @@ import type {RpcResponse} from "../../protocol/index.js";
 import type {IncomingMessage} from "node:http";
 import Fastify, {LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply} from "fastify";
 
-import {HTTP} from "../../rpc/index.js";
-import type {RpcHandler} from "../../rpc/index.js";
-import type {SwarmRouter} from "../../swarm/index.js";
+import {HTTP, TOO_MANY_REQUESTS} from "../../rpc/index.js";
+import type {RequestPipeline} from "../../rpc/index.js";
+import {RateLimiter, type RateLimiterOptions} from "../../util/index.js";
 import {
   BodyBudget,
   BodyError,
@@ -19,7 +19,6 @@ import {
 } from "./body-reader.js";
 import {ConnectionLimit, isLoopback} from "./connection-limit.js";
 import {MemoryRelease, RELEASE_AFTER_BYTES, RELEASE_DELAY_MS, RELEASE_MIN_INTERVAL_MS} from "./memory-release.js";
-import {RateLimiter, type RateLimiterOptions} from "./rate-limiter.js";
 import {registerEconomicsRoutes, type EconomicsApi} from "./routes/economics.js";
 import {registerNetworkRoutes, type NetworkHealthApi, type NetworkMembership} from "./routes/network.js";
 import {registerPeerRoutes} from "./routes/peer.js";
@@ -30,9 +29,18 @@ import {registerProofRoutes, type ProofApi} from "./routes/proofs.js";
 export interface HttpAppOptions {
   /** Session's MAX_REQUEST_BODY_SIZE: 10 MiB. */
   bodyLimitBytes: number;
+  /**
+   * Read here only for the proof-challenge bucket (`enabled`, `maxClients`); the shared per-IP
+   * bucket is the pipeline's.
+   */
   rateLimit: RateLimiterOptions & {enabled: boolean};
   /** Value of the `Server` header. */
   serverName: string;
+  /**
+   * What `GET /get_stats/v1` answers as `version`: the Session RPC level (`info`'s `version`,
+   * dotted), which is what Session answers there.
+   */
+  rpcVersion: string;
   /** The whole request (headers and body) must arrive within this; 408 otherwise. */
   requestTimeoutMs?: number;
   /** Longest pause between two body chunks; 408 otherwise. */
@@ -46,15 +54,13 @@ export interface HttpAppOptions {
 }
 
 export interface HttpAppModules {
-  rpc: RpcHandler;
-  router: SwarmRouter;
+  /**
+   * The node's request pipeline: readiness, the per-IP bucket (shared with the WebSocket endpoint
+   * and every client route here), shape checks and the RPC dispatcher.
+   */
+  pipeline: Pick<RequestPipeline, "admit" | "dispatch" | "allow" | "notReadyReasons">;
   logger: FastifyBaseLogger;
   now: () => number;
-  /**
-   * The per-IP token bucket, shared with the WebSocket endpoint (one bucket per IP for both); the
-   * app builds its own from `opts.rateLimit` without it.
-   */
-  limiter?: RateLimiter;
   /** Extra read-only facts for GET /health. */
   health: () => Record<string, unknown>;
   /** The membership, when the node has a membership source: serves GET /network/v1/nodes. */
@@ -81,9 +87,10 @@ function send(reply: FastifyReply, res: RpcResponse): FastifyReply {
 }
 
 /**
- * The HTTP API, without listening (tests use `inject()`). POST /storage_rpc/v1 follows Session's
- * pre-processing order: readiness (503), rate limit (429), long-poll header (410), body size (413),
- * JSON shape (400), then the RPC dispatcher.
+ * The HTTP API, without listening (tests use `inject()`). POST /storage_rpc/v1 is the request
+ * pipeline (rpc/pipeline.ts) with HTTP's own checks around it: a body over the limit is refused
+ * while it is read (413), before anything else; then readiness (503) and rate limit (429), the
+ * long-poll header (410), the JSON shape (400) and the RPC dispatcher.
  */
 export function buildHttpApp(opts: HttpAppOptions, modules: HttpAppModules): FastifyInstance {
   const requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_HTTP_REQUEST_TIMEOUT_MS;
@@ -95,7 +102,7 @@ export function buildHttpApp(opts: HttpAppOptions, modules: HttpAppModules): Fas
     // Per-request log lines cost ~3 % at load and would log client keys: off.
     logController: new LogController({disableRequestLogging: true}),
   });
-  const limiter = modules.limiter ?? new RateLimiter(opts.rateLimit, modules.now);
+  const {pipeline} = modules;
   const uncapped = opts.loopbackUncapped === true ? isLoopback : undefined;
   new ConnectionLimit(opts.maxConnectionsPerIp ?? DEFAULT_HTTP_MAX_CONNECTIONS_PER_IP, uncapped).attach(app.server);
   const release = new MemoryRelease(
@@ -113,7 +120,7 @@ export function buildHttpApp(opts: HttpAppOptions, modules: HttpAppModules): Fas
     bodyIdleTimeoutMs: opts.bodyIdleTimeoutMs ?? DEFAULT_HTTP_BODY_IDLE_TIMEOUT_MS,
     budget,
   });
-  const allow = (ip: string): boolean => !opts.rateLimit.enabled || limiter.take(ip);
+  const allow = (ip: string): boolean => pipeline.allow(ip);
 
   app.addHook("onSend", (_req, reply, payload, done) => {
     reply.header("server", opts.serverName);
@@ -121,22 +128,18 @@ export function buildHttpApp(opts: HttpAppOptions, modules: HttpAppModules): Fas
   });
 
   app.post("/storage_rpc/v1", async (req, reply) => {
-    const reasons = modules.router.notReadyReasons();
-    if (reasons.length > 0) {
-      return send(reply, {status: HTTP.SERVICE_UNAVAILABLE, body: `Service node is not ready: ${reasons.join("; ")}\n`});
-    }
-    if (!allow(req.ip)) return tooMany(reply);
+    const refused = pipeline.admit({transport: "http", ip: req.ip});
+    if (refused !== null) return send(reply, refused);
     const longPoll = req.headers["x-loki-long-poll"];
     if (typeof longPoll === "string" && longPoll !== "") {
       return send(reply, {status: HTTP.GONE, body: "long polling is no longer supported, client upgrade required"});
     }
-    const body = Buffer.isBuffer(req.body) ? req.body.toString("utf8") : "";
-    return send(reply, await modules.rpc.handleBody(body));
+    return send(reply, await pipeline.dispatch(Buffer.isBuffer(req.body) ? req.body : ""));
   });
 
   app.get("/health", (req, reply) => {
     if (!allow(req.ip)) return tooMany(reply);
-    return reply.send({status: "ok", ready: modules.router.notReadyReasons().length === 0, ...modules.health()});
+    return reply.send({status: "ok", ready: pipeline.notReadyReasons().length === 0, ...modules.health()});
   });
   if (modules.network !== undefined || modules.networkHealth !== undefined) {
     const {network: membership, networkHealth: health} = modules;
@@ -148,14 +151,14 @@ export function buildHttpApp(opts: HttpAppOptions, modules: HttpAppModules): Fas
     const peerOpts = {bodyLimitBytes: PEER_MAX_FRAME_BYTES + 64};
     registerPeerRoutes(app, peerOpts, {endpoint: modules.peer, allowHandshake, logger: modules.logger});
   }
-  if (modules.proofs !== undefined) registerProofs(app, opts, modules.proofs, {limiter, now: modules.now});
+  if (modules.proofs !== undefined) registerProofs(app, opts, modules.proofs, {allow, now: modules.now});
   if (modules.economics !== undefined) {
     registerEconomicsRoutes(app, {api: modules.economics, allow});
   }
   // Deprecated in Session but still answered there.
   app.get("/get_stats/v1", (req, reply) => {
     if (!allow(req.ip)) return tooMany(reply);
-    return reply.send({version: "2.8.0"});
+    return reply.send({version: opts.rpcVersion});
   });
 
   app.setNotFoundHandler((req, reply) => {
@@ -181,7 +184,7 @@ export function buildHttpApp(opts: HttpAppOptions, modules: HttpAppModules): Fas
 }
 
 function tooMany(reply: FastifyReply): FastifyReply {
-  return send(reply, {status: HTTP.TOO_MANY_REQUESTS, body: "Too Many Requests\n"});
+  return send(reply, TOO_MANY_REQUESTS);
 }
 
 /**
@@ -203,10 +206,12 @@ function answerBodyError(err: BodyError, raw: IncomingMessage, reply: FastifyRep
 }
 
 /**
- * Session parses the body as JSON whatever the content type says. Bodies of every route (client
- * RPC, proofs, the peer routes) are read by readBody: timed (whole request and idle gap), capped
- * (the route's bodyLimit), and charged to the node-wide budget until the answer is sent or the
- * connection closes.
+ * Session parses the body as JSON whatever the content type says, so the node reads no route's
+ * body by its `Content-Type`: the header is dropped on arrival, or fastify would refuse an empty
+ * or malformed one with 415 before any route ran. Bodies of every route (client RPC, proofs, the
+ * peer routes) are read by readBody: timed (whole request and idle gap), capped (the route's
+ * bodyLimit), and charged to the node-wide budget until the answer is sent or the connection
+ * closes.
  */
 function registerBodyReader(
   app: FastifyInstance,
@@ -219,6 +224,7 @@ function registerBodyReader(
     o.budget.release(n);
   };
   app.addHook("onRequest", (req, reply, done) => {
+    delete req.raw.headers["content-type"];
     reply.raw.once("close", () => release(req.raw));
     done();
   });
@@ -243,7 +249,7 @@ function registerProofs(
   app: FastifyInstance,
   opts: HttpAppOptions,
   proofs: NonNullable<HttpAppModules["proofs"]>,
-  m: {limiter: RateLimiter; now: () => number},
+  m: {allow: (ip: string) => boolean; now: () => number},
 ): void {
   const challenges = new RateLimiter({capacity: 10, refillPerSecond: proofs.challengesPerSecond, maxClients: opts.rateLimit.maxClients}, m.now);
   const on = opts.rateLimit.enabled;
@@ -251,7 +257,7 @@ function registerProofs(
     proofs: proofs.api,
     nodeId: proofs.nodeId,
     now: m.now,
-    allow: (ip) => !on || m.limiter.take(ip),
+    allow: m.allow,
     allowChallenge: (ip) => !on || challenges.take(ip),
   });
 }

@@ -1,5 +1,5 @@
 import type {PqBackend} from "../../crypto/index.js";
-import type {RpcHandler} from "../../rpc/index.js";
+import type {RequestPipeline} from "../../rpc/index.js";
 import type {SwarmRouter} from "../../swarm/index.js";
 import type {MessageStore} from "../../storage/index.js";
 import type {Clock} from "../../util/index.js";
@@ -14,20 +14,19 @@ export interface WsLogger {
 
 /** What the WebSocket endpoint uses from the rest of the node. */
 export interface WsModules {
-  /** The client RPC dispatcher, shared with POST /storage_rpc/v1. */
-  rpc: Pick<RpcHandler, "handle">;
+  /**
+   * The node's request pipeline, shared with POST /storage_rpc/v1: RPC frames go through `handle`
+   * (readiness, shape checks, dispatch), and every inbound frame takes its token from the per-IP
+   * bucket with `allow`.
+   */
+  pipeline: Pick<RequestPipeline, "handle" | "allow">;
   /** `added` feeds the pushes (every new message, whatever its origin); `isRevoked` checks subaccounts. */
   store: Pick<MessageStore, "on" | "off" | "isRevoked">;
   pq: PqBackend;
   clock: Clock;
-  /** Readiness (RPC frames answer 503 until ready) and swarm ownership (subscribe errcode 6). */
+  /** Readiness and swarm ownership for subscriptions (subscribe errcode 6, the sweep); RPC frames ask the pipeline. */
   router: Pick<SwarmRouter, "isOurs" | "notReadyReasons">;
   logger: WsLogger;
-  /**
-   * Per-IP token bucket shared with HTTP, if the node has one to share; otherwise the endpoint
-   * builds its own from `WsOptions.rateLimit`.
-   */
-  limiter?: {take(client: string): boolean};
 }
 
 export interface WsStats {

@@ -1,5 +1,4 @@
 import {InvalidArgumentError} from "../../util/index.js";
-import type {RateLimiterOptions} from "../http/index.js";
 
 const SECOND_MS = 1000;
 const MINUTE_MS = 60 * SECOND_MS;
@@ -46,8 +45,6 @@ export interface WsOptions {
   timestampMaxAgeMs: number;
   /** Furthest accepted subscription signature timestamp in the future. */
   timestampMaxFutureMs: number;
-  /** Per-IP token bucket for inbound frames (used when the node does not pass a shared limiter). */
-  rateLimit: RateLimiterOptions & {enabled: boolean};
 }
 
 /** ~50 KB of kernel and `ws` state per idle connection: 10,000 is ~0.5 GB, within a node's budget. */
@@ -103,8 +100,6 @@ export const defaultWsOptions: Readonly<WsOptions> = Object.freeze({
   sweepIntervalMs: SWEEP_INTERVAL_MS,
   timestampMaxAgeMs: TIMESTAMP_MAX_AGE_MS,
   timestampMaxFutureMs: TIMESTAMP_MAX_FUTURE_MS,
-  // Session's per-IP bucket (oxenss/rpc/rate_limiter.cpp), the same as POST /storage_rpc/v1.
-  rateLimit: Object.freeze({enabled: true, capacity: 600, refillPerSecond: 300, maxClients: 10_000}),
 });
 
 const POSITIVE_INTEGERS = [
@@ -133,9 +128,5 @@ export function validateWsOptions(opts: WsOptions): void {
     if (!Number.isSafeInteger(v) || v <= 0) {
       throw new InvalidArgumentError(`ws option ${name} must be a positive integer, got ${String(v)}`);
     }
-  }
-  const rl = opts.rateLimit;
-  if (rl.enabled && !(rl.capacity > 0 && rl.refillPerSecond > 0 && rl.maxClients > 0)) {
-    throw new InvalidArgumentError("ws option rateLimit needs positive capacity, refillPerSecond and maxClients");
   }
 }

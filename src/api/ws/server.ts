@@ -6,7 +6,7 @@
 import type {RawData, WebSocket} from "ws";
 import {parseAccount} from "../../protocol/index.js";
 import type {StoredMessage} from "../../storage/index.js";
-import {RateLimiter} from "../http/index.js";
+import {TOO_MANY_REQUESTS} from "../../rpc/index.js";
 import {WsConnection} from "./connection.js";
 import type {WsContext} from "./context.js";
 import {WS_CLOSE, type WsCloseCode, type WsDropReason, type WsErrorCode} from "./errors.js";
@@ -46,13 +46,12 @@ export class WsServer {
   constructor(opts: WsOptions, modules: WsModules) {
     validateWsOptions(opts);
     this.#budget = new OutboundBudget(opts.queueBudgetBytes);
-    const limiter = modules.limiter ?? (opts.rateLimit.enabled ? new RateLimiter(opts.rateLimit, () => modules.clock.now()) : null);
     this.#ctx = {
       opts,
       modules,
       index: new SubscriptionIndex(opts),
       counters: {pushes: 0, rpcRequests: 0},
-      allow: (ip) => limiter === null || limiter.take(ip),
+      allow: (ip) => modules.pipeline.allow(ip),
     };
     modules.store.on("added", this.#onAdded);
     this.#timers = [setInterval(() => this.#pingAll(), opts.pingIntervalMs), setInterval(() => this.sweep(), opts.sweepIntervalMs)];
@@ -137,7 +136,11 @@ export class WsServer {
     return null;
   }
 
-  /** Every inbound frame takes a rate-limit token; malformed ones are answered and the connection stays. */
+  /**
+   * Every inbound frame takes a rate-limit token, whatever its type, before anything else (so an
+   * RPC frame enters the pipeline already charged); malformed ones are answered and the
+   * connection stays.
+   */
   #onMessage(conn: WsConnection, data: RawData, isBinary: boolean): void {
     if (!conn.isOpen) return;
     const allowed = this.#ctx.allow(conn.ip);
@@ -155,7 +158,7 @@ export class WsServer {
 
   #refuseRateLimited(conn: WsConnection, frame: ClientFrame): void {
     // As HTTP answers: 429 "Too Many Requests\n" for RPCs; an error frame for everything else.
-    if (frame.type === "rpc") conn.send(rpcReply(frame.id, {status: 429, body: "Too Many Requests\n"}));
+    if (frame.type === "rpc") conn.send(rpcReply(frame.id, TOO_MANY_REQUESTS));
     else conn.send(errorFrame({id: frame.id, code: "WS_ERROR_RATE_LIMITED", error: "Too Many Requests"}));
   }
 

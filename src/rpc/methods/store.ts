@@ -17,6 +17,7 @@ import {HTTP, ParseError, RpcError} from "../errors.js";
 import {isPublicInbox, isPublicOutbox, namespaceSigValue} from "../../protocol/index.js";
 import {loadFields, loadStringifiedInt, requireField, requireAtMostOneOf, requireExactlyOneOf, type Params} from "../params.js";
 import {runRecursive, wrongSwarm} from "../recursive.js";
+import {storeReceipt} from "../../signing/index.js";
 import {defineMethod} from "./types.js";
 
 interface StoreRequest {
@@ -129,13 +130,16 @@ export const storeMethod = defineMethod<StoreRequest>({
           data: req.data,
           replaceNamespace: isPublicOutbox(req.namespace),
         });
-        const signed = await ctx.signer.sign(Buffer.from(hash));
+        const already = result.status !== "new";
+        const {fee} = feeEntry(ctx, result, req.data.length);
+        // Expiry and fee are signed with the hash, so an entry node cannot alter them.
+        const signed = await ctx.signer.sign(storeReceipt({hash, expiry: result.expiry, already, fee}));
         return {
           hash,
           ...signed,
-          ...(result.status === "new" ? {} : {already: true}),
+          ...(already ? {already: true} : {}),
           expiry: result.expiry,
-          ...feeEntry(ctx, result, req.data.length),
+          ...(fee === undefined ? {} : {fee}),
           ...(origin.recurse ? {t: now} : {}),
         };
       },

@@ -1,5 +1,6 @@
 /**
- * A listening node (rpcHarness + buildHttpApp + registerWebSocket on 127.0.0.1, port 0) and a
+ * A listening node (rpcHarness + one RequestPipeline + buildHttpApp + registerWebSocket on
+ * 127.0.0.1, port 0) and a
  * small `ws` client that matches replies to request IDs, for the WebSocket integration tests.
  */
 import type {FastifyInstance} from "fastify";
@@ -8,10 +9,12 @@ import WebSocket, {type ClientOptions} from "ws";
 import {buildHttpApp} from "../../../src/api/http/app.js";
 import {defaultWsOptions, registerWebSocket, type WsHandle, type WsModules, type WsOptions} from "../../../src/api/ws/index.js";
 import {CTX} from "../../../src/crypto/contexts.js";
+import type {RequestPipelineModules} from "../../../src/rpc/pipeline.js";
 import type {SwarmRouter} from "../../../src/swarm/swarm-router.js";
 import type {NewMessage} from "../../../src/storage/interface.js";
 import {sessionHash, type Ed25519Key, type PqAccount, type SessionAccount} from "../../utils/keys.js";
-import {rpcHarness, type HarnessOptions, type RpcHarness} from "../../utils/rpc-harness.js";
+import {RateLimiter, type RateLimiterOptions} from "../../../src/util/rate-limiter.js";
+import {harnessPipeline, rpcHarness, type HarnessOptions, type RpcHarness} from "../../utils/rpc-harness.js";
 
 export interface WsTestNode {
   h: RpcHarness;
@@ -25,6 +28,10 @@ export interface StartOptions {
   ws?: Partial<WsOptions>;
   harness?: HarnessOptions;
   modules?: Partial<WsModules>;
+  /** The per-IP bucket HTTP and WebSocket share (none by default). */
+  rateLimit?: RateLimiterOptions;
+  /** Replaces pipeline modules (its `rpc`, its `limiter`). */
+  pipeline?: Partial<RequestPipelineModules>;
   /** Readiness reasons the router reports (RPC 503, subscribe errcode 6). */
   notReady?: () => string[];
 }
@@ -34,14 +41,21 @@ export async function startWsNode(o: StartOptions = {}): Promise<WsTestNode> {
   const notReady = o.notReady ?? ((): string[] => []);
   const router: SwarmRouter = Object.assign(Object.create(h.ctx.router) as SwarmRouter, {notReadyReasons: notReady});
   const logger = pino({level: "silent"});
+  const limiter = o.rateLimit === undefined ? null : new RateLimiter(o.rateLimit, () => h.clock.now());
+  const pipeline = harnessPipeline(h, {router, limiter, ...o.pipeline});
   const app = buildHttpApp(
-    {bodyLimitBytes: 10 * 1024 * 1024, rateLimit: {enabled: false, capacity: 600, refillPerSecond: 300, maxClients: 10_000}, serverName: "test"},
-    {rpc: h.handler, router, logger, now: () => h.clock.now(), health: () => ({})},
+    {
+      bodyLimitBytes: 10 * 1024 * 1024,
+      rateLimit: {enabled: o.rateLimit !== undefined, capacity: 600, refillPerSecond: 300, maxClients: 10_000},
+      serverName: "test",
+      rpcVersion: "2.8.0",
+    },
+    {pipeline, logger, now: () => h.clock.now(), health: () => ({})},
   );
   const ws = registerWebSocket(
     app,
     {...defaultWsOptions, ...o.ws},
-    {rpc: h.handler, store: h.store, pq: h.ctx.pq, clock: h.clock, router, logger, ...o.modules},
+    {pipeline, store: h.store, pq: h.ctx.pq, clock: h.clock, router, logger, ...o.modules},
   );
   const address = await app.listen({host: "127.0.0.1", port: 0});
   return {

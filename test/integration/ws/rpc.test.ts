@@ -51,6 +51,45 @@ describe("rpc frames", () => {
     expect({code: bad.code, body: bad.body}).toEqual(await http("retrieve", {pubkey: "05"}));
   });
 
+  it("gives HTTP's answer to the same bad request, not ready and rate limited too (one pipeline)", async () => {
+    const notReady: string[] = [];
+    node = await startWsNode({notReady: () => notReady, rateLimit: {capacity: 100, refillPerSecond: 1, maxClients: 10}});
+    const c = await connect();
+    const overHttp = async (req: object): Promise<{code: number; body: unknown}> => {
+      const res = await node.app.inject({method: "POST", url: "/storage_rpc/v1", payload: JSON.stringify(req)});
+      return {code: res.statusCode, body: String(res.headers["content-type"]).includes("json") ? res.json() : res.body};
+    };
+    const overWs = async (req: object): Promise<{code: number; body: unknown}> => {
+      const r = await c.request("rpc", req);
+      return {code: r.code, body: r.body};
+    };
+    const bad = [
+      {params: {}},
+      {method: 5, params: {}},
+      {method: ["info"], params: {}},
+      {method: "info"},
+      {method: "info", params: []},
+      {method: "info", params: "x"},
+      {method: "nope", params: {}},
+      {method: "retrieve", params: {pubkey: "05"}},
+      {method: "batch", params: {requests: []}},
+    ];
+    for (const req of bad) {
+      const http = await overHttp(req);
+      expect(http.code, JSON.stringify(req)).toBe(400);
+      expect(await overWs(req), JSON.stringify(req)).toEqual(http);
+    }
+    notReady.push("not in any swarm");
+    expect(await overWs({method: "info", params: {}})).toEqual(await overHttp({method: "info", params: {}}));
+    expect((await overHttp({})).code).toBe(503);
+    notReady.length = 0;
+    // Drain the shared bucket over HTTP; the WebSocket then meets the same empty bucket.
+    let last = 0;
+    for (let i = 0; i < 200 && last !== 429; i++) last = (await overHttp({method: "info", params: {}})).code;
+    expect(await overWs({method: "info", params: {}})).toEqual({code: 429, body: "Too Many Requests\n"});
+    expect(await overHttp({method: "info", params: {}})).toEqual({code: 429, body: "Too Many Requests\n"});
+  });
+
   it("echoes numeric and string ids, and runs frames without an id", async () => {
     node = await startWsNode();
     const c = await connect();
@@ -67,7 +106,7 @@ describe("rpc frames", () => {
   });
 
   it("rate-limits frames per IP: 429 for RPCs, an error frame for the rest", async () => {
-    node = await startWsNode({ws: {rateLimit: {enabled: true, capacity: 2, refillPerSecond: 1, maxClients: 10}}});
+    node = await startWsNode({rateLimit: {capacity: 2, refillPerSecond: 1, maxClients: 10}});
     const c = await connect();
     expect((await c.rpc("info", {})).code).toBe(200);
     expect((await c.rpc("info", {})).code).toBe(200);
@@ -77,9 +116,9 @@ describe("rpc frames", () => {
     expect((await c.rpc("info", {})).code).toBe(200);
   });
 
-  it("uses the limiter the node passes in (shared with HTTP)", async () => {
+  it("uses the pipeline's limiter (shared with HTTP)", async () => {
     const seen: string[] = [];
-    node = await startWsNode({modules: {limiter: {take: (ip) => (seen.push(ip), seen.length < 2)}}});
+    node = await startWsNode({pipeline: {limiter: {take: (ip) => (seen.push(ip), seen.length < 2)}}});
     const c = await connect();
     expect((await c.rpc("info", {})).code).toBe(200);
     expect((await c.rpc("info", {})).code).toBe(429);
@@ -101,7 +140,7 @@ describe("rpc frames", () => {
     process.on("unhandledRejection", onRejection);
     try {
       const rpc = {handle: () => Promise.resolve({status: 200, body: {n: 1n}})};
-      node = await startWsNode({modules: {rpc} as never});
+      node = await startWsNode({pipeline: {rpc} as never});
       const c = await connect();
       expect(await c.rpc("info", {})).toMatchObject({type: "rpc", code: 500, body: "request failed"});
       expect(await c.rpc("info", {})).toMatchObject({code: 500});

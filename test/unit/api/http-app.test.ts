@@ -1,10 +1,10 @@
 import type {FastifyInstance} from "fastify";
 import {afterEach, describe, expect, it} from "vitest";
 import {buildHttpApp, type HttpAppOptions} from "../../../src/api/http/app.js";
-import {RateLimiter} from "../../../src/api/http/rate-limiter.js";
 import type {SwarmRouter} from "../../../src/swarm/swarm-router.js";
 import {sessionAccount} from "../../utils/keys.js";
-import {rpcHarness, type RpcHarness} from "../../utils/rpc-harness.js";
+import {harnessPipeline, rpcHarness, type RpcHarness} from "../../utils/rpc-harness.js";
+import {RateLimiter} from "../../../src/util/rate-limiter.js";
 import pino from "pino";
 
 let h: RpcHarness;
@@ -17,10 +17,16 @@ afterEach(async () => {
 async function setup(opts: Partial<HttpAppOptions> = {}, notReady: string[] = []): Promise<void> {
   h = await rpcHarness();
   const router: SwarmRouter = Object.assign(Object.create(h.ctx.router) as SwarmRouter, {notReadyReasons: () => notReady});
-  app = buildHttpApp(
-    {bodyLimitBytes: 10 * 1024 * 1024, rateLimit: {enabled: true, capacity: 600, refillPerSecond: 300, maxClients: 10_000}, serverName: "Pars Storage Server/test", ...opts},
-    {rpc: h.handler, router, logger: pino({level: "silent"}), now: () => h.clock.now(), health: () => ({nodeId: h.identity.nodeId})},
-  );
+  const o: HttpAppOptions = {
+    bodyLimitBytes: 10 * 1024 * 1024,
+    rateLimit: {enabled: true, capacity: 600, refillPerSecond: 300, maxClients: 10_000},
+    serverName: "Pars Storage Server/test",
+    rpcVersion: "2.8.0",
+    ...opts,
+  };
+  const limiter = o.rateLimit.enabled ? new RateLimiter(o.rateLimit, () => h.clock.now()) : null;
+  const pipeline = harnessPipeline(h, {router, limiter});
+  app = buildHttpApp(o, {pipeline, logger: pino({level: "silent"}), now: () => h.clock.now(), health: () => ({nodeId: h.identity.nodeId})});
 }
 
 const rpc = (payload: string | object, headers: Record<string, string> = {}) =>
@@ -34,6 +40,24 @@ describe("POST /storage_rpc/v1", () => {
     expect(res.headers["server"]).toBe("Pars Storage Server/test");
     expect(res.headers["content-type"]).toContain("application/json");
     expect(res.json()).toMatchObject({version: [2, 8, 0]});
+  });
+
+  it("reads the body as JSON whatever the Content-Type header holds, an empty or malformed one too (Session)", async () => {
+    await setup();
+    for (const type of ["", " ", "json", "application/", ";charset=utf-8", "application/json; charset"]) {
+      const res = await rpc({method: "info", params: {}}, {"content-type": type});
+      expect(res.statusCode, JSON.stringify(type)).toBe(200);
+      expect(res.headers["content-type"]).toContain("application/json");
+      expect(res.json()).toMatchObject({version: [2, 8, 0]});
+    }
+    const bad = await rpc("{", {"content-type": ""});
+    expect([bad.statusCode, bad.body]).toEqual([400, "invalid json"]);
+  });
+
+  it("GET /get_stats/v1 answers the RPC level the node passes in", async () => {
+    await setup({rpcVersion: "2.9.1"});
+    const res = await app.inject({method: "GET", url: "/get_stats/v1"});
+    expect([res.statusCode, res.json()]).toEqual([200, {version: "2.9.1"}]);
   });
 
   it("stores and retrieves over HTTP", async () => {
@@ -86,20 +110,5 @@ describe("POST /storage_rpc/v1", () => {
     await setup();
     const res = await app.inject({method: "GET", url: "/health"});
     expect(res.json()).toMatchObject({status: "ok", ready: true, nodeId: h.identity.nodeId});
-  });
-});
-
-describe("RateLimiter", () => {
-  it("refills over time and bounds the clients it tracks", () => {
-    let now = 0;
-    const rl = new RateLimiter({capacity: 2, refillPerSecond: 1, maxClients: 2}, () => now);
-    expect([rl.take("a"), rl.take("a"), rl.take("a")]).toEqual([true, true, false]);
-    now += 1000;
-    expect(rl.take("a")).toBe(true);
-    expect(rl.take("b")).toBe(true);
-    expect(rl.take("c")).toBe(false);
-    now += 10_000;
-    expect(rl.take("c")).toBe(true);
-    expect(rl.size).toBeLessThanOrEqual(2);
   });
 });

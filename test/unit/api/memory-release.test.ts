@@ -6,7 +6,7 @@ import {afterEach, describe, expect, it, vi} from "vitest";
 import {buildHttpApp} from "../../../src/api/http/app.js";
 import {BodyBudget} from "../../../src/api/http/body-reader.js";
 import {loadGc, MemoryRelease} from "../../../src/api/http/memory-release.js";
-import {rpcHarness, type RpcHarness} from "../../utils/rpc-harness.js";
+import {harnessPipeline, rpcHarness, type RpcHarness} from "../../utils/rpc-harness.js";
 
 const MIB = 1024 * 1024;
 const silent = {debug: () => {}};
@@ -112,8 +112,8 @@ describe("the HTTP app's bodies", () => {
     h = await rpcHarness();
     const gc = vi.fn();
     app = buildHttpApp(
-      {bodyLimitBytes: 10 * MIB, rateLimit: {enabled: false, capacity: 1, refillPerSecond: 1, maxClients: 1}, serverName: "test"},
-      {rpc: h.handler, router: h.ctx.router, logger: pino({level: "silent"}), now: () => Date.now(), health: () => ({}), gc},
+      {bodyLimitBytes: 10 * MIB, rateLimit: {enabled: false, capacity: 1, refillPerSecond: 1, maxClients: 1}, serverName: "test", rpcVersion: "2.8.0"},
+      {pipeline: harnessPipeline(h), logger: pino({level: "silent"}), now: () => Date.now(), health: () => ({}), gc},
     );
     const url = new URL(await app.listen({host: "127.0.0.1", port: 0}));
     // Four sockets each send 9 MiB of a 10 MiB body and stall: 36 MiB held; closing them drains the budget.

@@ -1,6 +1,6 @@
 import {afterEach, beforeEach, describe, expect, it} from "vitest";
 import {sessionAccount} from "../../utils/keys.js";
-import {rpcHarness, type RpcHarness} from "../../utils/rpc-harness.js";
+import {harnessPipeline, rpcHarness, type RpcHarness} from "../../utils/rpc-harness.js";
 
 let h: RpcHarness;
 beforeEach(async () => {
@@ -20,11 +20,11 @@ describe("request envelope", () => {
     ['{"method": "info", "params": []}', "invalid json: no `params` field"],
     ['{"method": "nope", "params": {}}', "no method nope"],
   ])("%s → 400 %s", async (body, text) => {
-    expect(await h.handler.handleBody(body)).toEqual({status: 400, body: text});
+    expect(await harnessPipeline(h).dispatch(body)).toEqual({status: 400, body: text});
   });
 
   it("info reports versions and time", async () => {
-    const res = await h.handler.handleBody('{"method":"info","params":{}}');
+    const res = await harnessPipeline(h).dispatch('{"method":"info","params":{}}');
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({version: [2, 8, 0], hf: [19, 4], timestamp: h.clock.now(), t: h.clock.now()});
   });
@@ -94,13 +94,13 @@ describe("nesting limit (hostile input)", () => {
   const tooDeep = {status: 400, body: "invalid request: params nested more than 64 levels deep"};
 
   it("answers 400, not 500, to an ifelse nested 30,000 deep (it used to exhaust the stack)", async () => {
-    expect(await h.handler.handleBody(nestedIfElse(30_000))).toEqual(tooDeep);
+    expect(await harnessPipeline(h).dispatch(nestedIfElse(30_000))).toEqual(tooDeep);
     // Also where the parse survived but the answer could not be serialised (~10,000 levels).
-    expect(await h.handler.handleBody(nestedIfElse(10_000))).toEqual(tooDeep);
+    expect(await harnessPipeline(h).dispatch(nestedIfElse(10_000))).toEqual(tooDeep);
   });
 
   it("still runs ifelse nested 20 deep (64 levels of JSON)", async () => {
-    const res = await h.handler.handleBody(nestedIfElse(20));
+    const res = await harnessPipeline(h).dispatch(nestedIfElse(20));
     expect(res.status).toBe(200);
     expect(JSON.stringify(res.body)).toContain('"condition":true');
   });
@@ -108,10 +108,10 @@ describe("nesting limit (hostile input)", () => {
   it("refuses a deeply nested unknown field before anything is stored or forwarded", async () => {
     const req = storeReq("deep");
     const body = JSON.stringify(req).replace(/}}$/, `,"x":${"[".repeat(100_000)}1${"]".repeat(100_000)}}}`);
-    expect(await h.handler.handleBody(body)).toEqual(tooDeep);
+    expect(await harnessPipeline(h).dispatch(body)).toEqual(tooDeep);
     expect(h.store.stats().messageCount).toBe(0);
     // The same request with shallow extra fields is fine (Session ignores unknown keys).
     const shallow = JSON.stringify(req).replace(/}}$/, ',"x":[[1]],"__proto__":{"y":1}}}');
-    expect((await h.handler.handleBody(shallow)).status).toBe(200);
+    expect((await harnessPipeline(h).dispatch(shallow)).status).toBe(200);
   });
 });

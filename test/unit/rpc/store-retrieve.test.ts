@@ -1,6 +1,7 @@
 import {afterEach, beforeEach, describe, expect, it} from "vitest";
 import {CTX} from "../../../src/crypto/contexts.js";
 import {verifySignedReceipt} from "../../../src/signing/response-signer.js";
+import {storeReceipt} from "../../../src/signing/receipts.js";
 import {ed25519, ed25519Account, pqAccount, sessionAccount, sessionHash, type SessionAccount} from "../../utils/keys.js";
 import {rpcHarness, type RpcHarness} from "../../utils/rpc-harness.js";
 
@@ -47,8 +48,12 @@ describe("store", () => {
     const entry = res.body.swarm[h.identity.nodeId];
     expect(entry).toMatchObject({hash, expiry: now + DAY, t: now});
     expect(entry.already).toBeUndefined();
-    expect(verifySignedReceipt(h.ctx.pq, h.identity.nodeId, h.identity.mlDsa.publicKey, Buffer.from(hash), entry)).toBe(true);
-    expect(verifySignedReceipt(h.ctx.pq, h.identity.nodeId, h.identity.mlDsa.publicKey, Buffer.from(hash + "x"), entry)).toBe(false);
+    const verifies = (receipt: Buffer): boolean => verifySignedReceipt(h.ctx.pq, h.identity.nodeId, h.identity.mlDsa.publicKey, receipt, entry);
+    expect(verifies(storeReceipt({hash, expiry: now + DAY, already: false}))).toBe(true);
+    // The expiry is signed: an entry node relaying this entry cannot change it (nor the hash).
+    expect(verifies(storeReceipt({hash, expiry: now + DAY + 1, already: false}))).toBe(false);
+    expect(verifies(storeReceipt({hash, expiry: now + DAY, already: true}))).toBe(false);
+    expect(verifies(Buffer.from(hash))).toBe(false);
   });
 
   it("dedupes by hash: a repeat says already, a later expiry extends", async () => {

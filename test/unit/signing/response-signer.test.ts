@@ -1,16 +1,19 @@
+import {existsSync} from "node:fs";
 import {mkdtemp, rm, writeFile} from "node:fs/promises";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
-import {pathToFileURL} from "node:url";
+import {fileURLToPath, pathToFileURL} from "node:url";
 import {ml_dsa65} from "@noble/post-quantum/ml-dsa.js";
 import {describe, expect, it, onTestFinished} from "vitest";
 import vectors from "../../fixtures/signing/receipt-tree.json" with {type: "json"};
 import {buildTree, leafHash, rootFromPath} from "../../../src/signing/receipt-tree.js";
-import {InlineSigner, WorkerSigner} from "../../../src/signing/context-signer.js";
+import {defaultLiboqsContextUrl, InlineSigner, WorkerSigner} from "../../../src/signing/context-signer.js";
 import {batchHeader, ResponseSigner, verifySignedReceipt} from "../../../src/signing/response-signer.js";
-import {CTX, EMPTY_CONTEXT, RESPONSE_BATCH_TAG} from "../../../src/crypto/contexts.js";
+import {CTX} from "../../../src/crypto/contexts.js";
 import {ManualClock} from "../../../src/util/clock.js";
 import {testIdentity, testPq} from "../../utils/rpc-harness.js";
+
+const EMPTY_CONTEXT = new Uint8Array(0);
 
 describe("receipt tree (RFC 6962)", () => {
   it.each(vectors.cases.map((c) => [c.receipts.length, c] as const))("matches the independent vector for %i receipts", (_n, c) => {
@@ -87,7 +90,7 @@ describe("one signature in flight", () => {
     const inline = new InlineSigner(pq, identity.mlDsa.secretKey);
     const slow = {
       sign: async (msg: Uint8Array, ctx: Uint8Array) => {
-        calls.push(Buffer.from(msg).readUInt32BE(RESPONSE_BATCH_TAG.length + 40));
+        calls.push(Buffer.from(msg).readUInt32BE(40));
         if (calls.length === 1) await new Promise<void>((r) => (release = r));
         return inline.sign(msg, ctx);
       },
@@ -164,6 +167,20 @@ describe("WorkerSigner context path", () => {
     await w.close();
   });
 
+  // Response batches have a context: from source, without the built module, they would be signed by
+  // noble in the worker, ~10x slower than in a running node.
+  const built = fileURLToPath(new URL("../../../dist/src/crypto/pq/liboqs-context.js", import.meta.url));
+  it.skipIf(!existsSync(built))("uses the built context module when the signer runs from source (npm run build)", async () => {
+    expect(fileURLToPath(defaultLiboqsContextUrl())).toBe(built);
+    const pq = await testPq();
+    const identity = await testIdentity();
+    const w = await WorkerSigner.start(identity.mlDsa.secretKey, {useLiboqs: true}, {fallback: new InlineSigner(pq, identity.mlDsa.secretKey)});
+    onTestFinished(() => w.close());
+    expect(w.liboqsContext).toBe(true);
+    const sig = await w.sign(Buffer.from("batch"), CTX.RESPONSE_BATCH);
+    expect(pq.mlDsa65.verify(identity.mlDsa.publicKey, Buffer.from("batch"), sig, CTX.RESPONSE_BATCH)).toBe(true);
+  });
+
   it("signs as before when the context module cannot be imported", async () => {
     const pq = await testPq();
     const identity = await testIdentity();
@@ -178,12 +195,24 @@ describe("WorkerSigner context path", () => {
 });
 
 describe("batch signature domain", () => {
-  it("is not interchangeable with a context-bound signature over the header", async () => {
+  it("signs the header with the response-batch context, not the empty context with a tag", async () => {
     const pq = await testPq();
     const identity = await testIdentity();
-    const header = batchHeader(identity.nodeId, 1, 1, Buffer.alloc(32));
-    const sig = pq.mlDsa65.sign(identity.mlDsa.secretKey, Buffer.concat([RESPONSE_BATCH_TAG, header]), EMPTY_CONTEXT);
-    expect(pq.mlDsa65.verify(identity.mlDsa.publicKey, Buffer.concat([RESPONSE_BATCH_TAG, header]), sig, EMPTY_CONTEXT)).toBe(true);
-    expect(pq.mlDsa65.verify(identity.mlDsa.publicKey, header, sig, RESPONSE_BATCH_TAG)).toBe(false);
+    const contexts: Uint8Array[] = [];
+    const inline = new InlineSigner(pq, identity.mlDsa.secretKey);
+    const spy = {sign: (m: Uint8Array, c: Uint8Array) => (contexts.push(c), inline.sign(m, c)), close: async () => {}};
+    const signer = new ResponseSigner({maxBatchDelayMs: 0, maxBatchSize: 10}, {signer: spy, nodeId: identity.nodeId, clock: new ManualClock(5)});
+    const signed = await signer.sign(Buffer.from("r"));
+    await signer.close();
+    expect(contexts.map((c) => Buffer.from(c).toString())).toEqual(["pars-storage/v1/response-batch"]);
+    const header = batchHeader(identity.nodeId, 5, 1, leafHash(Buffer.from("r")));
+    const sig = Buffer.from(signed.signature, "base64");
+    expect(pq.mlDsa65.verify(identity.mlDsa.publicKey, header, sig, CTX.RESPONSE_BATCH)).toBe(true);
+    const oldForm = Buffer.concat([CTX.RESPONSE_BATCH, header]);
+    expect(pq.mlDsa65.verify(identity.mlDsa.publicKey, oldForm, sig, EMPTY_CONTEXT)).toBe(false);
+    // An old-form (empty-context) batch signature no longer verifies as a receipt.
+    const legacy = pq.mlDsa65.sign(identity.mlDsa.secretKey, oldForm, EMPTY_CONTEXT);
+    const legacySigned = {...signed, signature: Buffer.from(legacy).toString("base64")};
+    expect(verifySignedReceipt(pq, identity.nodeId, identity.mlDsa.publicKey, Buffer.from("r"), legacySigned)).toBe(false);
   });
 });

@@ -5,7 +5,8 @@
  *   GET  /proof/v1/results/:id   one ledger entry with its evidence bundle
  *   POST /proof/v1/challenge     answer a signed StorageChallenge (peers and auditors)
  *   POST /proof/v1/peer-proof    a swarm peer's own, newer StorageProof (204; 403 from anyone else's node, 409 if not newer)
- * Proof errors map to HTTP here; bodies are JSON `{"error": code, "message": text}`.
+ * Proof errors map to HTTP here; bodies are JSON `{"error": code, "message": text}`, every code a
+ * `PROOF_ERROR_…` one.
  */
 import type {FastifyInstance, FastifyReply} from "fastify";
 import {HTTP} from "../../../rpc/index.js";
@@ -37,7 +38,10 @@ const DEFAULT_PAGE = 50;
 /** Not in rpc/errors.ts's HTTP table (the RPC never answers it). */
 const CONFLICT = 409;
 
-const STATUS: Record<ProofErrorCode, number> = {
+/** A code only the routes answer (no ProofError carries it): a result id the ledger does not hold. */
+type RouteErrorCode = ProofErrorCode | "PROOF_ERROR_NOT_FOUND";
+
+const STATUS: Record<RouteErrorCode, number> = {
   PROOF_ERROR_MALFORMED: HTTP.BAD_REQUEST,
   PROOF_ERROR_BAD_SIGNATURE: HTTP.FORBIDDEN,
   PROOF_ERROR_WRONG_TARGET: HTTP.FORBIDDEN,
@@ -49,9 +53,10 @@ const STATUS: Record<ProofErrorCode, number> = {
   PROOF_ERROR_RATE_LIMITED: HTTP.TOO_MANY_REQUESTS,
   PROOF_ERROR_TRANSPORT: HTTP.SERVICE_UNAVAILABLE,
   PROOF_ERROR_CLOSED: HTTP.SERVICE_UNAVAILABLE,
+  PROOF_ERROR_NOT_FOUND: HTTP.NOT_FOUND,
 };
 
-function problem(reply: FastifyReply, code: ProofErrorCode, message: string, status = STATUS[code]): FastifyReply {
+function problem(reply: FastifyReply, code: RouteErrorCode, message: string, status = STATUS[code]): FastifyReply {
   return reply.code(status).type("application/json").send(JSON.stringify({error: code, message}));
 }
 
@@ -111,7 +116,7 @@ function registerReads(app: FastifyInstance, m: ProofRouteModules): void {
     if (!m.allow(req.ip)) return limited(reply);
     const id = /^[1-9][0-9]{0,15}$/.test(req.params.id) ? Number(req.params.id) : null;
     const row = id === null ? null : m.proofs.ledger.get(id);
-    if (row === null) return reply.code(HTTP.NOT_FOUND).type("application/json").send(JSON.stringify({error: "NOT_FOUND", message: "no such result"}));
+    if (row === null) return problem(reply, "PROOF_ERROR_NOT_FOUND", "no such result");
     return reply.type("application/json").send(JSON.stringify(resultRow(row, true)));
   });
 }

@@ -1,5 +1,3 @@
-
-import type {RpcResponse} from "../../../protocol/index.js";
 import {HTTP} from "../../../rpc/index.js";
 import type {WsConnection} from "../connection.js";
 import type {WsContext} from "../context.js";
@@ -7,15 +5,14 @@ import {rpcReply, type ClientFrame} from "../frames.js";
 
 type RpcFrame = Extract<ClientFrame, {type: "rpc"}>;
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-
 /**
  * `{"id", "type": "rpc", "method", "params"}`: the answer is exactly what POST /storage_rpc/v1
- * would send (readiness 503 first, then the JSON shape checks, then the dispatcher).
+ * would send, from the same request pipeline. The frame paid its rate-limit token on arrival
+ * (WsServer), so it enters the pipeline uncharged (`ip: null`).
  */
 export function handleRpcFrame(ctx: WsContext, conn: WsConnection, frame: RpcFrame): void {
   conn.runRpc(async () => {
-    const res = await answer(ctx, frame);
+    const res = await ctx.modules.pipeline.handle({method: frame.method, params: frame.params}, {transport: "ws", ip: null});
     ctx.counters.rpcRequests += 1;
     let reply: string;
     try {
@@ -28,18 +25,4 @@ export function handleRpcFrame(ctx: WsContext, conn: WsConnection, frame: RpcFra
     }
     conn.send(reply);
   });
-}
-
-async function answer(ctx: WsContext, frame: RpcFrame): Promise<RpcResponse> {
-  const reasons = ctx.modules.router.notReadyReasons();
-  if (reasons.length > 0) return {status: HTTP.SERVICE_UNAVAILABLE, body: `Service node is not ready: ${reasons.join("; ")}\n`};
-  if (typeof frame.method !== "string") return {status: HTTP.BAD_REQUEST, body: "invalid json: no `method` field"};
-  if (!isObject(frame.params)) return {status: HTTP.BAD_REQUEST, body: "invalid json: no `params` field"};
-  try {
-    return await ctx.modules.rpc.handle(frame.method, frame.params);
-  } catch (err) {
-    // RpcHandler answers its own failures; this only guards against a broken stub or bug.
-    ctx.modules.logger.error({err: err instanceof Error ? err.message : String(err)}, "ws rpc frame raised an exception");
-    return {status: HTTP.INTERNAL_SERVER_ERROR, body: "request failed"};
-  }
 }

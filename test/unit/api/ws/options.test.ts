@@ -7,7 +7,6 @@ describe("WsOptions", () => {
     expect(defaultWsOptions.subscriptionTtlMs).toBe(65 * 60_000);
     expect(defaultWsOptions.timestampMaxAgeMs).toBe(14 * 86_400_000);
     expect(defaultWsOptions.timestampMaxFutureMs).toBe(86_400_000);
-    expect(defaultWsOptions.rateLimit).toEqual({enabled: true, capacity: 600, refillPerSecond: 300, maxClients: 10_000});
     expect(() => validateWsOptions(defaultWsOptions)).not.toThrow();
     expect(Object.isFrozen(defaultWsOptions)).toBe(true);
   });
@@ -17,7 +16,6 @@ describe("WsOptions", () => {
     [{queueBudgetBytes: -1}, "ws option queueBudgetBytes must be a positive integer, got -1"],
     [{pongTimeoutMs: 1.5}, "ws option pongTimeoutMs must be a positive integer, got 1.5"],
     [{maxConnectionsPerIp: Number.NaN}, "ws option maxConnectionsPerIp must be a positive integer, got NaN"],
-    [{rateLimit: {enabled: true, capacity: 0, refillPerSecond: 1, maxClients: 1}}, "ws option rateLimit needs positive capacity, refillPerSecond and maxClients"],
   ])("refuses %j", (patch, message) => {
     expect(() => validateWsOptions({...defaultWsOptions, ...patch})).toThrow(expect.objectContaining({code: "INVALID_ARGUMENT", message}));
   });
@@ -25,9 +23,5 @@ describe("WsOptions", () => {
   it("the node-wide outbound budget defaults to 64 MiB, in the config schema too (the node passes config.ws)", () => {
     expect(defaultWsOptions.queueBudgetBytes).toBe(64 * 1024 * 1024);
     expect(defaultConfig().ws).toEqual({queueBudgetBytes: defaultWsOptions.queueBudgetBytes});
-  });
-
-  it("ignores the bucket's numbers when it is disabled", () => {
-    expect(() => validateWsOptions({...defaultWsOptions, rateLimit: {enabled: false, capacity: 0, refillPerSecond: 0, maxClients: 0}})).not.toThrow();
   });
 });
