@@ -50,14 +50,17 @@ export interface StoreArgs {
 
 /**
  * store. Public inboxes (namespace % 10 = 0) take unsigned stores from anyone; elsewhere `signer`
- * must be the recipient (or its subaccount with write access).
+ * must be the recipient (or its subaccount with write access). `now` is the message timestamp and
+ * the signature timestamp.
  */
 export function storeRequest(args: StoreArgs, now: number, signer?: ClientAccount): PreparedRequest & {hash: string} {
   const namespace = args.namespace ?? 0;
   const hash = messageHash(Buffer.from(args.to, "hex"), namespace, args.data);
   const params: Record<string, unknown> = {pubkey: args.to, timestamp: now, namespace, data: toBase64(args.data)};
   if (args.ttlMs !== undefined) params.ttl = args.ttlMs;
-  if (!isPublicInbox(namespace) && signer !== undefined) {
+  // Stores to someone else's public inbox are unsigned (a signature would name the wrong account);
+  // to one's own, the signature is sent as Session clients do, though the node does not check it.
+  if (signer !== undefined && (signer.id === args.to || !isPublicInbox(namespace))) {
     Object.assign(params, signer.auth(sigMessage("store", namespaceSigValue(namespace), now)), {pubkey: args.to});
   }
   return {method: "store", params, account: args.to, recursive: true, hash, receipt: (e) => storeReceipt(hash, e)};

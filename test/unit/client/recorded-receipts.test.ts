@@ -91,8 +91,12 @@ function mutations(entry: Entry): Array<[string, (e: Entry) => void]> {
   ];
   if (Array.isArray(entry.deleted)) out.push(["deleted", (e) => void (e.deleted as string[]).push("B".repeat(43))]);
   if (Array.isArray(entry.updated)) out.push(["updated", (e) => void (e.updated as string[]).reverse().push("C".repeat(43))]);
-  if (typeof entry.expiry === "number" && "updated" in entry) out.push(["expiry", (e) => void ((e.expiry as number) += 1)]);
-  if (typeof entry.hash === "string") out.push(["hash", (e) => void (e.hash = "D".repeat(43))]);
+  if (typeof entry.expiry === "number") out.push(["expiry", (e) => void ((e.expiry as number) += 1)]);
+  if (typeof entry.hash === "string") {
+    out.push(["hash", (e) => void (e.hash = "D".repeat(43))]);
+    out.push(["already", (e) => void (e.already = true)]);
+    out.push(["fee", (e) => void (e.fee = {unit: "base", base_fee: "1", multiplier: 1, storage_fee: "0", session_create_fee: "0", total: "0"})]);
+  }
   return out;
 }
 
