@@ -6,7 +6,7 @@
  * Requests take onion paths when the nodes publish X25519 keys, else go direct.
  */
 import {spawn} from "node:child_process";
-import {mkdtempSync, rmSync, statSync} from "node:fs";
+import {mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
@@ -101,6 +101,32 @@ describe("pars-storage client on a 6-node devnet", () => {
       proc.kill("SIGINT");
     }
     expect(await waitExit(proc)).toBe(0);
+  });
+
+  it("the library example of docs/client.md runs as written", async () => {
+    const root = join(import.meta.dirname, "..", "..");
+    const doc = readFileSync(join(root, "docs", "client.md"), "utf8");
+    const code = /## The library[\s\S]*?```js\n([\s\S]*?)```/.exec(doc)?.[1];
+    expect(code).toContain('from "pars-storage/client"');
+    // Inside the package, so `pars-storage/client` resolves through package.json "exports".
+    const file = join(root, `.client-example-${process.pid}.mjs`);
+    writeFileSync(file, code!);
+    try {
+      const res = await new Promise<{code: number | null; out: string; err: string}>((resolve) => {
+        const p = spawn(process.execPath, [file], {env: {...process.env, PARS_SEED: seed}, stdio: ["ignore", "pipe", "pipe"]});
+        let out = "";
+        let err = "";
+        p.stdout.on("data", (d: Buffer) => (out += d.toString()));
+        p.stderr.on("data", (d: Buffer) => (err += d.toString()));
+        p.on("exit", (c) => resolve({code: c, out, err}));
+      });
+      expect(res.code, res.err).toBe(0);
+      expect(res.out).toMatch(/stored [A-Za-z0-9+/]{43}; 3 swarm members confirmed with valid receipts/);
+      expect(res.out).toContain("bob has ");
+      expect(res.out).toContain("pushed to bob: hello bob");
+    } finally {
+      rmSync(file, {force: true});
+    }
   });
 
   it("a node that alters its receipt is caught: store exits 1 naming it", async () => {
