@@ -6,7 +6,16 @@
  * the altered receipt.
  */
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
-import {ClientError, Ed25519Account, ParsClient, PqAccount, type ClientAccount, type PushedMessage} from "../../src/client/index.js";
+import {
+  ClientError,
+  Ed25519Account,
+  ParsClient,
+  PqAccount,
+  retrieveRequest,
+  storeRequest,
+  type ClientAccount,
+  type PushedMessage,
+} from "../../src/client/index.js";
 import {testPq} from "../utils/rpc-harness.js";
 import {SwarmHarness, rpc, waitFor, type TestNode} from "../utils/swarm-harness.js";
 import {TamperProxy, alterOwnReceipt} from "../utils/tamper-proxy.js";
@@ -79,6 +88,32 @@ describe("ParsClient on a 6-node devnet", () => {
     const gone = await client.deleteAll(carol, "all");
     expect(gone.confirmed).toHaveLength(3);
     expect(await client.retrieveAll(carol, {namespace: 2})).toEqual([]);
+  });
+
+  it("every other storage method, each answer's receipts verified by every member", async () => {
+    const erin = await accountWhere("05", false, 150);
+    const now = Date.now();
+    const [a, b, c] = await Promise.all(["a", "b", "c"].map(async (t) => (await client.store({to: erin.id, data: Buffer.from(t), namespace: 4}, erin)).hash));
+    const three = (r: {confirmed: string[]; invalid: unknown[]}): void => {
+      expect(r.invalid).toEqual([]);
+      expect(r.confirmed).toHaveLength(3);
+    };
+    three(await client.expire(erin, {messages: [a!, b!], expiry: now + 600_000, mode: "shorten"}));
+    three(await client.expireAll(erin, now + 300_000, 4));
+    expect(Object.values(await client.getExpiries(erin, [a!, c!]))).toEqual([now + 300_000, now + 300_000]);
+    three(await client.deleteBefore(erin, now + 30_000, "all"));
+    expect(await client.retrieveAll(erin, {namespace: 4})).toEqual([]);
+    const token = Buffer.alloc(36, 9);
+    three(await client.revokeSubaccount(erin, [token]));
+    three(await client.unrevokeSubaccount(erin, [token]));
+    const results = await client.bulk("sequence", [
+      storeRequest({to: erin.id, data: Buffer.from("in a sequence"), namespace: 4}, Date.now(), erin),
+      retrieveRequest(erin, {namespace: 4}, Date.now()),
+    ]);
+    expect(results.map((r) => r.code)).toEqual([200, 200]);
+    expect(results[0]?.outcome?.confirmed).toHaveLength(3);
+    expect((results[1]?.body as {messages: unknown[]}).messages).toHaveLength(1);
+    three(await client.delete(erin, [(results[0]?.body as {hash: string}).hash], true));
   });
 
   it("catches the node that alters its receipt (strict), and names it", async () => {
