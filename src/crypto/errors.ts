@@ -26,7 +26,7 @@ export class CryptoError extends ParsError<CryptoErrorType> {
 }
 
 /** Which key of the identity file a check is about. */
-export type IdentityKeyName = "ml-dsa-65" | "ml-kem-768";
+export type IdentityKeyName = "ml-dsa-65" | "ml-kem-768" | "x25519";
 
 /**
  * Failures while loading, checking or creating the node identity key file. Every message names

@@ -1,14 +1,17 @@
 /**
- * Node identity = one ML-DSA-65 key pair (signing) + one ML-KEM-768 key pair (channel keys).
+ * Node identity = one ML-DSA-65 key pair (signing) + one ML-KEM-768 key pair (channel keys) + one
+ * X25519 key pair (onion hops, not part of the ID).
  * nodeId = hex(BLAKE2b-256(ML-KEM pk ‖ ML-DSA pk)), i.e. the node's own `07` account without "07".
  *
  * This is the only file of src/crypto/ that does I/O: it reads and creates the key file.
  * Creation never overwrites: the file is written to a private temp file (0600, fsync), then
  * hard-linked to the final name (link(2) fails with EEXIST instead of replacing), then the temp
- * name is removed and the directory fsync'd.
+ * name is removed and the directory fsync'd. A PQID v1 file (no X25519 key) is upgraded in place
+ * by rename(2) of a fully written, fsync'd v2 temp file: at every instant the name holds either
+ * the complete old file or the complete new one, with the same ML keys and node ID.
  */
-import {randomBytes} from "node:crypto";
-import {link, mkdir, open, readFile, stat, unlink} from "node:fs/promises";
+import {createHash, randomBytes} from "node:crypto";
+import {link, mkdir, open, readFile, rename, stat, unlink} from "node:fs/promises";
 import {basename, dirname, join} from "node:path";
 import {InvalidArgumentError} from "../util/index.js";
 import {deriveAccountId07} from "./account.js";
@@ -18,11 +21,14 @@ import {initHashing} from "./hash.js";
 import type {PqBackend} from "./interface.js";
 import {KEY_FILE_BYTES, decodeKeyFile, encodeKeyFile, type NodeIdentity} from "./key-file.js";
 import {ML_DSA65_SEED_BYTES, ML_KEM768_SEED_BYTES} from "./pq/checks.js";
+import {X25519_SECRET_KEY_BYTES, x25519KeyPair} from "./x25519.js";
 
 export {
   KEY_FILE_BYTES,
   KEY_FILE_LAYOUT,
   KEY_FILE_MAGIC,
+  KEY_FILE_V1,
+  KEY_FILE_V1_BYTES,
   KEY_FILE_VERSION,
   decodeKeyFile,
   encodeKeyFile,
@@ -41,12 +47,19 @@ export interface IdentitySeeds {
   mlDsa: Uint8Array;
   /** ML-KEM-768 d ‖ z, 64 bytes. */
   mlKem: Uint8Array;
+  /** X25519 secret key, 32 bytes; when absent, SHA-256(X25519_SEED_LABEL ‖ mlKem) (tests only). */
+  x25519?: Uint8Array;
 }
+
+/** Derives a test identity's X25519 key from its ML-KEM seed when no X25519 seed is given. */
+const X25519_SEED_LABEL = "pars-storage/v1/test-x25519-seed";
 
 export interface LoadedIdentity {
   identity: NodeIdentity;
   /** True when this call generated the identity and wrote the file. */
   created: boolean;
+  /** True when an existing PQID v1 file gained its X25519 key (rewritten as v2, same node ID). */
+  upgraded: boolean;
   /** Operator-facing warnings (e.g. a key file readable by group/other). */
   warnings: string[];
 }
@@ -58,14 +71,24 @@ export function deriveNodeId(mlKemPublicKey: Uint8Array, mlDsaPublicKey: Uint8Ar
 
 /** New identity; deterministic when `seeds` are given (test vectors). Needs `initHashing()` first. */
 export function generateIdentity(backend: PqBackend, seeds?: IdentitySeeds): NodeIdentity {
-  if (seeds !== undefined && (!isBytes(seeds.mlDsa, ML_DSA65_SEED_BYTES) || !isBytes(seeds.mlKem, ML_KEM768_SEED_BYTES))) {
+  if (
+    seeds !== undefined &&
+    (!isBytes(seeds.mlDsa, ML_DSA65_SEED_BYTES) ||
+      !isBytes(seeds.mlKem, ML_KEM768_SEED_BYTES) ||
+      (seeds.x25519 !== undefined && !isBytes(seeds.x25519, X25519_SECRET_KEY_BYTES)))
+  ) {
     throw new InvalidArgumentError(
-      `generateIdentity: seeds must be {mlDsa: ${ML_DSA65_SEED_BYTES} bytes, mlKem: ${ML_KEM768_SEED_BYTES} bytes}`,
+      `generateIdentity: seeds must be {mlDsa: ${ML_DSA65_SEED_BYTES} bytes, mlKem: ${ML_KEM768_SEED_BYTES} bytes, ` +
+        `x25519?: ${X25519_SECRET_KEY_BYTES} bytes}`,
     );
   }
   const mlDsa = backend.mlDsa65.keygen(seeds?.mlDsa);
   const mlKem = backend.mlKem768.keygen(seeds?.mlKem);
-  return {nodeId: deriveNodeId(mlKem.publicKey, mlDsa.publicKey), mlDsa, mlKem};
+  const x25519Seed =
+    seeds === undefined
+      ? undefined
+      : (seeds.x25519 ?? createHash("sha256").update(X25519_SEED_LABEL).update(seeds.mlKem).digest());
+  return {nodeId: deriveNodeId(mlKem.publicKey, mlDsa.publicKey), mlDsa, mlKem, x25519: x25519KeyPair(x25519Seed)};
 }
 
 function ioError(path: string, action: string, err: unknown): IdentityError {
@@ -154,6 +177,41 @@ async function createExclusive(path: string, bytes: Uint8Array): Promise<boolean
   }
 }
 
+/**
+ * Replaces the PQID v1 file at `path` by `bytes` (its v2 form: same ML keys, so the same node ID):
+ * a complete, fsync'd 0600 temp file renamed over it, then the directory fsync'd.
+ */
+async function replaceWithUpgrade(path: string, bytes: Uint8Array): Promise<void> {
+  const dir = dirname(path);
+  try {
+    const temp = await writeTempFile(dir, path, bytes);
+    try {
+      await rename(temp, path);
+    } catch (err) {
+      await unlink(temp).catch(() => undefined);
+      throw err;
+    }
+    await fsyncDirectory(dir);
+  } catch (err) {
+    throw ioError(path, "add the X25519 onion key to", err);
+  }
+}
+
+/**
+ * Gives a v1 identity its X25519 key and rewrites the file as v2; returns what is on disk after,
+ * re-read, so a process upgrading the same file at the same moment ends with the same key.
+ */
+async function upgradeV1(path: string, identity: NodeIdentity, backend: PqBackend): Promise<NodeIdentity> {
+  await replaceWithUpgrade(path, encodeKeyFile({...identity, x25519: x25519KeyPair()}));
+  const after = await readKeyFile(path);
+  if (after === null) throw ioError(path, "read", new Error("the file vanished right after its upgrade"));
+  const upgraded = decodeKeyFile(after.bytes, backend, {path});
+  if (upgraded.nodeId !== identity.nodeId || upgraded.x25519 === undefined) {
+    throw ioError(path, "upgrade", new Error("another process replaced the file with a different identity"));
+  }
+  return upgraded;
+}
+
 function modeWarnings(path: string, mode: number): string[] {
   if ((mode & 0o077) === 0) return [];
   const octal = (mode & 0o777).toString(8).padStart(3, "0");
@@ -165,7 +223,7 @@ function modeWarnings(path: string, mode: number): string[] {
 
 /**
  * Loads the identity at `path`, or generates one and creates the file (parent directories 0700,
- * file 0600) if there is none. An existing file is never overwritten, even if another process
+ * file 0600) if there is none. A PQID v1 file gains an X25519 key (rewritten as v2, same node ID). An existing file is never overwritten, even if another process
  * creates it concurrently (then that file is loaded). Any problem with an existing file is an
  * IdentityError that leaves the file untouched.
  */
@@ -174,10 +232,14 @@ export async function loadOrCreateIdentity(path: string, backend: PqBackend): Pr
   const existing = await readKeyFile(path);
   if (existing !== null) {
     const identity = decodeKeyFile(existing.bytes, backend, {path});
-    return {identity, created: false, warnings: modeWarnings(path, existing.mode)};
+    const warnings = modeWarnings(path, existing.mode);
+    if (identity.x25519 !== undefined) return {identity, created: false, upgraded: false, warnings};
+    return {identity: await upgradeV1(path, identity, backend), created: false, upgraded: true, warnings};
   }
   const generated = generateIdentity(backend);
-  if (await createExclusive(path, encodeKeyFile(generated))) return {identity: generated, created: true, warnings: []};
+  if (await createExclusive(path, encodeKeyFile(generated))) {
+    return {identity: generated, created: true, upgraded: false, warnings: []};
+  }
   // link() found a name there: another process won the race (or it is a dangling symlink).
   const raced = await readKeyFile(path);
   if (raced === null) throw ioError(path, "read", new Error("the name exists but is not readable (dangling symlink?)"));
@@ -185,5 +247,7 @@ export async function loadOrCreateIdentity(path: string, backend: PqBackend): Pr
     `identity key file ${path} was created by another process at the same time; loaded that one`,
     ...modeWarnings(path, raced.mode),
   ];
-  return {identity: decodeKeyFile(raced.bytes, backend, {path}), created: false, warnings};
+  const identity = decodeKeyFile(raced.bytes, backend, {path});
+  if (identity.x25519 !== undefined) return {identity, created: false, upgraded: false, warnings};
+  return {identity: await upgradeV1(path, identity, backend), created: false, upgraded: true, warnings};
 }

@@ -27,6 +27,8 @@ export {
   KEY_FILE_LAYOUT,
   KEY_FILE_MAGIC,
   KEY_FILE_MAX_READ_BYTES,
+  KEY_FILE_V1,
+  KEY_FILE_V1_BYTES,
   KEY_FILE_VERSION,
   decodeKeyFile,
   deriveNodeId,

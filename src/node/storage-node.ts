@@ -65,9 +65,10 @@ export class StorageNode {
       onFallback: (reason) => log.warn({err: reason.message}, "post-quantum fallback to noble (pure JS, slower)"),
     });
     log.info({backend: pq.name}, "post-quantum backend loaded");
-    const {identity, created, warnings} = await loadOrCreateIdentity(paths.keyFile, pq);
+    const {identity, created, upgraded, warnings} = await loadOrCreateIdentity(paths.keyFile, pq);
     for (const w of warnings) log.warn({keyFile: paths.keyFile}, w);
     log.info({nodeId: identity.nodeId, keyFile: paths.keyFile, created}, created ? "generated node identity" : "loaded node identity");
+    if (upgraded) log.info({keyFile: paths.keyFile}, "added the onion X25519 key to the key file (PQID v1 -> v2, node ID unchanged)");
 
     const store = await SqliteMessageStore.open(
       {path: paths.dbFile, ...config.storage},
@@ -305,6 +306,7 @@ function selfEntry(config: ParsStorageConfig, identity: NodeIdentity): SwarmMemb
     node_id: identity.nodeId,
     pubkey_mldsa: Buffer.from(identity.mlDsa.publicKey).toString("base64"),
     pubkey_mlkem: Buffer.from(identity.mlKem.publicKey).toString("base64"),
+    ...(identity.x25519 === undefined ? {} : {pubkey_x25519: Buffer.from(identity.x25519.publicKey).toString("hex")}),
     ip: advertisedHost(config),
     port: String(config.http.port),
     port_https: config.http.port,

@@ -13,6 +13,7 @@ export {
   XWING_LABEL,
   xwingCombine,
 } from "./hop-crypto.js";
+export {hopFromEntry, onionSecretKeys} from "./keys.js";
 export {
   buildOnionRequest,
   openLayer,

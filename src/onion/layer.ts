@@ -4,6 +4,7 @@
  */
 import {randomBytes} from "node:crypto";
 import {
+  ML_KEM768_ENCAPS_SEED_BYTES,
   ML_KEM768_PUBLIC_KEY_BYTES,
   ML_KEM768_SECRET_KEY_BYTES,
   X25519_PUBLIC_KEY_BYTES,
@@ -126,12 +127,16 @@ function checkPath(path: readonly HopPublicKeys[]): void {
   });
 }
 
-/** The client's half of one hop: fresh X25519 + ML-KEM-768 encapsulation, then the layer keys. */
-function encapsulateHop(hop: HopPublicKeys, random: (n: number) => Uint8Array, mlKem: MlKem768): {control: HopControl; keys: LayerKeys} {
-  const ephemeral = x25519KeyPair(random(X25519_SECRET_KEY_BYTES));
+/**
+ * The client's half of one hop: fresh X25519 + ML-KEM-768 encapsulation, then the layer keys.
+ * Without a fixed `random` the KEM draws its own randomness: liboqs hands seeded encapsulation to
+ * noble, which is several times slower.
+ */
+function encapsulateHop(hop: HopPublicKeys, random: ((n: number) => Uint8Array) | undefined, mlKem: MlKem768): {control: HopControl; keys: LayerKeys} {
+  const ephemeral = x25519KeyPair(random?.(X25519_SECRET_KEY_BYTES));
   const ssX = x25519SharedSecret(ephemeral.secretKey, hop.x25519);
   if (ssX === null) throw new InvalidArgumentError(`buildOnionRequest: hop ${hop.nodeId} has an unusable X25519 key`);
-  const {cipherText, sharedSecret: ssM} = mlKem.encapsulate(hop.mlKem, random(32));
+  const {cipherText, sharedSecret: ssM} = mlKem.encapsulate(hop.mlKem, random?.(ML_KEM768_ENCAPS_SEED_BYTES));
   const ss = xwingCombine(ssM, ssX, ephemeral.publicKey, hop.x25519);
   const keys = deriveLayerKeys(ss, layerInfo(nodeIdBytes(hop.nodeId), sha3(hop.mlKem), cipherText));
   return {control: {ephemeralKey: ephemeral.publicKey, kemCt: cipherText, encType: ONION_ENC_TYPE}, keys};
@@ -172,7 +177,6 @@ function readResponse(plaintext: Uint8Array, hopIndex: number): OnionResponse {
  */
 export function buildOnionRequest(path: HopPublicKeys[], rpcBody: Uint8Array, opts: BuildOptions = {}): BuiltRequest {
   checkPath(path);
-  const random = opts.random ?? defaultRandom;
   const mlKem = opts.mlKem ?? nobleBackend.mlKem768;
   const responseKeys: Uint8Array[] = new Array<Uint8Array>(path.length);
   let inner = rpcBody;
@@ -180,9 +184,9 @@ export function buildOnionRequest(path: HopPublicKeys[], rpcBody: Uint8Array, op
   let control: HopControl | null = null;
   for (let i = path.length - 1; i >= 0; i--) {
     const hop = path[i] as HopPublicKeys;
-    const layer = encapsulateHop(hop, random, mlKem);
+    const layer = encapsulateHop(hop, opts.random, mlKem);
     responseKeys[i] = layer.keys.response;
-    inner = seal(layer.keys.request, random(ONION_NONCE_BYTES), encodeFrame(inner, innerJson));
+    inner = seal(layer.keys.request, (opts.random ?? defaultRandom)(ONION_NONCE_BYTES), encodeFrame(inner, innerJson));
     innerJson = {destination: hop.nodeId, ...hopControlJson(layer.control)};
     control = layer.control;
   }

@@ -3,7 +3,7 @@
  * Layout of the signed bytes: record-payload.ts; wire JSON: record-types.ts `NodeRecordJson`;
  * both documented in docs/PROTOCOL.md (Swarms).
  */
-import {toBase64} from "../protocol/index.js";
+import {toBase64, toHex} from "../protocol/index.js";
 import {createHash} from "node:crypto";
 import {CTX} from "../crypto/index.js";
 import {ML_DSA65_SIGNATURE_BYTES, type PqBackend} from "../crypto/index.js";
@@ -81,6 +81,7 @@ export function nodeRecordToJson(fields: NodeRecordFields, nodeId: string, signa
     nodeId,
     mlDsaPublicKey: toBase64(fields.mlDsaPublicKey),
     mlKemPublicKey: toBase64(fields.mlKemPublicKey),
+    ...(fields.x25519PublicKey === undefined ? {} : {x25519PublicKey: toHex(fields.x25519PublicKey)}),
     host: fields.host,
     port: fields.port,
     stake: {operator: share(fields.stake.operator), contributors: fields.stake.contributors.map(share)},

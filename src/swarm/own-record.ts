@@ -16,7 +16,8 @@ export interface StakeShareConfig {
 
 export interface OwnRecordInput {
   readonly networkId: number;
-  readonly identity: {readonly mlDsa: KeyPair; readonly mlKem: KeyPair};
+  /** `x25519` (the onion-hop key) is published whenever the identity has one. */
+  readonly identity: {readonly mlDsa: KeyPair; readonly mlKem: KeyPair; readonly x25519?: KeyPair | undefined};
   readonly host: string;
   readonly port: number;
   readonly stake: {readonly operator: StakeShareConfig; readonly contributors: readonly StakeShareConfig[]};
@@ -32,6 +33,7 @@ export function ownRecordFields(input: OwnRecordInput): NodeRecordFields {
     networkId: input.networkId,
     mlDsaPublicKey: input.identity.mlDsa.publicKey,
     mlKemPublicKey: input.identity.mlKem.publicKey,
+    ...(input.identity.x25519 === undefined ? {} : {x25519PublicKey: input.identity.x25519.publicKey}),
     host: input.host,
     port: input.port,
     stake: {operator: share(input.stake.operator), contributors: input.stake.contributors.map(share)},

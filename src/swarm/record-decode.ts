@@ -10,6 +10,7 @@ import {fromBase64Strict} from "./encoding.js";
 import {
   NODE_RECORD_MAX_AMOUNT,
   NODE_RECORD_MAX_CONTRIBUTORS,
+  NODE_RECORD_X25519_BYTES,
   NodeRecordError,
   type NodeRecordFields,
   type NodeStake,
@@ -27,6 +28,9 @@ const RECORD_KEYS = [
   "networkId", "nodeId", "mlDsaPublicKey", "mlKemPublicKey", "host", "port", "stake", "version", "timestamp",
   "signature",
 ] as const;
+/** Keys a record may carry; absent in records signed before they existed (payload v1). */
+const OPTIONAL_RECORD_KEYS = ["x25519PublicKey"] as const;
+const X25519_HEX_RE = new RegExp(`^[0-9a-f]{${2 * NODE_RECORD_X25519_BYTES}}$`);
 const NODE_ID_RE = new RegExp(`^[0-9a-f]{${NODE_ID_HEX_CHARS}}$`);
 const ADDRESS_RE = /^[\x21-\x7e]{1,128}$/;
 const AMOUNT_RE = /^(0|[1-9][0-9]{0,77})$/;
@@ -35,13 +39,15 @@ const IPV4_RE = new RegExp(`^${IPV4_OCTET}(\\.${IPV4_OCTET}){3}$`);
 const HOST_LABEL_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 export function decodeNodeRecordJson(value: unknown): DecodedNodeRecord {
-  const obj = expectObject(value, "record", RECORD_KEYS);
+  const obj = expectObject(value, "record", RECORD_KEYS, OPTIONAL_RECORD_KEYS);
   const nodeId = expectString(obj.nodeId, "nodeId");
   if (!NODE_ID_RE.test(nodeId)) fail("BAD_ENCODING", `nodeId must be ${NODE_ID_HEX_CHARS} lowercase hex characters`);
+  const x25519 = obj.x25519PublicKey === undefined ? {} : {x25519PublicKey: expectX25519(obj.x25519PublicKey)};
   const fields: NodeRecordFields = {
     networkId: expectInt(obj.networkId, "networkId", 0, 0xffff_ffff),
     mlDsaPublicKey: expectBase64(obj.mlDsaPublicKey, "mlDsaPublicKey", ML_DSA65_PUBLIC_KEY_BYTES),
     mlKemPublicKey: expectBase64(obj.mlKemPublicKey, "mlKemPublicKey", ML_KEM768_PUBLIC_KEY_BYTES),
+    ...x25519,
     host: expectHost(obj.host),
     port: expectInt(obj.port, "port", 1, 0xffff),
     stake: expectStake(obj.stake),
@@ -97,6 +103,14 @@ function expectHost(value: unknown): string {
   return host;
 }
 
+function expectX25519(value: unknown): Uint8Array {
+  const text = expectString(value, "x25519PublicKey");
+  if (!X25519_HEX_RE.test(text)) {
+    fail("BAD_ENCODING", `x25519PublicKey must be ${2 * NODE_RECORD_X25519_BYTES} lowercase hex characters`);
+  }
+  return new Uint8Array(Buffer.from(text, "hex"));
+}
+
 function expectBase64(value: unknown, name: string, length: number): Uint8Array {
   const bytes = fromBase64Strict(expectString(value, name));
   if (bytes === null) fail("BAD_ENCODING", `${name} is not canonical padded base64`);
@@ -116,14 +130,19 @@ function expectString(value: unknown, name: string): string {
   return value;
 }
 
-function expectObject<K extends string>(value: unknown, name: string, keys: readonly K[]): Record<K, unknown> {
+function expectObject<K extends string, O extends string = never>(
+  value: unknown,
+  name: string,
+  keys: readonly K[],
+  optional: readonly O[] = [],
+): Record<K, unknown> & Partial<Record<O, unknown>> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) fail("MALFORMED", `${name} must be an object`);
   const present = Object.keys(value);
-  const unknownKey = present.find((k) => !(keys as readonly string[]).includes(k));
+  const unknownKey = present.find((k) => !(keys as readonly string[]).includes(k) && !(optional as readonly string[]).includes(k));
   if (unknownKey !== undefined) fail("MALFORMED", `${name} has unknown field "${unknownKey}"`);
   const missing = keys.find((k) => !present.includes(k));
   if (missing !== undefined) fail("MALFORMED", `${name} is missing field "${missing}"`);
-  return value as Record<K, unknown>;
+  return value as Record<K, unknown> & Partial<Record<O, unknown>>;
 }
 
 function fail(code: "MALFORMED" | "BAD_ENCODING" | "BAD_LENGTH", reason: string): never {

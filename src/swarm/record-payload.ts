@@ -1,5 +1,7 @@
 /**
- * Canonical signing payload of a node record, v1 (docs/PROTOCOL.md (Swarms) "Signing payload").
+ * Canonical signing payload of a node record (docs/PROTOCOL.md (Swarms) "Signing payload"), v1, or
+ * v2 when the record has an X25519 onion key (version byte 0x02 and the 32 key bytes right after
+ * the ML-KEM-768 key; nothing else changes).
  * All integers big-endian; strings are ASCII with a u8 length prefix; fixed-size fields have no
  * prefix because their lengths are checked before encoding and fixed by the layout version.
  *
@@ -8,6 +10,7 @@
  *   32 B      node ID (raw BLAKE2b-256 bytes)
  *   1952 B    ML-DSA-65 public key
  *   1184 B    ML-KEM-768 public key
+ *   32 B      X25519 public key (v2 only)
  *   u8 ‖ N B  host
  *   u16       port
  *   u16 ×3    version major, minor, patch
@@ -23,7 +26,14 @@ import {InvalidArgumentError} from "../util/index.js";
 import {ML_DSA65_PUBLIC_KEY_BYTES, ML_KEM768_PUBLIC_KEY_BYTES} from "../crypto/index.js";
 import {fromHexStrict} from "./encoding.js";
 
-import {NODE_RECORD_MAX_AMOUNT, NODE_RECORD_PAYLOAD_VERSION, type NodeRecordFields, type StakeShare} from "./record-types.js";
+import {
+  NODE_RECORD_MAX_AMOUNT,
+  NODE_RECORD_PAYLOAD_VERSION,
+  NODE_RECORD_PAYLOAD_VERSION_X25519,
+  NODE_RECORD_X25519_BYTES,
+  type NodeRecordFields,
+  type StakeShare,
+} from "./record-types.js";
 
 const AMOUNT_BYTES = 32;
 
@@ -33,12 +43,16 @@ export function encodeNodeRecordPayload(fields: NodeRecordFields, nodeId: string
   expectLength("nodeId", nodeIdBytes, NODE_ID_BYTES);
   expectLength("mlDsaPublicKey", fields.mlDsaPublicKey, ML_DSA65_PUBLIC_KEY_BYTES);
   expectLength("mlKemPublicKey", fields.mlKemPublicKey, ML_KEM768_PUBLIC_KEY_BYTES);
+  const x25519 = fields.x25519PublicKey;
+  if (x25519 !== undefined) expectLength("x25519PublicKey", x25519, NODE_RECORD_X25519_BYTES);
   const w = new ByteWriter();
-  w.uint(NODE_RECORD_PAYLOAD_VERSION, 1);
+  // The version byte is signed: a v2 record stripped of its key no longer verifies as v1.
+  w.uint(x25519 === undefined ? NODE_RECORD_PAYLOAD_VERSION : NODE_RECORD_PAYLOAD_VERSION_X25519, 1);
   w.uint(fields.networkId, 4);
   w.bytes(nodeIdBytes as Uint8Array);
   w.bytes(fields.mlDsaPublicKey);
   w.bytes(fields.mlKemPublicKey);
+  if (x25519 !== undefined) w.bytes(x25519);
   w.shortString(fields.host);
   w.uint(fields.port, 2);
   for (const part of fields.version) w.uint(part, 2);

@@ -8,8 +8,11 @@
  */
 import {ParsError} from "../util/index.js";
 
-/** Layout version, the first byte of the signing payload. */
+/** Layout version, the first byte of the signing payload: v1 without, v2 with the X25519 onion key. */
 export const NODE_RECORD_PAYLOAD_VERSION = 1;
+export const NODE_RECORD_PAYLOAD_VERSION_X25519 = 2;
+/** Length of the optional X25519 onion-hop public key. */
+export const NODE_RECORD_X25519_BYTES = 32;
 /** Longest host name (RFC 1123, without trailing dot). */
 export const NODE_RECORD_MAX_HOST_CHARS = 253;
 /** Longest stake address; addresses are printable ASCII without spaces (format checked by economics). */
@@ -42,6 +45,11 @@ export interface NodeRecordFields {
   readonly mlDsaPublicKey: Uint8Array;
   /** FIPS 203 ML-KEM-768 encapsulation key, 1184 bytes: the node's channel key. */
   readonly mlKemPublicKey: Uint8Array;
+  /**
+   * X25519 public key, 32 bytes: the node's static onion-hop key (src/onion/). Always written by
+   * nodes since onion requests; absent in older records, which then sign payload v1.
+   */
+  readonly x25519PublicKey?: Uint8Array;
   /** Public IPv4 address (dotted quad) or lowercase DNS host name. */
   readonly host: string;
   /** HTTP(S) storage RPC port. */
@@ -73,6 +81,8 @@ export interface NodeRecordJson {
   nodeId: string;
   mlDsaPublicKey: string;
   mlKemPublicKey: string;
+  /** 64 lowercase hex chars; optional (older records). */
+  x25519PublicKey?: string;
   host: string;
   port: number;
   stake: {operator: StakeShareJson; contributors: StakeShareJson[]};

@@ -4,7 +4,7 @@
  * Swarms, "get_swarm / 421 snode entries"). `t`/`hf` and the `swarm` string (`swarmIdToWire`) are added by rpc/.
  */
 
-import {toBase64} from "../protocol/index.js";
+import {toBase64, toHex} from "../protocol/index.js";
 import type {NodeRecord} from "./record-types.js";
 
 export interface SnodeEntry {
@@ -14,6 +14,8 @@ export interface SnodeEntry {
   pubkey_mldsa: string;
   /** Base64 ML-KEM-768 encapsulation key (1184 B): onion/channel encryption to the node. */
   pubkey_mlkem: string;
+  /** Hex X25519 onion-hop key (32 B), Session's field and encoding; absent when the record has none. */
+  pubkey_x25519?: string;
   /** The record's host: an IPv4 address or a host name. */
   ip: string;
   /** HTTPS port as a string (Session quirk, deprecated upstream but still read by clients). */
@@ -27,6 +29,7 @@ export function toSnodeEntry(record: NodeRecord): SnodeEntry {
     node_id: record.nodeId,
     pubkey_mldsa: toBase64(record.mlDsaPublicKey),
     pubkey_mlkem: toBase64(record.mlKemPublicKey),
+    ...(record.x25519PublicKey === undefined ? {} : {pubkey_x25519: toHex(record.x25519PublicKey)}),
     ip: record.host,
     port: String(record.port),
     port_https: record.port,

@@ -79,6 +79,7 @@ async function checkServing(acc: SessionAccount, text: string): Promise<void> {
   const {snodes, swarm} = await agreedSwarm(acc.hex);
   const members = snodes.map((s) => s.node_id).sort();
   expect(members.length).toBeGreaterThan(0);
+  for (const s of snodes) expect(s).toHaveProperty("pubkey_x25519", expect.stringMatching(/^[0-9a-f]{64}$/));
   for (const n of h.nodes) {
     const res = await rpc(n.pool, "store", storeParams(acc, text));
     const ours = members.includes(n.node.nodeId);
@@ -126,6 +127,12 @@ describe("swarms on loopback (static membership, pip0008)", () => {
       expect(view.rejected.map((r: {index: number; code: string}) => [r.index, r.code])).toEqual(REJECTED_CODES.map((c, i) => [6 + i, c]));
       expect(view).toMatchObject({network_id: DEVNET_ID, mode: "pip0008", our_node_id: n.node.nodeId, our_swarm: expect.any(String)});
       expect(new Set(view.nodes.map((x: {swarm: string}) => x.swarm))).toEqual(new Set(["0", "1"]));
+      // Each record publishes the X25519 onion key the node loaded from its key file.
+      for (const x of view.nodes as Array<{node_id: string; pubkey_x25519: string}>) {
+        const owner = h.nodes.find((m) => m.node.nodeId === x.node_id);
+        expect(x.pubkey_x25519).toBe(Buffer.from(owner?.node.identity.x25519?.publicKey ?? []).toString("hex"));
+        expect(x.pubkey_x25519).toMatch(/^[0-9a-f]{64}$/);
+      }
       const logged = n.warnings.filter((w) => w.msg === "node record rejected").map((w) => w.code);
       expect(logged).toEqual(expect.arrayContaining(REJECTED_CODES));
     }

@@ -3,7 +3,7 @@ import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {initHashing} from "../../../src/crypto/hash.js";
-import {KEY_FILE_BYTES, encodeKeyFile, generateIdentity, loadOrCreateIdentity} from "../../../src/crypto/identity.js";
+import {KEY_FILE_BYTES, KEY_FILE_V1_BYTES, encodeKeyFile, generateIdentity, loadOrCreateIdentity} from "../../../src/crypto/identity.js";
 import {nobleBackend} from "../../../src/crypto/pq/index.js";
 
 let root: string;
@@ -20,7 +20,7 @@ afterAll(async () => {
 });
 
 describe("loadOrCreateIdentity", () => {
-  it("creates missing parent directories (0700) and the key file (0600, 9,639 bytes)", async () => {
+  it("creates missing parent directories (0700) and the key file (0600, PQID v2, 9,703 bytes)", async () => {
     const dir = join(freshDir(), "data", "keys");
     const path = join(dir, "pq_identity.dat");
     const result = await loadOrCreateIdentity(path, nobleBackend);
@@ -56,6 +56,48 @@ describe("loadOrCreateIdentity", () => {
     const loser = a.created ? b : a;
     expect(loser.warnings.join("\n")).toMatch(/another process/);
     expect(new Uint8Array(await readFile(path))).toEqual(encodeKeyFile(a.identity));
+    expect(await readdir(dir)).toEqual(["pq_identity.dat"]);
+  });
+
+  it("adds an X25519 key to a PQID v1 file once, keeping the node ID and ML keys", async () => {
+    const dir = freshDir();
+    const path = join(dir, "pq_identity.dat");
+    const old = generateIdentity(nobleBackend);
+    const v1 = encodeKeyFile({nodeId: old.nodeId, mlDsa: old.mlDsa, mlKem: old.mlKem});
+    expect(v1.length).toBe(KEY_FILE_V1_BYTES);
+    await mkdir(dir, {recursive: true});
+    await writeFile(path, v1, {mode: 0o600});
+    const first = await loadOrCreateIdentity(path, nobleBackend);
+    expect(first).toMatchObject({created: false, upgraded: true, warnings: []});
+    expect(first.identity.nodeId).toBe(old.nodeId);
+    expect(first.identity.mlKem).toEqual(old.mlKem);
+    expect(first.identity.mlDsa).toEqual(old.mlDsa);
+    expect(first.identity.x25519?.publicKey).toHaveLength(32);
+    const file = await stat(path);
+    expect(file.size).toBe(KEY_FILE_BYTES);
+    expect(file.mode & 0o777).toBe(0o600);
+    expect(new Uint8Array(await readFile(path))).toEqual(encodeKeyFile(first.identity));
+    expect(await readdir(dir)).toEqual(["pq_identity.dat"]);
+    const second = await loadOrCreateIdentity(path, nobleBackend);
+    expect(second).toMatchObject({created: false, upgraded: false});
+    expect(second.identity).toEqual(first.identity);
+  });
+
+  // Root ignores directory permissions, so this case needs an unprivileged user.
+  it.skipIf(process.getuid?.() === 0)("leaves a PQID v1 file untouched when the upgrade cannot be written", async () => {
+    const dir = freshDir();
+    const path = join(dir, "pq_identity.dat");
+    const old = generateIdentity(nobleBackend);
+    const v1 = encodeKeyFile({nodeId: old.nodeId, mlDsa: old.mlDsa, mlKem: old.mlKem});
+    await mkdir(dir, {recursive: true});
+    await writeFile(path, v1, {mode: 0o600});
+    await chmod(dir, 0o500); // no new names in the directory: the temp file cannot be created
+    try {
+      await expect(loadOrCreateIdentity(path, nobleBackend)).rejects.toMatchObject({code: "IDENTITY_ERROR_IO"});
+    } finally {
+      await chmod(dir, 0o700);
+    }
+    expect(new Uint8Array(await readFile(path))).toEqual(v1);
     expect(await readdir(dir)).toEqual(["pq_identity.dat"]);
   });
 

@@ -6,6 +6,7 @@ import {initHashing} from "../../../src/crypto/hash.js";
 import {
   KEY_FILE_BYTES,
   KEY_FILE_LAYOUT,
+  KEY_FILE_V1_BYTES,
   decodeKeyFile,
   deriveNodeId,
   encodeKeyFile,
@@ -104,16 +105,28 @@ describe("fixed seeded identity vectors", () => {
 });
 
 describe("encodeKeyFile", () => {
-  it("writes the PQID v1 layout (9,639 bytes)", () => {
+  it("writes the PQID v2 layout (9,703 bytes: v1 plus the X25519 key)", () => {
     expect(aliceFile.length).toBe(KEY_FILE_BYTES);
-    expect(Buffer.from(aliceFile.subarray(0, 5)).toString("latin1")).toBe("PQID\x01");
+    expect(KEY_FILE_BYTES).toBe(9703);
+    expect(Buffer.from(aliceFile.subarray(0, 5)).toString("latin1")).toBe("PQID\x02");
+    expect(fieldOf(aliceFile, "x25519SecretKey")).toEqual(alice.x25519?.secretKey);
+    expect(fieldOf(aliceFile, "x25519PublicKey")).toEqual(alice.x25519?.publicKey);
+    const end = KEY_FILE_LAYOUT.x25519PublicKey.offset + KEY_FILE_LAYOUT.x25519PublicKey.length;
+    expect(end).toBe(KEY_FILE_BYTES);
+  });
+
+  it("writes the PQID v1 layout (9,639 bytes) for an identity without an X25519 key", () => {
+    const v1 = encodeKeyFile({...alice, x25519: undefined});
+    expect(v1.length).toBe(KEY_FILE_V1_BYTES);
+    expect(Buffer.from(v1.subarray(0, 5)).toString("latin1")).toBe("PQID\x01");
+    expect(v1).toEqual(aliceFile.subarray(0, KEY_FILE_V1_BYTES).map((b, i) => (i === 4 ? 1 : b)));
     expect(fieldOf(aliceFile, "mlKemPublicKey")).toEqual(alice.mlKem.publicKey);
     expect(fieldOf(aliceFile, "mlKemSecretKey")).toEqual(alice.mlKem.secretKey);
     expect(fieldOf(aliceFile, "mlDsaPublicKey")).toEqual(alice.mlDsa.publicKey);
     expect(fieldOf(aliceFile, "mlDsaSecretKey")).toEqual(alice.mlDsa.secretKey);
     expect(Buffer.from(fieldOf(aliceFile, "accountId")).toString("latin1")).toBe("07" + alice.nodeId);
     const end = KEY_FILE_LAYOUT.accountId.offset + KEY_FILE_LAYOUT.accountId.length;
-    expect(end).toBe(KEY_FILE_BYTES);
+    expect(end).toBe(KEY_FILE_V1_BYTES);
   });
 
   it("refuses identities with wrong key sizes or a malformed nodeId", () => {
@@ -152,9 +165,28 @@ describe("decodeKeyFile", () => {
   });
 
   it("rejects another version as IDENTITY_ERROR_UNSUPPORTED_VERSION", () => {
-    const v2 = aliceFile.slice();
-    v2[4] = 2;
-    expect(expectDecodeError(v2, "IDENTITY_ERROR_UNSUPPORTED_VERSION").message).toMatch(/version 2/);
+    const v3 = aliceFile.slice();
+    v3[4] = 3;
+    expect(expectDecodeError(v3, "IDENTITY_ERROR_UNSUPPORTED_VERSION").message).toMatch(/version 3/);
+  });
+
+  it("reads a PQID v1 file: same identity and node ID, no X25519 key", () => {
+    const decoded = decodeKeyFile(encodeKeyFile({...alice, x25519: undefined}), nobleBackend);
+    expect(decoded.x25519).toBeUndefined();
+    expect(decoded).toEqual({nodeId: alice.nodeId, mlDsa: alice.mlDsa, mlKem: alice.mlKem});
+  });
+
+  it("rejects a v2 file cut to v1 size, or a v1 file carrying v2 bytes, as IDENTITY_ERROR_CORRUPT", () => {
+    expect(expectDecodeError(aliceFile.subarray(0, KEY_FILE_V1_BYTES), "IDENTITY_ERROR_CORRUPT").message).toMatch(/truncated/);
+    const v1Long = aliceFile.slice();
+    v1Long[4] = 1;
+    expect(expectDecodeError(v1Long, "IDENTITY_ERROR_CORRUPT").message).toMatch(/too long/);
+  });
+
+  it("rejects an X25519 public key that is not the secret key's as IDENTITY_ERROR_KEY_MISMATCH", () => {
+    for (const offset of [KEY_FILE_LAYOUT.x25519SecretKey.offset + 5, KEY_FILE_LAYOUT.x25519PublicKey.offset + 5]) {
+      expect(expectDecodeError(flipAt(aliceFile, offset), "IDENTITY_ERROR_KEY_MISMATCH")).toMatchObject({type: {key: "x25519"}});
+    }
   });
 
   it.each([
@@ -186,9 +218,10 @@ describe("decodeKeyFile", () => {
   });
 
   it("rejects an edited ID as IDENTITY_ERROR_ID_MISMATCH, naming both IDs", () => {
-    const lastChar = aliceFile[KEY_FILE_BYTES - 1]!;
+    const idEnd = KEY_FILE_V1_BYTES;
+    const lastChar = aliceFile[idEnd - 1]!;
     const edited = aliceFile.slice();
-    edited[KEY_FILE_BYTES - 1] = lastChar === 0x30 ? 0x31 : 0x30; // another hex digit
+    edited[idEnd - 1] = lastChar === 0x30 ? 0x31 : 0x30; // another hex digit
     const err = expectDecodeError(edited, "IDENTITY_ERROR_ID_MISMATCH");
     expect(err.message).toContain("07" + alice.nodeId);
   });

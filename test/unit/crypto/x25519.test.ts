@@ -32,6 +32,8 @@ describe("x25519", () => {
     expect(() => x25519PublicKey(new Uint8Array(31))).toThrow(InvalidArgumentError);
     const fresh = x25519KeyPair();
     expect(fresh.secretKey).toHaveLength(32);
+    // A fresh pair comes from OpenSSL's generator: its raw secret must re-derive the same public key.
+    expect(toHex(x25519PublicKey(Uint8Array.from(fresh.secretKey)))).toBe(toHex(fresh.publicKey));
     expect(toHex(x25519SharedSecret(fresh.secretKey, hex(bob.pk)))).toBe(toHex(x25519SharedSecret(hex(bob.sk), fresh.publicKey)));
   });
 });

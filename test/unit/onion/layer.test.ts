@@ -3,12 +3,14 @@ import {x25519} from "@noble/curves/ed25519.js";
 import {ml_kem768} from "@noble/post-quantum/ml-kem.js";
 import {ml_kem768_x25519} from "@noble/post-quantum/hybrid.js";
 import {describe, expect, it} from "vitest";
-import {blake2b256, initHashing, nobleBackend, x25519KeyPair, x25519SharedSecret} from "../../../src/crypto/index.js";
+import {blake2b256, generateIdentity, initHashing, nobleBackend, x25519KeyPair, x25519SharedSecret} from "../../../src/crypto/index.js";
 import {
   ONION_MAX_HOPS,
   OnionError,
   XWING_LABEL,
   buildOnionRequest,
+  hopFromEntry,
+  onionSecretKeys,
   openLayer,
   parseEntryBlob,
   xwingCombine,
@@ -288,5 +290,35 @@ describe("malformed input never throws anything but OnionError", () => {
   it("a response that does not decrypt is an OnionError, not a crash", () => {
     expectOnionError(() => built.decryptResponse("Next node not found: abc"), "ONION_ERROR_RESPONSE");
     expectOnionError(() => built.decryptResponse(new Uint8Array(3)), "ONION_ERROR_RESPONSE");
+  });
+});
+
+describe("keys from an identity and from published entries", () => {
+  it("a loaded identity opens layers built from its snode entry", () => {
+    const id = generateIdentity(nobleBackend);
+    const entry = {
+      node_id: id.nodeId,
+      pubkey_mldsa: "…",
+      pubkey_mlkem: Buffer.from(id.mlKem.publicKey).toString("base64"),
+      pubkey_x25519: Buffer.from(id.x25519?.publicKey ?? []).toString("hex"),
+    };
+    const hop = hopFromEntry(entry) as HopPublicKeys;
+    const built = buildOnionRequest([hop], rpc);
+    expect(openLayer(onionSecretKeys(id), parseEntryBlob(built.blob))).toMatchObject({kind: "final", hopNo: 0});
+  });
+
+  it("refuses entries and identities without usable onion keys", () => {
+    const id = generateIdentity(nobleBackend);
+    const good = {node_id: id.nodeId, pubkey_mlkem: Buffer.from(id.mlKem.publicKey).toString("base64"), pubkey_x25519: "ab".repeat(32)};
+    expect(hopFromEntry(good)).not.toBeNull();
+    for (const bad of [
+      {...good, pubkey_x25519: undefined},
+      {...good, pubkey_x25519: "AB".repeat(32)},
+      {...good, pubkey_mlkem: good.pubkey_mlkem.slice(4)},
+      {...good, node_id: 7},
+    ]) {
+      expect(hopFromEntry(bad)).toBeNull();
+    }
+    expect(() => onionSecretKeys({...id, x25519: undefined})).toThrow(/no X25519 key/);
   });
 });

@@ -5,6 +5,7 @@ import {describe, expect, it} from "vitest";
 import {CTX} from "../../../src/crypto/contexts.js";
 import {initHashing} from "../../../src/crypto/hash.js";
 import {deriveNodeId} from "../../../src/crypto/identity.js";
+import {x25519PublicKey} from "../../../src/crypto/x25519.js";
 import type {PqBackend} from "../../../src/crypto/interface.js";
 import {fromBase64Strict} from "../../../src/swarm/encoding.js";
 import {nodeSwarm} from "../../../src/swarm/mapping.js";
@@ -23,11 +24,12 @@ interface RecordVector {
   nodeSwarm: Record<string, string>;
 }
 
-const vector = (
-  JSON.parse(readFileSync(new URL("../../fixtures/swarm/vectors.json", import.meta.url), "utf8")) as {
-    nodeRecord: RecordVector;
-  }
-).nodeRecord;
+const vectors = JSON.parse(readFileSync(new URL("../../fixtures/swarm/vectors.json", import.meta.url), "utf8")) as {
+  nodeRecord: RecordVector;
+  nodeRecordX25519: RecordVector & {x25519SecretHex: string};
+};
+const vector = vectors.nodeRecord;
+const vectorX25519 = vectors.nodeRecordX25519;
 
 const fixture = (): NodeRecordJson => structuredClone(vector.record);
 
@@ -49,6 +51,34 @@ describe("node record fixture (payload built by gen_vectors.py from the document
     expect(toHex(payload)).toBe(vector.payloadHex);
     expect(createHash("sha256").update(payload).digest("hex")).toBe(vector.payloadSha256);
     expect(result.record.totalStake).toBe(15_000n * PARS);
+  });
+
+  it("a record with the X25519 onion key signs payload v2, reproduced byte for byte", () => {
+    const result = verify(structuredClone(vectorX25519.record));
+    if (!result.ok) expect.fail(result.reason);
+    expect(toHex(result.record.x25519PublicKey as Uint8Array)).toBe(vectorX25519.record.x25519PublicKey);
+    expect(toHex(x25519PublicKey(Buffer.from(vectorX25519.x25519SecretHex, "hex")))).toBe(vectorX25519.record.x25519PublicKey);
+    const payload = nodeRecordPayload(result.record);
+    expect(payload[0]).toBe(2);
+    expect(toHex(payload)).toBe(vectorX25519.payloadHex);
+    expect(payload.length).toBe(vector.payloadBytes + 32);
+    // The v1 record (no key) still verifies, and has no x25519PublicKey.
+    const v1 = verify(fixture());
+    expect(v1.ok && v1.record.x25519PublicKey).toBeUndefined();
+  });
+
+  it("the X25519 key cannot be stripped, swapped or mis-encoded", () => {
+    const base = (): NodeRecordJson => structuredClone(vectorX25519.record);
+    const stripped = base();
+    delete stripped.x25519PublicKey;
+    expectRejected(verify(stripped), "NODE_RECORD_ERROR_BAD_SIGNATURE", "stripped");
+    const swapped = {...base(), x25519PublicKey: "04".repeat(32)};
+    expectRejected(verify(swapped), "NODE_RECORD_ERROR_BAD_SIGNATURE", "swapped");
+    const added = {...fixture(), x25519PublicKey: "04".repeat(32)};
+    expectRejected(verify(added), "NODE_RECORD_ERROR_BAD_SIGNATURE", "added to a v1 record");
+    for (const bad of ["04".repeat(31), "04".repeat(33), "AB".repeat(32), 5, null]) {
+      expectRejected(verify({...base(), x25519PublicKey: bad}), bad === null || bad === 5 ? "NODE_RECORD_ERROR_MALFORMED" : "NODE_RECORD_ERROR_BAD_ENCODING", String(bad));
+    }
   });
 
   it("signature verifies with the raw backend under CTX.NODE_RECORD only", () => {

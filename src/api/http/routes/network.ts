@@ -14,7 +14,7 @@
  * bytes, so its ETag (a SHA-256 of them) revalidates against any node with If-None-Match → 304.
  */
 import {createHash} from "node:crypto";
-import {toBase64} from "../../../protocol/index.js";
+import {toBase64, toHex} from "../../../protocol/index.js";
 import type {FastifyInstance, FastifyReply} from "fastify";
 import {HTTP} from "../../../rpc/index.js";
 import {NOT_READY_MEMBERSHIP_NOT_LOADED} from "../../../swarm/index.js";
@@ -131,6 +131,7 @@ export function compactNodesBody(snapshot: MembershipSnapshot, meta: Pick<Networ
         port: record.port,
         pubkey_mldsa: toBase64(record.mlDsaPublicKey),
         pubkey_mlkem: toBase64(record.mlKemPublicKey),
+        ...(record.x25519PublicKey === undefined ? {} : {pubkey_x25519: toHex(record.x25519PublicKey)}),
       };
     }),
   };
@@ -164,6 +165,7 @@ function nodeEntry(record: NodeRecord, swarmId: bigint | null): Record<string, u
     port: record.port,
     pubkey_mldsa: toBase64(record.mlDsaPublicKey),
     pubkey_mlkem: toBase64(record.mlKemPublicKey),
+    ...(record.x25519PublicKey === undefined ? {} : {pubkey_x25519: toHex(record.x25519PublicKey)}),
     stake: {operator: share(record.stake.operator), contributors: record.stake.contributors.map(share)},
     total_stake: record.totalStake.toString(10),
     version: [...record.version],
