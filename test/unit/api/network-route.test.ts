@@ -82,6 +82,16 @@ describe("GET /network/v1/nodes/compact", () => {
     expect(changed.json().nodes).toHaveLength(6);
   });
 
+  it("carries a node's X25519 onion key when its record has one (hex), and only then", async () => {
+    const m = service();
+    const x25519PublicKey = new Uint8Array(32).fill(0x42);
+    const withKey = signedRecord(1, {x25519PublicKey});
+    m.apply({text: JSON.stringify({version: 1, network_id: 7070, nodes: [records[0], withKey, ...records.slice(2, 5)]}), origin: "t"});
+    const nodes = (await app(m).inject("/network/v1/nodes/compact")).json().nodes as Array<Record<string, unknown>>;
+    expect(nodes.find((n) => n.node_id === withKey.nodeId)?.pubkey_x25519).toBe("42".repeat(32));
+    expect(nodes.filter((n) => "pubkey_x25519" in n)).toHaveLength(1);
+  });
+
   it("is rate limited like the full list", async () => {
     const m = service();
     m.apply({text: JSON.stringify({version: 1, network_id: 7070, nodes: records}), origin: "t"});
