@@ -131,13 +131,20 @@ export class ParsClient {
     return {messages: body.messages.map(toMessage), more: body.more === true};
   }
 
-  /** Every message, following `more` page by page. */
+  /**
+   * Every message, following `more` page by page. A node that pages without progress (a page of
+   * messages already seen) gets CLIENT_ERROR_BAD_RESPONSE instead of an endless loop.
+   */
   async retrieveAll(account: ClientAccount, args: Omit<rq.RetrieveArgs, "lastHash"> = {}): Promise<StoredMessage[]> {
     const all: StoredMessage[] = [];
+    const seen = new Set<string>();
     let lastHash: string | undefined;
     for (;;) {
       const page = await this.retrieve(account, {...args, lastHash});
-      all.push(...page.messages);
+      const fresh = page.messages.filter((m) => !seen.has(m.hash));
+      if (page.messages.length > 0 && fresh.length === 0) throw badResponse("retrieve");
+      for (const m of fresh) seen.add(m.hash);
+      all.push(...fresh);
       if (!page.more || page.messages.length === 0) return all;
       lastHash = page.messages.at(-1)?.hash;
     }
