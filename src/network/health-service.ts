@@ -7,11 +7,12 @@
  */
 import type {PqBackend} from "../crypto/index.js";
 import {isHealthy, type NetworkHealth, type StorageLoad} from "../economics/index.js";
+import type {PeerClient} from "../peer/index.js";
 import type {StorageProof} from "../proofs/index.js";
 import {MEMBERSHIP_UPDATED, type MembershipService, type MembershipSnapshot} from "../swarm/index.js";
 import type {Clock} from "../util/index.js";
 import {networkState, type ActivityRules, type NetworkState} from "./network-state.js";
-import {fetchLatestProof, type LatestProofFetcher} from "./proof-fetch.js";
+import {latestProofFetcher, type LatestProofFetcher} from "./proof-fetch.js";
 import {ProofPoller, type PollTarget, type PollerLogger, type ProofPollerOptions} from "./proof-poller.js";
 import {NetworkProofView, type OfferResult, type ProofViewOptions} from "./proof-view.js";
 
@@ -28,7 +29,9 @@ export interface NetworkHealthModules {
   readonly logger: NetworkHealthLogger;
   /** Our newest signed StorageProof; null before the first or with proofs disabled. */
   readonly ownProof: () => StorageProof | null;
-  /** Default: `GET /proof/v1/latest` over HTTP. */
+  /** The node's peer client: `GET /proof/v1/latest` of each node goes through it. */
+  readonly peers: Pick<PeerClient, "request">;
+  /** Default: `latestProofFetcher(peers)`. */
   readonly fetch?: LatestProofFetcher;
   readonly random?: () => number;
 }
@@ -68,7 +71,7 @@ export class NetworkHealthService {
     });
     this.poller = new ProofPoller(opts, {
       targets: () => this.#targets(),
-      fetch: modules.fetch ?? fetchLatestProof,
+      fetch: modules.fetch ?? latestProofFetcher(modules.peers),
       offer: (nodeId, body) => this.view.offerJson(nodeId, body),
       logger: modules.logger,
       ...(modules.random === undefined ? {} : {random: modules.random}),
@@ -128,6 +131,6 @@ export class NetworkHealthService {
     return snapshot.view
       .nodes()
       .filter((r) => r.nodeId !== self)
-      .map((r) => ({nodeId: r.nodeId, url: `http://${r.host}:${r.port}`}));
+      .map((r) => ({nodeId: r.nodeId}));
   }
 }

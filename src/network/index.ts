@@ -1,6 +1,7 @@
 /** The network view: every node's newest StorageProof, NetworkHealth and the network's storage load. */
 import type {ParsStorageConfig} from "../config/index.js";
 import type {PqBackend} from "../crypto/index.js";
+import type {PeerClient} from "../peer/index.js";
 import {BYTES_PER_GB, STORAGE_PER_NODE_GB} from "../economics/index.js";
 import {defaultProofServiceOptions} from "../proofs/index.js";
 import type {ProofService} from "../proofs/index.js";
@@ -11,7 +12,7 @@ import {LoneNodeHealth} from "./lone-node.js";
 
 export {NetworkHealthService, type NetworkHealthOptions, type NetworkHealthReport} from "./health-service.js";
 export {networkState, type ActivityRules, type NetworkState} from "./network-state.js";
-export {fetchLatestProof, type LatestProofFetcher} from "./proof-fetch.js";
+export {latestProofFetcher, type LatestProofFetcher} from "./proof-fetch.js";
 export {LoneNodeHealth} from "./lone-node.js";
 export {ProofPoller, type PollTarget, type RoundStats} from "./proof-poller.js";
 export {NetworkProofView, type OfferResult} from "./proof-view.js";
@@ -37,6 +38,8 @@ export function networkHealthOptions(config: ParsStorageConfig): NetworkHealthOp
 
 export interface NetworkHealthParts {
   readonly membership: MembershipService;
+  /** The node's peer client: the poller's requests go through it. */
+  readonly peers: Pick<PeerClient, "request">;
   readonly pq: PqBackend;
   readonly clock: Clock;
   readonly logger: NetworkHealthLogger;

@@ -20,9 +20,8 @@ export interface ProofPollerOptions {
 }
 
 export interface PollTarget {
+  /** The node to poll; the peer client finds its address in the membership. */
   readonly nodeId: string;
-  /** Base URL of the node's HTTP API, e.g. http://203.0.113.7:22025 */
-  readonly url: string;
 }
 
 export interface PollerLogger {
@@ -115,7 +114,7 @@ export class ProofPoller {
     stats.polled++;
     let body: unknown;
     try {
-      body = await this.#m.fetch(target.url, this.#opts.requestTimeoutMs, this.#closing.signal);
+      body = await this.#m.fetch(target.nodeId, this.#opts.requestTimeoutMs, this.#closing.signal);
     } catch (err) {
       stats.failed++;
       this.#m.logger.debug({node: target.nodeId, err: err instanceof Error ? err.message : String(err)}, "could not fetch a node's storage proof");

@@ -2,7 +2,7 @@ import type {Logger} from "pino";
 import type {ParsStorageConfig} from "../config/index.js";
 import type {NodeIdentity} from "../crypto/index.js";
 import type {PqBackend} from "../crypto/index.js";
-import type {HandshakeSigner} from "../replication/index.js";
+import {PEER_CONNECTIONS, PeerClient, membershipDirectory, type HandshakeSigner} from "../peer/index.js";
 import {Replicator} from "../replication/index.js";
 import {SingleNodeRouter, type SwarmMemberJson, type SwarmRouter} from "../swarm/index.js";
 import type {SqliteMessageStore} from "../storage/index.js";
@@ -20,6 +20,11 @@ export interface Routing {
   readonly membership: MembershipService | null;
   /** Fan-out, retries, anti-entropy and relocation; null without a membership. */
   readonly replication: Replicator | null;
+  /**
+   * The node's one peer HTTP client (replication, proofs, the network view); null without a
+   * membership. Its owner closes it after the parts that use it.
+   */
+  readonly peers: PeerClient | null;
 }
 
 export interface RoutingModules {
@@ -43,14 +48,16 @@ export function advertisedHost(config: ParsStorageConfig): string {
  * listens and closes them before the store.
  */
 export function buildRouting(config: ParsStorageConfig, m: RoutingModules, self: SwarmMemberJson): Routing {
-  if (config.membership.source === "none") return {router: new SingleNodeRouter(self), membership: null, replication: null};
+  if (config.membership.source === "none") return {router: new SingleNodeRouter(self), membership: null, replication: null, peers: null};
   const logger = m.logger.child({module: "swarm"});
   const membership = new MembershipService(
     {networkId: config.networkId, mode: config.swarm.mode, ourNodeId: m.identity.nodeId},
     {source: buildSource(config, logger), pq: m.pq, clock: m.clock, logger},
   );
+  const peers = new PeerClient({connections: PEER_CONNECTIONS}, {directory: membershipDirectory(membership)});
   const replication = new Replicator(config.replication, {
     membership,
+    peerClient: peers,
     store: m.store,
     pq: m.pq,
     identity: m.identity,
@@ -58,7 +65,7 @@ export function buildRouting(config: ParsStorageConfig, m: RoutingModules, self:
     clock: m.clock,
     logger: m.logger.child({module: "replication"}),
   });
-  return {router: new MembershipRouter({membership, forwarder: replication}), membership, replication};
+  return {router: new MembershipRouter({membership, forwarder: replication}), membership, replication, peers};
 }
 
 function buildSource(config: ParsStorageConfig, logger: Logger): MembershipSource {

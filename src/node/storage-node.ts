@@ -18,6 +18,7 @@ import {InlineSigner, WorkerSigner, type ContextSigner} from "../signing/index.j
 import {ResponseSigner} from "../signing/index.js";
 import {SqliteMessageStore} from "../storage/index.js";
 import type {Replicator} from "../replication/index.js";
+import type {PeerClient} from "../peer/index.js";
 import type {MembershipService} from "../swarm/index.js";
 import {RateLimiter, systemClock, type Clock} from "../util/index.js";
 import {advertisedHost, buildRouting, membershipHealth} from "./membership.js";
@@ -39,6 +40,7 @@ interface Parts {
   router: SwarmRouter;
   membership: MembershipService | null;
   replication: Replicator | null;
+  peers: PeerClient | null;
   proofs: ProofService | null;
   network: NetworkHealthService | null;
   fees: FeeService;
@@ -94,12 +96,13 @@ export class StorageNode {
     );
     const self = selfEntry(config, m.identity);
     const routingModules = {identity: m.identity, pq: m.pq, clock: m.clock, logger: m.log, store: m.store, signer: mlDsaSigner};
-    const {router, membership, replication} = buildRouting(config, routingModules, self);
+    const {router, membership, replication, peers} = buildRouting(config, routingModules, self);
     const {enabled: proofsOn, challengesPerSecond, ...proofOpts} = config.proofs;
     const proofs = proofsOn
-      ? createProofService(proofOpts, {...m, signer: mlDsaSigner, membership, logger: m.log.child({module: "proofs"})})
+      ? createProofService(proofOpts, {...m, signer: mlDsaSigner, membership, peers, logger: m.log.child({module: "proofs"})})
       : null;
-    const network = membership === null ? null : createNetworkHealth(config, {...m, membership, proofs, logger: m.log.child({module: "network"})});
+    const network =
+      membership === null || peers === null ? null : createNetworkHealth(config, {...m, membership, peers, proofs, logger: m.log.child({module: "network"})});
     const fees = startFees(m, membership, network);
     const rpc = new RpcHandler({
       fees,
@@ -170,7 +173,7 @@ export class StorageNode {
     proofs?.start();
     network?.start();
     const {pq, identity, store} = m;
-    return new StorageNode({config, logger: m.log, pq, identity, store, signer, mlDsaSigner, router, membership, replication, proofs, network, fees, app, ws, httpUrl});
+    return new StorageNode({config, logger: m.log, pq, identity, store, signer, mlDsaSigner, router, membership, replication, peers, proofs, network, fees, app, ws, httpUrl});
   }
 
   get httpUrl(): string {
@@ -220,13 +223,14 @@ export class StorageNode {
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      const {app, ws, membership, replication, proofs, network, fees, signer, mlDsaSigner, store, logger} = this.parts;
+      const {app, ws, membership, replication, peers, proofs, network, fees, signer, mlDsaSigner, store, logger} = this.parts;
       const steps: Array<[string, () => unknown]> = [
         ["http", () => app.close()],
         ["ws", () => ws.close()],
         ["network", () => network?.close()],
         ["replication", () => replication?.close()],
         ["proofs", () => proofs?.close()],
+        ["peer client", () => peers?.close()],
         ["membership", () => membership?.close()],
         ["signer", () => signer.close()],
         ["signing worker", () => mlDsaSigner.close()],

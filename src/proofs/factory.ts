@@ -1,5 +1,6 @@
 /** Builds the node's ProofService from the parts the composition root already has. */
 import type {NodeIdentity} from "../crypto/index.js";
+import type {PeerClient} from "../peer/index.js";
 import type {PqBackend} from "../crypto/index.js";
 import type {ContextSigner} from "../signing/index.js";
 import {ProofTables, type StorageDb} from "../storage/index.js";
@@ -11,7 +12,7 @@ import {LocalEngine, type CommitmentEngine} from "./engine.js";
 import {WorkerEngine} from "./engine-host.js";
 import {ProofService, type ProofLogger} from "./proof-service.js";
 import {membershipContext, singleNodeContext} from "./swarm-context.js";
-import {httpTransport, type ProofTransport} from "./transport.js";
+import {noPeerTransport, peerProofTransport, type ProofTransport} from "./transport.js";
 
 export interface ProofNodeParts {
   /** The message store: its database and its added/removed events. */
@@ -24,7 +25,9 @@ export interface ProofNodeParts {
   readonly membership: MembershipService | null;
   readonly clock: Clock;
   readonly logger: ProofLogger;
-  /** How challenges and proofs reach peers (plain HTTP until the replication channel carries them). */
+  /** The node's peer client (null when the node is alone): challenges and proofs go through it. */
+  readonly peers: Pick<PeerClient, "request"> | null;
+  /** Default: `peerProofTransport(peers)`. */
   readonly transport?: ProofTransport;
 }
 
@@ -40,7 +43,7 @@ export function createProofService(opts: Partial<ProofServiceOptions>, p: ProofN
     pq: p.pq,
     self: {nodeId, keys: {mlDsa: mlDsa.publicKey, mlKem: mlKem.publicKey}},
     swarm: p.membership === null ? singleNodeContext : membershipContext(p.membership, nodeId),
-    transport: p.transport ?? httpTransport,
+    transport: p.transport ?? (p.peers === null ? noPeerTransport : peerProofTransport(p.peers)),
     clock: p.clock,
     logger: p.logger,
   });

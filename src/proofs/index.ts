@@ -22,7 +22,7 @@ export {defaultProofServiceOptions, type ProofServiceOptions} from "./options.js
 export {PeerHealth, type PeerHealthEntry} from "./peer-health.js";
 export {ProofLedger, type LedgerStore} from "./ledger.js";
 export {ChallengeScheduler, type Candidate, type SchedulerModules, type SchedulerOptions} from "./scheduler.js";
-export {httpTransport, type PeerInfo, type ProofTransport} from "./transport.js";
+export {noPeerTransport, peerProofTransport, type PeerInfo, type ProofTransport} from "./transport.js";
 export {membershipContext, singleNodeContext, type SwarmContext} from "./swarm-context.js";
 export {ProofService, type ProofLogger, type ProofServiceModules} from "./proof-service.js";
 export {resultRow, resultsBody, MAX_RESULTS_PAGE, type ResultsQuery} from "./results-view.js";
@@ -30,4 +30,3 @@ export {authenticateChallenge, parseChallengeRequest, parsePeerProof, verifyPeer
 export {createProofService, type ProofNodeParts} from "./factory.js";
 export type {ProofStorage} from "./proof-service.js";
 export type {ResultsSource} from "./results-view.js";
-export {readCappedText} from "./transport.js";

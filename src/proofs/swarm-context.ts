@@ -30,7 +30,6 @@ export function membershipContext(membership: MembershipService, ourNodeId: stri
     peers = snapshot.view.peersOf(ourNodeId).map((r) => ({
       nodeId: r.nodeId,
       keys: {mlDsa: r.mlDsaPublicKey, mlKem: r.mlKemPublicKey},
-      url: `http://${r.host}:${r.port}`,
     }));
   });
   return {

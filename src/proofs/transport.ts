@@ -1,17 +1,15 @@
 /**
- * How challenges and proofs reach peers. `httpTransport` posts them in the clear to the peer's
- * /proof/v1/* routes with undici (both are signed, so the channel needs no protection of its own);
- * the replication module's encrypted peer channel can implement the same interface later.
+ * How challenges and proofs reach peers: `peerProofTransport` posts them in the clear to the
+ * peer's /proof/v1/* routes through the node's one peer client (peer/), which finds the peer by
+ * node ID in the membership; both are signed, so they need no channel protection of their own.
  */
-import {request, type Dispatcher} from "undici";
-import type {PublicKeys} from "./keys.js";
+import type {PeerClient, PeerResult} from "../peer/index.js";
 import {ProofError} from "./errors.js";
+import type {PublicKeys} from "./keys.js";
 
 export interface PeerInfo {
   readonly nodeId: string;
   readonly keys: PublicKeys;
-  /** Base URL of the peer's HTTP API, e.g. http://203.0.113.7:22025 */
-  readonly url: string;
 }
 
 export interface ProofTransport {
@@ -24,45 +22,38 @@ export interface ProofTransport {
 /** Answers are ~15 KB; anything far larger is refused unread. */
 const MAX_ANSWER_BYTES = 256 * 1024;
 
-async function post(url: string, body: string, deadlineMs: number): Promise<{status: number; text: string}> {
-  const res = await request(url, {
-    method: "POST",
-    body,
-    headers: {"content-type": "application/json"},
-    headersTimeout: deadlineMs,
-    bodyTimeout: deadlineMs,
-    signal: AbortSignal.timeout(deadlineMs),
-  });
-  const text = await readCappedText(res.body, MAX_ANSWER_BYTES);
-  return {status: res.statusCode, text};
-}
-
-/**
- * A response body as UTF-8 text, refused (PROOF_ERROR_TRANSPORT, body destroyed) as soon as it
- * exceeds `maxBytes`: a peer cannot make us buffer more than we expect of a signed proof message.
- */
-export async function readCappedText(body: Dispatcher.ResponseData["body"], maxBytes: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) {
-      body.destroy();
-      throw new ProofError({code: "PROOF_ERROR_TRANSPORT"}, `answer larger than ${maxBytes} bytes`);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString("utf8");
-}
-
-export const httpTransport: ProofTransport = {
-  async sendChallenge(peer, body, deadlineMs) {
-    const {status, text} = await post(`${peer.url}/proof/v1/challenge`, body, deadlineMs);
-    if (status !== 200) throw new ProofError({code: "PROOF_ERROR_TRANSPORT"}, `HTTP ${status}: ${text.slice(0, 200)}`);
+/** Challenges and proofs through `peers.request`; failures reject with PROOF_ERROR_TRANSPORT. */
+export function peerProofTransport(peers: Pick<PeerClient, "request">): ProofTransport {
+  const post = async (peer: PeerInfo, path: string, body: string, deadlineMs: number, ok: (status: number) => boolean): Promise<string> => {
+    const res = await peers.request(peer.nodeId, {
+      path,
+      body: Buffer.from(body, "utf8"),
+      contentType: "application/json",
+      timeoutMs: deadlineMs,
+      maxResponseBytes: MAX_ANSWER_BYTES,
+      // One attempt: a challenge's answer time is judged, and a retry's wait would eat the deadline.
+      maxAttempts: 1,
+    });
+    const text = answerText(res);
+    if (res.ok && !ok(res.status)) throw new ProofError({code: "PROOF_ERROR_TRANSPORT"}, `HTTP ${res.status}: ${text.slice(0, 200)}`);
     return text;
-  },
-  async sendProof(peer, body, deadlineMs) {
-    const {status, text} = await post(`${peer.url}/proof/v1/peer-proof`, body, deadlineMs);
-    if (status !== 204 && status !== 200) throw new ProofError({code: "PROOF_ERROR_TRANSPORT"}, `HTTP ${status}: ${text.slice(0, 200)}`);
-  },
+  };
+  return {
+    sendChallenge: (peer, body, deadlineMs) => post(peer, "/proof/v1/challenge", body, deadlineMs, (s) => s === 200),
+    async sendProof(peer, body, deadlineMs) {
+      await post(peer, "/proof/v1/peer-proof", body, deadlineMs, (s) => s === 200 || s === 204);
+    },
+  };
+}
+
+/** The response body as text; a request that got no response rejects with what failed (its PeerClientError as cause). */
+function answerText(res: PeerResult): string {
+  if (!res.ok) throw Object.assign(new ProofError({code: "PROOF_ERROR_TRANSPORT"}, res.error.message), {cause: res.error});
+  return res.body.toString("utf8");
+}
+
+/** For a node without peers (membership source "none"): there is nobody to send to. */
+export const noPeerTransport: ProofTransport = {
+  sendChallenge: () => Promise.reject(new ProofError({code: "PROOF_ERROR_TRANSPORT"}, "this node has no peers")),
+  sendProof: () => Promise.reject(new ProofError({code: "PROOF_ERROR_TRANSPORT"}, "this node has no peers")),
 };

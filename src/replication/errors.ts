@@ -4,17 +4,14 @@ import {ParsError} from "../util/index.js";
  * Failures of the replication layer above the channel. Match on `err.code`:
  * - `REPLICATION_ERROR_BAD_MESSAGE`: a peer message (request or reply) does not follow the v1
  *   format of docs/PROTOCOL.md (Replication) §3 (the sender is at fault).
- * - `REPLICATION_ERROR_PEER_STATUS`: the peer's HTTP endpoint answered something other than a
- *   sealed reply (`peerCode` is the channel error code it reported, if any).
  * - `REPLICATION_ERROR_PEER_REFUSED`: the peer answered with an `error` message (`peerCode`).
- * - `REPLICATION_ERROR_UNKNOWN_PEER`: the node is not in our membership (no address).
  * - `REPLICATION_ERROR_NOT_IN_SWARM`: anti-entropy asked by a node that is not in our swarm.
+ * A peer that answers an HTTP status instead of a sealed reply, or a node not in our membership,
+ * is a PeerClientError of peer/ (PEER_CLIENT_ERROR_STATUS, PEER_CLIENT_ERROR_UNKNOWN_PEER).
  */
 export type ReplicationErrorType =
   | {code: "REPLICATION_ERROR_BAD_MESSAGE"; detail: string}
-  | {code: "REPLICATION_ERROR_PEER_STATUS"; peer: string; status: number; peerCode: string | null}
   | {code: "REPLICATION_ERROR_PEER_REFUSED"; peer: string; peerCode: string}
-  | {code: "REPLICATION_ERROR_UNKNOWN_PEER"; peer: string}
   | {code: "REPLICATION_ERROR_NOT_IN_SWARM"; peer: string; swarm: string};
 
 export class ReplicationError extends ParsError<ReplicationErrorType> {

@@ -5,7 +5,8 @@
  * entry, which is passed through as is. The entry node waits at most `forwardTimeoutMs`; peers
  * that have not answered by then get `{failed, timeout}` while their request runs on. Failure
  * entries are Session's: `{failed, timeout}` (no answer in time), `{failed, code, reason}` (an
- * error status), `{failed, bad_peer_response}` (an unusable answer), plus one of ours (PROTOCOL.md
+ * error status, the RPC's or the peer route's: a peer that answers 4xx/5xx is up, never reported
+ * as a timeout), `{failed, bad_peer_response}` (an unusable answer), plus one of ours (PROTOCOL.md
  * Replication §2): `{failed, unreachable, reason}` when the connection failed (refused, reset, no
  * route) or the peer is known to be down, so that a dead peer is not reported as a slow one. A
  * forward that did not reach the peer is handed to the retry queue.
@@ -13,13 +14,12 @@
 
 import type {PeerEntry} from "../protocol/index.js";
 import type {Clock} from "../util/index.js";
-import {isChannelError} from "./channel/index.js";
-import {ReplicationError} from "./errors.js";
+import {isChannelError} from "../peer/index.js";
 import {describeError, type ReplicationLogger} from "./logger.js";
 import type {MembershipView} from "./membership-view.js";
 import type {ReplicationOptions} from "./options.js";
 import type {PeerHealth} from "./peer-health.js";
-import {PeerClientError} from "./peer-retry.js";
+import {PeerClientError} from "../peer/index.js";
 import type {RetryQueue} from "./retry-queue.js";
 import type {RpcBatcher} from "./rpc-batcher.js";
 import type {RpcResult} from "./wire.js";
@@ -46,7 +46,10 @@ export interface ForwarderModules {
 interface Outcome {
   entry: PeerEntry;
   retry: boolean;
-  /** Why the peer is marked down when `retry` (kept as the reason of later `unreachable` entries). */
+  /**
+   * Set when the peer is to be marked down (no connection, no answer in time): how it failed, kept
+   * as the reason of later `unreachable` entries. Unset for a peer that answered (an HTTP status).
+   */
   downReason?: string;
 }
 
@@ -87,8 +90,10 @@ export class Forwarder {
       if (health.markUp(peer)) this.#m.logger.info({peer}, "swarm peer reachable again");
     } catch (err) {
       outcome = failureOf(err);
-      if (outcome.retry && !health.wasDown(peer)) this.#m.logger.warn({peer, method, err: describeError(err)}, "forward failed; will retry");
-      if (outcome.retry) health.markDown(peer, outcome.downReason);
+      // Once per outage; a peer that keeps answering an error status would otherwise log every write.
+      const first = outcome.downReason !== undefined && !health.wasDown(peer);
+      if (outcome.retry) this.#m.logger[first ? "warn" : "debug"]({peer, method, err: describeError(err)}, "forward failed; will retry");
+      if (outcome.downReason !== undefined) health.markDown(peer, outcome.downReason);
     }
     if (outcome.retry) this.#enqueue(peer, method, params);
     return outcome.entry;
@@ -118,8 +123,9 @@ function entryOf({status, body}: RpcResult): Outcome {
 
 /**
  * No connection (refused, reset, unreachable) → unreachable entry and retry; no answer in time
- * (or other channel trouble that a retry can fix) → timeout entry and retry; an answer we cannot
- * use → bad_peer_response, no retry (it would not get better).
+ * (or other channel trouble that a retry can fix) → timeout entry and retry; an HTTP error status
+ * from the peer route → `{failed, code, reason}` and retry (except 403); an answer we cannot use
+ * → bad_peer_response, no retry (it would not get better).
  */
 function failureOf(err: unknown): Outcome {
   if (err instanceof PeerClientError) return clientFailure(err);
@@ -128,18 +134,20 @@ function failureOf(err: unknown): Outcome {
     if (err.action === "IGNORE" && err.cause instanceof PeerClientError) return clientFailure(err.cause);
     return err.action === "IGNORE" ? {entry: TIMEOUT_ENTRY, retry: true, downReason: "timeout"} : {entry: BAD_RESPONSE_ENTRY, retry: false};
   }
-  const type = err instanceof ReplicationError ? err.type : null;
-  if (type?.code === "REPLICATION_ERROR_PEER_STATUS") {
-    // The frame route answers 403 only for REJECT-class channel errors (docs §1.2): not worth repeating.
-    const retry = type.status !== 403;
-    return retry ? {entry: TIMEOUT_ENTRY, retry, downReason: `HTTP ${type.status}`} : {entry: BAD_RESPONSE_ENTRY, retry};
-  }
   return {entry: BAD_RESPONSE_ENTRY, retry: false};
 }
 
 /** What the peer client reported, said as it happened: `cause` is the socket error code, if any. */
 function clientFailure(err: PeerClientError): Outcome {
-  const {code, cause} = err.type;
+  const {type} = err;
+  if (type.code === "PEER_CLIENT_ERROR_STATUS") {
+    // The peer answered, so it is neither slow nor unreachable: report its status, and do not mark
+    // it down. The frame route answers 403 only for REJECT-class channel errors (docs §1.2): not worth repeating.
+    const reason = `peer answered HTTP ${type.status}${type.peerCode === null ? "" : ` (${type.peerCode})`}`;
+    return {entry: {failed: true, code: String(type.status), reason}, retry: type.status !== 403};
+  }
+  if (type.code === "PEER_CLIENT_ERROR_UNKNOWN_PEER") return {entry: BAD_RESPONSE_ENTRY, retry: false};
+  const {code, cause} = type;
   const retry = code !== "PEER_CLIENT_ERROR_RESPONSE_TOO_LARGE";
   if (code === "PEER_CLIENT_ERROR_CONNECT" || code === "PEER_CLIENT_ERROR_SOCKET") {
     const reason = `${code === "PEER_CLIENT_ERROR_CONNECT" ? "connect" : "connection lost"} ${cause ?? "failed"}`;

@@ -5,8 +5,8 @@
 import type {MembershipSnapshot} from "../swarm/index.js";
 import {swarmIdToWire} from "../swarm/index.js";
 import type {NodeRecord} from "../swarm/index.js";
-import type {PeerKeys} from "./channel/peers.js";
-import type {PeerAddress} from "./peer-client.js";
+import type {PeerKeys} from "../peer/index.js";
+import type {PeerAddress} from "../peer/index.js";
 
 /** The membership service satisfies it. */
 export interface MembershipProvider {

@@ -1,5 +1,6 @@
 import {InvalidArgumentError} from "../util/index.js";
 import {backoffDelayMs} from "../util/index.js";
+import {PEER_MAX_FRAME_BYTES} from "../peer/index.js";
 
 /** Replication policy (config section `replication`; docs/configuration.md). */
 export interface ReplicationOptions {
@@ -33,14 +34,6 @@ export const defaultReplicationOptions: ReplicationOptions = Object.freeze({
 export const PEER_DOWN_PROBE_MS = 5_000;
 /** Messages expiring sooner than this are not worth repairing (anti-entropy skips them). */
 export const SYNC_EXPIRY_MARGIN_MS = 10_000;
-/**
- * HTTP connections per peer. Every forwarded write is one request/reply that waits for the peer's
- * group commit and entry signature (several ms), so a handful of sockets would cap the entry
- * node's write rate (4 gave ~230 stores/s on a 3-node swarm); sockets are cheap on loopback and LAN.
- */
-export const PEER_CONNECTIONS = 32;
-/** Largest frame this node seals or accepts on the peer routes. */
-export const PEER_MAX_FRAME_BYTES = 8 * 1024 * 1024;
 /** Fixed per-message overhead of a batch estimate (fields and JSON around the base64 data). */
 export const MESSAGE_OVERHEAD_BYTES = 200;
 

@@ -20,7 +20,7 @@ import type {ReplicationTables, SqliteMessageStore} from "../storage/index.js";
 import type {StoredMessage} from "../storage/index.js";
 import type {Clock} from "../util/index.js";
 import {authenticMessages} from "./batches.js";
-import {INIT, type ChannelManager} from "./channel/index.js";
+import {INIT, type ChannelManager, type PeerEndpoint} from "../peer/index.js";
 import {bucketRange, type DigestIndex} from "./digest-index.js";
 import {PEER_ERROR, ReplicationError} from "./errors.js";
 import {describeError, type ReplicationLogger} from "./logger.js";
@@ -29,14 +29,6 @@ import {SYNC_EXPIRY_MARGIN_MS, batchBytesOf, type ReplicationOptions} from "./op
 import type {RevocationIndex} from "./revocation-index.js";
 import type {RevocationSync} from "./revocation-sync.js";
 import {MAX_HASHES_ENTRIES, decodePeerRequest, encodePeerMessage, type BucketList, type PeerReply, type PeerRequest} from "./wire.js";
-
-/** What the HTTP peer routes call. */
-export interface PeerEndpoint {
-  /** Responder side of a handshake: Init in, Resp out; throws ChannelError. */
-  acceptHandshake(init: Uint8Array): Promise<Uint8Array>;
-  /** A sealed request frame in, the sealed reply out; throws ChannelError when the frame is refused. */
-  handleFrame(frame: Uint8Array): Promise<Uint8Array>;
-}
 
 /** The RPC dispatcher (RpcHandler satisfies it). */
 export interface RpcRunner {

@@ -15,14 +15,14 @@ import {SwarmEvent} from "../swarm/index.js";
 import {MEMBERSHIP_UPDATED, type MembershipService} from "../swarm/index.js";
 import type {Clock} from "../util/index.js";
 import {AntiEntropy} from "./anti-entropy.js";
-import type {ChannelStats, HandshakeSigner} from "./channel/index.js";
+import type {ChannelStats, HandshakeSigner} from "../peer/index.js";
 import {DigestIndex} from "./digest-index.js";
 import {Forwarder} from "./forwarder.js";
 import type {ReplicationLogger} from "./logger.js";
 import {MembershipView} from "./membership-view.js";
-import {PEER_CONNECTIONS, PEER_DOWN_PROBE_MS, PEER_MAX_FRAME_BYTES, resolveReplicationOptions, type ReplicationOptions} from "./options.js";
-import {PeerClient} from "./peer-client.js";
-import {PeerRequestHandler, type PeerEndpoint, type RpcRunner} from "./peer-handler.js";
+import {PEER_DOWN_PROBE_MS, resolveReplicationOptions, type ReplicationOptions} from "./options.js";
+import {ChannelTransport, PEER_CONNECTIONS, PEER_MAX_FRAME_BYTES, PeerClient, type PeerEndpoint} from "../peer/index.js";
+import {PeerRequestHandler, type RpcRunner} from "./peer-handler.js";
 import {PeerHealth} from "./peer-health.js";
 import {Relocator} from "./relocation.js";
 import {RevocationIndex} from "./revocation-index.js";
@@ -46,7 +46,10 @@ export interface ReplicatorModules {
   readonly signer?: HandshakeSigner;
   readonly clock: Clock;
   readonly logger: ReplicationLogger;
-  /** Default: a PeerClient with PEER_CONNECTIONS sockets per peer. */
+  /**
+   * The node's peer client (its owner closes it). Default: one of the Replicator's own, with
+   * PEER_CONNECTIONS sockets per peer, closed by `close()`.
+   */
   readonly peerClient?: PeerClient;
 }
 
@@ -69,6 +72,7 @@ export class Replicator {
   readonly #view: MembershipView;
   readonly #tables: ReplicationTables;
   readonly #client: PeerClient;
+  readonly #ownsClient: boolean;
   readonly #health: PeerHealth;
   readonly #forwarder: Forwarder;
   readonly #unsubscribe: Array<() => void> = [];
@@ -82,10 +86,11 @@ export class Replicator {
     const {store, clock, logger} = modules;
     this.#view = new MembershipView(modules.membership, modules.identity.nodeId);
     this.#tables = new ReplicationTables(store.db);
-    this.#client = modules.peerClient ?? new PeerClient({connections: PEER_CONNECTIONS});
-    this.#health = new PeerHealth(PEER_DOWN_PROBE_MS, clock);
     const view = this.#view;
-    this.transport = new PeerTransport({maxFrameBytes: PEER_MAX_FRAME_BYTES}, {...modules, client: this.#client, view});
+    this.#ownsClient = modules.peerClient === undefined;
+    this.#client = modules.peerClient ?? new PeerClient({connections: PEER_CONNECTIONS}, {directory: view});
+    this.#health = new PeerHealth(PEER_DOWN_PROBE_MS, clock);
+    this.transport = new PeerTransport(new ChannelTransport({maxFrameBytes: PEER_MAX_FRAME_BYTES}, {...modules, client: this.#client, keys: view}));
     const transport = this.transport;
     const revocations = new RevocationSync({revocations: store.revocations, index: this.revocationIndex, transport, view, clock});
     this.#revocations = revocations;
@@ -149,7 +154,7 @@ export class Replicator {
     if (this.#sweepTimer !== null) clearTimeout(this.#sweepTimer);
     this.transport.close();
     await Promise.all([this.retries.close(), this.antiEntropy.close(), this.relocator.close()]);
-    await this.#client.close();
+    if (this.#ownsClient) await this.#client.close();
   }
 
   /** Keeps the digest indexes in step with every committed write. */

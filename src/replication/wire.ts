@@ -9,9 +9,6 @@ import {ReplicationError, badMessage} from "./errors.js";
 import {MAX_REVOCATION_RECORDS, REVOCATION_BUCKETS, recordToJson, recordsFromJson} from "./revocation-records.js";
 
 export const PEER_PROTOCOL_VERSION = 1;
-export const PEER_PATHS = {handshake: "/peer/v1/handshake", frame: "/peer/v1/frame"} as const;
-/** HTTP status of the frame route when it has no channel with that ID: the sender re-handshakes once. */
-export const STATUS_RESYNC = 409;
 /** Anti-entropy buckets: the first two base64 characters of the hash (12 bits). */
 export const DIGEST_BUCKETS = 4096;
 /** Bytes per bucket in a digest (a truncated SHA-256). */

@@ -16,14 +16,15 @@ import {runCli, type CliIo} from "../../src/cli/run.js";
 import {dataPaths, loadConfig} from "../../src/config/index.js";
 import {encodeKeyFile} from "../../src/crypto/identity.js";
 import {StorageNode} from "../../src/node/index.js";
+import {PeerClient} from "../../src/peer/index.js";
 import {
   answerFromJson,
   answerToJson,
   challengeToJson,
   evidenceFromJson,
-  httpTransport,
   judge,
   keysToJson,
+  peerProofTransport,
   signAnswer,
   signChallenge,
   signProof,
@@ -45,6 +46,21 @@ const LABELS = ["proofs/a", "proofs/b", "proofs/c"];
 const ACCOUNT = `05${"5a".repeat(32)}`;
 const nodes: StorageNode[] = [];
 const pools: Pool[] = [];
+/** Finds the test's nodes by node ID, as a node's own peer client finds its peers in the membership. */
+const testPeers = new PeerClient(
+  {},
+  {
+    directory: {
+      addressOf: (nodeId) => {
+        const node = nodes.find((n) => n.nodeId === nodeId);
+        if (node === undefined) return null;
+        const url = new URL(node.httpUrl);
+        return {nodeId, host: url.hostname, port: Number(url.port)};
+      },
+    },
+  },
+);
+const httpTransport = peerProofTransport(testPeers);
 const messages: StoredMessage[] = Array.from({length: 60}, (_, i) => {
   const data = Buffer.from(`proof integration message ${i} `.repeat(3));
   const now = Date.now();
@@ -78,7 +94,6 @@ async function startProofNode(label: string): Promise<StorageNode> {
 const peerInfo = (n: StorageNode): PeerInfo => ({
   nodeId: n.nodeId,
   keys: {mlDsa: n.identity.mlDsa.publicKey, mlKem: n.identity.mlKem.publicKey},
-  url: n.httpUrl,
 });
 
 /** `challenger` challenges `target` for `m` exactly as the scheduler does, over HTTP. */
@@ -127,6 +142,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await testPeers.close();
   for (const p of pools) await p.close();
   for (const n of nodes.reverse()) await n.close();
   await h.close();

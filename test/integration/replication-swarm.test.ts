@@ -7,8 +7,9 @@
 import {request} from "undici";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {generateIdentity} from "../../src/crypto/identity.js";
-import {ChannelManager, type HandshakeSigner} from "../../src/replication/channel/index.js";
-import {PEER_PATHS, encodePeerMessage} from "../../src/replication/wire.js";
+import {ChannelManager, type HandshakeSigner} from "../../src/peer/channel/index.js";
+import {PEER_PATHS} from "../../src/peer/envelope.js";
+import {encodePeerMessage} from "../../src/replication/wire.js";
 import {verifySignedReceipt} from "../../src/signing/response-signer.js";
 import {storeReceipt, type StoreReceiptFee} from "../../src/signing/receipts.js";
 import {systemClock} from "../../src/util/clock.js";

@@ -22,8 +22,8 @@ import {MemoryRelease, RELEASE_AFTER_BYTES, RELEASE_DELAY_MS, RELEASE_MIN_INTERV
 import {registerEconomicsRoutes, type EconomicsApi} from "./routes/economics.js";
 import {registerNetworkRoutes, type NetworkHealthApi, type NetworkMembership} from "./routes/network.js";
 import {registerPeerRoutes} from "./routes/peer.js";
-import type {PeerEndpoint} from "../../replication/index.js";
-import {PEER_MAX_FRAME_BYTES} from "../../replication/index.js";
+import type {PeerEndpoint} from "../../peer/index.js";
+import {PEER_MAX_FRAME_BYTES} from "../../peer/index.js";
 import {registerProofRoutes, type ProofApi} from "./routes/proofs.js";
 
 export interface HttpAppOptions {

@@ -22,9 +22,9 @@ function setup() {
     {networkId: 7070, mode: "balanced", ourNodeId: records[0]!.nodeId},
     {source: source as never, pq: nobleBackend, clock, logger: silent},
   );
-  /** What each node's GET /proof/v1/latest answers, by URL. */
+  /** What each node's GET /proof/v1/latest answers, by node ID. */
   const served = new Map<string, unknown>();
-  const urls: string[] = [];
+  const polled: string[] = [];
   let own: StorageProof | null = null;
   const service = new NetworkHealthService(opts, {
     membership,
@@ -32,17 +32,18 @@ function setup() {
     clock,
     logger: silent,
     ownProof: () => own,
-    fetch: (url) => {
-      urls.push(url);
-      return served.has(url) ? Promise.resolve(served.get(url)) : Promise.reject(new Error("down"));
+    peers: {request: () => Promise.reject(new Error("fetch replaces the peer client here"))},
+    fetch: (nodeId) => {
+      polled.push(nodeId);
+      return served.has(nodeId) ? Promise.resolve(served.get(nodeId)) : Promise.reject(new Error("down"));
     },
   });
   const serve = async (i: number, timestamp: number, usedBytes = BYTES_PER_GB): Promise<void> => {
-    served.set(`http://${records[i]!.host}:${records[i]!.port}`, json(await proof(members[i]!, {timestamp, usedBytes})));
+    served.set(records[i]!.nodeId, json(await proof(members[i]!, {timestamp, usedBytes})));
   };
   const load = () => membership.apply({text: JSON.stringify({version: 1, network_id: 7070, nodes: records}), origin: "t"});
   const setOwn = async (timestamp: number): Promise<void> => void (own = await proof(members[0]!, {timestamp, usedBytes: BYTES_PER_GB}));
-  return {clock, membership, service, serve, load, setOwn, urls};
+  return {clock, membership, service, serve, load, setOwn, polled};
 }
 
 describe("NetworkHealthService", () => {
@@ -55,7 +56,7 @@ describe("NetworkHealthService", () => {
     for (let i = 1; i < 6; i++) await s.serve(i, T0);
     await s.setOwn(T0);
     expect(await s.service.poller.round()).toMatchObject({polled: 5, accepted: 5});
-    expect(s.urls).not.toContain(`http://${records[0]!.host}:${records[0]!.port}`);
+    expect(s.polled).not.toContain(records[0]!.nodeId);
     const report = s.service.report();
     expect(report).toEqual({
       totalNodes: 6,

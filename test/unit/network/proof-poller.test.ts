@@ -1,17 +1,18 @@
-import {createServer, type Server} from "node:http";
+import {createServer, type Server, type ServerResponse} from "node:http";
 import type {AddressInfo} from "node:net";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
-import {fetchLatestProof} from "../../../src/network/proof-fetch.js";
+import {latestProofFetcher} from "../../../src/network/proof-fetch.js";
 import {ProofPoller, type PollTarget} from "../../../src/network/proof-poller.js";
 import type {OfferResult} from "../../../src/network/proof-view.js";
+import {PeerClient, type PeerAddress} from "../../../src/peer/index.js";
 import {FakeClock} from "../../../src/util/clock.js";
 import {silent} from "./helpers.js";
 
-const targets: PollTarget[] = Array.from({length: 10}, (_, i) => ({nodeId: `n${i}`, url: `http://node${i}`}));
+const targets: PollTarget[] = Array.from({length: 10}, (_, i) => ({nodeId: `n${i}`}));
 const opts = {pollIntervalMs: 60_000, requestTimeoutMs: 1_000, concurrency: 3};
 
 function poller(
-  fetch: (url: string, deadlineMs: number, signal: AbortSignal) => Promise<unknown>,
+  fetch: (nodeId: string, deadlineMs: number, signal: AbortSignal) => Promise<unknown>,
   offer: (id: string, body: unknown) => OfferResult = () => ({kind: "accepted"}),
   clock = new FakeClock(),
 ) {
@@ -38,7 +39,7 @@ describe("ProofPoller", () => {
     const stats = await p.round();
     expect(stats).toEqual({polled: 10, accepted: 10, kept: 0, rejected: 0, failed: 0});
     expect(most).toBe(3);
-    expect(seen.sort()).toEqual(targets.map((t) => t.url).sort());
+    expect(seen.sort()).toEqual(targets.map((t) => t.nodeId).sort());
   });
 
   it("counts failed fetches and rejected proofs without throwing, warning once per node and reason", async () => {
@@ -74,7 +75,7 @@ describe("ProofPoller", () => {
     let down = true;
     let rounds = 0;
     const {p, clock} = poller((url) => {
-      if (url === targets[0]!.url) rounds++;
+      if (url === targets[0]!.nodeId) rounds++;
       return down && url.endsWith("7") ? Promise.reject(new Error("HTTP 503")) : Promise.resolve({});
     });
     p.start();
@@ -108,36 +109,47 @@ describe("ProofPoller", () => {
   });
 });
 
-describe("fetchLatestProof", () => {
-  let server: Server;
-  let base = "";
+describe("latestProofFetcher (through a PeerClient)", () => {
+  const servers: Server[] = [];
+  const directory = new Map<string, PeerAddress>();
+  const peers = new PeerClient({retry: {maxAttempts: 1, baseDelayMs: 1, factor: 1, maxDelayMs: 1, maxRetryAfterMs: 0}}, {directory: {addressOf: (id) => directory.get(id) ?? null}});
+  const fetch = latestProofFetcher(peers);
+  /** One node per behaviour of GET /proof/v1/latest, named by it. */
+  const behaviours: Record<string, (res: ServerResponse) => void> = {
+    ok: (res) => res.writeHead(200, {"content-type": "application/json"}).end('{"nodeId":"aa"}'),
+    busy: (res) => res.writeHead(503).end("no proof"),
+    big: (res) => res.writeHead(200).end("x".repeat(100_000)),
+    text: (res) => res.writeHead(200).end("not json"),
+    hang: () => undefined,
+  };
   beforeAll(async () => {
-    server = createServer((req, res) => {
-      if (req.url === "/ok/proof/v1/latest") res.writeHead(200, {"content-type": "application/json"}).end('{"nodeId":"aa"}');
-      else if (req.url === "/busy/proof/v1/latest") res.writeHead(503).end("no proof");
-      else if (req.url === "/big/proof/v1/latest") res.writeHead(200).end("x".repeat(100_000));
-      else if (req.url === "/text/proof/v1/latest") res.writeHead(200).end("not json");
-      // "/hang": never answers
-    });
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    for (const [name, answer] of Object.entries(behaviours)) {
+      const server = createServer((req, res) => (req.url === "/proof/v1/latest" && req.method === "GET" ? answer(res) : res.writeHead(404).end()));
+      await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+      servers.push(server);
+      directory.set(name, {nodeId: name, host: "127.0.0.1", port: (server.address() as AddressInfo).port});
+    }
   });
   afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
+    await peers.close();
+    for (const server of servers) {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   });
   const signal = new AbortController().signal;
 
   it("returns the parsed proof body", async () => {
-    expect(await fetchLatestProof(`${base}/ok`, 1_000, signal)).toEqual({nodeId: "aa"});
+    expect(await fetch("ok", 1_000, signal)).toEqual({nodeId: "aa"});
   });
 
-  it("rejects error statuses, oversized and non-JSON answers, and slow nodes within the deadline", async () => {
-    await expect(fetchLatestProof(`${base}/busy`, 1_000, signal)).rejects.toMatchObject({code: "PROOF_ERROR_TRANSPORT", message: "HTTP 503"});
-    await expect(fetchLatestProof(`${base}/big`, 1_000, signal)).rejects.toMatchObject({code: "PROOF_ERROR_TRANSPORT"});
-    await expect(fetchLatestProof(`${base}/text`, 1_000, signal)).rejects.toMatchObject({message: "answer is not JSON"});
+  it("rejects error statuses, oversized and non-JSON answers, unknown nodes, and slow nodes within the deadline", async () => {
+    await expect(fetch("busy", 1_000, signal)).rejects.toMatchObject({code: "PROOF_ERROR_TRANSPORT", message: "HTTP 503"});
+    await expect(fetch("big", 1_000, signal)).rejects.toMatchObject({code: "PROOF_ERROR_TRANSPORT", cause: {code: "PEER_CLIENT_ERROR_RESPONSE_TOO_LARGE"}});
+    await expect(fetch("text", 1_000, signal)).rejects.toMatchObject({message: "answer is not JSON"});
+    await expect(fetch("nobody", 1_000, signal)).rejects.toMatchObject({code: "PROOF_ERROR_TRANSPORT", cause: {code: "PEER_CLIENT_ERROR_UNKNOWN_PEER"}});
     const started = Date.now();
-    await expect(fetchLatestProof(`${base}/hang`, 200, signal)).rejects.toThrow();
+    await expect(fetch("hang", 200, signal)).rejects.toMatchObject({cause: {code: "PEER_CLIENT_ERROR_TIMEOUT"}});
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 });

@@ -76,8 +76,8 @@ async function pair(): Promise<{a: TestProofNode; b: TestProofNode; messages: St
   const a = await node("svc-a", nodes, () => members);
   const b = await node("svc-b", nodes, () => members);
   members.push(a.party, b.party);
-  a.peers = [{nodeId: b.party.identity.nodeId, keys: b.party.keys, url: "loopback"}];
-  b.peers = [{nodeId: a.party.identity.nodeId, keys: a.party.keys, url: "loopback"}];
+  a.peers = [{nodeId: b.party.identity.nodeId, keys: b.party.keys}];
+  b.peers = [{nodeId: a.party.identity.nodeId, keys: a.party.keys}];
   const messages = Array.from({length: 30}, (_, i) => message(i, {expiry: T0 + 30 * HOUR_MS}));
   await a.s.store.storeBulk(messages);
   await b.s.store.storeBulk(messages);
@@ -147,8 +147,8 @@ describe("ProofService", () => {
     // A member of the membership in another swarm, with its own genuine proof.
     const outsider = await node("svc-outsider", nodes, () => members);
     members.push(a.party, b.party, outsider.party);
-    a.peers = [{nodeId: b.party.identity.nodeId, keys: b.party.keys, url: "loopback"}];
-    b.peers = [{nodeId: a.party.identity.nodeId, keys: a.party.keys, url: "loopback"}];
+    a.peers = [{nodeId: b.party.identity.nodeId, keys: b.party.keys}];
+    b.peers = [{nodeId: a.party.identity.nodeId, keys: a.party.keys}];
     const a2b = (p: Parameters<typeof proofToJson>[0]) => () => b.service.acceptPeerProof(proofToJson(p));
     const refused = (code: string): Error => expect.objectContaining({code}) as Error;
     const aId = a.party.identity.nodeId;
@@ -220,7 +220,7 @@ describe("ProofService", () => {
       },
     );
     expect(await scheduler.challengeOnce()).toBeNull(); // no peers
-    const e = await scheduler.challengeOnce({nodeId: b.party.identity.nodeId, keys: b.party.keys, url: "http://127.0.0.1:1"});
+    const e = await scheduler.challengeOnce({nodeId: b.party.identity.nodeId, keys: b.party.keys});
     expect(e?.verdict).toMatchObject({outcome: "fail", reason: "no-answer"});
     expect(verdicts).toHaveLength(1);
   });

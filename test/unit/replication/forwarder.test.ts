@@ -1,9 +1,17 @@
-import {describe, expect, it} from "vitest";
-import {ChannelError} from "../../../src/replication/channel/index.js";
+import {createServer} from "node:http";
+import type {AddressInfo} from "node:net";
+import {beforeAll, describe, expect, it} from "vitest";
+import {initHashing} from "../../../src/crypto/hash.js";
+import {ChannelTransport} from "../../../src/peer/transport.js";
+import {PeerClient} from "../../../src/peer/peer-client.js";
+import {RpcBatcher} from "../../../src/replication/rpc-batcher.js";
+import {PeerTransport} from "../../../src/replication/transport.js";
+import {keysOf, nobleBackend, T0, testIdentity} from "../peer/channel/helpers.js";
+import {ChannelError} from "../../../src/peer/channel/index.js";
 import {BAD_RESPONSE_ENTRY, Forwarder, TIMEOUT_ENTRY, unreachableEntry} from "../../../src/replication/forwarder.js";
 import {resolveReplicationOptions} from "../../../src/replication/options.js";
 import {PeerHealth} from "../../../src/replication/peer-health.js";
-import {PeerClientError} from "../../../src/replication/peer-retry.js";
+import {PeerClientError} from "../../../src/peer/peer-retry.js";
 import type {RpcCall, RpcResult} from "../../../src/replication/wire.js";
 import type {NodeRecord} from "../../../src/swarm/record-types.js";
 import {ManualClock} from "../../../src/util/clock.js";
@@ -128,5 +136,52 @@ describe("Forwarder", () => {
 
   it("has nothing to do without peers", async () => {
     expect(await setup({}).forwarder.forward("store", {})).toEqual({});
+  });
+});
+
+describe("Forwarder: a peer that answers an HTTP error status", () => {
+  beforeAll(async () => {
+    await initHashing();
+  });
+
+  it("is reported as failed with its status, not as a timeout or unreachable, retried and not marked down", async () => {
+    const status = new PeerClientError({code: "PEER_CLIENT_ERROR_STATUS", peer: P1, attempts: 3, cause: null, status: 503, peerCode: null});
+    const {forwarder, enqueued, calls, health} = setup({[P1]: () => Promise.reject(status)});
+    const entries = await forwarder.forward("store", {});
+    expect(entries).toEqual({[P1]: {failed: true, code: "503", reason: "peer answered HTTP 503"}});
+    expect(enqueued).toEqual([{peer: P1, method: "store"}]);
+    // It answered, so it is not down: the next forward contacts it again and says what it answered.
+    expect(health.wasDown(P1)).toBe(false);
+    expect((await forwarder.forward("store", {}))[P1]).toEqual({failed: true, code: "503", reason: "peer answered HTTP 503"});
+    expect(calls).toEqual([P1, P1]);
+  });
+
+  it("through the real channel transport and peer client: a 500 on the peer routes is {failed, code: \"500\"}", async () => {
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => res.writeHead(500, {"content-type": "application/json"}).end(JSON.stringify({code: "internal"})));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const [a, b] = [testIdentity("a"), testIdentity("b")];
+    const address = {nodeId: b.nodeId, host: "127.0.0.1", port: (server.address() as AddressInfo).port};
+    const client = new PeerClient({}, {directory: {addressOf: (id) => (id === b.nodeId ? address : null)}});
+    const link = new ChannelTransport({}, {pq: nobleBackend, identity: a, client, keys: {keysOf: (id) => (id === b.nodeId ? keysOf(b) : null)}, clock: new ManualClock(T0)});
+    const clock = new ManualClock(T0);
+    const forwarder = new Forwarder(resolveReplicationOptions({forwardTimeoutMs: 2_000}), {
+      batcher: new RpcBatcher(1 << 20, {transport: new PeerTransport(link)}),
+      view: {peers: () => [{nodeId: b.nodeId} as NodeRecord]},
+      retries: {enqueue: () => undefined},
+      health: new PeerHealth(5_000, clock),
+      clock,
+      logger: silent,
+    });
+    try {
+      expect(await forwarder.forward("store", {})).toEqual({[b.nodeId]: {failed: true, code: "500", reason: "peer answered HTTP 500 (internal)"}});
+    } finally {
+      link.close();
+      await client.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });

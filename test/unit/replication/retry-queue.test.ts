@@ -8,7 +8,7 @@ import {afterEach, beforeAll, beforeEach, describe, expect, it} from "vitest";
 import {initHashing} from "../../../src/crypto/hash.js";
 import {resolveReplicationOptions} from "../../../src/replication/options.js";
 import {PeerHealth} from "../../../src/replication/peer-health.js";
-import {PeerClientError} from "../../../src/replication/peer-retry.js";
+import {PeerClientError} from "../../../src/peer/peer-retry.js";
 import {RetryQueue} from "../../../src/replication/retry-queue.js";
 import {RevocationIndex} from "../../../src/replication/revocation-index.js";
 import {RevocationSync} from "../../../src/replication/revocation-sync.js";

@@ -17,9 +17,9 @@
  * body budget is exhausted.
  */
 import type {FastifyInstance, FastifyReply} from "fastify";
-import {ChannelError, type ChannelErrorCode} from "../../../replication/index.js";
-import type {PeerEndpoint} from "../../../replication/index.js";
-import {PEER_PATHS, STATUS_RESYNC} from "../../../replication/index.js";
+import {ChannelError, type ChannelErrorCode} from "../../../peer/index.js";
+import type {PeerEndpoint} from "../../../peer/index.js";
+import {PEER_PATHS, STATUS_RESYNC} from "../../../peer/index.js";
 import {HTTP} from "../../../rpc/index.js";
 
 export interface PeerRouteOptions {

@@ -1,11 +1,11 @@
 import {createHash} from "node:crypto";
 import {beforeAll, describe, expect, it} from "vitest";
-import {CTX} from "../../../src/crypto/contexts.js";
-import {initHashing} from "../../../src/crypto/hash.js";
-import type {NodeIdentity} from "../../../src/crypto/key-file.js";
-import {INIT, RESP} from "../../../src/replication/channel/constants.js";
-import {ChannelError} from "../../../src/replication/channel/errors.js";
-import {initMessage, startInitiator} from "../../../src/replication/channel/handshake.js";
+import {CTX} from "../../../../src/crypto/contexts.js";
+import {initHashing} from "../../../../src/crypto/hash.js";
+import type {NodeIdentity} from "../../../../src/crypto/key-file.js";
+import {INIT, RESP} from "../../../../src/peer/channel/constants.js";
+import {ChannelError} from "../../../../src/peer/channel/errors.js";
+import {initMessage, startInitiator} from "../../../../src/peer/channel/handshake.js";
 import {asyncCodeOf, detBytes, flip, keysOf, nobleBackend, T0, TestNet, testIdentity} from "./helpers.js";
 
 const pq = nobleBackend;

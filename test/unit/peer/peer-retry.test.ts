@@ -7,7 +7,7 @@ import {
   retryDelayMs,
   shouldRetryFailure,
   shouldRetryStatus,
-} from "../../../src/replication/peer-retry.js";
+} from "../../../src/peer/peer-retry.js";
 
 const withCode = (code: string): Error => Object.assign(new Error(code), {code});
 

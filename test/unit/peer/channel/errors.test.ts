@@ -2,10 +2,10 @@ import {readFileSync} from "node:fs";
 import {dirname, join} from "node:path";
 import {fileURLToPath} from "node:url";
 import {describe, expect, it} from "vitest";
-import {CHANNEL_ERROR_ACTIONS, ChannelError} from "../../../src/replication/channel/errors.js";
-import {defaultChannelManagerOptions, resolveChannelOptions} from "../../../src/replication/channel/options.js";
+import {CHANNEL_ERROR_ACTIONS, ChannelError} from "../../../../src/peer/channel/errors.js";
+import {defaultChannelManagerOptions, resolveChannelOptions} from "../../../../src/peer/channel/options.js";
 
-const DOC = readFileSync(join(dirname(fileURLToPath(import.meta.url)), "../../../docs/PROTOCOL.md"), "utf8");
+const DOC = readFileSync(join(dirname(fileURLToPath(import.meta.url)), "../../../../docs/PROTOCOL.md"), "utf8");
 
 describe("channel errors", () => {
   it("every code has the action the spec's table (PROTOCOL.md, Peer channel §6) gives it, and the table has no other code", () => {

@@ -1,6 +1,6 @@
 import {beforeAll, describe, expect, it} from "vitest";
-import {initHashing} from "../../../src/crypto/hash.js";
-import {InlineSigner} from "../../../src/signing/context-signer.js";
+import {initHashing} from "../../../../src/crypto/hash.js";
+import {InlineSigner} from "../../../../src/signing/context-signer.js";
 import {asyncCodeOf, codeOf, nobleBackend, TestNet, testIdentity} from "./helpers.js";
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);

@@ -1,8 +1,8 @@
 import {beforeAll, describe, expect, it} from "vitest";
-import {initHashing} from "../../../src/crypto/hash.js";
-import {CHANNEL_MAX_AGE_MS} from "../../../src/replication/channel/constants.js";
-import {REKEY_RETRY_MS} from "../../../src/replication/channel/manager.js";
-import {parseFrame} from "../../../src/replication/channel/messages.js";
+import {initHashing} from "../../../../src/crypto/hash.js";
+import {CHANNEL_MAX_AGE_MS} from "../../../../src/peer/channel/constants.js";
+import {REKEY_RETRY_MS} from "../../../../src/peer/channel/manager.js";
+import {parseFrame} from "../../../../src/peer/channel/messages.js";
 import {asyncCodeOf, codeOf, TestNet as Net, type TestNet, type TestNode} from "./helpers.js";
 
 const bytes = (n: number): Uint8Array => new Uint8Array(n).fill(7);

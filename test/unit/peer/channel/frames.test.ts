@@ -1,9 +1,9 @@
 import {randomBytes} from "node:crypto";
 import {beforeAll, describe, expect, it} from "vitest";
-import {initHashing} from "../../../src/crypto/hash.js";
-import {CHANNEL_MAX_FRAMES, FRAME, INIT, MessageType, REPLAY_WINDOW_FRAMES, RESP} from "../../../src/replication/channel/constants.js";
-import {ChannelError} from "../../../src/replication/channel/errors.js";
-import {ChannelManager} from "../../../src/replication/channel/manager.js";
+import {initHashing} from "../../../../src/crypto/hash.js";
+import {CHANNEL_MAX_FRAMES, FRAME, INIT, MessageType, REPLAY_WINDOW_FRAMES, RESP} from "../../../../src/peer/channel/constants.js";
+import {ChannelError} from "../../../../src/peer/channel/errors.js";
+import {ChannelManager} from "../../../../src/peer/channel/manager.js";
 import {codeOf, flip, nobleBackend, TestNet, type TestNode} from "./helpers.js";
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);

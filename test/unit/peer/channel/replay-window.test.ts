@@ -1,5 +1,5 @@
 import {describe, expect, it} from "vitest";
-import {ReplayWindow, type WindowVerdict} from "../../../src/replication/channel/replay-window.js";
+import {ReplayWindow, type WindowVerdict} from "../../../../src/peer/channel/replay-window.js";
 
 /** The obvious model: every committed sequence number in a Set. */
 function modelVerdict(seen: Set<number>, highest: number, size: number, seq: number): WindowVerdict {

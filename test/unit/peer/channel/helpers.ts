@@ -2,15 +2,15 @@
  * Helpers for the channel tests: deterministic identities, and a tiny in-process "network" of
  * ChannelManagers whose sendHandshake calls the peer's acceptHandshake directly.
  */
-import {generateIdentity} from "../../../src/crypto/identity.js";
-import type {NodeIdentity} from "../../../src/crypto/key-file.js";
-import {nobleBackend} from "../../../src/crypto/pq/noble.js";
-import {ChannelError} from "../../../src/replication/channel/errors.js";
-import {ChannelManager, type ChannelManagerModules} from "../../../src/replication/channel/manager.js";
-import type {ChannelManagerOptions} from "../../../src/replication/channel/options.js";
-import type {PeerKeys} from "../../../src/replication/channel/peers.js";
-import {ManualClock} from "../../../src/util/clock.js";
-import {detBytes} from "../../utils/prng.js";
+import {generateIdentity} from "../../../../src/crypto/identity.js";
+import type {NodeIdentity} from "../../../../src/crypto/key-file.js";
+import {nobleBackend} from "../../../../src/crypto/pq/noble.js";
+import {ChannelError} from "../../../../src/peer/channel/errors.js";
+import {ChannelManager, type ChannelManagerModules} from "../../../../src/peer/channel/manager.js";
+import type {ChannelManagerOptions} from "../../../../src/peer/channel/options.js";
+import type {PeerKeys} from "../../../../src/peer/channel/peers.js";
+import {ManualClock} from "../../../../src/util/clock.js";
+import {detBytes} from "../../../utils/prng.js";
 
 export {detBytes, nobleBackend};
 

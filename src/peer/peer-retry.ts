@@ -37,16 +37,21 @@ export const defaultPeerRetryPolicy: PeerRetryPolicy = Object.freeze({
 });
 
 /**
- * Failures of a peer request after the retry policy gave up. Match on `err.code`:
+ * Failures of a peer request. Match on `err.code`:
+ * - `PEER_CLIENT_ERROR_UNKNOWN_PEER`: the node ID is not in the membership; nothing was sent.
  * - `PEER_CLIENT_ERROR_CONNECT`: no connection (refused, unreachable, DNS, connect timeout); nothing was sent.
  * - `PEER_CLIENT_ERROR_TIMEOUT`: no response headers, or a body stalled, within the timeouts.
  * - `PEER_CLIENT_ERROR_SOCKET`: the connection broke after the request may have been sent.
- * - `PEER_CLIENT_ERROR_RESPONSE_TOO_LARGE`: the response exceeded `maxResponseBytes`.
+ * - `PEER_CLIENT_ERROR_RESPONSE_TOO_LARGE`: the response exceeded the size cap.
  * - `PEER_CLIENT_ERROR_PROTOCOL`: the peer's answer is not valid HTTP, or another request error.
  * - `PEER_CLIENT_ERROR_ABORTED`: the caller's signal aborted the request.
  * - `PEER_CLIENT_ERROR_CLOSED`: the client (or the peer's pool) was closed.
+ * - `PEER_CLIENT_ERROR_STATUS`: the peer answered, with an HTTP status its route does not succeed
+ *   with (the channel transport's frames and handshakes; `peerCode` is the channel error code the
+ *   route reported, if any). The peer is reachable: this is never a timeout.
+ * All but UNKNOWN_PEER and STATUS are what the retry policy gave up on.
  */
-export type PeerClientErrorCode =
+export type PeerFailureCode =
   | "PEER_CLIENT_ERROR_CONNECT"
   | "PEER_CLIENT_ERROR_TIMEOUT"
   | "PEER_CLIENT_ERROR_SOCKET"
@@ -55,7 +60,11 @@ export type PeerClientErrorCode =
   | "PEER_CLIENT_ERROR_ABORTED"
   | "PEER_CLIENT_ERROR_CLOSED";
 
-export type PeerClientErrorType = {code: PeerClientErrorCode; peer: string; attempts: number; cause: string | null};
+export type PeerClientErrorCode = PeerFailureCode | "PEER_CLIENT_ERROR_UNKNOWN_PEER" | "PEER_CLIENT_ERROR_STATUS";
+
+export type PeerClientErrorType =
+  | {code: PeerFailureCode | "PEER_CLIENT_ERROR_UNKNOWN_PEER"; peer: string; attempts: number; cause: string | null}
+  | {code: "PEER_CLIENT_ERROR_STATUS"; peer: string; attempts: number; cause: null; status: number; peerCode: string | null};
 
 export class PeerClientError extends ParsError<PeerClientErrorType> {
   constructor(type: PeerClientErrorType, message?: string, cause?: unknown) {
@@ -67,7 +76,7 @@ export class PeerClientError extends ParsError<PeerClientErrorType> {
 
 /** How an attempt failed: the error code, and whether the peer may have processed the request. */
 export interface FailureClass {
-  readonly code: PeerClientErrorCode;
+  readonly code: PeerFailureCode;
   /** True when the request may have reached the peer's handler. */
   readonly maybeProcessed: boolean;
   /** False for failures a new attempt cannot fix. */

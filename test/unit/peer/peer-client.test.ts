@@ -6,11 +6,11 @@ import {createServer, type IncomingMessage, type Server, type ServerResponse} fr
 import type {AddressInfo} from "node:net";
 import {afterEach, beforeAll, describe, expect, it} from "vitest";
 import {initHashing} from "../../../src/crypto/hash.js";
-import {ChannelManager} from "../../../src/replication/channel/manager.js";
-import {PeerClient, type PeerClientOptions} from "../../../src/replication/peer-client.js";
-import {PeerClientError, type PeerRetryPolicy} from "../../../src/replication/peer-retry.js";
+import {ChannelManager} from "../../../src/peer/channel/manager.js";
+import {PeerClient, type PeerAddress, type PeerClientOptions} from "../../../src/peer/peer-client.js";
+import {PeerClientError, type PeerRetryPolicy} from "../../../src/peer/peer-retry.js";
 import {ManualClock} from "../../../src/util/clock.js";
-import {keysOf, nobleBackend, T0, testIdentity} from "./helpers.js";
+import {keysOf, nobleBackend, T0, testIdentity} from "./channel/helpers.js";
 
 type Handler = (req: IncomingMessage, res: ServerResponse, hit: number, body: Buffer) => void;
 
@@ -45,13 +45,20 @@ async function serve(handler: Handler): Promise<TestServer> {
 
 const FAST_RETRY: PeerRetryPolicy = {maxAttempts: 3, baseDelayMs: 10, factor: 2, maxDelayMs: 40, maxRetryAfterMs: 1_000};
 
+/** The test's membership: where each node ID is. */
+const directory = new Map<string, PeerAddress>();
+
 function client(opts: Partial<PeerClientOptions> = {}, retries: string[] = []): PeerClient {
-  const c = new PeerClient({retry: FAST_RETRY, ...opts}, {onRetry: (i) => retries.push(i.reason)});
+  const c = new PeerClient({retry: FAST_RETRY, ...opts}, {directory: {addressOf: (id) => directory.get(id) ?? null}, onRetry: (i) => retries.push(i.reason)});
   cleanup.push(() => c.close());
   return c;
 }
 
-const peer = (port: number, nodeId = "aa".repeat(32)): {nodeId: string; host: string; port: number} => ({nodeId, host: "127.0.0.1", port});
+/** Puts `nodeId` at 127.0.0.1:`port` in the directory and returns the ID. */
+function peer(port: number, nodeId = "aa".repeat(32)): string {
+  directory.set(nodeId, {nodeId, host: "127.0.0.1", port});
+  return nodeId;
+}
 const body = Buffer.from("frame bytes");
 
 async function failure(promise: Promise<unknown>): Promise<PeerClientError> {
@@ -159,6 +166,45 @@ describe("PeerClient", () => {
     expect(err.type).toMatchObject({code: "PEER_CLIENT_ERROR_ABORTED", attempts: 1});
   });
 
+  it("request(): a peer named by node ID gets a GET or a JSON POST; any status is a response, never an error", async () => {
+    const s = await serve((req, res, _hit, b) => res.writeHead(req.url === "/missing" ? 404 : 200).end(`${req.method} ${req.headers["content-type"] ?? "-"} ${req.headers.accept ?? "-"} ${b.toString()}`));
+    const c = client();
+    const id = peer(s.port, "ab".repeat(32));
+    const get = await c.request(id, {method: "GET", path: "/proof/v1/latest", accept: "application/json"});
+    expect(get).toMatchObject({ok: true, status: 200, attempts: 1});
+    expect(get.ok && get.body.toString()).toBe("GET - application/json ");
+    const post = await c.request(id, {path: "/onion", json: {hop: 1}});
+    expect(post.ok && post.body.toString()).toBe('POST application/json - {"hop":1}');
+    expect(await c.request(id, {path: "/missing", body})).toMatchObject({ok: true, status: 404});
+  });
+
+  it("request(): maxAttempts caps the policy's retries for one request", async () => {
+    const s = await serve((_req, res) => res.writeHead(503).end("busy"));
+    const c = client();
+    const id = peer(s.port, "ba".repeat(32));
+    expect(await c.request(id, {method: "GET", path: "/x", maxAttempts: 1})).toMatchObject({ok: true, status: 503, attempts: 1});
+    expect(await c.request(id, {method: "GET", path: "/x"})).toMatchObject({ok: true, status: 503, attempts: 3});
+    expect(s.hits).toBe(4);
+  });
+
+  it("request(): an unknown node, a passed deadline and an oversized answer are typed failures", async () => {
+    const s = await serve((req, res) => {
+      if (req.url === "/big") res.end("x".repeat(10_000));
+      // "/hang": never answers
+    });
+    const c = client();
+    const id = peer(s.port, "cd".repeat(32));
+    const unknown = await c.request("ef".repeat(32), {path: "/x", body});
+    expect(unknown.ok ? null : unknown.error.type).toEqual({code: "PEER_CLIENT_ERROR_UNKNOWN_PEER", peer: "ef".repeat(32), attempts: 0, cause: null});
+    const started = Date.now();
+    const slow = await c.request(id, {path: "/hang", body, timeoutMs: 100, idempotent: true});
+    expect(slow.ok ? null : slow.error.type).toMatchObject({code: "PEER_CLIENT_ERROR_TIMEOUT", cause: "no answer within 100 ms"});
+    expect(Date.now() - started).toBeLessThan(1_500);
+    const big = await c.request(id, {path: "/big", body, maxResponseBytes: 1_000});
+    expect(big.ok ? null : big.error.type).toMatchObject({code: "PEER_CLIENT_ERROR_RESPONSE_TOO_LARGE", attempts: 1});
+    expect(await c.request(id, {path: "/big", body})).toMatchObject({ok: true, status: 200});
+  });
+
   it("keeps one pool per peer, replaces it when the address changes, closes pools of departed peers", async () => {
     const s1 = await serve((_req, res) => res.end("one"));
     const s2 = await serve((_req, res) => res.end("two"));
@@ -175,9 +221,9 @@ describe("PeerClient", () => {
   });
 
   it("validates options and paths", async () => {
-    expect(() => new PeerClient({connections: 0})).toThrow(/connections/);
-    expect(() => new PeerClient({headersTimeoutMs: -1})).toThrow(/headersTimeoutMs/);
-    expect(() => new PeerClient({retry: {...FAST_RETRY, maxAttempts: 0}})).toThrow(/maxAttempts/);
+    expect(() => client({connections: 0})).toThrow(/connections/);
+    expect(() => client({headersTimeoutMs: -1})).toThrow(/headersTimeoutMs/);
+    expect(() => client({retry: {...FAST_RETRY, maxAttempts: 0}})).toThrow(/maxAttempts/);
     await expect(client().post(peer(1), "relative", body)).rejects.toThrow(/path/);
   });
 });

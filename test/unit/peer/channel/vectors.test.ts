@@ -10,13 +10,13 @@ import {readFileSync} from "node:fs";
 import {dirname, join} from "node:path";
 import {fileURLToPath} from "node:url";
 import {beforeAll, describe, expect, it} from "vitest";
-import {CTX} from "../../../src/crypto/contexts.js";
-import {initHashing} from "../../../src/crypto/hash.js";
-import {generateIdentity} from "../../../src/crypto/identity.js";
-import type {NodeIdentity} from "../../../src/crypto/key-file.js";
-import {Channel} from "../../../src/replication/channel/channel.js";
-import {MessageType} from "../../../src/replication/channel/constants.js";
-import {aeadKey, openFrame, sealFrame} from "../../../src/replication/channel/frame.js";
+import {CTX} from "../../../../src/crypto/contexts.js";
+import {initHashing} from "../../../../src/crypto/hash.js";
+import {generateIdentity} from "../../../../src/crypto/identity.js";
+import type {NodeIdentity} from "../../../../src/crypto/key-file.js";
+import {Channel} from "../../../../src/peer/channel/channel.js";
+import {MessageType} from "../../../../src/peer/channel/constants.js";
+import {aeadKey, openFrame, sealFrame} from "../../../../src/peer/channel/frame.js";
 import {
   finishInitiator,
   initMessage,
@@ -25,13 +25,13 @@ import {
   verifyInitSignature,
   type InitiatorState,
   type RespondResult,
-} from "../../../src/replication/channel/handshake.js";
-import {kdfInfo} from "../../../src/replication/channel/key-schedule.js";
-import {encodeResp, parseFrame, parseInit, parseResp} from "../../../src/replication/channel/messages.js";
+} from "../../../../src/peer/channel/handshake.js";
+import {kdfInfo} from "../../../../src/peer/channel/key-schedule.js";
+import {encodeResp, parseFrame, parseInit, parseResp} from "../../../../src/peer/channel/messages.js";
 import {nobleBackend} from "./helpers.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const FIXTURES = join(HERE, "../../fixtures/replication");
+const FIXTURES = join(HERE, "../../../fixtures/replication");
 const V = JSON.parse(readFileSync(join(FIXTURES, "channel-vectors.json"), "utf8"));
 const pq = nobleBackend;
 const h = (hex: string): Uint8Array => new Uint8Array(Buffer.from(hex, "hex"));
