@@ -69,6 +69,7 @@ export interface StoreResult extends RecursiveResult {
 
 export class ParsClient {
   readonly #router: SwarmRouter;
+  readonly #subscriptions = new Set<Subscription>();
   #closed = false;
 
   private constructor(
@@ -204,15 +205,21 @@ export class ParsClient {
     });
   }
 
-  /** Subscribes to pushes of new messages (WebSocket `subscribe`), reconnecting and resubscribing. */
+  /** Subscribes to pushes of new messages (WebSocket `subscribe`), reconnecting and resubscribing; `close()` ends it. */
   subscribe(account: ClientAccount, opts: SubscriptionOptions): Subscription {
     this.#checkOpen();
-    return new Subscription(opts, {account, router: this.#router, clock: this.clock});
+    const sub = new Subscription({...opts, onState: (state, node) => {
+      if (state === "closed") this.#subscriptions.delete(sub);
+      opts.onState?.(state, node);
+    }}, {account, router: this.#router, clock: this.clock});
+    this.#subscriptions.add(sub);
+    return sub;
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    for (const sub of [...this.#subscriptions]) sub.close();
     await this.directory.close();
     await this.transport.close();
     await this.http.close();

@@ -79,6 +79,20 @@ describe("Subscription", () => {
   });
 });
 
+describe("ParsClient.close", () => {
+  it("ends its subscriptions: their sockets close and no reconnect follows", async () => {
+    const {node, client, clock} = await setup();
+    const states: SubscriptionState[] = [];
+    client.subscribe(new Ed25519Account(new Uint8Array(32).fill(6)), {onMessage: () => undefined, onState: (st) => states.push(st)});
+    await waitFor("subscribe", () => subscribes(node).length === 1, 5_000);
+    await client.close();
+    expect(states.at(-1)).toBe("closed");
+    await waitFor("socket closed", () => node.sockets[0]!.readyState === node.sockets[0]!.CLOSED, 5_000);
+    await clock.advance(60_000);
+    expect(node.sockets).toHaveLength(1);
+  });
+});
+
 describe("retrieveAll", () => {
   it("refuses a node that pages without progress", async () => {
     const page = {messages: [{hash: "x".repeat(43), timestamp: 1, expiration: 2, data: ""}], more: true};
