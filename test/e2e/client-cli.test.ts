@@ -75,6 +75,7 @@ describe("pars-storage client on a 6-node devnet", () => {
   it("each stores to the other, every swarm member confirming; each retrieves exactly the other's message", async () => {
     const toBob = await client("store", "--key", alice.file, "--to", bob.id, "--text", "hi bob, alice here", "--seed", seed, "--json", ...route);
     expect(toBob.code, toBob.stderr).toBe(0);
+    expect(toBob.stderr).toContain(route.length === 0 ? "requests take 3-hop onion paths" : "requests take direct connections");
     const toBobOut = JSON.parse(toBob.stdout) as {hash: string; confirmed: number; members: number};
     expect(toBobOut).toMatchObject({confirmed: 3, members: 3});
     const toAlice = await client("store", "--key", bob.file, "--to", alice.id, "--text", "hi alice, bob here", "--seed", seed, ...route);

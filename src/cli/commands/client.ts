@@ -62,6 +62,7 @@ async function withClient(args: ClientArgs, io: CliIo, run: (c: ParsClient) => P
   if (seeds.length === 0) throw new UsageError([`client ${args.sub ?? ""}: give at least one --seed URL (or ${CLIENT_SEEDS_ENV})`]);
   const timeoutMs = intFlag(args, "timeout-ms", 100, 600_000);
   const client = await ParsClient.init({seeds, direct: args.bools.has("direct"), ...(timeoutMs === undefined ? {} : {timeoutMs})}, {pq: nobleBackend});
+  io.stderr(`pars-storage: ${client.directory.nodes.length} nodes known; requests take ${client.onion ? "3-hop onion paths" : "direct connections"}`);
   try {
     return await run(client);
   } finally {
