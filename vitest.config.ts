@@ -10,7 +10,19 @@ const SLOW = "test/unit/**/*.slow.test.ts";
 export default defineConfig({
   test: {
     projects: [
-      {test: {name: "unit", include: ["test/unit/**/*.test.ts"], exclude: [...configDefaults.exclude, SLOW], pool: "threads", testTimeout: 20_000}},
+      {
+        test: {
+          name: "unit",
+          include: ["test/unit/**/*.test.ts"],
+          exclude: [...configDefaults.exclude, SLOW],
+          pool: "threads",
+          // Files share their worker's module graph: loading fastify, the noble and liboqs code
+          // and the proof engine once per worker instead of once per file was most of the
+          // suite's time. Unit tests must therefore leave no module state, timer or fake clock behind.
+          isolate: false,
+          testTimeout: 20_000,
+        },
+      },
       {test: {name: "slow", include: [SLOW], pool: "threads", testTimeout: 120_000}},
       {
         test: {

@@ -1,12 +1,12 @@
 import {mkdtempSync, rmSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
-import pino from "pino";
 import {Pool} from "undici";
 import {afterAll, describe, expect, it} from "vitest";
 import {loadConfig} from "../../src/config/index.js";
 import {StorageNode} from "../../src/node/index.js";
 import {sessionAccount} from "../utils/keys.js";
+import {silentLogger} from "../utils/logger.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pars-fees-"));
 let node: StorageNode | null = null;
@@ -31,7 +31,7 @@ async function get(path: string): Promise<any> {
 describe("fees in use", () => {
   it("quotes rise with the scarcity multiplier as the node fills, and the ledger adds up", async () => {
     const flags = {"data-dir": dir, "http-port": "0", network: "devnet", "storage.sizeLimitBytes": "1500000", "rateLimit.enabled": "false"};
-    node = await StorageNode.init(loadConfig({flags, env: {}}), {logger: pino({level: "silent"})});
+    node = await StorageNode.init(loadConfig({flags, env: {}}), {logger: silentLogger});
     pool = new Pool(node.httpUrl, {connections: 1, keepAliveTimeout: 10});
     const acc = sessionAccount();
     const multipliers: number[] = [];

@@ -24,7 +24,7 @@ import {PEER_PATHS} from "../../src/peer/envelope.js";
 import {systemClock} from "../../src/util/clock.js";
 import {HOSTILE_KEYS, ONE_MB, Prng, Raw, clone, deepArray, fuzzSeed, hostileValue, serialize, setOwn} from "../utils/hostile.js";
 import {testPq} from "../utils/rpc-harness.js";
-import {SwarmHarness, getJson, identityFor, rpc, waitFor, type TestNode} from "../utils/swarm-harness.js";
+import {SwarmHarness, getJson, handshakeAdmitted, identityFor, rpc, waitFor, type TestNode} from "../utils/swarm-harness.js";
 import {
   baseRequests,
   deepIfElseCase,
@@ -509,7 +509,7 @@ describe("hostile peer messages (ML-KEM channel, /peer/v1/*)", () => {
 
   it(`${PEER_CASES} mutated peer requests of every type: bad_message (or the RPC's 4xx), nothing stored`, async () => {
     const rng = new Prng(SEED + 3);
-    await new Promise((r) => setTimeout(r, 1_100)); // one accepted handshake per peer per second
+    await handshakeAdmitted(target, member.nodeId);
     const {manager} = await memberClient();
     const ask = async (plaintext: Uint8Array): Promise<any> => {
       const frame = await manager.seal(target.node.nodeId, plaintext);
@@ -663,7 +663,7 @@ describe("hostile peer messages (ML-KEM channel, /peer/v1/*)", () => {
 
   it(`${PEER_GARBAGE} unauthenticated handshakes and frames (random, mutated, replayed): refused and counted`, async () => {
     const rng = new Prng(SEED + 4);
-    await new Promise((r) => setTimeout(r, 1_100));
+    await handshakeAdmitted(target, member.nodeId);
     const {manager} = await memberClient();
     // Genuine material to mutate: an Init never sent, and frames sealed on a live channel.
     const unsent = await memberClient(false);

@@ -11,9 +11,8 @@ import {Readable} from "node:stream";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import type {FastifyInstance} from "fastify";
-import pino from "pino";
 import {request} from "undici";
-import {afterEach, describe, expect, it} from "vitest";
+import {afterEach, describe, expect, it, vi} from "vitest";
 import {buildHttpApp, type HttpAppOptions} from "../../src/api/http/app.js";
 import {defaultConfig} from "../../src/config/index.js";
 import type {PeerEndpoint} from "../../src/peer/envelope.js";
@@ -21,6 +20,7 @@ import {PEER_MAX_FRAME_BYTES} from "../../src/peer/envelope.js";
 import {SESSION_RPC_VERSION, StorageNode} from "../../src/node/index.js";
 import {RateLimiter} from "../../src/util/rate-limiter.js";
 import {harnessPipeline, rpcHarness, type RpcHarness} from "../utils/rpc-harness.js";
+import {silentLogger} from "../utils/logger.js";
 import {TestClient} from "./ws/harness.js";
 
 const MIB = 1024 * 1024;
@@ -29,8 +29,11 @@ const NO_LIMIT = {enabled: false, capacity: 600, refillPerSecond: 300, maxClient
 let h: RpcHarness | null = null;
 let app: FastifyInstance | null = null;
 const sockets: Socket[] = [];
+/** The node's side of those connections. */
+const accepted: Socket[] = [];
 afterEach(async () => {
   for (const s of sockets.splice(0)) s.destroy();
+  accepted.length = 0;
   await app?.close();
   await h?.close();
   app = null;
@@ -43,9 +46,10 @@ async function start(opts: Partial<HttpAppOptions>, peer?: PeerEndpoint): Promis
   h = await rpcHarness();
   app = buildHttpApp(
     {bodyLimitBytes: 10 * MIB, rateLimit: NO_LIMIT, serverName: "test", rpcVersion: "2.8.0", ...opts},
-    {pipeline: harnessPipeline(h, {limiter: limiterFor(opts.rateLimit ?? NO_LIMIT)}), logger: pino({level: "silent"}), now: () => Date.now(), health: () => ({}), ...(peer ? {peer} : {})},
+    {pipeline: harnessPipeline(h, {limiter: limiterFor(opts.rateLimit ?? NO_LIMIT)}), logger: silentLogger, now: () => Date.now(), health: () => ({}), ...(peer ? {peer} : {})},
   );
   const address = await app.listen({host: "127.0.0.1", port: 0});
+  app.server.on("connection", (s: Socket) => accepted.push(s));
   const url = new URL(address);
   return {host: url.hostname, port: Number(url.port)};
 }
@@ -72,6 +76,11 @@ function open(addr: {host: string; port: number}): Promise<Raw> {
 
 function head(declared: number, path = "/storage_rpc/v1"): string {
   return `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${declared}\r\n\r\n`;
+}
+
+/** Until the node has read `bytes` from its clients in all. */
+async function nodeHasRead(bytes: number): Promise<void> {
+  await vi.waitFor(() => expect(accepted.reduce((n, s) => n + s.bytesRead, 0)).toBeGreaterThanOrEqual(bytes), {timeout: 10_000, interval: 10});
 }
 
 /** Resolves with what the socket read once a whole answer head has arrived. */
@@ -151,7 +160,7 @@ describe("node-wide body budget", () => {
     b.socket.write(head(MIB));
     b.socket.write(part);
     // Let the node take both parts before the third arrives.
-    await new Promise((r) => setTimeout(r, 300));
+    await nodeHasRead(2 * (head(MIB).length + part.length));
     const c = await open(addr);
     c.socket.write(head(MIB));
     c.socket.write(part);
@@ -210,7 +219,7 @@ describe("peer routes (/peer/v1/handshake, /peer/v1/frame)", () => {
     const a = await open(addr);
     a.socket.write(head(MIB, "/peer/v1/frame"));
     a.socket.write(Buffer.alloc(800 * 1024, 1));
-    await new Promise((r) => setTimeout(r, 300));
+    await nodeHasRead(head(MIB, "/peer/v1/frame").length + 800 * 1024);
     const b = await open(addr);
     b.socket.write(head(MIB, "/peer/v1/frame"));
     b.socket.write(Buffer.alloc(400 * 1024, 1));
@@ -295,7 +304,7 @@ describe("one rate-limit bucket per IP for HTTP and WebSocket (StorageNode)", ()
     config.http.port = 0;
     config.proofs.enabled = false;
     config.rateLimit = {enabled: true, capacity: 4, refillPerSecond: 0.001, maxClients: 100};
-    const node = await StorageNode.init(config, {logger: pino({level: "silent"})});
+    const node = await StorageNode.init(config, {logger: silentLogger});
     try {
       const statuses: number[] = [];
       for (let i = 0; i < 5; i++) {

@@ -5,12 +5,12 @@
 import {mkdtempSync, rmSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
-import {pino} from "pino";
 import {Pool} from "undici";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {loadConfig} from "../../src/config/index.js";
 import {StorageNode} from "../../src/node/index.js";
 import {getJson, waitFor} from "../utils/swarm-harness.js";
+import {silentLogger} from "../utils/logger.js";
 
 let dir: string;
 let node: StorageNode;
@@ -28,7 +28,7 @@ beforeAll(async () => {
     "proofs.epochMs": "3600000",
     "proofs.challengeIntervalMs": "0",
   };
-  node = await StorageNode.init(loadConfig({flags, env: {}}), {logger: pino({level: "silent"})});
+  node = await StorageNode.init(loadConfig({flags, env: {}}), {logger: silentLogger});
   pool = new Pool(node.httpUrl, {connections: 1});
 });
 

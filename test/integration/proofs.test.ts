@@ -9,7 +9,6 @@
 import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
-import {pino} from "pino";
 import {Pool} from "undici";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {runCli, type CliIo} from "../../src/cli/run.js";
@@ -40,6 +39,7 @@ import type {StoredMessage} from "../../src/storage/interface.js";
 import {sessionHash} from "../utils/keys.js";
 import {testPq} from "../utils/rpc-harness.js";
 import {SwarmHarness, getJson, identityFor, waitFor} from "../utils/swarm-harness.js";
+import {silentLogger} from "../utils/logger.js";
 
 const h = new SwarmHarness({mode: "pip0008"});
 const LABELS = ["proofs/a", "proofs/b", "proofs/c"];
@@ -85,7 +85,7 @@ async function startProofNode(label: string): Promise<StorageNode> {
     "proofs.epochMs": "3600000",
     "proofs.challengeIntervalMs": "0",
   };
-  const node = await StorageNode.init(loadConfig({flags, env: {}}), {logger: pino({level: "silent"})});
+  const node = await StorageNode.init(loadConfig({flags, env: {}}), {logger: silentLogger});
   nodes.push(node);
   pools.push(new Pool(node.httpUrl, {connections: 2, keepAliveTimeout: 10}));
   return node;

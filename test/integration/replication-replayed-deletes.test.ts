@@ -9,7 +9,7 @@
  */
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {sessionAccount, sessionHash, type SessionAccount} from "../utils/keys.js";
-import {SwarmHarness, pickLabels, rpc, waitFor, type TestNode} from "../utils/swarm-harness.js";
+import {SwarmHarness, antiEntropyRound, pickLabels, rpc, waitFor, type TestNode} from "../utils/swarm-harness.js";
 
 // Retries only run when C shows a sign of life (the first back-off is a minute away), so A
 // delivers them in one go, stores first: the new message reaches C before the replayed delete.
@@ -73,7 +73,7 @@ describe.each<Bulk>(["delete_all", "expire_all"])("a %s retried to a member that
       old.every((hash) => (method === "delete_all" ? !holds(n, acc.hex, hash) : expiryAt(n, acc.hex, hash) === at + CAP_IN_MS));
     await waitFor("A's retries for C to drain", () => a.node.replication!.stats().pendingRetries[downId] === undefined, 20_000);
     await waitFor("the request to take effect at C", () => oldDone(back), 10_000);
-    await new Promise((r) => setTimeout(r, 3_000)); // a few anti-entropy rounds
+    await antiEntropyRound([a, b, back]);
     for (const n of [a, b, back]) {
       expect(expiryAt(n, acc.hex, fresh), `the message sent after ${method}, at ${n.label}`).toBe(sentAt + TTL_MS);
       expect(oldDone(n), `the old messages at ${n.label}`).toBe(true);

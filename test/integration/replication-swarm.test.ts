@@ -15,7 +15,7 @@ import {storeReceipt, type StoreReceiptFee} from "../../src/signing/receipts.js"
 import {systemClock} from "../../src/util/clock.js";
 import {sessionAccount, sessionHash, type SessionAccount} from "../utils/keys.js";
 import {testPq} from "../utils/rpc-harness.js";
-import {SwarmHarness, identityFor, pickLabels, rpc, seedBytes, waitFor, type TestNode} from "../utils/swarm-harness.js";
+import {SwarmHarness, antiEntropyRound, handshakeAdmitted, identityFor, pickLabels, rpc, seedBytes, waitFor, type TestNode} from "../utils/swarm-harness.js";
 import {TestClient, seconds, sub05} from "./ws/harness.js";
 
 const FAST = {
@@ -126,7 +126,7 @@ describe("replication between two swarms of three", () => {
     const back = await h.startNode(c.label, {port: cPort});
     expect(holds(back, acc.hex, hash), "the restarted node still has its old copy").toBe(true);
     await waitFor("the restarted member to apply the delete", () => !holds(back, acc.hex, hash), 15_000);
-    await new Promise((r) => setTimeout(r, 2_500)); // a few anti-entropy rounds
+    await antiEntropyRound(membersOf("0"));
     for (const n of membersOf("0")) expect(holds(n, acc.hex, hash), `deleted message at ${n.label}`).toBe(false);
   });
 
@@ -191,7 +191,7 @@ describe("the peer channel on loopback", () => {
   it("answers a genuine frame once, refuses its replay and a tampered copy", async () => {
     const target = h.nodes[0]!;
     const member = h.nodes.find((n) => n !== target && swarmOf(n) === swarmOf(target))!;
-    await new Promise((r) => setTimeout(r, 1_100)); // the target accepts one handshake per peer per second
+    await handshakeAdmitted(target, member.node.nodeId);
     const {manager} = await client(target, member.node.identity);
     const frame = await manager.seal(target.node.nodeId, encodePeerMessage({type: "digest", swarm: swarmOf(target)}));
     const ok = await post(target, PEER_PATHS.frame, frame);

@@ -9,10 +9,13 @@ import {RequestPipeline, type RequestPipelineModules} from "../../src/rpc/pipeli
 import {SingleNodeRouter, type SwarmRouter} from "../../src/swarm/swarm-router.js";
 import {InlineSigner} from "../../src/signing/context-signer.js";
 import {ResponseSigner} from "../../src/signing/response-signer.js";
-import {SqliteMessageStore} from "../../src/storage/index.js";
+import type {SqliteMessageStore} from "../../src/storage/index.js";
+import {defaultStorageOptions} from "../../src/storage/options.js";
 import {ManualClock} from "../../src/util/clock.js";
+import {silentLogger} from "./logger.js";
+import {openTestStore} from "./store.js";
 
-export const silent = {debug() {}, info() {}, warn() {}, error() {}};
+export {silentLogger as silent} from "./logger.js";
 
 let pqPromise: Promise<PqBackend> | null = null;
 let identityCache: NodeIdentity | null = null;
@@ -51,9 +54,10 @@ export async function rpcHarness(opts: HarnessOptions = {}): Promise<RpcHarness>
   const pq = await testPq();
   const identity = await testIdentity();
   const clock = new ManualClock(opts.nowMs ?? Date.now());
-  const store = await SqliteMessageStore.open(
-    {path: ":memory:", sizeLimitBytes: opts.sizeLimitBytes, mailboxMaxMessages: opts.mailboxMaxMessages},
-    {clock, logger: silent},
+  // The node's own TTL sweeper stays on here (on the manual clock), as in a running node.
+  const store = await openTestStore(
+    {sizeLimitBytes: opts.sizeLimitBytes, mailboxMaxMessages: opts.mailboxMaxMessages, sweepIntervalMs: defaultStorageOptions.sweepIntervalMs},
+    {clock},
   );
   const signer = new ResponseSigner(
     {maxBatchDelayMs: 0, maxBatchSize: 1024},
@@ -69,7 +73,7 @@ export async function rpcHarness(opts: HarnessOptions = {}): Promise<RpcHarness>
     router,
     signer,
     nodeId: identity.nodeId,
-    logger: silent,
+    logger: silentLogger,
     versions: {version: [2, 8, 0], hf: [19, 4], parsVersion: "test"},
     opts: {defaultTtlMs: 86_400_000},
   };
@@ -95,5 +99,5 @@ export async function rpcHarness(opts: HarnessOptions = {}): Promise<RpcHarness>
  * `m.limiter` is given; `m` replaces any of its modules.
  */
 export function harnessPipeline(h: RpcHarness, m: Partial<RequestPipelineModules> = {}): RequestPipeline {
-  return new RequestPipeline({rpc: h.handler, router: h.ctx.router, limiter: null, logger: silent, ...m});
+  return new RequestPipeline({rpc: h.handler, router: h.ctx.router, limiter: null, logger: silentLogger, ...m});
 }

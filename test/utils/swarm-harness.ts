@@ -12,6 +12,7 @@ import {Pool} from "undici";
 import {dataPaths, loadConfig} from "../../src/config/index.js";
 import {encodeKeyFile, generateIdentity, type NodeIdentity} from "../../src/crypto/identity.js";
 import {StorageNode} from "../../src/node/index.js";
+import {defaultChannelManagerOptions} from "../../src/peer/channel/options.js";
 import {signOwnRecord} from "../../src/swarm/own-record.js";
 import type {NodeRecordJson} from "../../src/swarm/record-types.js";
 import {nodeSwarm} from "../../src/swarm/mapping.js";
@@ -184,6 +185,25 @@ export async function getJson(pool: Pool, path: string): Promise<HttpResult> {
   const text = await res.body.text();
   const json = res.headers["content-type"]?.toString().includes("json") === true;
   return {status: res.statusCode, body: json ? JSON.parse(text) : text};
+}
+
+/**
+ * One anti-entropy pull between every ordered pair of `nodes`, awaited: what the background rounds
+ * do, without waiting for their timers (a test that a repair sticks checks after this).
+ */
+export async function antiEntropyRound(nodes: readonly TestNode[]): Promise<void> {
+  for (const n of nodes) {
+    for (const peer of nodes) if (peer !== n) await n.node.replication!.antiEntropy.syncWith(peer.node.nodeId);
+  }
+}
+
+/**
+ * Until `target` admits a new handshake from `peer`: it accepts one per peer per
+ * minHandshakeIntervalMs, and its newest channel with `peer` is at most that old.
+ */
+export async function handshakeAdmitted(target: TestNode, peer: string): Promise<void> {
+  const newest = Math.max(...target.node.replication!.transport.channels.channelsOf(peer).map((c) => c.createdAtMs));
+  await waitFor("the target to admit a handshake", () => Date.now() >= newest + defaultChannelManagerOptions.minHandshakeIntervalMs, 5_000);
 }
 
 /** Polls `check` until it returns true or `timeoutMs` passes (then fails with `what`). */

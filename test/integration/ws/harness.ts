@@ -4,7 +4,6 @@
  * small `ws` client that matches replies to request IDs, for the WebSocket integration tests.
  */
 import type {FastifyInstance} from "fastify";
-import pino from "pino";
 import WebSocket, {type ClientOptions} from "ws";
 import {buildHttpApp} from "../../../src/api/http/app.js";
 import {defaultWsOptions, registerWebSocket, type WsHandle, type WsModules, type WsOptions} from "../../../src/api/ws/index.js";
@@ -15,6 +14,7 @@ import type {NewMessage} from "../../../src/storage/interface.js";
 import {sessionHash, type Ed25519Key, type PqAccount, type SessionAccount} from "../../utils/keys.js";
 import {RateLimiter, type RateLimiterOptions} from "../../../src/util/rate-limiter.js";
 import {harnessPipeline, rpcHarness, type HarnessOptions, type RpcHarness} from "../../utils/rpc-harness.js";
+import {silentLogger} from "../../utils/logger.js";
 
 export interface WsTestNode {
   h: RpcHarness;
@@ -40,7 +40,7 @@ export async function startWsNode(o: StartOptions = {}): Promise<WsTestNode> {
   const h = await rpcHarness(o.harness);
   const notReady = o.notReady ?? ((): string[] => []);
   const router: SwarmRouter = Object.assign(Object.create(h.ctx.router) as SwarmRouter, {notReadyReasons: notReady});
-  const logger = pino({level: "silent"});
+  const logger = silentLogger;
   const limiter = o.rateLimit === undefined ? null : new RateLimiter(o.rateLimit, () => h.clock.now());
   const pipeline = harnessPipeline(h, {router, limiter, ...o.pipeline});
   const app = buildHttpApp(

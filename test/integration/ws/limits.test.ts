@@ -3,7 +3,7 @@
  * that never answers pings, and shutdown. Each closing case checks the close code and reason the
  * client sees and the node's drop counters.
  */
-import {afterEach, describe, expect, it} from "vitest";
+import {afterEach, describe, expect, it, vi} from "vitest";
 import {MAX_MESSAGE_BODY_BYTES} from "../../../src/protocol/limits.js";
 import {sessionAccount} from "../../utils/keys.js";
 import {seconds, startWsNode, sub05, TestClient, type WsTestNode} from "./harness.js";
@@ -112,7 +112,10 @@ describe("ping/pong", () => {
     expect(closed).toEqual({code: 1008, reason: "ping timeout: no pong within 500 ms"});
     expect(finalError(silent)).toMatchObject({code: "WS_ERROR_PING_TIMEOUT"});
     expect(node.ws.stats().dropsByReason).toEqual({WS_ERROR_PING_TIMEOUT: 1});
-    await new Promise((r) => setTimeout(r, 300));
+    // Three more ping rounds for the one that answers.
+    let pings = 0;
+    alive.socket.on("ping", () => pings++);
+    await vi.waitFor(() => expect(pings).toBeGreaterThanOrEqual(3), {timeout: 5_000, interval: 20});
     await alive.sync();
     expect(node.ws.stats().connections).toBe(1);
   });

@@ -5,7 +5,7 @@ import type {SwarmRouter} from "../../../src/swarm/swarm-router.js";
 import {sessionAccount} from "../../utils/keys.js";
 import {harnessPipeline, rpcHarness, type RpcHarness} from "../../utils/rpc-harness.js";
 import {RateLimiter} from "../../../src/util/rate-limiter.js";
-import pino from "pino";
+import {silentLogger} from "../../utils/logger.js";
 
 let h: RpcHarness;
 let app: FastifyInstance;
@@ -26,7 +26,7 @@ async function setup(opts: Partial<HttpAppOptions> = {}, notReady: string[] = []
   };
   const limiter = o.rateLimit.enabled ? new RateLimiter(o.rateLimit, () => h.clock.now()) : null;
   const pipeline = harnessPipeline(h, {router, limiter});
-  app = buildHttpApp(o, {pipeline, logger: pino({level: "silent"}), now: () => h.clock.now(), health: () => ({nodeId: h.identity.nodeId})});
+  app = buildHttpApp(o, {pipeline, logger: silentLogger, now: () => h.clock.now(), health: () => ({nodeId: h.identity.nodeId})});
 }
 
 const rpc = (payload: string | object, headers: Record<string, string> = {}) =>
@@ -91,6 +91,9 @@ describe("POST /storage_rpc/v1", () => {
     const res = await rpc({method: "store", params: {pubkey: acc.hex, timestamp: Date.now(), ttl: 60_000, data: "A".repeat(2000)}});
     expect([res.statusCode, res.body]).toEqual([413, "Request body too large"]);
     expect(h.store.stats().messageCount).toBe(0);
+    // inject()'s mock socket has no destroy(): close it as the client would, so the lingering
+    // close's timer stops instead of firing in a later file sharing this worker.
+    res.raw.req.socket.emit("close");
   });
 
   it("answers 503 with the reasons until ready", async () => {

@@ -1,15 +1,14 @@
-import {connect} from "node:net";
+import {connect, type Socket} from "node:net";
 import {runInNewContext} from "node:vm";
 import type {FastifyInstance} from "fastify";
-import pino from "pino";
 import {afterEach, describe, expect, it, vi} from "vitest";
 import {buildHttpApp} from "../../../src/api/http/app.js";
 import {BodyBudget} from "../../../src/api/http/body-reader.js";
 import {loadGc, MemoryRelease} from "../../../src/api/http/memory-release.js";
 import {harnessPipeline, rpcHarness, type RpcHarness} from "../../utils/rpc-harness.js";
+import {silentLogger as silent} from "../../utils/logger.js";
 
 const MIB = 1024 * 1024;
-const silent = {debug: () => {}};
 
 afterEach(() => {
   vi.useRealTimers();
@@ -113,9 +112,11 @@ describe("the HTTP app's bodies", () => {
     const gc = vi.fn();
     app = buildHttpApp(
       {bodyLimitBytes: 10 * MIB, rateLimit: {enabled: false, capacity: 1, refillPerSecond: 1, maxClients: 1}, serverName: "test", rpcVersion: "2.8.0"},
-      {pipeline: harnessPipeline(h), logger: pino({level: "silent"}), now: () => Date.now(), health: () => ({}), gc},
+      {pipeline: harnessPipeline(h), logger: silent, now: () => Date.now(), health: () => ({}), gc},
     );
     const url = new URL(await app.listen({host: "127.0.0.1", port: 0}));
+    const accepted: Socket[] = [];
+    app.server.on("connection", (s: Socket) => accepted.push(s));
     // Four sockets each send 9 MiB of a 10 MiB body and stall: 36 MiB held; closing them drains the budget.
     const sockets = Array.from({length: 4}, () => connect(Number(url.port), url.hostname));
     for (const s of sockets) {
@@ -123,7 +124,8 @@ describe("the HTTP app's bodies", () => {
       s.write(`POST /storage_rpc/v1 HTTP/1.1\r\nHost: x\r\nContent-Length: ${10 * MIB}\r\n\r\n`);
       s.write(Buffer.alloc(9 * MIB, 0x20));
     }
-    await new Promise((r) => setTimeout(r, 1500));
+    // Until the node has read all 36 MiB (a fixed wait was too short on a loaded machine).
+    await vi.waitFor(() => expect(accepted.reduce((n, s) => n + s.bytesRead, 0)).toBeGreaterThan(36 * MIB), {timeout: 15_000, interval: 20});
     expect(gc).not.toHaveBeenCalled();
     for (const s of sockets) s.destroy();
     await vi.waitFor(() => expect(gc).toHaveBeenCalledTimes(1), {timeout: 5000});

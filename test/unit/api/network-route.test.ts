@@ -5,9 +5,9 @@ import {MembershipService} from "../../../src/swarm/membership-service.js";
 import {EventEmitter} from "node:events";
 import {ManualClock} from "../../../src/util/clock.js";
 import {nobleBackend, signedRecord} from "../swarm/helpers.js";
+import {silentLogger as silent} from "../../utils/logger.js";
 
 const records = Array.from({length: 6}, (_, i) => signedRecord(i));
-const silent = {debug() {}, info() {}, warn() {}, error() {}};
 
 function service(): MembershipService {
   const source = Object.assign(new EventEmitter(), {description: "test", start() {}, close: () => Promise.resolve()});

@@ -2,6 +2,7 @@ import {EventEmitter} from "node:events";
 import {pino} from "pino";
 import {describe, expect, it} from "vitest";
 import {installCrashHandlers, onShutdownSignal} from "../../../src/cli/process.js";
+import {silentLogger} from "../../utils/logger.js";
 
 function fakeProcess(): EventEmitter & {exits: number[]; exit(code: number): void} {
   const emitter = new EventEmitter() as EventEmitter & {exits: number[]; exit(code: number): void};
@@ -10,12 +11,11 @@ function fakeProcess(): EventEmitter & {exits: number[]; exit(code: number): voi
   return emitter;
 }
 
-const silent = pino({level: "silent"});
 
 describe("onShutdownSignal", () => {
   it("resolves on the first signal and forces exit 1 on the second", async () => {
     const proc = fakeProcess();
-    const shutdown = onShutdownSignal(silent, proc);
+    const shutdown = onShutdownSignal(silentLogger, proc);
     proc.emit("SIGTERM", "SIGTERM");
     expect(await shutdown.received).toBe("SIGTERM");
     expect(proc.exits).toEqual([]);

@@ -1,4 +1,4 @@
-import {describe, expect, it} from "vitest";
+import {describe, expect, it, vi} from "vitest";
 import {blake2b256, initHashing, messageHash, sha256, toBase64NoPad} from "../../../src/crypto/hash.js";
 import {hex, messageHashFixture, toHexString, type MessageHashVector} from "./fixtures.js";
 
@@ -7,10 +7,14 @@ const hashOf = (v: MessageHashVector): string =>
   messageHash(hex(v.account), v.namespace, Uint8Array.from(Buffer.from(v.data_base64, "base64")));
 
 describe("hashing before initHashing()", () => {
-  it("throws CRYPTO_ERROR_NOT_INITIALIZED with a hint", () => {
-    expect(() => blake2b256(enc("abc"))).toThrow(expect.objectContaining({code: "CRYPTO_ERROR_NOT_INITIALIZED"}));
-    expect(() => blake2b256(enc("abc"))).toThrow(/initHashing/);
-    expect(() => messageHash(new Uint8Array(33), 0, new Uint8Array(0))).toThrow(/initHashing/);
+  it("throws CRYPTO_ERROR_NOT_INITIALIZED with a hint", async () => {
+    // A fresh copy of the module: unit files share a worker's modules, so another file may
+    // already have initialised the imported one.
+    vi.resetModules();
+    const fresh = await import("../../../src/crypto/hash.js");
+    expect(() => fresh.blake2b256(enc("abc"))).toThrow(expect.objectContaining({code: "CRYPTO_ERROR_NOT_INITIALIZED"}));
+    expect(() => fresh.blake2b256(enc("abc"))).toThrow(/initHashing/);
+    expect(() => fresh.messageHash(new Uint8Array(33), 0, new Uint8Array(0))).toThrow(/initHashing/);
   });
 
   it("initHashing() may be called concurrently and repeatedly", async () => {

@@ -2,19 +2,19 @@ import {afterEach, beforeEach, describe, expect, it} from "vitest";
 import {SESSION_CREATE_FEE, STORAGE_FEE_PER_KB} from "../../../src/economics/index.js";
 import {FeeService, quoteJson} from "../../../src/fees/fee-service.js";
 import {SqliteFeeLedger} from "../../../src/storage/fee-ledger.js";
-import {SqliteMessageStore} from "../../../src/storage/sqlite-message-store.js";
+import type {SqliteMessageStore} from "../../../src/storage/sqlite-message-store.js";
 import {ManualClock} from "../../../src/util/clock.js";
+import {openTestStore} from "../../utils/store.js";
 
 const HOUR = 3_600_000;
 let store: SqliteMessageStore;
 let clock: ManualClock;
 let load = {storageUsed: 0, storageCapacity: 100};
 let fees: FeeService;
-const silent = {debug() {}, info() {}, warn() {}, error() {}};
 
 beforeEach(async () => {
   clock = new ManualClock(10 * HOUR);
-  store = await SqliteMessageStore.open({path: ":memory:", sweepIntervalMs: 0}, {clock, logger: silent});
+  store = await openTestStore({}, {clock});
   load = {storageUsed: 0, storageCapacity: 100};
   fees = new FeeService(
     {epochMs: HOUR, flushIntervalMs: 60_000},

@@ -2,11 +2,11 @@ import {afterEach, beforeEach, describe, expect, it} from "vitest";
 import type {StorageLoad} from "../../../src/economics/index.js";
 import {FeeService, networkOrOwnLoad} from "../../../src/fees/fee-service.js";
 import {SqliteFeeLedger} from "../../../src/storage/fee-ledger.js";
-import {SqliteMessageStore} from "../../../src/storage/sqlite-message-store.js";
+import type {SqliteMessageStore} from "../../../src/storage/sqlite-message-store.js";
 import {ManualClock} from "../../../src/util/clock.js";
+import {openTestStore} from "../../utils/store.js";
 
 const HOUR = 3_600_000;
-const silent = {debug() {}, info() {}, warn() {}, error() {}};
 let store: SqliteMessageStore;
 let network: StorageLoad | null;
 /** This node alone is 96 % full (×50); the network is 60 % full (×2). */
@@ -15,7 +15,7 @@ let fees: FeeService;
 
 beforeEach(async () => {
   const clock = new ManualClock(10 * HOUR);
-  store = await SqliteMessageStore.open({path: ":memory:", sweepIntervalMs: 0}, {clock, logger: silent});
+  store = await openTestStore({}, {clock});
   network = null;
   const load = networkOrOwnLoad({load: () => network}, () => own);
   fees = new FeeService({epochMs: HOUR, flushIntervalMs: 60_000}, {clock, load, swarmMembers: () => ["aa"], ledger: new SqliteFeeLedger(store.db)});

@@ -8,7 +8,7 @@ import {InlineSigner} from "../../../src/signing/context-signer.js";
 import {nobleBackend, signedRecord, testIdentity} from "../swarm/helpers.js";
 
 export const T0 = 1_767_225_600_000;
-export const silent = {debug() {}, info() {}, warn() {}, error() {}};
+export {silentLogger as silent} from "../../utils/logger.js";
 export {nobleBackend};
 
 export interface TestMember {

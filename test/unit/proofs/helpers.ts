@@ -6,14 +6,15 @@ import {planRefresh, refreshCommitment, type ChangeTracker, type Commitment, typ
 import {InlineSigner} from "../../../src/signing/context-signer.js";
 import type {StoredMessage} from "../../../src/storage/interface.js";
 import {ProofTables} from "../../../src/storage/proof-tables.js";
-import {SqliteMessageStore} from "../../../src/storage/sqlite-message-store.js";
+import type {SqliteMessageStore} from "../../../src/storage/sqlite-message-store.js";
 import {ManualClock} from "../../../src/util/clock.js";
 import {detBytes} from "../../utils/prng.js";
 import {testPq} from "../../utils/rpc-harness.js";
+import {openTestStore} from "../../utils/store.js";
 
 export const T0 = 1_767_225_600_000;
 export const HOUR_MS = 3_600_000;
-export const silent = {debug() {}, info() {}, warn() {}, error() {}};
+export {silentLogger as silent} from "../../utils/logger.js";
 export {FULL_PLAN as FULL} from "../../../src/proofs/index.js";
 
 export interface Party {
@@ -65,7 +66,7 @@ export interface ProofStore {
 export async function proofStore(): Promise<ProofStore> {
   const pq = await testPq();
   const clock = new ManualClock(T0);
-  const store = await SqliteMessageStore.open({path: ":memory:", sweepIntervalMs: 0}, {clock, logger: silent});
+  const store = await openTestStore({}, {clock});
   return {store, tables: new ProofTables(store.db), clock, pq};
 }
 

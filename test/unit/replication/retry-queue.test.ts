@@ -13,11 +13,12 @@ import {RetryQueue} from "../../../src/replication/retry-queue.js";
 import {RevocationIndex} from "../../../src/replication/revocation-index.js";
 import {RevocationSync} from "../../../src/replication/revocation-sync.js";
 import type {PeerReply, PeerRequest} from "../../../src/replication/wire.js";
-import {ReplicationTables, RetryTable, SqliteMessageStore} from "../../../src/storage/index.js";
+import {ReplicationTables, RetryTable, type SqliteMessageStore} from "../../../src/storage/index.js";
 import type {NodeRecord} from "../../../src/swarm/record-types.js";
 import {systemClock} from "../../../src/util/clock.js";
 import {sessionAccount, sessionHash} from "../../utils/keys.js";
 import {silent} from "../../utils/rpc-harness.js";
+import {openTestStore} from "../../utils/store.js";
 
 const PEER = "33".repeat(32);
 const opts = resolveReplicationOptions({retryInitialMs: 20, retryFactor: 2, retryMaxMs: 100});
@@ -28,7 +29,7 @@ let answer: (req: PeerRequest) => Promise<PeerReply>;
 
 beforeAll(() => initHashing());
 beforeEach(async () => {
-  store = await SqliteMessageStore.open({path: ":memory:", sweepIntervalMs: 0}, {clock: systemClock, logger: silent});
+  store = await openTestStore({}, {clock: systemClock});
   peers = [PEER];
   calls = [];
 });

@@ -10,9 +10,10 @@ import {REVOCATION_MAX_FUTURE_MS, revocationItem} from "../../../src/replication
 import {RevocationIndex} from "../../../src/replication/revocation-index.js";
 import {RevocationSync} from "../../../src/replication/revocation-sync.js";
 import {decodePeerReply, decodePeerRequest, encodePeerMessage, type PeerReply} from "../../../src/replication/wire.js";
-import {SqliteMessageStore} from "../../../src/storage/index.js";
+import type {SqliteMessageStore} from "../../../src/storage/index.js";
 import type {RevocationRecord} from "../../../src/storage/interface.js";
 import {ManualClock} from "../../../src/util/clock.js";
+import {openTestStore} from "../../utils/store.js";
 
 interface VectorRecord {
   account: string;
@@ -116,7 +117,7 @@ describe("RevocationSync", () => {
       clock,
     });
   beforeEach(async () => {
-    store = await SqliteMessageStore.open({path: ":memory:", sweepIntervalMs: 0}, {clock});
+    store = await openTestStore({}, {clock});
     served = () => true;
   });
   afterEach(() => store.close());

@@ -8,9 +8,10 @@ import {existsSync, statSync, writeFileSync} from "node:fs";
 import {join} from "node:path";
 import {afterEach, describe, expect, it} from "vitest";
 import {RESERVE_FILE_NAME} from "../../../src/storage/disk-space.js";
-import {SqliteMessageStore} from "../../../src/storage/sqlite-message-store.js";
+import type {SqliteMessageStore} from "../../../src/storage/sqlite-message-store.js";
 import type {StorageOptions} from "../../../src/storage/options.js";
 import {ManualClock} from "../../../src/util/clock.js";
+import {openTestStore} from "../../utils/store.js";
 import {ACCOUNT_A, T0, memoryStore, msg, tmpDir} from "./helpers.js";
 
 const MIB = 1024 ** 2;
@@ -44,8 +45,8 @@ describe("the store on a (faked) small disk", () => {
   async function open(opts: Partial<StorageOptions> = {}): Promise<SqliteMessageStore> {
     dir = tmpDir();
     logged = [];
-    store = await SqliteMessageStore.open(
-      {path: join(dir.dir, "storage.db"), sweepIntervalMs: 0, diskReserveBytes: RESERVE, diskHeadroomBytes: HEADROOM, ...opts},
+    store = await openTestStore(
+      {path: join(dir.dir, "storage.db"), diskReserveBytes: RESERVE, diskHeadroomBytes: HEADROOM, ...opts},
       {clock: new ManualClock(T0), logger, freeBytes: () => free},
     );
     return store;
@@ -125,8 +126,8 @@ describe("the store on a (faked) small disk", () => {
     free = 64 * MIB;
     dir = tmpDir();
     writeFileSync(join(dir.dir, RESERVE_FILE_NAME), Buffer.alloc(2 * RESERVE));
-    store = await SqliteMessageStore.open(
-      {path: join(dir.dir, "storage.db"), sweepIntervalMs: 0, diskReserveBytes: RESERVE, diskHeadroomBytes: 0},
+    store = await openTestStore(
+      {path: join(dir.dir, "storage.db"), diskReserveBytes: RESERVE, diskHeadroomBytes: 0},
       {clock: new ManualClock(T0), logger, freeBytes: () => free},
     );
     expect(store.stats()).toMatchObject({diskReserveBytes: 2 * RESERVE, effectiveSizeLimitBytes: dbFileBytes() + 64 * MIB});

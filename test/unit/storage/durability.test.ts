@@ -2,15 +2,16 @@ import {copyFileSync, existsSync} from "node:fs";
 import {join} from "node:path";
 import Database from "better-sqlite3";
 import {afterEach, beforeEach, describe, expect, it} from "vitest";
-import {SqliteMessageStore} from "../../../src/storage/sqlite-message-store.js";
+import type {SqliteMessageStore} from "../../../src/storage/sqlite-message-store.js";
 import {ManualClock} from "../../../src/util/clock.js";
-import {ACCOUNT_A, T0, expectCode, msg, query, silentLogger, tmpDir} from "./helpers.js";
+import {openTestStore} from "../../utils/store.js";
+import {ACCOUNT_A, T0, expectCode, msg, query, tmpDir} from "./helpers.js";
 
 describe("durability and reopening", () => {
   let dir: string;
   let cleanup: () => void;
   const open = (path: string, synchronous: "normal" | "full" = "normal"): Promise<SqliteMessageStore> =>
-    SqliteMessageStore.open({path, synchronous, sweepIntervalMs: 0}, {clock: new ManualClock(T0), logger: silentLogger});
+    openTestStore({path, synchronous}, {clock: new ManualClock(T0)});
 
   beforeEach(() => ({dir, cleanup} = tmpDir()));
   afterEach(() => cleanup());

@@ -4,16 +4,17 @@ import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {expect} from "vitest";
 import type {NewMessage, RetrieveQuery} from "../../../src/storage/interface.js";
-import {SqliteMessageStore} from "../../../src/storage/sqlite-message-store.js";
+import type {SqliteMessageStore} from "../../../src/storage/sqlite-message-store.js";
 import type {StorageOptions} from "../../../src/storage/options.js";
 import {ManualClock} from "../../../src/util/clock.js";
+import {openTestStore} from "../../utils/store.js";
 
 export const T0 = 1_700_000_000_000;
 export const HOUR_MS = 3_600_000;
 export const ACCOUNT_A = `05${"aa".repeat(32)}`;
 export const ACCOUNT_B = `03${"bb".repeat(32)}`;
 
-export const silentLogger = {debug() {}, info() {}, warn() {}, error() {}};
+export {silentLogger} from "../../utils/logger.js";
 
 /** A 43-char unpadded base64 hash, like Session's. */
 export function fakeHash(seed: string): string {
@@ -52,11 +53,7 @@ export interface TestStore {
 
 /** An in-memory store with the timer sweeper off (tests sweep explicitly). */
 export async function memoryStore(opts: Partial<StorageOptions> = {}, clock = new ManualClock(T0)): Promise<TestStore> {
-  const store = await SqliteMessageStore.open(
-    {path: ":memory:", sweepIntervalMs: 0, ...opts},
-    {clock, logger: silentLogger},
-  );
-  return {store, clock};
+  return {store: await openTestStore(opts, {clock}), clock};
 }
 
 export function tmpDir(): {dir: string; cleanup: () => void} {

@@ -4,8 +4,8 @@ import {afterEach, describe, expect, it} from "vitest";
 import {RegistrySource} from "../../../src/swarm/membership/registry-source.js";
 import type {MembershipDocument} from "../../../src/swarm/membership/source.js";
 import {FakeClock} from "../../../src/util/clock.js";
+import {silentLogger} from "../../utils/logger.js";
 
-const silent = {debug() {}, info() {}, warn() {}, error() {}};
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
@@ -32,7 +32,7 @@ async function registry(handler: Handler): Promise<{url: string; hits: () => num
 
 function source(url: string, opts: {maxBytes?: number; requestTimeoutMs?: number; pollIntervalMs?: number; clock?: FakeClock} = {}) {
   const options = {url, pollIntervalMs: opts.pollIntervalMs ?? 100, requestTimeoutMs: opts.requestTimeoutMs ?? 1_000, maxBytes: opts.maxBytes};
-  const s = new RegistrySource(options, {logger: silent, ...(opts.clock === undefined ? {} : {clock: opts.clock})});
+  const s = new RegistrySource(options, {logger: silentLogger, ...(opts.clock === undefined ? {} : {clock: opts.clock})});
   const docs: MembershipDocument[] = [];
   const failures: string[] = [];
   s.on("document", (d) => void docs.push(d));
@@ -103,6 +103,6 @@ describe("RegistrySource", () => {
   });
 
   it("rejects a non-http URL", () => {
-    expect(() => new RegistrySource({url: "ftp://x/y", pollIntervalMs: 10, requestTimeoutMs: 10}, {logger: silent})).toThrow(/http/);
+    expect(() => new RegistrySource({url: "ftp://x/y", pollIntervalMs: 10, requestTimeoutMs: 10}, {logger: silentLogger})).toThrow(/http/);
   });
 });

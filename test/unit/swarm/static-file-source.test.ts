@@ -5,8 +5,8 @@ import {afterEach, describe, expect, it} from "vitest";
 import type {MembershipDocument} from "../../../src/swarm/membership/source.js";
 import {StaticFileSource} from "../../../src/swarm/membership/static-file-source.js";
 import {FakeClock} from "../../../src/util/clock.js";
+import {silentLogger} from "../../utils/logger.js";
 
-const silent = {debug() {}, info() {}, warn() {}, error() {}};
 const cleanup: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
@@ -19,7 +19,7 @@ function started(watch = true): {file: string; docs: MembershipDocument[]; failu
   const dir = mkdtempSync(join(tmpdir(), "pars-static-"));
   const file = join(dir, "membership.json");
   const clock = new FakeClock();
-  const source = new StaticFileSource({path: file, checkIntervalMs: CHECK_MS, watch}, {logger: silent, clock});
+  const source = new StaticFileSource({path: file, checkIntervalMs: CHECK_MS, watch}, {logger: silentLogger, clock});
   const docs: MembershipDocument[] = [];
   const failures: string[] = [];
   source.on("document", (d) => void docs.push(d));
@@ -92,6 +92,6 @@ describe("StaticFileSource", () => {
   });
 
   it("rejects a relative path", () => {
-    expect(() => new StaticFileSource({path: "membership.json", checkIntervalMs: 10}, {logger: silent})).toThrow(/absolute/);
+    expect(() => new StaticFileSource({path: "membership.json", checkIntervalMs: 10}, {logger: silentLogger})).toThrow(/absolute/);
   });
 });
