@@ -89,25 +89,6 @@ describe("pars-storage client on a 6-node devnet", () => {
     expect(lines(atAlice.stdout).map((m) => m.text)).toEqual(["hi alice, bob here"]);
   });
 
-  it("watch prints a message stored after it started", async () => {
-    const proc = spawn(process.execPath, [BIN, "client", "watch", "--key", bob.file, "--seed", seed, ...route], {stdio: ["ignore", "pipe", "pipe"]});
-    let out = "";
-    let err = "";
-    proc.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    proc.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    try {
-      await waitFor("watch subscribed", () => err.includes("subscribed"), 30_000);
-      const sent = await client("store", "--key", alice.file, "--to", bob.id, "--text", "while you watch", "--seed", seed, "--json", ...route);
-      expect(sent.code, sent.stderr).toBe(0);
-      const {hash} = JSON.parse(sent.stdout) as {hash: string};
-      await waitFor("the push printed", () => out.includes(hash), 30_000);
-      expect(lines(out)).toEqual([expect.objectContaining({hash, text: "while you watch"})]);
-    } finally {
-      proc.kill("SIGINT");
-    }
-    expect(await waitExit(proc)).toBe(0);
-  });
-
   it("the library example of docs/client.md runs as written", async () => {
     const root = join(import.meta.dirname, "..", "..");
     const doc = readFileSync(join(root, "docs", "client.md"), "utf8");
@@ -134,11 +115,39 @@ describe("pars-storage client on a 6-node devnet", () => {
     }
   });
 
+  it("watch prints a message stored after it started, and keeps watching when its node goes away", async () => {
+    const proc = spawn(process.execPath, [BIN, "client", "watch", "--key", bob.file, "--seed", seed, ...route], {stdio: ["ignore", "pipe", "pipe"]});
+    let out = "";
+    let err = "";
+    proc.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    proc.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    try {
+      await waitFor("watch subscribed", () => err.includes("subscribed"), 30_000);
+      const sent = await client("store", "--key", alice.file, "--to", bob.id, "--text", "while you watch", "--seed", seed, "--json", ...route);
+      expect(sent.code, sent.stderr).toBe(0);
+      const {hash} = JSON.parse(sent.stdout) as {hash: string};
+      await waitFor("the push printed", () => out.includes(hash), 30_000);
+      expect(lines(out)).toEqual([expect.objectContaining({hash, text: "while you watch"})]);
+
+      // The node it watches through goes away: watch reconnects to another member and goes on.
+      const through = /subscribed \(node ([0-9a-f]{64})\)/.exec(err)?.[1];
+      const gone = h.nodes.find((n) => n.node.nodeId === through)!;
+      await h.stopNode(gone);
+      await waitFor("resubscribed elsewhere", () => [...err.matchAll(/subscribed \(node ([0-9a-f]{64})\)/g)].some((m) => m[1] !== through), 30_000);
+      const later = await client("store", "--key", alice.file, "--to", bob.id, "--text", "after the node left", "--seed", `http://127.0.0.1:${h.nodes[0]!.port}`, "--json", ...route);
+      expect(later.code, later.stderr).toBe(0);
+      await waitFor("the second push printed", () => out.includes("after the node left"), 30_000);
+    } finally {
+      proc.kill("SIGINT");
+    }
+    expect(await waitExit(proc)).toBe(0);
+  });
+
   it("a node that alters its receipts is caught: store exits 1 naming it", async () => {
     // The liar's own signer shifts every batch time it reports by 1 ms, so its entries fail to
     // verify whichever node the client enters through (its entries reach honest entry nodes as
     // they are, over the peer channel) and whether the request came direct or by onion.
-    const liar = h.nodes[5]!;
+    const liar = h.nodes.at(-1)!;
     const signer = (liar.node as unknown as {parts: {signer: {sign(r: Uint8Array): Promise<{signature: string; signature_proof: {t: number}}>}}}).parts.signer;
     const honestSign = signer.sign.bind(signer);
     let altered = 0;
@@ -149,7 +158,7 @@ describe("pars-storage client on a 6-node devnet", () => {
     };
     let victim = (await swarmMembers(alice.id)).includes(liar.node.nodeId) ? alice : bob;
     for (let i = 0; !(await swarmMembers(victim.id)).includes(liar.node.nodeId); i++) victim = await keygen(`victim${i}`, "05");
-    const res = await client("store", "--key", alice.file, "--to", victim.id, "--text", "to be lied about", "--seed", seed, ...route);
+    const res = await client("store", "--key", alice.file, "--to", victim.id, "--text", "to be lied about", "--seed", `http://127.0.0.1:${h.nodes[0]!.port}`, ...route);
     expect(res.code, res.stdout + res.stderr).toBe(1);
     expect(res.stderr).toContain("receipt does not verify");
     expect(res.stderr).toContain(liar.node.nodeId.slice(0, 12));

@@ -133,11 +133,15 @@ async function watch(client: ParsClient, args: ClientArgs, io: CliIo): Promise<n
   });
   const onSignal = (signal: NodeJS.Signals): void => stop(signal);
   process.once("SIGINT", onSignal).once("SIGTERM", onSignal);
+  // The library's timers are unref'd: while the subscription waits to reconnect, nothing else
+  // would keep the process alive until Ctrl-C.
+  const keepAlive = setInterval(() => undefined, 60_000);
   try {
     io.stderr(`pars-storage: watching ${me.id} namespace ${namespace}; Ctrl-C to stop`);
     await stopped;
     return EXIT_OK;
   } finally {
+    clearInterval(keepAlive);
     process.off("SIGINT", onSignal).off("SIGTERM", onSignal);
     sub.close();
   }
