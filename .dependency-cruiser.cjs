@@ -7,7 +7,7 @@ const LAYERS = [
   "util", "protocol", "config", "crypto", "onion", "client", "economics",
   "storage", "signing", "swarm", "peer",
   "fees", "proofs", "replication", "network",
-  "rpc", "api/http", "api/ws", "node", "cli", "index.ts",
+  "rpc", "onion-relay", "api/http", "api/ws", "node", "cli", "index.ts",
 ];
 const esc = (s) => s.replace(/[.]/g, "\\.");
 const unitPath = (u) => (u.endsWith(".ts") ? `^src/${esc(u)}$` : `^src/${esc(u)}/`);

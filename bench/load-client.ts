@@ -9,6 +9,7 @@
  */
 import {pathToFileURL} from "node:url";
 import {Pool} from "undici";
+import {onionSource} from "./onion-client.js";
 import {percentile, round, writeMessage} from "./util.js";
 import {plainAccounts, retrieveBodies, signingAccounts, storeBodies} from "./workload.js";
 
@@ -25,6 +26,19 @@ export interface LoadSpec {
   seconds: number;
   /** Count mode: send exactly this many requests (no warm-up, no window). */
   totalRequests?: number;
+  /**
+   * Send each body as a 3-hop onion request (POST /onion_req/v2) entering at `url`, through the
+   * other two nodes the entry's /network/v1/nodes lists; statuses and samples are the final hop's.
+   */
+  onion?: boolean;
+}
+
+/** One request to send: a client RPC body, or an onion blob with its response decryptor. */
+export interface Outgoing {
+  path: string;
+  body: string | Uint8Array;
+  /** Onion: the final hop's {status, body} from the sealed 200 answer. */
+  open?: (text: string) => {status: number; body: string};
 }
 
 export interface LoadResult {
@@ -90,9 +104,10 @@ class Recorder {
 }
 
 /** One request; returns the status (null on a transport error). The body is always consumed. */
-async function once(pool: Pool, body: string, rec: Recorder): Promise<number | null> {
+async function once(pool: Pool, out: Outgoing, rec: Recorder): Promise<number | null> {
   try {
-    const res = await pool.request({path: PATH, method: "POST", headers: HEADERS, body});
+    const res = await pool.request({path: out.path, method: "POST", headers: HEADERS, body: out.body});
+    if (out.open !== undefined && res.statusCode === 200) return opened(out.open(await res.body.text()), rec);
     const ok = res.statusCode >= 200 && res.statusCode <= 299;
     if (!ok) rec.fail(`HTTP ${res.statusCode}: ${await res.body.text()}`);
     else if (rec.wantSample(performance.now())) rec.samples.push(await res.body.text());
@@ -104,7 +119,15 @@ async function once(pool: Pool, body: string, rec: Recorder): Promise<number | n
   }
 }
 
-async function loop(pool: Pool, next: () => string | null, rec: Recorder): Promise<void> {
+/** The final hop's answer counts as the request's status (the HTTP 200 only says the path worked). */
+function opened(inner: {status: number; body: string}, rec: Recorder): number {
+  const ok = inner.status >= 200 && inner.status <= 299;
+  if (!ok) rec.fail(`final hop ${inner.status}: ${inner.body}`);
+  else if (rec.wantSample(performance.now())) rec.samples.push(inner.body);
+  return inner.status;
+}
+
+async function loop(pool: Pool, next: () => Outgoing | null, rec: Recorder): Promise<void> {
   for (let body = next(); body !== null; body = next()) {
     const t0 = performance.now();
     const status = await once(pool, body, rec);
@@ -113,6 +136,12 @@ async function loop(pool: Pool, next: () => string | null, rec: Recorder): Promi
 }
 
 /** The body source for a spec; `dispose` stops the re-signing timer. */
+async function outgoingSource(spec: LoadSpec): Promise<{next: () => Outgoing; dispose: () => void}> {
+  const source = bodySource(spec);
+  if (spec.onion !== true) return {next: () => ({path: PATH, body: source.next()}), dispose: source.dispose};
+  return {next: await onionSource(spec.url, source.next), dispose: source.dispose};
+}
+
 function bodySource(spec: LoadSpec): {next: () => string; dispose: () => void} {
   if (spec.workload === "store") {
     const accounts =
@@ -146,7 +175,7 @@ function summarize(rec: Recorder, seconds: number, cpuSeconds: number): LoadResu
 }
 
 /** Timed mode: warm-up, then the window; `measure`/`done` phase lines let the parent sample CPU. */
-async function runTimed(spec: LoadSpec, pool: Pool, next: () => string): Promise<LoadResult> {
+async function runTimed(spec: LoadSpec, pool: Pool, next: () => Outgoing): Promise<LoadResult> {
   const rec = new Recorder();
   let stop = false;
   let cpuAtStart = process.cpuUsage();
@@ -160,7 +189,7 @@ async function runTimed(spec: LoadSpec, pool: Pool, next: () => string): Promise
     stop = true;
     writeMessage({type: "phase", phase: "done"});
   }, (spec.warmupSeconds + spec.seconds) * 1000);
-  const source = (): string | null => (stop ? null : next());
+  const source = (): Outgoing | null => (stop ? null : next());
   await Promise.all(Array.from({length: spec.connections}, () => loop(pool, source, rec)));
   clearTimeout(warmup);
   clearTimeout(end);
@@ -168,11 +197,11 @@ async function runTimed(spec: LoadSpec, pool: Pool, next: () => string): Promise
   return summarize(rec, (rec.windowEnd - rec.windowStart) / 1000, (cpu.user + cpu.system) / 1e6);
 }
 
-async function runCounted(spec: LoadSpec, total: number, pool: Pool, next: () => string): Promise<LoadResult> {
+async function runCounted(spec: LoadSpec, total: number, pool: Pool, next: () => Outgoing): Promise<LoadResult> {
   const rec = new Recorder();
   rec.windowStart = 0;
   let sent = 0;
-  const source = (): string | null => (sent++ < total ? next() : null);
+  const source = (): Outgoing | null => (sent++ < total ? next() : null);
   const t0 = performance.now();
   const cpuAtStart = process.cpuUsage();
   await Promise.all(Array.from({length: spec.connections}, () => loop(pool, source, rec)));
@@ -182,7 +211,7 @@ async function runCounted(spec: LoadSpec, total: number, pool: Pool, next: () =>
 
 export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const pool = new Pool(spec.url, {connections: spec.connections, pipelining: 1});
-  const source = bodySource(spec);
+  const source = await outgoingSource(spec);
   try {
     return spec.totalRequests === undefined
       ? await runTimed(spec, pool, source.next)

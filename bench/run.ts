@@ -1,14 +1,15 @@
 /**
  * `npm run bench`: single-node store and retrieve throughput of pars-storage next to a bare-fastify
  * echo server and a raw better-sqlite3 server measured in the same run, replicated store throughput
- * on a local 3-node swarm (swarm-store), then the storage and crypto micro-benchmarks. Prints tables and writes the JSON summary to ./bench-results.json.
+ * on a local 3-node swarm (swarm-store) and the same stores over 3-hop onion paths through that swarm
+ * (onion-store, compared with swarm-store: throughput ratio and server CPU added per hop), then the storage and crypto micro-benchmarks. Prints tables and writes the JSON summary to ./bench-results.json.
  *
  * Every server and the load generator are separate child processes on 127.0.0.1 (OS-chosen ports).
  * The scenarios are interleaved run by run (echo, raw SQLite, node, …, then again), so drift on a
  * noisy machine hits all of them alike; each figure is the median of BENCH_RUNS runs. Knobs:
  *
  *   BENCH_RUNS (3)  BENCH_SECONDS (5)  BENCH_WARMUP_SECONDS (1)  BENCH_CONNECTIONS (50)
- *   BENCH_SCENARIOS (echo,sqlite-store,node-store,swarm-store,sqlite-retrieve,node-retrieve; also sqlite-store-each)
+ *   BENCH_SCENARIOS (echo,sqlite-store,node-store,swarm-store,onion-store,sqlite-retrieve,node-retrieve; also sqlite-store-each)
  *   BENCH_MICRO (1; 0 skips the micro-benchmarks)
  *   BENCH_WS (0; 1 adds WebSocket push latency with 1,000 subscribers, ~35 s)
  *   BENCH_PROOFS (0; 1 adds storage proofs at 100 k and 1 M messages, bench/proofs.ts, ~5 min)
@@ -49,6 +50,8 @@ export interface BenchSummary {
   http: ScenarioSummary[];
   runs: Record<string, Array<Omit<RunSample["load"], "samples"> & {serverCpu: number | null; otherCpu: number | null}>>;
   micro: MicroResults | null;
+  /** onion-store next to swarm-store (both scenarios run): ratio and server CPU added per hop. */
+  onion: OnionComparison | null;
   /** WebSocket push latency with 1,000 subscribers (BENCH_WS=1), next to a WS ping baseline. */
   ws: WsPushBenchResult | null;
   /** Storage-proof build, refresh and answer times at 100 k and 1 M messages (BENCH_PROOFS=1). */
@@ -56,6 +59,44 @@ export interface BenchSummary {
   /** Runs in which other processes used more than NOISY_OTHER_CORES cores (see the "other" column). */
   noisyRuns: number;
   problems: string[];
+}
+
+export interface OnionComparison {
+  /** onion-store req/s ÷ swarm-store req/s. */
+  throughputRatio: number;
+  /** Server CPU (all three nodes) per request, in ms: direct store, onion store. */
+  cpuMsPerRequest: {direct: number; onion: number};
+  /** (onion − direct) ÷ 3 hops. */
+  addedCpuMsPerHop: number;
+  p50Ms: {direct: number; onion: number};
+  p99Ms: {direct: number; onion: number};
+}
+
+/** The onion cost: both scenarios ran on the same 3-node swarm, so the difference is the hops. */
+export function compareOnion(http: readonly ScenarioSummary[]): OnionComparison | null {
+  const direct = http.find((s) => s.id === "swarm-store");
+  const onion = http.find((s) => s.id === "onion-store");
+  if (direct === undefined || onion === undefined || direct.reqPerSec === 0 || onion.reqPerSec === 0) return null;
+  if (direct.serverCpu === null || onion.serverCpu === null) return null;
+  const perReq = (s: ScenarioSummary): number => round(((s.serverCpu ?? 0) / s.reqPerSec) * 1000, 3);
+  const cpu = {direct: perReq(direct), onion: perReq(onion)};
+  return {
+    throughputRatio: round(onion.reqPerSec / direct.reqPerSec, 2),
+    cpuMsPerRequest: cpu,
+    addedCpuMsPerHop: round((cpu.onion - cpu.direct) / 3, 3),
+    p50Ms: {direct: direct.p50Ms, onion: onion.p50Ms},
+    p99Ms: {direct: direct.p99Ms, onion: onion.p99Ms},
+  };
+}
+
+function printOnion(c: OnionComparison | null): void {
+  if (c === null) return;
+  console.log("\nOnion (3 hops on one box, same 3-node swarm as swarm-store)\n");
+  console.log(`throughput onion ÷ direct      ${c.throughputRatio.toFixed(2)}`);
+  console.log(`p50 / p99 direct               ${c.p50Ms.direct} / ${c.p99Ms.direct} ms`);
+  console.log(`p50 / p99 onion                ${c.p50Ms.onion} / ${c.p99Ms.onion} ms`);
+  console.log(`server CPU per store           direct ${c.cpuMsPerRequest.direct} ms, onion ${c.cpuMsPerRequest.onion} ms`);
+  console.log(`added server CPU per hop       ${c.addedCpuMsPerHop} ms`);
 }
 
 function scenarioList(env: NodeJS.ProcessEnv): BenchConfig["scenarios"] {
@@ -163,6 +204,8 @@ async function runAll(ctx: BenchContext, micro: boolean, machine: MachineInfo): 
   const {runs, seconds, connections} = ctx.config;
   console.log(`\nHTTP (median of ${runs} runs of ${seconds} s, ${connections} connections; CPU in cores)\n`);
   console.log(formatHttpTable(http));
+  const onion = compareOnion(http);
+  printOnion(onion);
   const noisy = noisyRuns(samples);
   printNoise(noisy, [...samples.values()].flat().length);
   const microResults = micro ? await runMicroBenchmarks((line) => console.log(line)) : null;
@@ -178,6 +221,7 @@ async function runAll(ctx: BenchContext, micro: boolean, machine: MachineInfo): 
     http,
     runs: runDetails(samples),
     micro: microResults,
+    onion,
     ws,
     proofs,
     noisyRuns: noisy,

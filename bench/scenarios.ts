@@ -19,6 +19,7 @@ export type ScenarioId =
   | "sqlite-store-each"
   | "node-store"
   | "swarm-store"
+  | "onion-store"
   | "sqlite-retrieve"
   | "node-retrieve";
 /** `swarm3`: three nodes in one swarm; the load goes to the first, which replicates to the others. */
@@ -47,6 +48,8 @@ export const SCENARIOS: readonly ScenarioDef[] = [
   scenario("sqlite-store-each", "raw SQLite store, insert per request", "sqlite-each", "store"),
   scenario("node-store", "pars-storage store", "node", "store", "sqlite-store"),
   scenario("swarm-store", "pars-storage store, 3-node swarm", "swarm3", "store", "sqlite-store"),
+  // The same swarm, each store wrapped for a 3-hop path entry → middle → final (all three nodes).
+  scenario("onion-store", "pars-storage store, 3-hop onion, same swarm", "swarm3", "store", "sqlite-store"),
   scenario("sqlite-retrieve", "raw SQLite retrieve 100", "sqlite-group", "retrieve"),
   scenario("node-retrieve", "pars-storage retrieve 100", "node", "retrieve", "sqlite-retrieve"),
 ];
@@ -56,6 +59,7 @@ export const DEFAULT_SCENARIOS: readonly ScenarioId[] = [
   "sqlite-store",
   "node-store",
   "swarm-store",
+  "onion-store",
   "sqlite-retrieve",
   "node-retrieve",
 ];
@@ -161,6 +165,7 @@ function loadSpec(ctx: BenchContext, def: ScenarioDef, url: string, run: number)
     connections: c.connections,
     warmupSeconds: c.warmupSeconds,
     seconds: c.seconds,
+    ...(def.id === "onion-store" ? {onion: true} : {}),
   };
 }
 

@@ -459,6 +459,33 @@ const WsSchema = Type.Object(
   {additionalProperties: false, default: {}},
 );
 
+/** Onion requests (docs/PROTOCOL.md "Onion requests"): what a hop waits for and holds. */
+const OnionSchema = Type.Object(
+  {
+    enabled: Type.Boolean({default: true, description: "Serve POST /onion_req/v2 (relay and final hop)"}),
+    relayTimeoutMs: Type.Integer({
+      minimum: 1,
+      maximum: TIMER_MAX_MS,
+      default: 30_000,
+      description: "Longest a hop waits for the next hop's answer, or the final hop for its RPC (504 after; Session's 30 s)",
+    }),
+    maxConcurrentRelays: Type.Integer({
+      minimum: 1,
+      maximum: MAX_SAFE,
+      default: 512,
+      description: "Onion requests this node relays at once (waiting for the next hop); past it 503",
+    }),
+    maxResponseBytes: Type.Integer({
+      minimum: 1024,
+      // The peer client's own cap (src/peer/, 17 MiB) bounds every node-to-node answer.
+      maximum: 17 * 1024 * 1024,
+      default: 16 * 1024 * 1024,
+      description: "Largest answer a relay reads back from the next hop; a larger one is cut and answered 502",
+    }),
+  },
+  {additionalProperties: false, default: {}},
+);
+
 export const ParsStorageConfigSchema = Type.Object(
   {
     network: Type.Union([Type.Literal("mainnet"), Type.Literal("testnet"), Type.Literal("devnet")], {
@@ -487,6 +514,7 @@ export const ParsStorageConfigSchema = Type.Object(
     networkView: NetworkViewSchema,
     replication: ReplicationSchema,
     ws: WsSchema,
+    onion: OnionSchema,
   },
   {additionalProperties: false},
 );

@@ -26,6 +26,8 @@ export const CTX = {
   STORAGE_CHALLENGE: enc("pars-storage/v1/storage-challenge"),
   /** Answer to a StorageChallenge signed by the target. */
   CHALLENGE_ANSWER: enc("pars-storage/v1/challenge-answer"),
+  /** A relaying node's header on an onion request it forwards to the next hop (onion-relay/relay-auth.ts). */
+  ONION_RELAY: enc("pars-storage/v1/onion-relay"),
 } as const;
 
 export type ContextName = keyof typeof CTX;

@@ -22,6 +22,8 @@ import type {PeerClient} from "../peer/index.js";
 import type {MembershipService} from "../swarm/index.js";
 import {RateLimiter, systemClock, type Clock} from "../util/index.js";
 import {advertisedHost, buildRouting, membershipHealth} from "./membership.js";
+import {buildOnion, type OnionParts} from "./onion.js";
+import type {OnionCountersSnapshot} from "../onion-relay/index.js";
 import {PARS_STORAGE_VERSION, SESSION_RPC_HF, SESSION_RPC_VERSION} from "./version.js";
 
 export interface StorageNodeModules {
@@ -46,6 +48,7 @@ interface Parts {
   fees: FeeService;
   app: FastifyInstance;
   ws: WsHandle;
+  onion: OnionParts | null;
   httpUrl: string;
 }
 
@@ -120,6 +123,7 @@ export class StorageNode {
     const limiter = config.rateLimit.enabled ? new RateLimiter(config.rateLimit, () => m.clock.now()) : null;
     // Every client RPC, whatever carried it, enters here (rpc/pipeline.ts).
     const pipeline = new RequestPipeline({rpc, router, limiter, logger: m.log.child({module: "rpc"})});
+    const onion = buildOnion(config, {...m, signer: mlDsaSigner, membership, peers, pipeline, logger: m.log.child({module: "onion"})});
     const {bind: _bind, port: _port, ...httpLimits} = config.http;
     const app = buildHttpApp(
       {
@@ -143,11 +147,13 @@ export class StorageNode {
           ...membershipHealth(config, membership),
           ...(proofs === null ? {} : {proofs: proofs.healthFacts()}),
           ws: ws.stats(),
+          ...(onion === null ? {} : {onion: onion.relay.counters.snapshot()}),
         }),
         ...(membership === null ? {} : {network: membership}),
         // Without a membership the node is a network of one (PROTOCOL.md Swarms §9).
         networkHealth: network ?? createLoneNodeHealth(config, {nodeId: m.identity.nodeId, proofs, clock: m.clock}),
         economics: fees,
+        ...(onion === null ? {} : {onion: onion.relay}),
         ...(replication === null ? {} : {peer: replication.endpoint(rpc)}),
         ...(proofs === null ? {} : {proofs: {api: proofs, nodeId: m.identity.nodeId, challengesPerSecond}}),
       },
@@ -173,7 +179,7 @@ export class StorageNode {
     proofs?.start();
     network?.start();
     const {pq, identity, store} = m;
-    return new StorageNode({config, logger: m.log, pq, identity, store, signer, mlDsaSigner, router, membership, replication, peers, proofs, network, fees, app, ws, httpUrl});
+    return new StorageNode({config, logger: m.log, pq, identity, store, signer, mlDsaSigner, router, membership, replication, peers, proofs, network, fees, app, ws, onion, httpUrl});
   }
 
   get httpUrl(): string {
@@ -209,6 +215,11 @@ export class StorageNode {
   /** Storage proofs (StorageProofs, challenges, ledger); null with `proofs.enabled = false`. */
   get proofs(): ProofService | null {
     return this.parts.proofs;
+  }
+
+  /** Onion request counters (as in GET /health); null when onion requests are off. */
+  onionCounters(): OnionCountersSnapshot | null {
+    return this.parts.onion?.relay.counters.snapshot() ?? null;
   }
 
   /** The network view (every node's newest StorageProof, /network/v1/health); null without a membership. */

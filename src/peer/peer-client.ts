@@ -111,6 +111,8 @@ export interface PeerCall extends Omit<PostOptions, "contentType"> {
   readonly contentType?: string;
   /** Sent as the Accept header. */
   readonly accept?: string;
+  /** Further request headers (an onion relay's signed header). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** What `request()` resolves with: the peer's answer (any status), or why there is none. */
@@ -121,9 +123,13 @@ export interface PeerResponse {
   readonly body: Buffer;
   /** Attempts made, 1 = no retry. */
   readonly attempts: number;
+  /** The response's Content-Type, if it had one (an onion relay passes it on). */
+  readonly contentType?: string;
 }
 
-type Attempt = {kind: "response"; status: number; body: Buffer; retryAfter: string | string[] | undefined} | {kind: "error"; err: unknown};
+type Attempt =
+  | {kind: "response"; status: number; body: Buffer; retryAfter: string | string[] | undefined; contentType: string | undefined}
+  | {kind: "error"; err: unknown};
 
 /** One request as the attempts send it. */
 interface Send {
@@ -167,7 +173,7 @@ export class PeerClient {
     const json = call.json === undefined ? null : JSON.stringify(call.json);
     const body = json ?? call.body ?? null;
     const contentType = call.contentType ?? (json === null ? "application/octet-stream" : "application/json");
-    const headers: Record<string, string> = body === null ? {} : {"content-type": contentType};
+    const headers: Record<string, string> = {...call.headers, ...(body === null ? {} : {"content-type": contentType})};
     if (call.accept !== undefined) headers["accept"] = call.accept;
     try {
       return {ok: true, ...(await this.#send(nodeId, this.#prepare(call.method ?? "POST", call.path, body, headers, call)))};
@@ -264,7 +270,8 @@ export class PeerClient {
         bodyTimeout: req.timeoutMs ?? o.bodyTimeoutMs,
       });
       const bytes = await readCappedBody(res.body, req.maxResponseBytes);
-      return {kind: "response", status: res.statusCode, body: bytes, retryAfter: res.headers["retry-after"]};
+      const type = res.headers["content-type"];
+      return {kind: "response", status: res.statusCode, body: bytes, retryAfter: res.headers["retry-after"], contentType: typeof type === "string" ? type : undefined};
     } catch (err) {
       return {kind: "error", err};
     }
@@ -282,7 +289,9 @@ export class PeerClient {
   }
 
   #finish(result: Attempt, peer: PeerAddress, attempts: number, req: Send): PeerResponse {
-    if (result.kind === "response") return {status: result.status, body: result.body, attempts};
+    if (result.kind === "response") {
+      return {status: result.status, body: result.body, attempts, ...(result.contentType === undefined ? {} : {contentType: result.contentType})};
+    }
     const aborted = req.callerSignal?.aborted === true;
     const timedOut = !aborted && req.signal?.aborted === true;
     const failure = this.#closed && !aborted ? {code: "PEER_CLIENT_ERROR_CLOSED" as const} : timedOut ? {code: "PEER_CLIENT_ERROR_TIMEOUT" as const} : classifyFailure(result.err, aborted);

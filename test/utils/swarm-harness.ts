@@ -62,6 +62,10 @@ export interface TestNode {
   readonly pool: Pool;
   /** Every log line at warn or above, parsed. */
   readonly warnings: Array<Record<string, unknown>>;
+  /** Every log line written (at `logLevel`), raw. */
+  readonly logLines: string[];
+  /** The node's data directory. */
+  readonly dir: string;
 }
 
 export interface SwarmHarnessOptions {
@@ -74,6 +78,8 @@ export interface SwarmHarnessOptions {
   flags?: Record<string, string>;
   /** Every node's clock (default: the system clock); lets a test move time past signature windows. */
   clock?: Clock;
+  /** Lowest level logged into `logLines` (default "warn"). */
+  logLevel?: "trace" | "debug" | "info" | "warn";
 }
 
 export interface StartNodeOptions {
@@ -116,11 +122,17 @@ export class SwarmHarness {
       env: {},
     });
     const warnings: Array<Record<string, unknown>> = [];
-    const logger: Logger = pino({level: "warn"}, {write: (line: string) => void warnings.push(JSON.parse(line) as Record<string, unknown>)});
+    const logLines: string[] = [];
+    const write = (line: string): void => {
+      logLines.push(line);
+      const parsed = JSON.parse(line) as Record<string, unknown>;
+      if (typeof parsed.level === "number" && parsed.level >= 40) warnings.push(parsed);
+    };
+    const logger: Logger = pino({level: this.opts.logLevel ?? "warn"}, {write});
     const node = await StorageNode.init(config, {logger, ...(this.opts.clock === undefined ? {} : {clock: this.opts.clock})});
     const pool = new Pool(node.httpUrl, {connections: 4, keepAliveTimeout: 10});
     this.#cleanup.push(() => node.close(), () => (pool.closed ? undefined : pool.close()));
-    const testNode: TestNode = {label, node, url: node.httpUrl, port: Number(new URL(node.httpUrl).port), pool, warnings};
+    const testNode: TestNode = {label, node, url: node.httpUrl, port: Number(new URL(node.httpUrl).port), pool, warnings, logLines, dir};
     this.nodes.push(testNode);
     return testNode;
   }

@@ -21,6 +21,7 @@ import {ConnectionLimit, isLoopback} from "./connection-limit.js";
 import {MemoryRelease, RELEASE_AFTER_BYTES, RELEASE_DELAY_MS, RELEASE_MIN_INTERVAL_MS} from "./memory-release.js";
 import {registerEconomicsRoutes, type EconomicsApi} from "./routes/economics.js";
 import {registerNetworkRoutes, type NetworkHealthApi, type NetworkMembership} from "./routes/network.js";
+import {registerOnionRoutes, type OnionRouteModules} from "./routes/onion.js";
 import {registerPeerRoutes} from "./routes/peer.js";
 import type {PeerEndpoint} from "../../peer/index.js";
 import {PEER_MAX_FRAME_BYTES} from "../../peer/index.js";
@@ -69,6 +70,8 @@ export interface HttpAppModules {
   networkHealth?: NetworkHealthApi;
   /** Replication, when the node has a membership: serves POST /peer/v1/handshake and /peer/v1/frame. */
   peer?: PeerEndpoint;
+  /** Onion requests: serves POST /onion_req/v2 (404 without). */
+  onion?: OnionRouteModules["relay"];
   /** Fees: serves GET /economics/v1/fees and /economics/v1/ledger. */
   economics?: EconomicsApi;
   /** Storage proofs, when enabled: serves /proof/v1/* (per-IP challenge limit in bursts of 10). */
@@ -151,6 +154,7 @@ export function buildHttpApp(opts: HttpAppOptions, modules: HttpAppModules): Fas
     const peerOpts = {bodyLimitBytes: PEER_MAX_FRAME_BYTES + 64};
     registerPeerRoutes(app, peerOpts, {endpoint: modules.peer, allowHandshake, logger: modules.logger});
   }
+  if (modules.onion !== undefined) registerOnionRoutes(app, {rpcBodyLimitBytes: opts.bodyLimitBytes}, {relay: modules.onion});
   if (modules.proofs !== undefined) registerProofs(app, opts, modules.proofs, {allow, now: modules.now});
   if (modules.economics !== undefined) {
     registerEconomicsRoutes(app, {api: modules.economics, allow});
