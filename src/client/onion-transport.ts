@@ -20,9 +20,11 @@ export interface OnionTransportOptions {
   relays: number;
   /** A relay pair is reused this long (default 10 min, as Session's path rotation). */
   rotateAfterMs: number;
+  /** A relay of a failed path is not picked again for this long, unless too few others remain (default 1 min). */
+  suspectForMs: number;
 }
 
-export const defaultOnionTransportOptions: OnionTransportOptions = {relays: 2, rotateAfterMs: 600_000};
+export const defaultOnionTransportOptions: OnionTransportOptions = {relays: 2, rotateAfterMs: 600_000, suspectForMs: 60_000};
 
 export interface OnionTransportModules {
   http: Pick<HttpClient, "post">;
@@ -54,6 +56,8 @@ function rpcBodyOf(body: unknown): unknown {
 export class OnionTransport implements RpcTransport {
   #relays: NodeInfo[] = [];
   #builtAt = -Infinity;
+  /** Relays of recently failed paths, until when they are avoided. */
+  readonly #suspects = new Map<string, number>();
 
   constructor(
     private readonly opts: OnionTransportOptions,
@@ -78,7 +82,11 @@ export class OnionTransport implements RpcTransport {
   }
 
   #pickRelays(target: NodeInfo): NodeInfo[] {
-    const candidates = this.m.directory.nodes.filter((n) => onionCapable(n) && n.nodeId !== target.nodeId);
+    const capable = this.m.directory.nodes.filter((n) => onionCapable(n) && n.nodeId !== target.nodeId);
+    const now = this.m.clock.now();
+    const trusted = capable.filter((n) => (this.#suspects.get(n.nodeId) ?? -Infinity) <= now);
+    // Suspects are skipped only while enough others remain: a small network keeps working.
+    const candidates = trusted.length >= this.opts.relays ? trusted : capable;
     if (candidates.length < this.opts.relays) {
       throw new ClientError({code: "CLIENT_ERROR_NO_NODES"}, `onion: ${candidates.length} nodes can relay, a path needs ${this.opts.relays} besides the target`);
     }
@@ -97,12 +105,14 @@ export class OnionTransport implements RpcTransport {
     try {
       res = await this.m.http.post(entry.url + ONION_PATH, built.blob, "application/octet-stream");
     } catch (err) {
-      return this.#failed(target, `entry ${entry.nodeId.slice(0, 12)}… unreachable: ${(err as Error).message}`);
+      return this.#failed(target, `entry ${entry.nodeId.slice(0, 12)}… unreachable: ${(err as Error).message}`, [entry]);
     }
     if (res.status === 404) {
       throw new ClientError({code: "CLIENT_ERROR_TRANSPORT", tried: [entry.nodeId]}, `onion: ${entry.url} does not serve ${ONION_PATH}; use direct mode`);
     }
-    if (res.status !== 200) return this.#failed(target, `path answered ${res.status} ${res.text.trim().slice(0, 200)}`);
+    // Refused along the path: which relay is at fault is unknown, so both are avoided for a while.
+    const relays = path.slice(0, -1);
+    if (res.status !== 200) return this.#failed(target, `path answered ${res.status} ${res.text.trim().slice(0, 200)}`, relays);
     let answer;
     try {
       answer = built.decryptResponse(res.text);
@@ -110,11 +120,14 @@ export class OnionTransport implements RpcTransport {
       return this.#failed(target, `answer does not decrypt: ${(err as Error).message}`);
     }
     // Sealed by a relay: it refused the path (next hop unknown or unreachable), not the request.
-    if (answer.hopIndex !== path.length - 1) return this.#failed(target, `relay ${answer.hopIndex} answered ${answer.status} ${String(answer.body)}`);
+    if (answer.hopIndex !== path.length - 1) {
+      return this.#failed(target, `relay ${answer.hopIndex} answered ${answer.status} ${String(answer.body)}`, relays);
+    }
     return {status: answer.status, body: rpcBodyOf(answer.body)};
   }
 
-  #failed(target: NodeInfo, why: string): never {
+  #failed(target: NodeInfo, why: string, suspects: NodeInfo[] = []): never {
+    for (const n of suspects) this.#suspects.set(n.nodeId, this.m.clock.now() + this.opts.suspectForMs);
     this.rotate();
     this.m.directory.reportFailure();
     throw new TransportFailure(target.nodeId, `onion: ${why}`);

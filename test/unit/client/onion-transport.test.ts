@@ -40,6 +40,8 @@ interface Sim {
   rpc: unknown[];
   /** Makes the hop with this ID answer as if its next hop were unknown. */
   brokenRelay?: string;
+  /** Entry URLs that refuse connections. */
+  down?: Set<string>;
 }
 
 /** Relays the blob hop by hop; the last hop answers the RPC with `{echo: method}`. */
@@ -47,6 +49,7 @@ function simulatedHttp(sim: Sim) {
   return {
     post(url: string, body: string | Uint8Array): Promise<{status: number; headers: Record<string, string>; text: string}> {
       const route: string[] = [];
+      if (sim.down?.has(url.replace("/onion_req/v2", "")) === true) return Promise.reject(new Error("connect ECONNREFUSED"));
       let current = byUrl.get(url.replace("/onion_req/v2", ""));
       let blob = body as Uint8Array;
       for (;;) {
@@ -70,7 +73,7 @@ function simulatedHttp(sim: Sim) {
 function transport(sim: Sim, clock = new ManualClock(1_000), rotateAfterMs = 60_000) {
   const failures: number[] = [];
   const t = new OnionTransport(
-    {relays: 2, rotateAfterMs},
+    {relays: 2, rotateAfterMs, suspectForMs: 60_000},
     {
       http: simulatedHttp(sim),
       directory: {nodes: hops.map((h) => h.info), reportFailure: () => void failures.push(1)},
@@ -132,9 +135,30 @@ describe("OnionTransport", () => {
     expect(sim.rpc).toHaveLength(1);
   });
 
+  it("relays of a failed path are avoided for a while: a dead entry costs one request, not one in two", async () => {
+    const sim: Sim = {seen: [], rpc: [], down: new Set([hops[3]!.info.url])};
+    const {t, clock} = transport(sim);
+    const target = hops[0]!.info;
+    let failures = 0;
+    for (let i = 0; i < 12; i++) {
+      t.rotate(); // a fresh random pair each time: without the suspect list, 2 in 3 would use the dead node
+      await t.send(target, {method: "info", params: {}}).catch(() => failures++);
+    }
+    expect(failures).toBeLessThanOrEqual(1);
+    for (const route of sim.seen) expect(route).not.toContain(hops[3]!.info.nodeId);
+    // Once the suspicion expires the node may be picked again.
+    clock.advance(60_001);
+    const picked = new Set<string>();
+    for (let i = 0; i < 30; i++) {
+      t.rotate();
+      for (const n of t.pathTo(target).slice(0, 2)) picked.add(n.nodeId);
+    }
+    expect(picked.has(hops[3]!.info.nodeId)).toBe(true);
+  });
+
   it("an entry without the onion route is an explicit error, not a silent fallback to direct", async () => {
     const t = new OnionTransport(
-      {relays: 2, rotateAfterMs: 60_000},
+      {relays: 2, rotateAfterMs: 60_000, suspectForMs: 60_000},
       {
         http: {post: () => Promise.resolve({status: 404, headers: {}, text: "POST /onion_req/v2 Not Found"})},
         directory: {nodes: hops.map((h) => h.info), reportFailure: () => undefined},
@@ -148,7 +172,7 @@ describe("OnionTransport", () => {
 
   it("refuses a path when too few nodes can relay", async () => {
     const t = new OnionTransport(
-      {relays: 2, rotateAfterMs: 60_000},
+      {relays: 2, rotateAfterMs: 60_000, suspectForMs: 60_000},
       {
         http: simulatedHttp({seen: [], rpc: []}),
         directory: {nodes: [hops[0]!.info, {...hops[1]!.info, x25519PublicKey: undefined}, hops[2]!.info], reportFailure: () => undefined},
