@@ -135,13 +135,13 @@ describe("OnionTransport", () => {
     expect(sim.rpc).toHaveLength(1);
   });
 
-  it("relays of a failed path are avoided for a while: a dead entry costs one request, not one in two", async () => {
+  it("relays of a failed path are avoided for a while: a dead entry costs one request, not one in three", async () => {
     const sim: Sim = {seen: [], rpc: [], down: new Set([hops[3]!.info.url])};
     const {t, clock} = transport(sim);
     const target = hops[0]!.info;
     let failures = 0;
     for (let i = 0; i < 12; i++) {
-      t.rotate(); // a fresh random pair each time: without the suspect list, 2 in 3 would use the dead node
+      t.rotate(); // a fresh random pair each time: without the suspect list, 1 in 3 would enter through the dead node
       await t.send(target, {method: "info", params: {}}).catch(() => failures++);
     }
     expect(failures).toBeLessThanOrEqual(1);
