@@ -65,6 +65,8 @@ function simulatedHttp(sim: Sim) {
         if (current.info.nodeId === sim.brokenRelay) return Promise.resolve({status: 502, headers: {}, text: `Next node not found: ${layer.destination}`});
         blob = layer.nextBlob;
         current = byId.get(layer.destination);
+        // A relay that cannot reach its next hop answers 504, as the node does.
+        if (current !== undefined && sim.down?.has(current.info.url) === true) return Promise.resolve({status: 504, headers: {}, text: "Request time out"});
       }
     },
   };
@@ -135,16 +137,17 @@ describe("OnionTransport", () => {
     expect(sim.rpc).toHaveLength(1);
   });
 
-  it("relays of a failed path are avoided for a while: a dead entry costs one request, not one in three", async () => {
+  it("relays of a failed path are avoided for a while: a dead relay costs a request or two, not one in two", async () => {
     const sim: Sim = {seen: [], rpc: [], down: new Set([hops[3]!.info.url])};
     const {t, clock} = transport(sim);
     const target = hops[0]!.info;
     let failures = 0;
     for (let i = 0; i < 12; i++) {
-      t.rotate(); // a fresh random pair each time: without the suspect list, 1 in 3 would enter through the dead node
+      t.rotate(); // a fresh random pair each time: without the suspect list, 2 in 3 would go through the dead node
       await t.send(target, {method: "info", params: {}}).catch(() => failures++);
     }
-    expect(failures).toBeLessThanOrEqual(1);
+    // The first failure may blame an honest relay along with the dead one; a second is possible.
+    expect(failures).toBeLessThanOrEqual(2);
     for (const route of sim.seen) expect(route).not.toContain(hops[3]!.info.nodeId);
     // Once the suspicion expires the node may be picked again.
     clock.advance(60_001);
