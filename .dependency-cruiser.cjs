@@ -4,7 +4,7 @@
  * which keeps the folder graph acyclic, and only through the target's index.ts.
  */
 const LAYERS = [
-  "util", "protocol", "config", "crypto", "onion", "economics",
+  "util", "protocol", "config", "crypto", "onion", "client", "economics",
   "storage", "signer", "receipts", "swarm", "peer",
   "fees", "proofs", "replication", "health",
   "rpc", "onion-relay", "api/http", "api/ws", "node", "cli", "index.ts",
@@ -23,6 +23,20 @@ const layerRules = LAYERS.slice(0, -1).map((unit, i) => ({
 module.exports = {
   forbidden: [
     ...layerRules,
+    {
+      name: "client-stays-small",
+      comment: "the client library (pars-storage/client) loads no server code: only util, protocol, crypto, onion",
+      severity: "error",
+      from: {path: "^src/client/"},
+      to: {path: "^src/", pathNot: ["^src/(client|util|protocol|crypto|onion)/"]},
+    },
+    {
+      name: "client-no-server-packages",
+      comment: "the client library never imports the node's server packages",
+      severity: "error",
+      from: {path: "^src/client/"},
+      to: {path: "node_modules/(fastify|@fastify|better-sqlite3|pino)/"},
+    },
     {
       name: "enter-through-index",
       comment: "import another unit through its index.ts, not its internals",

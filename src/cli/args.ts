@@ -1,7 +1,7 @@
 import {CONFIG_FLAG, type ConfigLeaf, leafForFlag} from "../config/index.js";
 import {UsageError} from "./errors.js";
 
-export const COMMANDS = ["start", "keygen", "id", "record", "devnet", "audit", "help"] as const;
+export const COMMANDS = ["start", "keygen", "id", "record", "devnet", "audit", "client", "help"] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /** Flags that are not config leaves. */
@@ -18,6 +18,8 @@ export interface ParsedArgs {
   readonly full: boolean;
   /** The command's own flags (`COMMAND_FLAGS`), e.g. devnet's `nodes`; empty for most commands. */
   readonly options: Readonly<Record<string, string | true>>;
+  /** `client …`: the words after `client`, parsed by the client command itself (its flags are not config). */
+  readonly rest?: readonly string[];
 }
 
 type FlagKind = "value" | "boolean";
@@ -121,6 +123,7 @@ function scanFlag(argv: readonly string[], i: number, out: Scan): number {
  * unless `--help` is present (then help is shown for whatever command was named).
  */
 export function parseCliArgs(argv: readonly string[]): ParsedArgs {
+  if (argv[0] === "client") return {command: "client", helpTopic: null, flags: {}, full: false, options: {}, rest: argv.slice(1)};
   const {positionals, flags, problems} = scan(argv);
   const [first, ...rest] = positionals;
   const help = flags[HELP_FLAG] !== undefined;

@@ -1,5 +1,6 @@
 import {CONFIG_FILE_ENV, CONFIG_LEAVES, type ConfigLeaf} from "../config/index.js";
 import type {CommandName} from "./args.js";
+import {CLIENT_FLAG_HELP, CLIENT_SUMMARY, CLIENT_USAGE} from "./commands/client-help.js";
 
 interface CommandHelp {
   readonly usage: string;
@@ -63,6 +64,7 @@ export const COMMAND_HELP: Readonly<Record<CommandName, CommandHelp>> = {
       "keys (--pubkey-mldsa/--pubkey-mlkem, else taken from the node's own membership or get_swarm entry and\n" +
       "checked against --node-id if given), print the verdict and write the evidence bundle. Exit 0 on a pass.",
   },
+  client: {usage: CLIENT_USAGE, brief: "Client: keygen, store, retrieve, watch (docs/client.md)", summary: CLIENT_SUMMARY},
   help: {usage: "pars-storage help [command]", brief: "Show help for all commands or one", summary: "Show help."},
 };
 
@@ -142,6 +144,7 @@ export function helpText(topic: CommandName | null = null): string {
     ...(topic === null || topic === "id" ? FULL_FLAG_HELP : []),
     ...(topic === null || topic === "devnet" ? DEVNET_FLAG_HELP : []),
     ...(topic === null || topic === "audit" ? AUDIT_FLAG_HELP : []),
+    ...(topic === null || topic === "client" ? CLIENT_FLAG_HELP : []),
     CONFIG_FLAG_HELP,
     ...CONFIG_LEAVES.map(describeFlag),
     "",

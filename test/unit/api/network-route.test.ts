@@ -47,3 +47,54 @@ describe("GET /network/v1/nodes", () => {
     expect(first.rejected).toEqual([{index: 5, node_id: forged.nodeId, code: "NODE_RECORD_ERROR_BAD_SIGNATURE", reason: expect.any(String)}]);
   });
 });
+
+describe("GET /network/v1/nodes/compact", () => {
+  it("lists only what clients use, identical on every node of the membership, and answers 304 to its ETag", async () => {
+    const m = service();
+    expect((await app(m).inject("/network/v1/nodes/compact")).statusCode).toBe(503);
+    m.apply({text: JSON.stringify({version: 1, network_id: 7070, nodes: records.slice(0, 5)}), origin: "t"});
+    const a = app(m);
+    const res = await a.inject("/network/v1/nodes/compact");
+    expect(res.statusCode).toBe(200);
+    const etag = res.headers.etag as string;
+    expect(etag).toMatch(/^"[A-Za-z0-9_-]{43}"$/);
+    const body = res.json();
+    expect(Object.keys(body).sort()).toEqual(["mode", "network_id", "nodes", "swarm_count"]);
+    expect(Object.keys(body.nodes[0]).sort()).toEqual(["host", "node_id", "port", "pubkey_mldsa", "pubkey_mlkem", "swarm"]);
+    expect(body.nodes.map((n: {node_id: string}) => n.node_id)).toEqual(records.slice(0, 5).map((r) => r.nodeId).sort());
+    const full = await a.inject("/network/v1/nodes");
+    expect(res.body.length).toBeLessThan(full.body.length);
+    // No per-request or per-node field: a second request (and another node) serves the same bytes.
+    expect((await a.inject("/network/v1/nodes/compact")).body).toBe(res.body);
+
+    for (const header of [etag, `W/${etag}`, `"other", ${etag}`, "*"]) {
+      const again = await a.inject({url: "/network/v1/nodes/compact", headers: {"if-none-match": header}});
+      expect(again.statusCode, header).toBe(304);
+      expect(again.body, header).toBe("");
+      expect(again.headers.etag, header).toBe(etag);
+    }
+    expect((await a.inject({url: "/network/v1/nodes/compact", headers: {"if-none-match": '"stale"'}})).statusCode).toBe(200);
+
+    m.apply({text: JSON.stringify({version: 1, network_id: 7070, nodes: records}), origin: "t"});
+    const changed = await a.inject({url: "/network/v1/nodes/compact", headers: {"if-none-match": etag}});
+    expect(changed.statusCode).toBe(200);
+    expect(changed.headers.etag).not.toBe(etag);
+    expect(changed.json().nodes).toHaveLength(6);
+  });
+
+  it("carries a node's X25519 onion key when its record has one (hex), and only then", async () => {
+    const m = service();
+    const x25519PublicKey = new Uint8Array(32).fill(0x42);
+    const withKey = signedRecord(1, {x25519PublicKey});
+    m.apply({text: JSON.stringify({version: 1, network_id: 7070, nodes: [records[0], withKey, ...records.slice(2, 5)]}), origin: "t"});
+    const nodes = (await app(m).inject("/network/v1/nodes/compact")).json().nodes as Array<Record<string, unknown>>;
+    expect(nodes.find((n) => n.node_id === withKey.nodeId)?.pubkey_x25519).toBe("42".repeat(32));
+    expect(nodes.filter((n) => "pubkey_x25519" in n)).toHaveLength(1);
+  });
+
+  it("is rate limited like the full list", async () => {
+    const m = service();
+    m.apply({text: JSON.stringify({version: 1, network_id: 7070, nodes: records}), origin: "t"});
+    expect((await app(m, false).inject("/network/v1/nodes/compact")).statusCode).toBe(429);
+  });
+});

@@ -17,7 +17,7 @@ function table(handler: CommandHandler): CommandTable & {calls: ParsedArgs[]} {
     return handler(args, io);
   };
   const load = (): Promise<CommandHandler> => Promise.resolve(wrapped);
-  return {calls, start: load, keygen: load, id: load, record: load, devnet: load, audit: load};
+  return {calls, start: load, keygen: load, id: load, record: load, devnet: load, audit: load, client: load};
 }
 
 describe("runCli", () => {
@@ -26,6 +26,14 @@ describe("runCli", () => {
     const io = testIo();
     expect(await runCli(["id", "--full", "--data-dir", "/x"], io, commands)).toBe(0);
     expect(commands.calls).toEqual([{command: "id", helpTopic: null, full: true, options: {full: true}, flags: {"data-dir": "/x"}}]);
+  });
+
+  it("hands the words after `client` to the client command unparsed (its flags are not config flags)", async () => {
+    const commands = table(() => Promise.resolve(0));
+    expect(await runCli(["client", "store", "--seed", "a", "--seed", "b", "--json"], testIo(), commands)).toBe(0);
+    expect(commands.calls).toEqual([
+      {command: "client", helpTopic: null, full: false, options: {}, flags: {}, rest: ["store", "--seed", "a", "--seed", "b", "--json"]},
+    ]);
   });
 
   it("returns the command's exit code", async () => {

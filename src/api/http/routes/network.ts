@@ -8,7 +8,12 @@
  * `GET /network/v1/health` (Swarms §9): PIP-0008 §4.1 NetworkHealth plus `isHealthy`, from the
  * network view (src/health/), which caches it; same rate limit, same 503 before the membership.
  * A node without a membership serves only the health route, as a network of one (lone-node.ts).
+ *
+ * `GET /network/v1/nodes/compact` (Swarms §8.1) is what a client needs to build paths and verify
+ * receipts, nothing per-node-local: nodes of one network with the same document serve the same
+ * bytes, so its ETag (a SHA-256 of them) revalidates against any node with If-None-Match → 304.
  */
+import {createHash} from "node:crypto";
 import {toBase64, toHex} from "../../../protocol/index.js";
 import type {FastifyInstance, FastifyReply} from "fastify";
 import {HTTP} from "../../../rpc/index.js";
@@ -60,6 +65,7 @@ export function registerNetworkRoutes(app: FastifyInstance, modules: NetworkRout
 }
 
 function registerNodes(app: FastifyInstance, membership: NetworkMembership, modules: NetworkRouteModules): void {
+  registerCompactNodes(app, membership, modules);
   const cache = new WeakMap<MembershipSnapshot, string>();
   app.get("/network/v1/nodes", (req, reply) => {
     if (!modules.allow(req.ip)) return tooMany(reply);
@@ -72,6 +78,63 @@ function registerNodes(app: FastifyInstance, membership: NetworkMembership, modu
     }
     return reply.type("application/json").send(`{"t":${modules.now()},${rest}`);
   });
+}
+
+/** HTTP 304 (not in rpc's status table: no RPC answers it). */
+const NOT_MODIFIED = 304;
+
+interface CompactList {
+  body: string;
+  etag: string;
+}
+
+/** Whether an If-None-Match header value names `etag` (a list, weak forms and `*` included). */
+export function etagMatches(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  return header.split(",").some((t) => {
+    const tag = t.trim();
+    return tag === "*" || tag === etag || tag === `W/${etag}`;
+  });
+}
+
+function registerCompactNodes(app: FastifyInstance, membership: NetworkMembership, modules: NetworkRouteModules): void {
+  const cache = new WeakMap<MembershipSnapshot, CompactList>();
+  app.get("/network/v1/nodes/compact", (req, reply) => {
+    if (!modules.allow(req.ip)) return tooMany(reply);
+    const snapshot = membership.snapshot;
+    if (snapshot === null) return notLoaded(reply);
+    let list = cache.get(snapshot);
+    if (list === undefined) {
+      const body = JSON.stringify(compactNodesBody(snapshot, membership));
+      list = {body, etag: `"${createHash("sha256").update(body).digest("base64url")}"`};
+      cache.set(snapshot, list);
+    }
+    reply.header("etag", list.etag).header("cache-control", "no-cache");
+    if (etagMatches(req.headers["if-none-match"], list.etag)) return reply.code(NOT_MODIFIED).send();
+    return reply.type("application/json").send(list.body);
+  });
+}
+
+/** The compact list: per node only what paths and receipt checks use (Swarms §8.1). */
+export function compactNodesBody(snapshot: MembershipSnapshot, meta: Pick<NetworkMembership, "networkId" | "mode">): Record<string, unknown> {
+  const {view} = snapshot;
+  return {
+    network_id: meta.networkId,
+    mode: meta.mode,
+    swarm_count: view.swarmCount,
+    nodes: view.nodes().map((record) => {
+      const swarmId = view.swarmOfNode(record.nodeId);
+      return {
+        node_id: record.nodeId,
+        swarm: swarmId === null ? null : swarmIdToWire(swarmId),
+        host: record.host,
+        port: record.port,
+        pubkey_mldsa: toBase64(record.mlDsaPublicKey),
+        pubkey_mlkem: toBase64(record.mlKemPublicKey),
+        ...(record.x25519PublicKey === undefined ? {} : {pubkey_x25519: toHex(record.x25519PublicKey)}),
+      };
+    }),
+  };
 }
 
 /** The response body without `t`. */
