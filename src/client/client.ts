@@ -14,7 +14,7 @@ import {defaultSwarmRouterOptions, SwarmRouter, type RoutedAnswer} from "./route
 import {swarmOutcome, type SwarmOutcome} from "./swarm-outcome.js";
 import {OnionTransport, defaultOnionTransportOptions, onionCapable, type OnionTransportModules} from "./onion-transport.js";
 import {Subscription, type SubscriptionOptions} from "./subscription.js";
-import {DEFAULT_REQUEST_TIMEOUT_MS, DirectTransport, HttpClient, type HttpOptions, type RpcTransport} from "./transport.js";
+import {DEFAULT_REQUEST_TIMEOUT_MS, DirectTransport, HttpClient, type RpcTransport} from "./transport.js";
 
 export interface ParsClientOptions {
   /** Seed URLs (`pars://host:22025`, `http(s)://host:port`); at least one. */
@@ -35,8 +35,6 @@ export interface ParsClientOptions {
   refreshIntervalMs?: number;
   /** How long a resolved swarm is reused (default 10 min). */
   swarmCacheMs?: number;
-  /** TLS connector for https:// nodes (see HttpOptions.connect: the pinning hook). */
-  connect?: HttpOptions["connect"];
 }
 
 export interface ParsClientModules {
@@ -92,7 +90,7 @@ export class ParsClient {
     const pq = modules.pq ?? (await loadPqBackend("auto"));
     const clock = modules.clock ?? systemClock;
     const random = modules.random ?? Math.random;
-    const http = new HttpClient({timeoutMs: opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, connect: opts.connect});
+    const http = new HttpClient({timeoutMs: opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS});
     const directory = new NodeDirectory(
       {seeds: opts.seeds, refreshIntervalMs: opts.refreshIntervalMs ?? defaultNodeDirectoryOptions.refreshIntervalMs, minRefreshGapMs: defaultNodeDirectoryOptions.minRefreshGapMs},
       {http, clock, random},
@@ -211,7 +209,7 @@ export class ParsClient {
     const sub = new Subscription({...opts, onState: (state, node) => {
       if (state === "closed") this.#subscriptions.delete(sub);
       opts.onState?.(state, node);
-    }}, {account, router: this.#router, clock: this.clock});
+    }}, {account, router: this.#router, clock: this.clock, http: this.http});
     this.#subscriptions.add(sub);
     return sub;
   }

@@ -19,7 +19,7 @@ export {ParsClient, type ParsClientModules, type ParsClientOptions, type Recursi
 export {COMPACT_NODES_PATH, FULL_NODES_PATH, NodeDirectory} from "./directory.js";
 export {ClientError, type ClientErrorCode, type ClientErrorType} from "./errors.js";
 export {decodeClientKey, encodeClientKey, readClientKeyFile, writeClientKeyFile, type KeyFileAccount} from "./key-file.js";
-export {PARS_DEFAULT_PORT, seedToUrl, type NodeInfo} from "./nodes.js";
+export {PARS_DEFAULT_PORT, seedOrigins, type NodeInfo} from "./nodes.js";
 export {storeReceipt, verifyReceipt, type ReceiptKey} from "./receipts.js";
 export {
   bulkOf,

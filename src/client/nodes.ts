@@ -4,15 +4,20 @@
  * A node is kept only if its ID is BLAKE2b-256(ML-KEM pk ‖ ML-DSA pk) of the keys listed with it:
  * receipts are verified against exactly these keys.
  */
-import {pqKeysHash, ML_DSA65_PUBLIC_KEY_BYTES, ML_KEM768_PUBLIC_KEY_BYTES} from "../crypto/index.js";
+import {isTlsPin, pqKeysHash, ML_DSA65_PUBLIC_KEY_BYTES, ML_KEM768_PUBLIC_KEY_BYTES} from "../crypto/index.js";
 import {decodeHexOrBase64, toHex} from "../protocol/index.js";
 import {InvalidArgumentError} from "../util/index.js";
 
 export interface NodeInfo {
   /** 64 hex. */
   nodeId: string;
-  /** Base URL of the node's client routes, e.g. `http://203.0.113.7:22025`. */
+  /** Base URL of the node's client routes: `https://…` when the entry carries a TLS pin, else `http://…`. */
   url: string;
+  /**
+   * SHA-256 (hex) of the node's TLS certificate SubjectPublicKeyInfo, from the entry's
+   * `tls.spki_sha256`: every connection to an https:// node must show this key (HttpClient).
+   */
+  tlsPin?: string;
   /** Wire swarm ID (hex), when the source said. */
   swarm: string | null;
   mlDsaPublicKey: Uint8Array;
@@ -21,11 +26,15 @@ export interface NodeInfo {
   x25519PublicKey?: Uint8Array;
 }
 
-/** `pars://` is PIP-0008 §5.3's seed form; until nodes serve TLS it means plain HTTP on that port. */
+/** `pars://` is PIP-0008 §5.3's seed form: the scheme is whatever the node's own list entry says. */
 export const PARS_DEFAULT_PORT = 22025;
 
-/** A seed as a base URL: `pars://host[:port]` → `http://host:port`; http(s):// kept as given. */
-export function seedToUrl(seed: string): string {
+/**
+ * Origins to try for a seed, in order: `pars://host[:port]` → `https://host:port` then
+ * `http://host:port` (the node's list entry then says which it is, see NodeDirectory);
+ * `http(s)://` kept as given.
+ */
+export function seedOrigins(seed: string): string[] {
   let url: URL;
   try {
     url = new URL(seed);
@@ -33,11 +42,11 @@ export function seedToUrl(seed: string): string {
     throw new InvalidArgumentError(`not a seed URL: ${seed} (expected pars://host:port or http(s)://host:port)`);
   }
   if (url.protocol === "pars:") {
-    // TLS (issue #14 item 3) will make pars:// mean the scheme the node's record announces.
-    return `http://${url.hostname}:${url.port === "" ? PARS_DEFAULT_PORT : url.port}`;
+    const hostPort = `${url.hostname}:${url.port === "" ? PARS_DEFAULT_PORT : url.port}`;
+    return [`https://${hostPort}`, `http://${hostPort}`];
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") throw new InvalidArgumentError(`unsupported seed scheme: ${seed}`);
-  return url.origin;
+  return [url.origin];
 }
 
 function hostUrl(host: string, port: number, scheme = "http"): string {
@@ -56,11 +65,28 @@ function x25519(v: unknown): Uint8Array | undefined {
   return decodeHexOrBase64(v, 32) ?? undefined;
 }
 
+/** The entry's `tls: {spki_sha256}`: undefined when absent (plain http), null when malformed. */
+function tlsPinOf(tls: unknown): string | undefined | null {
+  if (tls === undefined || tls === null) return undefined;
+  const pin = (tls as {spki_sha256?: unknown}).spki_sha256;
+  return isTlsPin(pin) ? pin : null;
+}
+
 /** Checks the ID against the keys; null for anything malformed or mismatched. */
-function checked(nodeId: unknown, url: string, swarm: unknown, k: ReturnType<typeof keys>, x: Uint8Array | undefined): NodeInfo | null {
+function checked(nodeId: unknown, host: string, port: number, swarm: unknown, k: ReturnType<typeof keys>, x: Uint8Array | undefined, tls: unknown): NodeInfo | null {
   if (k === null || typeof nodeId !== "string" || !/^[0-9a-f]{64}$/.test(nodeId)) return null;
   if (toHex(pqKeysHash(k.mlKemPublicKey, k.mlDsaPublicKey)) !== nodeId) return null;
-  return {nodeId, url, swarm: typeof swarm === "string" ? swarm : null, ...k, ...(x === undefined ? {} : {x25519PublicKey: x})};
+  // A malformed pin drops the entry: falling back to plain http would strip the TLS it announces.
+  const tlsPin = tlsPinOf(tls);
+  if (tlsPin === null) return null;
+  return {
+    nodeId,
+    url: hostUrl(host, port, tlsPin === undefined ? "http" : "https"),
+    ...(tlsPin === undefined ? {} : {tlsPin}),
+    swarm: typeof swarm === "string" ? swarm : null,
+    ...k,
+    ...(x === undefined ? {} : {x25519PublicKey: x}),
+  };
 }
 
 const validPort = (p: unknown): p is number => Number.isInteger(p) && (p as number) > 0 && (p as number) < 65536;
@@ -70,8 +96,7 @@ export function nodeFromListEntry(e: unknown): NodeInfo | null {
   if (typeof e !== "object" || e === null) return null;
   const r = e as Record<string, unknown>;
   if (typeof r.host !== "string" || !validPort(r.port)) return null;
-  const scheme = r.scheme === "https" ? "https" : "http";
-  return checked(r.node_id, hostUrl(r.host, r.port, scheme), r.swarm, keys(r.pubkey_mldsa, r.pubkey_mlkem), x25519(r.pubkey_x25519));
+  return checked(r.node_id, r.host, r.port, r.swarm, keys(r.pubkey_mldsa, r.pubkey_mlkem), x25519(r.pubkey_x25519), r.tls);
 }
 
 /** One `get_swarm`/421 snode entry (Session's field names: `ip`, `port_https`). */
@@ -80,7 +105,7 @@ export function nodeFromSnode(e: unknown, swarm: string | null): NodeInfo | null
   const r = e as Record<string, unknown>;
   const port = r.port_https ?? Number(r.port);
   if (typeof r.ip !== "string" || !validPort(port)) return null;
-  return checked(r.node_id, hostUrl(r.ip, port), swarm, keys(r.pubkey_mldsa, r.pubkey_mlkem), x25519(r.pubkey_x25519));
+  return checked(r.node_id, r.ip, port, swarm, keys(r.pubkey_mldsa, r.pubkey_mlkem), x25519(r.pubkey_x25519), r.tls);
 }
 
 /** Nodes of a node-list body; malformed entries are skipped. */

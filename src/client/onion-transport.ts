@@ -103,7 +103,8 @@ export class OnionTransport implements RpcTransport {
     const entry = path[0] as NodeInfo;
     let res;
     try {
-      res = await this.m.http.post(entry.url + ONION_PATH, built.blob, "application/octet-stream");
+      // The entry hop over HTTPS shows its record's pin; relays pin each other (the peer client).
+      res = await this.m.http.post(entry.url + ONION_PATH, built.blob, "application/octet-stream", entry.tlsPin);
     } catch (err) {
       return this.#failed(target, `entry ${entry.nodeId.slice(0, 12)}… unreachable: ${(err as Error).message}`, [entry]);
     }

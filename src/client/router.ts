@@ -112,7 +112,7 @@ export class SwarmRouter {
     // Keys come from the membership when the client has it; a get_swarm answer only names members.
     const resolved = members.map((n) => {
       const known = this.m.directory.get(n.nodeId);
-      return known === undefined ? n : {...n, url: known.url, x25519PublicKey: known.x25519PublicKey ?? n.x25519PublicKey};
+      return known === undefined ? n : {...n, url: known.url, ...(known.tlsPin === undefined ? {} : {tlsPin: known.tlsPin}), x25519PublicKey: known.x25519PublicKey ?? n.x25519PublicKey};
     });
     this.#swarms.set(account, {members: resolved, at: this.m.clock.now()});
     return resolved;

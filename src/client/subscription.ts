@@ -13,6 +13,7 @@ import {ClientError} from "./errors.js";
 import type {NodeInfo} from "./nodes.js";
 import {subscribeParams} from "./requests.js";
 import type {SwarmRouter} from "./router.js";
+import type {HttpClient} from "./transport.js";
 
 export interface PushedMessage {
   account: string;
@@ -41,6 +42,8 @@ export interface SubscriptionModules {
   account: ClientAccount;
   router: SwarmRouter;
   clock: Clock;
+  /** Gives the pinned dispatcher of a wss:// node (HttpClient); without it only ws:// works. */
+  http?: Pick<HttpClient, "dispatcherFor">;
 }
 
 /** Renew well before the node's 65-minute subscription expiry. */
@@ -90,7 +93,9 @@ export class Subscription {
     }
     if (node === undefined || this.#closed) return this.#retry(new Error("the swarm has no members"));
     this.opts.onState?.("connecting", node.nodeId);
-    const ws = new WebSocket(`${node.url.replace(/^http/, "ws")}/ws`);
+    const url = `${node.url.replace(/^http/, "ws")}/ws`;
+    // wss:// goes through the node's pinned Pool: its certificate must show the record's key.
+    const ws = new WebSocket(url, this.m.http === undefined ? undefined : {dispatcher: this.m.http.dispatcherFor(url, node.tlsPin)});
     this.#ws = ws;
     ws.addEventListener("open", () => this.#subscribe(ws));
     ws.addEventListener("message", (ev) => this.#onFrame(ws, node, String(ev.data)));

@@ -12,7 +12,7 @@ export const CLIENT_SUMMARY =
   "and prints its hash and how many swarm members confirmed it with a receipt that verifies against\n" +
   "their keys from the membership (a receipt that does not verify is an error, exit 1). retrieve prints\n" +
   "your messages, one JSON object per line. watch prints messages pushed to you as they arrive, until\n" +
-  "Ctrl-C. The node list comes from the --seed nodes (repeatable; pars://host:port or http(s)://…).";
+  "Ctrl-C. The node list comes from the --seed nodes (repeatable; pars://host:port, tried as https then http, or http(s)://…); TLS nodes are reached with the pin their list entry carries.";
 
 export const CLIENT_FLAG_HELP = [
   "  --seed <url>   (client) a node to bootstrap from; repeatable (env PARS_STORAGE_SEEDS: comma-separated)",

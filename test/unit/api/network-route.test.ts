@@ -92,6 +92,16 @@ describe("GET /network/v1/nodes/compact", () => {
     expect(nodes.filter((n) => "pubkey_x25519" in n)).toHaveLength(1);
   });
 
+  it("carries a TLS node's pin as tls.spki_sha256 (the client's https check needs it), and only for TLS nodes", async () => {
+    const m = service();
+    const tlsSpkiSha256 = new Uint8Array(32).fill(0xab);
+    const tlsNode = signedRecord(2, {tlsSpkiSha256, x25519PublicKey: new Uint8Array(32).fill(0x42)});
+    m.apply({text: JSON.stringify({version: 1, network_id: 7070, nodes: [records[0], records[1], tlsNode, ...records.slice(3, 5)]}), origin: "t"});
+    const nodes = (await app(m).inject("/network/v1/nodes/compact")).json().nodes as Array<Record<string, unknown>>;
+    expect(nodes.find((n) => n.node_id === tlsNode.nodeId)?.tls).toEqual({spki_sha256: "ab".repeat(32)});
+    expect(nodes.filter((n) => "tls" in n)).toHaveLength(1);
+  });
+
   it("is rate limited like the full list", async () => {
     const m = service();
     m.apply({text: JSON.stringify({version: 1, network_id: 7070, nodes: records}), origin: "t"});

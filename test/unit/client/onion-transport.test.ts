@@ -186,4 +186,29 @@ describe("OnionTransport", () => {
     );
     await expect(t.send(hops[0]!.info, {method: "info", params: {}})).rejects.toMatchObject({code: "CLIENT_ERROR_NO_NODES"});
   });
+  it("reaches an https entry hop with the pin of its node-list entry", async () => {
+    const sim: Sim = {seen: [], rpc: []};
+    const pinOf = (h: (typeof hops)[number]): string => createHash("sha256").update(`pin ${h.info.nodeId}`).digest("hex");
+    const tlsHops = hops.map((h) => ({...h.info, url: h.info.url.replace("http:", "https:"), tlsPin: pinOf(h)}));
+    const posts: Array<{url: string; pin: string | undefined}> = [];
+    const sim2 = simulatedHttp(sim);
+    const t = new OnionTransport(
+      {relays: 2, rotateAfterMs: 60_000, suspectForMs: 60_000},
+      {
+        http: {
+          post: (url: string, body: string | Uint8Array, _type?: string, pin?: string) => {
+            posts.push({url, pin});
+            return sim2.post(url.replace("https:", "http:"), body);
+          },
+        },
+        directory: {nodes: tlsHops, reportFailure: () => undefined},
+        clock: new ManualClock(1_000),
+        mlKem: nobleBackend.mlKem768,
+        random: Math.random,
+      },
+    );
+    expect(await t.send(tlsHops[0]!, {method: "info", params: {}})).toEqual({status: 200, body: {echo: "info"}});
+    const entry = byId.get(sim.seen[0]![0]!)!;
+    expect(posts).toEqual([{url: `${entry.info.url.replace("http:", "https:")}/onion_req/v2`, pin: pinOf(entry)}]);
+  });
 });

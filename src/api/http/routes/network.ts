@@ -132,6 +132,8 @@ export function compactNodesBody(snapshot: MembershipSnapshot, meta: Pick<Networ
         pubkey_mldsa: toBase64(record.mlDsaPublicKey),
         pubkey_mlkem: toBase64(record.mlKemPublicKey),
         ...(record.x25519PublicKey === undefined ? {} : {pubkey_x25519: toHex(record.x25519PublicKey)}),
+        // A client reaches a TLS node only with this pin (https, certificate key checked).
+        ...tlsEntry(record),
       };
     }),
   };
