@@ -7,7 +7,7 @@
  * wire layout of receipts and headers.
  */
 import {CTX, leafHash, rootFromPath, type PqBackend} from "../crypto/index.js";
-import {fromBase64, isBase64} from "../protocol/index.js";
+import {batchHeader, fromBase64, isBase64} from "../protocol/index.js";
 
 /** The keys a receipt is checked against: from the node list, verified against the node ID. */
 export interface ReceiptKey {
@@ -42,15 +42,6 @@ export function storeReceipt(hash: string, entry: Record<string, unknown>): Uint
   const fee = feeText(entry.fee);
   if (fee === null) return null;
   return Buffer.from([hash, String(entry.expiry), entry.already === true ? "already" : "new", fee].join(" "));
-}
-
-function batchHeader(nodeId: string, t: number, n: number, root: Uint8Array): Buffer {
-  const out = Buffer.alloc(32 + 8 + 4 + 32);
-  Buffer.from(nodeId, "hex").copy(out, 0);
-  out.writeBigUInt64BE(BigInt(t), 32);
-  out.writeUInt32BE(n, 40);
-  Buffer.from(root).copy(out, 44);
-  return out;
 }
 
 interface Proof {

@@ -8,4 +8,5 @@ export * from "./encoding.js";
 export * from "./identity.js";
 export * from "./limits.js";
 export * from "./namespace.js";
+export * from "./receipt-batch.js";
 export type * from "./response.js";

@@ -3,6 +3,8 @@ import {CTX} from "../crypto/index.js";
 import type {PqBackend} from "../crypto/index.js";
 import type {ContextSigner} from "../signer/index.js";
 import type {Clock} from "../util/index.js";
+import {batchHeader} from "../protocol/index.js";
+
 import {buildTree, leafHash, rootFromPath} from "./receipt-tree.js";
 
 /**
@@ -54,15 +56,6 @@ export interface ResponseSignerModules {
   signer: ContextSigner;
   nodeId: string;
   clock: Clock;
-}
-
-export function batchHeader(nodeId: string, t: number, n: number, root: Uint8Array): Buffer {
-  const out = Buffer.alloc(32 + 8 + 4 + 32);
-  Buffer.from(nodeId, "hex").copy(out, 0);
-  out.writeBigUInt64BE(BigInt(t), 32);
-  out.writeUInt32BE(n, 40);
-  Buffer.from(root).copy(out, 44);
-  return out;
 }
 
 /**

@@ -2,7 +2,8 @@ import {describe, expect, it} from "vitest";
 import vectors from "../../fixtures/signing/receipt-vectors.json" with {type: "json"};
 import {generateIdentity} from "../../../src/crypto/identity.js";
 import {buildTree, leafHash} from "../../../src/receipts/receipt-tree.js";
-import {batchHeader, verifySignedReceipt} from "../../../src/receipts/response-signer.js";
+import {batchHeader} from "../../../src/protocol/index.js";
+import {verifySignedReceipt} from "../../../src/receipts/response-signer.js";
 import {testPq} from "../../utils/rpc-harness.js";
 
 const batch = vectors.batch;
