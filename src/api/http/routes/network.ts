@@ -122,20 +122,7 @@ export function compactNodesBody(snapshot: MembershipSnapshot, meta: Pick<Networ
     network_id: meta.networkId,
     mode: meta.mode,
     swarm_count: view.swarmCount,
-    nodes: view.nodes().map((record) => {
-      const swarmId = view.swarmOfNode(record.nodeId);
-      return {
-        node_id: record.nodeId,
-        swarm: swarmId === null ? null : swarmIdToWire(swarmId),
-        host: record.host,
-        port: record.port,
-        pubkey_mldsa: toBase64(record.mlDsaPublicKey),
-        pubkey_mlkem: toBase64(record.mlKemPublicKey),
-        ...(record.x25519PublicKey === undefined ? {} : {pubkey_x25519: toHex(record.x25519PublicKey)}),
-        // A client reaches a TLS node only with this pin (https, certificate key checked).
-        ...tlsEntry(record),
-      };
-    }),
+    nodes: view.nodes().map((record) => nodeReachFields(record, view.swarmOfNode(record.nodeId))),
   };
 }
 
@@ -155,11 +142,11 @@ export function nodesBody(snapshot: MembershipSnapshot, meta: NetworkMembership)
   };
 }
 
-function nodeEntry(record: NodeRecord, swarmId: bigint | null): Record<string, unknown> {
-  const share = (s: {address: string; amount: bigint}): {address: string; amount: string} => ({
-    address: s.address,
-    amount: s.amount.toString(10),
-  });
+/**
+ * What a client needs to reach a node and check it, shared by the full and the compact list: its
+ * address, swarm and keys, and (a TLS node) the pin without which it must not be reached.
+ */
+function nodeReachFields(record: NodeRecord, swarmId: bigint | null): Record<string, unknown> {
   return {
     node_id: record.nodeId,
     swarm: swarmId === null ? null : swarmIdToWire(swarmId),
@@ -169,6 +156,16 @@ function nodeEntry(record: NodeRecord, swarmId: bigint | null): Record<string, u
     pubkey_mlkem: toBase64(record.mlKemPublicKey),
     ...(record.x25519PublicKey === undefined ? {} : {pubkey_x25519: toHex(record.x25519PublicKey)}),
     ...tlsEntry(record),
+  };
+}
+
+function nodeEntry(record: NodeRecord, swarmId: bigint | null): Record<string, unknown> {
+  const share = (s: {address: string; amount: bigint}): {address: string; amount: string} => ({
+    address: s.address,
+    amount: s.amount.toString(10),
+  });
+  return {
+    ...nodeReachFields(record, swarmId),
     stake: {operator: share(record.stake.operator), contributors: record.stake.contributors.map(share)},
     total_stake: record.totalStake.toString(10),
     version: [...record.version],
