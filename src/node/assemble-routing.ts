@@ -93,3 +93,24 @@ export function membershipHealth(config: ParsStorageConfig, membership: Membersh
     },
   };
 }
+
+/**
+ * Whether a remote address is the published host of a node in the current membership (IPv4
+ * literals as records carry them; an IPv4-mapped IPv6 address counts as its IPv4 form). The set
+ * is built once per membership snapshot. A host name in a record matches nothing: resolving
+ * names per connection would let a record's DNS decide who is capped.
+ */
+export function memberAddressCheck(membership: MembershipService | null): (ip: string) => boolean {
+  if (membership === null) return () => false;
+  const hosts = new WeakMap<object, Set<string>>();
+  return (ip) => {
+    const snapshot = membership.snapshot;
+    if (snapshot === null) return false;
+    let set = hosts.get(snapshot);
+    if (set === undefined) {
+      set = new Set(snapshot.view.nodes().map((record) => record.host));
+      hosts.set(snapshot, set);
+    }
+    return set.has(ip.startsWith("::ffff:") ? ip.slice(7) : ip);
+  };
+}

@@ -24,7 +24,7 @@ import {RateLimiter, systemClock, type Clock} from "../util/index.js";
 import {assembleFees} from "./assemble-fees.js";
 import {assembleLoneNodeHealth, assembleNetworkHealth} from "./assemble-health.js";
 import {assembleProofs} from "./assemble-proofs.js";
-import {advertisedHost, buildRouting, membershipHealth} from "./assemble-routing.js";
+import {advertisedHost, buildRouting, memberAddressCheck, membershipHealth} from "./assemble-routing.js";
 import {assembleStorage, type NodeTables} from "./assemble-storage.js";
 import {loadNodeTls, type NodeTls} from "./tls.js";
 import {buildOnion, type OnionParts} from "./assemble-onion.js";
@@ -142,6 +142,8 @@ export class StorageNode {
         pipeline,
         logger: m.log.child({module: "http"}),
         now: () => m.clock.now(),
+        // Peers keep pools of connections to this node; the per-IP cap is for clients.
+        isMemberAddress: memberAddressCheck(membership),
         // Forced once a burst of request bodies is over (api/http/memory-release.ts).
         gc: loadGc(),
         health: () => ({

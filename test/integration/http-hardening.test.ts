@@ -42,11 +42,15 @@ afterEach(async () => {
 
 const limiterFor = (o: HttpAppOptions["rateLimit"]): RateLimiter | null => (o.enabled ? new RateLimiter(o, () => Date.now()) : null);
 
-async function start(opts: Partial<HttpAppOptions>, peer?: PeerEndpoint): Promise<{host: string; port: number}> {
+async function start(
+  opts: Partial<HttpAppOptions>,
+  peer?: PeerEndpoint,
+  extra: {isMemberAddress?: (ip: string) => boolean} = {},
+): Promise<{host: string; port: number}> {
   h = await rpcHarness();
   app = buildHttpApp(
     {bodyLimitBytes: 10 * MIB, rateLimit: NO_LIMIT, serverName: "test", rpcVersion: "2.8.0", ...opts},
-    {pipeline: harnessPipeline(h, {limiter: limiterFor(opts.rateLimit ?? NO_LIMIT)}), logger: silentLogger, now: () => Date.now(), health: () => ({}), ...(peer ? {peer} : {})},
+    {pipeline: harnessPipeline(h, {limiter: limiterFor(opts.rateLimit ?? NO_LIMIT)}), logger: silentLogger, now: () => Date.now(), health: () => ({}), ...(peer ? {peer} : {}), ...extra},
   );
   const address = await app.listen({host: "127.0.0.1", port: 0});
   app.server.on("connection", (s: Socket) => accepted.push(s));
@@ -146,6 +150,26 @@ describe("connections per IP", () => {
       await res?.body.dump();
     }
     expect(status).toBe(200);
+  });
+});
+
+describe("member nodes and the per-IP connection cap", () => {
+  it("does not cap a member node's address (its peer pools), and still caps everyone else", async () => {
+    const seen: string[] = [];
+    const addr = await start({maxConnectionsPerIp: 2}, undefined, {
+      isMemberAddress: (ip) => (seen.push(ip), ip === "127.0.0.1" || ip === "::ffff:127.0.0.1"),
+    });
+    const member = await Promise.all(Array.from({length: 6}, () => open(addr)));
+    for (const c of member) c.socket.write("GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+    const answers = await Promise.all(member.map((c) => answerHead(c, 3000, "a member connection answered")));
+    for (const a of answers) expect(a).toMatch(/^HTTP\/1\.1 200/);
+    expect(seen.length).toBeGreaterThanOrEqual(6);
+  });
+
+  it("caps the same address when it is not a member's", async () => {
+    const addr = await start({maxConnectionsPerIp: 2}, undefined, {isMemberAddress: () => false});
+    const conns = await Promise.all(Array.from({length: 4}, () => open(addr)));
+    await within(Promise.all(conns.slice(2).map((c) => c.closed)), 3000, "connections over the cap closed");
   });
 });
 

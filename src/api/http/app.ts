@@ -79,6 +79,12 @@ export interface HttpAppModules {
   /** Storage proofs, when enabled: serves /proof/v1/* (per-IP challenge limit in bursts of 10). */
   proofs?: {api: ProofApi; nodeId: string; challengesPerSecond: number};
   /**
+   * Whether a remote address is a member node's published host: such connections are exempt from
+   * `maxConnectionsPerIp`, since a peer keeps a pool of connections for replication, proofs and
+   * onion relays (PEER_CONNECTIONS per peer) that a client-sized cap would cut. Absent: none is.
+   */
+  isMemberAddress?: (ip: string) => boolean;
+  /**
    * A full GC (`loadGc()`), run once a burst of request bodies (over 32 MiB held) is over, so their
    * memory leaves the process rather than waiting for V8's next collection. Absent: never forced.
    */
@@ -110,7 +116,8 @@ export function buildHttpApp(opts: HttpAppOptions, modules: HttpAppModules): Fas
     logController: new LogController({disableRequestLogging: true}),
   });
   const {pipeline} = modules;
-  const uncapped = opts.loopbackUncapped === true ? isLoopback : undefined;
+  const member = modules.isMemberAddress ?? ((): boolean => false);
+  const uncapped = (ip: string): boolean => (opts.loopbackUncapped === true && isLoopback(ip)) || member(ip);
   new ConnectionLimit(opts.maxConnectionsPerIp ?? DEFAULT_HTTP_MAX_CONNECTIONS_PER_IP, uncapped).attach(app.server);
   const release = new MemoryRelease(
     {delayMs: RELEASE_DELAY_MS, minIntervalMs: RELEASE_MIN_INTERVAL_MS},
