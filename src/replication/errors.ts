@@ -30,8 +30,6 @@ export function badMessage(detail: string): ReplicationError {
 export const PEER_ERROR = {
   /** The request does not parse (REPLICATION_ERROR_BAD_MESSAGE on our side). */
   BAD_MESSAGE: "bad_message",
-  /** A protocol version this node does not speak. */
-  UNSUPPORTED_VERSION: "unsupported_version",
   /** Anti-entropy from a node that is not in our swarm (as our membership sees it). */
   NOT_IN_SWARM: "not_in_swarm",
   /** Storage refused the write (full, closed). */
