@@ -10,29 +10,17 @@ import {mkdtempSync, rmSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
-import {BIN, runCli, waitExit} from "../utils/child-process.js";
+import {BIN, runCli, startDevnetProcess, stopDevnetProcess, waitExit} from "../utils/child-process.js";
 import {waitFor} from "../utils/swarm-harness.js";
 
 const base = mkdtempSync(join(tmpdir(), "pars-e2e-client-tls-"));
 let devnet: ChildProcess | null = null;
 let seed: string;
 
-function startDevnet(args: string[]): Promise<Array<{url: string; nodeId: string}>> {
-  const proc = spawn(process.execPath, [BIN, "devnet", ...args], {stdio: ["ignore", "pipe", "pipe"]});
-  devnet = proc;
-  let out = "";
-  let err = "";
-  proc.stderr.on("data", (d: Buffer) => (err += d.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`devnet not ready in time:\n${out}\n${err}`)), 120_000);
-    proc.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-      if (!out.includes("devnet ready")) return;
-      clearTimeout(timer);
-      resolve([...out.matchAll(/^node-\d+ (\S+) ([0-9a-f]{64}) swarm/gm)].map((m) => ({url: m[1]!, nodeId: m[2]!})));
-    });
-    proc.on("exit", (code) => reject(new Error(`devnet exited with ${code}:\n${out}\n${err}`)));
-  });
+async function startDevnet(args: string[]): Promise<Array<{url: string; nodeId: string}>> {
+  const started = await startDevnetProcess(args, 120_000);
+  devnet = started.proc;
+  return started.nodes;
 }
 
 beforeAll(async () => {
@@ -44,11 +32,7 @@ beforeAll(async () => {
 }, 150_000);
 
 afterAll(async () => {
-  if (devnet !== null && devnet.exitCode === null) {
-    const exited = new Promise((resolve) => devnet?.once("exit", resolve));
-    devnet.kill("SIGINT");
-    await exited;
-  }
+  await stopDevnetProcess(devnet);
   rmSync(base, {recursive: true, force: true});
 });
 

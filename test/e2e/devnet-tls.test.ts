@@ -4,44 +4,28 @@
  * member (peers over HTTPS with pins), a client with the node's pin gets answers, one with a wrong
  * pin is refused, and plain HTTP to a TLS node gets nothing.
  */
-import {spawn, type ChildProcess} from "node:child_process";
+import type {ChildProcess} from "node:child_process";
 import {mkdtempSync, readFileSync, rmSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {Pool} from "undici";
 import {afterAll, describe, expect, it} from "vitest";
 import {pinnedConnector} from "../../src/crypto/tls-pin.js";
-import {BIN} from "../utils/child-process.js";
+import {startDevnetProcess, stopDevnetProcess} from "../utils/child-process.js";
 import {sessionAccount} from "../utils/keys.js";
 
 const base = mkdtempSync(join(tmpdir(), "pars-e2e-devnet-tls-"));
 let devnet: ChildProcess | null = null;
 
 afterAll(async () => {
-  if (devnet !== null && devnet.exitCode === null) {
-    const exited = new Promise((resolve) => devnet?.once("exit", resolve));
-    devnet.kill("SIGINT");
-    await exited;
-  }
+  await stopDevnetProcess(devnet);
   rmSync(base, {recursive: true, force: true});
 });
 
-function startDevnet(args: string[]): Promise<Array<{url: string; nodeId: string}>> {
-  const proc = spawn(process.execPath, [BIN, "devnet", ...args], {stdio: ["ignore", "pipe", "pipe"]});
-  devnet = proc;
-  let out = "";
-  let err = "";
-  proc.stderr.on("data", (d: Buffer) => (err += d.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`devnet not ready in time:\n${out}\n${err}`)), 90_000);
-    proc.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-      if (!out.includes("devnet ready")) return;
-      clearTimeout(timer);
-      resolve([...out.matchAll(/^node-\d+ (\S+) ([0-9a-f]{64}) swarm/gm)].map((m) => ({url: m[1]!, nodeId: m[2]!})));
-    });
-    proc.on("exit", (code) => reject(new Error(`devnet exited with ${code}:\n${out}\n${err}`)));
-  });
+async function startDevnet(args: string[]): Promise<Array<{url: string; nodeId: string}>> {
+  const started = await startDevnetProcess(args, 90_000);
+  devnet = started.proc;
+  return started.nodes;
 }
 
 async function call(url: string, pin: string, method: string, params: object): Promise<{status: number; body: any}> {
