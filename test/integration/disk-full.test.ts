@@ -8,7 +8,7 @@
  * test/unit/rpc/storage-full.test.ts).
  */
 import {execFileSync} from "node:child_process";
-import {closeSync, mkdtempSync, openSync, rmSync, statfsSync, writeSync} from "node:fs";
+import {mkdtempSync, rmSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import Database from "better-sqlite3";
@@ -18,6 +18,7 @@ import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {dataPaths, loadConfig} from "../../src/config/index.js";
 import {StorageNode} from "../../src/node/index.js";
 import {sessionAccount, sessionHash, type SessionAccount} from "../utils/keys.js";
+import {fillDisk, freeBytes} from "../utils/disk.js";
 
 const TMPFS_BYTES = 16 * 1024 ** 2;
 const RESERVE_BYTES = 2 * 1024 ** 2;
@@ -82,23 +83,7 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 
   }
 }
 
-const freeBytes = (): number => {
-  const s = statfsSync(mountPoint);
-  return s.bavail * s.bsize;
-};
 
-/** Another program filling the disk: appends to `filler` until ENOSPC. */
-function fillDisk(): void {
-  const fd = openSync(join(mountPoint, "filler"), "a");
-  const chunk = Buffer.alloc(64 * 1024, 0xff);
-  try {
-    for (;;) writeSync(fd, chunk, 0, Math.max(1, Math.min(chunk.length, freeBytes())));
-  } catch (err) {
-    if ((err as {code?: string}).code !== "ENOSPC") throw err;
-  } finally {
-    closeSync(fd);
-  }
-}
 
 function store(acc: SessionAccount, data: Buffer, ttlMs: number): Promise<{status: number; body: any}> {
   return post("store", {pubkey: acc.hex, timestamp: clock.now(), ttl: ttlMs, data: data.toString("base64")});
@@ -165,8 +150,8 @@ describe.skipIf(mounted !== null)("a node on a full disk (16 MiB tmpfs)", () => 
   });
 
   it("keeps deletes, delete_all, expire and the sweeper working when another program fills the disk", async () => {
-    fillDisk();
-    expect(freeBytes()).toBe(0);
+    fillDisk(mountPoint);
+    expect(freeBytes(mountPoint)).toBe(0);
     expect((await store(kept, Buffer.from("no room"), 60 * MINUTE)).status).toBe(507);
 
     const keptHashes = hashes.get(kept)!;
@@ -214,8 +199,8 @@ describe.skipIf(mounted !== null)("a node on a full disk (16 MiB tmpfs)", () => 
       data.write(`last ${i}`);
       if ((await store(kept, data, 60 * MINUTE)).status === 507) break;
     }
-    fillDisk();
-    expect(freeBytes()).toBe(0);
+    fillDisk(mountPoint);
+    expect(freeBytes(mountPoint)).toBe(0);
     const dbFile = dataPaths({dataDir: mountPoint}).dbFile;
     const count = (await health()).messageCount as number;
     await pool!.close();

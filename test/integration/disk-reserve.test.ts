@@ -6,7 +6,7 @@
  * Needs root (mount); skipped with the reason otherwise.
  */
 import {execFileSync} from "node:child_process";
-import {closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, statfsSync, writeSync} from "node:fs";
+import {existsSync, mkdirSync, mkdtempSync, rmSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import Database from "better-sqlite3";
@@ -14,6 +14,7 @@ import {afterAll, afterEach, describe, expect, it} from "vitest";
 import {SqliteMessageStore} from "../../src/storage/sqlite-message-store.js";
 import {ManualClock} from "../../src/util/clock.js";
 import {ACCOUNT_A, HOUR_MS, T0, msg, query} from "../unit/storage/helpers.js";
+import {fillDisk, freeBytes} from "../utils/disk.js";
 
 const TMPFS_BYTES = 8 * 1024 ** 2;
 const RESERVE_BYTES = 1024 ** 2;
@@ -52,22 +53,7 @@ afterEach(async () => {
   rmSync(join(root, `run${run - 1}`), {recursive: true, force: true});
 });
 
-function freeBytes(): number {
-  const s = statfsSync(root);
-  return s.bavail * s.bsize;
-}
 
-function fillDisk(): void {
-  const fd = openSync(join(root, "filler"), "a");
-  const chunk = Buffer.alloc(64 * 1024, 0xff);
-  try {
-    for (;;) writeSync(fd, chunk, 0, Math.max(1, Math.min(chunk.length, freeBytes())));
-  } catch (err) {
-    if ((err as {code?: string}).code !== "ENOSPC") throw err;
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /**
  * A store holding `count` 20 kB messages (half expiring at T0 + 1 s) plus 10 long-lived ones, on a
@@ -92,8 +78,8 @@ async function stuckStore(reserveBytes: number, count = 60): Promise<SqliteMessa
   for (let i = 1; i < count; i += 2) {
     await s.expire({account: ACCOUNT_A, hashes: [msg(`m${i}`).hash], expiries: [T0 + 2 * HOUR_MS], mode: "extend"});
   }
-  fillDisk();
-  expect(freeBytes()).toBe(0);
+  fillDisk(root);
+  expect(freeBytes(root)).toBe(0);
   return s;
 }
 
