@@ -8,7 +8,6 @@ import {X509Certificate, createPrivateKey, createPublicKey, generateKeyPairSync,
 import {link, mkdir, open, readFile, rm, stat} from "node:fs/promises";
 import {isIP} from "node:net";
 import path from "node:path";
-import {generate} from "selfsigned";
 import {dataPaths, type ParsStorageConfig} from "../config/index.js";
 import {spkiSha256OfKey} from "../crypto/index.js";
 import {ParsError} from "../util/index.js";
@@ -82,6 +81,8 @@ export function certificateHosts(config: ParsStorageConfig): string[] {
 async function selfSignedCertificate(privateKey: KeyObject, privatePem: string, hosts: readonly string[]): Promise<string> {
   const publicPem = createPublicKey(privateKey).export({type: "spki", format: "pem"}) as string;
   const notBeforeDate = new Date();
+  // Loaded only here: a node without "auto" TLS never pays for the certificate library.
+  const {generate} = await import("selfsigned");
   const pems = await generate([{name: "commonName", value: hosts[0] ?? "pars-storage"}], {
     keyType: "ec",
     algorithm: "sha256",
