@@ -1,5 +1,27 @@
 export {deriveAccountId07, pqKeysHash, PQ_ACCOUNT_ID_CHARS, PQ_ACCOUNT_PREFIX} from "./account.js";
 export {asBuffer, equalBytes, isBytes} from "./bytes.js";
+export {
+  BLS_POP_DST,
+  BLS_PUBLIC_KEY_BYTES,
+  BLS_SECRET_KEY_BYTES,
+  BLS_SIGNATURE_BYTES,
+  BLS_SIGNATURE_DST,
+  blsAggregatePublicKeys,
+  blsAggregateSignatures,
+  blsProofOfPossession,
+  blsPublicKey,
+  blsSecretKeyFromBytes,
+  blsSign,
+  blsVerify,
+  blsVerifyAggregate,
+  blsVerifyProofOfPossession,
+  generateBlsKeyPair,
+  generateBlsSecretKey,
+  isBlsPublicKey,
+  isBlsSecretKey,
+  isBlsSignature,
+  type BlsKeyPair,
+} from "./bls.js";
 export {CTX, type ContextName} from "./contexts.js";
 export {
   ED25519_KEY_CACHE_ENTRIES,
