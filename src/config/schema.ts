@@ -14,6 +14,8 @@ export const NETWORK_NAMES = Object.keys(NETWORK_IDS) as NetworkName[];
 
 /** Default HTTP port of the Pars storage RPC. */
 export const DEFAULT_HTTP_PORT = 22025;
+/** With `metrics.port` null the metrics listener takes the RPC port + this (22025 → 23025). */
+export const METRICS_PORT_OFFSET = 1000;
 /** Session's storage server rejects request bodies above 10 MiB. */
 export const DEFAULT_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
 /** PIP-0008 SIZE_LIMIT: 10 GiB of message data per node. */
@@ -482,6 +484,32 @@ const WsSchema = Type.Object(
   {additionalProperties: false, default: {}},
 );
 
+/**
+ * Prometheus metrics (docs/operations-metrics.md). On by default on a loopback-only listener of
+ * their own: scraping costs little, and nothing about the node is shown to the public port.
+ */
+const MetricsSchema = Type.Object(
+  {
+    enabled: Type.Boolean({default: true, description: "Serve Prometheus metrics (GET /metrics)"}),
+    bind: Type.String({
+      minLength: 1,
+      default: "127.0.0.1",
+      description: "Address of the metrics listener (0.0.0.0 for a Prometheus on another host or container)",
+    }),
+    port: Type.Union([Type.Null(), Type.Integer({minimum: 0, maximum: 65535})], {
+      default: null,
+      description:
+        "Port of the metrics listener, separate from the public one (0 = pick a free port); null = http.port + 1000, " +
+        "or a free port when http.port is 0",
+    }),
+    onPublicPort: Type.Boolean({
+      default: false,
+      description: "Also answer GET /metrics on the public HTTP port (anyone who reaches the node can read it)",
+    }),
+  },
+  {additionalProperties: false, default: {}},
+);
+
 /** Onion requests (docs/PROTOCOL.md "Onion requests"): what a hop waits for and holds. */
 const OnionSchema = Type.Object(
   {
@@ -591,6 +619,7 @@ export const ParsStorageConfigSchema = Type.Object(
     ws: WsSchema,
     onion: OnionSchema,
     rewards: RewardsSchema,
+    metrics: MetricsSchema,
   },
   {additionalProperties: false},
 );
