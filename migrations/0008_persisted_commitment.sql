@@ -27,14 +27,18 @@ BEGIN
 END;
 
 -- The persisted commitment's header (one row): the generation its buckets were written in, its
--- proof timestamp T and root, and the change-log watermark it includes.
+-- proof timestamp T and root, the change-log watermark it includes, its top tree's kept levels
+-- (4 MB: loading them saves hashing the tree again) and SHA-256 over every bucket root in order
+-- (a loader checks the buckets it read against it).
 CREATE TABLE proof_commitment (
   id INTEGER PRIMARY KEY CHECK (id = 1),
   generation INTEGER NOT NULL,
   timestamp INTEGER NOT NULL,
   root BLOB NOT NULL,
   message_count INTEGER NOT NULL,
-  log_watermark INTEGER NOT NULL
+  log_watermark INTEGER NOT NULL,
+  top BLOB NOT NULL,
+  roots_digest BLOB NOT NULL
 );
 
 -- One row per non-empty bucket: its record (src/proofs/bucket.ts layout), SHA-256 of the record,

@@ -19,6 +19,10 @@ export interface CommitmentHeader {
   readonly messageCount: number;
   /** Change-log rows with id <= this are in the commitment. */
   readonly logWatermark: number;
+  /** The top tree's kept levels (src/proofs/top-tree.ts `serialize`). */
+  readonly top: Buffer;
+  /** SHA-256 over every bucket root in bucket order. */
+  readonly rootsDigest: Buffer;
 }
 
 /** One stored bucket: its record (empty for an empty bucket), SHA-256 of it, and its generation. */
@@ -30,12 +34,13 @@ export interface StoredBucket {
 }
 
 const SQL = {
-  header: "SELECT generation, timestamp, root, message_count, log_watermark FROM proof_commitment WHERE id = 1",
+  header: "SELECT generation, timestamp, root, message_count, log_watermark, top, roots_digest FROM proof_commitment WHERE id = 1",
   maxGeneration: "SELECT max(generation) FROM proof_buckets",
   buckets: "SELECT bucket, generation, digest, record FROM proof_buckets WHERE bucket >= ? AND bucket < ? ORDER BY bucket",
   putBucket: "INSERT OR REPLACE INTO proof_buckets (bucket, generation, digest, record) VALUES (?, ?, ?, ?)",
   putHeader:
-    "INSERT OR REPLACE INTO proof_commitment (id, generation, timestamp, root, message_count, log_watermark) VALUES (1, ?, ?, ?, ?, ?)",
+    "INSERT OR REPLACE INTO proof_commitment (id, generation, timestamp, root, message_count, log_watermark, top, roots_digest) " +
+    "VALUES (1, ?, ?, ?, ?, ?, ?, ?)",
   dropOlder: "DELETE FROM proof_buckets WHERE generation < ?",
   trimLog: "DELETE FROM proof_change_log WHERE id <= ?",
 } as const;
@@ -56,7 +61,7 @@ export class CommitmentStore {
       for (const r of rows) this.#st.putBucket.run(r.bucket, generation, r.digest, r.record);
     });
     this.#commit = sqlite.transaction((h: CommitmentHeader, full: boolean) => {
-      this.#st.putHeader.run(h.generation, h.timestamp, h.root, h.messageCount, h.logWatermark);
+      this.#st.putHeader.run(h.generation, h.timestamp, h.root, h.messageCount, h.logWatermark, h.top, h.rootsDigest);
       if (full) this.#st.dropOlder.run(h.generation);
       this.#st.trimLog.run(h.logWatermark);
     });
@@ -75,10 +80,10 @@ export class CommitmentStore {
   }
 
   header(): CommitmentHeader | null {
-    type Row = [number, number, Buffer, number, number];
+    type Row = [number, number, Buffer, number, number, Buffer, Buffer];
     const r = this.#run(() => this.#st.header.raw().get() as Row | undefined);
     if (r === undefined) return null;
-    return {generation: r[0], timestamp: r[1], root: r[2], messageCount: r[3], logWatermark: r[4]};
+    return {generation: r[0], timestamp: r[1], root: r[2], messageCount: r[3], logWatermark: r[4], top: r[5], rootsDigest: r[6]};
   }
 
   /** The highest generation any bucket row carries (0 if none): the next write must exceed it. */
