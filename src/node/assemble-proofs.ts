@@ -72,5 +72,5 @@ const WORKER_BUSY_TIMEOUT_MS = 5_000;
  */
 function commitmentEngine(db: StorageDb, tables: ProofTables, sliceBudgetMs: number, logger: Logger): CommitmentEngine {
   if (db.sqlite.memory) return new LocalEngine(tables.reader, {sliceBudgetMs});
-  return new WorkerEngine({path: db.sqlite.name, busyTimeoutMs: WORKER_BUSY_TIMEOUT_MS, sliceBudgetMs}, logger);
+  return new WorkerEngine({path: db.sqlite.name, busyTimeoutMs: WORKER_BUSY_TIMEOUT_MS, sliceBudgetMs, persist: true}, logger);
 }
