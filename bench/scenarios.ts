@@ -19,6 +19,8 @@ export type ScenarioId =
   | "sqlite-store-each"
   | "node-store"
   | "swarm-store"
+  | "swarm-store-open"
+  | "node-store-open"
   | "onion-store"
   | "sqlite-retrieve"
   | "node-retrieve"
@@ -35,6 +37,8 @@ export interface ScenarioDef {
   rawBaseline: ScenarioId | null;
   /** Whose mailboxes: receive-only keys (stores), `05` Ed25519 or `07` ML-DSA-65 accounts (retrieves). */
   accounts: LoadSpec["accounts"];
+  /** Open loop: a fixed offered rate (BenchConfig.rate) instead of back-to-back request loops. */
+  openLoop: boolean;
 }
 
 const scenario = (
@@ -43,8 +47,16 @@ const scenario = (
   server: ServerKind,
   workload: ScenarioDef["workload"],
   rawBaseline: ScenarioId | null = null,
-  accounts: LoadSpec["accounts"] = workload === "store" ? "plain" : "signing",
-): ScenarioDef => ({id, label, server, workload, rawBaseline, accounts});
+  opts: {accounts?: LoadSpec["accounts"]; openLoop?: boolean} = {},
+): ScenarioDef => ({
+  id,
+  label,
+  server,
+  workload,
+  rawBaseline,
+  accounts: opts.accounts ?? (workload === "store" ? "plain" : "signing"),
+  openLoop: opts.openLoop ?? false,
+});
 
 export const SCENARIOS: readonly ScenarioDef[] = [
   scenario("echo", "bare fastify echo", "echo", "store"),
@@ -52,12 +64,15 @@ export const SCENARIOS: readonly ScenarioDef[] = [
   scenario("sqlite-store-each", "raw SQLite store, insert per request", "sqlite-each", "store"),
   scenario("node-store", "pars-storage store", "node", "store", "sqlite-store"),
   scenario("swarm-store", "pars-storage store, 3-node swarm", "swarm3", "store", "sqlite-store"),
+  // Open loop (issue #15 target 2): BENCH_RATE stores/s offered whatever the answers do.
+  scenario("swarm-store-open", "3-node swarm store, open loop", "swarm3", "store", null, {openLoop: true}),
+  scenario("node-store-open", "pars-storage store, open loop", "node", "store", null, {openLoop: true}),
   // The same swarm, each store wrapped for a 3-hop path entry → middle → final (all three nodes).
   scenario("onion-store", "pars-storage store, 3-hop onion, same swarm", "swarm3", "store", "sqlite-store"),
   scenario("sqlite-retrieve", "raw SQLite retrieve 100", "sqlite-group", "retrieve"),
   scenario("node-retrieve", "pars-storage retrieve 100", "node", "retrieve", "sqlite-retrieve"),
   // The same retrieves from 07 accounts: ML-DSA-65 verify and the account-ID derivation per request.
-  scenario("node-retrieve-07", "pars-storage retrieve 100, 07 accounts", "node", "retrieve", "sqlite-retrieve", "pq"),
+  scenario("node-retrieve-07", "pars-storage retrieve 100, 07 accounts", "node", "retrieve", "sqlite-retrieve", {accounts: "pq"}),
 ];
 
 export const DEFAULT_SCENARIOS: readonly ScenarioId[] = [
@@ -65,6 +80,7 @@ export const DEFAULT_SCENARIOS: readonly ScenarioId[] = [
   "sqlite-store",
   "node-store",
   "swarm-store",
+  "swarm-store-open",
   "onion-store",
   "sqlite-retrieve",
   "node-retrieve",
@@ -76,6 +92,8 @@ export interface BenchConfig {
   seconds: number;
   warmupSeconds: number;
   connections: number;
+  /** Open-loop scenarios: offered stores per second (BENCH_RATE). */
+  rate: number;
   /** Store scenarios: distinct receiving accounts, round-robin. */
   storeAccounts: number;
   /** Retrieve scenarios: prefilled accounts, each with `messagesPerAccount` messages. */
@@ -89,6 +107,8 @@ export interface RunSample {
   load: LoadResult;
   /** Server CPU over the measured window, in cores (1.0 = one core busy); null without /proc. */
   serverCpu: number | null;
+  /** The same per server process (a swarm: entry node first). */
+  serverCpuEach: Array<number | null>;
   /** CPU used by everything else on the machine (not server, not load client) during the window. */
   otherCpu: number | null;
   /** Problems found in the responses (anything here is a bug or a broken setup). */
@@ -104,6 +124,12 @@ export const SCRIPTS = {
   node: join(HERE, "..", "src", "cli", "bin.js"),
 };
 const RETRIEVE_SEED = "retrieve";
+/**
+ * Sockets of the open-loop client: enough that the pool is not what queues requests at the offered
+ * rate (500/s at 50 ms is 25 in flight); when the server falls behind, requests wait for a socket
+ * and that wait is counted in their latency, as it would be for real clients.
+ */
+const OPEN_LOOP_CONNECTIONS = 128;
 
 /** Child processes and temp dirs of one benchmark; `close()` stops and removes all of them. */
 export class BenchContext {
@@ -174,10 +200,11 @@ function loadSpec(ctx: BenchContext, def: ScenarioDef, url: string, run: number)
     accounts: def.accounts,
     accountCount: retrieve ? c.retrieveAccounts : c.storeAccounts,
     seed: retrieve ? RETRIEVE_SEED : `store-${run}`,
-    connections: c.connections,
+    connections: def.openLoop ? OPEN_LOOP_CONNECTIONS : c.connections,
     warmupSeconds: c.warmupSeconds,
     seconds: c.seconds,
     ...(def.id === "onion-store" ? {onion: true} : {}),
+    ...(def.openLoop ? {rate: c.rate} : {}),
   };
 }
 
@@ -225,9 +252,9 @@ export async function runScenario(ctx: BenchContext, def: ScenarioDef, run: numb
     if (load.non2xx + load.errors > 0) {
       problems.push(`${load.non2xx} non-2xx, ${load.errors} errors: ${load.failures.join(" | ")}`);
     }
-    const {server: serverCpu, machine} = probe.result();
+    const {server: serverCpu, each: serverCpuEach, machine} = probe.result();
     const other = serverCpu === null || machine === null ? null : machine - serverCpu - load.clientCpu;
-    return {load, serverCpu, otherCpu: other === null ? null : Math.max(0, round(other, 2)), problems, signBatch};
+    return {load, serverCpu, serverCpuEach, otherCpu: other === null ? null : Math.max(0, round(other, 2)), problems, signBatch};
   } finally {
     if (shared === undefined) {
       await server.stop();
