@@ -6,7 +6,7 @@ import {defaultWsOptions, registerWebSocket, type WsHandle} from "../api/ws/inde
 import {dataPaths, type ParsStorageConfig} from "../config/index.js";
 import {initHashing} from "../crypto/index.js";
 import type {FeeService} from "../fees/index.js";
-import {loadOrCreateIdentity, type NodeIdentity} from "../crypto/index.js";
+import {loadOrCreateNodeKeys, type BlsKeyPair, type NodeIdentity} from "../crypto/index.js";
 import type {PqBackend} from "../crypto/index.js";
 import {loadPqBackend} from "../crypto/index.js";
 import type {NetworkHealthService} from "../health/index.js";
@@ -41,6 +41,8 @@ interface Parts {
   logger: Logger;
   pq: PqBackend;
   identity: NodeIdentity;
+  /** The BLS key of `staking/signer.key` (penalty reports, reward claims). */
+  bls: BlsKeyPair;
   store: SqliteMessageStore;
   signer: ResponseSigner;
   mlDsaSigner: ContextSigner;
@@ -76,16 +78,22 @@ export class StorageNode {
       onFallback: (reason) => log.warn({err: reason.message}, "post-quantum fallback to noble (pure JS, slower)"),
     });
     log.info({backend: pq.name}, "post-quantum backend loaded");
-    const {identity, created, upgraded, warnings} = await loadOrCreateIdentity(paths.keyFile, pq);
+    const keys = await loadOrCreateNodeKeys({identityFile: paths.keyFile, signerKeyFile: paths.signerKeyFile}, pq);
+    const {identity, created, upgraded, warnings} = keys;
     for (const w of warnings) log.warn({keyFile: paths.keyFile}, w);
+    if (keys.migrated) {
+      log.info({keyFile: paths.keyFile, signerKeyFile: paths.signerKeyFile}, "moved the node identity out of signer.key (older layout), node ID unchanged; signer.key now holds a new BLS key");
+    }
     log.info({nodeId: identity.nodeId, keyFile: paths.keyFile, created}, created ? "generated node identity" : "loaded node identity");
     if (upgraded) log.info({keyFile: paths.keyFile}, "added the onion X25519 key to the key file (PQID v1 -> v2, node ID unchanged)");
+    const bls = keys.bls;
+    log.info({blsPublicKey: Buffer.from(bls.publicKey).toString("hex"), signerKeyFile: paths.signerKeyFile, created: keys.blsCreated}, "BLS signer key ready");
     const tls = await loadNodeTls(config);
     if (tls !== null) log.info({spkiSha256: tls.spkiSha256, createdKey: tls.createdKey}, "serving HTTPS; the node record must carry this TLS pin");
 
     const {store, tables} = await assembleStorage(config, paths.dbFile, {clock, logger: log});
     try {
-      return await StorageNode.start(config, {log, clock, pq, identity, store, tables, tls});
+      return await StorageNode.start(config, {log, clock, pq, identity, bls, store, tables, tls});
     } catch (err) {
       await store.close();
       throw err;
@@ -94,7 +102,16 @@ export class StorageNode {
 
   private static async start(
     config: ParsStorageConfig,
-    m: {log: Logger; clock: Clock; pq: PqBackend; identity: NodeIdentity; store: SqliteMessageStore; tables: NodeTables; tls: NodeTls | null},
+    m: {
+      log: Logger;
+      clock: Clock;
+      pq: PqBackend;
+      identity: NodeIdentity;
+      bls: BlsKeyPair;
+      store: SqliteMessageStore;
+      tables: NodeTables;
+      tls: NodeTls | null;
+    },
   ): Promise<StorageNode> {
     const mlDsaSigner = await startSigner(m.pq, m.identity, m.log);
     const signer = new ResponseSigner(
@@ -185,8 +202,8 @@ export class StorageNode {
     membership?.start();
     proofs?.start();
     network?.start();
-    const {pq, identity, store} = m;
-    return new StorageNode({config, logger: m.log, pq, identity, store, signer, mlDsaSigner, router, membership, replication, peers, proofs, network, fees, app, ws, onion, httpUrl, tls: m.tls});
+    const {pq, identity, bls, store} = m;
+    return new StorageNode({config, logger: m.log, pq, identity, bls, store, signer, mlDsaSigner, router, membership, replication, peers, proofs, network, fees, app, ws, onion, httpUrl, tls: m.tls});
   }
 
   get httpUrl(): string {
@@ -204,6 +221,11 @@ export class StorageNode {
 
   get identity(): NodeIdentity {
     return this.parts.identity;
+  }
+
+  /** The node's BLS key pair (`staking/signer.key`, luxd's format): signs penalty reports and reward claims. */
+  get bls(): BlsKeyPair {
+    return this.parts.bls;
   }
 
   get store(): SqliteMessageStore {

@@ -4,7 +4,7 @@
  *
  *   <base>/membership.json      {"version": 1, "network_id": 7072, "nodes": [<record>, …]}
  *   <base>/node-<i>/config.json every node option devnet owns, plus non-default options given to devnet
- *   <base>/node-<i>/staking/signer.key, db/, node.log
+ *   <base>/node-<i>/staking/{pq-identity.key,signer.key}, db/, node.log
  *
  * Keys are reused when the directories exist, so a devnet can be restarted on the same base dir.
  */
@@ -13,7 +13,7 @@ import {mkdir, rename, rm, writeFile} from "node:fs/promises";
 import path from "node:path";
 import {CONFIG_LEAVES, NETWORK_IDS, dataPaths, defaultConfig, type ParsStorageConfig} from "../../config/index.js";
 import {getPath, setPath, type PlainObject} from "../../config/index.js";
-import {loadOrCreateIdentity, type NodeIdentity} from "../../crypto/index.js";
+import {loadOrCreateNodeKeys, type NodeIdentity} from "../../crypto/index.js";
 import type {PqBackend} from "../../crypto/index.js";
 import {STAKING_REQUIREMENT} from "../../economics/index.js";
 import {REGISTRY_DOCUMENT_VERSION} from "../../swarm/index.js";
@@ -50,7 +50,8 @@ export async function prepareLayout(baseDir: string, count: number, mode: Devnet
   const nodes: DevnetNode[] = [];
   for (let i = 1; i <= count; i++) {
     const dir = path.join(base, `node-${i}`);
-    const {identity} = await loadOrCreateIdentity(dataPaths({dataDir: dir}).keyFile, backend);
+    const paths = dataPaths({dataDir: dir});
+    const {identity} = await loadOrCreateNodeKeys({identityFile: paths.keyFile, signerKeyFile: paths.signerKeyFile}, backend);
     nodes.push({name: `node-${i}`, dir, identity});
   }
   return {baseDir: base, membershipFile: path.join(base, MEMBERSHIP_FILE_NAME), mode, nodes};
