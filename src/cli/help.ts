@@ -22,22 +22,24 @@ export const COMMAND_HELP: Readonly<Record<CommandName, CommandHelp>> = {
     usage: "pars-storage keygen [flags]",
     brief: "Create the node identity if missing and print the node ID",
     summary:
-      "Create the node identity (ML-DSA-65 + ML-KEM-768) in <dataDir>/staking/signer.key if it does\n" +
-      "not exist (an existing key file is never overwritten), then print the node ID.",
+      "Create the node identity (ML-DSA-65 + ML-KEM-768) in <dataDir>/staking/pq-identity.key and the BLS\n" +
+      "key (luxd's format) in <dataDir>/staking/signer.key if they do not exist (an existing key file is\n" +
+      "never overwritten; an older release's signer.key identity is moved first), then print the node ID.",
   },
   id: {
     usage: "pars-storage id [--full] [flags]",
     brief: "Print the node ID and public-key fingerprints",
     summary:
-      "Print the node ID and the SHA-256 fingerprints of the ML-DSA-65 and ML-KEM-768 public keys\n" +
-      "(--full: the whole public keys in hex). Fails if there is no key file.",
+      "Print the node ID, the SHA-256 fingerprints of the ML-DSA-65 and ML-KEM-768 public keys\n" +
+      "(--full: the whole public keys in hex) and the BLS public key (--full: and its proof of\n" +
+      "possession). Fails if there is no key file.",
   },
   record: {
     usage: "pars-storage record [flags]",
     brief: "Print this node's signed node record (JSON) for a registry",
     summary:
       "Print this node's node record (docs/PROTOCOL.md Swarms §3), signed with its ML-DSA-65 key: keys from\n" +
-      "<dataDir>/staking/signer.key, host from node.publicHost (else http.bind), port from http.port,\n" +
+      "<dataDir>/staking/{pq-identity.key,signer.key}, host from node.publicHost (else http.bind), port from http.port,\n" +
       "stake from node.stake.*, network from networkId. Fails if the record would be rejected.",
   },
   devnet: {

@@ -64,6 +64,7 @@ export {
   type NodeIdentity,
 } from "./identity.js";
 export * from "./interface.js";
+export {loadOrCreateNodeKeys, readNodeKeys, type LoadedNodeKeys, type NodeKeyPaths} from "./node-keys.js";
 export {LruCache} from "./lru-cache.js";
 export {
   TLS_PIN_HEX_CHARS,

@@ -6,7 +6,7 @@ import {defaultWsOptions, registerWebSocket, type WsHandle} from "../api/ws/inde
 import {dataPaths, type ParsStorageConfig} from "../config/index.js";
 import {initHashing} from "../crypto/index.js";
 import type {FeeService} from "../fees/index.js";
-import {loadOrCreateIdentity, type NodeIdentity} from "../crypto/index.js";
+import {loadOrCreateNodeKeys, type BlsKeyPair, type NodeIdentity} from "../crypto/index.js";
 import type {PqBackend} from "../crypto/index.js";
 import {loadPqBackend} from "../crypto/index.js";
 import type {NetworkHealthService} from "../health/index.js";
@@ -44,6 +44,8 @@ interface Parts {
   logger: Logger;
   pq: PqBackend;
   identity: NodeIdentity;
+  /** The BLS key of `staking/signer.key` (penalty reports, reward claims). */
+  bls: BlsKeyPair;
   store: SqliteMessageStore;
   signer: ResponseSigner;
   mlDsaSigner: ContextSigner;
@@ -80,17 +82,23 @@ export class StorageNode {
       onFallback: (reason) => log.warn({err: reason.message}, "post-quantum fallback to noble (pure JS, slower)"),
     });
     log.info({backend: pq.name}, "post-quantum backend loaded");
-    const {identity, created, upgraded, warnings} = await loadOrCreateIdentity(paths.keyFile, pq);
+    const keys = await loadOrCreateNodeKeys({identityFile: paths.keyFile, signerKeyFile: paths.signerKeyFile}, pq);
+    const {identity, created, upgraded, warnings} = keys;
     for (const w of warnings) log.warn({keyFile: paths.keyFile}, w);
+    if (keys.migrated) {
+      log.info({keyFile: paths.keyFile, signerKeyFile: paths.signerKeyFile}, "moved the node identity out of signer.key (older layout), node ID unchanged; signer.key now holds a new BLS key");
+    }
     log.info({nodeId: identity.nodeId, keyFile: paths.keyFile, created}, created ? "generated node identity" : "loaded node identity");
     if (upgraded) log.info({keyFile: paths.keyFile}, "added the onion X25519 key to the key file (PQID v1 -> v2, node ID unchanged)");
+    const bls = keys.bls;
+    log.info({blsPublicKey: Buffer.from(bls.publicKey).toString("hex"), signerKeyFile: paths.signerKeyFile, created: keys.blsCreated}, "BLS signer key ready");
     const tls = await loadNodeTls(config);
     if (tls !== null) log.info({spkiSha256: tls.spkiSha256, createdKey: tls.createdKey}, "serving HTTPS; the node record must carry this TLS pin");
 
     const metrics = createNodeMetrics(config, identity.nodeId);
     const {store, tables} = await assembleStorage(config, paths.dbFile, {clock, logger: log, metrics: metrics?.metrics.store ?? null});
     try {
-      return await StorageNode.start(config, {log, clock, pq, identity, store, tables, tls, metrics});
+      return await StorageNode.start(config, {log, clock, pq, identity, bls, store, tables, tls, metrics});
     } catch (err) {
       await store.close();
       throw err;
@@ -99,7 +107,17 @@ export class StorageNode {
 
   private static async start(
     config: ParsStorageConfig,
-    m: {log: Logger; clock: Clock; pq: PqBackend; identity: NodeIdentity; store: SqliteMessageStore; tables: NodeTables; tls: NodeTls | null; metrics: NodeMetrics | null},
+    m: {
+      log: Logger;
+      clock: Clock;
+      pq: PqBackend;
+      identity: NodeIdentity;
+      bls: BlsKeyPair;
+      store: SqliteMessageStore;
+      tables: NodeTables;
+      tls: NodeTls | null;
+      metrics: NodeMetrics | null;
+    },
   ): Promise<StorageNode> {
     const metrics = m.metrics?.metrics ?? null;
     const mlDsaSigner = countedSigner(await startSigner(m.pq, m.identity, m.log), metrics?.signer ?? null);
@@ -198,8 +216,8 @@ export class StorageNode {
     membership?.start();
     proofs?.start();
     network?.start();
-    const {pq, identity, store} = m;
-    return new StorageNode({config, logger: m.log, pq, identity, store, signer, mlDsaSigner, router, membership, replication, peers, proofs, network, fees, app, ws, onion, httpUrl, tls: m.tls, metricsServer});
+    const {pq, identity, bls, store} = m;
+    return new StorageNode({config, logger: m.log, pq, identity, bls, store, signer, mlDsaSigner, router, membership, replication, peers, proofs, network, fees, app, ws, onion, httpUrl, tls: m.tls, metricsServer});
   }
 
   get httpUrl(): string {
@@ -222,6 +240,11 @@ export class StorageNode {
 
   get identity(): NodeIdentity {
     return this.parts.identity;
+  }
+
+  /** The node's BLS key pair (`staking/signer.key`, luxd's format): signs penalty reports and reward claims. */
+  get bls(): BlsKeyPair {
+    return this.parts.bls;
   }
 
   get store(): SqliteMessageStore {
