@@ -24,3 +24,4 @@ export type {AppliedTombstones} from "./tombstones.js";
 export {CommitmentReader, type CommitmentRow} from "./commitment-reader.js";
 export {SqliteFeeLedger} from "./fee-ledger.js";
 export type {FeeLedgerRow} from "./fee-ledger.js";
+export {RewardTables, type RewardBalanceRow, type RewardClaimRow, type RewardEpochRow} from "./reward-tables.js";
