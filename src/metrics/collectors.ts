@@ -23,8 +23,8 @@ export interface MetricSources {
   };
   /** Queued retries by peer node ID. */
   retryQueue?: () => Map<string, number> | Record<string, number>;
-  /** Whether the node has a signed storage proof, and the age of its newest one. */
-  proof?: () => {ready: boolean; latestTimestampMs: number | null};
+  /** Whether the node has a signed storage proof, the time of its newest one, the running refresh's progress. */
+  proof?: () => {ready: boolean; latestTimestampMs: number | null; build: {done: number; total: number} | null};
   now: () => number;
 }
 
@@ -102,6 +102,11 @@ export function registerCollectors(register: Registry, sources: MetricSources): 
     gauge(register, "pars_proof_latest_age_seconds", "Age of the newest signed storage proof (-1: none yet)", () => {
       const at = proof().latestTimestampMs;
       return at === null ? -1 : Math.max(0, s.now() - at) / 1000;
+    });
+    // The startup build of a large store takes minutes (answers are 503 meanwhile): how far it got.
+    gauge(register, "pars_proof_commitment_build_ratio", "Progress of the running commitment refresh, 0-1 (1 when none runs)", () => {
+      const build = proof().build;
+      return build === null || build.total === 0 ? 1 : build.done / build.total;
     });
   }
 }

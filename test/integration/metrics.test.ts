@@ -53,6 +53,7 @@ export const METRIC_FAMILIES = [
   "pars_proof_challenge_results_total",
   "pars_proof_ready",
   "pars_proof_latest_age_seconds",
+  "pars_proof_commitment_build_ratio",
   "pars_ws_connections",
   "pars_ws_subscriptions",
   "pars_ws_queued_bytes",
