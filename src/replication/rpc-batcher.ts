@@ -36,10 +36,14 @@ export class RpcBatcher {
     this.#m = modules;
   }
 
-  /** The peer's answer to one forwarded request; rejects like PeerTransport.request. */
-  call(peer: string, call: RpcCall): Promise<RpcResult> {
+  /**
+   * The peer's answer to one forwarded request; rejects like PeerTransport.request. `json` is the
+   * call serialised by serializeRpcCall, when the caller has it already (a fan-out sends the same
+   * call to every peer).
+   */
+  call(peer: string, call: RpcCall, json?: string): Promise<RpcResult> {
     return new Promise((resolve, reject) => {
-      const json = serializeRpcCall(call);
+      json ??= serializeRpcCall(call);
       let q = this.#queues.get(peer);
       if (q !== undefined && (q.calls.length >= MAX_RPC_BATCH || q.bytes + json.length > this.#maxBytes)) {
         this.#flush(peer);

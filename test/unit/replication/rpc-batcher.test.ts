@@ -29,7 +29,8 @@ describe("RpcBatcher", () => {
     const results = await Promise.all([1, 2, 3].map((n) => batcher.call(P, {method: "store", params: {n}})));
     expect(results.map((r) => (r.body as {n: number}).n)).toEqual([1, 2, 3]);
     expect(sent.map((r) => r.type)).toEqual(["rpc", "rpc_batch"]);
-    expect(sent[1]).toEqual({type: "rpc_batch", requests: [1, 2, 3].map((n) => ({method: "store", params: {n}}))});
+    // The batch asks for shared signatures in the reply (PROTOCOL.md Replication §3.2).
+    expect(sent[1]).toEqual({type: "rpc_batch", requests: [1, 2, 3].map((n) => ({method: "store", params: {n}})), sharedSignatures: true});
   });
 
   it("splits at MAX_RPC_BATCH calls and at maxBatchBytes", async () => {
