@@ -21,6 +21,8 @@ export type ScenarioId =
   | "swarm-store"
   | "swarm-store-open"
   | "node-store-open"
+  | "node-store-base"
+  | "swarm-store-base"
   | "onion-store"
   | "sqlite-retrieve"
   | "node-retrieve";
@@ -36,6 +38,8 @@ export interface ScenarioDef {
   rawBaseline: ScenarioId | null;
   /** Open loop: a fixed offered rate (BenchConfig.rate) instead of back-to-back request loops. */
   openLoop: boolean;
+  /** "base": the node of another build (BENCH_BASE_DIST), for before/after figures in one run. */
+  build: "this" | "base";
 }
 
 const scenario = (
@@ -45,7 +49,8 @@ const scenario = (
   workload: ScenarioDef["workload"],
   rawBaseline: ScenarioId | null = null,
   openLoop = false,
-): ScenarioDef => ({id, label, server, workload, rawBaseline, openLoop});
+  build: ScenarioDef["build"] = "this",
+): ScenarioDef => ({id, label, server, workload, rawBaseline, openLoop, build});
 
 export const SCENARIOS: readonly ScenarioDef[] = [
   scenario("echo", "bare fastify echo", "echo", "store"),
@@ -56,6 +61,9 @@ export const SCENARIOS: readonly ScenarioDef[] = [
   // Open loop (issue #15 target 2): BENCH_RATE stores/s offered whatever the answers do.
   scenario("swarm-store-open", "3-node swarm store, open loop", "swarm3", "store", null, true),
   scenario("node-store-open", "pars-storage store, open loop", "node", "store", null, true),
+  // Before/after in one run: the same scenarios on the build in BENCH_BASE_DIST (e.g. the parent commit's dist/).
+  scenario("node-store-base", "pars-storage store, base build", "node", "store", "sqlite-store", false, "base"),
+  scenario("swarm-store-base", "3-node swarm store, base build", "swarm3", "store", "sqlite-store", false, "base"),
   // The same swarm, each store wrapped for a 3-hop path entry → middle → final (all three nodes).
   scenario("onion-store", "pars-storage store, 3-hop onion, same swarm", "swarm3", "store", "sqlite-store"),
   scenario("sqlite-retrieve", "raw SQLite retrieve 100", "sqlite-group", "retrieve"),
@@ -157,18 +165,26 @@ export class BenchContext {
 // Rate limiting is off: every request comes from 127.0.0.1, far above Session's 300/s per client.
 const NODE_FLAGS = ["--log-level", "warn", "--rateLimit.enabled=false"];
 
-function serverArgs(kind: ServerKind, dir: string | null): string[] {
+/** The node CLI of this build, or of BENCH_BASE_DIST's for "base" scenarios. */
+function nodeScript(build: ScenarioDef["build"]): string {
+  if (build === "this") return SCRIPTS.node;
+  const base = process.env.BENCH_BASE_DIST;
+  if (base === undefined || base === "") throw new Error("the *-base scenarios need BENCH_BASE_DIST (another build's dist/ directory)");
+  return join(base, "src", "cli", "bin.js");
+}
+
+function serverArgs(kind: ServerKind, dir: string | null, build: ScenarioDef["build"]): string[] {
   if (kind === "echo") return [SCRIPTS.baseline, "echo"];
   if (kind !== "node") return [SCRIPTS.baseline, kind, dir as string];
-  return [SCRIPTS.node, "start", "--data-dir", dir as string, "--http-port", "0", ...NODE_FLAGS];
+  return [nodeScript(build), "start", "--data-dir", dir as string, "--http-port", "0", ...NODE_FLAGS];
 }
 
 type Server = ServerHandle & {pids?: number[]};
 
-async function startFresh(ctx: BenchContext, kind: ServerKind): Promise<{server: Server; dir: string | null}> {
+async function startFresh(ctx: BenchContext, kind: ServerKind, build: ScenarioDef["build"] = "this"): Promise<{server: Server; dir: string | null}> {
   const dir = kind === "echo" ? null : ctx.tempDir();
-  if (kind === "swarm3") return {server: await startSwarm(ctx.children, SCRIPTS.node, dir as string, 3, NODE_FLAGS), dir};
-  const server = await startServer(ctx.children, kind, serverArgs(kind, dir));
+  if (kind === "swarm3") return {server: await startSwarm(ctx.children, nodeScript(build), dir as string, 3, NODE_FLAGS), dir};
+  const server = await startServer(ctx.children, kind, serverArgs(kind, dir, build));
   return {server, dir};
 }
 
@@ -218,7 +234,7 @@ export async function prepareRetrieveServers(ctx: BenchContext, log: (line: stri
 export async function runScenario(ctx: BenchContext, def: ScenarioDef, run: number): Promise<RunSample> {
   const shared = def.workload === "retrieve" ? ctx.retrieveServers.get(def.server) : undefined;
   const {server, dir}: {server: Server; dir: string | null} =
-    shared !== undefined ? {server: shared, dir: null} : await startFresh(ctx, def.server);
+    shared !== undefined ? {server: shared, dir: null} : await startFresh(ctx, def.server, def.build);
   try {
     const probe = cpuProbe(server.pids ?? [server.pid]);
     const spec = loadSpec(ctx, def, server.url, run);
