@@ -4,7 +4,7 @@
  * which keeps the folder graph acyclic, and only through the target's index.ts.
  */
 const LAYERS = [
-  "util", "protocol", "config", "crypto", "onion", "client", "economics",
+  "util", "metrics", "protocol", "config", "crypto", "onion", "client", "economics",
   "storage", "signer", "receipts", "swarm", "peer",
   "fees", "proofs", "replication", "health",
   "rpc", "onion-relay", "api/http", "api/ws", "node", "cli", "index.ts",

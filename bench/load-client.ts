@@ -11,14 +11,17 @@ import {pathToFileURL} from "node:url";
 import {Pool} from "undici";
 import {onionSource} from "./onion-client.js";
 import {percentile, round, writeMessage} from "./util.js";
-import {plainAccounts, retrieveBodies, signingAccounts, storeBodies} from "./workload.js";
+import {plainAccounts, pqAccounts, pqRetrieveBodies, retrieveBodies, signingAccounts, storeBodies} from "./workload.js";
 
 export interface LoadSpec {
   /** Origin, e.g. http://127.0.0.1:40123. */
   url: string;
   workload: "store" | "retrieve";
-  /** "plain": receive-only store accounts; "signing": Ed25519-keyed accounts (prefill, retrieve). */
-  accounts: "plain" | "signing";
+  /**
+   * "plain": receive-only store accounts; "signing": Ed25519-keyed `05` accounts (prefill,
+   * retrieve); "pq": ML-DSA-65-keyed `07` accounts (prefill, retrieve).
+   */
+  accounts: "plain" | "signing" | "pq";
   accountCount: number;
   seed: string;
   connections: number;
@@ -137,12 +140,17 @@ async function loop(pool: Pool, next: () => Outgoing | null, rec: Recorder): Pro
 
 /** The body source for a spec; `dispose` stops the re-signing timer. */
 async function outgoingSource(spec: LoadSpec): Promise<{next: () => Outgoing; dispose: () => void}> {
-  const source = bodySource(spec);
+  const source = await bodySource(spec);
   if (spec.onion !== true) return {next: () => ({path: PATH, body: source.next()}), dispose: source.dispose};
   return {next: await onionSource(spec.url, source.next), dispose: source.dispose};
 }
 
-function bodySource(spec: LoadSpec): {next: () => string; dispose: () => void} {
+async function bodySource(spec: LoadSpec): Promise<{next: () => string; dispose: () => void}> {
+  if (spec.accounts === "pq") {
+    const accounts = await pqAccounts(spec.seed, spec.accountCount);
+    if (spec.workload === "store") return {next: storeBodies(accounts.map((a) => a.id)), dispose: () => {}};
+    return resigned(() => pqRetrieveBodies(accounts));
+  }
   if (spec.workload === "store") {
     const accounts =
       spec.accounts === "plain"
@@ -151,8 +159,13 @@ function bodySource(spec: LoadSpec): {next: () => string; dispose: () => void} {
     return {next: storeBodies(accounts), dispose: () => {}};
   }
   const accounts = signingAccounts(spec.seed, spec.accountCount);
-  let bodies = retrieveBodies(accounts);
-  const timer = setInterval(() => (bodies = retrieveBodies(accounts)), RESIGN_INTERVAL_MS);
+  return resigned(() => retrieveBodies(accounts));
+}
+
+/** Round-robin over bodies that `sign` re-creates every RESIGN_INTERVAL_MS (fresh timestamps). */
+function resigned(sign: () => string[]): {next: () => string; dispose: () => void} {
+  let bodies = sign();
+  const timer = setInterval(() => (bodies = sign()), RESIGN_INTERVAL_MS);
   let i = 0;
   return {next: () => bodies[i++ % bodies.length] as string, dispose: () => clearInterval(timer)};
 }

@@ -9,8 +9,9 @@
  * noisy machine hits all of them alike; each figure is the median of BENCH_RUNS runs. Knobs:
  *
  *   BENCH_RUNS (3)  BENCH_SECONDS (5)  BENCH_WARMUP_SECONDS (1)  BENCH_CONNECTIONS (50)
- *   BENCH_SCENARIOS (echo,sqlite-store,node-store,swarm-store,onion-store,sqlite-retrieve,node-retrieve; also sqlite-store-each)
+ *   BENCH_SCENARIOS (echo,sqlite-store,node-store,swarm-store,onion-store,sqlite-retrieve,node-retrieve,node-retrieve-07; also sqlite-store-each)
  *   BENCH_MICRO (1; 0 skips the micro-benchmarks)
+ *   BENCH_MEMORY (1; 0 skips the node's RSS after 1 M messages and per WebSocket subscriber, bench/memory.ts)
  *   BENCH_WS (0; 1 adds WebSocket push latency with 1,000 subscribers, ~35 s)
  *   BENCH_PROOFS (0; 1 adds storage proofs at 100 k and 1 M messages, bench/proofs.ts, ~5 min)
  *
@@ -23,9 +24,11 @@ import {loadavg} from "node:os";
 import {pathToFileURL} from "node:url";
 import {describeEnvironment, type MachineInfo} from "./machine.js";
 import {runMicroBenchmarks, type MicroResults} from "./micro.js";
+import {benchMemory, formatMemory, memoryOptions, type MemoryBenchResult} from "./memory.js";
 import {benchProofs, formatProofTable, type ProofBenchResult} from "./proofs.js";
 import {benchWsPush, type WsPushBenchResult} from "./ws-push.js";
 import {formatHttpTable, summarize, type ScenarioSummary} from "./report.js";
+import {formatTargetTable, issue15Targets, type TargetRow} from "./targets.js";
 import {
   BenchContext,
   DEFAULT_SCENARIOS,
@@ -52,6 +55,10 @@ export interface BenchSummary {
   micro: MicroResults | null;
   /** onion-store next to swarm-store (both scenarios run): ratio and server CPU added per hop. */
   onion: OnionComparison | null;
+  /** Issue #15's ratios with their targets (bench/targets.ts). */
+  targets: TargetRow[];
+  /** Node RSS after 1 M stored messages and per idle WebSocket subscriber (BENCH_MEMORY, default on). */
+  memory: MemoryBenchResult | null;
   /** WebSocket push latency with 1,000 subscribers (BENCH_WS=1), next to a WS ping baseline. */
   ws: WsPushBenchResult | null;
   /** Storage-proof build, refresh and answer times at 100 k and 1 M messages (BENCH_PROOFS=1). */
@@ -188,6 +195,14 @@ async function runWsPush(): Promise<WsPushBenchResult> {
   return r;
 }
 
+async function runMemory(ctx: BenchContext): Promise<MemoryBenchResult> {
+  const o = memoryOptions();
+  console.log(`\nMemory (issue #15 item 6): ${formatInt(o.messages)} messages, ${formatInt(o.sockets)} WebSocket subscribers\n`);
+  const r = await benchMemory(ctx, o, (line) => console.log(line));
+  console.log(`\n${formatMemory(r)}`);
+  return r;
+}
+
 async function runProofs(): Promise<ProofBenchResult[]> {
   const results = await benchProofs((line) => console.log(line));
   console.log("\nStorage proofs (bench/proofs.ts; medians of 3 runs, one full build from 1 M up)\n");
@@ -206,9 +221,13 @@ async function runAll(ctx: BenchContext, micro: boolean, machine: MachineInfo): 
   console.log(formatHttpTable(http));
   const onion = compareOnion(http);
   printOnion(onion);
+  const targets = issue15Targets(http);
+  console.log("\nIssue #15 targets (same-run ratios of the medians above)\n");
+  console.log(formatTargetTable(targets));
   const noisy = noisyRuns(samples);
   printNoise(noisy, [...samples.values()].flat().length);
   const microResults = micro ? await runMicroBenchmarks((line) => console.log(line)) : null;
+  const memory = process.env.BENCH_MEMORY === "0" ? null : await runMemory(ctx);
   const ws = process.env.BENCH_WS === "1" ? await runWsPush() : null;
   const proofs = process.env.BENCH_PROOFS === "1" ? await runProofs() : null;
   const problems = http.flatMap((s) => s.problems.map((p) => `${s.id} ${p}`));
@@ -222,6 +241,8 @@ async function runAll(ctx: BenchContext, micro: boolean, machine: MachineInfo): 
     runs: runDetails(samples),
     micro: microResults,
     onion,
+    targets,
+    memory,
     ws,
     proofs,
     noisyRuns: noisy,

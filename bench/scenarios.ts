@@ -21,7 +21,8 @@ export type ScenarioId =
   | "swarm-store"
   | "onion-store"
   | "sqlite-retrieve"
-  | "node-retrieve";
+  | "node-retrieve"
+  | "node-retrieve-07";
 /** `swarm3`: three nodes in one swarm; the load goes to the first, which replicates to the others. */
 type ServerKind = "echo" | "sqlite-group" | "sqlite-each" | "node" | "swarm3";
 
@@ -32,6 +33,8 @@ export interface ScenarioDef {
   workload: "store" | "retrieve";
   /** The raw-SQLite scenario this one is compared with (node scenarios only). */
   rawBaseline: ScenarioId | null;
+  /** Whose mailboxes: receive-only keys (stores), `05` Ed25519 or `07` ML-DSA-65 accounts (retrieves). */
+  accounts: LoadSpec["accounts"];
 }
 
 const scenario = (
@@ -40,7 +43,8 @@ const scenario = (
   server: ServerKind,
   workload: ScenarioDef["workload"],
   rawBaseline: ScenarioId | null = null,
-): ScenarioDef => ({id, label, server, workload, rawBaseline});
+  accounts: LoadSpec["accounts"] = workload === "store" ? "plain" : "signing",
+): ScenarioDef => ({id, label, server, workload, rawBaseline, accounts});
 
 export const SCENARIOS: readonly ScenarioDef[] = [
   scenario("echo", "bare fastify echo", "echo", "store"),
@@ -52,6 +56,8 @@ export const SCENARIOS: readonly ScenarioDef[] = [
   scenario("onion-store", "pars-storage store, 3-hop onion, same swarm", "swarm3", "store", "sqlite-store"),
   scenario("sqlite-retrieve", "raw SQLite retrieve 100", "sqlite-group", "retrieve"),
   scenario("node-retrieve", "pars-storage retrieve 100", "node", "retrieve", "sqlite-retrieve"),
+  // The same retrieves from 07 accounts: ML-DSA-65 verify and the account-ID derivation per request.
+  scenario("node-retrieve-07", "pars-storage retrieve 100, 07 accounts", "node", "retrieve", "sqlite-retrieve", "pq"),
 ];
 
 export const DEFAULT_SCENARIOS: readonly ScenarioId[] = [
@@ -62,6 +68,7 @@ export const DEFAULT_SCENARIOS: readonly ScenarioId[] = [
   "onion-store",
   "sqlite-retrieve",
   "node-retrieve",
+  "node-retrieve-07",
 ];
 
 export interface BenchConfig {
@@ -91,7 +98,7 @@ export interface RunSample {
 }
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const SCRIPTS = {
+export const SCRIPTS = {
   loadClient: join(HERE, "load-client.js"),
   baseline: join(HERE, "baseline-server.js"),
   node: join(HERE, "..", "src", "cli", "bin.js"),
@@ -138,10 +145,15 @@ export class BenchContext {
 // Rate limiting is off: every request comes from 127.0.0.1, far above Session's 300/s per client.
 const NODE_FLAGS = ["--log-level", "warn", "--rateLimit.enabled=false"];
 
+/** The node's CLI on `dataDir`, as every node scenario starts it. */
+export function nodeArgs(dataDir: string): string[] {
+  return [SCRIPTS.node, "start", "--data-dir", dataDir, "--http-port", "0", ...NODE_FLAGS];
+}
+
 function serverArgs(kind: ServerKind, dir: string | null): string[] {
   if (kind === "echo") return [SCRIPTS.baseline, "echo"];
   if (kind !== "node") return [SCRIPTS.baseline, kind, dir as string];
-  return [SCRIPTS.node, "start", "--data-dir", dir as string, "--http-port", "0", ...NODE_FLAGS];
+  return nodeArgs(dir as string);
 }
 
 type Server = ServerHandle & {pids?: number[]};
@@ -159,7 +171,7 @@ function loadSpec(ctx: BenchContext, def: ScenarioDef, url: string, run: number)
   return {
     url,
     workload: def.workload,
-    accounts: retrieve ? "signing" : "plain",
+    accounts: def.accounts,
     accountCount: retrieve ? c.retrieveAccounts : c.storeAccounts,
     seed: retrieve ? RETRIEVE_SEED : `store-${run}`,
     connections: c.connections,
@@ -169,27 +181,33 @@ function loadSpec(ctx: BenchContext, def: ScenarioDef, url: string, run: number)
   };
 }
 
-/** Starts the servers the retrieve scenarios share and fills their mailboxes through the RPC. */
+/**
+ * Starts the servers the retrieve scenarios share and fills, through the store RPC, the mailboxes
+ * of every account kind a retrieve scenario on that server reads (`05`, and `07` for
+ * node-retrieve-07).
+ */
 export async function prepareRetrieveServers(ctx: BenchContext, log: (line: string) => void): Promise<void> {
   const c = ctx.config;
-  const kinds = new Set(c.scenarios.filter((s) => s.workload === "retrieve").map((s) => s.server));
-  for (const kind of kinds) {
+  const retrieves = c.scenarios.filter((s) => s.workload === "retrieve");
+  for (const kind of new Set(retrieves.map((s) => s.server))) {
     const {server} = await startFresh(ctx, kind);
-    const spec: LoadSpec = {
-      url: server.url,
-      workload: "store",
-      accounts: "signing",
-      accountCount: c.retrieveAccounts,
-      seed: RETRIEVE_SEED,
-      connections: c.connections,
-      warmupSeconds: 0,
-      seconds: 0,
-      totalRequests: c.retrieveAccounts * c.messagesPerAccount,
-    };
-    const r = await runLoadClient(ctx.children, SCRIPTS.loadClient, spec);
-    const failed = r.non2xx + r.errors;
-    log(`prefilled ${kind}: ${r.requests} stores in ${r.seconds} s (${r.reqPerSec} req/s), ${failed} failed`);
-    if (r.non2xx + r.errors > 0) throw new Error(`prefill of ${kind} failed: ${r.failures.join(" | ")}`);
+    for (const accounts of new Set(retrieves.filter((s) => s.server === kind).map((s) => s.accounts))) {
+      const spec: LoadSpec = {
+        url: server.url,
+        workload: "store",
+        accounts,
+        accountCount: c.retrieveAccounts,
+        seed: RETRIEVE_SEED,
+        connections: c.connections,
+        warmupSeconds: 0,
+        seconds: 0,
+        totalRequests: c.retrieveAccounts * c.messagesPerAccount,
+      };
+      const r = await runLoadClient(ctx.children, SCRIPTS.loadClient, spec);
+      const failed = r.non2xx + r.errors;
+      log(`prefilled ${kind} (${accounts} accounts): ${r.requests} stores in ${r.seconds} s (${r.reqPerSec} req/s), ${failed} failed`);
+      if (failed > 0) throw new Error(`prefill of ${kind} failed: ${r.failures.join(" | ")}`);
+    }
     ctx.retrieveServers.set(kind, server);
   }
 }

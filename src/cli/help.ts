@@ -66,6 +66,16 @@ export const COMMAND_HELP: Readonly<Record<CommandName, CommandHelp>> = {
       "keys (--pubkey-mldsa/--pubkey-mlkem, else taken from the node's own membership or get_swarm entry and\n" +
       "checked against --node-id if given), print the verdict and write the evidence bundle. Exit 0 on a pass.",
   },
+  status: {
+    usage: "pars-storage status [--url URL [--tls-pin HEX]] [--json] [flags]\n       pars-storage status --devnet DIR [--json]",
+    brief: "Print a node's status (what GET /status shows), or a table for every node of a devnet",
+    summary:
+      "Print a running node's status from its GET /status/v1: node ID, network, readiness, messages and\n" +
+      "storage against the limit, swarm members and their reachability, storage proofs, fee multiplier and\n" +
+      "network health. Without --url it asks the node of this configuration (http.bind, http.port, and the\n" +
+      "pin of http.tls). --devnet DIR prints one row per node of the devnet in DIR (from its membership.json).\n" +
+      "--json prints the summary as JSON. Exit 0 when every node answered and is ready, else 1.",
+  },
   client: {usage: CLIENT_USAGE, brief: "Client: keygen, store, retrieve, watch (docs/client.md)", summary: CLIENT_SUMMARY},
   help: {usage: "pars-storage help [command]", brief: "Show help for all commands or one", summary: "Show help."},
 };
@@ -127,6 +137,13 @@ const AUDIT_FLAG_HELP = [
   "      node's proof must contain the message (an 'uncommitted' answer is then a failure)",
 ];
 
+const STATUS_FLAG_HELP = [
+  "  --url <url>, --tls-pin <64 hex>",
+  "      status: the node's base URL (default: this configuration's node) and, for https, its TLS pin",
+  "  --devnet <dir>, --json",
+  "      status: a table for every node of the devnet in dir; the summary as JSON instead of text",
+];
+
 const PRECEDENCE =
   "Precedence: defaults < config file < environment < flags. Every option can be set with " +
   "--<dotted.path>=<value> or PARS_STORAGE_<PATH_IN_UPPER_SNAKE_CASE> (see docs/configuration.md).";
@@ -146,6 +163,7 @@ export function helpText(topic: CommandName | null = null): string {
     ...(topic === null || topic === "id" ? FULL_FLAG_HELP : []),
     ...(topic === null || topic === "devnet" ? DEVNET_FLAG_HELP : []),
     ...(topic === null || topic === "audit" ? AUDIT_FLAG_HELP : []),
+    ...(topic === null || topic === "status" ? STATUS_FLAG_HELP : []),
     ...(topic === null || topic === "client" ? CLIENT_FLAG_HELP : []),
     CONFIG_FLAG_HELP,
     ...CONFIG_LEAVES.map(describeFlag),

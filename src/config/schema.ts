@@ -14,6 +14,8 @@ export const NETWORK_NAMES = Object.keys(NETWORK_IDS) as NetworkName[];
 
 /** Default HTTP port of the Pars storage RPC. */
 export const DEFAULT_HTTP_PORT = 22025;
+/** With `metrics.port` null the metrics listener takes the RPC port + this (22025 → 23025). */
+export const METRICS_PORT_OFFSET = 1000;
 /** Session's storage server rejects request bodies above 10 MiB. */
 export const DEFAULT_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
 /** PIP-0008 SIZE_LIMIT: 10 GiB of message data per node. */
@@ -482,6 +484,32 @@ const WsSchema = Type.Object(
   {additionalProperties: false, default: {}},
 );
 
+/**
+ * Prometheus metrics (docs/operations-metrics.md). On by default on a loopback-only listener of
+ * their own: scraping costs little, and nothing about the node is shown to the public port.
+ */
+const MetricsSchema = Type.Object(
+  {
+    enabled: Type.Boolean({default: true, description: "Serve Prometheus metrics (GET /metrics)"}),
+    bind: Type.String({
+      minLength: 1,
+      default: "127.0.0.1",
+      description: "Address of the metrics listener (0.0.0.0 for a Prometheus on another host or container)",
+    }),
+    port: Type.Union([Type.Null(), Type.Integer({minimum: 0, maximum: 65535})], {
+      default: null,
+      description:
+        "Port of the metrics listener, separate from the public one (0 = pick a free port); null = http.port + 1000, " +
+        "or a free port when http.port is 0",
+    }),
+    onPublicPort: Type.Boolean({
+      default: false,
+      description: "Also answer GET /metrics on the public HTTP port (anyone who reaches the node can read it)",
+    }),
+  },
+  {additionalProperties: false, default: {}},
+);
+
 /** Onion requests (docs/PROTOCOL.md "Onion requests"): what a hop waits for and holds. */
 const OnionSchema = Type.Object(
   {
@@ -504,6 +532,58 @@ const OnionSchema = Type.Object(
       maximum: 17 * 1024 * 1024,
       default: 16 * 1024 * 1024,
       description: "Largest answer a relay reads back from the next hop; a larger one is cut and answered 502",
+    }),
+  },
+  {additionalProperties: false, default: {}},
+);
+
+/** Reward epochs (docs/economics.md "Epochs"): 1 h, the fee ledger's default epoch. */
+export const DEFAULT_REWARD_EPOCH_MS = 3_600_000;
+/** PIP-0008 §2.3 `claimThreshold`: 1,000,000 PARS in base units. */
+export const DEFAULT_CLAIM_THRESHOLD = "1000000000000000000000000";
+/** PIP-0008 §2.3 `claimCycle`: 12 h. */
+export const DEFAULT_CLAIM_CYCLE_MS = 43_200_000;
+
+/** Reward accounting and claims (docs/PROTOCOL.md (Rewards)); every node of a network must agree on the epoch settings. */
+const RewardsSchema = Type.Object(
+  {
+    enabled: Type.Boolean({
+      default: true,
+      description: "Publish epoch reports, compute reward balances and sign claims (only with a membership source)",
+    }),
+    epochMs: Type.Integer({
+      minimum: 1_000,
+      maximum: TIMER_MAX_MS,
+      default: DEFAULT_REWARD_EPOCH_MS,
+      description: "Length of a reward epoch, in milliseconds; the same on every node of the network",
+    }),
+    genesisMs: Type.Integer({
+      minimum: 0,
+      maximum: MAX_SAFE,
+      default: 0,
+      description: "Unix time (ms) at which reward epoch 0 starts; a multiple of epochMs, the same on every node",
+    }),
+    settleMs: Type.Integer({
+      minimum: 0,
+      maximum: TIMER_MAX_MS,
+      default: 300_000,
+      description: "Time after an epoch ends during which nodes collect each other's epoch reports before its rewards are final, in milliseconds",
+    }),
+    totalSupply: Type.String({
+      pattern: AMOUNT_PATTERN,
+      default: "0",
+      description: "PARS supply at genesis in base units (10^-18 PARS); the inflation pool of an epoch is derived from it (0 = fees only)",
+    }),
+    claimThreshold: Type.String({
+      pattern: AMOUNT_PATTERN,
+      default: DEFAULT_CLAIM_THRESHOLD,
+      description: "Most base units this node signs claims for per claim cycle, all addresses together (PIP-0008 §2.3)",
+    }),
+    claimCycleMs: Type.Integer({
+      minimum: 1_000,
+      maximum: MAX_SAFE,
+      default: DEFAULT_CLAIM_CYCLE_MS,
+      description: "Length of a claim cycle, aligned to the Unix epoch, in milliseconds (PIP-0008 §2.3)",
     }),
   },
   {additionalProperties: false, default: {}},
@@ -538,6 +618,8 @@ export const ParsStorageConfigSchema = Type.Object(
     replication: ReplicationSchema,
     ws: WsSchema,
     onion: OnionSchema,
+    rewards: RewardsSchema,
+    metrics: MetricsSchema,
   },
   {additionalProperties: false},
 );

@@ -83,6 +83,15 @@ export {
   type ClaimDecision,
 } from "./claims.js";
 export {
+  assertEpochSchedule,
+  epochIndex,
+  epochBounds,
+  epochAt,
+  lastClosedEpoch,
+  type EpochSchedule,
+  type EpochBounds,
+} from "./epochs.js";
+export {
   REPLICATION_FACTOR,
   STORAGE_PER_NODE_GB,
   MIN_SWARMS,

@@ -12,6 +12,7 @@ import type {PeerClient} from "../peer/index.js";
 import type {RequestPipeline} from "../rpc/index.js";
 import type {ContextSigner} from "../signer/index.js";
 import type {MembershipService, NodeRecord} from "../swarm/index.js";
+import type {OnionMetrics} from "../metrics/index.js";
 import type {Clock} from "../util/index.js";
 
 export interface OnionParts {
@@ -29,6 +30,8 @@ export interface OnionWiringModules {
   /** The one request pipeline (readiness, the per-IP bucket, shape checks, dispatch). */
   pipeline: RequestPipeline;
   logger: Logger;
+  /** Hop times; null when metrics are off. */
+  metrics: OnionMetrics | null;
 }
 
 /** Null when onion requests are off or the identity has no X25519 key. */
@@ -61,6 +64,7 @@ export function buildOnion(config: ParsStorageConfig, m: OnionWiringModules): On
       auth,
       isMember: (id) => member(id) !== null,
       logger: m.logger,
+      metrics: m.metrics,
     },
   );
   return {relay};

@@ -20,7 +20,9 @@ import {
 
 import type {ProofTables, StorageDb} from "../storage/index.js";
 import type {MembershipService} from "../swarm/index.js";
+import type {ProofMetrics} from "../metrics/index.js";
 import type {Clock} from "../util/index.js";
+import {countedLedger, timedEngine} from "./assemble-metrics.js";
 
 export interface ProofParts {
   /** The message store: its database and its added/removed events. */
@@ -38,14 +40,18 @@ export interface ProofParts {
   readonly peers: Pick<PeerClient, "request"> | null;
   /** Default: `peerProofTransport(peers)`. */
   readonly transport?: ProofTransport;
+  /** Refresh times and challenge verdicts; null or absent when metrics are off. */
+  readonly metrics?: ProofMetrics | null;
 }
 
 /** Call before `membership.start()`, so the swarm context sees the first membership update. */
 export function assembleProofs(opts: Partial<ProofServiceOptions>, p: ProofParts): ProofService {
   const {nodeId, mlDsa, mlKem} = p.identity;
+  const metrics = p.metrics ?? null;
+  const engine = commitmentEngine(p.store.db, p.tables, opts.sliceBudgetMs ?? defaultProofServiceOptions.sliceBudgetMs, p.logger);
   return new ProofService(opts, {
-    tables: p.tables,
-    engine: commitmentEngine(p.store.db, p.tables, opts.sliceBudgetMs ?? defaultProofServiceOptions.sliceBudgetMs, p.logger),
+    tables: countedLedger(p.tables, metrics),
+    engine: timedEngine(engine, metrics),
     events: p.store,
     signer: p.signer,
     pq: p.pq,
@@ -66,5 +72,5 @@ const WORKER_BUSY_TIMEOUT_MS = 5_000;
  */
 function commitmentEngine(db: StorageDb, tables: ProofTables, sliceBudgetMs: number, logger: Logger): CommitmentEngine {
   if (db.sqlite.memory) return new LocalEngine(tables.reader, {sliceBudgetMs});
-  return new WorkerEngine({path: db.sqlite.name, busyTimeoutMs: WORKER_BUSY_TIMEOUT_MS, sliceBudgetMs}, logger);
+  return new WorkerEngine({path: db.sqlite.name, busyTimeoutMs: WORKER_BUSY_TIMEOUT_MS, sliceBudgetMs, persist: true}, logger);
 }

@@ -21,6 +21,7 @@ import {
 } from "../replication/index.js";
 import type {ReplicationTables, RetryTable, SqliteMessageStore} from "../storage/index.js";
 import type {MembershipService} from "../swarm/index.js";
+import type {ReplicationMetrics} from "../metrics/index.js";
 import type {Clock} from "../util/index.js";
 import type {Logger} from "pino";
 
@@ -35,12 +36,14 @@ export interface ReplicationParts {
   readonly signer: HandshakeSigner;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Forwards, retries and anti-entropy repairs; null when metrics are off. */
+  readonly metrics: ReplicationMetrics | null;
 }
 
 /** Nothing is started here: the node starts the Replicator once the HTTP server listens. */
 export function assembleReplication(options: Partial<ReplicationOptions>, p: ReplicationParts): Replicator {
   const opts = resolveReplicationOptions(options);
-  const {store, clock, logger} = p;
+  const {store, clock, logger, metrics} = p;
   const tables = p.tables.replication;
   const view = new MembershipView(p.membership, p.identity.nodeId);
   const health = new ReplicationPeerHealth(PEER_DOWN_PROBE_MS, clock);
@@ -49,7 +52,7 @@ export function assembleReplication(options: Partial<ReplicationOptions>, p: Rep
   const index = new DigestIndex();
   const revocationIndex = new RevocationIndex();
   const revocations = new RevocationSync({revocations: store.revocations, index: revocationIndex, transport, view, clock});
-  const retries = new RetryQueue(opts, {table: p.tables.retries, tables, revocations, transport, view, health, clock, logger});
+  const retries = new RetryQueue(opts, {table: p.tables.retries, tables, revocations, transport, view, health, clock, logger, metrics});
   const batcher = new RpcBatcher(opts.maxBatchBytes, {transport});
   const shared = {store, tables, index, revocations, transport, view, clock, logger};
   return new Replicator(opts, {
@@ -63,8 +66,8 @@ export function assembleReplication(options: Partial<ReplicationOptions>, p: Rep
     index,
     revocationIndex,
     retries,
-    forwarder: new Forwarder(opts, {batcher, view, retries, health, clock, logger}),
-    antiEntropy: new AntiEntropy(opts, shared),
+    forwarder: new Forwarder(opts, {batcher, view, retries, health, clock, logger, metrics}),
+    antiEntropy: new AntiEntropy(opts, {...shared, metrics}),
     relocator: new Relocator(opts, shared),
     endpoint: (rpc, onContact) =>
       new PeerRequestHandler(opts, {channels: transport.channels, rpc, store, tables, index, revocationIndex, revocations, view, clock, logger, onContact}),

@@ -14,6 +14,7 @@ import {RegistrySource} from "../swarm/index.js";
 import type {MembershipSource} from "../swarm/index.js";
 import {StaticFileSource} from "../swarm/index.js";
 import {MembershipRouter} from "../swarm/index.js";
+import type {ReplicationMetrics} from "../metrics/index.js";
 import type {Clock} from "../util/index.js";
 
 export interface Routing {
@@ -38,6 +39,7 @@ export interface RoutingModules {
   readonly tables: Pick<NodeTables, "replication" | "retries">;
   /** Signs channel handshakes (the node's worker-thread ContextSigner). */
   readonly signer: HandshakeSigner;
+  readonly metrics: ReplicationMetrics | null;
 }
 
 /** The address this node advertises: `node.publicHost`, else the bind address. */
@@ -68,6 +70,7 @@ export function buildRouting(config: ParsStorageConfig, m: RoutingModules, self:
     signer: m.signer,
     clock: m.clock,
     logger: m.logger.child({module: "replication"}),
+    metrics: m.metrics,
   });
   return {router: new MembershipRouter({membership, forwarder: replication}), membership, replication, peers};
 }

@@ -2,6 +2,7 @@
 import type {Logger} from "pino";
 import type {ParsStorageConfig} from "../config/index.js";
 import {ProofTables, ReplicationTables, RetryTable, SqliteFeeLedger, SqliteMessageStore} from "../storage/index.js";
+import type {StoreMetrics} from "../metrics/index.js";
 import type {Clock} from "../util/index.js";
 
 /** The tables other modules keep over the store's database; node/ hands each to its user. */
@@ -21,9 +22,10 @@ export interface NodeStorage {
 export async function assembleStorage(
   config: ParsStorageConfig,
   path: string,
-  m: {readonly clock: Clock; readonly logger: Logger},
+  m: {readonly clock: Clock; readonly logger: Logger; readonly metrics: StoreMetrics | null},
 ): Promise<NodeStorage> {
-  const store = await SqliteMessageStore.open({path, ...config.storage}, {clock: m.clock, logger: m.logger.child({module: "storage"})});
+  const modules = {clock: m.clock, logger: m.logger.child({module: "storage"}), metrics: m.metrics};
+  const store = await SqliteMessageStore.open({path, ...config.storage}, modules);
   try {
     checkNetwork(store, config.networkId);
     const tables: NodeTables = {

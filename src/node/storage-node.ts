@@ -1,7 +1,7 @@
 import {InlineSigner, WorkerSigner, type ContextSigner} from "../signer/index.js";
 import type {FastifyInstance} from "fastify";
 import type {Logger} from "pino";
-import {buildHttpApp, loadGc} from "../api/http/index.js";
+import {buildHttpApp, loadGc, type MetricsServer} from "../api/http/index.js";
 import {defaultWsOptions, registerWebSocket, type WsHandle} from "../api/ws/index.js";
 import {dataPaths, type ParsStorageConfig} from "../config/index.js";
 import {initHashing} from "../crypto/index.js";
@@ -29,6 +29,9 @@ import {assembleStorage, type NodeTables} from "./assemble-storage.js";
 import {loadNodeTls, type NodeTls} from "./tls.js";
 import {buildOnion, type OnionParts} from "./assemble-onion.js";
 import type {OnionCountersSnapshot} from "../onion-relay/index.js";
+import type {NodeMetrics} from "../metrics/index.js";
+import {countedSigner, countStoreEvents, createNodeMetrics, instrumentApp, listenMetrics, timedAnswers} from "./assemble-metrics.js";
+import {metricSources} from "./metric-sources.js";
 import {PARS_STORAGE_VERSION, SESSION_RPC_HF, SESSION_RPC_VERSION} from "./version.js";
 
 export interface StorageNodeModules {
@@ -58,6 +61,7 @@ interface Parts {
   onion: OnionParts | null;
   httpUrl: string;
   tls: NodeTls | null;
+  metricsServer: MetricsServer | null;
 }
 
 /**
@@ -91,9 +95,10 @@ export class StorageNode {
     const tls = await loadNodeTls(config);
     if (tls !== null) log.info({spkiSha256: tls.spkiSha256, createdKey: tls.createdKey}, "serving HTTPS; the node record must carry this TLS pin");
 
-    const {store, tables} = await assembleStorage(config, paths.dbFile, {clock, logger: log});
+    const metrics = createNodeMetrics(config, identity.nodeId);
+    const {store, tables} = await assembleStorage(config, paths.dbFile, {clock, logger: log, metrics: metrics?.metrics.store ?? null});
     try {
-      return await StorageNode.start(config, {log, clock, pq, identity, bls, store, tables, tls});
+      return await StorageNode.start(config, {log, clock, pq, identity, bls, store, tables, tls, metrics});
     } catch (err) {
       await store.close();
       throw err;
@@ -111,19 +116,24 @@ export class StorageNode {
       store: SqliteMessageStore;
       tables: NodeTables;
       tls: NodeTls | null;
+      metrics: NodeMetrics | null;
     },
   ): Promise<StorageNode> {
-    const mlDsaSigner = await startSigner(m.pq, m.identity, m.log);
+    const metrics = m.metrics?.metrics ?? null;
+    const mlDsaSigner = countedSigner(await startSigner(m.pq, m.identity, m.log), metrics?.signer ?? null);
     const signer = new ResponseSigner(
       {...defaultResponseSignerOptions, maxBatchDelayMs: config.signing.maxBatchDelayMs},
-      {signer: mlDsaSigner, nodeId: m.identity.nodeId, clock: m.clock},
+      {signer: mlDsaSigner, nodeId: m.identity.nodeId, clock: m.clock, metrics: metrics?.signer ?? null},
     );
     const self = selfEntry(config, m.identity, m.tls);
-    const routingModules = {identity: m.identity, pq: m.pq, clock: m.clock, logger: m.log, store: m.store, tables: m.tables, signer: mlDsaSigner};
+    const routingModules = {
+      ...{identity: m.identity, pq: m.pq, clock: m.clock, logger: m.log, store: m.store, tables: m.tables, signer: mlDsaSigner},
+      metrics: metrics?.replication ?? null,
+    };
     const {router, membership, replication, peers} = buildRouting(config, routingModules, self);
     const {enabled: proofsOn, challengesPerSecond, ...proofOpts} = config.proofs;
     const proofs = proofsOn
-      ? assembleProofs(proofOpts, {...m, tables: m.tables.proofs, signer: mlDsaSigner, membership, peers, logger: m.log.child({module: "proofs"})})
+      ? assembleProofs(proofOpts, {...m, tables: m.tables.proofs, signer: mlDsaSigner, membership, peers, logger: m.log.child({module: "proofs"}), metrics: metrics?.proofs})
       : null;
     const network =
       membership === null || peers === null ? null : assembleNetworkHealth(config, {...m, membership, peers, proofs, logger: m.log.child({module: "network"})});
@@ -143,8 +153,8 @@ export class StorageNode {
     // One token bucket per IP for HTTP and WebSocket together, so neither door bypasses the other.
     const limiter = config.rateLimit.enabled ? new RateLimiter(config.rateLimit, () => m.clock.now()) : null;
     // Every client RPC, whatever carried it, enters here (rpc/pipeline.ts).
-    const pipeline = new RequestPipeline({rpc, router, limiter, logger: m.log.child({module: "rpc"})});
-    const onion = buildOnion(config, {...m, signer: mlDsaSigner, membership, peers, pipeline, logger: m.log.child({module: "onion"})});
+    const pipeline = new RequestPipeline({rpc, router, limiter, logger: m.log.child({module: "rpc"}), metrics: metrics?.rpc ?? null});
+    const onion = buildOnion(config, {...m, signer: mlDsaSigner, membership, peers, pipeline, logger: m.log.child({module: "onion"}), metrics: metrics?.onion ?? null});
     const {bind: _bind, port: _port, tls: _tls, ...httpLimits} = config.http;
     const app = buildHttpApp(
       {
@@ -179,7 +189,7 @@ export class StorageNode {
         economics: fees,
         ...(onion === null ? {} : {onion: onion.relay}),
         ...(replication === null ? {} : {peer: replication.endpoint(rpc)}),
-        ...(proofs === null ? {} : {proofs: {api: proofs, nodeId: m.identity.nodeId, challengesPerSecond}}),
+        ...(proofs === null ? {} : {proofs: {api: timedAnswers(proofs, metrics?.proofs ?? null), nodeId: m.identity.nodeId, challengesPerSecond}}),
       },
     );
     const ws = registerWebSocket(app, {...defaultWsOptions, ...config.ws}, {
@@ -190,6 +200,9 @@ export class StorageNode {
       router,
       logger: m.log.child({module: "ws"}),
     });
+    instrumentApp(config, m.metrics, app);
+    m.metrics?.addSources(metricSources({store: m.store, ws, onion, replication, proofs, clock: m.clock}));
+    countStoreEvents(m.store, m.metrics);
     const address = await app.listen({host: config.http.bind, port: config.http.port});
     const httpUrl = address.replace("[::1]", "127.0.0.1");
     // With port 0 the OS picked the port: advertise the real one.
@@ -197,13 +210,14 @@ export class StorageNode {
     self.port = port;
     self.port_https = Number(port);
     m.log.info({url: httpUrl, nodeId: m.identity.nodeId, networkId: config.networkId}, "listening");
+    const metricsServer = await listenMetrics(config, m.metrics, m.log.child({module: "metrics"}));
     // After listen: until the first membership document arrives, the RPC answers 503 (not ready).
     replication?.start();
     membership?.start();
     proofs?.start();
     network?.start();
     const {pq, identity, bls, store} = m;
-    return new StorageNode({config, logger: m.log, pq, identity, bls, store, signer, mlDsaSigner, router, membership, replication, peers, proofs, network, fees, app, ws, onion, httpUrl, tls: m.tls});
+    return new StorageNode({config, logger: m.log, pq, identity, bls, store, signer, mlDsaSigner, router, membership, replication, peers, proofs, network, fees, app, ws, onion, httpUrl, tls: m.tls, metricsServer});
   }
 
   get httpUrl(): string {
@@ -213,6 +227,11 @@ export class StorageNode {
   /** The TLS pin (SHA-256 of the certificate's SPKI, hex) when the node serves HTTPS; else null. */
   get tlsSpkiSha256(): string | null {
     return this.parts.tls?.spkiSha256 ?? null;
+  }
+
+  /** URL of the metrics listener's GET /metrics; null when metrics are off or it could not bind. */
+  get metricsUrl(): string | null {
+    return this.parts.metricsServer?.url ?? null;
   }
 
   get nodeId(): string {
@@ -268,8 +287,9 @@ export class StorageNode {
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      const {app, ws, membership, replication, peers, proofs, network, fees, signer, mlDsaSigner, store, logger} = this.parts;
+      const {app, ws, membership, replication, peers, proofs, network, fees, signer, mlDsaSigner, store, logger, metricsServer} = this.parts;
       const steps: Array<[string, () => unknown]> = [
+        ["metrics", () => metricsServer?.close()],
         ["http", () => app.close()],
         ["ws", () => ws.close()],
         ["network", () => network?.close()],

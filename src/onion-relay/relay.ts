@@ -16,6 +16,8 @@
  * 502 when the next hop cannot be reached or answers more than `maxResponseBytes`. A relay
  * returns the next hop's status and body unchanged. Every await is bounded by `relayTimeoutMs`.
  */
+import {performance} from "node:perf_hooks";
+import type {OnionMetrics} from "../metrics/index.js";
 import type {RpcResponse} from "../protocol/index.js";
 import {OnionCounters, type OnionFailure} from "./counters.js";
 import type {Forward} from "./forwarder.js";
@@ -48,6 +50,8 @@ export interface OnionRelayModules {
   isMember: (nodeId: string) => boolean;
   logger: {debug(obj: object, msg: string): void; error(obj: object, msg: string): void};
   counters?: OnionCounters;
+  /** Time spent per hop; null or absent when metrics are off. */
+  metrics?: OnionMetrics | null;
 }
 
 export interface OnionRequest {
@@ -88,7 +92,10 @@ export class OnionRelay {
       return this.#refuseLayer(err);
     }
     if (opened.hopNo > ONION_MAX_HOPS) return this.#fail("max_hops", 400, "onion request max path length exceeded");
-    return opened.kind === "relay" ? this.#relay(opened) : this.#answer(opened);
+    const started = performance.now();
+    const reply = opened.kind === "relay" ? await this.#relay(opened) : await this.#answer(opened);
+    this.#m.metrics?.hopDuration.observe({hop: opened.kind}, (performance.now() - started) / 1000);
+    return reply;
   }
 
   /** Relay authentication, then, for a client, the pipeline's readiness check and token bucket. */

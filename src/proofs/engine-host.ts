@@ -49,6 +49,10 @@ export class WorkerEngine implements CommitmentEngine {
     return s === null ? null : {...s, root: Buffer.from(s.root)};
   }
 
+  get persistent(): boolean {
+    return this.#data.persist === true;
+  }
+
   /** The last progress the worker reported for the running refresh. */
   progress(): RefreshProgress | null {
     return this.#progress;
@@ -107,6 +111,10 @@ export class WorkerEngine implements CommitmentEngine {
   #onReply(m: EngineReply): void {
     if (m.id === -1) {
       if (m.ok) this.#progress = m.value as RefreshProgress;
+      return;
+    }
+    if (m.id === -2) {
+      if (!m.ok) this.#logger.warn({err: m.error}, "could not persist the storage-proof commitment; a restart rebuilds more");
       return;
     }
     const p = this.#pending.get(m.id);

@@ -4,7 +4,7 @@
  * answer's inclusion path never waits for a whole rebuild.
  */
 import {parentPort, workerData} from "node:worker_threads";
-import {CommitmentReader} from "../storage/index.js";
+import {CommitmentReader, CommitmentStore} from "../storage/index.js";
 import {LocalEngine} from "./engine.js";
 import type {EngineReply, EngineRequest, EngineWorkerData} from "./engine-protocol.js";
 
@@ -16,9 +16,13 @@ if (port === null) throw new Error("engine-worker.js runs as a worker thread");
 const PROGRESS_EVERY_MS = 500;
 
 const reader = CommitmentReader.openReadOnly(data.path, data.busyTimeoutMs);
+// The persisted commitment is written on a connection of its own: the reader stays read-only.
+const store = data.persist === true ? CommitmentStore.open(data.path, data.busyTimeoutMs) : undefined;
 let reportedAt = Number.NEGATIVE_INFINITY;
 const engine = new LocalEngine(reader, {
   sliceBudgetMs: data.sliceBudgetMs,
+  store,
+  onPersistError: (err) => port.postMessage({id: -2, ok: false, error: err instanceof Error ? err.message : String(err)} satisfies EngineReply),
   onProgress: (p) => {
     if (p.elapsedMs - reportedAt < PROGRESS_EVERY_MS && p.elapsedMs >= reportedAt) return;
     reportedAt = p.elapsedMs;
@@ -39,6 +43,7 @@ async function serve(r: EngineRequest): Promise<unknown> {
     case "close":
       await engine.close();
       reader.close();
+      store?.close();
       return null;
   }
 }

@@ -33,7 +33,7 @@ import type {VerdictRules} from "./verdict.js";
 
 /** What the service reads and writes in the database (ProofTables). */
 export type ProofStorage = LedgerStore &
-  Pick<ProofTables, "takeUpdatedHashes" | "messageByHash" | "liveHashesInRange" | "saveProof" | "recentProofs">;
+  Pick<ProofTables, "takeUpdatedHashes" | "changeLog" | "trimChangeLog" | "messageByHash" | "liveHashesInRange" | "saveProof" | "recentProofs">;
 
 export interface ProofServiceModules {
   readonly tables: ProofStorage;
@@ -93,8 +93,11 @@ export class ProofService {
   /** Change sets taken since the previous published commitment's (candidates.ts). */
   #takes: Take[] = [];
   #nextTakeId = 0;
-  /** The engine has no base to refresh from (start, or a refresh failed): rebuild in full. */
-  #needFull = true;
+  /**
+   * The engine has no base to refresh from and none persisted (a refresh failed on an engine that
+   * does not persist): rebuild in full. A persisting engine loads its last written commitment.
+   */
+  #needFull = false;
   #proofs: StorageProof[] = [];
   readonly #changes: ChangeTracker;
   #epoch: Promise<StorageProof | null> | null = null;
@@ -220,15 +223,22 @@ export class ProofService {
    * fails or is abandoned, so then the next refresh starts over from a full build.
    */
   async #refresh(timestamp: number): Promise<Omit<Published, "proof"> | null> {
+    const {engine, tables} = this.#m;
     const {hashes, overflow} = this.#changes.take();
-    const updated = this.#m.tables.takeUpdatedHashes();
-    const changed = overflow || this.#needFull ? null : new Set([...hashes, ...updated]);
+    const updated = tables.takeUpdatedHashes();
+    // The durable log (migration 0008) holds every change since the persisted commitment, those
+    // a crash took from the in-memory tracker included.
+    const log = tables.changeLog(MAX_TRACKED_CHANGES);
+    const changed = overflow || this.#needFull || log.hashes === null ? null : new Set([...hashes, ...updated, ...log.hashes]);
     const takeId = this.#nextTakeId++;
     this.#takes.push({id: takeId, changed});
-    this.#needFull = true;
-    const summary = await this.#withProgressLog(this.#m.engine.refresh({timestamp, changed: changed === null ? null : [...changed]}));
+    this.#needFull = !engine.persistent;
+    const request = {timestamp, changed: changed === null ? null : [...changed], logWatermark: log.watermark};
+    const summary = await this.#withProgressLog(engine.refresh(request));
     if (summary === null) return null;
     this.#needFull = false;
+    // A persisting engine trimmed the log with its write (or kept it, its write having failed).
+    if (!engine.persistent) tables.trimChangeLog(log.watermark);
     this.lastRefresh = {...summary.stats, changed: hashes.size + updated.length};
     return {summary, takeId, completedAt: this.#m.clock.now()};
   }

@@ -2,6 +2,7 @@ import {CONFIG_DEFAULTS} from "../config/index.js";
 import {CTX} from "../crypto/index.js";
 import type {PqBackend} from "../crypto/index.js";
 import type {ContextSigner} from "../signer/index.js";
+import type {SignerMetrics} from "../metrics/index.js";
 import type {Clock} from "../util/index.js";
 import {batchHeader} from "../protocol/index.js";
 
@@ -56,6 +57,8 @@ export interface ResponseSignerModules {
   signer: ContextSigner;
   nodeId: string;
   clock: Clock;
+  /** Receipts per signed batch; null or absent when metrics are off. */
+  metrics?: SignerMetrics | null;
 }
 
 /**
@@ -121,6 +124,7 @@ export class ResponseSigner {
       const signature = Buffer.from(await this.modules.signer.sign(header, CTX.RESPONSE_BATCH)).toString("base64");
       this.stats.batches++;
       this.stats.receipts += batch.length;
+      this.modules.metrics?.receiptBatch.observe(batch.length);
       batch.forEach((p, i) => {
         const path = (paths[i] as Buffer[]).map((h) => h.toString("base64"));
         p.resolve({signature, signature_proof: {t, n: batch.length, i, path}});

@@ -9,6 +9,7 @@
  * `antiEntropyIntervalMs` ± 10 %. This is also how a new, returning or wiped node catches up.
  * Each round with a peer also pulls its subaccount revocation state (revocation-sync.ts).
  */
+import type {ReplicationMetrics} from "../metrics/index.js";
 import type {ReplicationTables, SqliteMessageStore} from "../storage/index.js";
 import type {Logger} from "../util/index.js";
 import type {Tombstone} from "../storage/index.js";
@@ -35,6 +36,7 @@ export interface AntiEntropyModules {
   readonly view: MembershipView;
   readonly clock: Clock;
   readonly logger: Logger;
+  readonly metrics?: ReplicationMetrics | null;
   /** Jitter source, [0, 1). */
   readonly random?: () => number;
 }
@@ -104,13 +106,24 @@ export class AntiEntropy {
       if (this.#task.closed) return failed;
       try {
         const r = await this.syncWith(peer.nodeId);
+        this.#countRepairs(r);
         if (r.fetched + r.tombstones + r.revocations > 0) this.#m.logger.info({peer: peer.nodeId, ...r}, "anti-entropy repaired differences");
       } catch (err) {
         failed = true;
+        this.#m.metrics?.antiEntropyRounds.inc({result: "failed"});
         this.#m.logger.debug({peer: peer.nodeId, err: describeError(err)}, "anti-entropy round with peer failed");
       }
     }
     return failed;
+  }
+
+  #countRepairs(r: SyncResult): void {
+    const metrics = this.#m.metrics;
+    if (metrics == null) return;
+    metrics.antiEntropyRounds.inc({result: "ok"});
+    metrics.antiEntropyRepairs.inc({kind: "messages"}, r.fetched);
+    metrics.antiEntropyRepairs.inc({kind: "tombstones"}, r.tombstones);
+    metrics.antiEntropyRepairs.inc({kind: "revocations"}, r.revocations);
   }
 
   /** What the peer's lists have that ours lack: hashes to fetch and tombstones to apply. */

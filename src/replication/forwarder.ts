@@ -12,6 +12,7 @@
  * forward that did not reach the peer is handed to the retry queue.
  */
 
+import {peerLabel, type ReplicationMetrics} from "../metrics/index.js";
 import type {PeerEntry} from "../protocol/index.js";
 import type {Logger} from "../util/index.js";
 import type {Clock} from "../util/index.js";
@@ -41,6 +42,7 @@ export interface ForwarderModules {
   readonly health: PeerHealth;
   readonly clock: Clock;
   readonly logger: Logger;
+  readonly metrics?: ReplicationMetrics | null;
 }
 
 /** How one forward ended: the entry to report, and whether it must be retried later. */
@@ -82,6 +84,7 @@ export class Forwarder {
   async #forwardOne(peer: string, method: string, params: Record<string, unknown>): Promise<PeerEntry> {
     const {health} = this.#m;
     if (health.isDown(peer)) {
+      this.#m.metrics?.forwards.inc({peer: peerLabel(peer), result: "down"});
       this.#enqueue(peer, method, params);
       return unreachableEntry(`peer down (${health.downReason(peer) ?? "unreachable"}); not contacted`);
     }
@@ -97,6 +100,8 @@ export class Forwarder {
       if (outcome.downReason !== undefined) health.markDown(peer, outcome.downReason);
     }
     if (outcome.retry) this.#enqueue(peer, method, params);
+    const result = outcome.retry ? "retry" : outcome.entry.failed === true ? "error" : "ok";
+    this.#m.metrics?.forwards.inc({peer: peerLabel(peer), result});
     return outcome.entry;
   }
 

@@ -9,6 +9,7 @@
  * (any HTTP status below 500, as Session does not retry non-timeout errors), when what it concerns
  * has expired (or the message is gone here), or when the peer is no longer in our swarm.
  */
+import {peerLabel, type ReplicationMetrics} from "../metrics/index.js";
 import type {ReplicationTables, RetryRow, RetryTable} from "../storage/index.js";
 import type {Logger} from "../util/index.js";
 import type {Clock} from "../util/index.js";
@@ -39,6 +40,7 @@ export interface RetryQueueModules {
   readonly health: PeerHealth;
   readonly clock: Clock;
   readonly logger: Logger;
+  readonly metrics?: ReplicationMetrics | null;
 }
 
 export class RetryQueue {
@@ -136,6 +138,7 @@ export class RetryQueue {
 
   async #deliver(peer: string, rows: RetryRow[]): Promise<void> {
     this.#busy.add(peer);
+    this.#m.metrics?.retries.inc({peer: peerLabel(peer)}, rows.length);
     try {
       const stores = rows.filter((r) => r.hash !== null);
       const revocations = rows.filter((r) => r.hash === null && isRevocationMethod(r.method));

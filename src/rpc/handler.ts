@@ -23,6 +23,8 @@ interface IfCondition {
 }
 
 const META = new Set(["batch", "sequence", "ifelse"]);
+/** Every method name the handler answers (the bounded values of the metrics' `method` label). */
+export const RPC_METHOD_NAMES: ReadonlySet<string> = new Set([...methodTable().keys(), ...META]);
 const isObject = (v: unknown): v is Params => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**

@@ -1,5 +1,5 @@
 export {HTTP} from "./errors.js";
-export {RpcHandler} from "./handler.js";
+export {RPC_METHOD_NAMES, RpcHandler} from "./handler.js";
 export {RequestPipeline, TOO_MANY_REQUESTS} from "./pipeline.js";
 export type {ParsedRpcRequest, RequestPipelineModules, RequestSource, RpcInput, RpcTransport} from "./pipeline.js";
 export {ACCESS, parseToken, sigMessage, verifyRequest} from "./auth.js";

@@ -1,8 +1,10 @@
+import {performance} from "node:perf_hooks";
+import type {RpcMetrics} from "../metrics/index.js";
 import type {RpcResponse} from "../protocol/index.js";
 import type {SwarmRouter} from "../swarm/index.js";
 import type {Logger} from "../util/index.js";
 import {HTTP} from "./errors.js";
-import type {RpcHandler} from "./handler.js";
+import {RPC_METHOD_NAMES, type RpcHandler} from "./handler.js";
 import type {Params} from "./params.js";
 
 /** The door a request came in by. */
@@ -37,6 +39,8 @@ export interface RequestPipelineModules {
    */
   limiter: {take(ip: string): boolean} | null;
   logger: Pick<Logger, "error">;
+  /** Requests by method and status, their latency and rate-limit refusals; null when metrics are off. */
+  metrics?: RpcMetrics | null;
 }
 
 /** Session's answer when the bucket is empty (every transport sends these bytes). */
@@ -79,7 +83,23 @@ export class RequestPipeline {
 
   /** Steps 3-4, for a request already admitted. */
   async dispatch(input: RpcInput): Promise<RpcResponse> {
+    const started = performance.now();
+    const res = await this.#dispatch(input);
+    const metrics = this.m.metrics;
+    if (metrics != null) {
+      const method = typeof res.method === "string" && RPC_METHOD_NAMES.has(res.method) ? res.method : "other";
+      metrics.requests.inc({method, status: String(res.response.status)});
+      metrics.duration.observe({method}, (performance.now() - started) / 1000);
+    }
+    return res.response;
+  }
+
+  async #dispatch(input: RpcInput): Promise<{method: unknown; response: RpcResponse}> {
     const req = typeof input === "string" || Buffer.isBuffer(input) ? parseBody(input) : input;
+    return {method: req?.method, response: await this.#run(req)};
+  }
+
+  async #run(req: ParsedRpcRequest | null): Promise<RpcResponse> {
     if (req === null) return {status: HTTP.BAD_REQUEST, body: "invalid json"};
     if (typeof req.method !== "string") return {status: HTTP.BAD_REQUEST, body: "invalid json: no `method` field"};
     if (!isObject(req.params)) return {status: HTTP.BAD_REQUEST, body: "invalid json: no `params` field"};
@@ -97,7 +117,9 @@ export class RequestPipeline {
    * routes and frames, which share the bucket without being RPCs.
    */
   allow(ip: string): boolean {
-    return this.m.limiter === null || this.m.limiter.take(ip);
+    if (this.m.limiter === null || this.m.limiter.take(ip)) return true;
+    this.m.metrics?.rateLimited.inc();
+    return false;
   }
 
   /** Why the node does not serve RPCs yet; empty when it does. */

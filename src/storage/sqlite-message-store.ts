@@ -1,3 +1,4 @@
+import type {StoreMetrics} from "../metrics/index.js";
 import type {Clock} from "../util/index.js";
 import {silentLogger, type Logger} from "../util/index.js";
 import {StorageDb, type StateValue} from "./db.js";
@@ -23,6 +24,8 @@ export interface SqliteMessageStoreModules {
   logger?: Logger;
   /** Free bytes on the filesystem holding a directory (tests fake a small disk); default statfs. */
   freeBytes?: DiskSpaceModules["freeBytes"];
+  /** Group-commit batch sizes and TTL sweeps; null or absent when metrics are off. */
+  metrics?: StoreMetrics | null;
 }
 
 /** Log a refused store once per this many while the store is full (as Session does). */
@@ -83,7 +86,10 @@ export class SqliteMessageStore implements MessageStore {
       {
         db: db.sqlite,
         mapError: (err) => this.#mapError(err),
-        onCommit: (outcomes) => this.#events.emitOutcomes(outcomes),
+        onCommit: (outcomes) => {
+          modules.metrics?.commitWrites.observe(outcomes.length);
+          this.#events.emitOutcomes(outcomes);
+        },
         onFlushed: () => {
           this.#pendingBytes = 0;
           this.#refreshUsedBytes();
@@ -97,8 +103,14 @@ export class SqliteMessageStore implements MessageStore {
         st: this.#st,
         clock: this.#clock,
         logger: this.#logger,
-        onRemoved: (hashes) => this.#events.emit("removed", hashes),
-        onSwept: () => this.#afterSweep(),
+        onRemoved: (hashes) => {
+          modules.metrics?.sweptMessages.inc(hashes.length);
+          this.#events.emit("removed", hashes);
+        },
+        onSwept: () => {
+          modules.metrics?.sweeps.inc();
+          this.#afterSweep();
+        },
         relieveFull: () => this.#relieveFull(),
       },
     );

@@ -26,6 +26,7 @@ import {registerPeerRoutes} from "./routes/peer.js";
 import type {PeerEndpoint} from "../../peer/index.js";
 import {PEER_MAX_FRAME_BYTES} from "../../peer/index.js";
 import {registerProofRoutes, type ProofApi} from "./routes/proofs.js";
+import {registerStatusRoutes} from "./routes/status.js";
 
 export interface HttpAppOptions {
   /** Session's MAX_REQUEST_BODY_SIZE: 10 MiB. */
@@ -170,6 +171,17 @@ export function buildHttpApp(opts: HttpAppOptions, modules: HttpAppModules): Fas
   if (modules.economics !== undefined) {
     registerEconomicsRoutes(app, {api: modules.economics, allow});
   }
+  registerStatusRoutes(app, {
+    allow,
+    now: modules.now,
+    uptimeSeconds: () => process.uptime(),
+    health: modules.health,
+    notReadyReasons: () => pipeline.notReadyReasons(),
+    ...(modules.network === undefined ? {} : {membership: modules.network}),
+    ...(modules.networkHealth === undefined ? {} : {networkHealth: modules.networkHealth}),
+    ...(modules.proofs === undefined ? {} : {proofs: modules.proofs.api}),
+    ...(modules.economics === undefined ? {} : {fees: modules.economics}),
+  });
   // Deprecated in Session but still answered there.
   app.get("/get_stats/v1", (req, reply) => {
     if (!allow(req.ip)) return tooMany(reply);

@@ -1,2 +1,3 @@
 export {buildHttpApp} from "./app.js";
 export {loadGc} from "./memory-release.js";
+export {instrumentHttp, MetricsServer, registerMetricsRoute, METRICS_PATH, type MetricsSource} from "./metrics.js";
