@@ -1,13 +1,15 @@
 /**
  * The reward claim message (docs/PROTOCOL.md (Rewards) §5): what every node's BLS claim signature
  * covers, built by the node (rewards/) and rebuilt and checked by the client library (client/), so
- * it is defined once, here. Fixed layout, big-endian:
+ * it is defined once, here. The signature is crypto/bls.ts's `blsSign` (luxd's ciphersuite, min-pk)
+ * over these bytes. Fixed layout, big-endian:
  *
  *   tag "pars-rewards/v1/claim" (21 bytes ASCII) ‖ networkId u32 ‖ address length u8 ‖
  *   address (ASCII, lowercase) ‖ cumulative amount u256 (base units) ‖ expiry u64 (Unix ms)
  */
 
 export const CLAIM_MESSAGE_TAG = "pars-rewards/v1/claim";
+
 /** Longest claim address: the node record's stake-address limit. */
 export const CLAIM_ADDRESS_MAX_CHARS = 128;
 const U256_MAX = (1n << 256n) - 1n;

@@ -5,5 +5,5 @@ export {RewardsError, type RewardsErrorCode, type RewardsErrorType} from "./erro
 export {DEFAULT_REPORT_REQUEST_TIMEOUT_MS, MAX_BACKFILL_EPOCHS, REPORT_KEEP_MS, rewardTickMs, type RewardServiceOptions} from "./options.js";
 export {RewardService, type RewardMemberRecord, type RewardServiceModules, type RewardTableStore} from "./reward-service.js";
 export {CLAIM_EXPIRY_STEP_MS, ClaimService, signedClaimToJson, type ClaimSigner, type SignedClaim} from "./claim-service.js";
-export {BLS_SIGNATURE_DST, blsClaimSigner, derivedBlsSecretKey} from "./bls-signer.js";
+export {blsClaimSigner} from "./bls-signer.js";
 export {epochRewardsToJson, type EpochRewardsJson} from "./views.js";
