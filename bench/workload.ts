@@ -5,12 +5,18 @@
  *   run-tag ‖ counter header keeps every message unique, so every request inserts a row), 1 day TTL.
  * - retrieve: `05` accounts with an Ed25519 signature over "retrieve" ‖ timestamp and
  *   `pubkey_ed25519`; bodies are signed up front so the load client measures no signing.
+ * - retrieve from `07` accounts: the same request signed with ML-DSA-65 (context
+ *   `pars-storage/v1/request`), carrying both public keys (~2.6 KB of base64) as a real `07`
+ *   client does, so the node re-derives the account ID and verifies ML-DSA on every request.
  *
  * Accounts are derived from a seed, so the prefill and the retrieve runs (separate processes)
  * agree on them.
  */
 import {createHash, createPrivateKey, createPublicKey, randomBytes, sign, type KeyObject} from "node:crypto";
+import {PqAccount} from "../src/client/account.js";
 import {ed25519PkToX25519} from "../src/crypto/ed25519.js";
+import {initHashing} from "../src/crypto/hash.js";
+import {loadPqBackend} from "../src/crypto/pq/index.js";
 
 /** Data bytes per stored message: 12-byte header + 630 random bytes; base64 without padding. */
 export const STORE_DATA_BYTES = 642;
@@ -74,5 +80,27 @@ export function retrieveBodies(accounts: readonly SigningAccount[], now = Date.n
       method: "retrieve",
       params: {pubkey: a.hex, pubkey_ed25519: a.edPubHex, namespace: 0, timestamp: now, signature},
     });
+  });
+}
+
+/**
+ * `07` accounts from a seed (ML-DSA-65 and ML-KEM-768 key pairs from derived seeds). The backend is
+ * the node's default ("auto": liboqs, noble if it fails its self-test); it only signs the bodies.
+ */
+export async function pqAccounts(seed: string, count: number): Promise<PqAccount[]> {
+  await initHashing();
+  const pq = await loadPqBackend("auto");
+  return Array.from({length: count}, (_, i) => {
+    const mlDsa = seedBytes(`${seed}/07-mldsa`, i);
+    const mlKem = Buffer.concat([seedBytes(`${seed}/07-mlkem-a`, i), seedBytes(`${seed}/07-mlkem-b`, i)]);
+    return new PqAccount({mlDsa, mlKem}, pq);
+  });
+}
+
+/** One signed retrieve body per `07` account (both public keys and an ML-DSA-65 signature). */
+export function pqRetrieveBodies(accounts: readonly PqAccount[], now = Date.now()): string[] {
+  return accounts.map((a) => {
+    const auth = a.auth(Buffer.from(`retrieve${now}`));
+    return JSON.stringify({method: "retrieve", params: {...auth, namespace: 0, timestamp: now}});
   });
 }

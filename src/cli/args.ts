@@ -1,7 +1,7 @@
 import {CONFIG_FLAG, type ConfigLeaf, leafForFlag} from "../config/index.js";
 import {UsageError} from "./errors.js";
 
-export const COMMANDS = ["start", "keygen", "id", "record", "devnet", "audit", "client", "help"] as const;
+export const COMMANDS = ["start", "keygen", "id", "record", "devnet", "audit", "status", "client", "help"] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /** Flags that are not config leaves. */
@@ -49,6 +49,10 @@ export const COMMAND_FLAGS: Readonly<Record<string, {readonly command: CommandNa
   evidence: {command: "audit", kind: "value"},
   "timeout-ms": {command: "audit", kind: "value"},
   "committed-by": {command: "audit", kind: "value"},
+  url: {command: "status", kind: "value"},
+  "tls-pin": {command: "status", kind: "value"},
+  devnet: {command: "status", kind: "value"},
+  json: {command: "status", kind: "boolean"},
 };
 
 

@@ -22,22 +22,24 @@ export const COMMAND_HELP: Readonly<Record<CommandName, CommandHelp>> = {
     usage: "pars-storage keygen [flags]",
     brief: "Create the node identity if missing and print the node ID",
     summary:
-      "Create the node identity (ML-DSA-65 + ML-KEM-768) in <dataDir>/staking/signer.key if it does\n" +
-      "not exist (an existing key file is never overwritten), then print the node ID.",
+      "Create the node identity (ML-DSA-65 + ML-KEM-768) in <dataDir>/staking/pq-identity.key and the BLS\n" +
+      "key (luxd's format) in <dataDir>/staking/signer.key if they do not exist (an existing key file is\n" +
+      "never overwritten; an older release's signer.key identity is moved first), then print the node ID.",
   },
   id: {
     usage: "pars-storage id [--full] [flags]",
     brief: "Print the node ID and public-key fingerprints",
     summary:
-      "Print the node ID and the SHA-256 fingerprints of the ML-DSA-65 and ML-KEM-768 public keys\n" +
-      "(--full: the whole public keys in hex). Fails if there is no key file.",
+      "Print the node ID, the SHA-256 fingerprints of the ML-DSA-65 and ML-KEM-768 public keys\n" +
+      "(--full: the whole public keys in hex) and the BLS public key (--full: and its proof of\n" +
+      "possession). Fails if there is no key file.",
   },
   record: {
     usage: "pars-storage record [flags]",
     brief: "Print this node's signed node record (JSON) for a registry",
     summary:
       "Print this node's node record (docs/PROTOCOL.md Swarms §3), signed with its ML-DSA-65 key: keys from\n" +
-      "<dataDir>/staking/signer.key, host from node.publicHost (else http.bind), port from http.port,\n" +
+      "<dataDir>/staking/{pq-identity.key,signer.key}, host from node.publicHost (else http.bind), port from http.port,\n" +
       "stake from node.stake.*, network from networkId. Fails if the record would be rejected.",
   },
   devnet: {
@@ -63,6 +65,16 @@ export const COMMAND_HELP: Readonly<Record<CommandName, CommandHelp>> = {
       "--node, verify the signed answer, its inclusion path and the StorageProof it refers to against the node's\n" +
       "keys (--pubkey-mldsa/--pubkey-mlkem, else taken from the node's own membership or get_swarm entry and\n" +
       "checked against --node-id if given), print the verdict and write the evidence bundle. Exit 0 on a pass.",
+  },
+  status: {
+    usage: "pars-storage status [--url URL [--tls-pin HEX]] [--json] [flags]\n       pars-storage status --devnet DIR [--json]",
+    brief: "Print a node's status (what GET /status shows), or a table for every node of a devnet",
+    summary:
+      "Print a running node's status from its GET /status/v1: node ID, network, readiness, messages and\n" +
+      "storage against the limit, swarm members and their reachability, storage proofs, fee multiplier and\n" +
+      "network health. Without --url it asks the node of this configuration (http.bind, http.port, and the\n" +
+      "pin of http.tls). --devnet DIR prints one row per node of the devnet in DIR (from its membership.json).\n" +
+      "--json prints the summary as JSON. Exit 0 when every node answered and is ready, else 1.",
   },
   client: {usage: CLIENT_USAGE, brief: "Client: keygen, store, retrieve, watch (docs/client.md)", summary: CLIENT_SUMMARY},
   help: {usage: "pars-storage help [command]", brief: "Show help for all commands or one", summary: "Show help."},
@@ -125,6 +137,13 @@ const AUDIT_FLAG_HELP = [
   "      node's proof must contain the message (an 'uncommitted' answer is then a failure)",
 ];
 
+const STATUS_FLAG_HELP = [
+  "  --url <url>, --tls-pin <64 hex>",
+  "      status: the node's base URL (default: this configuration's node) and, for https, its TLS pin",
+  "  --devnet <dir>, --json",
+  "      status: a table for every node of the devnet in dir; the summary as JSON instead of text",
+];
+
 const PRECEDENCE =
   "Precedence: defaults < config file < environment < flags. Every option can be set with " +
   "--<dotted.path>=<value> or PARS_STORAGE_<PATH_IN_UPPER_SNAKE_CASE> (see docs/configuration.md).";
@@ -144,6 +163,7 @@ export function helpText(topic: CommandName | null = null): string {
     ...(topic === null || topic === "id" ? FULL_FLAG_HELP : []),
     ...(topic === null || topic === "devnet" ? DEVNET_FLAG_HELP : []),
     ...(topic === null || topic === "audit" ? AUDIT_FLAG_HELP : []),
+    ...(topic === null || topic === "status" ? STATUS_FLAG_HELP : []),
     ...(topic === null || topic === "client" ? CLIENT_FLAG_HELP : []),
     CONFIG_FLAG_HELP,
     ...CONFIG_LEAVES.map(describeFlag),

@@ -1,5 +1,5 @@
 import type {ParsStorageConfig} from "../config/index.js";
-import type {NodeIdentity} from "../crypto/index.js";
+import type {BlsKeyPair, NodeIdentity} from "../crypto/index.js";
 import type {PqBackend} from "../crypto/index.js";
 import {checkStakeEligibility} from "../economics/index.js";
 import {advertisedHost} from "../node/index.js";
@@ -13,7 +13,8 @@ const HINT = "set node.publicHost, http.port and node.stake.* (pars-storage help
 /**
  * This node's signed record from its identity and configuration (`port` overrides `http.port`, for
  * nodes whose port the OS picked; `tlsSpkiSha256` is the pin of the node's TLS certificate,
- * `loadNodeTls(config)`, null for plain HTTP). Throws a CommandError naming the problem when the record would
+ * `loadNodeTls(config)`, null for plain HTTP; `bls` is the key of `staking/signer.key`, published with
+ * its proof of possession, null before the node has one). Throws a CommandError naming the problem when the record would
  * be rejected by other nodes: port 0, a host that is not advertisable, an ineligible stake.
  */
 export function configuredRecord(
@@ -21,7 +22,7 @@ export function configuredRecord(
   identity: NodeIdentity,
   backend: PqBackend,
   nowMs: number,
-  opts: {port?: number; tlsSpkiSha256?: string | null} = {},
+  opts: {port?: number; tlsSpkiSha256?: string | null; bls?: BlsKeyPair | null} = {},
 ): NodeRecordJson {
   const port = opts.port ?? config.http.port;
   if (port === 0) throw new CommandError(`http.port is 0 (any free port), but a record needs the real port; ${HINT}`);
@@ -34,6 +35,7 @@ export function configuredRecord(
     version: PARS_STORAGE_VERSION,
     timestampMs: nowMs,
     tlsSpkiSha256: opts.tlsSpkiSha256 ?? null,
+    bls: opts.bls ?? null,
   };
   try {
     const {operator, contributors} = ownRecordFields(input).stake;

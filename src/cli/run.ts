@@ -17,6 +17,7 @@ export const DEFAULT_COMMANDS: CommandTable = {
   record: async () => (await import("./commands/record.js")).recordCommand,
   devnet: async () => (await import("./commands/devnet.js")).devnetCommand,
   audit: async () => (await import("./commands/audit.js")).auditCommand,
+  status: async () => (await import("./commands/status.js")).statusCommand,
   client: async () => (await import("./commands/client.js")).clientCommand,
 };
 

@@ -24,6 +24,11 @@ export function crossFieldProblems(config: ParsStorageConfig, layers: readonly C
   if (registryUrl !== "" && !isHttpUrl(registryUrl)) {
     problems.push(problem("membership.registryUrl", "membership.registryUrl", `must be an http:// or https:// URL (got ${JSON.stringify(registryUrl)})`));
   }
+  const {epochMs, genesisMs} = config.rewards;
+  if (genesisMs % epochMs !== 0) {
+    // The fee ledger counts epochs from the Unix epoch: a multiple keeps each reward epoch one ledger row.
+    problems.push(problem("rewards.epochMs", "rewards.genesisMs", `must be a multiple of rewards.epochMs (${epochMs})`));
+  }
   return problems;
 }
 

@@ -7,8 +7,13 @@ export interface DataPaths {
   /** `<dataDir>/db/session`: the SessionVM/storage database folder. */
   readonly dbDir: string;
   readonly dbFile: string;
-  /** `<dataDir>/staking/signer.key`: the node's ML-DSA-65 + ML-KEM-768 identity. */
+  /**
+   * `<dataDir>/staking/pq-identity.key`: the node's ML-DSA-65 + ML-KEM-768 (+ X25519) identity, a
+   * PQID file. Releases before issue #18 kept it in `signer.key`; loading moves it here.
+   */
   readonly keyFile: string;
+  /** `<dataDir>/staking/signer.key`: the BLS secret key in luxd's format (32 bytes, big-endian). */
+  readonly signerKeyFile: string;
   /** `<dataDir>/config.json`: read when no `--config` is given. */
   readonly configFile: string;
   /** `<dataDir>/tls/key.pem`: the TLS key with `http.tls = "auto"` (0600, never overwritten). */
@@ -19,7 +24,8 @@ export interface DataPaths {
 
 export const DB_SUBDIR = path.join("db", "session");
 export const DB_FILE_NAME = "storage.db";
-export const KEY_FILE_SUBPATH = path.join("staking", "signer.key");
+export const KEY_FILE_SUBPATH = path.join("staking", "pq-identity.key");
+export const SIGNER_KEY_SUBPATH = path.join("staking", "signer.key");
 export const CONFIG_FILE_NAME = "config.json";
 export const TLS_SUBDIR = "tls";
 
@@ -44,6 +50,7 @@ export function dataPaths(config: Pick<ParsStorageConfig, "dataDir">): DataPaths
     dbDir,
     dbFile: path.join(dbDir, DB_FILE_NAME),
     keyFile: path.join(dataDir, KEY_FILE_SUBPATH),
+    signerKeyFile: path.join(dataDir, SIGNER_KEY_SUBPATH),
     configFile: path.join(dataDir, CONFIG_FILE_NAME),
     tlsKeyFile: path.join(dataDir, TLS_SUBDIR, "key.pem"),
     tlsCertFile: path.join(dataDir, TLS_SUBDIR, "cert.pem"),

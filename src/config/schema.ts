@@ -537,6 +537,58 @@ const OnionSchema = Type.Object(
   {additionalProperties: false, default: {}},
 );
 
+/** Reward epochs (docs/economics.md "Epochs"): 1 h, the fee ledger's default epoch. */
+export const DEFAULT_REWARD_EPOCH_MS = 3_600_000;
+/** PIP-0008 §2.3 `claimThreshold`: 1,000,000 PARS in base units. */
+export const DEFAULT_CLAIM_THRESHOLD = "1000000000000000000000000";
+/** PIP-0008 §2.3 `claimCycle`: 12 h. */
+export const DEFAULT_CLAIM_CYCLE_MS = 43_200_000;
+
+/** Reward accounting and claims (docs/PROTOCOL.md (Rewards)); every node of a network must agree on the epoch settings. */
+const RewardsSchema = Type.Object(
+  {
+    enabled: Type.Boolean({
+      default: true,
+      description: "Publish epoch reports, compute reward balances and sign claims (only with a membership source)",
+    }),
+    epochMs: Type.Integer({
+      minimum: 1_000,
+      maximum: TIMER_MAX_MS,
+      default: DEFAULT_REWARD_EPOCH_MS,
+      description: "Length of a reward epoch, in milliseconds; the same on every node of the network",
+    }),
+    genesisMs: Type.Integer({
+      minimum: 0,
+      maximum: MAX_SAFE,
+      default: 0,
+      description: "Unix time (ms) at which reward epoch 0 starts; a multiple of epochMs, the same on every node",
+    }),
+    settleMs: Type.Integer({
+      minimum: 0,
+      maximum: TIMER_MAX_MS,
+      default: 300_000,
+      description: "Time after an epoch ends during which nodes collect each other's epoch reports before its rewards are final, in milliseconds",
+    }),
+    totalSupply: Type.String({
+      pattern: AMOUNT_PATTERN,
+      default: "0",
+      description: "PARS supply at genesis in base units (10^-18 PARS); the inflation pool of an epoch is derived from it (0 = fees only)",
+    }),
+    claimThreshold: Type.String({
+      pattern: AMOUNT_PATTERN,
+      default: DEFAULT_CLAIM_THRESHOLD,
+      description: "Most base units this node signs claims for per claim cycle, all addresses together (PIP-0008 §2.3)",
+    }),
+    claimCycleMs: Type.Integer({
+      minimum: 1_000,
+      maximum: MAX_SAFE,
+      default: DEFAULT_CLAIM_CYCLE_MS,
+      description: "Length of a claim cycle, aligned to the Unix epoch, in milliseconds (PIP-0008 §2.3)",
+    }),
+  },
+  {additionalProperties: false, default: {}},
+);
+
 export const ParsStorageConfigSchema = Type.Object(
   {
     network: Type.Union([Type.Literal("mainnet"), Type.Literal("testnet"), Type.Literal("devnet")], {
@@ -566,6 +618,7 @@ export const ParsStorageConfigSchema = Type.Object(
     replication: ReplicationSchema,
     ws: WsSchema,
     onion: OnionSchema,
+    rewards: RewardsSchema,
     metrics: MetricsSchema,
   },
   {additionalProperties: false},

@@ -3,7 +3,8 @@
  * X25519 key pair (onion hops, not part of the ID).
  * nodeId = hex(BLAKE2b-256(ML-KEM pk ‖ ML-DSA pk)), i.e. the node's own `07` account without "07".
  *
- * This is the only file of src/crypto/ that does I/O: it reads and creates the key file.
+ * With node-keys.ts (which moves it and keeps the BLS key beside it), the only file of src/crypto/
+ * that does I/O: it reads and creates the key file.
  * Creation never overwrites: the file is written to a private temp file (0600, fsync), then
  * hard-linked to the final name (link(2) fails with EEXIST instead of replacing), then the temp
  * name is removed and the directory fsync'd. A PQID v1 file (no X25519 key) is upgraded in place
@@ -101,7 +102,7 @@ function ioError(path: string, action: string, err: unknown): IdentityError {
   );
 }
 
-function isErrno(err: unknown, code: string): boolean {
+export function isErrno(err: unknown, code: string): boolean {
   return err instanceof Error && "code" in err && err.code === code;
 }
 
@@ -131,7 +132,7 @@ async function readKeyFile(path: string): Promise<{bytes: Uint8Array; mode: numb
   }
 }
 
-async function fsyncDirectory(dir: string): Promise<void> {
+export async function fsyncDirectory(dir: string): Promise<void> {
   const handle = await open(dir, "r");
   try {
     await handle.sync();
@@ -141,7 +142,7 @@ async function fsyncDirectory(dir: string): Promise<void> {
 }
 
 /** Writes `bytes` to a new 0600 temp file in `dir` and fsyncs it; returns its path. */
-async function writeTempFile(dir: string, path: string, bytes: Uint8Array): Promise<string> {
+export async function writeTempFile(dir: string, path: string, bytes: Uint8Array): Promise<string> {
   const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(8).toString("hex")}.tmp`);
   const handle = await open(temp, "wx", KEY_FILE_MODE);
   try {

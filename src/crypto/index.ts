@@ -1,5 +1,28 @@
 export {deriveAccountId07, pqKeysHash, PQ_ACCOUNT_ID_CHARS, PQ_ACCOUNT_PREFIX} from "./account.js";
 export {asBuffer, equalBytes, isBytes} from "./bytes.js";
+export {
+  BLS_POP_DST,
+  BLS_PUBLIC_KEY_BYTES,
+  BLS_SECRET_KEY_BYTES,
+  BLS_SIGNATURE_BYTES,
+  BLS_SIGNATURE_DST,
+  blsAggregatePublicKeys,
+  blsAggregateSignatures,
+  blsProofOfPossession,
+  blsPublicKey,
+  blsSecretKeyFromBytes,
+  blsSign,
+  blsVerify,
+  blsVerifyAggregate,
+  blsVerifyAggregateDistinct,
+  blsVerifyProofOfPossession,
+  generateBlsKeyPair,
+  generateBlsSecretKey,
+  isBlsPublicKey,
+  isBlsSecretKey,
+  isBlsSignature,
+  type BlsKeyPair,
+} from "./bls.js";
 export {CTX, type ContextName} from "./contexts.js";
 export {
   ED25519_KEY_CACHE_ENTRIES,
@@ -42,6 +65,7 @@ export {
   type NodeIdentity,
 } from "./identity.js";
 export * from "./interface.js";
+export {loadOrCreateNodeKeys, readNodeKeys, type LoadedNodeKeys, type NodeKeyPaths} from "./node-keys.js";
 export {LruCache} from "./lru-cache.js";
 export {
   TLS_PIN_HEX_CHARS,

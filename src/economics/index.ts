@@ -76,12 +76,23 @@ export {
   CLAIM_CYCLE_MS,
   SIGNATURE_EXPIRY_MS,
   CLAIM_PARAMS,
+  DEFAULT_CLAIM_LIMITS,
   claimCycleIndex,
   claimableNow,
   isClaimSignatureValid,
   type Claim,
   type ClaimDecision,
+  type ClaimLimits,
 } from "./claims.js";
+export {
+  assertEpochSchedule,
+  epochIndex,
+  epochBounds,
+  epochAt,
+  lastClosedEpoch,
+  type EpochSchedule,
+  type EpochBounds,
+} from "./epochs.js";
 export {
   REPLICATION_FACTOR,
   STORAGE_PER_NODE_GB,

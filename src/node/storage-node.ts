@@ -6,7 +6,7 @@ import {defaultWsOptions, registerWebSocket, type WsHandle} from "../api/ws/inde
 import {dataPaths, type ParsStorageConfig} from "../config/index.js";
 import {initHashing} from "../crypto/index.js";
 import type {FeeService} from "../fees/index.js";
-import {loadOrCreateIdentity, type NodeIdentity} from "../crypto/index.js";
+import {loadOrCreateNodeKeys, type BlsKeyPair, type NodeIdentity} from "../crypto/index.js";
 import type {PqBackend} from "../crypto/index.js";
 import {loadPqBackend} from "../crypto/index.js";
 import type {NetworkHealthService} from "../health/index.js";
@@ -24,6 +24,7 @@ import {RateLimiter, systemClock, type Clock} from "../util/index.js";
 import {assembleFees} from "./assemble-fees.js";
 import {assembleLoneNodeHealth, assembleNetworkHealth} from "./assemble-health.js";
 import {assembleProofs} from "./assemble-proofs.js";
+import {assembleRewards, type AssembledRewards} from "./assemble-rewards.js";
 import {advertisedHost, buildRouting, memberAddressCheck, membershipHealth} from "./assemble-routing.js";
 import {assembleStorage, type NodeTables} from "./assemble-storage.js";
 import {loadNodeTls, type NodeTls} from "./tls.js";
@@ -44,6 +45,8 @@ interface Parts {
   logger: Logger;
   pq: PqBackend;
   identity: NodeIdentity;
+  /** The BLS key of `staking/signer.key` (penalty reports, reward claims). */
+  bls: BlsKeyPair;
   store: SqliteMessageStore;
   signer: ResponseSigner;
   mlDsaSigner: ContextSigner;
@@ -54,6 +57,7 @@ interface Parts {
   proofs: ProofService | null;
   network: NetworkHealthService | null;
   fees: FeeService;
+  rewards: AssembledRewards | null;
   app: FastifyInstance;
   ws: WsHandle;
   onion: OnionParts | null;
@@ -80,17 +84,23 @@ export class StorageNode {
       onFallback: (reason) => log.warn({err: reason.message}, "post-quantum fallback to noble (pure JS, slower)"),
     });
     log.info({backend: pq.name}, "post-quantum backend loaded");
-    const {identity, created, upgraded, warnings} = await loadOrCreateIdentity(paths.keyFile, pq);
+    const keys = await loadOrCreateNodeKeys({identityFile: paths.keyFile, signerKeyFile: paths.signerKeyFile}, pq);
+    const {identity, created, upgraded, warnings} = keys;
     for (const w of warnings) log.warn({keyFile: paths.keyFile}, w);
+    if (keys.migrated) {
+      log.info({keyFile: paths.keyFile, signerKeyFile: paths.signerKeyFile}, "moved the node identity out of signer.key (older layout), node ID unchanged; signer.key now holds a new BLS key");
+    }
     log.info({nodeId: identity.nodeId, keyFile: paths.keyFile, created}, created ? "generated node identity" : "loaded node identity");
     if (upgraded) log.info({keyFile: paths.keyFile}, "added the onion X25519 key to the key file (PQID v1 -> v2, node ID unchanged)");
+    const bls = keys.bls;
+    log.info({blsPublicKey: Buffer.from(bls.publicKey).toString("hex"), signerKeyFile: paths.signerKeyFile, created: keys.blsCreated}, "BLS signer key ready");
     const tls = await loadNodeTls(config);
     if (tls !== null) log.info({spkiSha256: tls.spkiSha256, createdKey: tls.createdKey}, "serving HTTPS; the node record must carry this TLS pin");
 
     const metrics = createNodeMetrics(config, identity.nodeId);
     const {store, tables} = await assembleStorage(config, paths.dbFile, {clock, logger: log, metrics: metrics?.metrics.store ?? null});
     try {
-      return await StorageNode.start(config, {log, clock, pq, identity, store, tables, tls, metrics});
+      return await StorageNode.start(config, {log, clock, pq, identity, bls, store, tables, tls, metrics});
     } catch (err) {
       await store.close();
       throw err;
@@ -99,7 +109,17 @@ export class StorageNode {
 
   private static async start(
     config: ParsStorageConfig,
-    m: {log: Logger; clock: Clock; pq: PqBackend; identity: NodeIdentity; store: SqliteMessageStore; tables: NodeTables; tls: NodeTls | null; metrics: NodeMetrics | null},
+    m: {
+      log: Logger;
+      clock: Clock;
+      pq: PqBackend;
+      identity: NodeIdentity;
+      bls: BlsKeyPair;
+      store: SqliteMessageStore;
+      tables: NodeTables;
+      tls: NodeTls | null;
+      metrics: NodeMetrics | null;
+    },
   ): Promise<StorageNode> {
     const metrics = m.metrics?.metrics ?? null;
     const mlDsaSigner = countedSigner(await startSigner(m.pq, m.identity, m.log), metrics?.signer ?? null);
@@ -115,11 +135,24 @@ export class StorageNode {
     const {router, membership, replication, peers} = buildRouting(config, routingModules, self);
     const {enabled: proofsOn, challengesPerSecond, ...proofOpts} = config.proofs;
     const proofs = proofsOn
-      ? assembleProofs(proofOpts, {...m, tables: m.tables.proofs, signer: mlDsaSigner, membership, peers, logger: m.log.child({module: "proofs"}), metrics: metrics?.proofs})
+      ? assembleProofs(proofOpts, {
+          ...m,
+          tables: m.tables.proofs,
+          signer: mlDsaSigner,
+          membership,
+          peers,
+          logger: m.log.child({module: "proofs"}),
+          metrics: metrics?.proofs,
+          penalties: {networkId: config.networkId, epochs: {epochMs: config.rewards.epochMs, genesisMs: config.rewards.genesisMs}, blsSecretKey: m.bls.secretKey},
+        })
       : null;
     const network =
       membership === null || peers === null ? null : assembleNetworkHealth(config, {...m, membership, peers, proofs, logger: m.log.child({module: "network"})});
-    const fees = assembleFees({clock: m.clock, store: m.store, ledger: m.tables.feeLedger, nodeId: m.identity.nodeId, membership, network});
+    const fees = assembleFees({clock: m.clock, store: m.store, ledger: m.tables.feeLedger, nodeId: m.identity.nodeId, membership, network, epochMs: config.rewards.epochMs});
+    const rewards =
+      membership === null || peers === null || !config.rewards.enabled
+        ? null
+        : assembleRewards(config, {...m, bls: m.bls, tables: m.tables.rewards, feeLedger: m.tables.feeLedger, fees, membership, peers, signer: mlDsaSigner, logger: m.log.child({module: "rewards"})});
     const rpc = new RpcHandler({
       fees,
       store: m.store,
@@ -172,6 +205,7 @@ export class StorageNode {
         ...(onion === null ? {} : {onion: onion.relay}),
         ...(replication === null ? {} : {peer: replication.endpoint(rpc)}),
         ...(proofs === null ? {} : {proofs: {api: timedAnswers(proofs, metrics?.proofs ?? null), nodeId: m.identity.nodeId, challengesPerSecond}}),
+        ...(rewards === null ? {} : {rewards: rewards.api}),
       },
     );
     const ws = registerWebSocket(app, {...defaultWsOptions, ...config.ws}, {
@@ -198,8 +232,9 @@ export class StorageNode {
     membership?.start();
     proofs?.start();
     network?.start();
-    const {pq, identity, store} = m;
-    return new StorageNode({config, logger: m.log, pq, identity, store, signer, mlDsaSigner, router, membership, replication, peers, proofs, network, fees, app, ws, onion, httpUrl, tls: m.tls, metricsServer});
+    rewards?.service.start();
+    const {pq, identity, bls, store} = m;
+    return new StorageNode({config, logger: m.log, pq, identity, bls, store, signer, mlDsaSigner, router, membership, replication, peers, proofs, network, fees, rewards, app, ws, onion, httpUrl, tls: m.tls, metricsServer});
   }
 
   get httpUrl(): string {
@@ -222,6 +257,11 @@ export class StorageNode {
 
   get identity(): NodeIdentity {
     return this.parts.identity;
+  }
+
+  /** The node's BLS key pair (`staking/signer.key`, luxd's format): signs penalty reports and reward claims. */
+  get bls(): BlsKeyPair {
+    return this.parts.bls;
   }
 
   get store(): SqliteMessageStore {
@@ -252,6 +292,11 @@ export class StorageNode {
     return this.parts.onion?.relay.counters.snapshot() ?? null;
   }
 
+  /** Reward accounting and claims (/rewards/v1/*); null without a membership or with `rewards.enabled = false`. */
+  get rewards(): AssembledRewards | null {
+    return this.parts.rewards;
+  }
+
   /** The network view (every node's newest StorageProof, /network/v1/health); null without a membership. */
   get network(): NetworkHealthService | null {
     return this.parts.network;
@@ -264,11 +309,12 @@ export class StorageNode {
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      const {app, ws, membership, replication, peers, proofs, network, fees, signer, mlDsaSigner, store, logger, metricsServer} = this.parts;
+      const {app, ws, membership, replication, peers, proofs, network, fees, rewards, signer, mlDsaSigner, store, logger, metricsServer} = this.parts;
       const steps: Array<[string, () => unknown]> = [
         ["metrics", () => metricsServer?.close()],
         ["http", () => app.close()],
         ["ws", () => ws.close()],
+        ["rewards", () => rewards?.service.close()],
         ["network", () => network?.close()],
         ["replication", () => replication?.close()],
         ["proofs", () => proofs?.close()],

@@ -198,6 +198,18 @@ export function packBucket(sorted: readonly LeafEntry[], arena = new BucketArena
   return out.finish(arena);
 }
 
+/**
+ * A bucket from a stored record (persisted.ts): a copy in `arena`, EMPTY_BUCKET for an empty
+ * record, null if the length fits no record.
+ */
+export function bucketFromRecord(record: Buffer, arena: BucketArena): Bucket | null {
+  if (record.length === 0) return EMPTY_BUCKET;
+  if (record.length <= HEADER_BYTES || (record.length - HEADER_BYTES) % LEAF_RECORD_BYTES !== 0) return null;
+  const {chunk, at} = arena.alloc(record.length);
+  record.copy(chunk, at);
+  return new Bucket(chunk, at, record.length);
+}
+
 /** A copy of `b` in `arena` (compaction). */
 export function copyBucket(b: Bucket, arena: BucketArena): Bucket {
   if (b.count === 0) return EMPTY_BUCKET;

@@ -4,7 +4,7 @@
  * loop, and the per-message commitment (~52 bytes a message) lives outside the main heap.
  *
  * If the worker dies, every pending call fails; the next call starts a new worker, whose first
- * refresh is a full build (the proof service asks for one after a failed refresh anyway).
+ * refresh loads the persisted commitment (`persist`) or is a full build.
  */
 import {existsSync} from "node:fs";
 import type {Logger} from "../util/index.js";
@@ -47,6 +47,10 @@ export class WorkerEngine implements CommitmentEngine {
   async refresh(req: RefreshRequest): Promise<CommitmentSummary | null> {
     const s = (await this.#call({op: "refresh", req}).finally(() => (this.#progress = null))) as CommitmentSummary | null;
     return s === null ? null : {...s, root: Buffer.from(s.root)};
+  }
+
+  get persistent(): boolean {
+    return this.#data.persist === true;
   }
 
   /** The last progress the worker reported for the running refresh. */
@@ -109,6 +113,10 @@ export class WorkerEngine implements CommitmentEngine {
       if (m.ok) this.#progress = m.value as RefreshProgress;
       return;
     }
+    if (m.id === -2) {
+      if (!m.ok) this.#logger.warn({err: m.error}, "could not persist the storage-proof commitment; a restart rebuilds more");
+      return;
+    }
     const p = this.#pending.get(m.id);
     if (p === undefined) return;
     this.#pending.delete(m.id);
@@ -121,7 +129,7 @@ export class WorkerEngine implements CommitmentEngine {
   #onDeath(worker: Worker, err: Error): void {
     if (this.#worker !== worker) return;
     this.#worker = null;
-    if (!this.#closed) this.#logger.warn({err: err.message}, "commitment worker stopped; the next refresh rebuilds in full");
+    if (!this.#closed) this.#logger.warn({err: err.message}, "commitment worker stopped; the next refresh starts from the persisted commitment, or rebuilds in full");
     const pending = [...this.#pending.values()];
     this.#pending.clear();
     for (const p of pending) p.reject(err);

@@ -6,6 +6,8 @@ export interface EngineWorkerData {
   readonly path: string;
   readonly busyTimeoutMs: number;
   readonly sliceBudgetMs: number;
+  /** Persist the commitment in the database (migration 0008) and start from the persisted one. */
+  readonly persist?: boolean;
 }
 
 export type EngineRequest = {readonly id: number} & (
@@ -15,5 +17,8 @@ export type EngineRequest = {readonly id: number} & (
   | {readonly op: "close"}
 );
 
-/** id 0 is the worker's "ready" once its connection is open; id -1 a refresh's progress (RefreshProgress). */
+/**
+ * id 0 is the worker's "ready" once its connection is open; id -1 a refresh's progress
+ * (RefreshProgress); id -2 a failed write of the commitment (`error`; the refresh went on).
+ */
 export type EngineReply = {readonly id: number} & ({readonly ok: true; readonly value: unknown} | {readonly ok: false; readonly error: string});

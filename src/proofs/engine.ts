@@ -12,7 +12,8 @@
 import {BUCKET_COUNT} from "./constants.js";
 import {committedLeaf, type CommittedLeaf, type LiveLeaf} from "./answerer.js";
 import type {Commitment} from "./commitment.js";
-import {FULL_PLAN, planRefresh, refreshCommitment, type CommitmentSource, type RefreshProgress, type RefreshStats} from "./refresh.js";
+import {loadCommitment, nextGeneration, saveCommitment, type CommitmentPersistence, type LoadedCommitment} from "./persisted.js";
+import {FULL_PLAN, planRefresh, refreshCommitment, sliced, type CommitmentSource, type Progress, type RefreshOptions, type RefreshProgress, type RefreshStats} from "./refresh.js";
 
 /** What the proof service learns of a commitment: enough to sign a StorageProof and pick candidates. */
 export interface CommitmentSummary {
@@ -23,6 +24,10 @@ export interface CommitmentSummary {
   /** Messages per bucket: the weights for choosing a challenge candidate. */
   readonly bucketCounts: Uint32Array;
   readonly stats: RefreshStats;
+  /** Written to disk with the change log trimmed (persisted.ts); false: the caller trims it. */
+  readonly persisted: boolean;
+  /** Milliseconds spent loading the persisted commitment this refresh started from (0: none loaded). */
+  readonly loadedMs: number;
 }
 
 export interface RefreshRequest {
@@ -30,6 +35,11 @@ export interface RefreshRequest {
   readonly timestamp: number;
   /** Messages added, removed or updated since the previous refresh; null rebuilds every bucket. */
   readonly changed: readonly string[] | null;
+  /**
+   * The change log's watermark these changes go up to: a persisting engine trims the log to it in
+   * the transaction that writes the commitment. Without it nothing is persisted.
+   */
+  readonly logWatermark?: number;
 }
 
 export interface CommitmentEngine {
@@ -42,6 +52,8 @@ export interface CommitmentEngine {
   publish(timestamp: number): Promise<void>;
   /** The committed leaf and inclusion path of a message in the published commitment for `timestamp`. */
   find(timestamp: number, messageHash: string, live: LiveLeaf): Promise<CommittedLeaf | null>;
+  /** Whether refreshes are persisted (and trim the change log themselves). */
+  readonly persistent: boolean;
   /** How far the running refresh got (null when none runs); a worker reports it about twice a second. */
   progress(): RefreshProgress | null;
   close(): Promise<void>;
@@ -52,6 +64,15 @@ export interface LocalEngineOptions {
   readonly sliceBudgetMs: number;
   /** Called after every slice of a refresh (the worker forwards it to the host). */
   readonly onProgress?: (p: RefreshProgress) => void;
+  /**
+   * Where the commitment is persisted: without a base, a refresh loads it, and every refresh
+   * writes what it rebuilt (persisted.ts). Absent: every start is a full build.
+   */
+  readonly store?: CommitmentPersistence;
+  /** Told when writing the commitment failed (the refresh still succeeds; the next write retries). */
+  readonly onPersistError?: (err: unknown) => void;
+  /** Called after every step of a refresh (RefreshOptions.poll: the worker serves finds there). */
+  readonly poll?: () => void;
 }
 
 /** The engine in this thread, reading `source` (the worker wraps one of these). */
@@ -60,26 +81,67 @@ export class LocalEngine implements CommitmentEngine {
   #published: Commitment | null = null;
   #progress: RefreshProgress | null = null;
   #closed = false;
+  /** The generation the next persisted write stamps (read from the store on first use). */
+  #generation: number | undefined;
 
   constructor(
     private readonly source: CommitmentSource,
     private readonly opts: LocalEngineOptions,
   ) {}
 
-  async refresh({timestamp, changed}: RefreshRequest): Promise<CommitmentSummary | null> {
-    const base = this.#base;
+  async refresh({timestamp, changed, logWatermark}: RefreshRequest): Promise<CommitmentSummary | null> {
+    let base = this.#base;
     this.#base = null;
-    const plan = changed === null || base === null ? FULL_PLAN : planRefresh(changed, base, timestamp);
     const stats: RefreshStats = {rebuilt: 0, reread: 0, slices: 0, longestSliceMs: 0};
     const onProgress = (p: RefreshProgress): void => {
       this.#progress = p;
       this.opts.onProgress?.(p);
     };
-    const opts = {timestamp, sliceBudgetMs: this.opts.sliceBudgetMs, aborted: () => this.#closed, onProgress};
+    const opts: SliceOptions = {timestamp, sliceBudgetMs: this.opts.sliceBudgetMs, aborted: () => this.#closed, onProgress, poll: this.opts.poll};
+    let reread: readonly number[] = [];
+    let loadedMs = 0;
+    if (base === null && changed !== null && this.opts.store !== undefined) {
+      const started = performance.now();
+      const loaded = await this.#load(this.opts.store, opts).finally(() => (this.#progress = null));
+      if (loaded !== null) {
+        ({commitment: base, reread} = loaded);
+        loadedMs = performance.now() - started;
+      }
+    }
+    const plan = changed === null || base === null ? FULL_PLAN : planRefresh(changed, base, timestamp, reread);
     const c = await refreshCommitment(this.source, base, plan, opts, stats).finally(() => (this.#progress = null));
     if (c === null) return null;
     this.#base = c;
-    return summarize(c, stats);
+    const persisted = logWatermark !== undefined && (await this.#save(c, plan.full ? "all" : plan.buckets, logWatermark, opts));
+    return {...summarize(c, stats), persisted, loadedMs};
+  }
+
+  /** The persisted commitment, or null (none, unusable, or closing). */
+  async #load(store: CommitmentPersistence, opts: SliceOptions): Promise<LoadedCommitment | null> {
+    const progress: Progress = {full: false, phase: "load", done: 0, total: 0, messages: 0, elapsedMs: 0};
+    let loaded: LoadedCommitment | null = null;
+    const steps = (function* (): Generator<void> {
+      loaded = yield* loadCommitment(store, progress);
+    })();
+    if (!(await sliced(steps, opts, newStats(), progress))) return null;
+    return loaded;
+  }
+
+  /** Writes `c` (the buckets `changed` rebuilt); false if it failed or the engine closed. */
+  async #save(c: Commitment, changed: readonly number[] | "all", logWatermark: number, opts: SliceOptions): Promise<boolean> {
+    const store = this.opts.store;
+    if (store === undefined) return false;
+    try {
+      this.#generation ??= nextGeneration(store);
+      const generation = this.#generation;
+      // Whatever happens next, rows of this generation may be on disk: the next write takes a newer one.
+      this.#generation = generation + 1;
+      const progress: Progress = {full: changed === "all", phase: "tree", done: 0, total: 0, messages: 0, elapsedMs: 0};
+      return await sliced(saveCommitment(store, c, changed, generation, logWatermark), {...opts, onProgress: undefined}, newStats(), progress);
+    } catch (err) {
+      this.opts.onPersistError?.(err);
+      return false;
+    }
   }
 
   publish(timestamp: number): Promise<void> {
@@ -88,12 +150,21 @@ export class LocalEngine implements CommitmentEngine {
   }
 
   find(timestamp: number, messageHash: string, live: LiveLeaf): Promise<CommittedLeaf | null> {
+    return Promise.resolve(this.findNow(timestamp, messageHash, live));
+  }
+
+  /** `find` synchronously (the worker answers from inside a refresh's step, see `poll`). */
+  findNow(timestamp: number, messageHash: string, live: LiveLeaf): CommittedLeaf | null {
     const c = this.#published;
-    return Promise.resolve(c === null || c.timestamp !== timestamp ? null : committedLeaf(c, messageHash, live));
+    return c === null || c.timestamp !== timestamp ? null : committedLeaf(c, messageHash, live);
   }
 
   progress(): RefreshProgress | null {
     return this.#progress;
+  }
+
+  get persistent(): boolean {
+    return this.opts.store !== undefined;
   }
 
   /** The published commitment (tests and benchmarks look inside). */
@@ -111,5 +182,11 @@ export function summarize(c: Commitment, stats: RefreshStats): CommitmentSummary
   const bucketCounts = new Uint32Array(BUCKET_COUNT);
   c.buckets.forEach((b, i) => (bucketCounts[i] = b.count));
   const {timestamp, root, messageCount, usedBytes} = c;
-  return {timestamp, root, messageCount, usedBytes, bucketCounts, stats};
+  return {timestamp, root, messageCount, usedBytes, bucketCounts, stats, persisted: false, loadedMs: 0};
+}
+
+type SliceOptions = Omit<RefreshOptions, "onProgress"> & {readonly onProgress?: (p: RefreshProgress) => void};
+
+function newStats(): RefreshStats {
+  return {rebuilt: 0, reread: 0, slices: 0, longestSliceMs: 0};
 }

@@ -30,10 +30,17 @@ import {proofFromJson, proofToJson, signProof, type StorageProof} from "./storag
 import type {SwarmContext} from "./swarm-context.js";
 import type {ProofTransport} from "./transport.js";
 import type {VerdictRules} from "./verdict.js";
+import type {EvidenceBundle} from "./evidence.js";
+import type {PenaltyQuery, PenaltyRow} from "./penalty-store.js";
+
+/** What GET /proof/v1/penalties reads (PenaltyStore). */
+export interface PenaltySource {
+  list(q: PenaltyQuery): PenaltyRow[];
+}
 
 /** What the service reads and writes in the database (ProofTables). */
 export type ProofStorage = LedgerStore &
-  Pick<ProofTables, "takeUpdatedHashes" | "messageByHash" | "liveHashesInRange" | "saveProof" | "recentProofs">;
+  Pick<ProofTables, "takeUpdatedHashes" | "changeLog" | "trimChangeLog" | "messageByHash" | "liveHashesInRange" | "saveProof" | "recentProofs">;
 
 export interface ProofServiceModules {
   readonly tables: ProofStorage;
@@ -49,6 +56,11 @@ export interface ProofServiceModules {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly random?: () => number;
+  /**
+   * Penalty reports (penalty-reporter.ts): signs one for each failing verdict of this node's
+   * challenges and keeps them for GET /proof/v1/penalties. Absent: no reports.
+   */
+  readonly penalties?: {readonly reporter: {onVerdict(e: EvidenceBundle): unknown}; readonly store: PenaltySource} | null;
 }
 
 /** Retry delay when an epoch could not sign (not in a swarm yet, or the refresh failed). */
@@ -93,8 +105,11 @@ export class ProofService {
   /** Change sets taken since the previous published commitment's (candidates.ts). */
   #takes: Take[] = [];
   #nextTakeId = 0;
-  /** The engine has no base to refresh from (start, or a refresh failed): rebuild in full. */
-  #needFull = true;
+  /**
+   * The engine has no base to refresh from and none persisted (a refresh failed on an engine that
+   * does not persist): rebuild in full. A persisting engine loads its last written commitment.
+   */
+  #needFull = false;
   #proofs: StorageProof[] = [];
   readonly #changes: ChangeTracker;
   #epoch: Promise<StorageProof | null> | null = null;
@@ -115,10 +130,27 @@ export class ProofService {
         ...modules,
         peers: () => modules.swarm.peers(),
         pickCandidate: () => this.candidate(),
-        onVerdict: (e) => void this.ledger.record(e),
+        onVerdict: (e) => {
+          this.ledger.record(e);
+          this.#report(e);
+        },
         randomBytes: (n) => randomBytes(n),
       },
     );
+  }
+
+  /** The stored penalty reports; null when the node makes none. */
+  get penalties(): PenaltySource | null {
+    return this.#m.penalties?.store ?? null;
+  }
+
+  /** A failure to sign or store a report is logged; the verdict is in the ledger regardless. */
+  #report(e: EvidenceBundle): void {
+    try {
+      this.#m.penalties?.reporter.onVerdict(e);
+    } catch (err) {
+      this.#m.logger.warn({err: String(err), target: e.challenge.targetId}, "could not record a penalty report");
+    }
   }
 
   get rules(): VerdictRules {
@@ -220,15 +252,22 @@ export class ProofService {
    * fails or is abandoned, so then the next refresh starts over from a full build.
    */
   async #refresh(timestamp: number): Promise<Omit<Published, "proof"> | null> {
+    const {engine, tables} = this.#m;
     const {hashes, overflow} = this.#changes.take();
-    const updated = this.#m.tables.takeUpdatedHashes();
-    const changed = overflow || this.#needFull ? null : new Set([...hashes, ...updated]);
+    const updated = tables.takeUpdatedHashes();
+    // The durable log (migration 0008) holds every change since the persisted commitment, those
+    // a crash took from the in-memory tracker included.
+    const log = tables.changeLog(MAX_TRACKED_CHANGES);
+    const changed = overflow || this.#needFull || log.hashes === null ? null : new Set([...hashes, ...updated, ...log.hashes]);
     const takeId = this.#nextTakeId++;
     this.#takes.push({id: takeId, changed});
-    this.#needFull = true;
-    const summary = await this.#withProgressLog(this.#m.engine.refresh({timestamp, changed: changed === null ? null : [...changed]}));
+    this.#needFull = !engine.persistent;
+    const request = {timestamp, changed: changed === null ? null : [...changed], logWatermark: log.watermark};
+    const summary = await this.#withProgressLog(engine.refresh(request));
     if (summary === null) return null;
     this.#needFull = false;
+    // A persisting engine trimmed the log with its write (or kept it, its write having failed).
+    if (!engine.persistent) tables.trimChangeLog(log.watermark);
     this.lastRefresh = {...summary.stats, changed: hashes.size + updated.length};
     return {summary, takeId, completedAt: this.#m.clock.now()};
   }

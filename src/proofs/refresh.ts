@@ -36,6 +36,11 @@ export interface RefreshPlan {
   /** Ascending. */
   readonly buckets: readonly number[];
   readonly changed: ReadonlyMap<number, readonly string[]>;
+  /**
+   * Buckets (also in `buckets`) read again in full from the store: a persisted bucket that was
+   * stale or corrupt (persisted.ts) holds nothing to update.
+   */
+  readonly reread?: ReadonlySet<number>;
 }
 
 export interface RefreshOptions {
@@ -54,13 +59,21 @@ export interface RefreshOptions {
   readonly compactSlackBytes?: number;
   /** Called after every slice with how far the refresh got. */
   readonly onProgress?: (p: RefreshProgress) => void;
+  /**
+   * Called after every step, inside a slice: the commitment worker serves the inclusion requests
+   * that arrived meanwhile, so an answer waits for one step (a few ms), not for a whole slice.
+   */
+  readonly poll?: () => void;
 }
 
 /** How far a running refresh got (startup logs and /health: how long until a node answers). */
 export interface RefreshProgress {
   readonly full: boolean;
-  /** "read": buckets being read or updated; "tree": the top tree being hashed. */
-  readonly phase: "read" | "tree";
+  /**
+   * "load": the persisted commitment being read (persisted.ts); "read": buckets being read or
+   * updated; "tree": the top tree being hashed.
+   */
+  readonly phase: "load" | "read" | "tree";
   /**
    * Buckets done of `total` (all 262,144 for a full build: hashes are uniform, so the share of
    * buckets passed is the share of messages read).
@@ -102,8 +115,11 @@ const COMPACT_SLACK_BYTES = 8 * 1024 * 1024;
 
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-/** The plan for T after `previous` given the changed hashes (a full plan without `previous`). */
-export function planRefresh(changed: Iterable<string>, previous: Commitment | null, timestamp: number): RefreshPlan {
+/**
+ * The plan for T after `previous` given the changed hashes (a full plan without `previous`);
+ * `reread` buckets are read again in full.
+ */
+export function planRefresh(changed: Iterable<string>, previous: Commitment | null, timestamp: number, reread: readonly number[] = []): RefreshPlan {
   if (previous === null) return FULL_PLAN;
   const byBucket = new Map<number, string[]>();
   for (const hash of new Set(changed)) {
@@ -114,11 +130,11 @@ export function planRefresh(changed: Iterable<string>, previous: Commitment | nu
     if (list === undefined) byBucket.set(b, [hash]);
     else list.push(hash);
   }
-  const buckets = new Set(byBucket.keys());
+  const buckets = new Set([...byBucket.keys(), ...reread]);
   previous.buckets.forEach((bucket, b) => {
     if (bucket.minExpiry <= timestamp) buckets.add(b);
   });
-  return {full: false, buckets: [...buckets].sort((a, b) => a - b), changed: byBucket};
+  return {full: false, buckets: [...buckets].sort((a, b) => a - b), changed: byBucket, reread: new Set(reread)};
 }
 
 /** Builds the commitment for `opts.timestamp` by applying `plan` to `previous`; null if aborted. */
@@ -155,7 +171,7 @@ export async function refreshCommitment(
   return new Commitment(opts.timestamp, buckets, top, arenaBytes);
 }
 
-type Progress = {-readonly [K in keyof RefreshProgress]: RefreshProgress[K]};
+export type Progress = {-readonly [K in keyof RefreshProgress]: RefreshProgress[K]};
 
 /** Bytes of the bucket records `buckets` hold. */
 function liveBytes(buckets: readonly Bucket[]): number {
@@ -175,14 +191,16 @@ function* compact(buckets: Bucket[]): Generator<void, number> {
 }
 
 /** Runs `steps` in slices of `opts.sliceBudgetMs`, yielding between them; false if aborted. */
-async function sliced(steps: Iterator<unknown>, opts: RefreshOptions, stats: RefreshStats, progress: Progress): Promise<boolean> {
+export async function sliced(steps: Iterator<unknown>, opts: RefreshOptions, stats: RefreshStats, progress: Progress): Promise<boolean> {
   const now = opts.now ?? ((): number => performance.now());
   const started = now();
   for (;;) {
     const start = now();
     let done: boolean | undefined;
-    do done = steps.next().done;
-    while (done !== true && now() - start < opts.sliceBudgetMs);
+    do {
+      done = steps.next().done;
+      opts.poll?.();
+    } while (done !== true && now() - start < opts.sliceBudgetMs);
     stats.slices++;
     stats.longestSliceMs = Math.max(stats.longestSliceMs, now() - start);
     progress.elapsedMs = now() - started;
@@ -266,6 +284,10 @@ function* updateAll(
     progress.messages += rows.size;
     for (let i = start; i < end; i++) {
       const {b} = order[i] as {b: number};
+      if (plan.reread?.has(b) === true) {
+        buckets[b] = reread(source, b, timestamp, stats, arena);
+        continue;
+      }
       buckets[b] = update(source, buckets[b] as Bucket, b, plan.changed.get(b) ?? [], rows, timestamp, stats, arena, loadData);
     }
     progress.done = end;

@@ -148,6 +148,23 @@ export class TopTree {
     return new TopTree(levels);
   }
 
+  /** The kept levels end to end (persisted.ts stores them: 131,071 nodes, 4 MB). */
+  serialize(): Buffer {
+    return Buffer.concat(this.levels);
+  }
+
+  /** A tree from `serialize()`'s bytes; null if their length is not a tree's. */
+  static fromBytes(bytes: Buffer): TopTree | null {
+    const levels: Buffer[] = [];
+    let at = 0;
+    for (let l = GROUP_BITS; l <= BUCKET_BITS; l++) {
+      const length = (BUCKET_COUNT >> l) * NODE_BYTES;
+      levels.push(Buffer.from(bytes.subarray(at, at + length)));
+      at += length;
+    }
+    return at === bytes.length ? new TopTree(levels) : null;
+  }
+
   get root(): Buffer {
     return Buffer.from((this.levels[BUCKET_BITS - GROUP_BITS] as Buffer).subarray(0, NODE_BYTES));
   }

@@ -17,10 +17,13 @@ export {
   type ProofMessage,
   type ProofResultRow,
   type ResultTally,
+  type ChangeLog,
 } from "./proof-tables.js";
 export {ReplicationTables, type AccountHash} from "./replication-tables.js";
 export {RetryTable, type NewRetry, type RetryRow} from "./retry-table.js";
 export type {AppliedTombstones} from "./tombstones.js";
 export {CommitmentReader, type CommitmentRow} from "./commitment-reader.js";
+export {CommitmentStore, type CommitmentHeader, type StoredBucket} from "./commitment-store.js";
 export {SqliteFeeLedger} from "./fee-ledger.js";
 export type {FeeLedgerRow} from "./fee-ledger.js";
+export {RewardTables, type RewardBalanceRow, type RewardClaimRow, type RewardEpochRow} from "./reward-tables.js";

@@ -1,6 +1,6 @@
 import type {RetrieveQuery, RetrieveResult, StoredMessage} from "./interface.js";
 import {ownerIdOf} from "./message-writes.js";
-import type {Statements} from "./statements.js";
+import type {MessagePageRow, Statements} from "./statements.js";
 import {checkHash, checkHashes, checkInteger, parseOwnerKey, toBuffer} from "./validation.js";
 import {invalidInput} from "./errors.js";
 
@@ -10,9 +10,16 @@ import {invalidInput} from "./errors.js";
  */
 
 /**
+ * Rows one retrieve reads per statement call. A default page (up to ~100 messages) is one call to
+ * `.all()`, which costs far less per row than stepping an iterator; a mailbox of many small
+ * messages is still read in bounded chunks, since the size limit may end the page after any row.
+ */
+export const RETRIEVE_CHUNK_ROWS = 128;
+
+/**
  * Session retrieve: the mailbox's unexpired messages in insertion order after `afterHash`, at most
  * `maxCount`, stopping before `maxSize` would be exceeded (but always at least one). `sizeOf` must
- * not call back into the store (the statement is still iterating).
+ * not call back into the store.
  */
 export function retrieve(st: Statements, now: number, q: RetrieveQuery): RetrieveResult {
   if (!Number.isSafeInteger(q.maxCount) || q.maxCount < 1) throw invalidInput("maxCount", "maxCount must be ≥ 1");
@@ -21,18 +28,24 @@ export function retrieve(st: Statements, now: number, q: RetrieveQuery): Retriev
   if (q.afterHash !== null) checkHash(q.afterHash);
   const owner = ownerIdOf(st, parseOwnerKey(q.account));
   if (owner === null) return {messages: [], more: false};
-  const afterId = q.afterHash === null ? 0 : (st.selectIdInMailbox.get(q.afterHash, owner, q.namespace)?.id ?? 0);
+  let afterId = q.afterHash === null ? 0 : (st.selectIdInMailbox.get(q.afterHash, owner, q.namespace)?.id ?? 0);
   const messages: StoredMessage[] = [];
   let size = 0;
-  for (const row of st.retrievePage.iterate(owner, q.namespace, afterId, now)) {
-    if (messages.length >= q.maxCount) return {messages, more: true};
-    const message: StoredMessage = {account: q.account, ...row};
-    const messageSize = q.sizeOf(message);
-    if (messages.length > 0 && size + messageSize > q.maxSize) return {messages, more: true};
-    size += messageSize;
-    messages.push(message);
+  for (;;) {
+    // One row past maxCount tells whether there is more.
+    const want = Math.min(RETRIEVE_CHUNK_ROWS, q.maxCount - messages.length + 1);
+    const rows = st.retrievePage.all(owner, q.namespace, afterId, now, want);
+    for (const [hash, namespace, timestamp, expiry, data] of rows) {
+      if (messages.length >= q.maxCount) return {messages, more: true};
+      const message: StoredMessage = {account: q.account, hash, namespace, timestamp, expiry, data};
+      const messageSize = q.sizeOf(message);
+      if (messages.length > 0 && size + messageSize > q.maxSize) return {messages, more: true};
+      size += messageSize;
+      messages.push(message);
+    }
+    if (rows.length < want) return {messages, more: false};
+    afterId = (rows[rows.length - 1] as MessagePageRow)[5];
   }
-  return {messages, more: false};
 }
 
 export function getExpiries(st: Statements, now: number, account: string, hashes: string[]): Map<string, number> {

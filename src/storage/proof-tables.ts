@@ -56,6 +56,9 @@ const RESULT_COLUMNS = "id, at, challenger_id, target_id, message_hash, outcome,
 
 const SQL = {
   takeUpdated: "DELETE FROM proof_changes RETURNING hash",
+  logBounds: "SELECT min(id), max(id) FROM proof_change_log",
+  logUpTo: "SELECT hash FROM proof_change_log WHERE id <= ?",
+  trimLog: "DELETE FROM proof_change_log WHERE id <= ?",
   liveHashes: "SELECT hash FROM messages WHERE hash >= ? AND hash < ? AND expiry > ?",
   messageByHash: `SELECT ${ROW_COLUMNS}, m.timestamp, m.data ${FROM} WHERE m.hash = ? AND m.expiry > ?`,
   insertProof: "INSERT OR REPLACE INTO proof_history (timestamp, proof) VALUES (?, ?)",
@@ -81,6 +84,14 @@ export interface ResultTally {
   lastAt: number;
 }
 
+/** The change log (migration 0008) up to a watermark: what a refresh must read again. */
+export interface ChangeLog {
+  /** The highest row id taken (0 for an empty log): the refresh trims the log up to it. */
+  readonly watermark: number;
+  /** Changed hashes (repeats possible); null when more than the limit asked were logged. */
+  readonly hashes: string[] | null;
+}
+
 export class ProofTables {
   /** The commitment's reads on this connection (the inline engine; the worker opens its own). */
   readonly reader: CommitmentReader;
@@ -96,6 +107,24 @@ export class ProofTables {
   /** Hashes of messages updated (expiry, data) since the last call; clears the log. */
   takeUpdatedHashes(): string[] {
     return this.#run(() => (this.#st.takeUpdated.all() as Array<{hash: string}>).map((r) => r.hash));
+  }
+
+  /**
+   * The change log as it stands: every hash logged, or null beyond `limit` rows (bounded by the
+   * ids, so an overflowing log is not read). The rows stay until a persisted refresh trims them.
+   */
+  changeLog(limit: number): ChangeLog {
+    return this.#run(() => {
+      const [lo, hi] = this.#st.logBounds.raw().get() as [number | null, number | null];
+      if (lo === null || hi === null) return {watermark: 0, hashes: []};
+      if (hi - lo + 1 > limit) return {watermark: hi, hashes: null};
+      return {watermark: hi, hashes: this.#st.logUpTo.pluck().all(hi) as string[]};
+    });
+  }
+
+  /** Drops change-log rows up to `watermark` (a refresh not persisted by its engine took them). */
+  trimChangeLog(watermark: number): void {
+    this.#run(() => this.#st.trimLog.run(watermark));
   }
 
   /** Hashes of the messages with lo <= hash < hi and expiry > minExpiryExclusive. */

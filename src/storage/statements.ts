@@ -1,17 +1,12 @@
 import type {Database, Statement} from "better-sqlite3";
 
-export interface MessageRow {
-  hash: string;
-  namespace: number;
-  timestamp: number;
-  expiry: number;
-  data: Buffer;
-}
 export interface NamespacedRow {
   namespace: number;
   hash: string;
   expiry: number;
 }
+/** A retrievePage row in raw mode (an array, no per-row object): the message's columns, then its id. */
+export type MessagePageRow = [hash: string, namespace: number, timestamp: number, expiry: number, data: Buffer, id: number];
 interface HashExpiry {
   hash: string;
   expiry: number;
@@ -40,7 +35,8 @@ export interface Statements {
   mailboxCount: Statement<[number, number], {count: number}>;
   evictOldest: Statement<[number, number, number], HashExpiry>;
   selectIdInMailbox: Statement<[string, number, number], {id: number}>;
-  retrievePage: Statement<[number, number, number, number], MessageRow>;
+  /** Raw mode (see prepareStatements): rows are MessagePageRow arrays. */
+  retrievePage: Statement<[number, number, number, number, number], MessagePageRow>;
   deleteOwnedByHash: Statement<[string, number], {hash: string; expiry: number}>;
   deleteAll: BySelector<object, NamespacedRow>;
   deleteBefore: BySelector<{before: number}, NamespacedRow>;
@@ -86,8 +82,8 @@ export const STATEMENT_SQL: {[K in keyof Statements]: Sql} = {
     "(SELECT id FROM messages WHERE owner = ? AND namespace = ? ORDER BY id LIMIT ?) RETURNING hash, expiry",
   selectIdInMailbox: "SELECT id FROM messages WHERE hash = ? AND owner = ? AND namespace = ?",
   retrievePage:
-    "SELECT hash, namespace, timestamp, expiry, data FROM messages " +
-    "WHERE owner = ? AND namespace = ? AND id > ? AND expiry > ? ORDER BY id",
+    "SELECT hash, namespace, timestamp, expiry, data, id FROM messages " +
+    "WHERE owner = ? AND namespace = ? AND id > ? AND expiry > ? ORDER BY id LIMIT ?",
   deleteOwnedByHash: "DELETE FROM messages WHERE hash = ? AND owner = ? RETURNING hash, expiry",
   deleteAll: (where) => `DELETE FROM messages WHERE ${where} RETURNING namespace, hash, expiry`,
   deleteBefore: (where) =>
@@ -128,6 +124,9 @@ export const STATEMENT_SQL: {[K in keyof Statements]: Sql} = {
 const ONE_NAMESPACE = "owner = @owner AND namespace = @namespace";
 const ALL_NAMESPACES = "owner = @owner";
 
+/** Statements that return rows as arrays: read in bulk on hot paths, where a per-row object costs. */
+const RAW_STATEMENTS: ReadonlyArray<keyof Statements> = ["retrievePage"];
+
 /** Prepares every statement once; the Statements interface gives each its parameter and row types. */
 export function prepareStatements(db: Database): Statements {
   const prepared: Record<string, unknown> = {};
@@ -137,5 +136,6 @@ export function prepareStatements(db: Database): Statements {
         ? db.prepare(sql)
         : {one: db.prepare(sql(ONE_NAMESPACE)), all: db.prepare(sql(ALL_NAMESPACES))};
   }
+  for (const name of RAW_STATEMENTS) (prepared[name] as Statement).raw(true);
   return prepared as unknown as Statements;
 }

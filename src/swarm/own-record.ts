@@ -3,7 +3,7 @@
  * the identity and the configured host, port and stake, then signed with the node's ML-DSA key.
  * Used by `pars-storage record` and the devnet; the running node only reads others' records.
  */
-import type {KeyPair, PqBackend} from "../crypto/index.js";
+import {blsProofOfPossession, type BlsKeyPair, type KeyPair, type PqBackend} from "../crypto/index.js";
 import {InvalidArgumentError} from "../util/index.js";
 import {signNodeRecord} from "./node-record.js";
 import type {NodeRecordFields, NodeRecordJson, NodeVersion} from "./record-types.js";
@@ -18,6 +18,8 @@ export interface OwnRecordInput {
   readonly networkId: number;
   /** `x25519` (the onion-hop key) is published whenever the identity has one. */
   readonly identity: {readonly mlDsa: KeyPair; readonly mlKem: KeyPair; readonly x25519?: KeyPair | undefined};
+  /** The BLS key (`staking/signer.key`): published with its proof of possession when given. */
+  readonly bls?: BlsKeyPair | null;
   /** The TLS pin (64 hex, SHA-256 of the certificate's SPKI) when the node serves HTTPS; else null/absent. */
   readonly tlsSpkiSha256?: string | null;
   readonly host: string;
@@ -37,6 +39,9 @@ export function ownRecordFields(input: OwnRecordInput): NodeRecordFields {
     mlKemPublicKey: input.identity.mlKem.publicKey,
     ...(input.identity.x25519 === undefined ? {} : {x25519PublicKey: input.identity.x25519.publicKey}),
     ...(typeof input.tlsSpkiSha256 === "string" ? {tlsSpkiSha256: parsePin(input.tlsSpkiSha256)} : {}),
+    ...(input.bls === undefined || input.bls === null
+      ? {}
+      : {blsPublicKey: input.bls.publicKey, blsProofOfPossession: blsProofOfPossession(input.bls.secretKey)}),
     host: input.host,
     port: input.port,
     stake: {operator: share(input.stake.operator), contributors: input.stake.contributors.map(share)},

@@ -8,6 +8,8 @@ import {ML_DSA65_PUBLIC_KEY_BYTES, ML_DSA65_SIGNATURE_BYTES, ML_KEM768_PUBLIC_KE
 import {fromBase64Strict} from "./encoding.js";
 
 import {
+  NODE_RECORD_BLS_POP_BYTES,
+  NODE_RECORD_BLS_PUBLIC_KEY_BYTES,
   NODE_RECORD_MAX_AMOUNT,
   NODE_RECORD_MAX_CONTRIBUTORS,
   NODE_RECORD_TLS_PIN_BYTES,
@@ -30,9 +32,11 @@ const RECORD_KEYS = [
   "signature",
 ] as const;
 /** Keys a record may carry; absent in records signed before they existed (payload v1). */
-const OPTIONAL_RECORD_KEYS = ["x25519PublicKey", "tls"] as const;
+const OPTIONAL_RECORD_KEYS = ["x25519PublicKey", "tls", "bls"] as const;
 const X25519_HEX_RE = new RegExp(`^[0-9a-f]{${2 * NODE_RECORD_X25519_BYTES}}$`);
 const TLS_PIN_HEX_RE = new RegExp(`^[0-9a-f]{${2 * NODE_RECORD_TLS_PIN_BYTES}}$`);
+const BLS_KEY_HEX_RE = new RegExp(`^[0-9a-f]{${2 * NODE_RECORD_BLS_PUBLIC_KEY_BYTES}}$`);
+const BLS_POP_HEX_RE = new RegExp(`^[0-9a-f]{${2 * NODE_RECORD_BLS_POP_BYTES}}$`);
 const NODE_ID_RE = new RegExp(`^[0-9a-f]{${NODE_ID_HEX_CHARS}}$`);
 const ADDRESS_RE = /^[\x21-\x7e]{1,128}$/;
 const AMOUNT_RE = /^(0|[1-9][0-9]{0,77})$/;
@@ -47,12 +51,15 @@ export function decodeNodeRecordJson(value: unknown): DecodedNodeRecord {
   const x25519 = obj.x25519PublicKey === undefined ? {} : {x25519PublicKey: expectX25519(obj.x25519PublicKey)};
   if (obj.tls !== undefined && obj.x25519PublicKey === undefined) fail("MALFORMED", "tls needs x25519PublicKey (payload v3)");
   const tls = obj.tls === undefined ? {} : {tlsSpkiSha256: expectTls(obj.tls)};
+  if (obj.bls !== undefined && obj.x25519PublicKey === undefined) fail("MALFORMED", "bls needs x25519PublicKey (payload v4/v5)");
+  const bls = obj.bls === undefined ? {} : expectBls(obj.bls);
   const fields: NodeRecordFields = {
     networkId: expectInt(obj.networkId, "networkId", 0, 0xffff_ffff),
     mlDsaPublicKey: expectBase64(obj.mlDsaPublicKey, "mlDsaPublicKey", ML_DSA65_PUBLIC_KEY_BYTES),
     mlKemPublicKey: expectBase64(obj.mlKemPublicKey, "mlKemPublicKey", ML_KEM768_PUBLIC_KEY_BYTES),
     ...x25519,
     ...tls,
+    ...bls,
     host: expectHost(obj.host),
     port: expectInt(obj.port, "port", 1, 0xffff),
     stake: expectStake(obj.stake),
@@ -123,6 +130,18 @@ function expectTls(value: unknown): Uint8Array {
     fail("BAD_ENCODING", `tls.spkiSha256 must be ${2 * NODE_RECORD_TLS_PIN_BYTES} lowercase hex characters`);
   }
   return new Uint8Array(Buffer.from(text, "hex"));
+}
+
+/** Only the encoding here: the key's validity and its proof are checked by verifyNodeRecord. */
+function expectBls(value: unknown): {blsPublicKey: Uint8Array; blsProofOfPossession: Uint8Array} {
+  const obj = expectObject(value, "bls", ["publicKey", "proofOfPossession"]);
+  const key = expectString(obj.publicKey, "bls.publicKey");
+  if (!BLS_KEY_HEX_RE.test(key)) fail("BAD_ENCODING", `bls.publicKey must be ${2 * NODE_RECORD_BLS_PUBLIC_KEY_BYTES} lowercase hex characters`);
+  const proof = expectString(obj.proofOfPossession, "bls.proofOfPossession");
+  if (!BLS_POP_HEX_RE.test(proof)) {
+    fail("BAD_ENCODING", `bls.proofOfPossession must be ${2 * NODE_RECORD_BLS_POP_BYTES} lowercase hex characters`);
+  }
+  return {blsPublicKey: new Uint8Array(Buffer.from(key, "hex")), blsProofOfPossession: new Uint8Array(Buffer.from(proof, "hex"))};
 }
 
 function expectBase64(value: unknown, name: string, length: number): Uint8Array {

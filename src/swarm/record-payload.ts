@@ -2,7 +2,8 @@
  * Canonical signing payload of a node record (docs/PROTOCOL.md (Swarms) "Signing payload"), v1, or
  * v2 when the record has an X25519 onion key (version byte 0x02 and the 32 key bytes right after
  * the ML-KEM-768 key; nothing else changes), or v3 when it also has a TLS pin (version byte 0x03
- * and the 32 pin bytes right after the X25519 key).
+ * and the 32 pin bytes right after the X25519 key); v4 (v2) or v5 (v3) add the BLS public key and
+ * its proof of possession after those.
  * All integers big-endian; strings are ASCII with a u8 length prefix; fixed-size fields have no
  * prefix because their lengths are checked before encoding and fixed by the layout version.
  *
@@ -12,7 +13,9 @@
  *   1952 B    ML-DSA-65 public key
  *   1184 B    ML-KEM-768 public key
  *   32 B      X25519 public key (v2 and v3)
- *   32 B      TLS pin: SHA-256(certificate SPKI DER) (v3 only)
+ *   32 B      TLS pin: SHA-256(certificate SPKI DER) (v3 and v5)
+ *   48 B      BLS12-381 public key, compressed G1 (v4 and v5)
+ *   96 B      its proof of possession, compressed G2 (v4 and v5)
  *   u8 ‖ N B  host
  *   u16       port
  *   u16 ×3    version major, minor, patch
@@ -29,8 +32,12 @@ import {ML_DSA65_PUBLIC_KEY_BYTES, ML_KEM768_PUBLIC_KEY_BYTES} from "../crypto/i
 import {fromHexStrict} from "./encoding.js";
 
 import {
+  NODE_RECORD_BLS_POP_BYTES,
+  NODE_RECORD_BLS_PUBLIC_KEY_BYTES,
   NODE_RECORD_MAX_AMOUNT,
   NODE_RECORD_PAYLOAD_VERSION,
+  NODE_RECORD_PAYLOAD_VERSION_BLS,
+  NODE_RECORD_PAYLOAD_VERSION_TLS_BLS,
   NODE_RECORD_PAYLOAD_VERSION_TLS,
   NODE_RECORD_PAYLOAD_VERSION_X25519,
   NODE_RECORD_TLS_PIN_BYTES,
@@ -54,16 +61,21 @@ export function encodeNodeRecordPayload(fields: NodeRecordFields, nodeId: string
     if (x25519 === undefined) throw new InvalidArgumentError("a TLS pin needs x25519PublicKey (payload v3)");
     expectLength("tlsSpkiSha256", pin, NODE_RECORD_TLS_PIN_BYTES);
   }
+  const bls = blsFields(fields);
   const w = new ByteWriter();
   // The version byte is signed: a v2 record stripped of its key no longer verifies as v1, and a v3
   // record stripped of its pin (an HTTPS node downgraded to plain HTTP) no longer verifies as v2.
-  w.uint(payloadVersion(x25519 !== undefined, pin !== undefined), 1);
+  w.uint(payloadVersion(x25519 !== undefined, pin !== undefined, bls !== null), 1);
   w.uint(fields.networkId, 4);
   w.bytes(nodeIdBytes as Uint8Array);
   w.bytes(fields.mlDsaPublicKey);
   w.bytes(fields.mlKemPublicKey);
   if (x25519 !== undefined) w.bytes(x25519);
   if (pin !== undefined) w.bytes(pin);
+  if (bls !== null) {
+    w.bytes(bls.publicKey);
+    w.bytes(bls.proof);
+  }
   w.shortString(fields.host);
   w.uint(fields.port, 2);
   for (const part of fields.version) w.uint(part, 2);
@@ -74,7 +86,20 @@ export function encodeNodeRecordPayload(fields: NodeRecordFields, nodeId: string
   return w.finish();
 }
 
-function payloadVersion(hasX25519: boolean, hasPin: boolean): number {
+/** The BLS key and proof (both or neither, lengths checked); null without them. */
+function blsFields(fields: NodeRecordFields): {publicKey: Uint8Array; proof: Uint8Array} | null {
+  const {blsPublicKey: publicKey, blsProofOfPossession: proof} = fields;
+  if (publicKey === undefined && proof === undefined) return null;
+  if (publicKey === undefined || proof === undefined) throw new InvalidArgumentError("blsPublicKey and blsProofOfPossession go together");
+  if (fields.x25519PublicKey === undefined) throw new InvalidArgumentError("a BLS key needs x25519PublicKey (payload v4/v5)");
+  expectLength("blsPublicKey", publicKey, NODE_RECORD_BLS_PUBLIC_KEY_BYTES);
+  expectLength("blsProofOfPossession", proof, NODE_RECORD_BLS_POP_BYTES);
+  return {publicKey, proof};
+}
+
+function payloadVersion(hasX25519: boolean, hasPin: boolean, hasBls: boolean): number {
+  // The version byte is signed: stripping the BLS key from a v4/v5 record breaks the signature.
+  if (hasBls) return hasPin ? NODE_RECORD_PAYLOAD_VERSION_TLS_BLS : NODE_RECORD_PAYLOAD_VERSION_BLS;
   if (hasPin) return NODE_RECORD_PAYLOAD_VERSION_TLS;
   return hasX25519 ? NODE_RECORD_PAYLOAD_VERSION_X25519 : NODE_RECORD_PAYLOAD_VERSION;
 }

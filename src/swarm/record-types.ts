@@ -10,11 +10,17 @@ import {ParsError} from "../util/index.js";
 
 /**
  * Layout version, the first byte of the signing payload: v1 without, v2 with the X25519 onion key,
- * v3 with the X25519 key and the TLS pin (an HTTPS node).
+ * v3 with the X25519 key and the TLS pin (an HTTPS node); v4 is v2 and v5 is v3 plus the BLS key
+ * and its proof of possession.
  */
 export const NODE_RECORD_PAYLOAD_VERSION = 1;
 export const NODE_RECORD_PAYLOAD_VERSION_X25519 = 2;
 export const NODE_RECORD_PAYLOAD_VERSION_TLS = 3;
+export const NODE_RECORD_PAYLOAD_VERSION_BLS = 4;
+export const NODE_RECORD_PAYLOAD_VERSION_TLS_BLS = 5;
+/** BLS12-381 public key (compressed G1) and proof of possession (compressed G2), crypto/bls.ts. */
+export const NODE_RECORD_BLS_PUBLIC_KEY_BYTES = 48;
+export const NODE_RECORD_BLS_POP_BYTES = 96;
 /** Length of the optional X25519 onion-hop public key. */
 export const NODE_RECORD_X25519_BYTES = 32;
 /** Length of the optional TLS pin: SHA-256 of the certificate's SubjectPublicKeyInfo DER. */
@@ -62,6 +68,13 @@ export interface NodeRecordFields {
    * Needs `x25519PublicKey` (payload v3); absent = plain HTTP.
    */
   readonly tlsSpkiSha256?: Uint8Array;
+  /**
+   * The node's BLS key (`staking/signer.key`, 48 bytes) and its proof of possession (96 bytes):
+   * both or neither. It verifies the node's penalty reports and reward claims; the proof of
+   * possession is what makes aggregating such signatures safe. Needs `x25519PublicKey` (payload v4/v5).
+   */
+  readonly blsPublicKey?: Uint8Array;
+  readonly blsProofOfPossession?: Uint8Array;
   /** Public IPv4 address (dotted quad) or lowercase DNS host name. */
   readonly host: string;
   /** HTTP(S) storage RPC port. */
@@ -97,6 +110,8 @@ export interface NodeRecordJson {
   x25519PublicKey?: string;
   /** Present when the node serves HTTPS: `spkiSha256` is 64 lowercase hex chars (the pin). */
   tls?: {spkiSha256: string};
+  /** Present in records of nodes with a BLS key: 96 and 192 lowercase hex chars. */
+  bls?: {publicKey: string; proofOfPossession: string};
   host: string;
   port: number;
   stake: {operator: StakeShareJson; contributors: StakeShareJson[]};
@@ -115,6 +130,7 @@ export type NodeRecordErrorCode =
   | "NODE_RECORD_ERROR_FROM_FUTURE"
   | "NODE_RECORD_ERROR_STAKE_INELIGIBLE"
   | "NODE_RECORD_ERROR_BAD_SIGNATURE"
+  | "NODE_RECORD_ERROR_BAD_PROOF_OF_POSSESSION"
   | "NODE_RECORD_ERROR_SUPERSEDED";
 
 /** Why a record was not accepted. Records come from peers/registries: callers log and drop. */

@@ -24,6 +24,8 @@ describe("the built CLI", () => {
     const first = await startNode(["--data-dir", dataDir, "--http-port", "0", "--network", "devnet", "--log-level", "warn"]);
     running.push(first);
     expect(statSync(join(dataDir, "staking", "signer.key")).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dataDir, "staking", "signer.key")).size).toBe(32); // the BLS key, luxd's format
+    expect(statSync(join(dataDir, "staking", "pq-identity.key")).mode & 0o777).toBe(0o600);
     expect(statSync(join(dataDir, "db", "session", "storage.db")).isFile()).toBe(true);
 
     const acc = sessionAccount();
@@ -75,13 +77,13 @@ describe("the built CLI", () => {
     try {
       const k = await runCli(["keygen", "--data-dir", other]);
       expect(k.code).toBe(0);
-      const file = join(other, "staking", "signer.key");
+      const file = join(other, "staking", "pq-identity.key");
       const bytes = readFileSync(file);
       bytes[100] = (bytes[100] ?? 0) ^ 0xff;
       (await import("node:fs")).writeFileSync(file, bytes);
       const bad = await runCli(["start", "--data-dir", other, "--http-port", "0"]);
       expect(bad.code).not.toBe(0);
-      expect(bad.stderr.toLowerCase()).toContain("signer.key");
+      expect(bad.stderr.toLowerCase()).toContain("pq-identity.key");
     } finally {
       rmSync(other, {recursive: true, force: true});
     }

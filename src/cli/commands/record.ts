@@ -8,15 +8,20 @@ import {loadCrypto, loadExistingIdentity} from "./crypto.js";
 
 /**
  * `pars-storage record`: print this node's signed node record (one JSON object, docs/PROTOCOL.md
- * Swarms §3) for a registry or a static membership file. Fails without a key file. With `http.tls`
+ * Swarms §3) for a registry or a static membership file, with the BLS key of `staking/signer.key` and
+ * its proof of possession (payload v4/v5). Fails without a key file. With `http.tls`
  * the record carries the TLS pin (and with "auto" the TLS key is created here if it is not yet).
  */
 export async function recordCommand(args: ParsedArgs, io: CliIo): Promise<number> {
   const config = loadConfig({flags: args.flags, env: io.env, cwd: io.cwd});
   const backend = await loadCrypto(config, io);
-  const {identity} = await loadExistingIdentity(config, backend);
+  const {identity, bls, signerKeyFile} = await loadExistingIdentity(config, backend);
+  if (bls === null) {
+    io.stderr(`pars-storage: warning: no BLS key in ${signerKeyFile} yet (start the node or run "pars-storage keygen" once); the record has none`);
+  }
   // With http.tls the record carries the certificate's pin ("auto" creates the key the node will use).
   const tls = await loadNodeTls(config);
-  io.stdout(JSON.stringify(configuredRecord(config, identity, backend, Date.now(), {tlsSpkiSha256: tls?.spkiSha256 ?? null}), null, 2));
+  const record = configuredRecord(config, identity, backend, Date.now(), {tlsSpkiSha256: tls?.spkiSha256 ?? null, bls});
+  io.stdout(JSON.stringify(record, null, 2));
   return EXIT_OK;
 }

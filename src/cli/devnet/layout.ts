@@ -4,7 +4,7 @@
  *
  *   <base>/membership.json      {"version": 1, "network_id": 7072, "nodes": [<record>, …]}
  *   <base>/node-<i>/config.json every node option devnet owns, plus non-default options given to devnet
- *   <base>/node-<i>/staking/signer.key, db/, node.log
+ *   <base>/node-<i>/staking/{pq-identity.key,signer.key}, db/, node.log
  *
  * Keys are reused when the directories exist, so a devnet can be restarted on the same base dir.
  */
@@ -13,7 +13,7 @@ import {mkdir, rename, rm, writeFile} from "node:fs/promises";
 import path from "node:path";
 import {CONFIG_LEAVES, NETWORK_IDS, dataPaths, defaultConfig, type ParsStorageConfig} from "../../config/index.js";
 import {getPath, setPath, type PlainObject} from "../../config/index.js";
-import {loadOrCreateIdentity, type NodeIdentity} from "../../crypto/index.js";
+import {loadOrCreateNodeKeys, type BlsKeyPair, type NodeIdentity} from "../../crypto/index.js";
 import type {PqBackend} from "../../crypto/index.js";
 import {STAKING_REQUIREMENT} from "../../economics/index.js";
 import {REGISTRY_DOCUMENT_VERSION} from "../../swarm/index.js";
@@ -33,7 +33,8 @@ export interface DevnetNode {
   /** `node-1` … `node-N`. */
   readonly name: string;
   readonly dir: string;
-  readonly identity: NodeIdentity;
+  /** With the node's BLS key (`staking/signer.key`), which its record publishes. */
+  readonly identity: NodeIdentity & {readonly bls: BlsKeyPair};
 }
 
 export interface DevnetLayout {
@@ -50,8 +51,9 @@ export async function prepareLayout(baseDir: string, count: number, mode: Devnet
   const nodes: DevnetNode[] = [];
   for (let i = 1; i <= count; i++) {
     const dir = path.join(base, `node-${i}`);
-    const {identity} = await loadOrCreateIdentity(dataPaths({dataDir: dir}).keyFile, backend);
-    nodes.push({name: `node-${i}`, dir, identity});
+    const paths = dataPaths({dataDir: dir});
+    const {identity, bls} = await loadOrCreateNodeKeys({identityFile: paths.keyFile, signerKeyFile: paths.signerKeyFile}, backend);
+    nodes.push({name: `node-${i}`, dir, identity: {...identity, bls}});
   }
   return {baseDir: base, membershipFile: path.join(base, MEMBERSHIP_FILE_NAME), mode, nodes};
 }
@@ -99,7 +101,7 @@ export async function writeNodeConfig(config: ParsStorageConfig): Promise<void> 
  */
 export function membershipDocument(
   configs: readonly ParsStorageConfig[],
-  identities: readonly NodeIdentity[],
+  identities: readonly (NodeIdentity & {readonly bls?: BlsKeyPair})[],
   backend: PqBackend,
   nowMs: number,
   tlsPins: readonly (string | null)[] = [],
@@ -107,7 +109,7 @@ export function membershipDocument(
   const nodes = configs.map((config, i) => {
     const identity = identities[i];
     if (identity === undefined) throw new Error("one identity per node config");
-    return configuredRecord(config, identity, backend, nowMs, {tlsSpkiSha256: tlsPins[i] ?? null});
+    return configuredRecord(config, identity, backend, nowMs, {tlsSpkiSha256: tlsPins[i] ?? null, bls: identity.bls ?? null});
   });
   return {version: REGISTRY_DOCUMENT_VERSION, network_id: DEVNET_NETWORK_ID, nodes};
 }

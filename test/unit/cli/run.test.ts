@@ -17,7 +17,7 @@ function table(handler: CommandHandler): CommandTable & {calls: ParsedArgs[]} {
     return handler(args, io);
   };
   const load = (): Promise<CommandHandler> => Promise.resolve(wrapped);
-  return {calls, start: load, keygen: load, id: load, record: load, devnet: load, audit: load, client: load};
+  return {calls, start: load, keygen: load, id: load, record: load, devnet: load, audit: load, status: load, client: load};
 }
 
 describe("runCli", () => {

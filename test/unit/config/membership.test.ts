@@ -59,3 +59,24 @@ describe("swarm, membership and node options", () => {
     expect(load({flags: {"membership.source": "registry", "membership.registryUrl": "https://reg.example/nodes"}}).membership.source).toBe("registry");
   });
 });
+
+describe("rewards options", () => {
+  it("default to 1 h epochs from the Unix epoch and PIP-0008's claim limits", () => {
+    expect(defaultConfig().rewards).toEqual({
+      enabled: true,
+      epochMs: 3_600_000,
+      genesisMs: 0,
+      settleMs: 300_000,
+      totalSupply: "0",
+      claimThreshold: "1000000000000000000000000",
+      claimCycleMs: 43_200_000,
+    });
+  });
+
+  it("refuse a genesis that is not a multiple of the epoch length", () => {
+    expect(load({flags: {"rewards.epochMs": "2000", "rewards.genesisMs": "1765000000000"}}).rewards.genesisMs).toBe(1_765_000_000_000);
+    expect(problemsOf(() => load({flags: {"rewards.epochMs": "3000", "rewards.genesisMs": "1000"}}))).toEqual([
+      {source: "flag", origin: "--rewards.epochMs", path: "rewards.genesisMs", message: "must be a multiple of rewards.epochMs (3000)"},
+    ]);
+  });
+});

@@ -1,4 +1,5 @@
 import {afterEach, describe, expect, it} from "vitest";
+import {RETRIEVE_CHUNK_ROWS} from "../../../src/storage/message-reads.js";
 import {ACCOUNT_A, ACCOUNT_B, HOUR_MS, T0, expectThrowsCode, fakeHash, memoryStore, msg, query, type TestStore} from "./helpers.js";
 
 describe("SqliteMessageStore reads", () => {
@@ -60,6 +61,33 @@ describe("SqliteMessageStore reads", () => {
     const calls: string[] = [];
     t.store.retrieve(query({maxCount: 2, sizeOf: (m) => (calls.push(m.hash), 1)}));
     expect(calls).toHaveLength(2);
+  });
+
+  it("a mailbox longer than one statement chunk pages exactly as one read would", async () => {
+    t = await memoryStore();
+    const n = RETRIEVE_CHUNK_ROWS * 2 + 5;
+    const all = Array.from({length: n}, (_, i) => msg(`c${i}`));
+    // Expired rows and another mailbox's rows interleaved: neither may count towards a chunk's rows.
+    const noise = all.flatMap((_, i) => (i % 7 === 0 ? [msg(`x${i}`, {expiry: T0 + 1_000}), msg(`o${i}`, {namespace: 3})] : []));
+    await Promise.all([...all, ...noise].sort((a, b) => (a.hash < b.hash ? -1 : 1)).map((m) => t.store.store(m)));
+    t.clock.advance(1_000);
+    const visible = t.store.retrieve(query({maxCount: n + 50})).messages.map((m) => m.hash);
+    // Stored in hash order, so insertion order is hash order.
+    expect(visible).toEqual(all.map((m) => m.hash).sort());
+    for (const maxCount of [1, RETRIEVE_CHUNK_ROWS - 1, RETRIEVE_CHUNK_ROWS, RETRIEVE_CHUNK_ROWS + 1, 2 * RETRIEVE_CHUNK_ROWS, n - 1, n, n + 1]) {
+      const page = t.store.retrieve(query({maxCount}));
+      expect(page.messages.map((m) => m.hash)).toEqual(visible.slice(0, maxCount));
+      expect(page.more).toBe(maxCount < n);
+    }
+    const unlimited = t.store.retrieve(query({maxCount: Number.MAX_SAFE_INTEGER}));
+    expect(unlimited).toMatchObject({more: false});
+    expect(unlimited.messages.map((m) => m.hash)).toEqual(visible);
+    const sized = t.store.retrieve(query({maxCount: Number.MAX_SAFE_INTEGER, maxSize: 200, sizeOf: () => 1}));
+    expect(sized.messages.map((m) => m.hash)).toEqual(visible.slice(0, 200));
+    expect(sized.more).toBe(true);
+    const after = t.store.retrieve(query({maxCount: Number.MAX_SAFE_INTEGER, afterHash: visible[100] ?? null}));
+    expect(after.messages.map((m) => m.hash)).toEqual(visible.slice(101));
+    expect(after.messages.every((m) => m.account === ACCOUNT_A && m.namespace === 0 && Buffer.isBuffer(m.data))).toBe(true);
   });
 
   it("expired messages (expiry <= now) are invisible before the sweeper runs", async () => {

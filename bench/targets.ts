@@ -1,0 +1,107 @@
+/**
+ * Issue #15's targets next to what this run measured: every ratio divides two medians of the same
+ * `npm run bench` run, so drift on the shared machine cancels out as far as it can.
+ *
+ * The single-node rows (store, retrieve, 07 ÷ 05) are computed here; the replication rows are
+ * perf-repl's and are filled in by `replicationTargets` (kept apart so each side edits its own
+ * function).
+ */
+import type {ScenarioSummary} from "./report.js";
+import type {ScenarioId} from "./scenarios.js";
+import {textTable} from "./report.js";
+import {round} from "./util.js";
+
+export interface TargetRow {
+  /** Issue #15 item number. */
+  item: number;
+  what: string;
+  /** The measured value, or null when a scenario it needs did not run. */
+  value: number | null;
+  /**
+   * The same ratio of requests per second of server CPU (req/s ÷ server cores): what the ratio
+   * would be if both servers had the same CPU. On a shared machine, where the servers get
+   * whatever the other work leaves them, this is the steadier figure; the target is on `value`.
+   */
+  perCpu: number | null;
+  /** "≥ 0.9" etc.: the comparison and the bound. */
+  target: {op: ">=" | "<="; bound: number};
+  unit: string;
+  /** Why the value is missing, or how it was obtained. */
+  note: string;
+}
+
+function rateOf(http: readonly ScenarioSummary[], id: ScenarioId): number | null {
+  const s = http.find((x) => x.id === id);
+  return s === undefined || s.reqPerSec === 0 ? null : s.reqPerSec;
+}
+
+function ratio(http: readonly ScenarioSummary[], num: ScenarioId, den: ScenarioId): number | null {
+  const a = rateOf(http, num);
+  const b = rateOf(http, den);
+  return a === null || b === null ? null : round(a / b, 2);
+}
+
+/** Requests per second of server CPU; null without /proc or when the scenario did not run. */
+function perCpuOf(http: readonly ScenarioSummary[], id: ScenarioId): number | null {
+  const s = http.find((x) => x.id === id);
+  return s === undefined || s.serverCpu === null || s.serverCpu <= 0 || s.reqPerSec === 0 ? null : s.reqPerSec / s.serverCpu;
+}
+
+function cpuRatio(http: readonly ScenarioSummary[], num: ScenarioId, den: ScenarioId): number | null {
+  const a = perCpuOf(http, num);
+  const b = perCpuOf(http, den);
+  return a === null || b === null ? null : round(a / b, 2);
+}
+
+const needs = (ids: readonly ScenarioId[]): string => `needs ${ids.join(" and ")}`;
+
+/** Items 1, 3 and 5: single-node store and retrieve against their same-run baselines. */
+export function singleNodeTargets(http: readonly ScenarioSummary[]): TargetRow[] {
+  const row = (item: number, what: string, num: ScenarioId, den: ScenarioId, bound: number): TargetRow => {
+    const value = ratio(http, num, den);
+    const perCpu = cpuRatio(http, num, den);
+    return {item, what, value, perCpu, target: {op: ">=", bound}, unit: "×", note: value === null ? needs([num, den]) : `${num} ÷ ${den}`};
+  };
+  return [
+    row(1, "single-node store ÷ raw SQLite store", "node-store", "sqlite-store", 0.9),
+    row(3, "retrieve ÷ raw SQLite retrieve", "node-retrieve", "sqlite-retrieve", 1.0),
+    row(5, "07 retrieve ÷ 05 retrieve (signed)", "node-retrieve-07", "node-retrieve", 0.8),
+  ];
+}
+
+/** Item 2: replication (perf-repl's rows; placeholders until that work fills them in). */
+export function replicationTargets(_http: readonly ScenarioSummary[]): TargetRow[] {
+  const pending = "perf-repl";
+  return [
+    {item: 2, what: "swarm CPU per store ÷ single-node store", value: null, perCpu: null, target: {op: "<=", bound: 4}, unit: "×", note: pending},
+    {item: 2, what: "swarm store ÷ single-node store throughput", value: null, perCpu: null, target: {op: ">=", bound: 0.4}, unit: "×", note: pending},
+    {item: 2, what: "open-loop 500 stores/s into 3 nodes, p99", value: null, perCpu: null, target: {op: "<=", bound: 50}, unit: "ms", note: pending},
+  ];
+}
+
+/** Whether a measured row meets its target (null when not measured). */
+export function meets(r: TargetRow): boolean | null {
+  if (r.value === null) return null;
+  return r.target.op === ">=" ? r.value >= r.target.bound : r.value <= r.target.bound;
+}
+
+export function issue15Targets(http: readonly ScenarioSummary[]): TargetRow[] {
+  return [...singleNodeTargets(http), ...replicationTargets(http)].sort((a, b) => a.item - b.item);
+}
+
+export function formatTargetTable(rows: readonly TargetRow[]): string {
+  const op = (r: TargetRow): string => (r.target.op === ">=" ? "≥" : "≤");
+  const body = rows.map((r) => {
+    const ok = meets(r);
+    return [
+      String(r.item),
+      r.what,
+      r.value === null ? "–" : `${r.value}${r.unit === "×" ? "" : ` ${r.unit}`}`,
+      `${op(r)} ${r.target.bound}${r.unit === "×" ? "" : ` ${r.unit}`}`,
+      ok === null ? "–" : ok ? "met" : "NOT met",
+      r.perCpu === null ? "–" : String(r.perCpu),
+      r.note,
+    ];
+  });
+  return textTable(["#", "issue #15 target", "this run", "target", "", "per server CPU-s", "from"], body, 2);
+}

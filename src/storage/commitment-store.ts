@@ -1,0 +1,125 @@
+/**
+ * The persisted storage-proof commitment (migration 0008, src/proofs/persisted.ts): a header row
+ * and one row per bucket record, written by the commitment engine after each refresh and read
+ * back at start, so a restart refreshes from it instead of rebuilding every bucket.
+ *
+ * Bucket rows are written in short transactions stamped with the new generation, then the header
+ * moves to that generation in a last one that also trims the change log; a crash between them
+ * leaves rows newer than the header, which a loader rebuilds from the messages. The write lock is
+ * never held across the engine's yields, so the store's writer waits at most one short batch.
+ */
+import Database from "better-sqlite3";
+import type {Statement} from "better-sqlite3";
+import {toStorageError} from "./errors.js";
+
+export interface CommitmentHeader {
+  readonly generation: number;
+  readonly timestamp: number;
+  readonly root: Buffer;
+  readonly messageCount: number;
+  /** Change-log rows with id <= this are in the commitment. */
+  readonly logWatermark: number;
+  /** The top tree's kept levels (src/proofs/top-tree.ts `serialize`). */
+  readonly top: Buffer;
+  /** SHA-256 over every bucket root in bucket order. */
+  readonly rootsDigest: Buffer;
+}
+
+/** One stored bucket: its record (empty for an empty bucket), SHA-256 of it, and its generation. */
+export interface StoredBucket {
+  readonly bucket: number;
+  readonly generation: number;
+  readonly digest: Buffer;
+  readonly record: Buffer;
+}
+
+const SQL = {
+  header: "SELECT generation, timestamp, root, message_count, log_watermark, top, roots_digest FROM proof_commitment WHERE id = 1",
+  maxGeneration: "SELECT max(generation) FROM proof_buckets",
+  buckets: "SELECT bucket, generation, digest, record FROM proof_buckets WHERE bucket >= ? AND bucket < ? ORDER BY bucket",
+  putBucket: "INSERT OR REPLACE INTO proof_buckets (bucket, generation, digest, record) VALUES (?, ?, ?, ?)",
+  putHeader:
+    "INSERT OR REPLACE INTO proof_commitment (id, generation, timestamp, root, message_count, log_watermark, top, roots_digest) " +
+    "VALUES (1, ?, ?, ?, ?, ?, ?, ?)",
+  dropOlder: "DELETE FROM proof_buckets WHERE generation < ?",
+  trimLog: "DELETE FROM proof_change_log WHERE id <= ?",
+} as const;
+
+export class CommitmentStore {
+  readonly #sqlite: Database.Database;
+  readonly #st: {[K in keyof typeof SQL]: Statement};
+  readonly #putBuckets: (generation: number, rows: ReadonlyArray<{bucket: number; digest: Buffer; record: Buffer}>) => void;
+  readonly #commit: (h: CommitmentHeader, full: boolean) => void;
+  readonly #owned: boolean;
+
+  /** @param owned close `sqlite` with the store (a connection `open` made) */
+  constructor(sqlite: Database.Database, owned = false) {
+    this.#sqlite = sqlite;
+    this.#owned = owned;
+    this.#st = Object.fromEntries(Object.entries(SQL).map(([k, text]) => [k, sqlite.prepare(text)])) as {[K in keyof typeof SQL]: Statement};
+    this.#putBuckets = sqlite.transaction((generation: number, rows: ReadonlyArray<{bucket: number; digest: Buffer; record: Buffer}>) => {
+      for (const r of rows) this.#st.putBucket.run(r.bucket, generation, r.digest, r.record);
+    });
+    this.#commit = sqlite.transaction((h: CommitmentHeader, full: boolean) => {
+      this.#st.putHeader.run(h.generation, h.timestamp, h.root, h.messageCount, h.logWatermark, h.top, h.rootsDigest);
+      if (full) this.#st.dropOlder.run(h.generation);
+      this.#st.trimLog.run(h.logWatermark);
+    });
+  }
+
+  /** A store on its own connection to the database file at `path` (the commitment worker's). */
+  static open(path: string, busyTimeoutMs: number): CommitmentStore {
+    try {
+      const sqlite = new Database(path, {fileMustExist: true, timeout: busyTimeoutMs});
+      sqlite.pragma("journal_mode = WAL");
+      sqlite.pragma("synchronous = NORMAL");
+      return new CommitmentStore(sqlite, true);
+    } catch (err) {
+      throw toStorageError(err, 0);
+    }
+  }
+
+  header(): CommitmentHeader | null {
+    type Row = [number, number, Buffer, number, number, Buffer, Buffer];
+    const r = this.#run(() => this.#st.header.raw().get() as Row | undefined);
+    if (r === undefined) return null;
+    return {generation: r[0], timestamp: r[1], root: r[2], messageCount: r[3], logWatermark: r[4], top: r[5], rootsDigest: r[6]};
+  }
+
+  /** The highest generation any bucket row carries (0 if none): the next write must exceed it. */
+  maxGeneration(): number {
+    return this.#run(() => (this.#st.maxGeneration.pluck().get() as number | null) ?? 0);
+  }
+
+  /** Stored buckets with lo <= bucket < hi, ascending (a loader pages through them). */
+  buckets(lo: number, hi: number): StoredBucket[] {
+    type Row = [number, number, Buffer, Buffer];
+    return this.#run(() => (this.#st.buckets.raw().all(lo, hi) as Row[]).map((r) => ({bucket: r[0], generation: r[1], digest: r[2], record: r[3]})));
+  }
+
+  /** Writes bucket rows stamped with `generation` in one transaction. */
+  putBuckets(generation: number, rows: ReadonlyArray<{bucket: number; digest: Buffer; record: Buffer}>): void {
+    this.#run(() => this.#putBuckets(generation, rows));
+  }
+
+  /**
+   * Makes `header` the persisted commitment and trims the change log up to its watermark, in one
+   * transaction; `full` also drops the rows of older generations (buckets now empty).
+   */
+  commit(header: CommitmentHeader, full: boolean): void {
+    this.#run(() => this.#commit(header, full));
+  }
+
+  /** Closes the connection if this store opened it (`open`). */
+  close(): void {
+    if (this.#owned && this.#sqlite.open) this.#sqlite.close();
+  }
+
+  #run<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw toStorageError(err, 0);
+    }
+  }
+}
