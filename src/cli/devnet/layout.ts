@@ -43,8 +43,14 @@ export interface DevnetLayout {
   readonly nodes: readonly DevnetNode[];
 }
 
-/** Creates (or reuses) the node directories and identities. */
-export async function prepareLayout(baseDir: string, count: number, mode: DevnetLayout["mode"], backend: PqBackend): Promise<DevnetLayout> {
+/** Creates (or reuses) the node directories and identities; `onNode(i)` after the i-th (progress). */
+export async function prepareLayout(
+  baseDir: string,
+  count: number,
+  mode: DevnetLayout["mode"],
+  backend: PqBackend,
+  onNode: (done: number) => void = () => undefined,
+): Promise<DevnetLayout> {
   const base = path.resolve(baseDir);
   await mkdir(base, {recursive: true, mode: 0o700});
   const nodes: DevnetNode[] = [];
@@ -52,6 +58,7 @@ export async function prepareLayout(baseDir: string, count: number, mode: Devnet
     const dir = path.join(base, `node-${i}`);
     const {identity} = await loadOrCreateIdentity(dataPaths({dataDir: dir}).keyFile, backend);
     nodes.push({name: `node-${i}`, dir, identity});
+    onNode(i);
   }
   return {baseDir: base, membershipFile: path.join(base, MEMBERSHIP_FILE_NAME), mode, nodes};
 }
