@@ -6,7 +6,7 @@
 const LAYERS = [
   "util", "metrics", "protocol", "config", "crypto", "onion", "client", "economics",
   "storage", "signer", "receipts", "swarm", "peer",
-  "fees", "proofs", "replication", "health",
+  "fees", "proofs", "replication", "health", "rewards",
   "rpc", "onion-relay", "api/http", "api/ws", "node", "cli", "index.ts",
 ];
 const esc = (s) => s.replace(/[.]/g, "\\.");

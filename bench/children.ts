@@ -64,9 +64,18 @@ function exitText(code: number | null, signal: NodeJS.Signals | null, tail: stri
   return `exited (code ${String(code)}, signal ${String(signal)}) — stderr:\n${tail}`;
 }
 
+/**
+ * Node flags for server children from BENCH_NODE_ARGS (space-separated), e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof` (node refuses --cpu-prof in NODE_OPTIONS). Servers stop on
+ * SIGTERM and close gracefully, so their profiles are written.
+ */
+export function serverNodeArgs(env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env.BENCH_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
+}
+
 /** Starts a server and waits for its "listening on <url>" line. */
 export function startServer(reg: ChildRegistry, name: string, args: readonly string[]): Promise<ServerHandle> {
-  const {child, stderrTail} = reg.spawnNode(args);
+  const {child, stderrTail} = reg.spawnNode([...serverNodeArgs(), ...args]);
   return new Promise((resolve, reject) => {
     const timeout = (): void => fail(new Error(`${name} did not start within ${START_TIMEOUT_MS} ms`));
     const timer = setTimeout(timeout, START_TIMEOUT_MS);

@@ -41,6 +41,7 @@ export function machineBusySeconds(): number | null {
 
 interface CpuReading {
   at: number;
+  each: Array<number | null>;
   server: number | null;
   machine: number | null;
 }
@@ -48,7 +49,7 @@ interface CpuReading {
 function readCpu(pids: readonly number[]): CpuReading {
   const each = pids.map(processCpuSeconds);
   const server = each.some((s) => s === null) ? null : each.reduce<number>((sum, s) => sum + (s ?? 0), 0);
-  return {at: performance.now(), server, machine: machineBusySeconds()};
+  return {at: performance.now(), each, server, machine: machineBusySeconds()};
 }
 
 /** Cores used per wall-clock second between two readings; null when /proc was unreadable. */
@@ -59,6 +60,8 @@ function coresBetween(a: number | null, b: number | null, seconds: number): numb
 export interface CpuCores {
   /** Cores the server processes used (all their threads). */
   server: number | null;
+  /** The same per process, in the order of the pids given (a swarm: the entry node first). */
+  each: Array<number | null>;
   /** Cores all processes on the machine used. */
   machine: number | null;
 }
@@ -70,7 +73,7 @@ export interface CpuCores {
 export function cpuProbe(pids: number | readonly number[]): {onPhase: (phase: string) => void; result: () => CpuCores} {
   const list = typeof pids === "number" ? [pids] : pids;
   let start: CpuReading | null = null;
-  let result: CpuCores = {server: null, machine: null};
+  let result: CpuCores = {server: null, each: list.map(() => null), machine: null};
   const onPhase = (phase: string): void => {
     const now = readCpu(list);
     if (phase === "measure") start = now;
@@ -78,6 +81,7 @@ export function cpuProbe(pids: number | readonly number[]): {onPhase: (phase: st
     const seconds = (now.at - start.at) / 1000;
     result = {
       server: coresBetween(start.server, now.server, seconds),
+      each: now.each.map((v, i) => coresBetween(start?.each[i] ?? null, v, seconds)),
       machine: coresBetween(start.machine, now.machine, seconds),
     };
   };

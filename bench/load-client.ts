@@ -5,7 +5,11 @@
  * `connections` request loops share one undici Pool (one connection each, no pipelining) and POST
  * to /storage_rpc/v1 back to back. Timed mode: a warm-up, then a measured window; only requests
  * completing inside the window count. Count mode (`totalRequests`): exactly that many requests,
- * used to prefill mailboxes. Progress and the result are JSON lines on stdout (see util.ts).
+ * used to prefill mailboxes. Open-loop mode (`rate`): requests leave on a fixed schedule, `rate` per
+ * second, whether or not earlier ones were answered, and each latency is measured from its scheduled
+ * send time, so time spent queued (in the client's pool or the server) is counted; closed loops
+ * hide it, since a slow answer also delays the next send. Progress and the result are JSON lines on
+ * stdout (see util.ts).
  */
 import {pathToFileURL} from "node:url";
 import {Pool} from "undici";
@@ -34,6 +38,11 @@ export interface LoadSpec {
    * other two nodes the entry's /network/v1/nodes lists; statuses and samples are the final hop's.
    */
   onion?: boolean;
+  /**
+   * Open-loop mode: offered load in requests per second. Arrivals follow the schedule
+   * start + i / rate; latencies count from the scheduled time. `connections` caps the sockets.
+   */
+  rate?: number;
 }
 
 /** One request to send: a client RPC body, or an onion blob with its response decryptor. */
@@ -65,6 +74,15 @@ export interface LoadResult {
   failures: string[];
   /** CPU the load client itself used during the window, as a share of one core. */
   clientCpu: number;
+  /** Open-loop mode: the offered rate (req/s) and the worst delay of a send behind its schedule. */
+  offeredRate?: number;
+  maxSendLagMs?: number;
+  /**
+   * Open-loop mode: requests of the window still unanswered OPEN_LOOP_DRAIN_MS after it closed;
+   * their latency is the time waited so far (statuses.unanswered; not failures: the server is
+   * overloaded, not wrong).
+   */
+  unanswered?: number;
 }
 
 const PATH = "/storage_rpc/v1";
@@ -72,6 +90,8 @@ const HEADERS = {"content-type": "application/json"};
 const SAMPLE_EVERY = 200;
 const MAX_SAMPLES = 20;
 const MAX_FAILURES = 5;
+/** Open loop: how long answers to the window's requests are awaited after it closes. */
+const OPEN_LOOP_DRAIN_MS = 10_000;
 /** Retrieve bodies are re-signed this often: Session accepts signatures up to 60 s old. */
 const RESIGN_INTERVAL_MS = 30_000;
 
@@ -86,13 +106,20 @@ class Recorder {
   readonly failures: string[] = [];
   private okInWindow = 0;
 
-  record(t0: number, t1: number, status: number | null): void {
+  /** `at` decides whether the request belongs to the window: its completion (closed loop) or its scheduled send (open loop). */
+  record(t0: number, t1: number, status: number | null, at = t1): void {
     if (status === null) this.errors++;
     else if (status < 200 || status > 299) this.non2xx++;
-    if (t1 < this.windowStart || t1 > this.windowEnd) return;
+    if (at < this.windowStart || at > this.windowEnd) return;
     this.latencies.push(t1 - t0);
     const key = status === null ? "error" : String(status);
     this.statuses[key] = (this.statuses[key] ?? 0) + 1;
+  }
+
+  /** Open loop: a request of the window still unanswered when the client stops waiting. */
+  unanswered(t0: number, t1: number): void {
+    this.latencies.push(t1 - t0);
+    this.statuses.unanswered = (this.statuses.unanswered ?? 0) + 1;
   }
 
   /** Whether the next 2xx body should be kept as a sample (decided before reading it). */
@@ -170,12 +197,12 @@ function resigned(sign: () => string[]): {next: () => string; dispose: () => voi
   return {next: () => bodies[i++ % bodies.length] as string, dispose: () => clearInterval(timer)};
 }
 
-function summarize(rec: Recorder, seconds: number, cpuSeconds: number): LoadResult {
+function summarize(rec: Recorder, seconds: number, cpuSeconds: number, completed?: number): LoadResult {
   const sorted = Float64Array.from(rec.latencies).sort();
   return {
     requests: sorted.length,
     seconds: round(seconds, 3),
-    reqPerSec: round(sorted.length / seconds),
+    reqPerSec: round((completed ?? sorted.length) / seconds),
     p50Ms: round(percentile(sorted, 50), 2),
     p99Ms: round(percentile(sorted, 99), 2),
     non2xx: rec.non2xx,
@@ -210,6 +237,73 @@ async function runTimed(spec: LoadSpec, pool: Pool, next: () => Outgoing): Promi
   return summarize(rec, (rec.windowEnd - rec.windowStart) / 1000, (cpu.user + cpu.system) / 1e6);
 }
 
+/**
+ * Open-loop mode: request i is due at start + i / rate and is sent then (or, if the client's event
+ * loop was late, at once, and the lag counts in its latency). The window holds the requests
+ * scheduled inside it; after it closes, their answers are awaited so that slow ones are counted,
+ * not dropped. The achieved rate is the 2xx answers that arrived inside the window, per second.
+ */
+async function runOpen(spec: LoadSpec, rate: number, pool: Pool, next: () => Outgoing): Promise<LoadResult> {
+  const rec = new Recorder();
+  const interval = 1000 / rate;
+  const start = performance.now();
+  rec.windowStart = start + spec.warmupSeconds * 1000;
+  rec.windowEnd = rec.windowStart + spec.seconds * 1000;
+  let cpuAtStart = process.cpuUsage();
+  let completed = 0;
+  let maxLag = 0;
+  const inFlight = new Map<Promise<void>, number>();
+  let drained = false;
+  const send = (scheduled: number): void => {
+    const p = once(pool, next(), rec).then((status) => {
+      if (drained) return;
+      const t1 = performance.now();
+      rec.record(scheduled, t1, status, scheduled);
+      if (status !== null && status >= 200 && status <= 299 && t1 >= rec.windowStart && t1 <= rec.windowEnd) completed++;
+      inFlight.delete(p);
+    });
+    inFlight.set(p, scheduled);
+  };
+  const drain = async (pending: Map<Promise<void>, number>, ms: number): Promise<number[]> => {
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+    await Promise.race([Promise.all(pending.keys()), limit]);
+    clearTimeout(timer);
+    drained = true;
+    return [...pending.values()];
+  };
+  const phases = [
+    setTimeout(() => {
+      cpuAtStart = process.cpuUsage();
+      writeMessage({type: "phase", phase: "measure"});
+    }, spec.warmupSeconds * 1000),
+    setTimeout(() => writeMessage({type: "phase", phase: "done"}), (spec.warmupSeconds + spec.seconds) * 1000),
+  ];
+  let i = 0;
+  await new Promise<void>((resolve) => {
+    const tick = (): void => {
+      const now = performance.now();
+      for (let due = start + i * interval; due <= now && due < rec.windowEnd; due = start + ++i * interval) {
+        maxLag = Math.max(maxLag, now - due);
+        send(due);
+      }
+      const due = start + i * interval;
+      if (due >= rec.windowEnd) resolve();
+      else setTimeout(tick, Math.max(0, due - performance.now()));
+    };
+    tick();
+  });
+  const cpu = process.cpuUsage(cpuAtStart);
+  const unanswered = await drain(inFlight, OPEN_LOOP_DRAIN_MS);
+  // Requests still unanswered count with the time they have waited so far: a lower bound, kept
+  // so that an overloaded server's p99 is not flattered by dropping its slowest requests.
+  const stopped = performance.now();
+  for (const scheduled of unanswered) rec.unanswered(scheduled, stopped);
+  phases.forEach(clearTimeout);
+  const result = summarize(rec, spec.seconds, (cpu.user + cpu.system) / 1e6, completed);
+  return {...result, offeredRate: rate, maxSendLagMs: round(maxLag, 2), unanswered: unanswered.length};
+}
+
 async function runCounted(spec: LoadSpec, total: number, pool: Pool, next: () => Outgoing): Promise<LoadResult> {
   const rec = new Recorder();
   rec.windowStart = 0;
@@ -226,12 +320,12 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const pool = new Pool(spec.url, {connections: spec.connections, pipelining: 1});
   const source = await outgoingSource(spec);
   try {
-    return spec.totalRequests === undefined
-      ? await runTimed(spec, pool, source.next)
-      : await runCounted(spec, spec.totalRequests, pool, source.next);
+    if (spec.totalRequests !== undefined) return await runCounted(spec, spec.totalRequests, pool, source.next);
+    return spec.rate === undefined ? await runTimed(spec, pool, source.next) : await runOpen(spec, spec.rate, pool, source.next);
   } finally {
     source.dispose();
-    await pool.close();
+    // destroy, not close: an open-loop run may leave requests to an overloaded server unanswered.
+    await (spec.rate === undefined ? pool.close() : pool.destroy());
   }
 }
 

@@ -205,7 +205,7 @@ export function formatMemory(r: MemoryBenchResult): string {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const ctx = new BenchContext({runs: 1, seconds: 0, warmupSeconds: 0, connections: 50, storeAccounts: 1_000, retrieveAccounts: 100, messagesPerAccount: 100, scenarios: []});
+  const ctx = new BenchContext({runs: 1, seconds: 0, warmupSeconds: 0, connections: 50, storeAccounts: 1_000, retrieveAccounts: 100, messagesPerAccount: 100, scenarios: [], rate: 500});
   process.on("exit", () => ctx.closeSync());
   try {
     const r = await benchMemory(ctx, memoryOptions(), (line) => console.log(line));

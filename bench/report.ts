@@ -15,6 +15,12 @@ export interface ScenarioSummary {
   p99Ms: number;
   /** Cores the server / the load client used during the window (medians). */
   serverCpu: number | null;
+  /**
+   * Server CPU per completed request in ms (the median of the runs' cpu ÷ req/s), all processes and
+   * per process (a swarm: entry node first).
+   */
+  cpuMsPerRequest: number | null;
+  cpuMsPerRequestEach: Array<number | null>;
   clientCpu: number;
   /** Cores other processes on the machine used during the window (noise indicator). */
   otherCpu: number | null;
@@ -33,8 +39,22 @@ function medianOrNull(values: ReadonlyArray<number | null>): number | null {
   return present.length === 0 ? null : median(present);
 }
 
+/** ms of CPU per request in one run, from cores used and requests per second. */
+function msPerRequest(cores: number | null | undefined, reqPerSec: number): number | null {
+  return cores === null || cores === undefined || reqPerSec <= 0 ? null : (cores / reqPerSec) * 1000;
+}
+
+function cpuPerRequest(runs: readonly RunSample[]): Pick<ScenarioSummary, "cpuMsPerRequest" | "cpuMsPerRequestEach"> {
+  const total = medianOrNull(runs.map((r) => msPerRequest(r.serverCpu, r.load.reqPerSec)));
+  const processes = Math.max(0, ...runs.map((r) => r.serverCpuEach.length));
+  const each = Array.from({length: processes}, (_, i) => medianOrNull(runs.map((r) => msPerRequest(r.serverCpuEach[i], r.load.reqPerSec))));
+  const r3 = (v: number | null): number | null => (v === null ? null : round(v, 3));
+  return {cpuMsPerRequest: r3(total), cpuMsPerRequestEach: each.map(r3)};
+}
+
 function summarizeOne(def: ScenarioDef, runs: readonly RunSample[]): ScenarioSummary {
   return {
+    ...cpuPerRequest(runs),
     id: def.id,
     label: def.label,
     reqPerSec: median(runs.map((r) => r.load.reqPerSec)),

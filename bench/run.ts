@@ -9,7 +9,11 @@
  * noisy machine hits all of them alike; each figure is the median of BENCH_RUNS runs. Knobs:
  *
  *   BENCH_RUNS (3)  BENCH_SECONDS (5)  BENCH_WARMUP_SECONDS (1)  BENCH_CONNECTIONS (50)
- *   BENCH_SCENARIOS (echo,sqlite-store,node-store,swarm-store,onion-store,sqlite-retrieve,node-retrieve,node-retrieve-07; also sqlite-store-each)
+ *   BENCH_SCENARIOS (echo,sqlite-store,node-store,swarm-store,swarm-store-open,onion-store,sqlite-retrieve,node-retrieve,
+ *     node-retrieve-07; also sqlite-store-each, node-store-open)
+ *   BENCH_RATE (500; offered stores/s of the open-loop scenarios)
+ *   BENCH_BASE_DIST (another build's dist/, for node-store-base and swarm-store-base: before/after in one run)
+ *   BENCH_NODE_ARGS (node flags for the server processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
  *   BENCH_MICRO (1; 0 skips the micro-benchmarks)
  *   BENCH_MEMORY (1; 0 skips the node's RSS after 1 M messages and per WebSocket subscriber, bench/memory.ts)
  *   BENCH_WS (0; 1 adds WebSocket push latency with 1,000 subscribers, ~35 s)
@@ -59,6 +63,8 @@ export interface BenchSummary {
   targets: TargetRow[];
   /** Node RSS after 1 M stored messages and per idle WebSocket subscriber (BENCH_MEMORY, default on). */
   memory: MemoryBenchResult | null;
+  /** Issue #15 target 2: swarm-store (and swarm-store-open) against node-store. */
+  replication: ReplicationComparison | null;
   /** WebSocket push latency with 1,000 subscribers (BENCH_WS=1), next to a WS ping baseline. */
   ws: WsPushBenchResult | null;
   /** Storage-proof build, refresh and answer times at 100 k and 1 M messages (BENCH_PROOFS=1). */
@@ -96,6 +102,67 @@ export function compareOnion(http: readonly ScenarioSummary[]): OnionComparison 
   };
 }
 
+/** Issue #15 target 2, the replicated store against one node in the same run. */
+export interface ReplicationComparison {
+  /** Server CPU per store (ms): one node; the whole swarm, and each of its processes (entry first). */
+  cpuMsPerStore: {node: number; swarm: number; swarmEach: Array<number | null>};
+  /** swarm ÷ node CPU per store (target ≤ 4; 3 copies is the floor). */
+  cpuRatio: number;
+  /** swarm-store ÷ node-store req/s (target ≥ 0.4). */
+  throughputRatio: number;
+  /** swarm-store-open, if it ran: offered and achieved stores/s, latency from the scheduled send. */
+  openLoop: {offered: number; achieved: number; p50Ms: number; p99Ms: number} | null;
+  /** The same ratios for the BENCH_BASE_DIST build (node-store-base, swarm-store-base), if they ran. */
+  base: {cpuMsPerStore: {node: number; swarm: number}; cpuRatio: number; throughputRatio: number} | null;
+}
+
+export const REPLICATION_TARGETS = {cpuRatio: 4, throughputRatio: 0.4, openLoopP99Ms: 50} as const;
+
+export function compareReplication(http: readonly ScenarioSummary[], rate: number): ReplicationComparison | null {
+  const node = http.find((s) => s.id === "node-store");
+  const swarm = http.find((s) => s.id === "swarm-store");
+  if (node === undefined || swarm === undefined || node.reqPerSec === 0 || swarm.reqPerSec === 0) return null;
+  if (node.cpuMsPerRequest === null || swarm.cpuMsPerRequest === null) return null;
+  const open = http.find((s) => s.id === "swarm-store-open");
+  const baseNode = http.find((s) => s.id === "node-store-base");
+  const baseSwarm = http.find((s) => s.id === "swarm-store-base");
+  const base =
+    baseNode?.cpuMsPerRequest == null || baseSwarm?.cpuMsPerRequest == null || baseNode.reqPerSec === 0
+      ? null
+      : {
+          cpuMsPerStore: {node: baseNode.cpuMsPerRequest, swarm: baseSwarm.cpuMsPerRequest},
+          cpuRatio: round(baseSwarm.cpuMsPerRequest / baseNode.cpuMsPerRequest, 2),
+          throughputRatio: round(baseSwarm.reqPerSec / baseNode.reqPerSec, 2),
+        };
+  return {
+    base,
+    cpuMsPerStore: {node: node.cpuMsPerRequest, swarm: swarm.cpuMsPerRequest, swarmEach: swarm.cpuMsPerRequestEach},
+    cpuRatio: round(swarm.cpuMsPerRequest / node.cpuMsPerRequest, 2),
+    throughputRatio: round(swarm.reqPerSec / node.reqPerSec, 2),
+    openLoop: open === undefined ? null : {offered: rate, achieved: open.reqPerSec, p50Ms: open.p50Ms, p99Ms: open.p99Ms},
+  };
+}
+
+function printReplication(c: ReplicationComparison | null): void {
+  if (c === null) return;
+  const t = REPLICATION_TARGETS;
+  const mark = (ok: boolean): string => (ok ? "met" : "NOT met");
+  const each = c.cpuMsPerStore.swarmEach.map((v) => (v === null ? "–" : v.toFixed(3))).join(" + ");
+  console.log("\nReplicated store (issue #15 target 2; ratios within this run)\n");
+  console.log(`server CPU per store           node ${c.cpuMsPerStore.node} ms, swarm ${c.cpuMsPerStore.swarm} ms (entry + peers: ${each})`);
+  console.log(`swarm ÷ node CPU per store     ${c.cpuRatio.toFixed(2)}   target ≤ ${t.cpuRatio} (${mark(c.cpuRatio <= t.cpuRatio)})`);
+  console.log(`swarm ÷ node throughput        ${c.throughputRatio.toFixed(2)}   target ≥ ${t.throughputRatio} (${mark(c.throughputRatio >= t.throughputRatio)})`);
+  const b = c.base;
+  if (b !== null) {
+    console.log(`base build (BENCH_BASE_DIST)     CPU per store node ${b.cpuMsPerStore.node} ms, swarm ${b.cpuMsPerStore.swarm} ms;`);
+    console.log(`                               swarm ÷ node CPU ${b.cpuRatio.toFixed(2)}, throughput ${b.throughputRatio.toFixed(2)}`);
+  }
+  const o = c.openLoop;
+  if (o === null) return;
+  const p99 = `target p99 ≤ ${t.openLoopP99Ms} ms (${mark(o.p99Ms <= t.openLoopP99Ms && o.achieved >= o.offered * 0.95)})`;
+  console.log(`open loop, ${o.offered}/s offered      achieved ${o.achieved}/s, p50 ${o.p50Ms} ms, p99 ${o.p99Ms} ms   ${p99}`);
+}
+
 function printOnion(c: OnionComparison | null): void {
   if (c === null) return;
   console.log("\nOnion (3 hops on one box, same 3-node swarm as swarm-store)\n");
@@ -124,6 +191,7 @@ export function benchConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     seconds: envNumber("BENCH_SECONDS", 5, env),
     warmupSeconds: envNumber("BENCH_WARMUP_SECONDS", 1, env),
     connections: Math.round(envNumber("BENCH_CONNECTIONS", 50, env)),
+    rate: envNumber("BENCH_RATE", 500, env),
     storeAccounts: 1_000,
     retrieveAccounts: 100,
     messagesPerAccount: 100,
@@ -134,11 +202,14 @@ export function benchConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
 function describeRun(id: string, run: number, total: number, s: RunSample): string {
   const l = s.load;
   const other = String(s.otherCpu);
-  const cpu = s.serverCpu === null ? "" : `  CPU server ${s.serverCpu} client ${l.clientCpu} other ${other}`;
+  const each = s.serverCpuEach.length > 1 ? ` (${s.serverCpuEach.map(String).join(" + ")})` : "";
+  const cpu = s.serverCpu === null ? "" : `  CPU server ${s.serverCpu}${each} client ${l.clientCpu} other ${other}`;
+  const late = (l.unanswered ?? 0) > 0 ? `, ${l.unanswered} unanswered` : "";
+  const open = l.offeredRate === undefined ? "" : `  offered ${l.offeredRate}/s, send lag ≤ ${l.maxSendLagMs} ms${late}`;
   const batch = s.signBatch === null ? "" : `  sign batch ${s.signBatch}`;
   const bad = l.non2xx + l.errors > 0 ? `  !!! ${l.non2xx} non-2xx, ${l.errors} errors` : "";
   const rate = `${formatInt(l.reqPerSec).padStart(7)} req/s  p50 ${l.p50Ms} ms  p99 ${l.p99Ms} ms`;
-  return `[run ${run}/${total}] ${id.padEnd(17)} ${rate}${cpu}${batch}${bad}`;
+  return `[run ${run}/${total}] ${id.padEnd(17)} ${rate}${open}${cpu}${batch}${bad}`;
 }
 
 /** All HTTP scenarios, interleaved run by run. */
@@ -224,6 +295,8 @@ async function runAll(ctx: BenchContext, micro: boolean, machine: MachineInfo): 
   const targets = issue15Targets(http);
   console.log("\nIssue #15 targets (same-run ratios of the medians above)\n");
   console.log(formatTargetTable(targets));
+  const replication = compareReplication(http, ctx.config.rate);
+  printReplication(replication);
   const noisy = noisyRuns(samples);
   printNoise(noisy, [...samples.values()].flat().length);
   const microResults = micro ? await runMicroBenchmarks((line) => console.log(line)) : null;
@@ -243,6 +316,7 @@ async function runAll(ctx: BenchContext, micro: boolean, machine: MachineInfo): 
     onion,
     targets,
     memory,
+    replication,
     ws,
     proofs,
     noisyRuns: noisy,

@@ -12,6 +12,10 @@ import {ParsError} from "../util/index.js";
  * - `CLIENT_ERROR_BAD_RESPONSE`: a 2xx answer without the fields the protocol promises.
  * - `CLIENT_ERROR_KEY_FILE`: a client key file is missing, malformed or would be overwritten.
  * - `CLIENT_ERROR_CLOSED`: the client was closed.
+ * - `CLIENT_ERROR_CLAIM_QUORUM`: `aggregateClaim` found no claim message signed by ≥ 2/3 of the
+ *   active stake (`signedStake`, `totalStake`; `failures` says why each other node did not count).
+ * - `CLIENT_ERROR_CLAIM_INVALID`: a claim does not verify (`reason`: malformed, expired, wrong
+ *   network, bad signature).
  */
 export type ClientErrorType =
   | {code: "CLIENT_ERROR_NO_NODES"}
@@ -20,7 +24,14 @@ export type ClientErrorType =
   | {code: "CLIENT_ERROR_RECEIPT_INVALID"; method: string; invalid: ReadonlyArray<{nodeId: string; reason: string}>}
   | {code: "CLIENT_ERROR_BAD_RESPONSE"; method: string}
   | {code: "CLIENT_ERROR_KEY_FILE"; path: string}
-  | {code: "CLIENT_ERROR_CLOSED"};
+  | {code: "CLIENT_ERROR_CLOSED"}
+  | {
+      code: "CLIENT_ERROR_CLAIM_QUORUM";
+      signedStake: bigint;
+      totalStake: bigint;
+      failures: ReadonlyArray<{nodeId: string; reason: string}>;
+    }
+  | {code: "CLIENT_ERROR_CLAIM_INVALID"; reason: "malformed" | "expired" | "wrong-network" | "bad-signature"};
 
 export type ClientErrorCode = ClientErrorType["code"];
 

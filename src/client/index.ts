@@ -45,3 +45,4 @@ export {Subscription, type PushedMessage, type SubscriptionOptions, type Subscri
 export {swarmOutcome, type SwarmOutcome} from "./swarm-outcome.js";
 export {DirectTransport, HttpClient, TransportFailure, type RpcAnswer, type RpcBody, type RpcTransport} from "./transport.js";
 export {initHashing, loadPqBackend, nobleBackend, type PqBackend} from "../crypto/index.js";
+export {CLAIM_PATH, aggregateClaim, hasClaimQuorum, verifyClaim, type AggregateClaimOptions, type AggregatedClaim, type ClaimNode} from "./claims.js";

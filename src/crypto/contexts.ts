@@ -28,6 +28,8 @@ export const CTX = {
   CHALLENGE_ANSWER: enc("pars-storage/v1/challenge-answer"),
   /** A relaying node's header on an onion request it forwards to the next hop (onion-relay/relay-auth.ts). */
   ONION_RELAY: enc("pars-storage/v1/onion-relay"),
+  /** A node's epoch report (fees charged, challenge verdicts) for reward accounting (rewards/report.ts). */
+  EPOCH_REPORT: enc("pars-storage/v1/epoch-report"),
 } as const;
 
 export type ContextName = keyof typeof CTX;

@@ -39,6 +39,17 @@ export interface ClaimDecision {
   cycleEndsAtMs: number;
 }
 
+/**
+ * The cap and the cycle `claimableNow` applies: PIP-0008's by default; a network (a devnet) may
+ * configure others (config `rewards.claimThreshold`, `rewards.claimCycleMs`).
+ */
+export interface ClaimLimits {
+  threshold: bigint;
+  cycleMs: number;
+}
+
+export const DEFAULT_CLAIM_LIMITS: Readonly<ClaimLimits> = Object.freeze({threshold: CLAIM_THRESHOLD, cycleMs: CLAIM_CYCLE_MS});
+
 /** Index of the claim cycle containing `nowMs`: floor(nowMs / 12 h), like `block.timestamp / claimCycle`. */
 export function claimCycleIndex(nowMs: number): number {
   assertSafeUint(nowMs, "nowMs");
@@ -46,20 +57,30 @@ export function claimCycleIndex(nowMs: number): number {
 }
 
 /**
- * Whether `requested` may be claimed at `nowMs`, given the claims that share the cap. Only claims in
+ * Whether `requested` may be claimed at `nowMs`, given the claims that share the cap (`limits`,
+ * PIP-0008's 1,000,000 PARS per 12 h by default). Only claims in
  * the current cycle count. A claim is all or nothing: it is refused when it would take the cycle's
  * total past the threshold (reaching it exactly is allowed), as Session's contract reverts.
  */
-export function claimableNow(history: readonly Claim[], nowMs: number, requested: bigint): ClaimDecision {
+export function claimableNow(
+  history: readonly Claim[],
+  nowMs: number,
+  requested: bigint,
+  limits: ClaimLimits = DEFAULT_CLAIM_LIMITS,
+): ClaimDecision {
   assertNonNegativeAmount(requested, "requested");
-  const cycle = claimCycleIndex(nowMs);
+  assertNonNegativeAmount(limits.threshold, "threshold");
+  assertSafeUint(limits.cycleMs, "cycleMs");
+  if (limits.cycleMs === 0) throw new InvalidArgumentError("cycleMs must be at least 1");
+  const cycleOf = (atMs: number): number => (assertSafeUint(atMs, "atMs"), Math.floor(atMs / limits.cycleMs));
+  const cycle = cycleOf(nowMs);
   let claimedInCycle = 0n;
   for (const claim of history) {
     assertNonNegativeAmount(claim.amount, "claim.amount");
-    if (claimCycleIndex(claim.atMs) === cycle) claimedInCycle += claim.amount;
+    if (cycleOf(claim.atMs) === cycle) claimedInCycle += claim.amount;
   }
-  const remaining = claimedInCycle >= CLAIM_THRESHOLD ? 0n : CLAIM_THRESHOLD - claimedInCycle;
-  const cycleEndsAtMs = (cycle + 1) * CLAIM_CYCLE_MS;
+  const remaining = claimedInCycle >= limits.threshold ? 0n : limits.threshold - claimedInCycle;
+  const cycleEndsAtMs = (cycle + 1) * limits.cycleMs;
   return {allowed: requested <= remaining, cycle, claimedInCycle, remaining, cycleEndsAtMs};
 }
 

@@ -76,11 +76,13 @@ export {
   CLAIM_CYCLE_MS,
   SIGNATURE_EXPIRY_MS,
   CLAIM_PARAMS,
+  DEFAULT_CLAIM_LIMITS,
   claimCycleIndex,
   claimableNow,
   isClaimSignatureValid,
   type Claim,
   type ClaimDecision,
+  type ClaimLimits,
 } from "./claims.js";
 export {
   assertEpochSchedule,

@@ -16,6 +16,8 @@ export interface FeeParts {
   readonly nodeId: string;
   readonly membership: MembershipService | null;
   readonly network: NetworkHealthService | null;
+  /** config `rewards.epochMs`: one fee ledger row per reward epoch. */
+  readonly epochMs: number;
 }
 
 /** Builds and starts the fee service. */
@@ -31,7 +33,7 @@ export function assembleFees(p: FeeParts): FeeService {
     const u = p.store.usage();
     return {storageUsed: u.usedBytes, storageCapacity: u.sizeLimitBytes};
   });
-  const ledger = new FeeLedger(defaultFeeLedgerOptions, {clock: p.clock, table: p.ledger, swarmMembers: ourSwarmMembers});
+  const ledger = new FeeLedger({...defaultFeeLedgerOptions, epochMs: p.epochMs}, {clock: p.clock, table: p.ledger, swarmMembers: ourSwarmMembers});
   const fees = new FeeService({clock: p.clock, load, ledger});
   fees.start();
   return fees;

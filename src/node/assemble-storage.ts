@@ -1,8 +1,8 @@
 /** The message store and the table classes over its database, each built once for the whole node. */
 import type {Logger} from "pino";
 import type {ParsStorageConfig} from "../config/index.js";
-import {ProofTables, ReplicationTables, RetryTable, SqliteFeeLedger, SqliteMessageStore} from "../storage/index.js";
 import type {StoreMetrics} from "../metrics/index.js";
+import {ProofTables, ReplicationTables, RetryTable, RewardTables, SqliteFeeLedger, SqliteMessageStore} from "../storage/index.js";
 import type {Clock} from "../util/index.js";
 
 /** The tables other modules keep over the store's database; node/ hands each to its user. */
@@ -11,6 +11,7 @@ export interface NodeTables {
   readonly replication: ReplicationTables;
   readonly retries: RetryTable;
   readonly feeLedger: SqliteFeeLedger;
+  readonly rewards: RewardTables;
 }
 
 export interface NodeStorage {
@@ -33,6 +34,7 @@ export async function assembleStorage(
       replication: new ReplicationTables(store.db),
       retries: new RetryTable(store.db),
       feeLedger: new SqliteFeeLedger(store.db, {logger: m.logger.child({module: "fees"})}),
+      rewards: new RewardTables(store.db),
     };
     return {store, tables};
   } catch (err) {

@@ -24,6 +24,7 @@ import {RateLimiter, systemClock, type Clock} from "../util/index.js";
 import {assembleFees} from "./assemble-fees.js";
 import {assembleLoneNodeHealth, assembleNetworkHealth} from "./assemble-health.js";
 import {assembleProofs} from "./assemble-proofs.js";
+import {assembleRewards, type AssembledRewards} from "./assemble-rewards.js";
 import {advertisedHost, buildRouting, memberAddressCheck, membershipHealth} from "./assemble-routing.js";
 import {assembleStorage, type NodeTables} from "./assemble-storage.js";
 import {loadNodeTls, type NodeTls} from "./tls.js";
@@ -56,6 +57,7 @@ interface Parts {
   proofs: ProofService | null;
   network: NetworkHealthService | null;
   fees: FeeService;
+  rewards: AssembledRewards | null;
   app: FastifyInstance;
   ws: WsHandle;
   onion: OnionParts | null;
@@ -146,7 +148,11 @@ export class StorageNode {
       : null;
     const network =
       membership === null || peers === null ? null : assembleNetworkHealth(config, {...m, membership, peers, proofs, logger: m.log.child({module: "network"})});
-    const fees = assembleFees({clock: m.clock, store: m.store, ledger: m.tables.feeLedger, nodeId: m.identity.nodeId, membership, network});
+    const fees = assembleFees({clock: m.clock, store: m.store, ledger: m.tables.feeLedger, nodeId: m.identity.nodeId, membership, network, epochMs: config.rewards.epochMs});
+    const rewards =
+      membership === null || peers === null || !config.rewards.enabled
+        ? null
+        : assembleRewards(config, {...m, bls: m.bls, tables: m.tables.rewards, feeLedger: m.tables.feeLedger, fees, membership, peers, signer: mlDsaSigner, logger: m.log.child({module: "rewards"})});
     const rpc = new RpcHandler({
       fees,
       store: m.store,
@@ -199,6 +205,7 @@ export class StorageNode {
         ...(onion === null ? {} : {onion: onion.relay}),
         ...(replication === null ? {} : {peer: replication.endpoint(rpc)}),
         ...(proofs === null ? {} : {proofs: {api: timedAnswers(proofs, metrics?.proofs ?? null), nodeId: m.identity.nodeId, challengesPerSecond}}),
+        ...(rewards === null ? {} : {rewards: rewards.api}),
       },
     );
     const ws = registerWebSocket(app, {...defaultWsOptions, ...config.ws}, {
@@ -225,8 +232,9 @@ export class StorageNode {
     membership?.start();
     proofs?.start();
     network?.start();
+    rewards?.service.start();
     const {pq, identity, bls, store} = m;
-    return new StorageNode({config, logger: m.log, pq, identity, bls, store, signer, mlDsaSigner, router, membership, replication, peers, proofs, network, fees, app, ws, onion, httpUrl, tls: m.tls, metricsServer});
+    return new StorageNode({config, logger: m.log, pq, identity, bls, store, signer, mlDsaSigner, router, membership, replication, peers, proofs, network, fees, rewards, app, ws, onion, httpUrl, tls: m.tls, metricsServer});
   }
 
   get httpUrl(): string {
@@ -284,6 +292,11 @@ export class StorageNode {
     return this.parts.onion?.relay.counters.snapshot() ?? null;
   }
 
+  /** Reward accounting and claims (/rewards/v1/*); null without a membership or with `rewards.enabled = false`. */
+  get rewards(): AssembledRewards | null {
+    return this.parts.rewards;
+  }
+
   /** The network view (every node's newest StorageProof, /network/v1/health); null without a membership. */
   get network(): NetworkHealthService | null {
     return this.parts.network;
@@ -296,11 +309,12 @@ export class StorageNode {
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      const {app, ws, membership, replication, peers, proofs, network, fees, signer, mlDsaSigner, store, logger, metricsServer} = this.parts;
+      const {app, ws, membership, replication, peers, proofs, network, fees, rewards, signer, mlDsaSigner, store, logger, metricsServer} = this.parts;
       const steps: Array<[string, () => unknown]> = [
         ["metrics", () => metricsServer?.close()],
         ["http", () => app.close()],
         ["ws", () => ws.close()],
+        ["rewards", () => rewards?.service.close()],
         ["network", () => network?.close()],
         ["replication", () => replication?.close()],
         ["proofs", () => proofs?.close()],

@@ -4,6 +4,7 @@
  * Pure data and functions; it imports nothing of the project, and every layer above may use it.
  */
 export * from "./account.js";
+export * from "./claim-message.js";
 export * from "./encoding.js";
 export * from "./identity.js";
 export * from "./limits.js";

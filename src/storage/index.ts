@@ -26,3 +26,4 @@ export {CommitmentReader, type CommitmentRow} from "./commitment-reader.js";
 export {CommitmentStore, type CommitmentHeader, type StoredBucket} from "./commitment-store.js";
 export {SqliteFeeLedger} from "./fee-ledger.js";
 export type {FeeLedgerRow} from "./fee-ledger.js";
+export {RewardTables, type RewardBalanceRow, type RewardClaimRow, type RewardEpochRow} from "./reward-tables.js";

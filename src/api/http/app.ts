@@ -27,6 +27,7 @@ import type {PeerEndpoint} from "../../peer/index.js";
 import {PEER_MAX_FRAME_BYTES} from "../../peer/index.js";
 import {registerProofRoutes, type ProofApi} from "./routes/proofs.js";
 import {registerStatusRoutes} from "./routes/status.js";
+import {registerRewardsRoutes, type RewardsApi} from "./routes/rewards.js";
 
 export interface HttpAppOptions {
   /** Session's MAX_REQUEST_BODY_SIZE: 10 MiB. */
@@ -79,6 +80,8 @@ export interface HttpAppModules {
   economics?: EconomicsApi;
   /** Storage proofs, when enabled: serves /proof/v1/* (per-IP challenge limit in bursts of 10). */
   proofs?: {api: ProofApi; nodeId: string; challengesPerSecond: number};
+  /** Reward accounting and claims, when enabled: serves /rewards/v1/*. */
+  rewards?: RewardsApi;
   /**
    * Whether a remote address is a member node's published host: such connections are exempt from
    * `maxConnectionsPerIp`, since a peer keeps a pool of connections for replication, proofs and
@@ -168,6 +171,7 @@ export function buildHttpApp(opts: HttpAppOptions, modules: HttpAppModules): Fas
   }
   if (modules.onion !== undefined) registerOnionRoutes(app, {rpcBodyLimitBytes: opts.bodyLimitBytes}, {relay: modules.onion});
   if (modules.proofs !== undefined) registerProofs(app, opts, modules.proofs, {allow, now: modules.now});
+  if (modules.rewards !== undefined) registerRewardsRoutes(app, {api: modules.rewards, allow, now: modules.now});
   if (modules.economics !== undefined) {
     registerEconomicsRoutes(app, {api: modules.economics, allow});
   }

@@ -111,3 +111,21 @@ describe("economics/claims: signature expiry", () => {
     expect(() => isClaimSignatureValid(Number.NaN, T0)).toThrow(INVALID);
   });
 });
+
+describe("economics/claims: configured limits", () => {
+  it("applies a network's own threshold and cycle length", () => {
+    const limits = {threshold: 100n, cycleMs: 60_000};
+    const history = [{atMs: 120_000, amount: 60n}];
+    expect(claimableNow(history, 150_000, 40n, limits)).toEqual({
+      allowed: true,
+      cycle: 2,
+      claimedInCycle: 60n,
+      remaining: 40n,
+      cycleEndsAtMs: 180_000,
+    });
+    expect(claimableNow(history, 150_000, 41n, limits).allowed).toBe(false);
+    expect(claimableNow(history, 180_000, 100n, limits).allowed).toBe(true);
+    expect(() => claimableNow([], 0, 1n, {threshold: 1n, cycleMs: 0})).toThrow(INVALID);
+    expect(() => claimableNow([], 0, 1n, {threshold: -1n, cycleMs: 1})).toThrow(INVALID);
+  });
+});
