@@ -58,13 +58,20 @@ export const COMMAND_HELP: Readonly<Record<CommandName, CommandHelp>> = {
       "(docker/docker-compose.yml uses it). Extra config flags apply to every node.",
   },
   audit: {
-    usage: "pars-storage audit --node URL --message HASH --data FILE [--account HEX --namespace N] [flags]",
+    usage:
+      "pars-storage audit --node URL --message HASH --data FILE [--account HEX --namespace N] [flags]\n" +
+      "       pars-storage audit --slashing FILE\n" +
+      "       pars-storage audit --penalties-from URL[,URL...] --accused ID --epoch N --membership FILE [--evidence OUT]",
     brief: "Challenge a node for a stored message and verify its signed answer",
     summary:
       "Send a signed StorageChallenge (docs/PROTOCOL.md (Storage proofs)) for a message you stored to the node at\n" +
       "--node, verify the signed answer, its inclusion path and the StorageProof it refers to against the node's\n" +
       "keys (--pubkey-mldsa/--pubkey-mlkem, else taken from the node's own membership or get_swarm entry and\n" +
-      "checked against --node-id if given), print the verdict and write the evidence bundle. Exit 0 on a pass.",
+      "checked against --node-id if given), print the verdict and write the evidence bundle. Exit 0 on a pass.\n" +
+      "With --slashing, verify a slashing report bundle offline (the reporters' node records, their BLS proofs of\n" +
+      "possession, then the aggregate signature); with --penalties-from, collect the penalty reports about one\n" +
+      "node and epoch from those nodes (GET /proof/v1/penalties), aggregate them with the reporters' records\n" +
+      "from the membership file, verify and write the bundle. Exit 0 when the slashing report verifies.",
   },
   status: {
     usage: "pars-storage status [--url URL [--tls-pin HEX]] [--json] [flags]\n       pars-storage status --devnet DIR [--json]",
@@ -135,6 +142,10 @@ const AUDIT_FLAG_HELP = [
   "      audit: challenger key file (default: a throwaway key), evidence output (default:",
   "      ./pars-audit-<node>-<time>.json), answer deadline (10000), and the time from which the",
   "      node's proof must contain the message (an 'uncommitted' answer is then a failure)",
+  "  --slashing <file>",
+  "      audit: verify a slashing report bundle ({slashingReport, records}) instead of challenging",
+  "  --penalties-from <url,...>, --accused <64 hex>, --epoch <integer>, --membership <file>",
+  "      audit: build that bundle from the nodes' penalty reports and the membership document's records",
 ];
 
 const STATUS_FLAG_HELP = [

@@ -130,10 +130,7 @@ export class ProofService {
         ...modules,
         peers: () => modules.swarm.peers(),
         pickCandidate: () => this.candidate(),
-        onVerdict: (e) => {
-          this.ledger.record(e);
-          this.#report(e);
-        },
+        onVerdict: (e) => this.recordVerdict(e),
         randomBytes: (n) => randomBytes(n),
       },
     );
@@ -142,6 +139,12 @@ export class ProofService {
   /** The stored penalty reports; null when the node makes none. */
   get penalties(): PenaltySource | null {
     return this.#m.penalties?.store ?? null;
+  }
+
+  /** What happens to each verdict of this node's challenges: the ledger, then a penalty report if it failed. */
+  recordVerdict(e: EvidenceBundle): void {
+    this.ledger.record(e);
+    this.#report(e);
   }
 
   /** A failure to sign or store a report is logged; the verdict is in the ledger regardless. */

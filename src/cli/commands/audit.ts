@@ -3,6 +3,9 @@
  * the auditor stored, verify the signed answer against the node's keys (and the StorageProof it
  * signed), print the verdict and write the evidence bundle. Exit 0 pass, 1 anything else.
  * docs/PROTOCOL.md (Storage proofs) §10.
+ *
+ * `--slashing FILE` verifies a slashing report bundle offline; `--penalties-from URLS` builds one
+ * from the nodes' GET /proof/v1/penalties (docs/PROTOCOL.md (Storage proofs) "Penalty reports").
  */
 import {InlineSigner} from "../../signer/index.js";
 import {randomBytes} from "node:crypto";
@@ -18,7 +21,17 @@ import {keysToJson, nodeIdOf, type PublicKeys} from "../../proofs/index.js";
 import {decodeMessageHash} from "../../proofs/index.js";
 import {judge, type Verdict} from "../../proofs/index.js";
 
-import {fromBase64Strict, fromHexStrict} from "../../swarm/index.js";
+import {fromBase64Strict, fromHexStrict, verifyNodeRecord, type NodeRecordJson} from "../../swarm/index.js";
+import {
+  aggregatePenaltyReports,
+  penaltyReportFromJson,
+  slashingReportFromJson,
+  slashingReportToJson,
+  verifyPenaltyReport,
+  verifySlashingReport,
+  type PenaltyReport,
+  type SlashingReport,
+} from "../../proofs/index.js";
 import type {ParsedArgs} from "../args.js";
 import {CommandError, EXIT_FAILURE, EXIT_OK, UsageError} from "../errors.js";
 import type {CliIo} from "../io.js";
@@ -157,8 +170,87 @@ function describe(v: Verdict): string {
   return v.outcome === "pass" ? "PASS" : `${v.outcome.toUpperCase()} (${v.reason}): ${v.detail}`;
 }
 
+/** The reporters' BLS keys from records that verify (ML-DSA signature and BLS proof of possession). */
+function recordKeys(records: readonly unknown[], networkId: number, pq: PqBackend): Map<string, {key: Uint8Array; json: NodeRecordJson}> {
+  const keys = new Map<string, {key: Uint8Array; json: NodeRecordJson}>();
+  for (const json of records) {
+    const result = verifyNodeRecord(json, pq, {networkId});
+    if (result.ok && result.record.blsPublicKey !== undefined) keys.set(result.record.nodeId, {key: result.record.blsPublicKey, json: json as NodeRecordJson});
+  }
+  return keys;
+}
+
+function printSlashing(report: SlashingReport, verdict: ReturnType<typeof verifySlashingReport>, io: CliIo): number {
+  io.stdout(`accused ${report.accusedId}`);
+  io.stdout(`epoch ${report.epoch} (network ${report.networkId})`);
+  for (const r of report.reports) io.stdout(`reporter ${r.reporterId} ${r.kind} evidence ${Buffer.from(r.evidenceHash).toString("hex")}`);
+  io.stdout(verdict.ok ? `slashing report VERIFIED (${verdict.reporters.length} reporters)` : `slashing report INVALID: ${verdict.reason}`);
+  return verdict.ok ? EXIT_OK : EXIT_FAILURE;
+}
+
+/** `--slashing FILE`: a bundle `{slashingReport, records}` checked offline. */
+async function verifySlashingFile(file: string, pq: PqBackend, io: CliIo): Promise<number> {
+  let bundle: {slashingReport?: unknown; records?: unknown};
+  try {
+    bundle = JSON.parse(await fs.readFile(file, "utf8")) as typeof bundle;
+  } catch (err) {
+    throw new CommandError(`cannot read the slashing report ${file}: ${(err as Error).message}`);
+  }
+  let report: SlashingReport;
+  try {
+    report = slashingReportFromJson(bundle.slashingReport);
+  } catch (err) {
+    throw new CommandError(`${file} is not a slashing report bundle: ${(err as Error).message}`);
+  }
+  const keys = recordKeys(Array.isArray(bundle.records) ? (bundle.records as unknown[]) : [], report.networkId, pq);
+  return printSlashing(report, verifySlashingReport(report, (id) => keys.get(id)?.key ?? null), io);
+}
+
+/** `--penalties-from`: fetch, check each report, aggregate, write the bundle, verify it. */
+async function collectSlashing(o: ParsedArgs["options"], pq: PqBackend, io: CliIo): Promise<number> {
+  const urls = (text(o["penalties-from"]) ?? "").split(",").map((u) => u.trim().replace(/\/$/, "")).filter((u) => u !== "");
+  const accused = text(o.accused);
+  const epoch = Number(text(o.epoch));
+  const membershipFile = text(o.membership);
+  const problems: string[] = [];
+  if (urls.some((u) => !/^https?:\/\/[^/]+$/.test(u)) || urls.length === 0) problems.push("--penalties-from must list node base URLs, comma-separated");
+  if (accused === undefined || !/^[0-9a-f]{64}$/.test(accused)) problems.push("--accused must be the accused node's ID (64 lowercase hex)");
+  if (!Number.isSafeInteger(epoch) || epoch < 0) problems.push("--epoch must be an epoch index");
+  if (membershipFile === undefined) problems.push("--membership must name a membership document holding the reporters' records");
+  if (problems.length > 0) throw new UsageError(problems);
+  const doc = JSON.parse(await fs.readFile(resolve(io.cwd, membershipFile as string), "utf8")) as {network_id?: unknown; nodes?: unknown};
+  const networkId = typeof doc.network_id === "number" ? doc.network_id : -1;
+  const keys = recordKeys(Array.isArray(doc.nodes) ? (doc.nodes as unknown[]) : [], networkId, pq);
+  const reports: PenaltyReport[] = [];
+  for (const url of urls) {
+    const res = await getJson(`${url}/proof/v1/penalties?accused=${accused as string}&epoch=${epoch}`, DEFAULT_TIMEOUT_MS);
+    const rows = (res.json as {reports?: unknown}).reports;
+    for (const row of Array.isArray(rows) ? (rows as {report?: unknown}[]) : []) {
+      let report: PenaltyReport;
+      try {
+        report = penaltyReportFromJson(row.report);
+      } catch {
+        continue;
+      }
+      const key = keys.get(report.reporterId)?.key;
+      if (report.networkId === networkId && key !== undefined && verifyPenaltyReport(report, key)) reports.push(report);
+      else io.stderr(`pars-storage: warning: dropped a report from ${url} by ${report.reporterId}: no verified record key or a bad signature`);
+    }
+  }
+  const slashing = aggregatePenaltyReports(reports, accused as string, epoch);
+  if (slashing === null) throw new CommandError(`no valid penalty report about ${accused as string} in epoch ${epoch} at ${urls.join(", ")}`);
+  const records = slashing.reports.map((r) => keys.get(r.reporterId)?.json);
+  const file = text(o.evidence) ?? `pars-slashing-${(accused as string).slice(0, 12)}-${epoch}.json`;
+  await fs.writeFile(resolve(io.cwd, file), `${JSON.stringify({slashingReport: slashingReportToJson(slashing), records}, null, 2)}\n`);
+  io.stdout(`bundle ${resolve(io.cwd, file)}`);
+  return printSlashing(slashing, verifySlashingReport(slashing, (id) => keys.get(id)?.key ?? null), io);
+}
+
 export async function auditCommand(args: ParsedArgs, io: CliIo): Promise<number> {
   const config = loadConfig({flags: args.flags, env: io.env, cwd: io.cwd});
+  const slashingFile = text(args.options.slashing);
+  if (slashingFile !== undefined) return verifySlashingFile(resolve(io.cwd, slashingFile), await loadCrypto(config, io), io);
+  if (text(args.options["penalties-from"]) !== undefined) return collectSlashing(args.options, await loadCrypto(config, io), io);
   const opts = await parseOptions(args.options, io.cwd);
   const progress = new Progress({label: "audit"}, {io});
   try {
