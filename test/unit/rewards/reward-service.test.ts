@@ -188,3 +188,21 @@ describe("rewards/ClaimService", () => {
     expect((err as {type: {retryAtMs: number}}).type.retryAtMs).toBe(cycleEnd);
   });
 });
+
+describe("rewards/ClaimService under concurrent requests", () => {
+  it("does not let two claims that arrive together both pass the threshold", async () => {
+    const clock = new ManualClock(GENESIS - 500);
+    const nodes = await network(3, clock);
+    await runUntil(nodes, clock, GENESIS + EPOCH + SETTLE + 1_000);
+    const [a] = nodes;
+    const one = a!.tables.balance("0xop0")!.earned;
+    const two = a!.tables.balance("0xop1")!.earned;
+    // A threshold that fits either claim alone, not both.
+    const claims = new ClaimService(
+      {networkId: 7072, claimLimits: {threshold: one + two - 1n, cycleMs: 43_200_000}},
+      {clock, nodeId: a!.id, tables: a!.tables, signer: {publicKey: new Uint8Array(48), sign: () => Promise.resolve(new Uint8Array(96))}},
+    );
+    const results = await Promise.allSettled([claims.claim("0xop0"), claims.claim("0xop1")]);
+    expect(results.map((r) => r.status).sort()).toEqual(["fulfilled", "rejected"]);
+  });
+});
