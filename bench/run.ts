@@ -12,6 +12,7 @@
  *   BENCH_SCENARIOS (echo,sqlite-store,node-store,swarm-store,swarm-store-open,onion-store,sqlite-retrieve,node-retrieve,
  *     node-retrieve-07; also sqlite-store-each, node-store-open)
  *   BENCH_RATE (500; offered stores/s of the open-loop scenarios)
+ *   BENCH_BASE_DIST (another build's dist/, for node-store-base and swarm-store-base: before/after in one run)
  *   BENCH_NODE_ARGS (node flags for the server processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
  *   BENCH_MICRO (1; 0 skips the micro-benchmarks)
  *   BENCH_MEMORY (1; 0 skips the node's RSS after 1 M messages and per WebSocket subscriber, bench/memory.ts)
@@ -111,6 +112,8 @@ export interface ReplicationComparison {
   throughputRatio: number;
   /** swarm-store-open, if it ran: offered and achieved stores/s, latency from the scheduled send. */
   openLoop: {offered: number; achieved: number; p50Ms: number; p99Ms: number} | null;
+  /** The same ratios for the BENCH_BASE_DIST build (node-store-base, swarm-store-base), if they ran. */
+  base: {cpuMsPerStore: {node: number; swarm: number}; cpuRatio: number; throughputRatio: number} | null;
 }
 
 export const REPLICATION_TARGETS = {cpuRatio: 4, throughputRatio: 0.4, openLoopP99Ms: 50} as const;
@@ -121,7 +124,18 @@ export function compareReplication(http: readonly ScenarioSummary[], rate: numbe
   if (node === undefined || swarm === undefined || node.reqPerSec === 0 || swarm.reqPerSec === 0) return null;
   if (node.cpuMsPerRequest === null || swarm.cpuMsPerRequest === null) return null;
   const open = http.find((s) => s.id === "swarm-store-open");
+  const baseNode = http.find((s) => s.id === "node-store-base");
+  const baseSwarm = http.find((s) => s.id === "swarm-store-base");
+  const base =
+    baseNode?.cpuMsPerRequest == null || baseSwarm?.cpuMsPerRequest == null || baseNode.reqPerSec === 0
+      ? null
+      : {
+          cpuMsPerStore: {node: baseNode.cpuMsPerRequest, swarm: baseSwarm.cpuMsPerRequest},
+          cpuRatio: round(baseSwarm.cpuMsPerRequest / baseNode.cpuMsPerRequest, 2),
+          throughputRatio: round(baseSwarm.reqPerSec / baseNode.reqPerSec, 2),
+        };
   return {
+    base,
     cpuMsPerStore: {node: node.cpuMsPerRequest, swarm: swarm.cpuMsPerRequest, swarmEach: swarm.cpuMsPerRequestEach},
     cpuRatio: round(swarm.cpuMsPerRequest / node.cpuMsPerRequest, 2),
     throughputRatio: round(swarm.reqPerSec / node.reqPerSec, 2),
@@ -138,6 +152,11 @@ function printReplication(c: ReplicationComparison | null): void {
   console.log(`server CPU per store           node ${c.cpuMsPerStore.node} ms, swarm ${c.cpuMsPerStore.swarm} ms (entry + peers: ${each})`);
   console.log(`swarm ÷ node CPU per store     ${c.cpuRatio.toFixed(2)}   target ≤ ${t.cpuRatio} (${mark(c.cpuRatio <= t.cpuRatio)})`);
   console.log(`swarm ÷ node throughput        ${c.throughputRatio.toFixed(2)}   target ≥ ${t.throughputRatio} (${mark(c.throughputRatio >= t.throughputRatio)})`);
+  const b = c.base;
+  if (b !== null) {
+    console.log(`base build (BENCH_BASE_DIST)     CPU per store node ${b.cpuMsPerStore.node} ms, swarm ${b.cpuMsPerStore.swarm} ms;`);
+    console.log(`                               swarm ÷ node CPU ${b.cpuRatio.toFixed(2)}, throughput ${b.throughputRatio.toFixed(2)}`);
+  }
   const o = c.openLoop;
   if (o === null) return;
   const p99 = `target p99 ≤ ${t.openLoopP99Ms} ms (${mark(o.p99Ms <= t.openLoopP99Ms && o.achieved >= o.offered * 0.95)})`;

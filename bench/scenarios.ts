@@ -9,7 +9,7 @@ import {dirname, join} from "node:path";
 import {fileURLToPath} from "node:url";
 import {ChildRegistry, runLoadClient, startServer, type ServerHandle} from "./children.js";
 import type {LoadResult, LoadSpec} from "./load-client.js";
-import {cpuProbe} from "./cpu.js";
+import {cpuProbe, processCpuSeconds} from "./cpu.js";
 import {startSwarm} from "./swarm.js";
 import {median, round} from "./util.js";
 
@@ -21,6 +21,8 @@ export type ScenarioId =
   | "swarm-store"
   | "swarm-store-open"
   | "node-store-open"
+  | "node-store-base"
+  | "swarm-store-base"
   | "onion-store"
   | "sqlite-retrieve"
   | "node-retrieve"
@@ -39,6 +41,8 @@ export interface ScenarioDef {
   accounts: LoadSpec["accounts"];
   /** Open loop: a fixed offered rate (BenchConfig.rate) instead of back-to-back request loops. */
   openLoop: boolean;
+  /** "base": the node of another build (BENCH_BASE_DIST), for before/after figures in one run. */
+  build: "this" | "base";
 }
 
 const scenario = (
@@ -47,7 +51,7 @@ const scenario = (
   server: ServerKind,
   workload: ScenarioDef["workload"],
   rawBaseline: ScenarioId | null = null,
-  opts: {accounts?: LoadSpec["accounts"]; openLoop?: boolean} = {},
+  opts: {accounts?: LoadSpec["accounts"]; openLoop?: boolean; build?: ScenarioDef["build"]} = {},
 ): ScenarioDef => ({
   id,
   label,
@@ -56,6 +60,7 @@ const scenario = (
   rawBaseline,
   accounts: opts.accounts ?? (workload === "store" ? "plain" : "signing"),
   openLoop: opts.openLoop ?? false,
+  build: opts.build ?? "this",
 });
 
 export const SCENARIOS: readonly ScenarioDef[] = [
@@ -67,6 +72,9 @@ export const SCENARIOS: readonly ScenarioDef[] = [
   // Open loop (issue #15 target 2): BENCH_RATE stores/s offered whatever the answers do.
   scenario("swarm-store-open", "3-node swarm store, open loop", "swarm3", "store", null, {openLoop: true}),
   scenario("node-store-open", "pars-storage store, open loop", "node", "store", null, {openLoop: true}),
+  // Before/after in one run: the same scenarios on the build in BENCH_BASE_DIST (e.g. the parent commit's dist/).
+  scenario("node-store-base", "pars-storage store, base build", "node", "store", "sqlite-store", {build: "base"}),
+  scenario("swarm-store-base", "3-node swarm store, base build", "swarm3", "store", "sqlite-store", {build: "base"}),
   // The same swarm, each store wrapped for a 3-hop path entry → middle → final (all three nodes).
   scenario("onion-store", "pars-storage store, 3-hop onion, same swarm", "swarm3", "store", "sqlite-store"),
   scenario("sqlite-retrieve", "raw SQLite retrieve 100", "sqlite-group", "retrieve"),
@@ -171,23 +179,31 @@ export class BenchContext {
 // Rate limiting is off: every request comes from 127.0.0.1, far above Session's 300/s per client.
 const NODE_FLAGS = ["--log-level", "warn", "--rateLimit.enabled=false"];
 
-/** The node's CLI on `dataDir`, as every node scenario starts it. */
-export function nodeArgs(dataDir: string): string[] {
-  return [SCRIPTS.node, "start", "--data-dir", dataDir, "--http-port", "0", ...NODE_FLAGS];
+/** The node CLI of this build, or of BENCH_BASE_DIST's for "base" scenarios. */
+function nodeScript(build: ScenarioDef["build"]): string {
+  if (build === "this") return SCRIPTS.node;
+  const base = process.env.BENCH_BASE_DIST;
+  if (base === undefined || base === "") throw new Error("the *-base scenarios need BENCH_BASE_DIST (another build's dist/ directory)");
+  return join(base, "src", "cli", "bin.js");
 }
 
-function serverArgs(kind: ServerKind, dir: string | null): string[] {
+/** The node's CLI on `dataDir`, as every node scenario starts it. */
+export function nodeArgs(dataDir: string, build: ScenarioDef["build"] = "this"): string[] {
+  return [nodeScript(build), "start", "--data-dir", dataDir, "--http-port", "0", ...NODE_FLAGS];
+}
+
+function serverArgs(kind: ServerKind, dir: string | null, build: ScenarioDef["build"]): string[] {
   if (kind === "echo") return [SCRIPTS.baseline, "echo"];
   if (kind !== "node") return [SCRIPTS.baseline, kind, dir as string];
-  return nodeArgs(dir as string);
+  return nodeArgs(dir as string, build);
 }
 
 type Server = ServerHandle & {pids?: number[]};
 
-async function startFresh(ctx: BenchContext, kind: ServerKind): Promise<{server: Server; dir: string | null}> {
+async function startFresh(ctx: BenchContext, kind: ServerKind, build: ScenarioDef["build"] = "this"): Promise<{server: Server; dir: string | null}> {
   const dir = kind === "echo" ? null : ctx.tempDir();
-  if (kind === "swarm3") return {server: await startSwarm(ctx.children, SCRIPTS.node, dir as string, 3, NODE_FLAGS), dir};
-  const server = await startServer(ctx.children, kind, serverArgs(kind, dir));
+  if (kind === "swarm3") return {server: await startSwarm(ctx.children, nodeScript(build), dir as string, 3, NODE_FLAGS), dir};
+  const server = await startServer(ctx.children, kind, serverArgs(kind, dir, build));
   return {server, dir};
 }
 
@@ -235,15 +251,41 @@ export async function prepareRetrieveServers(ctx: BenchContext, log: (line: stri
       log(`prefilled ${kind} (${accounts} accounts): ${r.requests} stores in ${r.seconds} s (${r.reqPerSec} req/s), ${failed} failed`);
       if (failed > 0) throw new Error(`prefill of ${kind} failed: ${r.failures.join(" | ")}`);
     }
+    const settled = await settle(server.pid);
+    log(`${kind} settled after the prefill in ${settled.seconds} s (${settled.cores} cores in the last second)`);
     ctx.retrieveServers.set(kind, server);
   }
+}
+
+/** A server is idle when it uses less than this many cores over a second. */
+const IDLE_CORES = 0.05;
+const SETTLE_MAX_SECONDS = 120;
+
+/**
+ * Waits until a prefilled server is idle: after 10,000-20,000 stores the node refreshes its
+ * storage-proof commitment and checkpoints its WAL, and that background CPU would otherwise land
+ * in the first retrieve runs (in their `server` CPU and, on two cores, their throughput), i.e. on
+ * whichever scenario comes first. Gives up after SETTLE_MAX_SECONDS (and without /proc).
+ */
+async function settle(pid: number): Promise<{seconds: number; cores: number | null}> {
+  const started = performance.now();
+  let cores: number | null = null;
+  while ((performance.now() - started) / 1000 < SETTLE_MAX_SECONDS) {
+    const before = processCpuSeconds(pid);
+    await new Promise((r) => setTimeout(r, 1_000));
+    const after = processCpuSeconds(pid);
+    if (before === null || after === null) break;
+    cores = round(after - before, 2);
+    if (cores < IDLE_CORES) break;
+  }
+  return {seconds: round((performance.now() - started) / 1000, 1), cores};
 }
 
 /** Runs one scenario once (fresh server for stores, the prefilled one for retrieves). */
 export async function runScenario(ctx: BenchContext, def: ScenarioDef, run: number): Promise<RunSample> {
   const shared = def.workload === "retrieve" ? ctx.retrieveServers.get(def.server) : undefined;
   const {server, dir}: {server: Server; dir: string | null} =
-    shared !== undefined ? {server: shared, dir: null} : await startFresh(ctx, def.server);
+    shared !== undefined ? {server: shared, dir: null} : await startFresh(ctx, def.server, def.build);
   try {
     const probe = cpuProbe(server.pids ?? [server.pid]);
     const spec = loadSpec(ctx, def, server.url, run);

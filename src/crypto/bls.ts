@@ -247,3 +247,25 @@ export function blsVerifyAggregate(
     return false;
   }
 }
+
+/**
+ * AggregateVerify: `signature` is the sum of one signature per item, each by `publicKey` over its
+ * own `message` (n + 1 pairings). Used where signers sign different messages (penalty reports name
+ * each signer's own evidence). Keys must have proven possession, as for blsVerifyAggregate. False
+ * (never a throw) for an empty list or any malformed key or signature.
+ */
+export function blsVerifyAggregateDistinct(
+  items: readonly {publicKey: Uint8Array; message: Uint8Array}[],
+  signature: Uint8Array,
+  dst: string = BLS_SIGNATURE_DST,
+): boolean {
+  try {
+    if (items.length === 0) return false;
+    const pairs = items.map((item) => ({g1: decodePublicKey(item.publicKey), g2: scheme.hash(item.message, dst)}));
+    pairs.push({g1: G1.BASE.negate(), g2: decodeSignature(signature)});
+    const {pairingBatch, fields} = bls12_381;
+    return fields.Fp12.eql(pairingBatch(pairs), fields.Fp12.ONE);
+  } catch {
+    return false;
+  }
+}

@@ -14,6 +14,7 @@ export {
   blsSign,
   blsVerify,
   blsVerifyAggregate,
+  blsVerifyAggregateDistinct,
   blsVerifyProofOfPossession,
   generateBlsKeyPair,
   generateBlsSecretKey,

@@ -9,10 +9,13 @@ import {
   membershipContext,
   noPeerTransport,
   peerProofTransport,
+  PenaltyReporter,
+  PenaltyStore,
   ProofService,
   singleNodeContext,
   WorkerEngine,
   type CommitmentEngine,
+  type ProofServiceModules,
   type ProofServiceOptions,
   type ProofTransport,
   type StoreEventSource,
@@ -22,6 +25,7 @@ import type {ProofTables, StorageDb} from "../storage/index.js";
 import type {MembershipService} from "../swarm/index.js";
 import type {ProofMetrics} from "../metrics/index.js";
 import type {Clock} from "../util/index.js";
+import type {EpochSchedule} from "../economics/index.js";
 import {countedLedger, timedEngine} from "./assemble-metrics.js";
 
 export interface ProofParts {
@@ -42,7 +46,12 @@ export interface ProofParts {
   readonly transport?: ProofTransport;
   /** Refresh times and challenge verdicts; null or absent when metrics are off. */
   readonly metrics?: ProofMetrics | null;
+  /** Penalty reports signed with the node's BLS key, naming reward epochs; null or absent: none. */
+  readonly penalties?: {readonly networkId: number; readonly epochs: EpochSchedule; readonly blsSecretKey: Uint8Array} | null;
 }
+
+/** Penalty reports kept (about 1 KB each without evidence, ~25 KB with). */
+const KEEP_PENALTY_REPORTS = 10_000;
 
 /** Call before `membership.start()`, so the swarm context sees the first membership update. */
 export function assembleProofs(opts: Partial<ProofServiceOptions>, p: ProofParts): ProofService {
@@ -60,7 +69,19 @@ export function assembleProofs(opts: Partial<ProofServiceOptions>, p: ProofParts
     transport: p.transport ?? (p.peers === null ? noPeerTransport : peerProofTransport(p.peers)),
     clock: p.clock,
     logger: p.logger,
+    penalties: penaltyParts(p),
   });
+}
+
+function penaltyParts(p: ProofParts): ProofServiceModules["penalties"] {
+  if (p.penalties === undefined || p.penalties === null) return null;
+  const store = new PenaltyStore(p.store.db.sqlite);
+  const {networkId, epochs, blsSecretKey} = p.penalties;
+  const reporter = new PenaltyReporter(
+    {networkId, epochs, keepReports: KEEP_PENALTY_REPORTS},
+    {nodeId: p.identity.nodeId, blsSecretKey, store, clock: p.clock, logger: p.logger},
+  );
+  return {reporter, store};
 }
 
 /** Busy timeout of the worker's read-only connection (reads wait only for a checkpoint). */

@@ -28,7 +28,13 @@ export function metricSources(p: MetricSourceParts): MetricSources {
       : {channels: () => replication.transport.channels.stats(), retryQueue: () => replication.retries.pending()}),
     ...(proofs === null
       ? {}
-      : {proof: () => ({ready: proofs.healthFacts().proofReady, latestTimestampMs: proofs.latest?.timestamp ?? null})}),
+      : {
+          proof: () => {
+            const facts = proofs.healthFacts();
+            const build = facts.commitmentBuild === null ? null : {done: facts.commitmentBuild.done, total: facts.commitmentBuild.total};
+            return {ready: facts.proofReady, latestTimestampMs: proofs.latest?.timestamp ?? null, build};
+          },
+        }),
     now: () => clock.now(),
   };
 }

@@ -135,7 +135,16 @@ export class StorageNode {
     const {router, membership, replication, peers} = buildRouting(config, routingModules, self);
     const {enabled: proofsOn, challengesPerSecond, ...proofOpts} = config.proofs;
     const proofs = proofsOn
-      ? assembleProofs(proofOpts, {...m, tables: m.tables.proofs, signer: mlDsaSigner, membership, peers, logger: m.log.child({module: "proofs"}), metrics: metrics?.proofs})
+      ? assembleProofs(proofOpts, {
+          ...m,
+          tables: m.tables.proofs,
+          signer: mlDsaSigner,
+          membership,
+          peers,
+          logger: m.log.child({module: "proofs"}),
+          metrics: metrics?.proofs,
+          penalties: {networkId: config.networkId, epochs: {epochMs: config.rewards.epochMs, genesisMs: config.rewards.genesisMs}, blsSecretKey: m.bls.secretKey},
+        })
       : null;
     const network =
       membership === null || peers === null ? null : assembleNetworkHealth(config, {...m, membership, peers, proofs, logger: m.log.child({module: "network"})});

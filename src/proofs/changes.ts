@@ -2,8 +2,9 @@
  * Which messages changed since the last refresh. Inserts and deletes arrive as the store's
  * `added`/`removed` events (after commit, in memory: nothing is written on the store's path);
  * expiry updates come from the `proof_changes` log kept by a trigger (migration 0003), because
- * the store emits no event for them. A refresh re-reads exactly these messages. After a restart
- * the commitment is rebuilt in full, so nothing here needs to survive one.
+ * the store emits no event for them. A refresh re-reads exactly these messages. Nothing here needs
+ * to survive a restart: the change log of migration 0008 holds every change since the persisted
+ * commitment (persisted.ts).
  */
 import type {StoredMessage} from "../storage/index.js";
 

@@ -4,7 +4,7 @@
  * loop, and the per-message commitment (~52 bytes a message) lives outside the main heap.
  *
  * If the worker dies, every pending call fails; the next call starts a new worker, whose first
- * refresh is a full build (the proof service asks for one after a failed refresh anyway).
+ * refresh loads the persisted commitment (`persist`) or is a full build.
  */
 import {existsSync} from "node:fs";
 import type {Logger} from "../util/index.js";
@@ -129,7 +129,7 @@ export class WorkerEngine implements CommitmentEngine {
   #onDeath(worker: Worker, err: Error): void {
     if (this.#worker !== worker) return;
     this.#worker = null;
-    if (!this.#closed) this.#logger.warn({err: err.message}, "commitment worker stopped; the next refresh rebuilds in full");
+    if (!this.#closed) this.#logger.warn({err: err.message}, "commitment worker stopped; the next refresh starts from the persisted commitment, or rebuilds in full");
     const pending = [...this.#pending.values()];
     this.#pending.clear();
     for (const p of pending) p.reject(err);

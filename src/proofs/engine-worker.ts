@@ -1,16 +1,18 @@
 /**
  * The commitment worker (engine-host.ts starts it): a LocalEngine over its own read-only
  * connection. Requests are served in arrival order, and between the slices of a refresh, so an
- * answer's inclusion path never waits for a whole rebuild.
+ * answer's inclusion path never waits for a whole rebuild. Inclusion requests are also taken off
+ * the port after every step of a refresh (`poll`) and answered at once: an answer then waits for
+ * one step (a few ms), not for the rest of a 10 ms slice.
  */
-import {parentPort, workerData} from "node:worker_threads";
+import {parentPort, receiveMessageOnPort, workerData, type MessagePort} from "node:worker_threads";
 import {CommitmentReader, CommitmentStore} from "../storage/index.js";
 import {LocalEngine} from "./engine.js";
 import type {EngineReply, EngineRequest, EngineWorkerData} from "./engine-protocol.js";
 
 const data = workerData as EngineWorkerData;
-const port = parentPort;
-if (port === null) throw new Error("engine-worker.js runs as a worker thread");
+if (parentPort === null) throw new Error("engine-worker.js runs as a worker thread");
+const port: MessagePort = parentPort;
 
 /** Least time between two progress reports (a slice ends every sliceBudgetMs). */
 const PROGRESS_EVERY_MS = 500;
@@ -22,6 +24,7 @@ let reportedAt = Number.NEGATIVE_INFINITY;
 const engine = new LocalEngine(reader, {
   sliceBudgetMs: data.sliceBudgetMs,
   store,
+  poll,
   onPersistError: (err) => port.postMessage({id: -2, ok: false, error: err instanceof Error ? err.message : String(err)} satisfies EngineReply),
   onProgress: (p) => {
     if (p.elapsedMs - reportedAt < PROGRESS_EVERY_MS && p.elapsedMs >= reportedAt) return;
@@ -48,10 +51,31 @@ async function serve(r: EngineRequest): Promise<unknown> {
   }
 }
 
-port.on("message", (r: EngineRequest) => {
+const failure = (id: number, err: unknown): EngineReply => ({id, ok: false, error: err instanceof Error ? err.message : String(err)});
+
+function handle(r: EngineRequest): void {
   serve(r).then(
     (value) => port.postMessage({id: r.id, ok: true, value} satisfies EngineReply),
-    (err: unknown) => port.postMessage({id: r.id, ok: false, error: err instanceof Error ? err.message : String(err)} satisfies EngineReply),
+    (err: unknown) => port.postMessage(failure(r.id, err)),
   );
-});
+}
+
+/** Answers the finds waiting on the port now; anything else runs after the current slice. */
+function poll(): void {
+  for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) {
+    const r = m.message as EngineRequest;
+    if (r.op !== "find") {
+      setImmediate(() => handle(r));
+      continue;
+    }
+    try {
+      const value = engine.findNow(r.timestamp, r.messageHash, {...r.live, dataDigest: u8(r.live.dataDigest)});
+      port.postMessage({id: r.id, ok: true, value} satisfies EngineReply);
+    } catch (err) {
+      port.postMessage(failure(r.id, err));
+    }
+  }
+}
+
+port.on("message", handle);
 port.postMessage({id: 0, ok: true, value: "ready"} satisfies EngineReply);

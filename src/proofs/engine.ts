@@ -71,6 +71,8 @@ export interface LocalEngineOptions {
   readonly store?: CommitmentPersistence;
   /** Told when writing the commitment failed (the refresh still succeeds; the next write retries). */
   readonly onPersistError?: (err: unknown) => void;
+  /** Called after every step of a refresh (RefreshOptions.poll: the worker serves finds there). */
+  readonly poll?: () => void;
 }
 
 /** The engine in this thread, reading `source` (the worker wraps one of these). */
@@ -95,7 +97,7 @@ export class LocalEngine implements CommitmentEngine {
       this.#progress = p;
       this.opts.onProgress?.(p);
     };
-    const opts: SliceOptions = {timestamp, sliceBudgetMs: this.opts.sliceBudgetMs, aborted: () => this.#closed, onProgress};
+    const opts: SliceOptions = {timestamp, sliceBudgetMs: this.opts.sliceBudgetMs, aborted: () => this.#closed, onProgress, poll: this.opts.poll};
     let reread: readonly number[] = [];
     let loadedMs = 0;
     if (base === null && changed !== null && this.opts.store !== undefined) {
@@ -148,8 +150,13 @@ export class LocalEngine implements CommitmentEngine {
   }
 
   find(timestamp: number, messageHash: string, live: LiveLeaf): Promise<CommittedLeaf | null> {
+    return Promise.resolve(this.findNow(timestamp, messageHash, live));
+  }
+
+  /** `find` synchronously (the worker answers from inside a refresh's step, see `poll`). */
+  findNow(timestamp: number, messageHash: string, live: LiveLeaf): CommittedLeaf | null {
     const c = this.#published;
-    return Promise.resolve(c === null || c.timestamp !== timestamp ? null : committedLeaf(c, messageHash, live));
+    return c === null || c.timestamp !== timestamp ? null : committedLeaf(c, messageHash, live);
   }
 
   progress(): RefreshProgress | null {

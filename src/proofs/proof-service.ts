@@ -30,6 +30,13 @@ import {proofFromJson, proofToJson, signProof, type StorageProof} from "./storag
 import type {SwarmContext} from "./swarm-context.js";
 import type {ProofTransport} from "./transport.js";
 import type {VerdictRules} from "./verdict.js";
+import type {EvidenceBundle} from "./evidence.js";
+import type {PenaltyQuery, PenaltyRow} from "./penalty-store.js";
+
+/** What GET /proof/v1/penalties reads (PenaltyStore). */
+export interface PenaltySource {
+  list(q: PenaltyQuery): PenaltyRow[];
+}
 
 /** What the service reads and writes in the database (ProofTables). */
 export type ProofStorage = LedgerStore &
@@ -49,6 +56,11 @@ export interface ProofServiceModules {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly random?: () => number;
+  /**
+   * Penalty reports (penalty-reporter.ts): signs one for each failing verdict of this node's
+   * challenges and keeps them for GET /proof/v1/penalties. Absent: no reports.
+   */
+  readonly penalties?: {readonly reporter: {onVerdict(e: EvidenceBundle): unknown}; readonly store: PenaltySource} | null;
 }
 
 /** Retry delay when an epoch could not sign (not in a swarm yet, or the refresh failed). */
@@ -118,10 +130,27 @@ export class ProofService {
         ...modules,
         peers: () => modules.swarm.peers(),
         pickCandidate: () => this.candidate(),
-        onVerdict: (e) => void this.ledger.record(e),
+        onVerdict: (e) => {
+          this.ledger.record(e);
+          this.#report(e);
+        },
         randomBytes: (n) => randomBytes(n),
       },
     );
+  }
+
+  /** The stored penalty reports; null when the node makes none. */
+  get penalties(): PenaltySource | null {
+    return this.#m.penalties?.store ?? null;
+  }
+
+  /** A failure to sign or store a report is logged; the verdict is in the ledger regardless. */
+  #report(e: EvidenceBundle): void {
+    try {
+      this.#m.penalties?.reporter.onVerdict(e);
+    } catch (err) {
+      this.#m.logger.warn({err: String(err), target: e.challenge.targetId}, "could not record a penalty report");
+    }
   }
 
   get rules(): VerdictRules {

@@ -59,6 +59,11 @@ export interface RefreshOptions {
   readonly compactSlackBytes?: number;
   /** Called after every slice with how far the refresh got. */
   readonly onProgress?: (p: RefreshProgress) => void;
+  /**
+   * Called after every step, inside a slice: the commitment worker serves the inclusion requests
+   * that arrived meanwhile, so an answer waits for one step (a few ms), not for a whole slice.
+   */
+  readonly poll?: () => void;
 }
 
 /** How far a running refresh got (startup logs and /health: how long until a node answers). */
@@ -192,8 +197,10 @@ export async function sliced(steps: Iterator<unknown>, opts: RefreshOptions, sta
   for (;;) {
     const start = now();
     let done: boolean | undefined;
-    do done = steps.next().done;
-    while (done !== true && now() - start < opts.sliceBudgetMs);
+    do {
+      done = steps.next().done;
+      opts.poll?.();
+    } while (done !== true && now() - start < opts.sliceBudgetMs);
     stats.slices++;
     stats.longestSliceMs = Math.max(stats.longestSliceMs, now() - start);
     progress.elapsedMs = now() - started;

@@ -24,7 +24,7 @@ import type {PeerHealth} from "./peer-health.js";
 import {PeerClientError} from "../peer/index.js";
 import type {RetryQueue} from "./retry-queue.js";
 import type {RpcBatcher} from "./rpc-batcher.js";
-import type {RpcResult} from "./wire.js";
+import {serializeRpcCall, type RpcResult} from "./wire.js";
 
 export const TIMEOUT_ENTRY: PeerEntry = Object.freeze({failed: true, timeout: true});
 export const BAD_RESPONSE_ENTRY: PeerEntry = Object.freeze({failed: true, bad_peer_response: true});
@@ -69,19 +69,20 @@ export class Forwarder {
   async forward(method: string, params: Record<string, unknown>): Promise<Record<string, PeerEntry>> {
     const peers = this.#m.view.peers().map((p) => p.nodeId);
     if (peers.length === 0) return {};
+    const json = serializedOnce(method, params);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<PeerEntry>((resolve) => {
       timer = setTimeout(() => resolve(TIMEOUT_ENTRY), this.#opts.forwardTimeoutMs);
     });
     try {
-      const entries = await Promise.all(peers.map((peer) => Promise.race([this.#forwardOne(peer, method, params), deadline])));
+      const entries = await Promise.all(peers.map((peer) => Promise.race([this.#forwardOne(peer, method, params, json), deadline])));
       return Object.fromEntries(peers.map((peer, i) => [peer, entries[i] as PeerEntry]));
     } finally {
       clearTimeout(timer);
     }
   }
 
-  async #forwardOne(peer: string, method: string, params: Record<string, unknown>): Promise<PeerEntry> {
+  async #forwardOne(peer: string, method: string, params: Record<string, unknown>, json: string | undefined): Promise<PeerEntry> {
     const {health} = this.#m;
     if (health.isDown(peer)) {
       this.#m.metrics?.forwards.inc({peer: peerLabel(peer), result: "down"});
@@ -90,7 +91,7 @@ export class Forwarder {
     }
     let outcome: Outcome;
     try {
-      outcome = entryOf(await this.#m.batcher.call(peer, {method, params}));
+      outcome = entryOf(await this.#m.batcher.call(peer, {method, params}, json));
       if (health.markUp(peer)) this.#m.logger.info({peer}, "swarm peer reachable again");
     } catch (err) {
       outcome = failureOf(err);
@@ -116,6 +117,18 @@ export class Forwarder {
     } catch (err) {
       this.#m.logger.warn({peer, method, err: describeError(err)}, "could not persist a forward for retry");
     }
+  }
+}
+
+/**
+ * The call serialised once for all peers (undefined if it cannot be: then each batcher call
+ * serialises it and fails alone, as a forward that cannot be sent).
+ */
+function serializedOnce(method: string, params: Record<string, unknown>): string | undefined {
+  try {
+    return serializeRpcCall({method, params});
+  } catch {
+    return undefined;
   }
 }
 

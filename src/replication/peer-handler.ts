@@ -87,7 +87,8 @@ export class PeerRequestHandler implements PeerEndpoint {
       case "rpc_batch": {
         // Run together, the calls' stores share one group commit and one signature batch.
         const results = await Promise.all(req.requests.map((r) => this.#m.rpc.handle(r.method, r.params, {recurse: false})));
-        return {type: "rpc_batch_ok", results: results.map((r) => ({status: r.status, body: r.body}))};
+        const out = results.map((r) => ({status: r.status, body: r.body}));
+        return {type: "rpc_batch_ok", results: out, ...(req.sharedSignatures === true ? {shareSignatures: true} : {})};
       }
       case "push":
         return this.#push(req);

@@ -1,13 +1,23 @@
 /**
- * Coalesces the forwards bound for one peer within an event-loop turn into one `rpc_batch` frame
- * (docs/PROTOCOL.md (Replication) §3.2): one HTTP request, one seal and one open for many
- * client writes, whose stores then share the peer's group commit and signature batch. A batch is
- * sent at the end of the turn, or at once when it reaches MAX_RPC_BATCH calls or `maxBatchBytes`.
- * A lone call goes as a plain `rpc`. A failed exchange fails every call of the batch alike.
+ * Coalesces the forwards bound for one peer into `rpc_batch` frames (docs/PROTOCOL.md
+ * (Replication) §3.2): one HTTP request, one seal and one open for many client writes, whose
+ * stores then share the peer's group commit and signature batch. At most MAX_BATCHES_IN_FLIGHT
+ * batches per peer are unanswered at a time: calls made meanwhile wait and leave together when one
+ * is answered, so under load batches grow by themselves (like the response signer's batches)
+ * instead of each event-loop turn sending a frame of a few calls. Otherwise a batch is sent at the
+ * end of the turn, or at once when it reaches MAX_RPC_BATCH calls or `maxBatchBytes`. A lone call
+ * goes as a plain `rpc`. A failed exchange fails every call of the batch alike.
  */
 import {ReplicationError} from "./errors.js";
 import type {PeerTransport} from "./transport.js";
 import {MAX_RPC_BATCH, encodeRpcBatch, expectReply, serializeRpcCall, type RpcCall, type RpcResult} from "./wire.js";
+
+/**
+ * Unanswered batches per peer. Two keep the peer busy (it runs one while the next travels) while
+ * everything else waits to share the following frame; a peer answers a batch after its group
+ * commit and batch signature, so more in flight only makes more, smaller batches.
+ */
+export const MAX_BATCHES_IN_FLIGHT = 2;
 
 interface Pending {
   call: RpcCall;
@@ -20,6 +30,7 @@ interface Queue {
   calls: Pending[];
   bytes: number;
   timer: NodeJS.Immediate | null;
+  inFlight: number;
 }
 
 export interface RpcBatcherModules {
@@ -36,30 +47,52 @@ export class RpcBatcher {
     this.#m = modules;
   }
 
-  /** The peer's answer to one forwarded request; rejects like PeerTransport.request. */
-  call(peer: string, call: RpcCall): Promise<RpcResult> {
+  /**
+   * The peer's answer to one forwarded request; rejects like PeerTransport.request. `json` is the
+   * call serialised by serializeRpcCall, when the caller has it already (a fan-out sends the same
+   * call to every peer).
+   */
+  call(peer: string, call: RpcCall, json?: string): Promise<RpcResult> {
     return new Promise((resolve, reject) => {
-      const json = serializeRpcCall(call);
+      json ??= serializeRpcCall(call);
       let q = this.#queues.get(peer);
-      if (q !== undefined && (q.calls.length >= MAX_RPC_BATCH || q.bytes + json.length > this.#maxBytes)) {
-        this.#flush(peer);
-        q = undefined;
-      }
       if (q === undefined) {
-        q = {calls: [], bytes: 0, timer: setImmediate(() => this.#flush(peer))};
+        q = {calls: [], bytes: 0, timer: null, inFlight: 0};
         this.#queues.set(peer, q);
       }
       q.calls.push({call, json, resolve, reject});
       q.bytes += json.length;
+      if (q.calls.length >= MAX_RPC_BATCH || q.bytes >= this.#maxBytes) this.#flush(peer, q);
+      else q.timer ??= setImmediate(() => this.#flush(peer, q));
     });
   }
 
-  #flush(peer: string): void {
-    const q = this.#queues.get(peer);
-    if (q === undefined) return;
-    this.#queues.delete(peer);
+  /** Sends whole batches while fewer than MAX_BATCHES_IN_FLIGHT are unanswered. */
+  #flush(peer: string, q: Queue): void {
     if (q.timer !== null) clearImmediate(q.timer);
-    void this.#send(peer, q.calls);
+    q.timer = null;
+    while (q.calls.length > 0 && q.inFlight < MAX_BATCHES_IN_FLIGHT) {
+      const batch = this.#take(q);
+      q.inFlight++;
+      void this.#send(peer, batch).finally(() => {
+        q.inFlight--;
+        if (q.calls.length > 0) this.#flush(peer, q);
+        else if (q.inFlight === 0 && this.#queues.get(peer) === q) this.#queues.delete(peer);
+      });
+    }
+  }
+
+  /** The oldest calls that fit one batch (at least one). */
+  #take(q: Queue): Pending[] {
+    let n = 0;
+    let bytes = 0;
+    for (const c of q.calls) {
+      if (n > 0 && (n >= MAX_RPC_BATCH || bytes + c.json.length > this.#maxBytes)) break;
+      n++;
+      bytes += c.json.length;
+    }
+    q.bytes -= bytes;
+    return q.calls.splice(0, n);
   }
 
   async #send(peer: string, calls: Pending[]): Promise<void> {

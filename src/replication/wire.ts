@@ -42,7 +42,8 @@ export interface RpcResult {
 
 export type PeerRequest =
   | {type: "rpc"; method: string; params: Record<string, unknown>}
-  | {type: "rpc_batch"; requests: RpcCall[]}
+  /** `sharedSignatures`: the sender reads an `rpc_batch_ok` whose signatures are sent once (§3.2). */
+  | {type: "rpc_batch"; requests: RpcCall[]; sharedSignatures?: boolean}
   | {type: "push"; messages: StoredMessage[]; tombstones: Tombstone[]}
   | {type: "digest"; swarm: string}
   | {type: "hashes"; swarm: string; buckets: number[]}
@@ -53,7 +54,8 @@ export type PeerRequest =
 
 export type PeerReply =
   | {type: "rpc_ok"; status: number; body: Record<string, unknown> | string}
-  | {type: "rpc_batch_ok"; results: RpcResult[]}
+  /** `shareSignatures` (encoding only): send each distinct entry signature once (the request asked for it). */
+  | {type: "rpc_batch_ok"; results: RpcResult[]; shareSignatures?: boolean}
   | {type: "push_ok"; held: string[]}
   | {type: "digest_ok"; digest: Uint8Array}
   | {type: "hashes_ok"; buckets: BucketList[]}
@@ -76,6 +78,10 @@ export function encodePeerMessage(m: PeerRequest | PeerReply): Uint8Array {
 
 function toJson(m: PeerRequest | PeerReply): Json {
   switch (m.type) {
+    case "rpc_batch":
+      return {type: m.type, requests: m.requests, ...(m.sharedSignatures === true ? {shared_signatures: true} : {})};
+    case "rpc_batch_ok":
+      return m.shareSignatures === true ? sharedSignatureResults(m.results) : {type: m.type, results: m.results};
     case "push":
       return {...m, messages: m.messages.map(messageToJson)};
     case "fetch_ok":
@@ -96,9 +102,57 @@ export function serializeRpcCall(call: RpcCall): string {
   return JSON.stringify({method: call.method, params: call.params});
 }
 
-/** An `rpc_batch` request from calls serialised by serializeRpcCall (same bytes as encodePeerMessage). */
+/**
+ * An `rpc_batch` request from calls serialised by serializeRpcCall (same bytes as encodePeerMessage
+ * with `sharedSignatures: true`: this node reads both forms of `rpc_batch_ok`).
+ */
 export function encodeRpcBatch(serializedCalls: readonly string[]): Uint8Array {
-  return encoder.encode(`{"v":${PEER_PROTOCOL_VERSION},"type":"rpc_batch","requests":[${serializedCalls.join(",")}]}`);
+  const requests = serializedCalls.join(",");
+  return encoder.encode(`{"v":${PEER_PROTOCOL_VERSION},"type":"rpc_batch","requests":[${requests}],"shared_signatures":true}`);
+}
+
+/**
+ * `rpc_batch_ok` with shared signatures (PROTOCOL.md Replication §3.2): the entries of one batch
+ * mostly carry the same ML-DSA batch signature (~4.4 KB of base64 each), so each distinct
+ * `signature` goes once into `signatures` and an entry names it by `signature_ref`, in the place
+ * its `signature` had (the entry node puts it back in that place: clients see the same entry).
+ */
+function sharedSignatureResults(results: readonly RpcResult[]): Json {
+  const table = new Map<string, number>();
+  const shared = results.map((r): RpcResult => {
+    const sig = typeof r.body === "object" ? r.body.signature : undefined;
+    if (typeof sig !== "string" || typeof r.body !== "object") return r;
+    let ref = table.get(sig);
+    if (ref === undefined) table.set(sig, (ref = table.size));
+    return {status: r.status, body: renameKey(r.body, "signature", "signature_ref", ref)};
+  });
+  return {type: "rpc_batch_ok", results: shared, signatures: [...table.keys()]};
+}
+
+/** `body` with `from` replaced by `to` = `value`, in the same position (JSON key order is kept). */
+function renameKey(body: Json, from: string, to: string, value: unknown): Json {
+  const out: Json = {};
+  for (const [k, v] of Object.entries(body)) {
+    if (k === from) out[to] = value;
+    else out[k] = v;
+  }
+  return out;
+}
+
+/** The results of an `rpc_batch_ok`, with shared signatures put back into their entries. */
+function batchResults(j: Json): RpcResult[] {
+  const results = list(j.results, MAX_RPC_BATCH, "results").map(rpcResult);
+  if (j.signatures === undefined) return results;
+  const table = list(j.signatures, MAX_RPC_BATCH, "signatures");
+  if (!table.every((sig) => typeof sig === "string")) throw badMessage("signatures must be strings");
+  return results.map((r) => {
+    if (typeof r.body !== "object" || !("signature_ref" in r.body)) return r;
+    const ref = r.body.signature_ref;
+    if (!Number.isSafeInteger(ref) || (ref as number) < 0 || (ref as number) >= table.length || "signature" in r.body) {
+      throw badMessage("signature_ref must index signatures, in an entry without its own signature");
+    }
+    return {status: r.status, body: renameKey(r.body, "signature_ref", "signature", table[ref as number])};
+  });
 }
 
 function messageToJson(m: StoredMessage): Json {
@@ -125,8 +179,11 @@ export function decodePeerRequest(bytes: Uint8Array): PeerRequest {
   switch (j.type) {
     case "rpc":
       return {type: "rpc", ...rpcCall(j)};
-    case "rpc_batch":
-      return {type: "rpc_batch", requests: list(j.requests, MAX_RPC_BATCH, "requests").map(rpcCall)};
+    case "rpc_batch": {
+      if (j.shared_signatures !== undefined && typeof j.shared_signatures !== "boolean") throw badMessage("shared_signatures must be a boolean");
+      const requests = list(j.requests, MAX_RPC_BATCH, "requests").map(rpcCall);
+      return {type: "rpc_batch", requests, ...(j.shared_signatures === true ? {sharedSignatures: true} : {})};
+    }
     case "push":
       return {type: "push", messages: list(j.messages, MAX_LIST_MESSAGES, "messages").map(message), tombstones: tombstones(j.tombstones)};
     case "digest":
@@ -152,7 +209,7 @@ export function decodePeerReply(bytes: Uint8Array): PeerReply {
     case "rpc_ok":
       return {type: "rpc_ok", ...rpcResult(j)};
     case "rpc_batch_ok":
-      return {type: "rpc_batch_ok", results: list(j.results, MAX_RPC_BATCH, "results").map(rpcResult)};
+      return {type: "rpc_batch_ok", results: batchResults(j)};
     case "push_ok":
       return {type: "push_ok", held: list(j.held, MAX_LIST_MESSAGES + MAX_LIST_TOMBSTONES, "held").map(hash)};
     case "digest_ok":

@@ -51,7 +51,8 @@ export function storeMessage(ctx: WriteContext, m: NewMessage): WriteOutcome<Sto
   const now = ctx.clock.now();
   const owner = ownerIdOrCreate(st, parseOwnerKey(m.account));
   // Read before outbox replacement: a replaced public outbox is not a new mailbox.
-  const newMailbox = (st.mailboxCount.get(owner, m.namespace)?.count ?? 0) === 0;
+  const countBefore = st.mailboxCount.get(owner, m.namespace)?.count ?? 0;
+  const newMailbox = countBefore === 0;
   const removed: string[] = [];
   const log = tombstoneLog();
   if (m.replaceNamespace) {
@@ -73,7 +74,9 @@ export function storeMessage(ctx: WriteContext, m: NewMessage): WriteOutcome<Sto
   unbury(st, m.hash, log);
   const data = toBuffer("data", m.data);
   st.insertMessage.run(m.hash, owner, m.namespace, m.timestamp, m.expiry, data, sha256(data));
-  removed.push(...evictOverflow(ctx, {owner, namespace: m.namespace, account: m.account}, log));
+  // Nothing but this insert changed the mailbox on the common path, so its count is known.
+  const countAfter = !m.replaceNamespace && existing === undefined ? countBefore + 1 : undefined;
+  removed.push(...evictOverflow(ctx, {owner, namespace: m.namespace, account: m.account}, log, countAfter));
   const added: StoredMessage = {
     account: m.account,
     hash: m.hash,
@@ -128,9 +131,12 @@ export function storeBulk(ctx: WriteContext, messages: StoredMessage[], mergeExp
   return {value: kept, added: kept, removed: evicted.filter((h) => !addedSet.has(h)), ...tombstoneOutcome(log)};
 }
 
-/** Rolling buffer: deletes (and tombstones) the oldest messages of the mailbox beyond mailboxMaxMessages. */
-function evictOverflow(ctx: WriteContext, box: Mailbox, log: TombstoneChange): string[] {
-  const count = ctx.st.mailboxCount.get(box.owner, box.namespace)?.count ?? 0;
+/**
+ * Rolling buffer: deletes (and tombstones) the oldest messages of the mailbox beyond
+ * mailboxMaxMessages. `knownCount`, when the caller knows the mailbox's count, saves reading it.
+ */
+function evictOverflow(ctx: WriteContext, box: Mailbox, log: TombstoneChange, knownCount?: number): string[] {
+  const count = knownCount ?? ctx.st.mailboxCount.get(box.owner, box.namespace)?.count ?? 0;
   const excess = count - ctx.mailboxMaxMessages;
   if (excess <= 0) return [];
   const rows = ctx.st.evictOldest.all(box.owner, box.namespace, excess);

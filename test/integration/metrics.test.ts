@@ -4,6 +4,8 @@
  * subscription with a push, an onion request through all three nodes, a storage-proof refresh and
  * challenge, a client over its rate limit) shows every family, and the ones the load touched moved.
  */
+import {readFileSync} from "node:fs";
+import {join} from "node:path";
 import {request} from "undici";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {sessionAccount, type SessionAccount} from "../utils/keys.js";
@@ -51,6 +53,7 @@ export const METRIC_FAMILIES = [
   "pars_proof_challenge_results_total",
   "pars_proof_ready",
   "pars_proof_latest_age_seconds",
+  "pars_proof_commitment_build_ratio",
   "pars_ws_connections",
   "pars_ws_subscriptions",
   "pars_ws_queued_bytes",
@@ -90,6 +93,7 @@ const MOVED_BY_LOAD = [
   "pars_process_cpu_seconds_total",
 ];
 
+const DASHBOARD = join(import.meta.dirname, "..", "..", "docker", "grafana", "dashboards", "pars-storage.json");
 const RATE_CAPACITY = 60;
 const h = new SwarmHarness({
   mode: "pip0008",
@@ -229,6 +233,21 @@ describe("GET /metrics on a 3-node devnet", () => {
     const pub = await request(`${n[0]!.url}/metrics`);
     await pub.body.text();
     expect(pub.statusCode).toBe(404);
+  });
+
+  it("every metric the Grafana dashboard queries is served by a node, and it has a panel for every family", async () => {
+    const dashboard = JSON.parse(readFileSync(DASHBOARD, "utf8")) as {
+      panels: Array<{targets?: Array<{expr: string}>}>;
+      templating: {list: Array<{definition?: string}>};
+    };
+    const queries = [...dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr)), ...dashboard.templating.list.map((v) => v.definition ?? "")];
+    const names = new Set(queries.flatMap((q) => [...q.matchAll(/\bpars_[a-z0-9_]+/g)].map((m) => m[0])));
+    const s = await scrape(n[0]!.node.metricsUrl!);
+    const served = (name: string): boolean =>
+      s.types.has(name) || ["_bucket", "_sum", "_count"].some((suffix) => name.endsWith(suffix) && s.types.get(name.slice(0, -suffix.length)) === "histogram");
+    expect([...names].filter((name) => !served(name)), "queried but not served").toEqual([]);
+    const shown = (family: string): boolean => ["", "_bucket", "_sum", "_count"].some((suffix) => names.has(family + suffix));
+    expect(METRIC_FAMILIES.filter((f) => !shown(f)), "families without a panel").toEqual([]);
   });
 
   it("logs no warning about metrics", () => {

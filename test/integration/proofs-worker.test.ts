@@ -105,6 +105,24 @@ describe("WorkerEngine", () => {
     }
   });
 
+  it("answers an inclusion request inside a slice, after the step it arrived in: a rebuild in one long slice does not hold it", async () => {
+    // One slice for the whole rebuild: only the per-step poll can answer before it ends.
+    const worker = new WorkerEngine({path, busyTimeoutMs: 5_000, sliceBudgetMs: 60_000}, logger);
+    try {
+      await worker.refresh({timestamp: T, changed: null});
+      await worker.publish(T);
+      const hash = tables.liveHashesInRange("A", "z", T)[0]!;
+      const order: string[] = [];
+      const rebuild = worker.refresh({timestamp: T + 2, changed: null}).then(() => order.push("rebuild"));
+      // Queued behind the rebuild, which starts its one slice before the worker reads the port again.
+      const find = worker.find(T, hash, liveOf(hash)).then((f) => order.push(f === null ? "not found" : "found"));
+      await Promise.all([rebuild, find]);
+      expect(order).toEqual(["found", "rebuild"]);
+    } finally {
+      await worker.close();
+    }
+  });
+
   it("answers inclusion requests between the slices of a full rebuild", async () => {
     const worker = new WorkerEngine({path, busyTimeoutMs: 5_000, sliceBudgetMs: 1}, logger);
     try {
@@ -155,5 +173,34 @@ describe("WorkerEngine", () => {
       await worker.close();
     }
     await expect(worker.refresh({timestamp: T, changed: null})).rejects.toThrow("closed");
+  });
+  it("persists its commitment: a new worker loads it and refreshes only what the change log names, to a full build's root", async () => {
+    const request = (timestamp: number, full = false) => {
+      const log = tables.changeLog(1_000_000);
+      return {timestamp, changed: full ? null : [...new Set(log.hashes)], logWatermark: log.watermark};
+    };
+    const first = new WorkerEngine({path, busyTimeoutMs: 5_000, sliceBudgetMs: 10, persist: true}, logger);
+    try {
+      expect(await first.refresh(request(T, true))).toMatchObject({persisted: true, loadedMs: 0});
+    } finally {
+      await first.close();
+    }
+    expect(tables.changeLog(10).hashes).toEqual([]);
+    fill(300, N + 1_000);
+    const second = new WorkerEngine({path, busyTimeoutMs: 5_000, sliceBudgetMs: 10, persist: true}, logger);
+    const local = new LocalEngine(tables.reader, {sliceBudgetMs: 10});
+    try {
+      const [loaded, full] = [await second.refresh(request(T + 5)), await local.refresh({timestamp: T + 5, changed: null})];
+      expect(loaded!.loadedMs).toBeGreaterThan(0);
+      expect(loaded!.stats.rebuilt).toBeLessThanOrEqual(300);
+      expect(loaded!.root.equals(full!.root)).toBe(true);
+      expect(loaded!.messageCount).toBe(full!.messageCount);
+      await Promise.all([second.publish(T + 5), local.publish(T + 5)]);
+      const hash = (db.sqlite.prepare("SELECT hash FROM messages ORDER BY id DESC LIMIT 1").pluck().get() as string);
+      expect(await second.find(T + 5, hash, liveOf(hash))).toEqual(await local.find(T + 5, hash, liveOf(hash)));
+    } finally {
+      await second.close();
+      await local.close();
+    }
   });
 });

@@ -1,5 +1,5 @@
 import {describe, expect, it} from "vitest";
-import {RpcBatcher} from "../../../src/replication/rpc-batcher.js";
+import {MAX_BATCHES_IN_FLIGHT, RpcBatcher} from "../../../src/replication/rpc-batcher.js";
 import {MAX_RPC_BATCH, decodePeerRequest, type PeerReply, type PeerRequest} from "../../../src/replication/wire.js";
 
 const P = "44".repeat(32);
@@ -29,7 +29,8 @@ describe("RpcBatcher", () => {
     const results = await Promise.all([1, 2, 3].map((n) => batcher.call(P, {method: "store", params: {n}})));
     expect(results.map((r) => (r.body as {n: number}).n)).toEqual([1, 2, 3]);
     expect(sent.map((r) => r.type)).toEqual(["rpc", "rpc_batch"]);
-    expect(sent[1]).toEqual({type: "rpc_batch", requests: [1, 2, 3].map((n) => ({method: "store", params: {n}}))});
+    // The batch asks for shared signatures in the reply (PROTOCOL.md Replication §3.2).
+    expect(sent[1]).toEqual({type: "rpc_batch", requests: [1, 2, 3].map((n) => ({method: "store", params: {n}})), sharedSignatures: true});
   });
 
   it("splits at MAX_RPC_BATCH calls and at maxBatchBytes", async () => {
@@ -51,5 +52,39 @@ describe("RpcBatcher", () => {
     await expect(Promise.all([1, 2].map((n) => short.batcher.call(P, {method: "store", params: {n}})))).rejects.toMatchObject({
       code: "REPLICATION_ERROR_BAD_MESSAGE",
     });
+  });
+
+  it("keeps at most MAX_BATCHES_IN_FLIGHT batches unanswered per peer; calls made meanwhile leave together", async () => {
+    const held: Array<() => void> = [];
+    const sent: PeerRequest[] = [];
+    const respond = (req: PeerRequest): Promise<PeerReply> => {
+      sent.push(req);
+      return new Promise((resolve) => held.push(() => resolve(echo(req))));
+    };
+    const batcher = new RpcBatcher(1 << 20, {
+      transport: {request: (_peer, req) => respond(req), requestRaw: (_peer, bytes) => respond(decodePeerRequest(bytes))},
+    });
+    const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+    const calls: Array<Promise<unknown>> = [];
+    // One call per event-loop turn: each would have been its own frame.
+    for (let n = 0; n < 6; n++) {
+      calls.push(batcher.call(P, {method: "store", params: {n}}));
+      await turn();
+    }
+    expect(sent.length, "frames sent while none was answered").toBe(MAX_BATCHES_IN_FLIGHT);
+    held.shift()?.();
+    await turn();
+    await turn();
+    expect(sent.length).toBe(MAX_BATCHES_IN_FLIGHT + 1);
+    const third = sent[MAX_BATCHES_IN_FLIGHT];
+    expect(third?.type === "rpc_batch" && third.requests.map((r) => r.params.n)).toEqual([2, 3, 4, 5]);
+    while (held.length > 0) held.shift()?.();
+    expect((await Promise.all(calls)).map((r) => ((r as {body: {n: number}}).body).n)).toEqual([0, 1, 2, 3, 4, 5]);
+    // Another peer is not held up by this one's batches.
+    const other = batcher.call("55".repeat(32), {method: "store", params: {n: 9}});
+    await turn();
+    expect(sent.at(-1)).toEqual({type: "rpc", method: "store", params: {n: 9}});
+    held.shift()?.();
+    expect(await other).toEqual({status: 200, body: {n: 9}});
   });
 });

@@ -69,6 +69,61 @@ describe("peer messages v1", () => {
     expect(() => decodePeerReply(json({v: 1, type: "digest_ok", digest: "AAAA"}))).toThrow(expect.objectContaining({code: "REPLICATION_ERROR_BAD_MESSAGE"}));
   });
 
+  describe("rpc_batch_ok with shared signatures", () => {
+    const SIG = "S".repeat(4412);
+    const entry = (i: number, sig = SIG): Record<string, unknown> => ({hash: HASH, signature: sig, signature_proof: {t: 1, n: 3, i, path: []}, expiry: 5, t: 9});
+    const results = [
+      {status: 200, body: entry(0)},
+      {status: 200, body: entry(1)},
+      {status: 406, body: "Timestamp error: check your clock"},
+      {status: 200, body: entry(2, "T".repeat(4412))},
+      {status: 500, body: {failed: true, query_failure: true, reason: "x"}},
+    ];
+
+    it("sends each distinct signature once and gives the entry node back the same entries, keys in order", () => {
+      const bytes = encodePeerMessage({type: "rpc_batch_ok", results, shareSignatures: true});
+      const wire = JSON.parse(new TextDecoder().decode(bytes)) as {signatures: string[]; results: Array<{body: unknown}>};
+      expect(wire.signatures).toEqual([SIG, "T".repeat(4412)]);
+      expect(Object.keys(wire.results[1]?.body as object)).toEqual(["hash", "signature_ref", "signature_proof", "expiry", "t"]);
+      expect(wire.results.map((r) => (r.body as {signature_ref?: number}).signature_ref)).toEqual([0, 0, undefined, 1, undefined]);
+      const plain = encodePeerMessage({type: "rpc_batch_ok", results});
+      expect(bytes.length, "three 4.4 KB signatures → two").toBeLessThan(plain.length - 4000);
+      const decoded = decodePeerReply(bytes);
+      expect(decoded).toEqual({type: "rpc_batch_ok", results});
+      // The client response is built from these bodies: same bytes as the peer's own entries.
+      expect(decoded.type === "rpc_batch_ok" && decoded.results.map((r) => JSON.stringify(r.body))).toEqual(results.map((r) => JSON.stringify(r.body)));
+      // A reply without the table (a peer that predates it) decodes as before.
+      expect(decodePeerReply(plain)).toEqual({type: "rpc_batch_ok", results});
+    });
+
+    it("is asked for by the batch request; a request without the flag is still accepted", () => {
+      const call = {method: "store", params: {pubkey: ACCOUNT}};
+      expect(decodePeerRequest(encodePeerMessage({type: "rpc_batch", requests: [call], sharedSignatures: true}))).toEqual({
+        type: "rpc_batch",
+        requests: [call],
+        sharedSignatures: true,
+      });
+      expect(decodePeerRequest(json({v: 1, type: "rpc_batch", requests: [call]}))).toEqual({type: "rpc_batch", requests: [call]});
+      expect(() => decodePeerRequest(json({v: 1, type: "rpc_batch", requests: [call], shared_signatures: "yes"}))).toThrow(
+        expect.objectContaining({code: "REPLICATION_ERROR_BAD_MESSAGE"}),
+      );
+    });
+
+    it("refuses a reference that does not resolve", () => {
+      const body = (b: Record<string, unknown>): Uint8Array => json({v: 1, type: "rpc_batch_ok", signatures: ["c2ln"], results: [{status: 200, body: b}]});
+      const bad: Array<[string, Uint8Array]> = [
+        ["out of range", body({hash: HASH, signature_ref: 1})],
+        ["negative", body({hash: HASH, signature_ref: -1})],
+        ["not an integer", body({hash: HASH, signature_ref: "0"})],
+        ["next to a signature", body({hash: HASH, signature_ref: 0, signature: "c2ln"})],
+        ["a table of non-strings", json({v: 1, type: "rpc_batch_ok", signatures: [1], results: []})],
+      ];
+      for (const [what, bytes] of bad) {
+        expect(() => decodePeerReply(bytes), what).toThrow(expect.objectContaining({code: "REPLICATION_ERROR_BAD_MESSAGE"}));
+      }
+    });
+  });
+
   it("expectReply turns an error reply into PEER_REFUSED with the peer's code", () => {
     expect(expectReply("p", {type: "push_ok", held: []}, "push_ok")).toEqual({type: "push_ok", held: []});
     expect(() => expectReply("p", {type: "error", code: "not_in_swarm", message: "x"}, "digest_ok")).toThrow(

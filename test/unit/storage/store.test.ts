@@ -92,6 +92,21 @@ describe("SqliteMessageStore.store", () => {
     expect(hashes).toEqual(Array.from({length: 10}, (_, i) => fakeHash(`c${40 + i}`)));
   });
 
+  it("a full mailbox stays at the limit when a store replaces an expired copy or an outbox", async () => {
+    t = await memoryStore({mailboxMaxMessages: 3});
+    await t.store.store(msg("old", {expiry: T0 + 1_000}));
+    for (let i = 0; i < 2; i++) await t.store.store(msg(`m${i}`));
+    t.clock.advance(1_000);
+    // The expired copy is deleted and re-inserted: the count is 3 again, nothing to evict.
+    await t.store.store(msg("old", {expiry: T0 + HOUR_MS}));
+    expect(t.store.stats().messageCount).toBe(3);
+    await t.store.store(msg("m2"));
+    expect(t.store.retrieve(query()).messages.map((m) => m.hash)).toEqual(["m1", "old", "m2"].map(fakeHash));
+    // An outbox store deletes the others first, then inserts: one message left.
+    await t.store.store(msg("out", {replaceNamespace: true}));
+    expect(t.store.retrieve(query()).messages.map((m) => m.hash)).toEqual([fakeHash("out")]);
+  });
+
   it("emits added only for genuinely new messages, after commit", async () => {
     t = await memoryStore();
     const added: StoredMessage[] = [];

@@ -5,6 +5,7 @@
  *   GET  /proof/v1/results/:id   one ledger entry with its evidence bundle
  *   POST /proof/v1/challenge     answer a signed StorageChallenge (peers and auditors)
  *   POST /proof/v1/peer-proof    a swarm peer's own, newer StorageProof (204; 403 from anyone else's node, 409 if not newer)
+ *   GET  /proof/v1/penalties     the penalty reports this node signed (BLS), newest first, optionally with evidence
  * Proof errors map to HTTP here; bodies are JSON `{"error": code, "message": text}`, every code a
  * `PROOF_ERROR_…` one.
  */
@@ -14,11 +15,14 @@ import {answerToJson, type ChallengeAnswer} from "../../../proofs/index.js";
 import type {ProofErrorCode} from "../../../proofs/index.js";
 import {resultRow, resultsBody, type ResultsSource} from "../../../proofs/index.js";
 import {proofToJson, type StorageProof} from "../../../proofs/index.js";
+import {penaltyReportToJson, type PenaltySource} from "../../../proofs/index.js";
 
 /** What the routes use of the ProofService. */
 export interface ProofApi extends ResultsSource {
   answer(body: unknown): Promise<ChallengeAnswer>;
   acceptPeerProof(body: unknown): StorageProof;
+  /** Null or absent: the node signs no penalty reports (GET /proof/v1/penalties lists none). */
+  readonly penalties?: PenaltySource | null;
 }
 
 export interface ProofRouteModules {
@@ -91,6 +95,30 @@ function pageQuery(query: unknown): {limit: number; beforeId?: number; target: s
   return {limit: int(q.limit) ?? DEFAULT_PAGE, target, ...(beforeId === undefined ? {} : {beforeId})};
 }
 
+const MAX_PENALTY_PAGE = 200;
+
+/** `accused`, `epoch`, `limit`, `before`, `evidence=1`; null when a given parameter is invalid. */
+function penaltyQuery(query: unknown): {accusedId?: string; epoch?: number; limit: number; beforeId?: number; evidence: boolean} | null {
+  const q = (query ?? {}) as Record<string, unknown>;
+  const int = (v: unknown, min: number): number | null | undefined => {
+    if (v === undefined) return undefined;
+    return typeof v === "string" && /^(0|[1-9][0-9]{0,15})$/.test(v) && Number(v) >= min ? Number(v) : null;
+  };
+  if (q.accused !== undefined && (typeof q.accused !== "string" || !/^[0-9a-f]{64}$/.test(q.accused))) return null;
+  const epoch = int(q.epoch, 0);
+  const limit = int(q.limit, 1);
+  const before = int(q.before, 1);
+  if (epoch === null || limit === null || before === null) return null;
+  if (q.evidence !== undefined && q.evidence !== "1" && q.evidence !== "0") return null;
+  return {
+    ...(q.accused === undefined ? {} : {accusedId: q.accused}),
+    ...(epoch === undefined ? {} : {epoch}),
+    ...(before === undefined ? {} : {beforeId: before}),
+    limit: Math.min(limit ?? DEFAULT_PAGE, MAX_PENALTY_PAGE),
+    evidence: q.evidence === "1",
+  };
+}
+
 const limited = (reply: FastifyReply): FastifyReply => problem(reply, "PROOF_ERROR_RATE_LIMITED", "too many requests");
 
 export function registerProofRoutes(app: FastifyInstance, m: ProofRouteModules): void {
@@ -110,6 +138,22 @@ function registerReads(app: FastifyInstance, m: ProofRouteModules): void {
     if (!m.allow(req.ip)) return limited(reply);
     const body = resultsBody(m.proofs, pageQuery(req.query), {nodeId: m.nodeId, now: m.now()});
     return reply.type("application/json").send(JSON.stringify(body));
+  });
+
+  app.get("/proof/v1/penalties", (req, reply) => {
+    if (!m.allow(req.ip)) return limited(reply);
+    const q = penaltyQuery(req.query);
+    if (q === null) {
+      return problem(reply, "PROOF_ERROR_MALFORMED", "accused must be 64 lowercase hex; epoch, limit and before integers; evidence 0 or 1");
+    }
+    const rows = m.proofs.penalties?.list(q) ?? [];
+    const reports = rows.map((r) => ({
+      id: r.id,
+      at: r.at,
+      report: penaltyReportToJson(r.report),
+      ...(q.evidence ? {evidence: r.evidence} : {}),
+    }));
+    return reply.type("application/json").send(JSON.stringify({nodeId: m.nodeId, reports}));
   });
 
   app.get<{Params: {id: string}}>("/proof/v1/results/:id", (req, reply) => {
