@@ -206,3 +206,26 @@ describe("rewards/ClaimService under concurrent requests", () => {
     expect(results.map((r) => r.status).sort()).toEqual(["fulfilled", "rejected"]);
   });
 });
+
+describe("rewards/RewardService after a restart", () => {
+  it("publishes no report for an epoch that ended while it was down, even when back within the settle window", async () => {
+    const clock = new ManualClock(GENESIS - 500);
+    const nodes = await network(2, clock);
+    await runUntil(nodes, clock, GENESIS + EPOCH - 1_000);
+    const [a, b] = nodes;
+    // B goes down before epoch 0 ends and comes back (a new service on the same tables) 200 ms after.
+    b!.up = false;
+    clock.set(GENESIS + EPOCH + 200);
+    const restarted = new RewardService(b!.service.opts, {
+      ...(b!.service as unknown as {modules: ConstructorParameters<typeof RewardService>[1]}).modules,
+      clock,
+    });
+    b!.service = restarted;
+    b!.up = true;
+    await runUntil(nodes, clock, GENESIS + EPOCH + SETTLE + 1_000);
+    expect(a!.service.reportsOf(0).map((r) => r.node_id)).toEqual([a!.id]);
+    const result = JSON.parse(b!.tables.epoch(0)!.result) as {nodes: Array<{node_id: string; reason: string | null}>};
+    expect(result.nodes.find((n) => n.node_id === b!.id)?.reason).toBe("no-report");
+    expect(b!.tables.epoch(0)!.result).toBe(a!.tables.epoch(0)!.result);
+  });
+});
