@@ -73,8 +73,10 @@ export class ClaimService {
     }
     const expiryMs = Math.floor((now + SIGNATURE_EXPIRY_MS) / CLAIM_EXPIRY_STEP_MS) * CLAIM_EXPIRY_STEP_MS;
     const message = encodeClaimMessage({networkId: this.opts.networkId, address, amount: balance.earned, expiryMs});
-    const signature = await this.modules.signer.sign(message);
+    // Recorded before the signature is awaited, so a claim arriving meanwhile sees it in the cycle's
+    // total; a signing failure leaves it counted, which errs on the side of the cap.
     if (delta > 0n) tables.addClaim({address, amount: balance.earned, delta, atMs: now, expiryMs});
+    const signature = await this.modules.signer.sign(message);
     const {networkId} = this.opts;
     return {networkId, address, amount: balance.earned, expiryMs, message, signature, publicKey: this.modules.signer.publicKey, nodeId: this.modules.nodeId};
   }

@@ -59,6 +59,8 @@ export interface RewardServiceModules {
 export class RewardService {
   readonly #task: CoalescedTask<void>;
   readonly #log: Logger;
+  /** When this service came up: it reports only epochs that ended after this (it ran at their end). */
+  readonly #upSince: number;
   #first: number | null = null;
 
   constructor(
@@ -66,6 +68,7 @@ export class RewardService {
     private readonly modules: RewardServiceModules,
   ) {
     this.#log = modules.logger ?? silentLogger;
+    this.#upSince = modules.clock.now();
     this.#task = new CoalescedTask({
       run: () => this.pass(),
       intervalMs: rewardTickMs(opts),
@@ -154,15 +157,16 @@ export class RewardService {
   }
 
   /**
-   * Our report for `epoch`, signed once. Only during the first half of the settle window: a node
-   * that was down at the epoch's end publishes nothing for it later, and peers get the second half
-   * to fetch what was published.
+   * Our report for `epoch`, signed once, only if this node was up when the epoch ended and only
+   * during the first half of the settle window: a node that was down at the epoch's end publishes
+   * nothing for it later (even if it is back within the window), and peers get the second half to
+   * fetch what was published.
    */
   async #publishOwn(epoch: number, now: number): Promise<void> {
     const {nodeId, tables} = this.modules;
     if (tables.report(epoch, nodeId) !== null) return;
     const {startMs, endMs} = epochBounds(this.opts.schedule, epoch);
-    if (now >= endMs + this.opts.settleMs / 2) return;
+    if (endMs <= this.#upSince || now >= endMs + this.opts.settleMs / 2) return;
     const fees = this.modules.feesOf(startMs);
     const unsigned = {
       networkId: this.opts.networkId,

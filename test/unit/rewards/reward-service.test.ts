@@ -188,3 +188,44 @@ describe("rewards/ClaimService", () => {
     expect((err as {type: {retryAtMs: number}}).type.retryAtMs).toBe(cycleEnd);
   });
 });
+
+describe("rewards/ClaimService under concurrent requests", () => {
+  it("does not let two claims that arrive together both pass the threshold", async () => {
+    const clock = new ManualClock(GENESIS - 500);
+    const nodes = await network(3, clock);
+    await runUntil(nodes, clock, GENESIS + EPOCH + SETTLE + 1_000);
+    const [a] = nodes;
+    const one = a!.tables.balance("0xop0")!.earned;
+    const two = a!.tables.balance("0xop1")!.earned;
+    // A threshold that fits either claim alone, not both.
+    const claims = new ClaimService(
+      {networkId: 7072, claimLimits: {threshold: one + two - 1n, cycleMs: 43_200_000}},
+      {clock, nodeId: a!.id, tables: a!.tables, signer: {publicKey: new Uint8Array(48), sign: () => Promise.resolve(new Uint8Array(96))}},
+    );
+    const results = await Promise.allSettled([claims.claim("0xop0"), claims.claim("0xop1")]);
+    expect(results.map((r) => r.status).sort()).toEqual(["fulfilled", "rejected"]);
+  });
+});
+
+describe("rewards/RewardService after a restart", () => {
+  it("publishes no report for an epoch that ended while it was down, even when back within the settle window", async () => {
+    const clock = new ManualClock(GENESIS - 500);
+    const nodes = await network(2, clock);
+    await runUntil(nodes, clock, GENESIS + EPOCH - 1_000);
+    const [a, b] = nodes;
+    // B goes down before epoch 0 ends and comes back (a new service on the same tables) 200 ms after.
+    b!.up = false;
+    clock.set(GENESIS + EPOCH + 200);
+    const restarted = new RewardService(b!.service.opts, {
+      ...(b!.service as unknown as {modules: ConstructorParameters<typeof RewardService>[1]}).modules,
+      clock,
+    });
+    b!.service = restarted;
+    b!.up = true;
+    await runUntil(nodes, clock, GENESIS + EPOCH + SETTLE + 1_000);
+    expect(a!.service.reportsOf(0).map((r) => r.node_id)).toEqual([a!.id]);
+    const result = JSON.parse(b!.tables.epoch(0)!.result) as {nodes: Array<{node_id: string; reason: string | null}>};
+    expect(result.nodes.find((n) => n.node_id === b!.id)?.reason).toBe("no-report");
+    expect(b!.tables.epoch(0)!.result).toBe(a!.tables.epoch(0)!.result);
+  });
+});
