@@ -21,7 +21,7 @@ import {
   type StoreEventSource,
 } from "../proofs/index.js";
 
-import type {ProofTables, StorageDb} from "../storage/index.js";
+import type {PenaltyTables, ProofTables, StorageDb} from "../storage/index.js";
 import type {MembershipService} from "../swarm/index.js";
 import type {ProofMetrics} from "../metrics/index.js";
 import type {Clock} from "../util/index.js";
@@ -47,7 +47,12 @@ export interface ProofParts {
   /** Refresh times and challenge verdicts; null or absent when metrics are off. */
   readonly metrics?: ProofMetrics | null;
   /** Penalty reports signed with the node's BLS key, naming reward epochs; null or absent: none. */
-  readonly penalties?: {readonly networkId: number; readonly epochs: EpochSchedule; readonly blsSecretKey: Uint8Array} | null;
+  readonly penalties?: {
+    readonly networkId: number;
+    readonly epochs: EpochSchedule;
+    readonly blsSecretKey: Uint8Array;
+    readonly table: PenaltyTables;
+  } | null;
 }
 
 /** Penalty reports kept (about 1 KB each without evidence, ~25 KB with). */
@@ -75,8 +80,8 @@ export function assembleProofs(opts: Partial<ProofServiceOptions>, p: ProofParts
 
 function penaltyParts(p: ProofParts): ProofServiceModules["penalties"] {
   if (p.penalties === undefined || p.penalties === null) return null;
-  const store = new PenaltyStore(p.store.db.sqlite);
-  const {networkId, epochs, blsSecretKey} = p.penalties;
+  const {networkId, epochs, blsSecretKey, table} = p.penalties;
+  const store = new PenaltyStore(table);
   const reporter = new PenaltyReporter(
     {networkId, epochs, keepReports: KEEP_PENALTY_REPORTS},
     {nodeId: p.identity.nodeId, blsSecretKey, store, clock: p.clock, logger: p.logger},

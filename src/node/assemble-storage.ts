@@ -2,7 +2,7 @@
 import type {Logger} from "pino";
 import type {ParsStorageConfig} from "../config/index.js";
 import type {StoreMetrics} from "../metrics/index.js";
-import {ProofTables, ReplicationTables, RetryTable, RewardTables, SqliteFeeLedger, SqliteMessageStore} from "../storage/index.js";
+import {PenaltyTables, ProofTables, ReplicationTables, RetryTable, RewardTables, SqliteFeeLedger, SqliteMessageStore} from "../storage/index.js";
 import type {Clock} from "../util/index.js";
 
 /** The tables other modules keep over the store's database; node/ hands each to its user. */
@@ -12,6 +12,7 @@ export interface NodeTables {
   readonly retries: RetryTable;
   readonly feeLedger: SqliteFeeLedger;
   readonly rewards: RewardTables;
+  readonly penalties: PenaltyTables;
 }
 
 export interface NodeStorage {
@@ -35,6 +36,7 @@ export async function assembleStorage(
       retries: new RetryTable(store.db),
       feeLedger: new SqliteFeeLedger(store.db, {logger: m.logger.child({module: "fees"})}),
       rewards: new RewardTables(store.db),
+      penalties: new PenaltyTables(store.db),
     };
     return {store, tables};
   } catch (err) {

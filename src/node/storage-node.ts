@@ -143,7 +143,7 @@ export class StorageNode {
           peers,
           logger: m.log.child({module: "proofs"}),
           metrics: metrics?.proofs,
-          penalties: {networkId: config.networkId, epochs: {epochMs: config.rewards.epochMs, genesisMs: config.rewards.genesisMs}, blsSecretKey: m.bls.secretKey},
+          penalties: {networkId: config.networkId, epochs: {epochMs: config.rewards.epochMs, genesisMs: config.rewards.genesisMs}, blsSecretKey: m.bls.secretKey, table: m.tables.penalties},
         })
       : null;
     const network =

@@ -26,7 +26,7 @@ export {noPeerTransport, peerProofTransport, type PeerInfo, type ProofTransport}
 export {membershipContext, singleNodeContext, type SwarmContext} from "./swarm-context.js";
 export {ProofService, type PenaltySource, type ProofServiceModules} from "./proof-service.js";
 export * from "./penalty.js";
-export {PenaltyStore, PENALTY_REPORTS_DDL, type PenaltyQuery, type PenaltyRow} from "./penalty-store.js";
+export {PenaltyStore, type PenaltyQuery, type PenaltyRow} from "./penalty-store.js";
 export {PenaltyReporter, type PenaltyReporterModules, type PenaltyReporterOptions} from "./penalty-reporter.js";
 export {resultRow, resultsBody, MAX_RESULTS_PAGE, type ResultsQuery} from "./results-view.js";
 export {authenticateChallenge, parseChallengeRequest, parsePeerProof, verifyPeerProof} from "./requests.js";

@@ -26,4 +26,5 @@ export {CommitmentReader, type CommitmentRow} from "./commitment-reader.js";
 export {CommitmentStore, type CommitmentHeader, type StoredBucket} from "./commitment-store.js";
 export {SqliteFeeLedger} from "./fee-ledger.js";
 export type {FeeLedgerRow} from "./fee-ledger.js";
+export {PenaltyTables, type PenaltyReportInsert, type PenaltyReportQuery, type PenaltyReportRow} from "./penalty-tables.js";
 export {RewardTables, type RewardBalanceRow, type RewardClaimRow, type RewardEpochRow} from "./reward-tables.js";

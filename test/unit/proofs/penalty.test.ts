@@ -28,6 +28,7 @@ import {
   type PenaltyReport,
   type ProofTransport,
 } from "../../../src/proofs/index.js";
+import {PenaltyTables} from "../../../src/storage/index.js";
 import {HOUR_MS, message, party, proofStore, silent, T0, type Party, type ProofStore} from "./helpers.js";
 
 const ID = (c: string): string => c.repeat(64);
@@ -130,7 +131,7 @@ async function node(label: string, nodes: Map<string, TestNode>, members: () => 
   const s = await proofStore();
   const bls = generateBlsSecretKey(Buffer.alloc(32, label));
   const n: TestNode = {party: p, s, bls, peers: [], service: null as unknown as ProofService};
-  const store = new PenaltyStore(s.store.db.sqlite);
+  const store = new PenaltyStore(new PenaltyTables(s.store.db));
   const reporter = new PenaltyReporter({networkId: 7072, epochs: EPOCHS, keepReports: 100}, {nodeId: p.identity.nodeId, blsSecretKey: bls, store, clock: s.clock, logger: silent});
   n.service = new ProofService(
     {epochMs: HOUR_MS, challengeIntervalMs: 0, replicationDelayMs: 0, expiryMarginMs: 0},
