@@ -10,7 +10,7 @@ import {loadOrCreateNodeKeys, type BlsKeyPair, type NodeIdentity} from "../crypt
 import type {PqBackend} from "../crypto/index.js";
 import {loadPqBackend} from "../crypto/index.js";
 import type {NetworkHealthService} from "../health/index.js";
-import type {ProofService} from "../proofs/index.js";
+import {sealedProofEndpoint, type ProofService} from "../proofs/index.js";
 import {DEFAULT_TTL_MS} from "../protocol/index.js";
 import {RequestPipeline, RpcHandler} from "../rpc/index.js";
 import type {SwarmMemberJson, SwarmRouter} from "../swarm/index.js";
@@ -141,6 +141,7 @@ export class StorageNode {
           signer: mlDsaSigner,
           membership,
           peers,
+          channel: replication?.transport ?? null,
           logger: m.log.child({module: "proofs"}),
           metrics: metrics?.proofs,
           penalties: {networkId: config.networkId, epochs: {epochMs: config.rewards.epochMs, genesisMs: config.rewards.genesisMs}, blsSecretKey: m.bls.secretKey},
@@ -203,7 +204,7 @@ export class StorageNode {
         networkHealth: network ?? assembleLoneNodeHealth(config, {nodeId: m.identity.nodeId, proofs, clock: m.clock}),
         economics: fees,
         ...(onion === null ? {} : {onion: onion.relay}),
-        ...(replication === null ? {} : {peer: replication.endpoint(rpc)}),
+        ...(replication === null ? {} : {peer: replication.endpoint(rpc, proofs === null ? null : sealedProofEndpoint(timedAnswers(proofs, metrics?.proofs ?? null)))}),
         ...(proofs === null ? {} : {proofs: {api: timedAnswers(proofs, metrics?.proofs ?? null), nodeId: m.identity.nodeId, challengesPerSecond}}),
         ...(rewards === null ? {} : {rewards: rewards.api}),
       },
