@@ -9,7 +9,7 @@ import {dirname, join} from "node:path";
 import {fileURLToPath} from "node:url";
 import {ChildRegistry, runLoadClient, startServer, type ServerHandle} from "./children.js";
 import type {LoadResult, LoadSpec} from "./load-client.js";
-import {cpuProbe} from "./cpu.js";
+import {cpuProbe, processCpuSeconds} from "./cpu.js";
 import {startSwarm} from "./swarm.js";
 import {median, round} from "./util.js";
 
@@ -251,8 +251,34 @@ export async function prepareRetrieveServers(ctx: BenchContext, log: (line: stri
       log(`prefilled ${kind} (${accounts} accounts): ${r.requests} stores in ${r.seconds} s (${r.reqPerSec} req/s), ${failed} failed`);
       if (failed > 0) throw new Error(`prefill of ${kind} failed: ${r.failures.join(" | ")}`);
     }
+    const settled = await settle(server.pid);
+    log(`${kind} settled after the prefill in ${settled.seconds} s (${settled.cores} cores in the last second)`);
     ctx.retrieveServers.set(kind, server);
   }
+}
+
+/** A server is idle when it uses less than this many cores over a second. */
+const IDLE_CORES = 0.05;
+const SETTLE_MAX_SECONDS = 120;
+
+/**
+ * Waits until a prefilled server is idle: after 10,000-20,000 stores the node refreshes its
+ * storage-proof commitment and checkpoints its WAL, and that background CPU would otherwise land
+ * in the first retrieve runs (in their `server` CPU and, on two cores, their throughput), i.e. on
+ * whichever scenario comes first. Gives up after SETTLE_MAX_SECONDS (and without /proc).
+ */
+async function settle(pid: number): Promise<{seconds: number; cores: number | null}> {
+  const started = performance.now();
+  let cores: number | null = null;
+  while ((performance.now() - started) / 1000 < SETTLE_MAX_SECONDS) {
+    const before = processCpuSeconds(pid);
+    await new Promise((r) => setTimeout(r, 1_000));
+    const after = processCpuSeconds(pid);
+    if (before === null || after === null) break;
+    cores = round(after - before, 2);
+    if (cores < IDLE_CORES) break;
+  }
+  return {seconds: round((performance.now() - started) / 1000, 1), cores};
 }
 
 /** Runs one scenario once (fresh server for stores, the prefilled one for retrieves). */

@@ -22,10 +22,16 @@ export class NodeMetrics {
   readonly register: Registry;
   readonly metrics: Metrics;
 
-  constructor(info: NodeInfo) {
+  /**
+   * `processCollectors: false` leaves out prom-client's default collectors, whose event-loop
+   * monitor and GC observer cannot be stopped again (unit tests that share a worker).
+   */
+  constructor(info: NodeInfo, opts: {processCollectors: boolean} = {processCollectors: true}) {
     this.register = new Registry();
     this.metrics = createMetrics(this.register);
-    collectDefaultMetrics({register: this.register, prefix: DEFAULT_METRICS_PREFIX, eventLoopMonitoringPrecision: EVENT_LOOP_PRECISION_MS});
+    if (opts.processCollectors) {
+      collectDefaultMetrics({register: this.register, prefix: DEFAULT_METRICS_PREFIX, eventLoopMonitoringPrecision: EVENT_LOOP_PRECISION_MS});
+    }
     const labels = {version: info.version, network_id: String(info.networkId), node_id: info.nodeId};
     new Gauge({
       name: "pars_node_info",
