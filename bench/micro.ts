@@ -1,9 +1,11 @@
 /**
  * The in-process micro-benchmarks `npm run bench` runs after the HTTP scenarios (no child process
- * is alive then): bench/storage.ts and, if its module and export exist, bench/crypto.ts.
+ * is alive then): bench/storage.ts, bench/replication-wire.ts and, if its module and export exist,
+ * bench/crypto.ts.
  */
+import {benchReplicationWire, type ReplicationWireRow} from "./replication-wire.js";
 import {benchStorage, type StorageBenchResult} from "./storage.js";
-import {formatOpsTable} from "./report.js";
+import {formatOpsTable, textTable} from "./report.js";
 
 export interface OpsRow {
   name: string;
@@ -12,6 +14,8 @@ export interface OpsRow {
 
 export interface MicroResults {
   storage: StorageBenchResult[];
+  /** The rpc_batch_ok reply encoded and decoded, per entry: signature per entry vs shared. */
+  replicationWire: ReplicationWireRow[];
   crypto: OpsRow[] | null;
   notes: string[];
 }
@@ -38,6 +42,9 @@ export async function runMicroBenchmarks(log: (line: string) => void): Promise<M
   log(`\nStorage micro-benchmark (bench/storage.ts, ${rows} rows × ${reps} reps, median; ratio ÷ autocommit)\n`);
   const storage = await benchStorage(STORAGE_OPTIONS);
   log(formatOpsTable(storage));
+  log("\nPeer batch reply (bench/replication-wire.ts: rpc_batch_ok of 50 store entries, encode + decode)\n");
+  const replicationWire = benchReplicationWire();
+  log(textTable(["reply", "µs per entry", "bytes per entry"], replicationWire.map((r) => [r.name, r.usPerEntry.toFixed(1), String(r.bytesPerEntry)])));
   const benchCrypto = await loadBenchCrypto();
   let crypto: OpsRow[] | null = null;
   if (typeof benchCrypto === "string") {
@@ -48,5 +55,5 @@ export async function runMicroBenchmarks(log: (line: string) => void): Promise<M
     crypto = await benchCrypto();
     log(formatOpsTable(crypto));
   }
-  return {storage, crypto, notes};
+  return {storage, replicationWire, crypto, notes};
 }

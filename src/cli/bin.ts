@@ -13,6 +13,16 @@ const code = await runCli(process.argv.slice(2), {
   stderr: (line) => console.error(line),
   env: process.env,
   cwd: process.cwd(),
+  ...(process.stderr.isTTY
+    ? {
+        stderrTty: {
+          get columns() {
+            return process.stderr.columns;
+          },
+          write: (text: string) => void process.stderr.write(text),
+        },
+      }
+    : {}),
 });
 process.exitCode = code;
 setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();

@@ -3,7 +3,7 @@
  * chromium (playwright-core, no bundled browser) renders with no console error under its CSP,
  * shows the node's ID, swarm members and message count, and refreshes to show a stored message;
  * `pars-storage status --url` and `--devnet` print the same facts, and a stopped node shows up
- * in the devnet table (exit 1).
+ * in the devnet table (exit 1). The devnet's start logged its progress.
  */
 import type {ChildProcess} from "node:child_process";
 import {existsSync, mkdtempSync, rmSync} from "node:fs";
@@ -11,7 +11,7 @@ import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {chromium, type Browser} from "playwright-core";
 import {request} from "undici";
-import {afterAll, beforeAll, describe, expect, it} from "vitest";
+import {afterAll, beforeAll, describe, expect, it, vi} from "vitest";
 import {runCli, startDevnetProcess, stopDevnetProcess} from "../utils/child-process.js";
 import {sessionAccount} from "../utils/keys.js";
 
@@ -20,11 +20,15 @@ const base = mkdtempSync(join(tmpdir(), "pars-e2e-status-"));
 let devnet: ChildProcess | null = null;
 let browser: Browser | null = null;
 let nodes: Array<{url: string; nodeId: string}> = [];
+let startErr = "";
 
 beforeAll(async () => {
   const started = await startDevnetProcess(["--nodes", "3", "--base-dir", base], 90_000);
   devnet = started.proc;
   nodes = started.nodes;
+  // stderr is another pipe than the "devnet ready" line on stdout: wait for its last progress line.
+  await vi.waitFor(() => expect(started.stderr()).toContain("3 nodes ready"), {timeout: 5_000});
+  startErr = started.stderr();
 });
 
 afterAll(async () => {
@@ -42,6 +46,14 @@ async function store(url: string, text: string): Promise<void> {
   // Every member stored it before answering, so each node's count is up by one.
   for (const [id, entry] of Object.entries(body.swarm)) expect(entry.failed, id).toBeUndefined();
 }
+
+describe("devnet start progress", () => {
+  it("not a terminal: a line per phase on stderr, ending with all nodes ready", () => {
+    const lines = startErr.split("\n").filter((l) => l.startsWith("pars-storage: devnet: "));
+    const phases = lines.map((l) => /^pars-storage: devnet: ([a-z0-9 ]+?)(?: \d+\/3.*)? \([0-9.]+ s\)$/.exec(l)?.[1] ?? l);
+    expect([...new Set(phases)], startErr).toEqual(["node keys", "starting nodes", "signing membership", "waiting for nodes to load the membership", "3 nodes ready"]);
+  });
+});
 
 describe("status page in a real browser", () => {
   it("renders node 1's figures with no console error and refreshes them after a store", async () => {
@@ -61,11 +73,10 @@ describe("status page in a real browser", () => {
     expect(response?.headers()["content-security-policy"]).toContain("default-src 'none'");
 
     const text = (id: string): Promise<string> => page.locator(`#${id}`).innerText();
-    // Page-side conditions as strings: this project's TypeScript has no DOM types.
-    const shows = (id: string, value: string): string => `document.getElementById(${JSON.stringify(id)})?.textContent === ${JSON.stringify(value)}`;
-    await page.waitForFunction(shows("node-id", first.nodeId));
+    // Polled from here through locators: page.waitForFunction would evaluate a string, which the CSP forbids.
+    await expect.poll(() => text("node-id"), {timeout: 20_000}).toBe(first.nodeId);
     expect(await text("network")).toBe("devnet (7072)");
-    await page.waitForFunction('document.querySelectorAll("#members tr[data-node-id]").length === 3');
+    await expect.poll(() => page.locator("#members tr[data-node-id]").count(), {timeout: 20_000}).toBe(3);
     const rows = await page.locator("#members tr[data-node-id]").all();
     const members = await Promise.all(rows.map((r) => r.getAttribute("data-node-id")));
     expect(members.sort()).toEqual(nodes.map((n) => n.nodeId).sort());
@@ -75,7 +86,7 @@ describe("status page in a real browser", () => {
 
     const before = Number(await page.locator("body").getAttribute("data-refreshes"));
     await store(first.url, "seen on the status page");
-    await page.waitForFunction(shows("messages", "1"), undefined, {timeout: 20_000});
+    await expect.poll(() => text("messages"), {timeout: 20_000}).toBe("1");
     expect(Number(await page.locator("body").getAttribute("data-refreshes"))).toBeGreaterThan(before);
     // The chart has a point per refresh since the page opened.
     expect(await page.locator("#messages-chart polyline").count()).toBe(1);

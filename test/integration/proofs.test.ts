@@ -289,6 +289,14 @@ describe("storage proofs between real nodes", () => {
       expect(await runCli([...base, "--node", nodes[2]!.httpUrl, ...pinned, "--evidence", "pass.json"], io), err.join("\n")).toBe(0);
       expect(out.find((l) => l.startsWith("verdict"))).toBe("verdict PASS");
       expect(JSON.parse(readFileSync(join(dir, "pass.json"), "utf8")).verdict).toEqual({outcome: "pass"});
+      // Not a terminal: progress is a line per phase on stderr, then the outcome.
+      expect(err.filter((l) => l.startsWith("pars-storage: audit: ")).map((l) => l.replace(/ \([0-9.]+ s\)$/, ""))).toEqual([
+        "pars-storage: audit: loading post-quantum crypto",
+        "pars-storage: audit: signing the challenge",
+        "pars-storage: audit: waiting for the answer (deadline 10 s)",
+        "pars-storage: audit: verifying the answer",
+        "pars-storage: audit: answer judged pass",
+      ]);
       nodes[1]!.store.db.sqlite.prepare("DELETE FROM messages WHERE hash = ?").run(m.hash);
       expect(await runCli([...base, "--node", nodes[1]!.httpUrl, "--node-id", nodes[1]!.nodeId, "--evidence", "fail.json"], io)).toBe(1);
       expect(out.at(-2)).toMatch(/^verdict FAIL \(missing\)/);

@@ -52,6 +52,8 @@ export function waitExit(proc: ChildProcess): Promise<number | null> {
 export interface DevnetProcess {
   proc: ChildProcess;
   nodes: Array<{url: string; nodeId: string}>;
+  /** What it wrote to stderr so far (progress lines, failures). */
+  stderr: () => string;
 }
 
 /** Spawns `pars-storage devnet <args>` and resolves once it is ready (rejects if it exits first). */
@@ -67,7 +69,7 @@ export function startDevnetProcess(args: string[], readyTimeoutMs: number): Prom
       if (!out.includes("devnet ready")) return;
       clearTimeout(timer);
       const nodes = [...out.matchAll(/^node-\d+ (\S+) ([0-9a-f]{64}) swarm/gm)].map((m) => ({url: m[1]!, nodeId: m[2]!}));
-      resolve({proc, nodes});
+      resolve({proc, nodes, stderr: () => err});
     });
     proc.on("exit", (code) => reject(new Error(`devnet exited with ${code}:\n${out}\n${err}`)));
   });

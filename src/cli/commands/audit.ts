@@ -22,6 +22,7 @@ import {fromBase64Strict, fromHexStrict} from "../../swarm/index.js";
 import type {ParsedArgs} from "../args.js";
 import {CommandError, EXIT_FAILURE, EXIT_OK, UsageError} from "../errors.js";
 import type {CliIo} from "../io.js";
+import {Progress} from "../progress.js";
 import {loadCrypto} from "./crypto.js";
 
 /** Verdict rules of the audit: the defaults of proofs.answerDeadlineMs / maxProofAgeMs. */
@@ -159,20 +160,35 @@ function describe(v: Verdict): string {
 export async function auditCommand(args: ParsedArgs, io: CliIo): Promise<number> {
   const config = loadConfig({flags: args.flags, env: io.env, cwd: io.cwd});
   const opts = await parseOptions(args.options, io.cwd);
+  const progress = new Progress({label: "audit"}, {io});
+  try {
+    return await audit(opts, config, io, progress);
+  } finally {
+    progress.done();
+  }
+}
+
+async function audit(opts: AuditOptions, config: ReturnType<typeof loadConfig>, io: CliIo, progress: Progress): Promise<number> {
+  progress.update("loading post-quantum crypto");
   const pq = await loadCrypto(config, io);
+  if (opts.keys === null) progress.update("fetching the node's keys", opts.node);
   const target = await targetKeys(opts, io);
+  progress.update("signing the challenge");
   const me = await challenger(opts, pq);
   const challengerKeys = {mlDsa: me.mlDsa.publicKey, mlKem: me.mlKem.publicKey};
   const unsigned = {challengerId: me.nodeId, targetId: target.nodeId, messageHash: opts.messageHash, nonce: randomBytes(32)};
   const challenge = await signChallenge(unsigned, new InlineSigner(pq, me.mlDsa.secretKey));
+  progress.update("waiting for the answer", `(deadline ${opts.timeoutMs / 1000} s)`);
   const {answer, issuedAt, answerReceivedAt, status} = await exchange(opts, challenge, challengerKeys);
   if (answer === null) io.stderr(`pars-storage: no answer from ${opts.node} (${status === null ? "timeout or connection error" : `HTTP ${status}`})`);
+  progress.update("verifying the answer");
   const message = {data: opts.data, ...(opts.account === undefined ? {} : {account: opts.account, namespace: opts.namespace})};
   const rules = {deadlineMs: opts.timeoutMs, maxProofAgeMs: MAX_PROOF_AGE_MS, maxClockSkewMs: MAX_CLOCK_SKEW_MS};
   const input = {challenge, challengerKeys, targetKeys: target.keys, answer, message, observed: {issuedAt, answerReceivedAt}, committedBy: opts.committedBy, rules};
   const evidence: EvidenceBundle = {...input, verdict: judge(input, pq)};
   const file = opts.evidenceFile ?? resolve(io.cwd, `pars-audit-${target.nodeId.slice(0, 12)}-${issuedAt}.json`);
   await fs.writeFile(file, `${JSON.stringify(evidenceToJson(evidence), null, 2)}\n`);
+  progress.done(`answer judged ${evidence.verdict.outcome}`);
   io.stdout(`node ${target.nodeId}`);
   io.stdout(`message ${opts.messageHash}`);
   io.stdout(`verdict ${describe(evidence.verdict)}`);

@@ -45,6 +45,7 @@ import {
 import {parseDevnetOptions, type DevnetControlRequest, type DevnetEndpoint} from "../devnet/options.js";
 import {sendControl, startControlServer, type ControlServer} from "../devnet/control.js";
 import {DevnetSupervisor, type NodeStatus} from "../devnet/supervisor.js";
+import {Progress} from "../progress.js";
 import {loadCrypto} from "./crypto.js";
 
 const START_TIMEOUT_MS = 60_000;
@@ -61,9 +62,18 @@ export async function devnetCommand(args: ParsedArgs, io: CliIo): Promise<number
   const config = opts.tls ? {...loaded, http: {...loaded.http, tls: "auto" as const}} : loaded;
   const backend = await loadCrypto(config, io);
   const baseDir = opts.baseDir === null ? await mkdtemp(path.join(os.tmpdir(), "pars-devnet-")) : path.resolve(io.cwd, opts.baseDir);
-  const layout = await prepareLayout(baseDir, opts.count, opts.mode ?? config.swarm.mode, backend);
-  if (opts.endpoints !== null) return initOnly(layout, opts.endpoints, config, backend, io);
-  return run(layout, config, backend, io);
+  const progress = new Progress({label: "devnet"}, {io});
+  try {
+    progress.update("node keys", `0/${opts.count}`);
+    const layout = await prepareLayout(baseDir, opts.count, opts.mode ?? config.swarm.mode, backend, (done) => progress.update("node keys", `${done}/${opts.count}`));
+    if (opts.endpoints !== null) {
+      progress.done();
+      return await initOnly(layout, opts.endpoints, config, backend, io);
+    }
+    return await run(layout, config, backend, io, progress);
+  } finally {
+    progress.done();
+  }
 }
 
 async function initOnly(
@@ -86,7 +96,7 @@ async function initOnly(
   return EXIT_OK;
 }
 
-async function run(layout: DevnetLayout, base: ParsStorageConfig, backend: PqBackend, io: CliIo): Promise<number> {
+async function run(layout: DevnetLayout, base: ParsStorageConfig, backend: PqBackend, io: CliIo, progress: Progress): Promise<number> {
   await rm(layout.membershipFile, {force: true}); // its ports are from an earlier run
   const configs = layout.nodes.map((node) => nodeConfig(layout, node, {host: "127.0.0.1", port: 0, bind: "127.0.0.1"}, base));
   for (const config of configs) await writeNodeConfig(config);
@@ -102,9 +112,10 @@ async function run(layout: DevnetLayout, base: ParsStorageConfig, backend: PqBac
   let supervisor: DevnetSupervisor | null = null;
   let controlServer: ControlServer | null = null;
   try {
-    const starting = startNetwork(layout, configs, pins, nodes, backend);
+    const starting = startNetwork(layout, configs, pins, nodes, backend, progress);
     starting.catch(() => undefined); // an interruption may win the race below; the failure then is moot
     const started = await Promise.race([starting, interrupted]);
+    progress.done("kind" in started ? undefined : `${nodes.length} nodes ready`);
     if ("kind" in started) return report(started, io);
     supervisor = new DevnetSupervisor({graceMs: STOP_GRACE_MS}, {nodes, urls: started.urls, log: io.stderr});
     controlServer = await startControlServer(layout.baseDir, supervisor);
@@ -143,15 +154,29 @@ async function startNetwork(
   pins: readonly (string | null)[],
   nodes: readonly NodeProcess[],
   backend: PqBackend,
+  progress: Progress,
 ): Promise<{urls: string[]; doc: Doc}> {
-  const urls = await Promise.all(nodes.map((n) => waitListening(n, START_TIMEOUT_MS)));
+  const count = counter((n) => progress.update("starting nodes", `${n}/${nodes.length} listening`));
+  const urls = await Promise.all(nodes.map((n) => waitListening(n, START_TIMEOUT_MS).then(count)));
+  progress.update("signing membership");
   const ported = configs.map((c, i) => ({...c, http: {...c.http, port: Number(new URL(urls[i] ?? "").port)}}));
   const doc = membershipDocument(ported, layout.nodes.map((n) => n.identity), backend, Date.now(), pins);
   await writeAtomically(layout.membershipFile, `${JSON.stringify(doc)}\n`);
   // A node restarted later must bind the port its signed record names.
   for (const config of ported) await writeNodeConfig(config);
-  await Promise.all(nodes.map((n, i) => waitReady(n.name, urls[i] ?? "", READY_TIMEOUT_MS, pins[i] ?? null)));
+  const ready = counter((n) => progress.update("waiting for nodes to load the membership", `${n}/${nodes.length} ready`));
+  await Promise.all(nodes.map((n, i) => waitReady(n.name, urls[i] ?? "", READY_TIMEOUT_MS, pins[i] ?? null).then(ready)));
   return {urls, doc};
+}
+
+/** A pass-through for promise results that reports how many have arrived (starting with 0 now). */
+function counter(report: (done: number) => void): <T>(value: T) => T {
+  let done = 0;
+  report(done);
+  return (value) => {
+    report(++done);
+    return value;
+  };
 }
 
 function report(outcome: Outcome, io: CliIo): number {

@@ -44,8 +44,14 @@ export interface DevnetLayout {
   readonly nodes: readonly DevnetNode[];
 }
 
-/** Creates (or reuses) the node directories and identities. */
-export async function prepareLayout(baseDir: string, count: number, mode: DevnetLayout["mode"], backend: PqBackend): Promise<DevnetLayout> {
+/** Creates (or reuses) the node directories and identities; `onNode(i)` after the i-th (progress). */
+export async function prepareLayout(
+  baseDir: string,
+  count: number,
+  mode: DevnetLayout["mode"],
+  backend: PqBackend,
+  onNode: (done: number) => void = () => undefined,
+): Promise<DevnetLayout> {
   const base = path.resolve(baseDir);
   await mkdir(base, {recursive: true, mode: 0o700});
   const nodes: DevnetNode[] = [];
@@ -54,6 +60,7 @@ export async function prepareLayout(baseDir: string, count: number, mode: Devnet
     const paths = dataPaths({dataDir: dir});
     const {identity, bls} = await loadOrCreateNodeKeys({identityFile: paths.keyFile, signerKeyFile: paths.signerKeyFile}, backend);
     nodes.push({name: `node-${i}`, dir, identity: {...identity, bls}});
+    onNode(i);
   }
   return {baseDir: base, membershipFile: path.join(base, MEMBERSHIP_FILE_NAME), mode, nodes};
 }
