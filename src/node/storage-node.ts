@@ -147,6 +147,8 @@ export class StorageNode {
           penalties: {networkId: config.networkId, epochs: {epochMs: config.rewards.epochMs, genesisMs: config.rewards.genesisMs}, blsSecretKey: m.bls.secretKey},
         })
       : null;
+    // Answers are timed alike whether a challenge came over HTTP or the peer channel.
+    const proofApi = proofs === null ? null : timedAnswers(proofs, metrics?.proofs ?? null);
     const network =
       membership === null || peers === null ? null : assembleNetworkHealth(config, {...m, membership, peers, proofs, logger: m.log.child({module: "network"})});
     const fees = assembleFees({clock: m.clock, store: m.store, ledger: m.tables.feeLedger, nodeId: m.identity.nodeId, membership, network, epochMs: config.rewards.epochMs});
@@ -204,8 +206,8 @@ export class StorageNode {
         networkHealth: network ?? assembleLoneNodeHealth(config, {nodeId: m.identity.nodeId, proofs, clock: m.clock}),
         economics: fees,
         ...(onion === null ? {} : {onion: onion.relay}),
-        ...(replication === null ? {} : {peer: replication.endpoint(rpc, proofs === null ? null : sealedProofEndpoint(timedAnswers(proofs, metrics?.proofs ?? null)))}),
-        ...(proofs === null ? {} : {proofs: {api: timedAnswers(proofs, metrics?.proofs ?? null), nodeId: m.identity.nodeId, challengesPerSecond}}),
+        ...(replication === null ? {} : {peer: replication.endpoint(rpc, proofApi === null ? null : sealedProofEndpoint(proofApi))}),
+        ...(proofApi === null ? {} : {proofs: {api: proofApi, nodeId: m.identity.nodeId, challengesPerSecond}}),
         ...(rewards === null ? {} : {rewards: rewards.api}),
       },
     );
