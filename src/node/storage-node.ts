@@ -17,7 +17,7 @@ import type {SwarmMemberJson, SwarmRouter} from "../swarm/index.js";
 
 import {defaultResponseSignerOptions, ResponseSigner} from "../receipts/index.js";
 import type {SqliteMessageStore} from "../storage/index.js";
-import type {Replicator} from "../replication/index.js";
+import type {Replicator, SealedProofApi} from "../replication/index.js";
 import type {PeerClient} from "../peer/index.js";
 import type {MembershipService} from "../swarm/index.js";
 import {RateLimiter, systemClock, type Clock} from "../util/index.js";
@@ -206,7 +206,7 @@ export class StorageNode {
         networkHealth: network ?? assembleLoneNodeHealth(config, {nodeId: m.identity.nodeId, proofs, clock: m.clock}),
         economics: fees,
         ...(onion === null ? {} : {onion: onion.relay}),
-        ...(replication === null ? {} : {peer: replication.endpoint(rpc, proofApi === null ? null : sealedProofEndpoint(proofApi))}),
+        ...(replication === null ? {} : {peer: replication.endpoint(rpc, proofApi === null ? null : sealedProofs(config, proofApi, m.clock))}),
         ...(proofApi === null ? {} : {proofs: {api: proofApi, nodeId: m.identity.nodeId, challengesPerSecond}}),
         ...(rewards === null ? {} : {rewards: rewards.api}),
       },
@@ -368,4 +368,14 @@ function selfEntry(config: ParsStorageConfig, identity: NodeIdentity, tls: NodeT
     port: String(config.http.port),
     port_https: config.http.port,
   };
+}
+
+/**
+ * The storage-proof side of the peer channel, with the HTTP challenge route's rate limit
+ * (`proofs.challengesPerSecond`, bursts of 10, app.ts) per member node ID instead of per IP.
+ */
+function sealedProofs(config: ParsStorageConfig, api: ProofService, clock: Clock): SealedProofApi {
+  const {enabled, maxClients} = config.rateLimit;
+  const limiter = new RateLimiter({capacity: 10, refillPerSecond: config.proofs.challengesPerSecond, maxClients}, () => clock.now());
+  return sealedProofEndpoint(api, (peer) => !enabled || limiter.take(peer));
 }

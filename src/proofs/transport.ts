@@ -130,15 +130,21 @@ export interface ProofAnswerer {
  * The channel side of the proof routes: the same checks as POST /proof/v1/challenge and
  * /proof/v1/peer-proof (the ProofService's), and the channel's authenticated peer must be the one
  * the signed object names (a member cannot relay another's challenge or push another's proof).
+ * `allow(peer)` is the HTTP routes' per-IP challenge limit, kept per node ID (false:
+ * PROOF_ERROR_RATE_LIMITED); it meters pushes too, which over HTTP share the RPC's per-IP limit.
  * Throws ProofError; replication's peer handler answers it as an `error` reply with its code.
  */
-export function sealedProofEndpoint(proofs: ProofAnswerer): {
+export function sealedProofEndpoint(proofs: ProofAnswerer, allow: (peer: string) => boolean = () => true): {
   answer(peer: string, request: Record<string, unknown>): Promise<Record<string, unknown>>;
   acceptPeerProof(peer: string, proof: Record<string, unknown>): void;
 } {
+  const limit = (peer: string): void => {
+    if (!allow(peer)) throw new ProofError({code: "PROOF_ERROR_RATE_LIMITED"}, "too many requests");
+  };
   const named = (v: unknown, field: string): unknown => (typeof v === "object" && v !== null ? (v as Record<string, unknown>)[field] : undefined);
   return {
     async answer(peer, request) {
+      limit(peer);
       const challenger = named(request.challenge, "challengerId");
       if (typeof challenger === "string" && challenger !== peer) {
         throw new ProofError({code: "PROOF_ERROR_BAD_SIGNATURE"}, `the challenge names challenger ${challenger}, the channel's peer is ${peer}`);
@@ -146,6 +152,7 @@ export function sealedProofEndpoint(proofs: ProofAnswerer): {
       return answerToJson(await proofs.answer(request)) as unknown as Record<string, unknown>;
     },
     acceptPeerProof(peer, proof) {
+      limit(peer);
       if (typeof proof.nodeId === "string" && proof.nodeId !== peer) {
         throw new ProofError({code: "PROOF_ERROR_NOT_SWARM_PEER"}, `the proof is node ${proof.nodeId}'s, the channel's peer is ${peer}`);
       }

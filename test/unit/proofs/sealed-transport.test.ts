@@ -239,7 +239,7 @@ describe("channelProofTransport over the real channel and peer handler", () => {
 describe("sealedProofEndpoint", () => {
   const A = "aa".repeat(32);
   const B = "bb".repeat(32);
-  function answerer() {
+  function answerer(allow?: (peer: string) => boolean) {
     const seen: unknown[] = [];
     const proofs: ProofAnswerer = {
       answer: (body) => {
@@ -251,7 +251,7 @@ describe("sealedProofEndpoint", () => {
         return body as never;
       },
     };
-    return {seen, endpoint: sealedProofEndpoint(proofs)};
+    return {seen, endpoint: sealedProofEndpoint(proofs, allow)};
   }
 
   it("refuses a challenge whose challenger is not the channel's peer, before any verification", async () => {
@@ -268,5 +268,15 @@ describe("sealedProofEndpoint", () => {
     expect(seen).toEqual([]);
     endpoint.acceptPeerProof(A, {nodeId: A});
     expect(seen).toEqual([{nodeId: A}]);
+  });
+
+  it("keeps the HTTP route's challenge rate limit, per node ID: a refused peer reaches no proof code", async () => {
+    const allowed = new Set([A]);
+    const {seen, endpoint} = answerer((peer) => allowed.has(peer));
+    await expect(endpoint.answer(B, {challenge: {challengerId: B}})).rejects.toMatchObject({code: "PROOF_ERROR_RATE_LIMITED"});
+    expect(() => endpoint.acceptPeerProof(B, {nodeId: B})).toThrow(expect.objectContaining({code: "PROOF_ERROR_RATE_LIMITED"}) as Error);
+    expect(seen).toEqual([]);
+    await expect(endpoint.answer(A, {challenge: {challengerId: A}})).rejects.toMatchObject({code: "PROOF_ERROR_NOT_READY"});
+    expect(seen).toHaveLength(1);
   });
 });
