@@ -375,7 +375,7 @@ const ProofsSchema = Type.Object(
       exclusiveMinimum: 0,
       maximum: MAX_SAFE,
       default: 1,
-      description: "Challenges answered per second per client IP (bursts of 10)",
+      description: "Challenges answered per second per client IP, and per member node over the peer channel (bursts of 10)",
     }),
   },
   {additionalProperties: false, default: {}},

@@ -8,6 +8,7 @@ import {
   LocalEngine,
   membershipContext,
   noPeerTransport,
+  channelProofTransport,
   peerProofTransport,
   PenaltyReporter,
   PenaltyStore,
@@ -18,6 +19,7 @@ import {
   type ProofServiceModules,
   type ProofServiceOptions,
   type ProofTransport,
+  type SealedPeerRequests,
   type StoreEventSource,
 } from "../proofs/index.js";
 
@@ -42,7 +44,9 @@ export interface ProofParts {
   readonly logger: Logger;
   /** The node's peer client (null when the node is alone): challenges and proofs go through it. */
   readonly peers: Pick<PeerClient, "request"> | null;
-  /** Default: `peerProofTransport(peers)`. */
+  /** Replication's sealed peer requests (null without replication): members are challenged through the ML-KEM channel. */
+  readonly channel?: SealedPeerRequests | null;
+  /** Default: `channelProofTransport(channel)` falling back to `peerProofTransport(peers)` (HTTP). */
   readonly transport?: ProofTransport;
   /** Refresh times and challenge verdicts; null or absent when metrics are off. */
   readonly metrics?: ProofMetrics | null;
@@ -71,11 +75,19 @@ export function assembleProofs(opts: Partial<ProofServiceOptions>, p: ProofParts
     pq: p.pq,
     self: {nodeId, keys: {mlDsa: mlDsa.publicKey, mlKem: mlKem.publicKey}},
     swarm: p.membership === null ? singleNodeContext : membershipContext(p.membership, nodeId),
-    transport: p.transport ?? (p.peers === null ? noPeerTransport : peerProofTransport(p.peers)),
+    transport: p.transport ?? proofTransport(p),
     clock: p.clock,
     logger: p.logger,
     penalties: penaltyParts(p),
   });
+}
+
+/** Sealed in the peer channel when there is one, the HTTP routes for peers without it (and no channel). */
+function proofTransport(p: ProofParts): ProofTransport {
+  if (p.peers === null) return noPeerTransport;
+  const http = peerProofTransport(p.peers);
+  const channel = p.channel ?? null;
+  return channel === null ? http : channelProofTransport(channel, http, () => p.clock.now());
 }
 
 function penaltyParts(p: ProofParts): ProofServiceModules["penalties"] {

@@ -69,8 +69,8 @@ export function assembleReplication(options: Partial<ReplicationOptions>, p: Rep
     forwarder: new Forwarder(opts, {batcher, view, retries, health, clock, logger, metrics}),
     antiEntropy: new AntiEntropy(opts, {...shared, metrics}),
     relocator: new Relocator(opts, shared),
-    endpoint: (rpc, onContact) =>
-      new PeerRequestHandler(opts, {channels: transport.channels, rpc, store, tables, index, revocationIndex, revocations, view, clock, logger, onContact}),
+    endpoint: (rpc, onContact, proofs) =>
+      new PeerRequestHandler(opts, {channels: transport.channels, rpc, store, tables, index, revocationIndex, revocations, view, clock, logger, onContact, proofs}),
     clock,
     logger,
   });

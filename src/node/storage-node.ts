@@ -10,14 +10,14 @@ import {loadOrCreateNodeKeys, type BlsKeyPair, type NodeIdentity} from "../crypt
 import type {PqBackend} from "../crypto/index.js";
 import {loadPqBackend} from "../crypto/index.js";
 import type {NetworkHealthService} from "../health/index.js";
-import type {ProofService} from "../proofs/index.js";
+import {sealedProofEndpoint, type ProofService} from "../proofs/index.js";
 import {DEFAULT_TTL_MS} from "../protocol/index.js";
 import {RequestPipeline, RpcHandler} from "../rpc/index.js";
 import type {SwarmMemberJson, SwarmRouter} from "../swarm/index.js";
 
 import {defaultResponseSignerOptions, ResponseSigner} from "../receipts/index.js";
 import type {SqliteMessageStore} from "../storage/index.js";
-import type {Replicator} from "../replication/index.js";
+import type {Replicator, SealedProofApi} from "../replication/index.js";
 import type {PeerClient} from "../peer/index.js";
 import type {MembershipService} from "../swarm/index.js";
 import {RateLimiter, systemClock, type Clock} from "../util/index.js";
@@ -141,11 +141,14 @@ export class StorageNode {
           signer: mlDsaSigner,
           membership,
           peers,
+          channel: replication?.transport ?? null,
           logger: m.log.child({module: "proofs"}),
           metrics: metrics?.proofs,
           penalties: {networkId: config.networkId, epochs: {epochMs: config.rewards.epochMs, genesisMs: config.rewards.genesisMs}, blsSecretKey: m.bls.secretKey, table: m.tables.penalties},
         })
       : null;
+    // Answers are timed alike whether a challenge came over HTTP or the peer channel.
+    const proofApi = proofs === null ? null : timedAnswers(proofs, metrics?.proofs ?? null);
     const network =
       membership === null || peers === null ? null : assembleNetworkHealth(config, {...m, membership, peers, proofs, logger: m.log.child({module: "network"})});
     const fees = assembleFees({clock: m.clock, store: m.store, ledger: m.tables.feeLedger, nodeId: m.identity.nodeId, membership, network, epochMs: config.rewards.epochMs});
@@ -203,8 +206,8 @@ export class StorageNode {
         networkHealth: network ?? assembleLoneNodeHealth(config, {nodeId: m.identity.nodeId, proofs, clock: m.clock}),
         economics: fees,
         ...(onion === null ? {} : {onion: onion.relay}),
-        ...(replication === null ? {} : {peer: replication.endpoint(rpc)}),
-        ...(proofs === null ? {} : {proofs: {api: timedAnswers(proofs, metrics?.proofs ?? null), nodeId: m.identity.nodeId, challengesPerSecond}}),
+        ...(replication === null ? {} : {peer: replication.endpoint(rpc, proofApi === null ? null : sealedProofs(config, proofApi, m.clock))}),
+        ...(proofApi === null ? {} : {proofs: {api: proofApi, nodeId: m.identity.nodeId, challengesPerSecond}}),
         ...(rewards === null ? {} : {rewards: rewards.api}),
       },
     );
@@ -365,4 +368,14 @@ function selfEntry(config: ParsStorageConfig, identity: NodeIdentity, tls: NodeT
     port: String(config.http.port),
     port_https: config.http.port,
   };
+}
+
+/**
+ * The storage-proof side of the peer channel, with the HTTP challenge route's rate limit
+ * (`proofs.challengesPerSecond`, bursts of 10, app.ts) per member node ID instead of per IP.
+ */
+function sealedProofs(config: ParsStorageConfig, api: ProofService, clock: Clock): SealedProofApi {
+  const {enabled, maxClients} = config.rateLimit;
+  const limiter = new RateLimiter({capacity: 10, refillPerSecond: config.proofs.challengesPerSecond, maxClients}, () => clock.now());
+  return sealedProofEndpoint(api, (peer) => !enabled || limiter.take(peer));
 }

@@ -22,7 +22,18 @@ export {defaultProofServiceOptions, type ProofServiceOptions} from "./options.js
 export {PeerHealth, type PeerHealthEntry} from "./peer-health.js";
 export {ProofLedger, type LedgerStore} from "./ledger.js";
 export {ChallengeScheduler, type Candidate, type SchedulerModules, type SchedulerOptions} from "./scheduler.js";
-export {noPeerTransport, peerProofTransport, type PeerInfo, type ProofTransport} from "./transport.js";
+export {
+  channelProofTransport,
+  HTTP_FALLBACK_MS,
+  noPeerTransport,
+  peerProofTransport,
+  sealedProofEndpoint,
+  type PeerInfo,
+  type ProofAnswerer,
+  type ProofTransport,
+  type SealedPeerRequests,
+  type SealedProofRequest,
+} from "./transport.js";
 export {membershipContext, singleNodeContext, type SwarmContext} from "./swarm-context.js";
 export {ProofService, type PenaltySource, type ProofServiceModules} from "./proof-service.js";
 export * from "./penalty.js";

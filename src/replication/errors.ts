@@ -34,6 +34,8 @@ export const PEER_ERROR = {
   NOT_IN_SWARM: "not_in_swarm",
   /** Storage refused the write (full, closed). */
   STORAGE: "storage",
+  /** A storage-proof message to a node that does not run storage proofs. */
+  NO_PROOFS: "no_proofs",
   /** Anything else. */
   INTERNAL: "internal",
 } as const;

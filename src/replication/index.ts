@@ -1,6 +1,6 @@
 /** Swarm replication (docs/PROTOCOL.md (Replication)); the channel and the peer client are in peer/. */
 export {Replicator, type ReplicationStats, type ReplicatorModules} from "./replicator.js";
-export {PeerRequestHandler, type RpcRunner} from "./peer-handler.js";
+export {PeerRequestHandler, type RpcRunner, type SealedProofApi} from "./peer-handler.js";
 export {PeerTransport} from "./transport.js";
 export {AntiEntropy} from "./anti-entropy.js";
 export {Relocator} from "./relocation.js";

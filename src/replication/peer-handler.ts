@@ -11,6 +11,9 @@
  * - `digest`, `hashes`, `fetch`: anti-entropy, for members of our swarm only.
  * - `push_revocations` (any registered node), `revocation_digest`, `revocations` (members of our
  *   swarm): subaccount revocation state (revocation-sync.ts).
+ * - `proof_challenge`, `proof_push`: storage-proof challenges and proof pushes between members
+ *   (docs/PROTOCOL.md (Storage proofs) §9.2), handed to `proofs` with the channel's peer; a refusal
+ *   is an `error` reply whose code is the PROOF_ERROR_… code the HTTP route would have answered.
  */
 
 import type {Origin} from "../protocol/index.js";
@@ -31,6 +34,12 @@ import type {RevocationIndex} from "./revocation-index.js";
 import type {RevocationSync} from "./revocation-sync.js";
 import {MAX_HASHES_ENTRIES, decodePeerRequest, encodePeerMessage, type BucketList, type PeerReply, type PeerRequest} from "./wire.js";
 
+/** What the storage proofs serve over the channel (proofs/transport.ts sealedProofEndpoint); `peer` is the channel's authenticated peer. */
+export interface SealedProofApi {
+  answer(peer: string, request: Record<string, unknown>): Promise<Record<string, unknown>>;
+  acceptPeerProof(peer: string, proof: Record<string, unknown>): void;
+}
+
 /** The RPC dispatcher (RpcHandler satisfies it). */
 export interface RpcRunner {
   handle(method: string, params: Record<string, unknown>, origin: Origin): Promise<RpcResponse>;
@@ -49,6 +58,8 @@ export interface PeerHandlerModules {
   readonly logger: Logger;
   /** An authenticated node contacted us (wakes its retries). */
   readonly onContact: (peer: string) => void;
+  /** Null or absent: the node runs no storage proofs (proof messages get a `no_proofs` error). */
+  readonly proofs?: SealedProofApi | null;
 }
 
 export class PeerRequestHandler implements PeerEndpoint {
@@ -109,7 +120,18 @@ export class PeerRequestHandler implements PeerEndpoint {
       case "revocations":
         this.#requireSwarm(peer, req.swarm);
         return this.#m.revocations.list(req.buckets);
+      case "proof_challenge":
+      case "proof_push":
+        return this.#proof(peer, req);
     }
+  }
+
+  async #proof(peer: string, req: Extract<PeerRequest, {type: "proof_challenge" | "proof_push"}>): Promise<PeerReply> {
+    const proofs = this.#m.proofs ?? null;
+    if (proofs === null) return {type: "error", code: PEER_ERROR.NO_PROOFS, message: "this node runs no storage proofs"};
+    if (req.type === "proof_challenge") return {type: "proof_answer_ok", answer: await proofs.answer(peer, req.request)};
+    proofs.acceptPeerProof(peer, req.proof);
+    return {type: "proof_push_ok"};
   }
 
   async #push(req: Extract<PeerRequest, {type: "push"}>): Promise<PeerReply> {
@@ -169,6 +191,9 @@ export class PeerRequestHandler implements PeerEndpoint {
   #errorReply(peer: string, err: unknown): PeerReply {
     if (err instanceof ReplicationError && err.code === "REPLICATION_ERROR_NOT_IN_SWARM") {
       return {type: "error", code: PEER_ERROR.NOT_IN_SWARM, message: err.message};
+    }
+    if (err instanceof Error && "code" in err && typeof err.code === "string" && err.code.startsWith("PROOF_ERROR")) {
+      return {type: "error", code: err.code, message: err.message};
     }
     if (err instanceof ReplicationError && err.code === "REPLICATION_ERROR_BAD_MESSAGE") {
       return {type: "error", code: PEER_ERROR.BAD_MESSAGE, message: err.message};

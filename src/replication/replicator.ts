@@ -19,7 +19,7 @@ import type {Forwarder} from "./forwarder.js";
 import type {Logger} from "../util/index.js";
 import type {MembershipView} from "./membership-view.js";
 import type {ReplicationOptions} from "./options.js";
-import type {RpcRunner} from "./peer-handler.js";
+import type {RpcRunner, SealedProofApi} from "./peer-handler.js";
 import type {PeerHealth} from "./peer-health.js";
 import type {Relocator} from "./relocation.js";
 import type {RevocationIndex} from "./revocation-index.js";
@@ -49,7 +49,7 @@ export interface ReplicatorModules {
   readonly antiEntropy: AntiEntropy;
   readonly relocator: Relocator;
   /** Builds the handler of the HTTP peer routes once the RPC exists; `onContact` wakes a peer's retries. */
-  readonly endpoint: (rpc: RpcRunner, onContact: (peer: string) => void) => PeerEndpoint;
+  readonly endpoint: (rpc: RpcRunner, onContact: (peer: string) => void, proofs: SealedProofApi | null) => PeerEndpoint;
   readonly clock: Clock;
   readonly logger: Logger;
 }
@@ -90,9 +90,9 @@ export class Replicator {
     return this.#m.forwarder.forward(method, params);
   }
 
-  /** The handler of the HTTP peer routes; `rpc` runs forwarded client requests. */
-  endpoint(rpc: RpcRunner): PeerEndpoint {
-    return this.#m.endpoint(rpc, (peer) => this.#onContact(peer));
+  /** The handler of the HTTP peer routes; `rpc` runs forwarded client requests, `proofs` answers storage-proof messages. */
+  endpoint(rpc: RpcRunner, proofs: SealedProofApi | null = null): PeerEndpoint {
+    return this.#m.endpoint(rpc, (peer) => this.#onContact(peer), proofs);
   }
 
   /** Builds the digest indexes, follows the store and the membership, and starts the background work. */

@@ -21,6 +21,13 @@ export const MAX_LIST_TOMBSTONES = 20_000;
 export const MAX_HASHES_ENTRIES = 20_000;
 /** Most forwarded requests in one `rpc_batch`. */
 export const MAX_RPC_BATCH = 256;
+/**
+ * Largest `proof_challenge` / `proof_push` message (a ~10 KB challenge request, a ~5 KB proof):
+ * the cap of the HTTP proof routes' bodies, kept inside the channel.
+ */
+export const MAX_PROOF_REQUEST_BYTES = 64 * 1024;
+/** Largest `proof_answer_ok` (an answer is ~15 KB): the HTTP transport's answer cap, kept inside the channel. */
+export const MAX_PROOF_ANSWER_BYTES = 256 * 1024;
 
 export interface BucketList {
   bucket: number;
@@ -50,7 +57,9 @@ export type PeerRequest =
   | {type: "fetch"; swarm: string; hashes: string[]}
   | {type: "push_revocations"; records: RevocationRecord[]}
   | {type: "revocation_digest"; swarm: string}
-  | {type: "revocations"; swarm: string; buckets: number[]};
+  | {type: "revocations"; swarm: string; buckets: number[]}
+  | {type: "proof_challenge"; request: Record<string, unknown>}
+  | {type: "proof_push"; proof: Record<string, unknown>};
 
 export type PeerReply =
   | {type: "rpc_ok"; status: number; body: Record<string, unknown> | string}
@@ -63,6 +72,8 @@ export type PeerReply =
   | {type: "push_revocations_ok"; accounts: string[]}
   | {type: "revocation_digest_ok"; digest: Uint8Array}
   | {type: "revocations_ok"; buckets: number[]; records: RevocationRecord[]}
+  | {type: "proof_answer_ok"; answer: Record<string, unknown>}
+  | {type: "proof_push_ok"}
   | {type: "error"; code: string; message: string};
 
 type Json = Record<string, unknown>;
@@ -198,6 +209,10 @@ export function decodePeerRequest(bytes: Uint8Array): PeerRequest {
       return {type: "revocation_digest", swarm: swarm(j.swarm)};
     case "revocations":
       return {type: "revocations", swarm: swarm(j.swarm), buckets: list(j.buckets, REVOCATION_BUCKETS, "buckets").map(revocationBucketNumber)};
+    case "proof_challenge":
+      return {type: "proof_challenge", request: proofObject(j.request, bytes, MAX_PROOF_REQUEST_BYTES, "request")};
+    case "proof_push":
+      return {type: "proof_push", proof: proofObject(j.proof, bytes, MAX_PROOF_REQUEST_BYTES, "proof")};
     default:
       throw badMessage(`unknown request type ${j.type}`);
   }
@@ -224,6 +239,10 @@ export function decodePeerReply(bytes: Uint8Array): PeerReply {
       return {type: "revocation_digest_ok", digest: digest(j.digest, REVOCATION_BUCKETS)};
     case "revocations_ok":
       return {type: "revocations_ok", buckets: list(j.buckets, REVOCATION_BUCKETS, "buckets").map(revocationBucketNumber), records: recordsFromJson(j.records)};
+    case "proof_answer_ok":
+      return {type: "proof_answer_ok", answer: proofObject(j.answer, bytes, MAX_PROOF_ANSWER_BYTES, "answer")};
+    case "proof_push_ok":
+      return {type: "proof_push_ok"};
     case "error":
       if (typeof j.code !== "string" || typeof j.message !== "string") throw badMessage("error needs code and message");
       return {type: "error", code: j.code, message: j.message};
@@ -234,6 +253,13 @@ export function decodePeerReply(bytes: Uint8Array): PeerReply {
 
 function isObject(v: unknown): v is Json {
   return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** A storage-proof object carried as is (proofs/ parses it strictly), within the proof routes' size cap. */
+function proofObject(v: unknown, bytes: Uint8Array, maxBytes: number, what: string): Record<string, unknown> {
+  if (bytes.length > maxBytes) throw badMessage(`a ${what} message larger than ${maxBytes} bytes`);
+  if (!isObject(v)) throw badMessage(`${what} must be an object`);
+  return v;
 }
 
 function list(v: unknown, max: number, what: string): unknown[] {

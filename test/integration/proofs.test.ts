@@ -1,7 +1,9 @@
 /**
  * Storage proofs with real nodes on loopback: three StorageNodes in one swarm (static membership),
- * each holding the same messages (stored directly, standing in for replication), challenged over
- * plain HTTP (POST /proof/v1/challenge) by a peer's own identity or by `pars-storage audit`.
+ * each holding the same messages (stored directly, standing in for replication). Members challenge
+ * each other and push their proofs sealed in the ML-KEM peer channel (the HTTP proof routes count
+ * none of it, by the nodes' own pars_http_requests_total); the test also challenges over plain HTTP
+ * (POST /proof/v1/challenge) as an auditor does, and with `pars-storage audit`.
  * Honest nodes pass; a node that lost a message, or kept its hash but not its data, fails; forged,
  * stale and mismatched signatures and roots are rejected; a late answer fails; the ledger's
  * evidence re-verifies offline.
@@ -9,7 +11,7 @@
 import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
-import {Pool} from "undici";
+import {Pool, request} from "undici";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {runCli, type CliIo} from "../../src/cli/run.js";
 import {dataPaths, loadConfig} from "../../src/config/index.js";
@@ -91,6 +93,16 @@ async function startProofNode(label: string): Promise<StorageNode> {
   return node;
 }
 
+/** Requests the node's HTTP app answered on `route`, by its own metrics (pars_http_requests_total). */
+async function routeHits(n: StorageNode, route: string): Promise<number> {
+  const text = await (await request(n.metricsUrl!)).body.text();
+  let sum = 0;
+  for (const line of text.split("\n")) {
+    if (line.startsWith("pars_http_requests_total{") && line.includes(`route="${route}"`)) sum += Number(line.slice(line.lastIndexOf(" ") + 1));
+  }
+  return sum;
+}
+
 const peerInfo = (n: StorageNode): PeerInfo => ({
   nodeId: n.nodeId,
   keys: {mlDsa: n.identity.mlDsa.publicKey, mlKem: n.identity.mlKem.publicKey},
@@ -155,6 +167,27 @@ describe("storage proofs between real nodes", () => {
     expect(Object.keys(res.body).sort()).toEqual(["merkleRoot", "messageCount", "nodeId", "signature", "swarmId", "timestamp", "usedBytes"]);
     expect(res.body).toMatchObject({nodeId: nodes[1]!.nodeId, swarmId: 0, messageCount: messages.length});
     await waitFor("proof of b at a", () => nodes[0]!.proofs!.health.get(nodes[1]!.nodeId)?.latestProof?.timestamp === res.body.timestamp);
+  });
+
+  it("members' challenges, answers and proof pushes travel in the ML-KEM channel: the HTTP proof routes see none", async () => {
+    await nodes[0]!.proofs!.runEpoch(); // the scheduler only picks messages of its previous commitment
+    // Every node pushed its proof to both peers; each peer holds it.
+    for (const n of nodes) {
+      for (const p of nodes.filter((x) => x !== n)) {
+        await waitFor("proof pushed", () => p.proofs!.health.get(n.nodeId)?.latestProof?.timestamp === n.proofs!.latest?.timestamp);
+      }
+    }
+    const framesBefore = await routeHits(nodes[2]!, "/peer/v1/frame");
+    const challengesBefore = await routeHits(nodes[2]!, "/proof/v1/challenge");
+    const scheduled = await nodes[0]!.proofs!.scheduler.challengeOnce(peerInfo(nodes[2]!));
+    expect(scheduled?.verdict).toEqual({outcome: "pass"});
+    expect(await routeHits(nodes[2]!, "/proof/v1/challenge")).toBe(challengesBefore);
+    expect(await routeHits(nodes[2]!, "/peer/v1/frame")).toBeGreaterThan(framesBefore);
+    for (const n of nodes) expect(await routeHits(n, "/proof/v1/peer-proof"), n.nodeId).toBe(0);
+    // An auditor outside the membership keeps the signed HTTP route.
+    const audited = await challenge(nodes[0]!, nodes[2]!, messages[7]!);
+    expect(audited.verdict).toEqual({outcome: "pass"});
+    expect(await routeHits(nodes[2]!, "/proof/v1/challenge")).toBe(challengesBefore + 1);
   });
 
   it("an honest node passes, through the peer scheduler too", async () => {

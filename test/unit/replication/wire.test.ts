@@ -3,6 +3,8 @@ import {
   DIGEST_BUCKETS,
   DIGEST_BUCKET_BYTES,
   MAX_LIST_MESSAGES,
+  MAX_PROOF_ANSWER_BYTES,
+  MAX_PROOF_REQUEST_BYTES,
   decodePeerReply,
   decodePeerRequest,
   encodePeerMessage,
@@ -129,5 +131,25 @@ describe("peer messages v1", () => {
     expect(() => expectReply("p", {type: "error", code: "not_in_swarm", message: "x"}, "digest_ok")).toThrow(
       expect.objectContaining({code: "REPLICATION_ERROR_PEER_REFUSED", type: {code: "REPLICATION_ERROR_PEER_REFUSED", peer: "p", peerCode: "not_in_swarm"}}),
     );
+  });
+
+  it("carries storage-proof objects as they are, within the proof routes' size caps", () => {
+    const request = {challenge: {challengerId: "aa", nonce: "bb"}, challengerKeys: {mlDsa: "x"}};
+    const cases: Array<PeerRequest | PeerReply> = [
+      {type: "proof_challenge", request},
+      {type: "proof_push", proof: {nodeId: "aa", timestamp: 1}},
+    ];
+    for (const m of cases) expect(decodePeerRequest(encodePeerMessage(m)), m.type).toEqual(m);
+    expect(decodePeerReply(encodePeerMessage({type: "proof_answer_ok", answer: {status: "found"}}))).toEqual({type: "proof_answer_ok", answer: {status: "found"}});
+    expect(decodePeerReply(encodePeerMessage({type: "proof_push_ok"}))).toEqual({type: "proof_push_ok"});
+    const pad = (n: number): string => "x".repeat(n);
+    const bad: Array<[string, () => unknown]> = [
+      ["challenge not an object", () => decodePeerRequest(json({v: 1, type: "proof_challenge", request: [1]}))],
+      ["proof missing", () => decodePeerRequest(json({v: 1, type: "proof_push"}))],
+      ["challenge too large", () => decodePeerRequest(json({v: 1, type: "proof_challenge", request: {pad: pad(MAX_PROOF_REQUEST_BYTES)}}))],
+      ["proof too large", () => decodePeerRequest(json({v: 1, type: "proof_push", proof: {pad: pad(MAX_PROOF_REQUEST_BYTES)}}))],
+      ["answer too large", () => decodePeerReply(json({v: 1, type: "proof_answer_ok", answer: {pad: pad(MAX_PROOF_ANSWER_BYTES)}}))],
+    ];
+    for (const [what, run] of bad) expect(run, what).toThrow(expect.objectContaining({code: "REPLICATION_ERROR_BAD_MESSAGE"}));
   });
 });

@@ -3,7 +3,7 @@
  *   GET  /proof/v1/latest        this node's newest signed StorageProof
  *   GET  /proof/v1/results       the challenge ledger (newest first) and the peer-health view
  *   GET  /proof/v1/results/:id   one ledger entry with its evidence bundle
- *   POST /proof/v1/challenge     answer a signed StorageChallenge (peers and auditors)
+ *   POST /proof/v1/challenge     answer a signed StorageChallenge (auditors; members use the peer channel, §9.2, unless older)
  *   POST /proof/v1/peer-proof    a swarm peer's own, newer StorageProof (204; 403 from anyone else's node, 409 if not newer)
  *   GET  /proof/v1/penalties     the penalty reports this node signed (BLS), newest first, optionally with evidence
  * Proof errors map to HTTP here; bodies are JSON `{"error": code, "message": text}`, every code a
