@@ -113,6 +113,70 @@ describe("store answers from pre-serialised parts", () => {
   });
 });
 
+describe("retrieve pages from per-row parts", () => {
+  /** Messages with every byte value, varied sizes, timestamps and expiries, into one ns -10 mailbox (no auth to read). */
+  async function fill(acc: string, n: number): Promise<void> {
+    const t0 = h.clock.now();
+    for (let i = 0; i < n; i++) {
+      const data = Buffer.from(Array.from({length: 1 + ((i * 37) % 700)}, (_, j) => (i * 7 + j * 13) & 255));
+      const res = await h.call("store", {pubkey: acc, namespace: -10, timestamp: t0 - i, ttl: DAY - i * 1000, data: data.toString("base64")});
+      expect(res.status).toBe(200);
+    }
+  }
+
+  const stringifiedArrays = <T>(f: () => T): {value: T; arrays: number} => {
+    const spy = vi.spyOn(JSON, "stringify");
+    try {
+      const value = f();
+      // The messages array itself, or an object holding it (the whole body).
+      const holdsMessages = (v: unknown): boolean => (Array.isArray(v) && v.length > 2) || (typeof v === "object" && v !== null && "messages" in v);
+      return {value, arrays: spy.mock.calls.filter(([v]) => holdsMessages(v)).length};
+    } finally {
+      spy.mockRestore();
+    }
+  };
+
+  it("give JSON.stringify's bytes for pages of 0, 1 and 100 messages, with and without more, without stringifying the messages", async () => {
+    const acc = sessionAccount().hex;
+    await fill(acc, 101);
+    const empty = await h.call("retrieve", {pubkey: sessionAccount().hex, namespace: -10});
+    const one = await h.call("retrieve", {pubkey: acc, namespace: -10, max_count: 1});
+    const hundred = await h.call("retrieve", {pubkey: acc, namespace: -10, max_count: 100});
+    const pages = [empty, one, hundred];
+    // Read from the text: reading `messages` would build the objects and leave the fast path.
+    const hundredPage = JSON.parse(json(hundred)) as {messages: Array<{hash: string}>};
+    pages.push(await h.call("retrieve", {pubkey: acc, namespace: -10, last_hash: hundredPage.messages[98]?.hash}));
+    const expected = [
+      {count: 0, more: false},
+      {count: 1, more: true},
+      {count: 100, more: true},
+      {count: 2, more: false},
+    ];
+    for (const [k, res] of pages.entries()) {
+      expect(res.status).toBe(200);
+      // Serialised before anything reads `messages` (the fast path), then compared.
+      const {value, arrays} = stringifiedArrays(() => json(res));
+      expect(arrays).toBe(0);
+      expect(value).toBe(old(res.body));
+      const parsed = JSON.parse(value) as {messages: unknown[]; more: boolean; t: number; hf: number[]};
+      expect({count: parsed.messages.length, more: parsed.more}).toEqual(expected[k]);
+      expect(parsed.hf).toEqual([19, 4]);
+    }
+  });
+
+  it("serialise the message objects once something has read (and changed) them", async () => {
+    const acc = sessionAccount().hex;
+    await fill(acc, 3);
+    const res = await h.call("retrieve", {pubkey: acc, namespace: -10});
+    const body = res.body as {messages: Array<{data: string}>};
+    const first = body.messages[0] as {data: string};
+    first.data = "changed";
+    expect(json(res)).toBe(old(res.body));
+    expect(json(res)).toContain('"data":"changed"');
+    expect(JSON.stringify({...body})).toBe(json(res));
+  });
+});
+
 describe("objectJson", () => {
   it("is JSON.stringify for plain objects: key order, integer-like keys, skipped values, nested and escaped values", () => {
     const fn = (): number => 1;
