@@ -36,6 +36,22 @@ export interface SignedReceipt {
   signature_proof: SignatureProof;
 }
 
+/** The JSON texts of a receipt's two fields: `"<base64>"` and `{"t":…,"n":…,"i":…,"path":[…]}`. */
+export interface SignedReceiptJson {
+  signature: string;
+  proof: string;
+}
+
+const SIGNED_JSON = Symbol("signedJson");
+
+/**
+ * The JSON texts the signer made for `signed` (one signature text per batch, shared by all its
+ * receipts), or undefined for a receipt that did not come from a ResponseSigner.
+ */
+export function signedReceiptJson(signed: SignedReceipt): SignedReceiptJson | undefined {
+  return (signed as {[SIGNED_JSON]?: SignedReceiptJson})[SIGNED_JSON];
+}
+
 export interface ResponseSignerOptions {
   /** How long the first pending receipt may wait for others (0: end of the event-loop turn). */
   maxBatchDelayMs: number;
@@ -125,9 +141,16 @@ export class ResponseSigner {
       this.stats.batches++;
       this.stats.receipts += batch.length;
       this.modules.metrics?.receiptBatch.observe(batch.length);
+      // Base64 and integers need no escaping: these are JSON.stringify's bytes for the same values.
+      const signatureJson = `"${signature}"`;
+      const proofHead = `{"t":${t},"n":${batch.length},"i":`;
       batch.forEach((p, i) => {
         const path = (paths[i] as Buffer[]).map((h) => h.toString("base64"));
-        p.resolve({signature, signature_proof: {t, n: batch.length, i, path}});
+        const signed: SignedReceipt = {signature, signature_proof: {t, n: batch.length, i, path}};
+        const json: SignedReceiptJson = {signature: signatureJson, proof: `${proofHead}${i},"path":[${path.map((h) => `"${h}"`).join(",")}]}`};
+        // Not enumerable: invisible to JSON.stringify, spreads and structured clones.
+        Object.defineProperty(signed, SIGNED_JSON, {value: json});
+        p.resolve(signed);
       });
     } catch (err) {
       for (const p of batch) p.reject(err);

@@ -3,6 +3,7 @@ import type {Origin} from "../protocol/index.js";
 import type {Account} from "../protocol/index.js";
 import type {RpcContext} from "./context.js";
 import {HTTP} from "./errors.js";
+import {withObjectJson} from "./response-json.js";
 
 export type Entry = Record<string, unknown>;
 
@@ -33,8 +34,9 @@ export async function runRecursive(
   const peers = origin.recurse ? ctx.router.forward(method, rawParams) : Promise.resolve({});
   const mine = await localEntry(ctx, method, local);
   if (!origin.recurse) return {status: statusOf([mine]), body: mine};
-  const swarm: Record<string, Entry> = {[ctx.nodeId]: mine, ...(await peers)};
-  const body: Entry = {swarm, ...miscFields(ctx)};
+  // Serialised one level at a time, so our entry's own JSON text (a store's) is used.
+  const swarm = withObjectJson<Record<string, Entry>>({[ctx.nodeId]: mine, ...(await peers)});
+  const body = withObjectJson<Entry>({swarm, ...miscFields(ctx)});
   extra?.(mine, body);
   return {status: statusOf(Object.values(swarm)), body};
 }

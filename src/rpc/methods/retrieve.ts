@@ -6,6 +6,8 @@ import {HTTP, ParseError, RpcError} from "../errors.js";
 import {isNoAuthRetrieve, isUnrevocable, namespaceSigValue} from "../../protocol/index.js";
 import {loadFields, requireField, requireAtMostOneOf, requireExactlyOneOf, type Params} from "../params.js";
 import {miscFields, wrongSwarm} from "../recursive.js";
+import {objectJson, withJson} from "../response-json.js";
+import type {StoredMessage} from "../../storage/index.js";
 import {defineMethod} from "./types.js";
 
 interface RetrieveRequest {
@@ -95,12 +97,47 @@ export const retrieveMethod = defineMethod<RetrieveRequest>({
       maxSize,
       sizeOf: (m) => 100 + m.hash.length + Math.floor((m.data.length * 4) / 3),
     });
-    const messages = result.messages.map((m) => ({
-      hash: m.hash,
-      timestamp: m.timestamp,
-      expiration: m.expiry,
-      data: m.data.toString("base64"),
-    }));
-    return Promise.resolve({status: HTTP.OK, body: {messages, more: result.more, ...miscFields(ctx, now)}});
+    return Promise.resolve({status: HTTP.OK, body: pageBody(result.messages, result.more, miscFields(ctx, now))});
   },
 });
+
+interface MessageJson {
+  hash: string;
+  timestamp: number;
+  expiration: number;
+  data: string;
+}
+
+/**
+ * `{messages, more, t, hf}`. The messages' JSON (~100 KB for a default page) is written straight
+ * from the stored rows by concatenating each row's fields; the `messages` objects are only built
+ * when something reads them (a batch sub-request, a WebSocket frame, an onion response, which
+ * serialise with JSON.stringify and get the same bytes).
+ */
+function pageBody(rows: readonly StoredMessage[], more: boolean, misc: ReturnType<typeof miscFields>): Record<string, unknown> {
+  let messages: MessageJson[] | undefined;
+  const body = {
+    get messages(): MessageJson[] {
+      messages ??= rows.map((m) => ({hash: m.hash, timestamp: m.timestamp, expiration: m.expiry, data: m.data.toString("base64")}));
+      return messages;
+    },
+    more,
+    ...misc,
+  };
+  return withJson(body, (b) => objectJson(b, (key) => (key === "messages" && messages === undefined ? messagesJson(rows) : undefined)));
+}
+
+/** JSON.stringify's text of the page's messages, as the objects `pageBody` builds would give. */
+function messagesJson(rows: readonly StoredMessage[]): string {
+  let out = "[";
+  for (let i = 0; i < rows.length; i++) {
+    const m = rows[i] as StoredMessage;
+    // Base64 needs no escaping; the hash does not either but goes through JSON.stringify anyway (43 chars).
+    out += `${i === 0 ? "" : ","}{"hash":${JSON.stringify(m.hash)},"timestamp":${numberJson(m.timestamp)},"expiration":${numberJson(m.expiry)},"data":"${m.data.toString("base64")}"}`;
+  }
+  return `${out}]`;
+}
+
+function numberJson(n: number): string {
+  return Number.isFinite(n) ? String(n) : "null";
+}

@@ -17,6 +17,7 @@ import {HTTP, ParseError, RpcError} from "../errors.js";
 import {isPublicInbox, isPublicOutbox, namespaceSigValue} from "../../protocol/index.js";
 import {loadFields, loadStringifiedInt, requireField, requireAtMostOneOf, requireExactlyOneOf, type Params} from "../params.js";
 import {runRecursive, wrongSwarm} from "../recursive.js";
+import {withSignedJson} from "../response-json.js";
 import {storeReceipt} from "../../receipts/index.js";
 import {defineMethod} from "./types.js";
 
@@ -134,7 +135,7 @@ export const storeMethod = defineMethod<StoreRequest>({
         const {fee} = feeEntry(ctx, result, req.data.length);
         // Expiry and fee are signed with the hash, so an entry node cannot alter them.
         const signed = await ctx.signer.sign(storeReceipt({hash, expiry: result.expiry, already, fee}));
-        return {
+        const entry = {
           hash,
           ...signed,
           ...(already ? {already: true} : {}),
@@ -142,6 +143,7 @@ export const storeMethod = defineMethod<StoreRequest>({
           ...(fee === undefined ? {} : {fee}),
           ...(origin.recurse ? {t: now} : {}),
         };
+        return withSignedJson(entry, signed);
       },
       (_mine, body) => {
         body.hash = hash;

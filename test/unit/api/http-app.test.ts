@@ -42,6 +42,21 @@ describe("POST /storage_rpc/v1", () => {
     expect(res.json()).toMatchObject({version: [2, 8, 0]});
   });
 
+  it("sends the Server header with every answer: errors, 404, 413, 429 and other routes", async () => {
+    await setup({bodyLimitBytes: 1024, rateLimit: {enabled: true, capacity: 4, refillPerSecond: 1, maxClients: 10}});
+    const answers = [
+      await rpc("not json"),
+      await rpc({method: "info", params: {}}, {"x-loki-long-poll": "1"}),
+      await app.inject({method: "GET", url: "/nowhere"}),
+      await app.inject({method: "GET", url: "/health"}),
+      await rpc({method: "store", params: {data: "A".repeat(2000)}}),
+    ];
+    answers.push(await rpc({method: "info", params: {}})); // the bucket is empty by now
+    (answers[4] as (typeof answers)[number]).raw.req.socket.emit("close"); // see the 413 test below
+    expect(answers.map((r) => r.statusCode)).toEqual([400, 410, 404, 200, 413, 429]);
+    for (const r of answers) expect(r.headers["server"]).toBe("Pars Storage Server/test");
+  });
+
   it("reads the body as JSON whatever the Content-Type header holds, an empty or malformed one too (Session)", async () => {
     await setup();
     for (const type of ["", " ", "json", "application/", ";charset=utf-8", "application/json; charset"]) {
