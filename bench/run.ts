@@ -292,10 +292,10 @@ async function runAll(ctx: BenchContext, micro: boolean, machine: MachineInfo): 
   console.log(formatHttpTable(http));
   const onion = compareOnion(http);
   printOnion(onion);
-  const targets = issue15Targets(http);
+  const replication = compareReplication(http, ctx.config.rate);
+  const targets = issue15Targets(http, replication);
   console.log("\nIssue #15 targets (same-run ratios of the medians above)\n");
   console.log(formatTargetTable(targets));
-  const replication = compareReplication(http, ctx.config.rate);
   printReplication(replication);
   const noisy = noisyRuns(samples);
   printNoise(noisy, [...samples.values()].flat().length);

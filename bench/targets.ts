@@ -2,14 +2,20 @@
  * Issue #15's targets next to what this run measured: every ratio divides two medians of the same
  * `npm run bench` run, so drift on the shared machine cancels out as far as it can.
  *
- * The single-node rows (store, retrieve, 07 ÷ 05) are computed here; the replication rows are
- * perf-repl's and are filled in by `replicationTargets` (kept apart so each side edits its own
- * function).
+ * The single-node rows (store, retrieve, 07 ÷ 05) are computed here; the replication rows come
+ * from run.ts' `compareReplication` (swarm-store, swarm-store-open against node-store).
  */
 import type {ScenarioSummary} from "./report.js";
 import type {ScenarioId} from "./scenarios.js";
 import {textTable} from "./report.js";
 import {round} from "./util.js";
+
+/** The replication figures this table needs (run.ts' ReplicationComparison). */
+export interface ReplicationFigures {
+  cpuRatio: number;
+  throughputRatio: number;
+  openLoop: {offered: number; p99Ms: number} | null;
+}
 
 export interface TargetRow {
   /** Issue #15 item number. */
@@ -69,13 +75,22 @@ export function singleNodeTargets(http: readonly ScenarioSummary[]): TargetRow[]
   ];
 }
 
-/** Item 2: replication (perf-repl's rows; placeholders until that work fills them in). */
-export function replicationTargets(_http: readonly ScenarioSummary[]): TargetRow[] {
-  const pending = "perf-repl";
+/** Item 2: replication, from the same run's swarm-store, swarm-store-open and node-store. */
+export function replicationTargets(r: ReplicationFigures | null): TargetRow[] {
+  const missing = needs(["node-store", "swarm-store"]);
+  const open = r?.openLoop ?? null;
   return [
-    {item: 2, what: "swarm CPU per store ÷ single-node store", value: null, perCpu: null, target: {op: "<=", bound: 4}, unit: "×", note: pending},
-    {item: 2, what: "swarm store ÷ single-node store throughput", value: null, perCpu: null, target: {op: ">=", bound: 0.4}, unit: "×", note: pending},
-    {item: 2, what: "open-loop 500 stores/s into 3 nodes, p99", value: null, perCpu: null, target: {op: "<=", bound: 50}, unit: "ms", note: pending},
+    {item: 2, what: "swarm CPU per store ÷ single-node store", value: r?.cpuRatio ?? null, perCpu: null, target: {op: "<=", bound: 4}, unit: "×", note: r === null ? missing : "swarm-store ÷ node-store CPU per store"},
+    {item: 2, what: "swarm store ÷ single-node store throughput", value: r?.throughputRatio ?? null, perCpu: null, target: {op: ">=", bound: 0.4}, unit: "×", note: r === null ? missing : "swarm-store ÷ node-store"},
+    {
+      item: 2,
+      what: `open-loop ${open?.offered ?? 500} stores/s into 3 nodes, p99`,
+      value: open === null ? null : round(open.p99Ms, 1),
+      perCpu: null,
+      target: {op: "<=", bound: 50},
+      unit: "ms",
+      note: open === null ? needs(["swarm-store-open"]) : "swarm-store-open",
+    },
   ];
 }
 
@@ -85,8 +100,8 @@ export function meets(r: TargetRow): boolean | null {
   return r.target.op === ">=" ? r.value >= r.target.bound : r.value <= r.target.bound;
 }
 
-export function issue15Targets(http: readonly ScenarioSummary[]): TargetRow[] {
-  return [...singleNodeTargets(http), ...replicationTargets(http)].sort((a, b) => a.item - b.item);
+export function issue15Targets(http: readonly ScenarioSummary[], replication: ReplicationFigures | null): TargetRow[] {
+  return [...singleNodeTargets(http), ...replicationTargets(replication)].sort((a, b) => a.item - b.item);
 }
 
 export function formatTargetTable(rows: readonly TargetRow[]): string {
