@@ -157,22 +157,31 @@ export async function writeTempFile(dir: string, path: string, bytes: Uint8Array
   return temp;
 }
 
+/**
+ * Creates `path` holding `bytes` (written to a temp file, fsynced, then hard-linked into place, so
+ * the file appears whole or not at all) unless it exists. Returns false if someone else created it
+ * first; other failures throw the raw error for the caller to word.
+ */
+export async function createFileExclusive(path: string, bytes: Uint8Array): Promise<boolean> {
+  const dir = dirname(path);
+  await mkdir(dir, {recursive: true, mode: KEY_DIR_MODE});
+  const temp = await writeTempFile(dir, path, bytes);
+  try {
+    await link(temp, path);
+  } catch (err) {
+    if (isErrno(err, "EEXIST")) return false;
+    throw err;
+  } finally {
+    await unlink(temp).catch(() => undefined);
+  }
+  await fsyncDirectory(dir);
+  return true;
+}
+
 /** Creates `path` holding `bytes` unless it exists. Returns false if someone else created it first. */
 async function createExclusive(path: string, bytes: Uint8Array): Promise<boolean> {
-  const dir = dirname(path);
   try {
-    await mkdir(dir, {recursive: true, mode: KEY_DIR_MODE});
-    const temp = await writeTempFile(dir, path, bytes);
-    try {
-      await link(temp, path);
-    } catch (err) {
-      if (isErrno(err, "EEXIST")) return false;
-      throw err;
-    } finally {
-      await unlink(temp).catch(() => undefined);
-    }
-    await fsyncDirectory(dir);
-    return true;
+    return await createFileExclusive(path, bytes);
   } catch (err) {
     throw ioError(path, "create", err);
   }

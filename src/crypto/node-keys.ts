@@ -14,11 +14,11 @@
  * crash inside 2 leaves either the old PQID `signer.key` or the new BLS key (rename is atomic).
  * If both files hold PQID identities with different node IDs, nothing is changed and loading fails.
  */
-import {link, mkdir, readFile, rename, stat, unlink} from "node:fs/promises";
+import {readFile, rename, stat, unlink} from "node:fs/promises";
 import {dirname} from "node:path";
 import {BLS_SECRET_KEY_BYTES, blsPublicKey, generateBlsSecretKey, isBlsSecretKey, type BlsKeyPair} from "./bls.js";
 import {IdentityError} from "./errors.js";
-import {fsyncDirectory, isErrno, loadOrCreateIdentity, writeTempFile, type LoadedIdentity} from "./identity.js";
+import {createFileExclusive, fsyncDirectory, isErrno, loadOrCreateIdentity, writeTempFile, type LoadedIdentity} from "./identity.js";
 import type {PqBackend} from "./interface.js";
 import {KEY_FILE_MAGIC, decodeKeyFile, type NodeIdentity} from "./key-file.js";
 
@@ -38,7 +38,6 @@ export interface LoadedNodeKeys extends LoadedIdentity {
   migrated: boolean;
 }
 
-const KEY_DIR_MODE = 0o700;
 /** A PQID file is ~9.7 KB; anything much bigger in signer.key is foreign and not read. */
 const SIGNER_KEY_MAX_READ_BYTES = 1_048_576;
 
@@ -96,20 +95,8 @@ function decodeSignerKey(bytes: Uint8Array, path: string): BlsKeyPair {
 
 /** Creates `path` with `bytes` (0600) unless it exists; false if it already does. */
 async function createExclusive(path: string, bytes: Uint8Array, what: string): Promise<boolean> {
-  const dir = dirname(path);
   try {
-    await mkdir(dir, {recursive: true, mode: KEY_DIR_MODE});
-    const temp = await writeTempFile(dir, path, bytes);
-    try {
-      await link(temp, path);
-    } catch (err) {
-      if (isErrno(err, "EEXIST")) return false;
-      throw err;
-    } finally {
-      await unlink(temp).catch(() => undefined);
-    }
-    await fsyncDirectory(dir);
-    return true;
+    return await createFileExclusive(path, bytes);
   } catch (err) {
     throw io(path, `create ${what} in`, err);
   }
