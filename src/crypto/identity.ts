@@ -192,19 +192,24 @@ async function createExclusive(path: string, bytes: Uint8Array): Promise<boolean
  * a complete, fsync'd 0600 temp file renamed over it, then the directory fsync'd.
  */
 async function replaceWithUpgrade(path: string, bytes: Uint8Array): Promise<void> {
-  const dir = dirname(path);
   try {
-    const temp = await writeTempFile(dir, path, bytes);
-    try {
-      await rename(temp, path);
-    } catch (err) {
-      await unlink(temp).catch(() => undefined);
-      throw err;
-    }
-    await fsyncDirectory(dir);
+    await replaceFileAtomically(path, bytes);
   } catch (err) {
     throw ioError(path, "add the X25519 onion key to", err);
   }
+}
+
+/** Replaces `path` by a complete, fsync'd 0600 temp file renamed over it, then fsyncs the directory; raw errors. */
+export async function replaceFileAtomically(path: string, bytes: Uint8Array): Promise<void> {
+  const dir = dirname(path);
+  const temp = await writeTempFile(dir, path, bytes);
+  try {
+    await rename(temp, path);
+  } catch (err) {
+    await unlink(temp).catch(() => undefined);
+    throw err;
+  }
+  await fsyncDirectory(dir);
 }
 
 /**

@@ -14,11 +14,10 @@
  * crash inside 2 leaves either the old PQID `signer.key` or the new BLS key (rename is atomic).
  * If both files hold PQID identities with different node IDs, nothing is changed and loading fails.
  */
-import {readFile, rename, stat, unlink} from "node:fs/promises";
-import {dirname} from "node:path";
+import {readFile, stat} from "node:fs/promises";
 import {BLS_SECRET_KEY_BYTES, blsPublicKey, generateBlsSecretKey, isBlsSecretKey, type BlsKeyPair} from "./bls.js";
 import {IdentityError} from "./errors.js";
-import {createFileExclusive, fsyncDirectory, isErrno, loadOrCreateIdentity, writeTempFile, type LoadedIdentity} from "./identity.js";
+import {createFileExclusive, isErrno, loadOrCreateIdentity, replaceFileAtomically, type LoadedIdentity} from "./identity.js";
 import type {PqBackend} from "./interface.js";
 import {KEY_FILE_MAGIC, decodeKeyFile, type NodeIdentity} from "./key-file.js";
 
@@ -104,16 +103,8 @@ async function createExclusive(path: string, bytes: Uint8Array, what: string): P
 
 /** Atomically replaces `path` by a complete, fsync'd 0600 file holding `bytes`. */
 async function replaceAtomically(path: string, bytes: Uint8Array): Promise<void> {
-  const dir = dirname(path);
   try {
-    const temp = await writeTempFile(dir, path, bytes);
-    try {
-      await rename(temp, path);
-    } catch (err) {
-      await unlink(temp).catch(() => undefined);
-      throw err;
-    }
-    await fsyncDirectory(dir);
+    await replaceFileAtomically(path, bytes);
   } catch (err) {
     throw io(path, "replace the moved identity by a BLS key in", err);
   }
