@@ -1,6 +1,7 @@
 import Fastify from "fastify";
 import {describe, expect, it} from "vitest";
 import {registerNetworkRoutes, type NetworkMembership} from "../../../src/api/http/routes/network.js";
+import {blsProofOfPossession, blsPublicKey, generateBlsSecretKey} from "../../../src/crypto/index.js";
 import {MembershipService} from "../../../src/swarm/membership-service.js";
 import {EventEmitter} from "node:events";
 import {ManualClock} from "../../../src/util/clock.js";
@@ -100,6 +101,19 @@ describe("GET /network/v1/nodes/compact", () => {
     const nodes = (await app(m).inject("/network/v1/nodes/compact")).json().nodes as Array<Record<string, unknown>>;
     expect(nodes.find((n) => n.node_id === tlsNode.nodeId)?.tls).toEqual({spki_sha256: "ab".repeat(32)});
     expect(nodes.filter((n) => "tls" in n)).toHaveLength(1);
+  });
+
+  it("the full list carries a node's BLS key and proof of possession (hex) when its record has them, and only then", async () => {
+    const m = service();
+    const sk = generateBlsSecretKey(new Uint8Array(32).fill(7));
+    const blsNode = signedRecord(3, {x25519PublicKey: new Uint8Array(32).fill(0x42), blsPublicKey: blsPublicKey(sk), blsProofOfPossession: blsProofOfPossession(sk)});
+    m.apply({text: JSON.stringify({version: 1, network_id: 7070, nodes: [records[0], records[1], records[2], blsNode, records[4]]}), origin: "t"});
+    const nodes = (await app(m).inject("/network/v1/nodes")).json().nodes as Array<Record<string, unknown>>;
+    expect(nodes.find((n) => n.node_id === blsNode.nodeId)?.bls).toEqual({
+      public_key: Buffer.from(blsPublicKey(sk)).toString("hex"),
+      proof_of_possession: Buffer.from(blsProofOfPossession(sk)).toString("hex"),
+    });
+    expect(nodes.filter((n) => "bls" in n)).toHaveLength(1);
   });
 
   it("is rate limited like the full list", async () => {

@@ -168,6 +168,10 @@ function nodeEntry(record: NodeRecord, swarmId: bigint | null): Record<string, u
     ...nodeReachFields(record, swarmId),
     stake: {operator: share(record.stake.operator), contributors: record.stake.contributors.map(share)},
     total_stake: record.totalStake.toString(10),
+    // The BLS key its claim signatures and penalty reports verify against (checked by its proof of possession).
+    ...(record.blsPublicKey === undefined || record.blsProofOfPossession === undefined
+      ? {}
+      : {bls: {public_key: toHex(record.blsPublicKey), proof_of_possession: toHex(record.blsProofOfPossession)}}),
     version: [...record.version],
     timestamp: record.timestamp,
   };
