@@ -5,13 +5,11 @@
  * over GET /proof/v1/penalties, aggregates them into one slashing report that verifies against the
  * membership's records, and `audit --slashing` verifies the written bundle offline (a tampered one fails).
  */
-import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from "node:fs";
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {runCli, type CliIo} from "../../src/cli/run.js";
-import {dataPaths, loadConfig} from "../../src/config/index.js";
-import {encodeKeyFile} from "../../src/crypto/identity.js";
 import {StorageNode} from "../../src/node/index.js";
 import {randomBytes} from "node:crypto";
 import {PeerClient} from "../../src/peer/index.js";
@@ -31,14 +29,16 @@ import type {StoredMessage} from "../../src/storage/interface.js";
 import {signOwnRecord} from "../../src/swarm/index.js";
 import {sessionHash} from "../utils/keys.js";
 import {testPq} from "../utils/rpc-harness.js";
-import {SwarmHarness, identityFor, waitFor} from "../utils/swarm-harness.js";
-import {silentLogger} from "../utils/logger.js";
+import {SwarmHarness, waitFor} from "../utils/swarm-harness.js";
 
-const h = new SwarmHarness({mode: "pip0008"});
+// Peer challenges off (the test drives them through the scheduler's hook) and hour-long proof epochs.
+const h = new SwarmHarness({
+  mode: "pip0008",
+  flags: {"proofs.epochMs": "3600000", "proofs.challengeIntervalMs": "0", "metrics.enabled": "false"},
+});
 const LABELS = ["penalties/a", "penalties/b", "penalties/c"];
 const ACCOUNT = `05${"6b".repeat(32)}`;
 const nodes: StorageNode[] = [];
-let stopped: StorageNode | null = null;
 const messages: StoredMessage[] = Array.from({length: 20}, (_, i) => {
   const data = Buffer.from(`penalty devnet message ${i}`);
   const now = Date.now();
@@ -46,24 +46,7 @@ const messages: StoredMessage[] = Array.from({length: 20}, (_, i) => {
 });
 
 async function startNode(label: string): Promise<StorageNode> {
-  const identity = await identityFor(label);
-  const dir = join(h.baseDir, label.replace(/\W/g, "_"));
-  mkdirSync(join(dir, "staking"), {recursive: true, mode: 0o700});
-  writeFileSync(dataPaths({dataDir: dir}).keyFile, encodeKeyFile(identity), {mode: 0o600});
-  const flags = {
-    "data-dir": dir,
-    "http-port": "0",
-    network: "devnet",
-    "membership.source": "static",
-    "membership.file": h.membershipFile,
-    "membership.pollIntervalMs": "200",
-    "crypto.pqBackend": "noble",
-    "rateLimit.enabled": "false",
-    "proofs.epochMs": "3600000",
-    "proofs.challengeIntervalMs": "0",
-    "metrics.enabled": "false",
-  };
-  const node = await StorageNode.init(loadConfig({flags, env: {}}), {logger: silentLogger});
+  const {node} = await h.startNode(label);
   nodes.push(node);
   return node;
 }
@@ -140,7 +123,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await testPeers.close();
-  for (const n of nodes.reverse()) if (n !== stopped) await n.close();
   await h.close();
 });
 
@@ -149,8 +131,7 @@ describe("penalty reports on a devnet", () => {
     const [a, b, c] = nodes as [StorageNode, StorageNode, StorageNode];
     expect((await challenge(a, b, messages[3]!)).verdict).toEqual({outcome: "pass"});
     expect(a.proofs!.penalties!.list({limit: 5})).toEqual([]);
-    await b.close();
-    stopped = b;
+    await h.stopNode(h.nodes[1]!);
     expect((await challenge(a, b, messages[4]!)).verdict).toMatchObject({outcome: "fail", reason: "no-answer"});
     expect((await challenge(c, b, messages[5]!)).verdict).toMatchObject({outcome: "fail", reason: "no-answer"});
     const [row] = a.proofs!.penalties!.list({limit: 5});
