@@ -16,11 +16,10 @@
  *   node dist/bench/memory.js            (or BENCH_MEMORY=1 npm run bench)
  *   BENCH_MEMORY_MESSAGES (1000000)  BENCH_MEMORY_STORES (10000)  BENCH_MEMORY_SOCKETS (2000)
  */
-import {generateKeyPairSync, randomBytes, sign} from "node:crypto";
+import {randomBytes} from "node:crypto";
 import {existsSync, readFileSync, statSync} from "node:fs";
 import {join} from "node:path";
 import {pathToFileURL} from "node:url";
-import {ed25519} from "@noble/curves/ed25519.js";
 import {request} from "undici";
 import WebSocket from "ws";
 import {DB_FILE_NAME, DB_SUBDIR} from "../src/config/paths.js";
@@ -30,6 +29,7 @@ import {systemClock} from "../src/util/clock.js";
 import {runLoadClient, startServer, type ServerHandle} from "./children.js";
 import {BenchContext, nodeArgs, SCRIPTS} from "./scenarios.js";
 import {envNumber, formatInt, round} from "./util.js";
+import {openSubscribedSocket} from "./ws-push.js";
 
 export interface MemoryBenchOptions {
   messages: number;
@@ -107,18 +107,7 @@ async function waitProofReady(url: string): Promise<number> {
 
 /** One idle socket from `localAddress`, subscribed (signed monitor request) to a fresh 05 account. */
 async function subscribedSocket(wsUrl: string, localAddress: string): Promise<WebSocket> {
-  const {publicKey, privateKey} = generateKeyPairSync("ed25519");
-  const pub = publicKey.export({format: "der", type: "spki"}).subarray(-32);
-  const account = "05" + Buffer.from(ed25519.utils.toMontgomery(pub)).toString("hex");
-  const socket = new WebSocket(wsUrl, {localAddress});
-  await new Promise((resolve, reject) => socket.once("open", resolve).once("error", reject));
-  const t = Math.floor(Date.now() / 1000);
-  const s = sign(null, Buffer.from(`MONITOR${account}${t}10`), privateKey).toString("base64");
-  const reply = new Promise<unknown>((resolve) => socket.once("message", (d) => resolve(JSON.parse((d as Buffer).toString()))));
-  socket.send(JSON.stringify({id: "sub", type: "subscribe", params: {P: pub.toString("hex"), n: [0], d: 1, t, s}}));
-  const r = (await reply) as {success?: boolean};
-  if (r.success !== true) throw new Error(`subscribe failed: ${JSON.stringify(r)}`);
-  return socket;
+  return (await openSubscribedSocket(wsUrl, localAddress)).socket;
 }
 
 async function measureSockets(server: ServerHandle, count: number): Promise<MemoryBenchResult["ws"]> {

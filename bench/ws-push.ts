@@ -137,11 +137,12 @@ interface Timings {
 }
 
 /** A Session ID (05 ‖ X25519 of its Ed25519 key) subscribed with `P` to namespace 0, with data. */
-async function openClient(wsUrl: string, timings: () => Timings): Promise<Client> {
+/** One socket (from `localAddress` if given), subscribed with a signed monitor request to a fresh 05 account. */
+export async function openSubscribedSocket(wsUrl: string, localAddress?: string): Promise<{socket: WebSocket; account: string}> {
   const {publicKey, privateKey} = generateKeyPairSync("ed25519");
   const pub = publicKey.export({format: "der", type: "spki"}).subarray(-32);
   const account = "05" + Buffer.from(ed25519.utils.toMontgomery(pub)).toString("hex");
-  const socket = new WebSocket(wsUrl);
+  const socket = new WebSocket(wsUrl, localAddress === undefined ? {} : {localAddress});
   await new Promise((resolve, reject) => socket.once("open", resolve).once("error", reject));
   const t = Math.floor(Date.now() / 1000);
   const s = sign(null, Buffer.from(`MONITOR${account}${t}10`), privateKey).toString("base64");
@@ -149,6 +150,11 @@ async function openClient(wsUrl: string, timings: () => Timings): Promise<Client
   socket.send(JSON.stringify({id: "sub", type: "subscribe", params: {P: pub.toString("hex"), n: [0], d: 1, t, s}}));
   const r = (await reply) as {success?: boolean};
   if (r.success !== true) throw new Error(`subscribe failed: ${JSON.stringify(r)}`);
+  return {socket, account};
+}
+
+async function openClient(wsUrl: string, timings: () => Timings): Promise<Client> {
+  const {socket, account} = await openSubscribedSocket(wsUrl);
   socket.on("message", (d) => onFrame(JSON.parse((d as Buffer).toString()) as Record<string, unknown>, timings()));
   return {socket, account};
 }
