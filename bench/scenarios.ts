@@ -287,6 +287,9 @@ export async function runScenario(ctx: BenchContext, def: ScenarioDef, run: numb
   const {server, dir}: {server: Server; dir: string | null} =
     shared !== undefined ? {server: shared, dir: null} : await startFresh(ctx, def.server, def.build);
   try {
+    // A fresh server's startup work (module loading, the first storage-proof build on a worker)
+    // must not land in the window: it is not per-request work, and a swarm pays it three times.
+    if (shared === undefined && def.server !== "echo") await Promise.all((server.pids ?? [server.pid]).map(settle));
     const probe = cpuProbe(server.pids ?? [server.pid]);
     const spec = loadSpec(ctx, def, server.url, run);
     const load = await runLoadClient(ctx.children, SCRIPTS.loadClient, spec, probe.onPhase);

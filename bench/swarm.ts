@@ -13,10 +13,17 @@ import {startServer, type ChildRegistry, type ServerHandle} from "./children.js"
 
 const READY_TIMEOUT_MS = 60_000;
 
+/**
+ * Ready, and its first storage proof signed. A member signs its first proof only once the
+ * membership puts it in a swarm (up to 5 s after `ready`), and that first commitment build starts
+ * the proof worker (a fresh isolate) and builds the commitment: ~1-3 CPU-seconds per member which
+ * landed in the first seconds of the load, three times over, where a single node pays it at start.
+ */
 async function isReady(url: string): Promise<boolean> {
   try {
     const res = await request(`${url}/health`);
-    return ((await res.body.json()) as {ready?: unknown}).ready === true;
+    const health = (await res.body.json()) as {ready?: unknown; proofs?: {proofReady?: unknown} | null};
+    return health.ready === true && (health.proofs == null || health.proofs.proofReady === true);
   } catch {
     return false;
   }
