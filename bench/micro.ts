@@ -1,8 +1,10 @@
 /**
  * The in-process micro-benchmarks `npm run bench` runs after the HTTP scenarios (no child process
- * is alive then): bench/storage.ts, bench/replication-wire.ts and, if its module and export exist,
+ * is alive then): bench/storage.ts, bench/replication-wire.ts, bench/replication-path.ts and, if its
+ * module and export exist,
  * bench/crypto.ts.
  */
+import {benchReplicationPath, type ReplicationPathRow} from "./replication-path.js";
 import {benchReplicationWire, type ReplicationWireRow} from "./replication-wire.js";
 import {benchStorage, type StorageBenchResult} from "./storage.js";
 import {formatOpsTable, textTable} from "./report.js";
@@ -16,6 +18,8 @@ export interface MicroResults {
   storage: StorageBenchResult[];
   /** The rpc_batch_ok reply encoded and decoded, per entry: signature per entry vs shared. */
   replicationWire: ReplicationWireRow[];
+  /** The replication code's own CPU per replicated store (fan-out, channel, codec; no HTTP or storage), by batch size. */
+  replicationPath: ReplicationPathRow[];
   crypto: OpsRow[] | null;
   notes: string[];
 }
@@ -45,6 +49,9 @@ export async function runMicroBenchmarks(log: (line: string) => void): Promise<M
   log("\nPeer batch reply (bench/replication-wire.ts: rpc_batch_ok of 50 store entries, encode + decode)\n");
   const replicationWire = benchReplicationWire();
   log(textTable(["reply", "µs per entry", "bytes per entry"], replicationWire.map((r) => [r.name, r.usPerEntry.toFixed(1), String(r.bytesPerEntry)])));
+  log("\nReplication path (bench/replication-path.ts: fan-out to 2 in-process peers, channel and codec, no HTTP or storage)\n");
+  const replicationPath = await benchReplicationPath();
+  log(textTable(["concurrent stores", "µs CPU per replicated store"], replicationPath.map((r) => [String(r.batch), r.usPerStore.toFixed(1)])));
   const benchCrypto = await loadBenchCrypto();
   let crypto: OpsRow[] | null = null;
   if (typeof benchCrypto === "string") {
@@ -55,5 +62,5 @@ export async function runMicroBenchmarks(log: (line: string) => void): Promise<M
     crypto = await benchCrypto();
     log(formatOpsTable(crypto));
   }
-  return {storage, replicationWire, crypto, notes};
+  return {storage, replicationWire, replicationPath, crypto, notes};
 }
