@@ -1,0 +1,90 @@
+/**
+ * Where a replicated store waits: loaded into the node processes with
+ * `BENCH_NODE_ARGS="--import <dist>/bench/stage-trace.js"` and `BENCH_STAGE_DIR=<dir>`, it times the
+ * replication stages of every request through the public methods of the node's own modules
+ * (the same dist/ files the node loads), plus the event loop's delay, and writes one JSON file per
+ * process at exit (`<dir>/<pid>.json`: count, p50, p90, p99, max, mean in ms). Stages:
+ *
+ * - `forward`: the entry node's fan-out of one request, until every peer's entry (or timeout) is in;
+ * - `peer_call`: one peer's part of it, from joining the peer's batch queue to its answer (the wait
+ *   behind the batches in flight, plus the exchange);
+ * - `exchange`: one frame to a peer and its reply (seal, HTTP, the peer's work, open, decode), and
+ *   `exchange_calls`, the calls it carried (1 for a plain `rpc`);
+ * - `peer_frame`: on a peer, one frame from open to sealed reply (its stores' validation, group
+ *   commit and signature batch included);
+ * - `event_loop_delay`: `monitorEventLoopDelay` (resolution 5 ms).
+ *
+ * Measurement only: nothing here runs unless a bench run asks for it.
+ */
+import {writeFileSync} from "node:fs";
+import {join} from "node:path";
+import {monitorEventLoopDelay} from "node:perf_hooks";
+import {Forwarder} from "../src/replication/forwarder.js";
+import {PeerRequestHandler} from "../src/replication/peer-handler.js";
+import {RpcBatcher} from "../src/replication/rpc-batcher.js";
+import {PeerTransport} from "../src/replication/transport.js";
+
+type Summary = {n: number; p50: number; p90: number; p99: number; max: number; mean: number};
+
+const samples = new Map<string, number[]>();
+
+function record(stage: string, value: number): void {
+  let list = samples.get(stage);
+  if (list === undefined) samples.set(stage, (list = []));
+  list.push(value);
+}
+
+export function summarize(values: readonly number[]): Summary {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+  const round = (x: number): number => Math.round(x * 100) / 100;
+  const mean = sorted.reduce((s, x) => s + x, 0) / Math.max(1, sorted.length);
+  return {n: sorted.length, p50: round(at(0.5)), p90: round(at(0.9)), p99: round(at(0.99)), max: round(at(1)), mean: round(mean)};
+}
+
+/** Wraps an async prototype method so that each call's duration lands in `stage`. */
+function timeMethod<T extends object>(proto: T, name: keyof T & string, stage: string, extra?: (args: unknown[]) => void): void {
+  const original = proto[name] as unknown as (...args: unknown[]) => Promise<unknown>;
+  Object.defineProperty(proto, name, {
+    configurable: true,
+    writable: true,
+    value: function timed(this: unknown, ...args: unknown[]): Promise<unknown> {
+      const t0 = performance.now();
+      extra?.(args);
+      return original.apply(this, args).finally(() => record(stage, performance.now() - t0));
+    },
+  });
+}
+
+function install(dir: string): void {
+  const delay = monitorEventLoopDelay({resolution: 5});
+  delay.enable();
+  timeMethod(Forwarder.prototype, "forward", "forward");
+  timeMethod(RpcBatcher.prototype, "call", "peer_call");
+  timeMethod(PeerTransport.prototype, "requestRaw", "exchange", (args) => {
+    // A batch is encoded by encodeRpcBatch; a lone call goes through request() as "rpc".
+    const bytes = args[1] as Uint8Array;
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 40)).toString("latin1");
+    if (text.includes('"type":"rpc_batch"')) record("exchange_calls", countCalls(bytes));
+    else if (text.includes('"type":"rpc"')) record("exchange_calls", 1);
+  });
+  timeMethod(PeerRequestHandler.prototype, "handleFrame", "peer_frame");
+  process.on("exit", () => {
+    const out: Record<string, unknown> = {pid: process.pid};
+    for (const [stage, list] of samples) out[stage] = summarize(list);
+    const ns = (q: number): number => Math.round(delay.percentile(q) / 1e4) / 100;
+    out.event_loop_delay = {p50: ns(50), p99: ns(99), max: Math.round(delay.max / 1e4) / 100, mean: Math.round(delay.mean / 1e4) / 100};
+    writeFileSync(join(dir, `${process.pid}.json`), `${JSON.stringify(out, null, 1)}\n`);
+  });
+}
+
+/** Calls in an encoded rpc_batch: its `"method":` keys at the top level of each request. */
+function countCalls(bytes: Uint8Array): number {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
+  let n = 0;
+  for (let i = text.indexOf('{"method":'); i >= 0; i = text.indexOf('{"method":', i + 1)) n++;
+  return n;
+}
+
+const dir = process.env.BENCH_STAGE_DIR;
+if (dir !== undefined && dir !== "") install(dir);
