@@ -2,14 +2,17 @@
  * In-process CPU per retrieve, below HTTP: the node's request pipeline (parse, auth, the paged read,
  * the answer's text and its bytes) against the raw SQLite baseline's handler (`bench/
  * baseline-server.ts`: the mailbox query, message objects, `JSON.stringify`, bytes) on the same
- * database, interleaved in rounds so that drift on a shared machine hits both alike.
+ * database, interleaved in rounds so that drift on a shared machine hits both alike; and the node's
+ * pipeline with request signatures verified on a signing worker (`ctx.verifier`), whose CPU is
+ * then off the main thread: the main thread's CPU is printed beside the process's.
  *
  *   node dist/bench/retrieve-cpu.js [rounds=8] [requests per round=300]
  *
  * The mailboxes are those of the HTTP bench's `node-retrieve` (100 `05` accounts, 100 messages of
- * 642 B each, signed bodies); CPU is `process.cpuUsage()` (user + system) around each round.
+ * 642 B each, signed bodies), 50 requests in flight; CPU is `process.cpuUsage()` (user + system,
+ * every thread) and the main thread's from /proc (10 ms ticks) around each round.
  */
-import {mkdtempSync, rmSync} from "node:fs";
+import {mkdtempSync, readFileSync, rmSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {pathToFileURL} from "node:url";
@@ -22,6 +25,7 @@ import type {RpcContext} from "../src/rpc/context.js";
 import type {ResponseSigner} from "../src/receipts/index.js";
 import {RETRIEVE_MAX_SIZE_BYTES} from "../src/protocol/index.js";
 import {SqliteMessageStore, StorageDb, type StoredMessage} from "../src/storage/index.js";
+import {InlineSigner, InlineVerifier, WorkerSigner} from "../src/signer/index.js";
 import {SingleNodeRouter} from "../src/swarm/index.js";
 import {systemClock} from "../src/util/index.js";
 import {BaselineDb, baselineRetrieve} from "./baseline-server.js";
@@ -39,13 +43,33 @@ function pageQuery(body: string): {account: string; namespace: number; afterHash
   return {account: params.pubkey, namespace: 0, afterHash: null, maxCount: Number.MAX_SAFE_INTEGER, maxSize: RETRIEVE_MAX_SIZE_BYTES / 5};
 }
 
-async function measure(variant: Variant, bodies: readonly string[], n: number): Promise<number> {
+/** Requests in flight at once, as the HTTP bench's 50 connections keep them. */
+const IN_FLIGHT = 50;
+
+/** CPU µs of the main thread so far (Linux: /proc, clock ticks of 10 ms), or NaN elsewhere. */
+function mainThreadCpuUs(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** CPU µs per request: the whole process (every thread) and its main thread alone. */
+async function measure(variant: Variant, bodies: readonly string[], n: number): Promise<{all: number; main: number}> {
   const before = process.cpuUsage();
+  const mainBefore = mainThreadCpuUs();
   let bytes = 0;
-  for (let i = 0; i < n; i++) bytes += await variant(bodies[i % bodies.length] as string);
+  for (let i = 0; i < n; i += IN_FLIGHT) {
+    const batch = Array.from({length: Math.min(IN_FLIGHT, n - i)}, (_, j) => variant(bodies[(i + j) % bodies.length] as string));
+    for (const b of await Promise.all(batch)) bytes += b;
+  }
   const used = process.cpuUsage(before);
+  const main = mainThreadCpuUs() - mainBefore;
   if (bytes === 0) throw new Error("no bytes");
-  return (used.user + used.system) / n;
+  return {all: (used.user + used.system) / n, main: main / n};
 }
 
 async function main(rounds: number, perRound: number): Promise<void> {
@@ -79,6 +103,12 @@ async function main(rounds: number, perRound: number): Promise<void> {
       opts: {defaultTtlMs: 86_400_000},
     };
     const pipeline = new RequestPipeline({rpc: new RpcHandler(ctx), router, limiter: null, logger});
+    // The same, with request signatures verified on a signing worker, as the node does.
+    const worker = await WorkerSigner.start(randomBytes(4032), {useLiboqs: pq.name === "liboqs"}, {
+      fallback: new InlineSigner(pq, new Uint8Array(4032)),
+      fallbackVerifier: new InlineVerifier(pq),
+    });
+    const onWorker = new RequestPipeline({rpc: new RpcHandler({...ctx, verifier: worker}), router, limiter: null, logger});
     const raw = StorageDb.open(
       {path: join(dir, "node.db"), synchronous: "normal", busyTimeoutMs: 5_000, hardLimitBytes: 64 * 1024 ** 3, migrationsDir: null},
       Date.now(),
@@ -87,7 +117,12 @@ async function main(rounds: number, perRound: number): Promise<void> {
     const variants: Record<string, Variant> = {
       node: async (body) => {
         const res = await pipeline.dispatch(body);
-        if (typeof res.body === "string") throw new Error(`node: ${res.status} ${res.body}`);
+        if (res.status !== 200 || typeof res.body === "string") throw new Error(`node: ${res.status} ${JSON.stringify(res.body)}`);
+        return Buffer.from(responseJson(res.body)).length;
+      },
+      "node, verify on worker": async (body) => {
+        const res = await onWorker.dispatch(body);
+        if (res.status !== 200 || typeof res.body === "string") throw new Error(`node: ${res.status} ${JSON.stringify(res.body)}`);
         return Buffer.from(responseJson(res.body)).length;
       },
       // The node's page alone (read, text, bytes), as the retrieve method makes it, without parsing, auth or the rest of the answer.
@@ -107,19 +142,24 @@ async function main(rounds: number, perRound: number): Promise<void> {
       },
     };
     const bodies = retrieveBodies(accounts);
-    const results: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
+    const results: Record<string, Array<{all: number; main: number}>> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
     for (let r = -1; r < rounds; r++) {
       for (const [name, v] of Object.entries(variants)) {
         const us = await measure(v, bodies, perRound);
         if (r >= 0) results[name]?.push(us);
       }
     }
+    const medians: Record<string, {all: number; main: number}> = {};
     for (const [name, us] of Object.entries(results)) {
-      const sorted = [...us].sort((a, b) => a - b);
-      process.stdout.write(`${name.padEnd(18)} ${median(us).toFixed(0)} µs CPU per retrieve (min ${sorted[0]?.toFixed(0)}, max ${sorted.at(-1)?.toFixed(0)})\n`);
+      medians[name] = {all: median(us.map((u) => u.all)), main: median(us.map((u) => u.main))};
+      const m = medians[name];
+      process.stdout.write(`${name.padEnd(24)} ${m.all.toFixed(0).padStart(5)} µs CPU per retrieve, ${m.main.toFixed(0).padStart(5)} µs of it on the main thread\n`);
     }
-    const ratio = median(results.baseline ?? []) / median(results.node ?? []);
-    process.stdout.write(`node ÷ baseline throughput at equal CPU: ${ratio.toFixed(2)}\n`);
+    const base = medians.baseline?.main ?? Number.NaN;
+    for (const name of ["node", "node, verify on worker"]) {
+      process.stdout.write(`baseline ÷ ${name}, main-thread CPU per request: ${(base / (medians[name]?.main ?? Number.NaN)).toFixed(2)}\n`);
+    }
+    await worker.close();
     raw.close();
   } finally {
     await store.close();
