@@ -331,7 +331,7 @@ const NO_ML_DSA_FALLBACK: SignatureVerifier = {
  * shared 8 KB pool, and posting a view clones its whole ArrayBuffer.
  */
 function copied(job: VerifyJob): VerifyJob {
-  const out: VerifyJob = {key: Uint8Array.from(job.key), message: Uint8Array.from(job.message), signature: Uint8Array.from(job.signature)};
-  if (job.context !== undefined) out.context = Uint8Array.from(job.context);
+  const out: VerifyJob = {key: new Uint8Array(job.key), message: new Uint8Array(job.message), signature: new Uint8Array(job.signature)};
+  if (job.context !== undefined) out.context = new Uint8Array(job.context);
   return out;
 }
