@@ -78,17 +78,21 @@ const ctxReady = workerData.oqsContextUrl
 const edReady = workerData.ed25519Url ? import(workerData.ed25519Url).then((m) => m.verifyEd25519).catch(() => null) : Promise.resolve(null);
 Promise.all([import(workerData.nobleUrl), oqsReady, ctxReady, edReady]).then(([{ml_dsa65}, oqs, withContext, verifyEd25519]) => {
   const sk = workerData.secretKey;
-  const verifyOne = (v) => {
+  // A job is 4 (offset, length) pairs into the batch's bytes: key, message, signature, context (length -1: Ed25519).
+  const verifyOne = (bytes, at, i) => {
+    const part = (k) => bytes.subarray(at[i * 8 + k * 2], at[i * 8 + k * 2] + at[i * 8 + k * 2 + 1]);
     try {
-      if (v.context === undefined) return verifyEd25519 ? verifyEd25519(v.key, v.message, v.signature) === true : null;
-      return withContext ? withContext.verify(v.key, v.message, v.signature, v.context) === true : null;
+      if (at[i * 8 + 7] < 0) return verifyEd25519 ? verifyEd25519(part(0), part(1), part(2)) === true : null;
+      return withContext ? withContext.verify(part(0), part(1), part(2), part(3)) === true : null;
     } catch {
       return null;
     }
   };
   parentPort.on("message", (m) => {
     if (m.verify !== undefined) {
-      parentPort.postMessage({id: m.id, ok: m.verify.map(verifyOne)});
+      const ok = [];
+      for (let i = 0; i < m.verify.length / 8; i++) ok.push(verifyOne(m.bytes, m.verify, i));
+      parentPort.postMessage({id: m.id, ok});
       return;
     }
     try {
@@ -243,7 +247,7 @@ export class WorkerSigner implements ContextSigner, SignatureVerifier {
   private enqueue(job: VerifyJob): Promise<boolean> {
     return new Promise((resolve, reject) => {
       if (this.queued.length === 0) setImmediate(() => this.flushVerifications());
-      this.queued.push({job: copied(job), resolve, reject});
+      this.queued.push({job, resolve, reject});
     });
   }
 
@@ -258,7 +262,8 @@ export class WorkerSigner implements ContextSigner, SignatureVerifier {
     const id = this.nextId++;
     this.verifying.set(id, batch);
     this.worker.ref();
-    this.worker.postMessage({id, verify: batch.map((p) => p.job)});
+    const {bytes, at, buffers} = packed(batch.map((p) => p.job));
+    this.worker.postMessage({id, bytes, verify: at}, buffers);
   }
 
   private verifyHere(p: PendingVerify): void {
@@ -327,11 +332,27 @@ const NO_ML_DSA_FALLBACK: SignatureVerifier = {
 };
 
 /**
- * The job with its bytes in buffers of their own: a request's small Buffers are views into Node's
- * shared 8 KB pool, and posting a view clones its whole ArrayBuffer.
+ * A batch's bytes in one buffer, transferred to the worker (not cloned), with each job's parts as
+ * (offset, length) pairs: one allocation per batch instead of one per part, and none of a request's
+ * small Buffers is posted (they are views into Node's shared 8 KB pool, whose whole ArrayBuffer a
+ * clone would copy).
  */
-function copied(job: VerifyJob): VerifyJob {
-  const out: VerifyJob = {key: new Uint8Array(job.key), message: new Uint8Array(job.message), signature: new Uint8Array(job.signature)};
-  if (job.context !== undefined) out.context = new Uint8Array(job.context);
-  return out;
+function packed(jobs: readonly VerifyJob[]): {bytes: Uint8Array; at: Int32Array; buffers: ArrayBuffer[]} {
+  let size = 0;
+  for (const j of jobs) size += j.key.length + j.message.length + j.signature.length + (j.context?.length ?? 0);
+  const buffers = [new ArrayBuffer(size), new ArrayBuffer(jobs.length * 8 * 4)] as const;
+  const bytes = new Uint8Array(buffers[0]);
+  const at = new Int32Array(buffers[1]);
+  let offset = 0;
+  jobs.forEach((j, i) => {
+    [j.key, j.message, j.signature, j.context].forEach((part, k) => {
+      at[i * 8 + k * 2] = offset;
+      at[i * 8 + k * 2 + 1] = part === undefined ? -1 : part.length;
+      if (part !== undefined) {
+        bytes.set(part, offset);
+        offset += part.length;
+      }
+    });
+  });
+  return {bytes, at, buffers: [...buffers]};
 }
