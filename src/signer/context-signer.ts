@@ -18,7 +18,8 @@ export interface ContextSigner {
 /**
  * Request signature checks, answered off the event loop where a worker can: `ed25519` is
  * crypto/ed25519.ts' `verifyEd25519` (libsodium's rules), `mlDsa65` the backend's ML-DSA-65 verify
- * with a FIPS 204 context. Both resolve to false for a bad signature and never reject.
+ * with a FIPS 204 context. Both resolve to false for a bad signature; they reject only where the
+ * backend itself throws (as `verifyRequest` would then throw).
  */
 export interface SignatureVerifier {
   ed25519(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean>;
@@ -66,9 +67,9 @@ export class InlineSigner implements ContextSigner {
 // imports noble, liboqs-js and our liboqs context path by file URLs resolved in the parent. The
 // context path runs its own known-answer test in the worker; if it fails or cannot be imported
 // (e.g. under vitest, where only the .ts source exists), the worker signs as before.
-// Verification batches ({verify: jobs}) are answered with one boolean per job, or null where the
-// worker cannot answer it (no Ed25519 module, no liboqs context path, or a throw): the parent then
-// verifies that job itself, so a worker never decides differently from the main thread.
+// Verification batches ({bytes, verify: offsets}, see packed()) are answered with one boolean per
+// job, or null where the worker cannot answer it (no Ed25519 module, no liboqs context path, or a
+// throw): the parent then verifies that job itself with the node's own backend.
 const WORKER_SOURCE = `
 const {parentPort, workerData} = require("node:worker_threads");
 const oqsReady = workerData.oqsUrl ? import(workerData.oqsUrl).then((m) => m.createMLDSA65()) : Promise.resolve(null);
