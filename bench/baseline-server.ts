@@ -47,7 +47,7 @@ const HARD_LIMIT_BYTES = 64 * 1024 ** 3;
 const RETRIEVE_LIMIT = 100;
 
 /** The SQL of the baseline: owner upsert, message insert and the mailbox read, on the node's schema. */
-class BaselineDb {
+export class BaselineDb {
   private readonly owners = new Map<string, number>();
   private readonly insertOwner: Statement<[number, Buffer]>;
   private readonly selectOwner: Statement<[number, Buffer], {id: number}>;
@@ -138,7 +138,8 @@ function toRow(db: BaselineDb, p: NonNullable<RpcBody["params"]>): Row {
   return {owner: db.ownerId(account), hash: hash.replace(/=+$/, ""), namespace, timestamp, expiry, data};
 }
 
-function retrieve(db: BaselineDb, p: NonNullable<RpcBody["params"]>): unknown {
+/** The baseline's retrieve answer (before JSON), also measured in process by `retrieve-cpu.ts`. */
+export function baselineRetrieve(db: BaselineDb, p: NonNullable<RpcBody["params"]>): unknown {
   const rows = db.mailbox(db.ownerId(String(p.pubkey)), p.namespace ?? 0);
   const messages = rows.map((r) => ({
     hash: r.hash,
@@ -154,7 +155,7 @@ function sqliteApp(app: FastifyInstance, db: BaselineDb, group: boolean): void {
   app.post("/storage_rpc/v1", async (req, reply) => {
     const body = req.body as RpcBody;
     const params = body.params ?? {};
-    if (body.method === "retrieve") return retrieve(db, params);
+    if (body.method === "retrieve") return baselineRetrieve(db, params);
     if (body.method !== "store") return reply.code(400).send({error: `unsupported method ${String(body.method)}`});
     const row = toRow(db, params);
     if (batcher !== null) await batcher.add(row);

@@ -26,6 +26,7 @@ export type ScenarioId =
   | "onion-store"
   | "sqlite-retrieve"
   | "node-retrieve"
+  | "node-retrieve-base"
   | "node-retrieve-07";
 /** `swarm3`: three nodes in one swarm; the load goes to the first, which replicates to the others. */
 type ServerKind = "echo" | "sqlite-group" | "sqlite-each" | "node" | "swarm3";
@@ -79,6 +80,7 @@ export const SCENARIOS: readonly ScenarioDef[] = [
   scenario("onion-store", "pars-storage store, 3-hop onion, same swarm", "swarm3", "store", "sqlite-store"),
   scenario("sqlite-retrieve", "raw SQLite retrieve 100", "sqlite-group", "retrieve"),
   scenario("node-retrieve", "pars-storage retrieve 100", "node", "retrieve", "sqlite-retrieve"),
+  scenario("node-retrieve-base", "pars-storage retrieve 100, base build", "node", "retrieve", "sqlite-retrieve", {build: "base"}),
   // The same retrieves from 07 accounts: ML-DSA-65 verify and the account-ID derivation per request.
   scenario("node-retrieve-07", "pars-storage retrieve 100, 07 accounts", "node", "retrieve", "sqlite-retrieve", {accounts: "pq"}),
 ];
@@ -143,8 +145,8 @@ const OPEN_LOOP_CONNECTIONS = 128;
 export class BenchContext {
   readonly children = new ChildRegistry();
   private readonly dirs = new Set<string>();
-  /** Prefilled retrieve servers, by server kind. */
-  readonly retrieveServers = new Map<ServerKind, ServerHandle>();
+  /** Prefilled retrieve servers, by server kind and build (`node` or `node/base`). */
+  readonly retrieveServers = new Map<string, ServerHandle>();
 
   constructor(readonly config: BenchConfig) {}
 
@@ -232,9 +234,11 @@ function loadSpec(ctx: BenchContext, def: ScenarioDef, url: string, run: number)
 export async function prepareRetrieveServers(ctx: BenchContext, log: (line: string) => void): Promise<void> {
   const c = ctx.config;
   const retrieves = c.scenarios.filter((s) => s.workload === "retrieve");
-  for (const kind of new Set(retrieves.map((s) => s.server))) {
-    const {server} = await startFresh(ctx, kind);
-    for (const accounts of new Set(retrieves.filter((s) => s.server === kind).map((s) => s.accounts))) {
+  for (const key of new Set(retrieves.map(retrieveServerKey))) {
+    const same = retrieves.filter((s) => retrieveServerKey(s) === key);
+    const kind = (same[0] as ScenarioDef).server;
+    const {server} = await startFresh(ctx, kind, (same[0] as ScenarioDef).build);
+    for (const accounts of new Set(same.map((s) => s.accounts))) {
       const spec: LoadSpec = {
         url: server.url,
         workload: "store",
@@ -248,13 +252,18 @@ export async function prepareRetrieveServers(ctx: BenchContext, log: (line: stri
       };
       const r = await runLoadClient(ctx.children, SCRIPTS.loadClient, spec);
       const failed = r.non2xx + r.errors;
-      log(`prefilled ${kind} (${accounts} accounts): ${r.requests} stores in ${r.seconds} s (${r.reqPerSec} req/s), ${failed} failed`);
-      if (failed > 0) throw new Error(`prefill of ${kind} failed: ${r.failures.join(" | ")}`);
+      log(`prefilled ${key} (${accounts} accounts): ${r.requests} stores in ${r.seconds} s (${r.reqPerSec} req/s), ${failed} failed`);
+      if (failed > 0) throw new Error(`prefill of ${key} failed: ${r.failures.join(" | ")}`);
     }
     const settled = await settle(server.pid);
-    log(`${kind} settled after the prefill in ${settled.seconds} s (${settled.cores} cores in the last second)`);
-    ctx.retrieveServers.set(kind, server);
+    log(`${key} settled after the prefill in ${settled.seconds} s (${settled.cores} cores in the last second)`);
+    ctx.retrieveServers.set(key, server);
   }
+}
+
+/** Retrieve scenarios share one prefilled server per server kind and build. */
+function retrieveServerKey(def: ScenarioDef): string {
+  return def.build === "base" ? `${def.server}/base` : def.server;
 }
 
 /** A server is idle when it uses less than this many cores over a second. */
@@ -283,7 +292,7 @@ async function settle(pid: number): Promise<{seconds: number; cores: number | nu
 
 /** Runs one scenario once (fresh server for stores, the prefilled one for retrieves). */
 export async function runScenario(ctx: BenchContext, def: ScenarioDef, run: number): Promise<RunSample> {
-  const shared = def.workload === "retrieve" ? ctx.retrieveServers.get(def.server) : undefined;
+  const shared = def.workload === "retrieve" ? ctx.retrieveServers.get(retrieveServerKey(def)) : undefined;
   const {server, dir}: {server: Server; dir: string | null} =
     shared !== undefined ? {server: shared, dir: null} : await startFresh(ctx, def.server, def.build);
   try {

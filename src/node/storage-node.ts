@@ -1,4 +1,4 @@
-import {InlineSigner, WorkerSigner, type ContextSigner} from "../signer/index.js";
+import {InlineSigner, InlineVerifier, WorkerSigner, type ContextSigner} from "../signer/index.js";
 import type {FastifyInstance} from "fastify";
 import type {Logger} from "pino";
 import {buildHttpApp, loadGc, type MetricsServer} from "../api/http/index.js";
@@ -122,7 +122,8 @@ export class StorageNode {
     },
   ): Promise<StorageNode> {
     const metrics = m.metrics?.metrics ?? null;
-    const mlDsaSigner = countedSigner(await startSigner(m.pq, m.identity, m.log), metrics?.signer ?? null);
+    const workerOrInline = await startSigner(m.pq, m.identity, m.log);
+    const mlDsaSigner = countedSigner(workerOrInline, metrics?.signer ?? null);
     const signer = new ResponseSigner(
       {...defaultResponseSignerOptions, maxBatchDelayMs: config.signing.maxBatchDelayMs},
       {signer: mlDsaSigner, nodeId: m.identity.nodeId, clock: m.clock, metrics: metrics?.signer ?? null},
@@ -167,6 +168,8 @@ export class StorageNode {
       logger: m.log.child({module: "rpc"}),
       versions: {version: SESSION_RPC_VERSION, hf: SESSION_RPC_HF, parsVersion: PARS_STORAGE_VERSION},
       opts: {defaultTtlMs: DEFAULT_TTL_MS},
+      // Request signatures on the signing worker (idle most of the time), not the event loop.
+      ...(workerOrInline instanceof WorkerSigner ? {verifier: workerOrInline} : {}),
     });
     // One token bucket per IP for HTTP and WebSocket together, so neither door bypasses the other.
     const limiter = config.rateLimit.enabled ? new RateLimiter(config.rateLimit, () => m.clock.now()) : null;
@@ -349,6 +352,7 @@ async function startSigner(pq: PqBackend, identity: NodeIdentity, log: Logger): 
   try {
     return await WorkerSigner.start(identity.mlDsa.secretKey, {useLiboqs: pq.name === "liboqs"}, {
       fallback,
+      fallbackVerifier: new InlineVerifier(pq),
       onWorkerFailure: (err) => log.error({err: err.message}, "signing worker failed; signing on the main thread"),
     });
   } catch (err) {

@@ -118,9 +118,26 @@ export function parseToken(s: string): Buffer | null {
   return null;
 }
 
+/** Request signature checks off the event loop (signer/'s WorkerSigner); the same answers as verifying here. */
+export interface RequestVerifier {
+  ed25519(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean>;
+  mlDsa65(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array, context: Uint8Array): Promise<boolean>;
+}
+
 export interface AuthModules {
   store: Pick<MessageStore, "isRevoked">;
   pq: PqBackend;
+  /** Where `verifyRequestAsync` sends the request's signature check; absent: verified here. */
+  verifier?: RequestVerifier;
+}
+
+/** The one signature check left once every other rule of verify_signature has passed. */
+interface SignatureCheck {
+  key: Uint8Array;
+  message: Uint8Array;
+  signature: Uint8Array;
+  /** ML-DSA-65 with this context; absent: Ed25519. */
+  context?: Uint8Array;
 }
 
 /**
@@ -135,6 +152,42 @@ export function verifyRequest(
   skipRevokeCheck: boolean,
   message: Uint8Array,
 ): boolean {
+  const check = requestCheck(m, auth, requiredAccess, skipRevokeCheck, message);
+  if (typeof check === "boolean") return check;
+  return check.context === undefined
+    ? verifyEd25519(check.key, check.message, check.signature)
+    : m.pq.mlDsa65.verify(check.key, check.message, check.signature, check.context);
+}
+
+/**
+ * `verifyRequest`, with the request's own signature checked by `m.verifier` (a worker thread) when
+ * there is one: every other rule (keys, account ID, subaccount token and revocation) runs here first,
+ * unchanged, so the answer and its error are those of `verifyRequest`.
+ */
+export function verifyRequestAsync(
+  m: AuthModules,
+  auth: RequestAuth,
+  requiredAccess: number,
+  skipRevokeCheck: boolean,
+  message: Uint8Array,
+): Promise<boolean> {
+  const verifier = m.verifier;
+  if (verifier === undefined) return Promise.resolve(verifyRequest(m, auth, requiredAccess, skipRevokeCheck, message));
+  const check = requestCheck(m, auth, requiredAccess, skipRevokeCheck, message);
+  if (typeof check === "boolean") return Promise.resolve(check);
+  return check.context === undefined
+    ? verifier.ed25519(check.key, check.message, check.signature)
+    : verifier.mlDsa65(check.key, check.message, check.signature, check.context);
+}
+
+/** verify_signature up to its last step: false if a rule fails, else the signature check still to make. */
+function requestCheck(
+  m: AuthModules,
+  auth: RequestAuth,
+  requiredAccess: number,
+  skipRevokeCheck: boolean,
+  message: Uint8Array,
+): false | SignatureCheck {
   const {account} = auth;
   if (account.prefix === ACCOUNT_PREFIX_PQ) {
     if (auth.pq === undefined) return false;
@@ -150,12 +203,13 @@ export function verifyRequest(
     const sub = auth.subaccount;
     if (!skipRevokeCheck && m.store.isRevoked(account.hex, sub.token)) return false;
     if (!subaccountTokenValid(m, auth, edKey, requiredAccess)) return false;
-    return verifyEd25519(sub.token.subarray(4, 36), message, auth.signature);
+    return {key: sub.token.subarray(4, 36), message, signature: auth.signature};
   }
   if (auth.pq !== undefined) {
-    return m.pq.mlDsa65.verify(auth.pq.mlDsaPublicKey, message, auth.signature, CTX.REQUEST_AUTH);
+    return {key: auth.pq.mlDsaPublicKey, message, signature: auth.signature, context: CTX.REQUEST_AUTH};
   }
-  return auth.signature.length === ED25519_SIG_BYTES && verifyEd25519(edKey, message, auth.signature);
+  if (auth.signature.length !== ED25519_SIG_BYTES) return false;
+  return {key: edKey, message, signature: auth.signature};
 }
 
 function subaccountTokenValid(m: AuthModules, auth: RequestAuth, edKey: Uint8Array, requiredAccess: number): boolean {

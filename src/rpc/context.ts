@@ -5,6 +5,7 @@ import type {ResponseSigner} from "../receipts/index.js";
 import type {MessageStore} from "../storage/index.js";
 import type {Clock} from "../util/index.js";
 import type {SwarmRouter} from "../swarm/index.js";
+import type {RequestVerifier} from "./auth.js";
 
 /** Version numbers clients see. `version` is the Session storage-server RPC level we implement. */
 export interface RpcVersionInfo {
@@ -38,6 +39,8 @@ export interface RpcModules {
   versions: RpcVersionInfo;
   /** Absent: store entries carry no `fee`. */
   fees?: StoreFees;
+  /** Request signatures checked off the event loop (retrieve's); absent: on it. */
+  verifier?: RequestVerifier;
 }
 
 export type RpcContext = RpcModules & {opts: RpcOptions};

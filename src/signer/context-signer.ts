@@ -2,6 +2,7 @@ import {existsSync} from "node:fs";
 import {fileURLToPath} from "node:url";
 import {Worker} from "node:worker_threads";
 import type {PqBackend} from "../crypto/index.js";
+import {verifyEd25519} from "../crypto/index.js";
 
 /**
  * ML-DSA-65 signing off the event loop. With liboqs, every context is signed by liboqs' WebAssembly
@@ -12,6 +13,34 @@ import type {PqBackend} from "../crypto/index.js";
 export interface ContextSigner {
   sign(message: Uint8Array, context: Uint8Array): Promise<Uint8Array>;
   close(): Promise<void>;
+}
+
+/**
+ * Request signature checks, answered off the event loop where a worker can: `ed25519` is
+ * crypto/ed25519.ts' `verifyEd25519` (libsodium's rules), `mlDsa65` the backend's ML-DSA-65 verify
+ * with a FIPS 204 context. Both resolve to false for a bad signature; they reject only where the
+ * backend itself throws (as `verifyRequest` would then throw).
+ */
+export interface SignatureVerifier {
+  ed25519(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean>;
+  mlDsa65(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array, context: Uint8Array): Promise<boolean>;
+}
+
+/** Verifies on the calling thread: what a node without the worker does, and the worker's fallback. */
+export class InlineVerifier implements SignatureVerifier {
+  constructor(private readonly pq: PqBackend) {}
+
+  ed25519(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
+    return Promise.resolve(verifyEd25519(publicKey, message, signature));
+  }
+
+  mlDsa65(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array, context: Uint8Array): Promise<boolean> {
+    try {
+      return Promise.resolve(this.pq.mlDsa65.verify(publicKey, message, signature, context));
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
 }
 
 /** Signs on the calling thread (tests, one-off tools, and the fallback if the worker dies). */
@@ -38,15 +67,35 @@ export class InlineSigner implements ContextSigner {
 // imports noble, liboqs-js and our liboqs context path by file URLs resolved in the parent. The
 // context path runs its own known-answer test in the worker; if it fails or cannot be imported
 // (e.g. under vitest, where only the .ts source exists), the worker signs as before.
+// Verification batches ({bytes, verify: offsets}, see packed()) are answered with one boolean per
+// job, or null where the worker cannot answer it (no Ed25519 module, no liboqs context path, or a
+// throw): the parent then verifies that job itself with the node's own backend.
 const WORKER_SOURCE = `
 const {parentPort, workerData} = require("node:worker_threads");
 const oqsReady = workerData.oqsUrl ? import(workerData.oqsUrl).then((m) => m.createMLDSA65()) : Promise.resolve(null);
 const ctxReady = workerData.oqsContextUrl
   ? import(workerData.oqsContextUrl).then((m) => m.loadCheckedLiboqsContextMlDsa65()).catch(() => null)
   : Promise.resolve(null);
-Promise.all([import(workerData.nobleUrl), oqsReady, ctxReady]).then(([{ml_dsa65}, oqs, withContext]) => {
+const edReady = workerData.ed25519Url ? import(workerData.ed25519Url).then((m) => m.verifyEd25519).catch(() => null) : Promise.resolve(null);
+Promise.all([import(workerData.nobleUrl), oqsReady, ctxReady, edReady]).then(([{ml_dsa65}, oqs, withContext, verifyEd25519]) => {
   const sk = workerData.secretKey;
+  // A job is 4 (offset, length) pairs into the batch's bytes: key, message, signature, context (length -1: Ed25519).
+  const verifyOne = (bytes, at, i) => {
+    const part = (k) => bytes.subarray(at[i * 8 + k * 2], at[i * 8 + k * 2] + at[i * 8 + k * 2 + 1]);
+    try {
+      if (at[i * 8 + 7] < 0) return verifyEd25519 ? verifyEd25519(part(0), part(1), part(2)) === true : null;
+      return withContext ? withContext.verify(part(0), part(1), part(2), part(3)) === true : null;
+    } catch {
+      return null;
+    }
+  };
   parentPort.on("message", (m) => {
+    if (m.verify !== undefined) {
+      const ok = [];
+      for (let i = 0; i < m.verify.length / 8; i++) ok.push(verifyOne(m.bytes, m.verify, i));
+      parentPort.postMessage({id: m.id, ok});
+      return;
+    }
     try {
       const sig = withContext ? withContext.sign(sk, m.message, m.context)
         : m.context.length === 0 && oqs ? oqs.sign(m.message, sk) : ml_dsa65.sign(m.message, sk, {context: m.context});
@@ -55,13 +104,15 @@ Promise.all([import(workerData.nobleUrl), oqsReady, ctxReady]).then(([{ml_dsa65}
       parentPort.postMessage({id: m.id, error: String((e && e.message) || e)});
     }
   });
-  parentPort.postMessage({ready: true, liboqs: oqs !== null, liboqsContext: withContext !== null});
+  parentPort.postMessage({ready: true, liboqs: oqs !== null, liboqsContext: withContext !== null, ed25519: verifyEd25519 !== null});
 }, (e) => parentPort.postMessage({fatal: String((e && e.message) || e)}));
 `;
 
 interface WorkerReply {
   liboqs?: boolean;
   liboqsContext?: boolean;
+  ed25519?: boolean;
+  ok?: Array<boolean | null>;
   id?: number;
   sig?: Uint8Array;
   error?: string;
@@ -71,16 +122,33 @@ interface WorkerReply {
 
 type Pending = {message: Uint8Array; context: Uint8Array; resolve: (s: Uint8Array) => void; reject: (e: Error) => void};
 
+/** One signature check; `context` only for ML-DSA-65. */
+interface VerifyJob {
+  key: Uint8Array;
+  message: Uint8Array;
+  signature: Uint8Array;
+  context?: Uint8Array;
+}
+type PendingVerify = {job: VerifyJob; resolve: (ok: boolean) => void; reject: (e: Error) => void};
+
 export interface WorkerSignerOptions {
   /** Sign with liboqs (WebAssembly, ~15x faster than noble): every context if its path passes its self-test. */
   useLiboqs: boolean;
   /** Module URL of crypto/pq/liboqs-context.js (default: `defaultLiboqsContextUrl()`). */
   liboqsContextUrl?: string;
+  /** Module URL of crypto/ed25519.js (default: `defaultEd25519Url()`); null: Ed25519 is verified on the main thread. */
+  ed25519Url?: string | null;
 }
 
 export interface WorkerSignerModules {
   /** Used if the worker cannot start or dies: signing continues on the main thread. */
   fallback: ContextSigner;
+  /**
+   * Verifies what the worker cannot (or after it died) on the main thread. Absent: the signer is
+   * not used as a SignatureVerifier (its Ed25519 fallback is then `verifyEd25519`, and ML-DSA-65
+   * checks the worker cannot answer reject).
+   */
+  fallbackVerifier?: SignatureVerifier;
   onWorkerFailure?: (err: Error) => void;
 }
 
@@ -91,15 +159,31 @@ export interface WorkerSignerModules {
  * have a context, would be signed slower under test than in a running node.
  */
 export function defaultLiboqsContextUrl(): string {
+  return builtModuleUrl("crypto/pq/liboqs-context.js");
+}
+
+/** The compiled crypto/ed25519.js, found as `defaultLiboqsContextUrl` finds its module. */
+export function defaultEd25519Url(): string {
+  return builtModuleUrl("crypto/ed25519.js");
+}
+
+function builtModuleUrl(underSrc: string): string {
   const here = new URL(import.meta.url);
-  const beside = new URL("../crypto/pq/liboqs-context.js", here).href;
+  const beside = new URL(`../${underSrc}`, here).href;
   if (!here.pathname.endsWith(".ts")) return beside;
-  const built = new URL(here.href.replace(/\/src\/signer\/context-signer\.ts$/, "/dist/src/crypto/pq/liboqs-context.js"));
+  const built = new URL(here.href.replace(/\/src\/signer\/context-signer\.ts$/, `/dist/src/${underSrc}`));
   return existsSync(fileURLToPath(built)) ? built.href : beside;
 }
 
-export class WorkerSigner implements ContextSigner {
+/**
+ * Signs, and verifies request signatures, on one worker thread. Verifications asked for in one
+ * event-loop turn go to the worker as one message at the end of the turn (setImmediate), so a
+ * loaded node pays one postMessage for many requests.
+ */
+export class WorkerSigner implements ContextSigner, SignatureVerifier {
   private readonly pending = new Map<number, Pending>();
+  private readonly verifying = new Map<number, PendingVerify[]>();
+  private queued: PendingVerify[] = [];
   private nextId = 1;
   private failed = false;
 
@@ -108,6 +192,8 @@ export class WorkerSigner implements ContextSigner {
     private readonly modules: WorkerSignerModules,
     /** True when the worker signs contexts with liboqs (its known-answer test passed there). */
     readonly liboqsContext: boolean,
+    /** True when the worker could load crypto/ed25519.js (not under the test runner without a build). */
+    readonly workerEd25519: boolean,
   ) {
     worker.on("message", (m: WorkerReply) => this.onReply(m));
     worker.on("error", (err) => this.fail(err));
@@ -122,10 +208,11 @@ export class WorkerSigner implements ContextSigner {
     const nobleUrl = import.meta.resolve("@noble/post-quantum/ml-dsa.js");
     const oqsUrl = opts.useLiboqs ? import.meta.resolve("@oqs/liboqs-js") : null;
     const oqsContextUrl = opts.useLiboqs ? (opts.liboqsContextUrl ?? defaultLiboqsContextUrl()) : null;
-    const worker = new Worker(WORKER_SOURCE, {eval: true, workerData: {nobleUrl, oqsUrl, oqsContextUrl, secretKey}});
+    const ed25519Url = opts.ed25519Url === undefined ? defaultEd25519Url() : opts.ed25519Url;
+    const worker = new Worker(WORKER_SOURCE, {eval: true, workerData: {nobleUrl, oqsUrl, oqsContextUrl, ed25519Url, secretKey}});
     return new Promise((resolve, reject) => {
       const onFirst = (m: WorkerReply): void => {
-        if (m.ready === true) resolve(new WorkerSigner(worker, modules, m.liboqsContext === true));
+        if (m.ready === true) resolve(new WorkerSigner(worker, modules, m.liboqsContext === true, m.ed25519 === true));
         else reject(new Error(`signing worker failed to start: ${m.fatal ?? "unknown"}`));
       };
       worker.once("message", onFirst);
@@ -144,15 +231,72 @@ export class WorkerSigner implements ContextSigner {
     });
   }
 
+  ed25519(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
+    if (this.failed || !this.workerEd25519) return this.fallbackVerifier.ed25519(publicKey, message, signature);
+    return this.enqueue({key: publicKey, message, signature});
+  }
+
+  mlDsa65(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array, context: Uint8Array): Promise<boolean> {
+    if (this.failed || !this.liboqsContext) return this.fallbackVerifier.mlDsa65(publicKey, message, signature, context);
+    return this.enqueue({key: publicKey, message, signature, context});
+  }
+
+  private get fallbackVerifier(): SignatureVerifier {
+    return this.modules.fallbackVerifier ?? NO_ML_DSA_FALLBACK;
+  }
+
+  private enqueue(job: VerifyJob): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      if (this.queued.length === 0) setImmediate(() => this.flushVerifications());
+      this.queued.push({job, resolve, reject});
+    });
+  }
+
+  private flushVerifications(): void {
+    const batch = this.queued;
+    this.queued = [];
+    if (batch.length === 0) return;
+    if (this.failed) {
+      for (const p of batch) this.verifyHere(p);
+      return;
+    }
+    const id = this.nextId++;
+    this.verifying.set(id, batch);
+    this.worker.ref();
+    const {bytes, at, buffers} = packed(batch.map((p) => p.job));
+    this.worker.postMessage({id, bytes, verify: at}, buffers);
+  }
+
+  private verifyHere(p: PendingVerify): void {
+    const {key, message, signature, context} = p.job;
+    const fallback = this.fallbackVerifier;
+    (context === undefined ? fallback.ed25519(key, message, signature) : fallback.mlDsa65(key, message, signature, context)).then(p.resolve, p.reject);
+  }
+
   private onReply(m: WorkerReply): void {
     if (m.id === undefined) return;
+    const batch = this.verifying.get(m.id);
+    if (batch !== undefined) {
+      this.verifying.delete(m.id);
+      this.unrefWhenIdle();
+      batch.forEach((p, i) => {
+        const ok = m.ok?.[i];
+        if (typeof ok === "boolean") p.resolve(ok);
+        else this.verifyHere(p);
+      });
+      return;
+    }
     const p = this.pending.get(m.id);
     if (p === undefined) return;
     this.pending.delete(m.id);
-    // Idle, it must not keep the process alive (the HTTP server does while the node runs).
-    if (this.pending.size === 0) this.worker.unref();
+    this.unrefWhenIdle();
     if (m.sig !== undefined) p.resolve(m.sig);
     else p.reject(new Error(`ML-DSA-65 sign failed in worker: ${m.error ?? "unknown"}`));
+  }
+
+  /** Idle, the worker must not keep the process alive (the HTTP server does while the node runs). */
+  private unrefWhenIdle(): void {
+    if (this.pending.size === 0 && this.verifying.size === 0) this.worker.unref();
   }
 
   private fail(err: Error): void {
@@ -164,12 +308,52 @@ export class WorkerSigner implements ContextSigner {
       this.pending.delete(id);
       this.modules.fallback.sign(p.message, p.context).then(p.resolve, p.reject);
     }
+    // And whatever was being verified is verified here.
+    this.verifyAllHere();
+  }
+
+  private verifyAllHere(): void {
+    const batches = [...this.verifying.values()];
+    this.verifying.clear();
+    for (const batch of batches) for (const p of batch) this.verifyHere(p);
   }
 
   async close(): Promise<void> {
     this.failed = true;
     for (const p of this.pending.values()) p.reject(new Error("signing worker closed"));
     this.pending.clear();
+    this.verifyAllHere();
     await this.worker.terminate();
   }
+}
+
+const NO_ML_DSA_FALLBACK: SignatureVerifier = {
+  ed25519: (publicKey, message, signature) => Promise.resolve(verifyEd25519(publicKey, message, signature)),
+  mlDsa65: () => Promise.reject(new Error("ML-DSA-65 verify: the signing worker cannot, and it has no fallback verifier")),
+};
+
+/**
+ * A batch's bytes in one buffer, transferred to the worker (not cloned), with each job's parts as
+ * (offset, length) pairs: one allocation per batch instead of one per part, and none of a request's
+ * small Buffers is posted (they are views into Node's shared 8 KB pool, whose whole ArrayBuffer a
+ * clone would copy).
+ */
+function packed(jobs: readonly VerifyJob[]): {bytes: Uint8Array; at: Int32Array; buffers: ArrayBuffer[]} {
+  let size = 0;
+  for (const j of jobs) size += j.key.length + j.message.length + j.signature.length + (j.context?.length ?? 0);
+  const buffers = [new ArrayBuffer(size), new ArrayBuffer(jobs.length * 8 * 4)] as const;
+  const bytes = new Uint8Array(buffers[0]);
+  const at = new Int32Array(buffers[1]);
+  let offset = 0;
+  jobs.forEach((j, i) => {
+    [j.key, j.message, j.signature, j.context].forEach((part, k) => {
+      at[i * 8 + k * 2] = offset;
+      at[i * 8 + k * 2 + 1] = part === undefined ? -1 : part.length;
+      if (part !== undefined) {
+        bytes.set(part, offset);
+        offset += part.length;
+      }
+    });
+  });
+  return {bytes, at, buffers: [...buffers]};
 }

@@ -1,5 +1,6 @@
-import type {Account} from "../../protocol/index.js";
-import {ACCESS, AUTH_FIELDS, loadAccount, loadAuth, sigMessage, verifyRequest, type RequestAuth} from "../auth.js";
+import type {Account, RpcResponse} from "../../protocol/index.js";
+import type {RpcContext} from "../context.js";
+import {ACCESS, AUTH_FIELDS, loadAccount, loadAuth, sigMessage, verifyRequestAsync, type RequestAuth} from "../auth.js";
 import {RETRIEVE_MAX_SIZE_BYTES, SIGNATURE_TOLERANCE_MS} from "../../protocol/index.js";
 import {isBase64} from "../../protocol/index.js";
 import {HTTP, ParseError, RpcError} from "../errors.js";
@@ -78,28 +79,33 @@ export const retrieveMethod = defineMethod<RetrieveRequest>({
     const now = ctx.clock.now();
     if (req.auth === undefined) {
       if (!isNoAuthRetrieve(req.namespace)) throw new RpcError(HTTP.UNAUTHORIZED, "retrieve: request signature required");
-    } else {
-      const ts = req.timestamp as number;
-      if (Math.abs(ts - now) > SIGNATURE_TOLERANCE_MS) {
-        throw new RpcError(HTTP.NOT_ACCEPTABLE, "retrieve timestamp too far from current time");
-      }
-      const msg = sigMessage("retrieve", namespaceSigValue(req.namespace), ts);
-      if (!verifyRequest(ctx, req.auth, ACCESS.READ, isUnrevocable(req.namespace), msg)) {
-        throw new RpcError(HTTP.UNAUTHORIZED, "retrieve signature verification failed");
-      }
+      return Promise.resolve(readPage(ctx, req, now));
     }
-    const {maxCount, maxSize} = effectiveLimits(req);
-    const result = ctx.store.retrieve({
-      account: req.account.hex,
-      namespace: req.namespace,
-      afterHash: req.lastHash,
-      maxCount,
-      maxSize,
-      sizeOf: (m) => 100 + m.hash.length + Math.floor((m.data.length * 4) / 3),
+    const ts = req.timestamp as number;
+    if (Math.abs(ts - now) > SIGNATURE_TOLERANCE_MS) {
+      throw new RpcError(HTTP.NOT_ACCEPTABLE, "retrieve timestamp too far from current time");
+    }
+    const msg = sigMessage("retrieve", namespaceSigValue(req.namespace), ts);
+    // The signature itself is checked on the signing worker when the node has one (ctx.verifier).
+    return verifyRequestAsync(ctx, req.auth, ACCESS.READ, isUnrevocable(req.namespace), msg).then((ok) => {
+      if (!ok) throw new RpcError(HTTP.UNAUTHORIZED, "retrieve signature verification failed");
+      return readPage(ctx, req, now);
     });
-    return Promise.resolve({status: HTTP.OK, body: pageBody(result.messages, result.more, miscFields(ctx, now))});
   },
 });
+
+function readPage(ctx: RpcContext, req: RetrieveRequest, now: number): RpcResponse {
+  const {maxCount, maxSize} = effectiveLimits(req);
+  const result = ctx.store.retrieve({
+    account: req.account.hex,
+    namespace: req.namespace,
+    afterHash: req.lastHash,
+    maxCount,
+    maxSize,
+    sizeOf: (m) => 100 + m.hash.length + Math.floor((m.data.length * 4) / 3),
+  });
+  return {status: HTTP.OK, body: pageBody(result.messages, result.more, miscFields(ctx, now))};
+}
 
 interface MessageJson {
   hash: string;

@@ -42,6 +42,20 @@ describe("POST /storage_rpc/v1", () => {
     expect(res.json()).toMatchObject({version: [2, 8, 0]});
   });
 
+  it("answers a retrieve page and a store as JSON.stringify's bytes, with the charset and length headers a string answer had", async () => {
+    await setup();
+    const acc = sessionAccount().hex;
+    const store = await rpc({method: "store", params: {pubkey: acc, namespace: -10, timestamp: h.clock.now(), ttl: 86_400_000, data: Buffer.from("m").toString("base64")}});
+    const page = await rpc({method: "retrieve", params: {pubkey: acc, namespace: -10}});
+    for (const res of [store, page]) {
+      expect(res.statusCode).toBe(200);
+      expect(res.headers["content-type"]).toBe("application/json; charset=utf-8");
+      expect(res.headers["content-length"]).toBe(String(res.rawPayload.length));
+      expect(res.body).toBe(JSON.stringify(res.json()));
+    }
+    expect(page.json<{messages: unknown[]}>().messages).toHaveLength(1);
+  });
+
   it("sends the Server header with every answer: errors, 404, 413, 429 and other routes", async () => {
     await setup({bodyLimitBytes: 1024, rateLimit: {enabled: true, capacity: 4, refillPerSecond: 1, maxClients: 10}});
     const answers = [

@@ -3,7 +3,8 @@ import type {RpcResponse} from "../../../src/protocol/response.js";
 import type {RpcContext} from "../../../src/rpc/context.js";
 import {objectJson, responseJson, withSignedJson} from "../../../src/rpc/response-json.js";
 import type {SwarmRouter} from "../../../src/swarm/swarm-router.js";
-import {sessionAccount} from "../../utils/keys.js";
+import {CTX} from "../../../src/crypto/index.js";
+import {pqAccount, sessionAccount, sessionHash} from "../../utils/keys.js";
 import {rpcHarness, type RpcHarness} from "../../utils/rpc-harness.js";
 
 const DAY = 86_400_000;
@@ -136,10 +137,22 @@ describe("retrieve pages from per-row parts", () => {
     }
   };
 
+  /**
+   * The answer's text as JSON.stringify writes the page's message objects built from the stored
+   * rows' own values (`store.retrieve`), not from the parts the answer was made of.
+   */
+  function fromRows(res: RpcResponse, account: string, namespace: number, afterHash: string | null = null): string {
+    const parsed = JSON.parse(json(res)) as {messages: unknown[]};
+    const rows = h.store.retrieve({account, namespace, afterHash, maxCount: Math.max(1, parsed.messages.length), maxSize: 1e12, sizeOf: () => 0});
+    const messages = rows.messages.slice(0, parsed.messages.length).map((m) => ({hash: m.hash, timestamp: m.timestamp, expiration: m.expiry, data: m.data.toString("base64")}));
+    return JSON.stringify({...parsed, messages});
+  }
+
   it("give JSON.stringify's bytes for pages of 0, 1 and 100 messages, with and without more, without stringifying the messages", async () => {
     const acc = sessionAccount().hex;
     await fill(acc, 101);
-    const empty = await h.call("retrieve", {pubkey: sessionAccount().hex, namespace: -10});
+    const nobody = sessionAccount().hex;
+    const empty = await h.call("retrieve", {pubkey: nobody, namespace: -10});
     const one = await h.call("retrieve", {pubkey: acc, namespace: -10, max_count: 1});
     const hundred = await h.call("retrieve", {pubkey: acc, namespace: -10, max_count: 100});
     const pages = [empty, one, hundred];
@@ -158,9 +171,50 @@ describe("retrieve pages from per-row parts", () => {
       const {value, arrays} = stringifiedArrays(() => json(res));
       expect(arrays).toBe(0);
       expect(value).toBe(old(res.body));
+      expect(value).toBe(fromRows(res, k === 0 ? nobody : acc, -10, k === 3 ? (hundredPage.messages[98]?.hash ?? null) : null));
       const parsed = JSON.parse(value) as {messages: unknown[]; more: boolean; t: number; hf: number[]};
       expect({count: parsed.messages.length, more: parsed.more}).toEqual(expected[k]);
       expect(parsed.hf).toEqual([19, 4]);
+    }
+  });
+
+  it("give JSON.stringify's bytes for signed pages of every namespace type, 07 accounts too", async () => {
+    const acc = sessionAccount();
+    const pq = pqAccount();
+    // Default, positive, negative, no-auth (-10), public outbox (-21), unrevocable (-11, -111), bounds.
+    const namespaces = [0, 1, 17, 32_767, -1, -2, -10, -11, -21, -111, -32_768];
+    const t0 = h.clock.now();
+    for (const account of [acc.hex, pq.hex]) {
+      for (const ns of namespaces) {
+        for (let i = 0; i < 3; i++) {
+          const data = Buffer.from(Array.from({length: 1 + i * 111}, (_, j) => (ns + i * 31 + j * 7) & 255));
+          const hash = sessionHash(account, ns, data);
+          await h.store.store({account, hash, namespace: ns, timestamp: t0 - i, expiry: t0 + DAY - i, data, replaceNamespace: false});
+        }
+      }
+    }
+    for (const ns of namespaces) {
+      const msg = `retrieve${ns === 0 ? "" : ns}${t0}`;
+      const signed = [
+        {pubkey: acc.hex, pubkey_ed25519: acc.ed.pub.toString("hex"), namespace: ns, timestamp: t0, signature: acc.ed.sign(msg).toString("base64")},
+        {
+          pubkey: pq.hex,
+          pubkey_mldsa: Buffer.from(pq.dsa.publicKey).toString("base64"),
+          pubkey_mlkem: Buffer.from(pq.kem.publicKey).toString("base64"),
+          namespace: ns,
+          timestamp: t0,
+          signature: pq.sign(msg, CTX.REQUEST_AUTH).toString("base64"),
+        },
+      ];
+      for (const params of signed) {
+        const res = await h.call("retrieve", params);
+        expect(res.status).toBe(200);
+        const {value, arrays} = stringifiedArrays(() => json(res));
+        expect(arrays).toBe(0);
+        expect(value).toBe(old(res.body));
+        expect(value).toBe(fromRows(res, params.pubkey, ns));
+        expect((JSON.parse(value) as {messages: unknown[]}).messages).toHaveLength(3);
+      }
     }
   });
 
