@@ -235,7 +235,8 @@ export class ThreadWriter implements SweepBatches {
 
   #checkIdle(): void {
     if (this.#inFlight.size > 0 || this.#sweeps.size > 0) return;
-    this.#worker.unref();
+    // Closing, it stays referenced until it has exited: close() awaits that.
+    if (!this.#closing) this.#worker.unref();
     const idle = this.#whenIdle;
     this.#whenIdle = null;
     idle?.();

@@ -1,4 +1,7 @@
-import {join} from "node:path";
+import {spawnSync} from "node:child_process";
+import {writeFileSync} from "node:fs";
+import {join, resolve} from "node:path";
+import {pathToFileURL} from "node:url";
 import {afterEach, describe, expect, it} from "vitest";
 import type {StoredMessage} from "../../../src/storage/interface.js";
 import type {StorageError} from "../../../src/storage/errors.js";
@@ -86,6 +89,26 @@ describe("SqliteMessageStore with the writer thread", () => {
     await closed;
     const again = await reopen(path);
     expect(again.stats().messageCount).toBe(500);
+  });
+
+  it("close() finishes in a process that nothing else keeps alive (the thread stays referenced until it exited)", () => {
+    const {dir, cleanup} = tmpDir();
+    cleanups.push(cleanup);
+    const storeModule = pathToFileURL(resolve("dist/src/storage/sqlite-message-store.js")).href;
+    const script = [
+      `import {SqliteMessageStore} from ${JSON.stringify(storeModule)};`,
+      `const store = await SqliteMessageStore.open({path: ${JSON.stringify(join(dir, "m.db"))}, writerThread: true, sweepIntervalMs: 0, diskReserveBytes: 0}, {clock: {now: () => Date.now()}});`,
+      `const data = Buffer.from("x");`,
+      `await store.store({account: "05" + "aa".repeat(32), hash: "h".repeat(43), namespace: 0, timestamp: 1, expiry: Date.now() + 60000, data, replaceNamespace: false});`,
+      `await store.close();`,
+      `console.log("closed");`,
+    ].join("\n");
+    const file = join(dir, "close.mjs");
+    writeFileSync(file, script);
+    const child = spawnSync(process.execPath, [file], {encoding: "utf8", timeout: 60_000, env: {...process.env, NODE_OPTIONS: ""}});
+    expect(child.stderr).toBe("");
+    expect(child.stdout.trim()).toBe("closed");
+    expect(child.status).toBe(0);
   });
 
   it("a writer-thread crash rejects the writes it held with a clear error, keeps acknowledged data, and does not hang", async () => {
