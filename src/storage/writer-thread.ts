@@ -44,6 +44,9 @@ export interface ThreadWriterModules {
   onFailed: (err: StorageError) => void;
 }
 
+/** Batches posted and not yet answered; writes queued meanwhile go in the next one. */
+const MAX_BATCHES_IN_FLIGHT = 1;
+
 interface Queued {
   op: WriteOp;
   bytes: number;
@@ -59,9 +62,10 @@ interface Waiting {
 /**
  * The main thread's side of the storage writer thread: the write connection lives in a worker
  * (writer-worker.ts), which runs the group commit. Writes queued during one event-loop turn go to
- * it in ONE postMessage (at most `maxBatchWrites`); each promise settles when the worker's answer
- * says its transaction committed (or failed), so a receipt still means COMMIT. Several batches
- * may be in flight; the worker runs them in order, each as today's flush.
+ * it in ONE postMessage (at most `maxBatchWrites`), or, while the previous batch is still in
+ * flight, when its answer arrives; each promise settles when the worker's answer says its
+ * transaction committed (or failed), so a receipt still means COMMIT. The worker runs each batch
+ * as the inline mode's flush.
  *
  * If the thread dies (a native fault, out of memory), the writes in flight reject (their outcome
  * is unknown: the COMMIT may have happened), and so do queued and later writes: the store stays
@@ -175,15 +179,20 @@ export class ThreadWriter implements SweepBatches {
     });
   }
 
+  /**
+   * Posts the queue as one batch, unless a batch is still in flight: then the writes wait for its
+   * answer and go together (fewer, larger messages and transactions while the worker is busy; each
+   * post wakes the worker, which on a loaded machine is where the main thread loses the core).
+   */
   #post(): void {
     if (this.#scheduled !== null) clearImmediate(this.#scheduled);
     this.#scheduled = null;
-    while (this.#queue.length > 0) {
+    if (this.#failed !== null) {
+      for (const w of this.#queue.splice(0)) w.reject(this.#failed);
+      return;
+    }
+    while (this.#queue.length > 0 && this.#inFlight.size < MAX_BATCHES_IN_FLIGHT) {
       const writes = this.#queue.splice(0, this.#maxBatchWrites);
-      if (this.#failed !== null) {
-        for (const w of writes) w.reject(this.#failed);
-        continue;
-      }
       const id = this.#nextId++;
       const transfer: ArrayBuffer[] = [];
       const ops = writes.map((w) => postableOp(w.op, transfer));
@@ -194,8 +203,10 @@ export class ThreadWriter implements SweepBatches {
   }
 
   #onMessage(m: FromWorker): void {
-    if (m.type === "batch") this.#onBatch(m.id, m.results, m.commits);
-    else if (m.type === "sweep") {
+    if (m.type === "batch") {
+      this.#onBatch(m.id, m.results, m.commits);
+      this.#post();
+    } else if (m.type === "sweep") {
       const waiting = this.#sweeps.get(m.id);
       this.#sweeps.delete(m.id);
       if (m.ok) waiting?.resolve(m.value);
