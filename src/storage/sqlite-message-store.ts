@@ -28,8 +28,9 @@ export interface SqliteMessageStoreModules {
   /** Group-commit batch sizes and TTL sweeps; null or absent when metrics are off. */
   metrics?: StoreMetrics | null;
   /**
-   * With `writerThread`: the writer thread died (writes now fail). Default: the error is thrown on
-   * the next tick, so the process's crash handler ends the node loudly (cli: logged at fatal, exit 1).
+   * With `writerThread`: the writer thread died (writes now fail). Default: once the rejected writes'
+   * handlers have run, the error is thrown, so the process's crash handler ends the node loudly
+   * (cli: logged at fatal, exit 1).
    */
   onWriterFailed?: (err: StorageError) => void;
 }
@@ -399,7 +400,7 @@ export class SqliteMessageStore implements MessageStore {
         },
         onFailed: (err) => {
           this.#logger.error({err}, "the storage writer thread died: writes fail until the node restarts");
-          const report = this.#modules.onWriterFailed ?? ((e: StorageError) => process.nextTick(() => { throw e; }));
+          const report = this.#modules.onWriterFailed ?? ((e: StorageError) => setImmediate(() => { throw e; }));
           report(err);
         },
       },

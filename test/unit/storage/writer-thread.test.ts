@@ -111,6 +111,27 @@ describe("SqliteMessageStore with the writer thread", () => {
     expect(child.status).toBe(0);
   });
 
+  it("by default a writer-thread crash ends the process loudly (the error is rethrown for the crash handler)", () => {
+    const {dir, cleanup} = tmpDir();
+    cleanups.push(cleanup);
+    const storeModule = pathToFileURL(resolve("dist/src/storage/sqlite-message-store.js")).href;
+    const script = [
+      `import {SqliteMessageStore} from ${JSON.stringify(storeModule)};`,
+      `const store = await SqliteMessageStore.open({path: ${JSON.stringify(join(dir, "m.db"))}, writerThread: true, sweepIntervalMs: 0, diskReserveBytes: 0}, {clock: {now: () => Date.now()}});`,
+      `const held = store.store({account: "05" + "aa".repeat(32), hash: "h".repeat(43), namespace: 0, timestamp: 1, expiry: Date.now() + 60000, data: Buffer.from("x"), replaceNamespace: false});`,
+      `held.catch((err) => console.log("rejected:", err.code));`,
+      `store.crashWriterForTest();`,
+      `setTimeout(() => console.log("still running"), 30000);`,
+    ].join("\n");
+    const file = join(dir, "crash.mjs");
+    writeFileSync(file, script);
+    const child = spawnSync(process.execPath, [file], {encoding: "utf8", timeout: 60_000, env: {...process.env, NODE_OPTIONS: ""}});
+    expect(child.stdout).toContain("rejected: STORAGE_ERROR_QUERY_FAILED");
+    expect(child.stdout).not.toContain("still running");
+    expect(child.stderr).toMatch(/storage writer thread exited .*writes fail until the node restarts/);
+    expect(child.status).not.toBe(0);
+  });
+
   it("a writer-thread crash rejects the writes it held with a clear error, keeps acknowledged data, and does not hang", async () => {
     const failures: StorageError[] = [];
     const {store, path} = await open({}, {onWriterFailed: (err) => failures.push(err)});
