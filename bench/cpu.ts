@@ -13,8 +13,17 @@ const CLOCK_TICKS_PER_SECOND = 100;
  * null where /proc is unavailable. USER_HZ is 100 on every Linux architecture Node supports.
  */
 export function processCpuSeconds(pid: number): number | null {
+  return statCpuSeconds(`/proc/${pid}/stat`);
+}
+
+/** The same for a process's main thread alone (its task whose id is the pid): the event loop. */
+export function mainThreadCpuSeconds(pid: number): number | null {
+  return statCpuSeconds(`/proc/${pid}/task/${pid}/stat`);
+}
+
+function statCpuSeconds(path: string): number | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const stat = readFileSync(path, "utf8");
     // The command name (field 2) may contain spaces: fields are counted after its closing paren.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     const utime = Number(fields[11]);
@@ -43,13 +52,15 @@ interface CpuReading {
   at: number;
   each: Array<number | null>;
   server: number | null;
+  main: number | null;
   machine: number | null;
 }
 
 function readCpu(pids: readonly number[]): CpuReading {
   const each = pids.map(processCpuSeconds);
   const server = each.some((s) => s === null) ? null : each.reduce<number>((sum, s) => sum + (s ?? 0), 0);
-  return {at: performance.now(), each, server, machine: machineBusySeconds()};
+  const main = pids[0] === undefined ? null : mainThreadCpuSeconds(pids[0]);
+  return {at: performance.now(), each, server, main, machine: machineBusySeconds()};
 }
 
 /** Cores used per wall-clock second between two readings; null when /proc was unreadable. */
@@ -62,6 +73,8 @@ export interface CpuCores {
   server: number | null;
   /** The same per process, in the order of the pids given (a swarm: the entry node first). */
   each: Array<number | null>;
+  /** Cores the first server process's main thread (its event loop) used. */
+  main: number | null;
   /** Cores all processes on the machine used. */
   machine: number | null;
 }
@@ -73,7 +86,7 @@ export interface CpuCores {
 export function cpuProbe(pids: number | readonly number[]): {onPhase: (phase: string) => void; result: () => CpuCores} {
   const list = typeof pids === "number" ? [pids] : pids;
   let start: CpuReading | null = null;
-  let result: CpuCores = {server: null, each: list.map(() => null), machine: null};
+  let result: CpuCores = {server: null, each: list.map(() => null), main: null, machine: null};
   const onPhase = (phase: string): void => {
     const now = readCpu(list);
     if (phase === "measure") start = now;
@@ -82,6 +95,7 @@ export function cpuProbe(pids: number | readonly number[]): {onPhase: (phase: st
     result = {
       server: coresBetween(start.server, now.server, seconds),
       each: now.each.map((v, i) => coresBetween(start?.each[i] ?? null, v, seconds)),
+      main: coresBetween(start.main, now.main, seconds),
       machine: coresBetween(start.machine, now.machine, seconds),
     };
   };

@@ -21,6 +21,8 @@ export interface ScenarioSummary {
    */
   cpuMsPerRequest: number | null;
   cpuMsPerRequestEach: Array<number | null>;
+  /** The same for the (entry) server's main thread alone, the event loop (median of the runs). */
+  mainThreadCpuMsPerRequest: number | null;
   clientCpu: number;
   /** Cores other processes on the machine used during the window (noise indicator). */
   otherCpu: number | null;
@@ -44,12 +46,15 @@ function msPerRequest(cores: number | null | undefined, reqPerSec: number): numb
   return cores === null || cores === undefined || reqPerSec <= 0 ? null : (cores / reqPerSec) * 1000;
 }
 
-function cpuPerRequest(runs: readonly RunSample[]): Pick<ScenarioSummary, "cpuMsPerRequest" | "cpuMsPerRequestEach"> {
+function cpuPerRequest(
+  runs: readonly RunSample[],
+): Pick<ScenarioSummary, "cpuMsPerRequest" | "cpuMsPerRequestEach" | "mainThreadCpuMsPerRequest"> {
   const total = medianOrNull(runs.map((r) => msPerRequest(r.serverCpu, r.load.reqPerSec)));
   const processes = Math.max(0, ...runs.map((r) => r.serverCpuEach.length));
   const each = Array.from({length: processes}, (_, i) => medianOrNull(runs.map((r) => msPerRequest(r.serverCpuEach[i], r.load.reqPerSec))));
   const r3 = (v: number | null): number | null => (v === null ? null : round(v, 3));
-  return {cpuMsPerRequest: r3(total), cpuMsPerRequestEach: each.map(r3)};
+  const main = medianOrNull(runs.map((r) => msPerRequest(r.serverMainCpu, r.load.reqPerSec)));
+  return {cpuMsPerRequest: r3(total), cpuMsPerRequestEach: each.map(r3), mainThreadCpuMsPerRequest: r3(main)};
 }
 
 function summarizeOne(def: ScenarioDef, runs: readonly RunSample[]): ScenarioSummary {

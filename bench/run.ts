@@ -55,7 +55,7 @@ export interface BenchSummary {
   machine: MachineInfo;
   config: Omit<BenchConfig, "scenarios"> & {scenarios: ScenarioId[]; micro: boolean};
   http: ScenarioSummary[];
-  runs: Record<string, Array<Omit<RunSample["load"], "samples"> & {serverCpu: number | null; otherCpu: number | null}>>;
+  runs: Record<string, Array<Omit<RunSample["load"], "samples"> & {serverCpu: number | null; serverMainCpu: number | null; otherCpu: number | null}>>;
   micro: MicroResults | null;
   /** onion-store next to swarm-store (both scenarios run): ratio and server CPU added per hop. */
   onion: OnionComparison | null;
@@ -203,7 +203,8 @@ function describeRun(id: string, run: number, total: number, s: RunSample): stri
   const l = s.load;
   const other = String(s.otherCpu);
   const each = s.serverCpuEach.length > 1 ? ` (${s.serverCpuEach.map(String).join(" + ")})` : "";
-  const cpu = s.serverCpu === null ? "" : `  CPU server ${s.serverCpu}${each} client ${l.clientCpu} other ${other}`;
+  const main = s.serverMainCpu === null ? "" : ` (main thread ${s.serverMainCpu})`;
+  const cpu = s.serverCpu === null ? "" : `  CPU server ${s.serverCpu}${each}${main} client ${l.clientCpu} other ${other}`;
   const late = (l.unanswered ?? 0) > 0 ? `, ${l.unanswered} unanswered` : "";
   const open = l.offeredRate === undefined ? "" : `  offered ${l.offeredRate}/s, send lag ≤ ${l.maxSendLagMs} ms${late}`;
   const batch = s.signBatch === null ? "" : `  sign batch ${s.signBatch}`;
@@ -231,13 +232,21 @@ async function runHttp(ctx: BenchContext): Promise<Map<ScenarioId, RunSample[]>>
 function runDetails(samples: ReadonlyMap<ScenarioId, RunSample[]>): BenchSummary["runs"] {
   const out: BenchSummary["runs"] = {};
   for (const [id, runs] of samples) {
-    out[id] = runs.map(({load: {samples: _s, ...rest}, serverCpu, otherCpu}) => ({...rest, serverCpu, otherCpu}));
+    out[id] = runs.map(({load: {samples: _s, ...rest}, serverCpu, serverMainCpu, otherCpu}) => ({...rest, serverCpu, serverMainCpu, otherCpu}));
   }
   return out;
 }
 
 function noisyRuns(samples: ReadonlyMap<ScenarioId, RunSample[]>): number {
   return [...samples.values()].flat().filter((s) => (s.otherCpu ?? 0) > NOISY_OTHER_CORES).length;
+}
+
+/** Server CPU per request, all threads and the (entry) server's main thread: the event loop is the node's bottleneck. */
+function printCpuPerRequest(http: readonly ScenarioSummary[]): void {
+  const rows = http.filter((s) => s.cpuMsPerRequest !== null);
+  if (rows.length === 0) return;
+  console.log("\nserver CPU per request, ms (median of runs): all threads / main thread");
+  for (const s of rows) console.log(`  ${s.id.padEnd(20)} ${s.cpuMsPerRequest} / ${s.mainThreadCpuMsPerRequest ?? "–"}`);
 }
 
 function printNoise(noisy: number, total: number): void {
@@ -290,6 +299,7 @@ async function runAll(ctx: BenchContext, micro: boolean, machine: MachineInfo): 
   const {runs, seconds, connections} = ctx.config;
   console.log(`\nHTTP (median of ${runs} runs of ${seconds} s, ${connections} connections; CPU in cores)\n`);
   console.log(formatHttpTable(http));
+  printCpuPerRequest(http);
   const onion = compareOnion(http);
   printOnion(onion);
   const replication = compareReplication(http, ctx.config.rate);

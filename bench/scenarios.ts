@@ -119,6 +119,8 @@ export interface RunSample {
   serverCpu: number | null;
   /** The same per server process (a swarm: entry node first). */
   serverCpuEach: Array<number | null>;
+  /** The (first) server process's main thread alone: the event loop, the node's bottleneck. */
+  serverMainCpu: number | null;
   /** CPU used by everything else on the machine (not server, not load client) during the window. */
   otherCpu: number | null;
   /** Problems found in the responses (anything here is a bug or a broken setup). */
@@ -306,9 +308,10 @@ export async function runScenario(ctx: BenchContext, def: ScenarioDef, run: numb
     if (load.non2xx + load.errors > 0) {
       problems.push(`${load.non2xx} non-2xx, ${load.errors} errors: ${load.failures.join(" | ")}`);
     }
-    const {server: serverCpu, each: serverCpuEach, machine} = probe.result();
+    const {server: serverCpu, each: serverCpuEach, main: serverMainCpu, machine} = probe.result();
     const other = serverCpu === null || machine === null ? null : machine - serverCpu - load.clientCpu;
-    return {load, serverCpu, serverCpuEach, otherCpu: other === null ? null : Math.max(0, round(other, 2)), problems, signBatch};
+    const otherCpu = other === null ? null : Math.max(0, round(other, 2));
+    return {load, serverCpu, serverCpuEach, serverMainCpu, otherCpu, problems, signBatch};
   } finally {
     if (shared === undefined) {
       await server.stop();

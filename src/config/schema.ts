@@ -149,6 +149,11 @@ const StorageSchema = Type.Object(
       default: 2000,
       description: "Most expired messages deleted per sweep transaction",
     }),
+    writerThread: Type.Boolean({
+      default: true,
+      description:
+        "Run the message store's writes (the group commit) on a worker thread with its own SQLite connection, off the event loop",
+    }),
   },
   {additionalProperties: false, default: {}},
 );

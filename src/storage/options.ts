@@ -42,6 +42,11 @@ export interface StorageTuning {
   busyTimeoutMs: number;
   /** Group-commit cap: a flush happens as soon as this many writes are queued. */
   maxBatchWrites: number;
+  /**
+   * Run every message-store write (the group commit) on a worker thread with its own connection;
+   * reads stay on the main thread's connection. Ignored for ":memory:" (one connection only).
+   */
+  writerThread: boolean;
 }
 
 /** What `SqliteMessageStore.open` takes: a path, and any settings to override (undefined = default). */

@@ -40,15 +40,26 @@ const SQL = {
   deleteUnrevoked: "DELETE FROM unrevoked_subaccounts WHERE owner = ?",
 } as const;
 
-type Prepared = PreparedAll<typeof SQL>;
+/** The revocation tables' statements (the message statements hold the revoke upsert and delete). */
+export type RevocationStatements = PreparedAll<typeof SQL>;
 
-/** How the store runs revocation work: group-committed writes and guarded reads. */
+export function prepareRevocations(db: StorageDb): RevocationStatements {
+  return prepareAll(db, SQL);
+}
+
+/** The revocation writes as data (part of write-ops.ts' WriteOp). */
+export type RevocationOp = {t: "revocations"; records: RevocationRecord[]} | {t: "deleteRevocations"; accounts: string[]};
+
+/**
+ * How the store runs revocation work: group-committed writes (an op, built after `check` passed,
+ * run by applyRevocations/deleteRevocations on whichever thread writes) and guarded reads.
+ */
 export interface RevocationIo {
-  write<T>(run: () => WriteOutcome<T>, check: () => void): Promise<T>;
+  write<T>(op: () => RevocationOp, check: () => void): Promise<T>;
   read<T>(fn: () => T): T;
 }
 
-interface Merged {
+export interface Merged {
   /** Accounts whose records changed. */
   changed: string[];
   /** Revocations an unrevoke removed. */
@@ -57,12 +68,12 @@ interface Merged {
 
 export class SqliteRevocations {
   readonly #st: Statements;
-  readonly #rst: Prepared;
+  readonly #rst: RevocationStatements;
   readonly #io: RevocationIo;
 
-  constructor(db: StorageDb, st: Statements, io: RevocationIo) {
+  constructor(st: Statements, rst: RevocationStatements, io: RevocationIo) {
     this.#st = st;
-    this.#rst = prepareAll(db, SQL);
+    this.#rst = rst;
     this.#io = io;
   }
 
@@ -105,13 +116,7 @@ export class SqliteRevocations {
   /** Relocation: forgets the accounts' records (another swarm holds them now); returns those that had any. */
   deleteAccounts(accounts: string[]): Promise<string[]> {
     return this.#io.write(
-      () => {
-        const deleted = accounts.filter((account) => {
-          const owner = ownerIdOf(this.#st, parseOwnerKey(account));
-          return owner !== null && this.#rst.deleteRevoked.run(owner).changes + this.#rst.deleteUnrevoked.run(owner).changes > 0;
-        });
-        return {value: deleted, revocations: deleted};
-      },
+      () => ({t: "deleteRevocations", accounts}),
       () => accounts.forEach(parseOwnerKey),
     );
   }
@@ -119,43 +124,51 @@ export class SqliteRevocations {
   #merge(build: () => RevocationRecord[]): Promise<Merged> {
     let records: RevocationRecord[] = [];
     return this.#io.write(
-      () => {
-        const merged = this.#apply(records);
-        return {value: merged, revocations: merged.changed};
-      },
+      () => ({t: "revocations", records}),
       () => {
         records = build();
         checkRecords(records);
       },
     );
   }
+}
 
-  /** Applies records in order; runs inside the group-commit transaction. */
-  #apply(records: RevocationRecord[]): Merged {
-    const changed = new Set<string>();
-    let unrevoked = 0;
-    for (const r of records) {
-      const key = parseOwnerKey(r.account);
-      const existing = ownerIdOf(this.#st, key);
-      const revokedAt = existing === null ? undefined : (this.#rst.revokedAt.get(existing, r.token) as {timestamp: number} | undefined)?.timestamp;
-      const unrevokedAt = existing === null ? undefined : (this.#rst.unrevokedAt.get(existing, r.token) as {timestamp: number} | undefined)?.timestamp;
-      // Last writer wins; on a tie an unrevoke beats a revoke, and equal records change nothing.
-      const wins = r.revoked
-        ? (revokedAt === undefined || r.timestamp > revokedAt) && (unrevokedAt === undefined || r.timestamp > unrevokedAt)
-        : (revokedAt === undefined || r.timestamp >= revokedAt) && (unrevokedAt === undefined || r.timestamp > unrevokedAt);
-      if (!wins) continue;
-      const owner = existing ?? ownerIdOrCreate(this.#st, key);
-      if (r.revoked) {
-        if (unrevokedAt !== undefined) this.#rst.deleteUnrevoke.run(owner, r.token);
-        this.#st.upsertRevocation.run(owner, r.token, r.timestamp);
-      } else {
-        if (revokedAt !== undefined) unrevoked += this.#st.deleteRevocation.run(owner, r.token).changes;
-        this.#rst.upsertUnrevoke.run(owner, r.token, r.timestamp);
-      }
-      changed.add(r.account);
+/** Relocation's delete of the accounts' records; runs inside the group-commit transaction. */
+export function deleteRevocations(st: Statements, rst: RevocationStatements, accounts: string[]): WriteOutcome<string[]> {
+  const deleted = accounts.filter((account) => {
+    const owner = ownerIdOf(st, parseOwnerKey(account));
+    return owner !== null && rst.deleteRevoked.run(owner).changes + rst.deleteUnrevoked.run(owner).changes > 0;
+  });
+  return {value: deleted, revocations: deleted};
+}
+
+/** Applies records in order; runs inside the group-commit transaction. */
+export function applyRevocations(st: Statements, rst: RevocationStatements, records: RevocationRecord[]): WriteOutcome<Merged> {
+  const changed = new Set<string>();
+  let unrevoked = 0;
+  for (const r of records) {
+    const key = parseOwnerKey(r.account);
+    const token = toBuffer("token", r.token);
+    const existing = ownerIdOf(st, key);
+    const revokedAt = existing === null ? undefined : (rst.revokedAt.get(existing, token) as {timestamp: number} | undefined)?.timestamp;
+    const unrevokedAt = existing === null ? undefined : (rst.unrevokedAt.get(existing, token) as {timestamp: number} | undefined)?.timestamp;
+    // Last writer wins; on a tie an unrevoke beats a revoke, and equal records change nothing.
+    const wins = r.revoked
+      ? (revokedAt === undefined || r.timestamp > revokedAt) && (unrevokedAt === undefined || r.timestamp > unrevokedAt)
+      : (revokedAt === undefined || r.timestamp >= revokedAt) && (unrevokedAt === undefined || r.timestamp > unrevokedAt);
+    if (!wins) continue;
+    const owner = existing ?? ownerIdOrCreate(st, key);
+    if (r.revoked) {
+      if (unrevokedAt !== undefined) rst.deleteUnrevoke.run(owner, token);
+      st.upsertRevocation.run(owner, token, r.timestamp);
+    } else {
+      if (revokedAt !== undefined) unrevoked += st.deleteRevocation.run(owner, token).changes;
+      rst.upsertUnrevoke.run(owner, token, r.timestamp);
     }
-    return {changed: [...changed], unrevoked};
+    changed.add(r.account);
   }
+  const merged = {changed: [...changed], unrevoked};
+  return {value: merged, revocations: merged.changed};
 }
 
 function checkRecords(records: RevocationRecord[]): void {

@@ -8,16 +8,17 @@ import type {ExpireRequest, ExpireResult, MessageStore, NamespacedHash, Namespac
 import type {NewMessage, RetrieveQuery, RetrieveResult, StoreEvents, StoreResult, StoreStats} from "./interface.js";
 import type {StoredMessage, Tombstone} from "./interface.js";
 import * as reads from "./message-reads.js";
-import * as writes from "./message-writes.js";
 import {hardLimitBytesOf, resolveStorageOptions, type ResolvedStorageOptions, type StorageOptions} from "./options.js";
-import {SqliteRevocations} from "./revocations.js";
+import {prepareRevocations, SqliteRevocations} from "./revocations.js";
 import {prepareStatements, type Statements} from "./statements.js";
-import {TtlSweeper, type SweepResult} from "./ttl-sweeper.js";
+import {sqliteSweepBatches, TtlSweeper, type SweepBatches, type SweepResult} from "./ttl-sweeper.js";
 import {StoreEventHub} from "./store-events.js";
-import {applyTombstones, checkTombstones, type AppliedTombstones} from "./tombstones.js";
+import {checkTombstones, type AppliedTombstones} from "./tombstones.js";
 import {checkExpireRequest, checkHashes, checkInteger, checkMessage, checkMessages} from "./validation.js";
 import {checkNamespaceSelector} from "./validation.js";
-import {WriteBatcher, type WriteBatcherStats, type WriteFn} from "./write-batcher.js";
+import {WriteBatcher, type WriteBatcherStats, type WriteOutcome} from "./write-batcher.js";
+import {runWriteOp, type WriteOp, type WriteOpContext} from "./write-ops.js";
+import {ThreadWriter} from "./writer-thread.js";
 
 export interface SqliteMessageStoreModules {
   clock: Clock;
@@ -26,6 +27,12 @@ export interface SqliteMessageStoreModules {
   freeBytes?: DiskSpaceModules["freeBytes"];
   /** Group-commit batch sizes and TTL sweeps; null or absent when metrics are off. */
   metrics?: StoreMetrics | null;
+  /**
+   * With `writerThread`: the writer thread died (writes now fail). Default: once the rejected writes'
+   * handlers have run, the error is thrown, so the process's crash handler ends the node loudly
+   * (cli: logged at fatal, exit 1).
+   */
+  onWriterFailed?: (err: StorageError) => void;
 }
 
 /** Log a refused store once per this many while the store is full (as Session does). */
@@ -53,10 +60,13 @@ export class SqliteMessageStore implements MessageStore {
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #st: Statements;
-  readonly #ctx: writes.WriteContext;
+  readonly #ctx: WriteOpContext;
   readonly #batcher: WriteBatcher;
+  /** The writer thread, when `writerThread` is on (and the database is a file): it runs every write. */
+  #thread: ThreadWriter | null = null;
   readonly #sweeper: TtlSweeper;
   readonly #events: StoreEventHub;
+  readonly #modules: SqliteMessageStoreModules;
   readonly #disk: DiskSpace | null;
   #usedBytes = 0;
   /**
@@ -76,31 +86,34 @@ export class SqliteMessageStore implements MessageStore {
     this.#opts = opts;
     this.#effectiveLimit = opts.sizeLimitBytes;
     this.#clock = modules.clock;
+    this.#modules = modules;
     this.#logger = modules.logger ?? silentLogger;
     this.#events = new StoreEventHub(this.#logger);
     this.#st = prepareStatements(db.sqlite);
-    this.#ctx = {st: this.#st, clock: this.#clock, mailboxMaxMessages: opts.mailboxMaxMessages};
-    this.revocations = new SqliteRevocations(db, this.#st, {write: (run, check) => this.#write(run, check), read: (fn) => this.#read(fn)});
+    const rst = prepareRevocations(db);
+    this.#ctx = {st: this.#st, rst, clock: this.#clock, mailboxMaxMessages: opts.mailboxMaxMessages};
+    this.revocations = new SqliteRevocations(this.#st, rst, {write: (op, check) => this.#write(op, check), read: (fn) => this.#read(fn)});
     this.#batcher = new WriteBatcher(
       {maxBatchWrites: opts.maxBatchWrites},
       {
         db: db.sqlite,
         mapError: (err) => this.#mapError(err),
-        onCommit: (outcomes) => {
-          modules.metrics?.commitWrites.observe(outcomes.length);
-          this.#events.emitOutcomes(outcomes);
-        },
+        onCommit: (outcomes) => this.#onCommit(outcomes, [outcomes.length]),
         onFlushed: () => {
           this.#pendingBytes = 0;
           this.#refreshUsedBytes();
         },
       },
     );
+    const inlineSweeps = sqliteSweepBatches(db.sqlite, this.#st);
+    const sweeps: SweepBatches = {
+      expired: (cutoff, limit) => (this.#thread ?? inlineSweeps).expired(cutoff, limit),
+      owners: (limit) => (this.#thread ?? inlineSweeps).owners(limit),
+    };
     this.#sweeper = new TtlSweeper(
       {intervalMs: opts.sweepIntervalMs, batchSize: opts.sweepBatchSize},
       {
-        db: db.sqlite,
-        st: this.#st,
+        batches: sweeps,
         clock: this.#clock,
         logger: this.#logger,
         onRemoved: (hashes) => {
@@ -116,10 +129,22 @@ export class SqliteMessageStore implements MessageStore {
     );
   }
 
-  /** Opens (creating and migrating) the database and starts the TTL sweeper. */
-  static open(opts: StorageOptions, modules: SqliteMessageStoreModules): Promise<SqliteMessageStore> {
-    // better-sqlite3 is synchronous; the executor turns a throw into a rejection.
-    return new Promise((resolve) => resolve(SqliteMessageStore.#openNow(opts, modules)));
+  /**
+   * Opens (creating and migrating) the database, starts the writer thread (`writerThread`, on a
+   * database file: an in-memory database has one connection, so it writes inline) and the TTL sweeper.
+   */
+  static async open(opts: StorageOptions, modules: SqliteMessageStoreModules): Promise<SqliteMessageStore> {
+    const store = SqliteMessageStore.#openNow(opts, modules);
+    if (store.#opts.writerThread && store.#opts.path !== ":memory:") {
+      try {
+        store.#thread = await store.#startThread();
+      } catch (err) {
+        store.db.close();
+        throw err;
+      }
+    }
+    store.#sweeper.start();
+    return store;
   }
 
   static #openNow(opts: StorageOptions, modules: SqliteMessageStoreModules): SqliteMessageStore {
@@ -138,7 +163,6 @@ export class SqliteMessageStore implements MessageStore {
       logger.warn({path: disk.reservePath, bytes: resolved.diskReserveBytes, ...disk.facts}, "no room for the disk reserve");
     }
     store.#refreshUsedBytes();
-    store.#sweeper.start();
     logger.info(
       {
         path: resolved.path,
@@ -146,6 +170,7 @@ export class SqliteMessageStore implements MessageStore {
         sizeLimitBytes: resolved.sizeLimitBytes,
         effectiveSizeLimitBytes: store.#effectiveLimit,
         ...(disk === null ? {} : {diskFreeBytes: disk.facts.freeBytes, diskReserveBytes: disk.facts.reserveHeldBytes}),
+        writerThread: resolved.writerThread && resolved.path !== ":memory:",
         ...db.migration,
       },
       "message store opened",
@@ -155,12 +180,13 @@ export class SqliteMessageStore implements MessageStore {
 
   store(message: NewMessage): Promise<StoreResult> {
     return this.#write(
-      () => writes.storeMessage(this.#ctx, message),
+      () => ({t: "store", message}),
       () => {
         checkMessage(message);
         this.#checkNotFull(message.data.length);
       },
       "fail",
+      () => message.data.length,
     );
   }
 
@@ -170,24 +196,27 @@ export class SqliteMessageStore implements MessageStore {
    * Known messages keep their expiry unless `mergeExpiry` (then a later pushed expiry wins).
    */
   storeBulk(messages: StoredMessage[], opts: {mergeExpiry?: boolean} = {}): Promise<StoredMessage[]> {
+    let bytes = 0;
     return this.#write(
-      () => writes.storeBulk(this.#ctx, messages, opts.mergeExpiry === true),
+      () => ({t: "storeBulk", messages, mergeExpiry: opts.mergeExpiry === true}),
       () => {
         checkMessages(messages);
-        this.#checkNotFull(messages.reduce((sum, m) => sum + m.data.length, 0));
+        bytes = messages.reduce((sum, m) => sum + m.data.length, 0);
+        this.#checkNotFull(bytes);
       },
       "fail",
+      () => bytes,
     );
   }
 
   /** Replication: merges peers' tombstones and deletes (or caps) the messages they cover. */
   applyTombstones(tombstones: Tombstone[]): Promise<AppliedTombstones> {
-    return this.#write(() => applyTombstones(this.#st, tombstones, this.#clock.now()), () => checkTombstones(tombstones));
+    return this.#write(() => ({t: "tombstones", tombstones}), () => checkTombstones(tombstones));
   }
 
   /** Relocation: deletes messages another swarm has acknowledged; returns the deleted hashes. */
   deleteMoved(hashes: string[]): Promise<string[]> {
-    return this.#write(() => writes.deleteMoved(this.#ctx, hashes), () => checkHashes(hashes));
+    return this.#write(() => ({t: "deleteMoved", hashes}), () => checkHashes(hashes));
   }
 
   retrieve(query: RetrieveQuery): RetrieveResult {
@@ -195,19 +224,19 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   deleteByHashes(account: string, hashes: string[]): Promise<string[]> {
-    return this.#write(() => writes.deleteByHashes(this.#ctx, account, hashes), () => checkHashes(hashes));
+    return this.#write(() => ({t: "deleteByHashes", account, hashes}), () => checkHashes(hashes));
   }
 
   deleteAll(account: string, namespace: NamespaceSelector): Promise<NamespacedHash[]> {
     return this.#write(
-      () => writes.deleteAll(this.#ctx, account, namespace),
+      () => ({t: "deleteAll", account, namespace}),
       () => checkNamespaceSelector(namespace),
     );
   }
 
   deleteBefore(account: string, namespace: NamespaceSelector, before: number): Promise<NamespacedHash[]> {
     return this.#write(
-      () => writes.deleteBefore(this.#ctx, account, namespace, before),
+      () => ({t: "deleteBefore", account, namespace, before}),
       () => {
         checkNamespaceSelector(namespace);
         checkInteger("before", before);
@@ -217,7 +246,7 @@ export class SqliteMessageStore implements MessageStore {
 
   expireAll(account: string, namespace: NamespaceSelector, expiry: number): Promise<NamespacedHash[]> {
     return this.#write(
-      () => writes.expireAll(this.#ctx, account, namespace, expiry),
+      () => ({t: "expireAll", account, namespace, expiry}),
       () => {
         checkNamespaceSelector(namespace);
         checkInteger("expiry", expiry);
@@ -226,7 +255,7 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   expire(request: ExpireRequest): Promise<ExpireResult> {
-    return this.#write(() => writes.expire(this.#ctx, request), () => checkExpireRequest(request));
+    return this.#write(() => ({t: "expire", request}), () => checkExpireRequest(request));
   }
 
   getExpiries(account: string, hashes: string[]): Map<string, number> {
@@ -287,7 +316,17 @@ export class SqliteMessageStore implements MessageStore {
 
   /** Group-commit counters (transactions committed, writes per transaction). */
   writeStats(): WriteBatcherStats {
-    return this.#batcher.stats();
+    return this.#thread?.stats() ?? this.#batcher.stats();
+  }
+
+  /** Whether writes run on the writer thread (`writerThread` on a database file). */
+  get writerThread(): boolean {
+    return this.#thread !== null;
+  }
+
+  /** Tests only: the writer thread dies as a crash would (see ThreadWriter). */
+  crashWriterForTest(): void {
+    this.#thread?.crashForTest();
   }
 
   getState(key: string): StateValue | null {
@@ -311,6 +350,7 @@ export class SqliteMessageStore implements MessageStore {
     this.#closing ??= (async () => {
       await this.#sweeper.stop();
       this.#batcher.drain();
+      await this.#thread?.close();
       this.db.close();
       this.#logger.info({path: this.#opts.path}, "message store closed");
     })();
@@ -318,23 +358,58 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   /**
-   * Queues a write. A SQLITE_FULL from SQLite (the disk, or the page-count backstop) releases the
-   * disk reserve; writes that free space (`onFull` "retry": deletes, expiry, tombstones) then run
-   * once more, in a later transaction. Stores fail (STORAGE_ERROR_FULL).
+   * Checks, then queues a write (`op` is built after `check` passed). A SQLITE_FULL from SQLite (the
+   * disk, or the page-count backstop) releases the disk reserve; writes that free space (`onFull`
+   * "retry": deletes, expiry, tombstones) then run once more, in a later transaction. Stores fail
+   * (STORAGE_ERROR_FULL). `bytes`: what `check` reserved in #pendingBytes, for the writer thread.
    */
-  #write<T>(run: WriteFn<T>, check: () => void, onFull: OnFull = "retry"): Promise<T> {
+  #write<T>(op: () => WriteOp, check: () => void, onFull: OnFull = "retry", bytes?: () => number): Promise<T> {
     if (this.#closing !== null) return Promise.reject(closedError());
+    let built: WriteOp;
     try {
       check();
+      built = op();
     } catch (err) {
       return Promise.reject(this.#mapError(err));
     }
-    return this.#batcher.enqueue(run).catch((err: unknown) => {
+    return (this.#enqueue(built, bytes?.() ?? 0) as Promise<T>).catch((err: unknown) => {
       if ((err as {code?: unknown}).code !== "STORAGE_ERROR_FULL") throw err;
       this.#relieveFull();
       if (onFull === "fail" || this.#closing !== null) throw err;
-      return this.#batcher.enqueue(run);
+      return this.#enqueue(built, 0) as Promise<T>;
     });
+  }
+
+  #enqueue(op: WriteOp, bytes: number): Promise<unknown> {
+    if (this.#thread !== null) return this.#thread.enqueue(op, bytes);
+    return this.#batcher.enqueue(() => runWriteOp(this.#ctx, op));
+  }
+
+  #startThread(): Promise<ThreadWriter> {
+    const o = this.#opts;
+    const db = {path: o.path, synchronous: o.synchronous, busyTimeoutMs: o.busyTimeoutMs, hardLimitBytes: hardLimitBytesOf(o), migrationsDir: null};
+    return ThreadWriter.start(
+      {db, mailboxMaxMessages: o.mailboxMaxMessages, maxBatchWrites: o.maxBatchWrites},
+      {
+        clock: this.#clock,
+        mapError: (err) => this.#mapError(err),
+        onCommit: (outcomes, commits) => this.#onCommit(outcomes, commits),
+        onFlushed: (reserved) => {
+          this.#pendingBytes = Math.max(0, this.#pendingBytes - reserved);
+          this.#refreshUsedBytes();
+        },
+        onFailed: (err) => {
+          this.#logger.error({err}, "the storage writer thread died: writes fail until the node restarts");
+          const report = this.#modules.onWriterFailed ?? ((e: StorageError) => setImmediate(() => { throw e; }));
+          report(err);
+        },
+      },
+    );
+  }
+
+  #onCommit(outcomes: Array<WriteOutcome<unknown>>, commits: number[]): void {
+    for (const n of commits) this.#modules.metrics?.commitWrites.observe(n);
+    this.#events.emitOutcomes(outcomes);
   }
 
   #read<T>(fn: () => T): T {

@@ -12,9 +12,35 @@ export interface TtlSweeperOptions {
   batchSize: number;
 }
 
+/**
+ * One sweep batch each, in a transaction of its own: on the main thread's connection
+ * (sqliteSweepBatches) or posted to the storage writer thread, which owns the writes then.
+ */
+export interface SweepBatches {
+  /** Deletes up to `limit` messages with expiry <= cutoff; returns their hashes. */
+  expired(cutoff: number, limit: number): string[] | Promise<string[]>;
+  /** Deletes up to `limit` owners left empty; `dequeued` counts the GC queue entries consumed. */
+  owners(limit: number): OwnerSweep | Promise<OwnerSweep>;
+}
+
+export interface OwnerSweep {
+  owners: number;
+  dequeued: number;
+}
+
+export function sqliteSweepBatches(db: Database, st: Statements): SweepBatches {
+  const expired: Transaction<(cutoff: number, limit: number) => string[]> = db.transaction((cutoff: number, limit: number) =>
+    st.deleteExpired.all(cutoff, limit).map((r) => r.hash),
+  );
+  const owners: Transaction<(limit: number) => OwnerSweep> = db.transaction((limit: number) => ({
+    owners: st.deleteEmptyOwners.run(limit).changes,
+    dequeued: st.dequeueOwnerGc.run(limit).changes,
+  }));
+  return {expired: (cutoff, limit) => expired(cutoff, limit), owners: (limit) => owners(limit)};
+}
+
 export interface TtlSweeperModules {
-  db: Database;
-  st: Statements;
+  batches: SweepBatches;
   clock: Clock;
   logger: Logger;
   /** After each committed batch, with the hashes it deleted. */
@@ -50,8 +76,6 @@ export interface SweepResult {
 export class TtlSweeper {
   readonly #opts: TtlSweeperOptions;
   readonly #modules: TtlSweeperModules;
-  readonly #deleteExpired: Transaction<(cutoff: number, limit: number) => string[]>;
-  readonly #deleteOwners: Transaction<() => {owners: number; dequeued: number}>;
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<SweepResult> | null = null;
   #stopped = false;
@@ -59,14 +83,6 @@ export class TtlSweeper {
   constructor(opts: TtlSweeperOptions, modules: TtlSweeperModules) {
     this.#opts = opts;
     this.#modules = modules;
-    const {db, st} = modules;
-    this.#deleteExpired = db.transaction((cutoff: number, limit: number) =>
-      st.deleteExpired.all(cutoff, limit).map((r) => r.hash),
-    );
-    this.#deleteOwners = db.transaction(() => ({
-      owners: st.deleteEmptyOwners.run(opts.batchSize).changes,
-      dequeued: st.dequeueOwnerGc.run(opts.batchSize).changes,
-    }));
   }
 
   /** Sweeps now (as Session does at startup), then every intervalMs. */
@@ -111,7 +127,7 @@ export class TtlSweeper {
       const cutoff = this.#modules.clock.now();
       const batch = {size: this.#opts.batchSize};
       for (let more = true; more && !this.#stopped; ) {
-        const hashes = this.#onFullDiskRetry(batch, () => this.#deleteExpired(cutoff, batch.size));
+        const hashes = await this.#onFullDiskRetry(batch, () => this.#modules.batches.expired(cutoff, batch.size));
         result.batches++;
         result.expired += hashes.length;
         if (hashes.length > 0) this.#modules.onRemoved(hashes);
@@ -119,7 +135,9 @@ export class TtlSweeper {
         if (more) await nextTurn();
       }
       for (let more = !this.#stopped; more && !this.#stopped; ) {
-        const {owners, dequeued} = this.#onFullDiskRetry({size: this.#opts.batchSize}, () => this.#deleteOwners());
+        const {owners, dequeued} = await this.#onFullDiskRetry({size: this.#opts.batchSize}, () =>
+          this.#modules.batches.owners(this.#opts.batchSize),
+        );
         result.batches++;
         result.owners += owners;
         more = dequeued === this.#opts.batchSize;
@@ -136,10 +154,10 @@ export class TtlSweeper {
    * freed and retries with a quarter of the rows, so a sweep on a full disk still makes progress
    * in transactions that fit. `batch.size` stays reduced for the rest of the sweep.
    */
-  #onFullDiskRetry<T>(batch: {size: number}, run: () => T): T {
+  async #onFullDiskRetry<T>(batch: {size: number}, run: () => T | Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return run();
+        return await run();
       } catch (err) {
         if (sqliteCodeOf(err) !== "SQLITE_FULL" || attempt >= MAX_FULL_DISK_ATTEMPTS) throw err;
         const relieved = this.#modules.relieveFull();

@@ -61,6 +61,7 @@ describe("compareReplication", () => {
     serverCpu: null,
     cpuMsPerRequest: cpuMs,
     cpuMsPerRequestEach: [cpuMs],
+    mainThreadCpuMsPerRequest: null,
     clientCpu: 0,
     otherCpu: null,
     non2xx: 0,

@@ -1,9 +1,9 @@
 import {afterEach, describe, expect, it} from "vitest";
-import {ACCOUNT_A, ACCOUNT_B, HOUR_MS, T0, expectCode, fakeHash, memoryStore, msg, query, type TestStore} from "./helpers.js";
+import {ACCOUNT_A, ACCOUNT_B, HOUR_MS, T0, expectCode, fakeHash, storeFor, WRITE_MODES, msg, query, type TestStore} from "./helpers.js";
 
 const byHash = (a: {hash: string}, b: {hash: string}): number => (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0);
 
-describe("SqliteMessageStore deletes", () => {
+describe.each(WRITE_MODES)("SqliteMessageStore deletes (%s writes)", (mode) => {
   let t: TestStore;
   afterEach(async () => t.store.close());
 
@@ -18,7 +18,7 @@ describe("SqliteMessageStore deletes", () => {
   }
 
   it("deleteByHashes deletes only the account's messages and returns them ascii-sorted", async () => {
-    t = await memoryStore();
+    t = await storeFor(mode);
     await seed();
     const removed: string[] = [];
     t.store.on("removed", (h) => removed.push(...h));
@@ -32,7 +32,7 @@ describe("SqliteMessageStore deletes", () => {
   });
 
   it("deleteByHashes does not report already-expired messages (but removes them)", async () => {
-    t = await memoryStore();
+    t = await storeFor(mode);
     const m = msg("soon", {expiry: T0 + 10});
     await t.store.store(m);
     t.clock.advance(10);
@@ -41,7 +41,7 @@ describe("SqliteMessageStore deletes", () => {
   });
 
   it("deleteAll with one namespace and with all", async () => {
-    t = await memoryStore();
+    t = await storeFor(mode);
     await seed();
     expect(await t.store.deleteAll(ACCOUNT_A, 5)).toEqual(
       [{namespace: 5, hash: fakeHash("n5-a")}, {namespace: 5, hash: fakeHash("n5-b")}].sort(byHash),
@@ -61,7 +61,7 @@ describe("SqliteMessageStore deletes", () => {
   });
 
   it("deleteBefore deletes timestamp <= before, in one namespace or all (Session 2.8's broken variant)", async () => {
-    t = await memoryStore();
+    t = await storeFor(mode);
     await seed();
     expect(await t.store.deleteBefore(ACCOUNT_A, 0, T0 - 3_001)).toEqual([]);
     expect(await t.store.deleteBefore(ACCOUNT_A, 0, T0 - 3_000)).toEqual([{namespace: 0, hash: fakeHash("n0-a")}]);
@@ -72,19 +72,19 @@ describe("SqliteMessageStore deletes", () => {
   });
 
   it("validates selectors", async () => {
-    t = await memoryStore();
+    t = await storeFor(mode);
     await expectCode(t.store.deleteAll(ACCOUNT_A, 1.5), "STORAGE_ERROR_INVALID_INPUT");
     await expectCode(t.store.deleteBefore(ACCOUNT_A, "all", Number.NaN), "STORAGE_ERROR_INVALID_INPUT");
     await expectCode(t.store.deleteByHashes("nope", [fakeHash("x")]), "STORAGE_ERROR_INVALID_INPUT");
   });
 });
 
-describe("SqliteMessageStore expiry changes", () => {
+describe.each(WRITE_MODES)("SqliteMessageStore expiry changes (%s writes)", (mode) => {
   let t: TestStore;
   afterEach(async () => t.store.close());
 
   it("expireAll only shortens, per namespace or all, and returns the updated", async () => {
-    t = await memoryStore();
+    t = await storeFor(mode);
     await Promise.all([
       t.store.store(msg("late", {expiry: T0 + 3 * HOUR_MS})),
       t.store.store(msg("early", {expiry: T0 + 1_000})),
@@ -105,14 +105,14 @@ describe("SqliteMessageStore expiry changes", () => {
   });
 
   it("expireAll to the past makes messages invisible at once", async () => {
-    t = await memoryStore();
+    t = await storeFor(mode);
     await t.store.store(msg("x"));
     expect(await t.store.expireAll(ACCOUNT_A, "all", T0 - 1)).toHaveLength(1);
     expect(t.store.retrieve(query()).messages).toEqual([]);
   });
 
   it("expire: extend only raises, shorten only lowers, set sets; unknown and expired hashes are ignored", async () => {
-    t = await memoryStore();
+    t = await storeFor(mode);
     const [a, b, c] = ["a", "b", "c"].map((s) => msg(s, {expiry: T0 + HOUR_MS}));
     const gone = msg("gone", {expiry: T0});
     await Promise.all([a, b, c, gone].map((m) => t.store.store(m!)));
@@ -148,7 +148,7 @@ describe("SqliteMessageStore expiry changes", () => {
   });
 
   it("expire does not touch another account's message and validates its request", async () => {
-    t = await memoryStore();
+    t = await storeFor(mode);
     const b = msg("b", {account: ACCOUNT_B});
     await t.store.store(b);
     expect(await t.store.expire({account: ACCOUNT_A, hashes: [b.hash], expiries: [T0 + 1], mode: "set"})).toEqual({

@@ -56,6 +56,26 @@ export async function memoryStore(opts: Partial<StorageOptions> = {}, clock = ne
   return {store: await openTestStore(opts, {clock}), clock};
 }
 
+/** The two ways the store runs its writes: inline on the main thread, or on the writer thread. */
+export const WRITE_MODES = ["inline", "thread"] as const;
+export type WriteMode = (typeof WRITE_MODES)[number];
+
+/**
+ * memoryStore for "inline"; for "thread" a store on a database file in a temp directory (removed
+ * when the store closes) whose writes run on the writer thread (needs `npm run build`).
+ */
+export async function storeFor(mode: WriteMode, opts: Partial<StorageOptions> = {}, clock = new ManualClock(T0)): Promise<TestStore> {
+  if (mode === "inline") return memoryStore(opts, clock);
+  const {dir, cleanup} = tmpDir();
+  const store = await openTestStore({path: join(dir, "messages.db"), writerThread: true, diskReserveBytes: 0, ...opts}, {clock});
+  const close = store.close.bind(store);
+  store.close = async () => {
+    await close();
+    cleanup();
+  };
+  return {store, clock};
+}
+
 export function tmpDir(): {dir: string; cleanup: () => void} {
   const dir = mkdtempSync(join(tmpdir(), "pars-storage-test-"));
   return {dir, cleanup: () => rmSync(dir, {recursive: true, force: true})};

@@ -5,12 +5,12 @@
  */
 import {afterEach, describe, expect, it} from "vitest";
 import type {RevocationRecord} from "../../../src/storage/interface.js";
-import {ACCOUNT_A, ACCOUNT_B, T0, expectCode, memoryStore, type TestStore} from "./helpers.js";
+import {ACCOUNT_A, ACCOUNT_B, T0, expectCode, storeFor, WRITE_MODES, type TestStore} from "./helpers.js";
 
 const token = (i: number): Buffer => Buffer.from([0x05, 0, 0, 0, ...new Array<number>(32).fill(i)]);
 const rec = (i: number, revoked: boolean, timestamp: number, account = ACCOUNT_A): RevocationRecord => ({account, token: token(i), revoked, timestamp});
 
-describe("SqliteRevocations merge (last writer wins)", () => {
+describe.each(WRITE_MODES)("SqliteRevocations merge (last writer wins) (%s writes)", (mode) => {
   let t: TestStore;
   afterEach(async () => t.store.close());
 
@@ -18,7 +18,7 @@ describe("SqliteRevocations merge (last writer wins)", () => {
     const history = [rec(1, true, T0), rec(1, false, T0 + 10), rec(1, true, T0 + 5), rec(2, false, T0), rec(2, true, T0 + 1)];
     const finals: Array<Array<{revoked: boolean; timestamp: number}>> = [];
     for (const order of [history, [...history].reverse(), [history[2]!, history[0]!, history[4]!, history[1]!, history[3]!]]) {
-      t = await memoryStore();
+      t = await storeFor(mode);
       for (const r of order) await t.store.revocations.merge([r]);
       expect(t.store.isRevoked(ACCOUNT_A, token(1)), "unrevoked at T0+10 beats revokes at T0 and T0+5").toBe(false);
       expect(t.store.isRevoked(ACCOUNT_A, token(2)), "revoked at T0+1 beats the unrevoke at T0").toBe(true);
@@ -27,11 +27,11 @@ describe("SqliteRevocations merge (last writer wins)", () => {
     }
     expect(finals[1]).toEqual(finals[0]);
     expect(finals[2]).toEqual(finals[0]);
-    t = await memoryStore();
+    t = await storeFor(mode);
   });
 
   it("a client revoke older than a recorded unrevoke changes nothing; a tie goes to the unrevoke", async () => {
-    t = await memoryStore();
+    t = await storeFor(mode);
     expect(await t.store.unrevokeSubaccounts(ACCOUNT_A, [token(1)], T0 + 100)).toBe(0);
     await t.store.revokeSubaccounts(ACCOUNT_A, [token(1)], T0 + 50);
     expect(t.store.isRevoked(ACCOUNT_A, token(1))).toBe(false);
@@ -44,7 +44,7 @@ describe("SqliteRevocations merge (last writer wins)", () => {
   });
 
   it("keeps at most 50 revocations and 50 unrevokes per owner, newest first", async () => {
-    t = await memoryStore();
+    t = await storeFor(mode);
     await t.store.revocations.merge(Array.from({length: 60}, (_, i) => rec(i, true, T0 + i)));
     await t.store.revocations.merge(Array.from({length: 60}, (_, i) => rec(100 + i, false, T0 + i)));
     const records = t.store.revocations.ofAccount(ACCOUNT_A);
@@ -58,7 +58,7 @@ describe("SqliteRevocations merge (last writer wins)", () => {
   });
 
   it("announces the accounts whose records changed, and only those", async () => {
-    t = await memoryStore();
+    t = await storeFor(mode);
     const seen: string[][] = [];
     t.store.on("revocations", (accounts) => seen.push(accounts));
     await t.store.revocations.merge([rec(1, true, T0), rec(2, true, T0, ACCOUNT_B)]);
@@ -69,7 +69,7 @@ describe("SqliteRevocations merge (last writer wins)", () => {
   });
 
   it("refuses malformed records as a whole", async () => {
-    t = await memoryStore();
+    t = await storeFor(mode);
     const bad: RevocationRecord[] = [
       {...rec(1, true, T0), token: Buffer.alloc(35)},
       {...rec(1, true, T0), account: "05zz"},

@@ -1,14 +1,14 @@
 import {afterEach, describe, expect, it} from "vitest";
-import {ACCOUNT_A, ACCOUNT_B, expectCode, memoryStore, type TestStore} from "./helpers.js";
+import {ACCOUNT_A, ACCOUNT_B, expectCode, storeFor, WRITE_MODES, type TestStore} from "./helpers.js";
 
 const token = (i: number): Uint8Array => Uint8Array.from([0xf0, i >> 8, i & 0xff, ...new Array<number>(33).fill(i % 256)]);
 
-describe("SqliteMessageStore subaccount revocations", () => {
+describe.each(WRITE_MODES)("SqliteMessageStore subaccount revocations (%s writes)", (mode) => {
   let t: TestStore;
   afterEach(async () => t.store.close());
 
   it("revokes, checks per account, unrevokes with a count", async () => {
-    t = await memoryStore();
+    t = await storeFor(mode);
     expect(t.store.isRevoked(ACCOUNT_A, token(1))).toBe(false);
     await t.store.revokeSubaccounts(ACCOUNT_A, [token(1), token(2)]);
     expect(t.store.isRevoked(ACCOUNT_A, token(1))).toBe(true);
@@ -21,7 +21,7 @@ describe("SqliteMessageStore subaccount revocations", () => {
   });
 
   it("works for an account with no messages (no NULL-owner rows as in Session)", async () => {
-    t = await memoryStore();
+    t = await storeFor(mode);
     await t.store.revokeSubaccounts(ACCOUNT_B, [token(9)]);
     expect(t.store.isRevoked(ACCOUNT_B, token(9))).toBe(true);
     const nullOwners = t.store.db.sqlite.prepare("SELECT count(*) AS n FROM revoked_subaccounts WHERE owner IS NULL");
@@ -29,7 +29,7 @@ describe("SqliteMessageStore subaccount revocations", () => {
   });
 
   it("keeps only the newest 50 per account; re-revoking refreshes a token", async () => {
-    t = await memoryStore();
+    t = await storeFor(mode);
     for (let i = 0; i < 50; i++) {
       await t.store.revokeSubaccounts(ACCOUNT_A, [token(i)]);
       t.clock.advance(1);
@@ -48,7 +48,7 @@ describe("SqliteMessageStore subaccount revocations", () => {
   });
 
   it("a batch of more than 50 keeps the last 50 of the batch", async () => {
-    t = await memoryStore();
+    t = await storeFor(mode);
     await t.store.revokeSubaccounts(ACCOUNT_A, Array.from({length: 60}, (_, i) => token(i)));
     expect(t.store.isRevoked(ACCOUNT_A, token(9))).toBe(false);
     expect(t.store.isRevoked(ACCOUNT_A, token(10))).toBe(true);
@@ -56,7 +56,7 @@ describe("SqliteMessageStore subaccount revocations", () => {
   });
 
   it("validates tokens", async () => {
-    t = await memoryStore();
+    t = await storeFor(mode);
     await expectCode(t.store.revokeSubaccounts(ACCOUNT_A, [new Uint8Array(0)]), "STORAGE_ERROR_INVALID_INPUT");
     await expectCode(t.store.revokeSubaccounts(ACCOUNT_A, ["x" as unknown as Uint8Array]), "STORAGE_ERROR_INVALID_INPUT");
     await t.store.revokeSubaccounts(ACCOUNT_A, []);

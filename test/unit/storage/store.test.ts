@@ -7,18 +7,19 @@ import {
   T0,
   expectCode,
   fakeHash,
-  memoryStore,
+  storeFor,
+  WRITE_MODES,
   msg,
   query,
   type TestStore,
 } from "./helpers.js";
 
-describe("SqliteMessageStore.store", () => {
+describe.each(WRITE_MODES)("SqliteMessageStore.store (%s writes)", (mode) => {
   let t: TestStore;
   afterEach(async () => t.store.close());
 
   it("stores a new message and retrieves it with all fields", async () => {
-    t = await memoryStore();
+    t = await storeFor(mode);
     const m = msg("one", {namespace: 42, data: Buffer.from([0, 1, 2, 255])});
     expect(await t.store.store(m)).toEqual({status: "new", expiry: m.expiry, newMailbox: true});
     expect(await t.store.store(msg("two", {namespace: 42}))).toMatchObject({status: "new", newMailbox: false});
@@ -32,7 +33,7 @@ describe("SqliteMessageStore.store", () => {
   });
 
   it("dedupes by hash: a later expiry extends, an equal or earlier one reports exists", async () => {
-    t = await memoryStore();
+    t = await storeFor(mode);
     const m = msg("dup");
     await t.store.store(m);
     expect(await t.store.store({...m, expiry: m.expiry - 1})).toEqual({status: "exists", expiry: m.expiry});
@@ -43,7 +44,7 @@ describe("SqliteMessageStore.store", () => {
   });
 
   it("treats an expired but unswept copy as absent: stored again as new, at the end of the mailbox", async () => {
-    t = await memoryStore();
+    t = await storeFor(mode);
     const old = msg("old", {expiry: T0 + 1_000});
     await t.store.store(old);
     await t.store.store(msg("other"));
@@ -55,7 +56,7 @@ describe("SqliteMessageStore.store", () => {
   });
 
   it("public outbox: storing replaces the account's other messages in that namespace only", async () => {
-    t = await memoryStore();
+    t = await storeFor(mode);
     const removed: string[][] = [];
     t.store.on("removed", (h) => removed.push(h));
     await t.store.store(msg("a", {namespace: -1, replaceNamespace: true}));
@@ -73,7 +74,7 @@ describe("SqliteMessageStore.store", () => {
   });
 
   it("mailbox rolling buffer evicts the oldest beyond mailboxMaxMessages, per (account, namespace)", async () => {
-    t = await memoryStore({mailboxMaxMessages: 3});
+    t = await storeFor(mode, {mailboxMaxMessages: 3});
     const removed: string[] = [];
     t.store.on("removed", (h) => removed.push(...h));
     for (let i = 0; i < 5; i++) await t.store.store(msg(`m${i}`));
@@ -86,14 +87,14 @@ describe("SqliteMessageStore.store", () => {
   });
 
   it("evicts within the same transaction: concurrent stores never leave more than the limit", async () => {
-    t = await memoryStore({mailboxMaxMessages: 10});
+    t = await storeFor(mode, {mailboxMaxMessages: 10});
     await Promise.all(Array.from({length: 50}, (_, i) => t.store.store(msg(`c${i}`))));
     const hashes = t.store.retrieve(query()).messages.map((m) => m.hash);
     expect(hashes).toEqual(Array.from({length: 10}, (_, i) => fakeHash(`c${40 + i}`)));
   });
 
   it("a full mailbox stays at the limit when a store replaces an expired copy or an outbox", async () => {
-    t = await memoryStore({mailboxMaxMessages: 3});
+    t = await storeFor(mode, {mailboxMaxMessages: 3});
     await t.store.store(msg("old", {expiry: T0 + 1_000}));
     for (let i = 0; i < 2; i++) await t.store.store(msg(`m${i}`));
     t.clock.advance(1_000);
@@ -108,7 +109,7 @@ describe("SqliteMessageStore.store", () => {
   });
 
   it("emits added only for genuinely new messages, after commit", async () => {
-    t = await memoryStore();
+    t = await storeFor(mode);
     const added: StoredMessage[] = [];
     t.store.on("added", (ms) => {
       // Listeners run after COMMIT: the message is already readable.
@@ -124,7 +125,7 @@ describe("SqliteMessageStore.store", () => {
   });
 
   it("a throwing listener is isolated and off() unsubscribes", async () => {
-    t = await memoryStore();
+    t = await storeFor(mode);
     const seen: string[] = [];
     const bad = (): void => {
       throw new Error("listener bug");
@@ -139,7 +140,7 @@ describe("SqliteMessageStore.store", () => {
   });
 
   it("rejects malformed input with STORAGE_ERROR_INVALID_INPUT before queueing", async () => {
-    t = await memoryStore();
+    t = await storeFor(mode);
     await expectCode(t.store.store(msg("a", {account: "05abc"})), "STORAGE_ERROR_INVALID_INPUT");
     await expectCode(t.store.store(msg("a", {account: ACCOUNT_A.toUpperCase()})), "STORAGE_ERROR_INVALID_INPUT");
     await expectCode(t.store.store(msg("a", {hash: ""})), "STORAGE_ERROR_INVALID_INPUT");
@@ -149,20 +150,20 @@ describe("SqliteMessageStore.store", () => {
   });
 
   it("accepts a plain Uint8Array as data", async () => {
-    t = await memoryStore();
+    t = await storeFor(mode);
     await t.store.store(msg("u8", {data: new Uint8Array([9, 8, 7]) as Buffer}));
     expect([...(t.store.retrieve(query()).messages[0]?.data ?? [])]).toEqual([9, 8, 7]);
   });
 
   it("keeps node metadata through getState/setState", async () => {
-    t = await memoryStore();
+    t = await storeFor(mode);
     expect(t.store.getState("network_id")).toBeNull();
     t.store.setState("network_id", "1");
     expect(t.store.getState("network_id")).toBe("1");
   });
 
   it("refuses writes after close with STORAGE_ERROR_CLOSED; reads throw the same code", async () => {
-    t = await memoryStore();
+    t = await storeFor(mode);
     await t.store.close();
     await expectCode(t.store.store(msg("late")), "STORAGE_ERROR_CLOSED");
     await expectCode(t.store.deleteAll(ACCOUNT_A, "all"), "STORAGE_ERROR_CLOSED");
@@ -171,12 +172,12 @@ describe("SqliteMessageStore.store", () => {
   });
 });
 
-describe("SqliteMessageStore.storeBulk (replication)", () => {
+describe.each(WRITE_MODES)("SqliteMessageStore.storeBulk (replication) (%s writes)", (mode) => {
   let t: TestStore;
   afterEach(async () => t.store.close());
 
   it("inserts new messages, ignores known ones without extending, skips expired, emits added for new", async () => {
-    t = await memoryStore();
+    t = await storeFor(mode);
     const added: string[] = [];
     t.store.on("added", (ms) => added.push(...ms.map((m) => m.hash)));
     const known = msg("known");
@@ -192,7 +193,7 @@ describe("SqliteMessageStore.storeBulk (replication)", () => {
   });
 
   it("applies the rolling buffer and does not announce messages evicted by the same bulk", async () => {
-    t = await memoryStore({mailboxMaxMessages: 2});
+    t = await storeFor(mode, {mailboxMaxMessages: 2});
     const added: string[] = [];
     const removed: string[] = [];
     t.store.on("added", (ms) => added.push(...ms.map((m) => m.hash)));

@@ -1,6 +1,6 @@
 import {afterEach, describe, expect, it} from "vitest";
 import {prepareStatements, type Statements} from "../../../src/storage/statements.js";
-import {TtlSweeper} from "../../../src/storage/ttl-sweeper.js";
+import {sqliteSweepBatches, TtlSweeper} from "../../../src/storage/ttl-sweeper.js";
 import {ACCOUNT_A, ACCOUNT_B, T0, fakeHash, memoryStore, msg, query, silentLogger, type TestStore} from "./helpers.js";
 
 describe("TTL sweeper", () => {
@@ -103,7 +103,7 @@ describe("TTL sweeper", () => {
       } as unknown as Statements["deleteExpired"];
       const sweeper = new TtlSweeper(
         {intervalMs: 0, batchSize: 256},
-        {db: t.store.db.sqlite, st: {...st, deleteExpired}, clock: t.clock, logger: silentLogger, onRemoved: () => {}, onSwept: () => {}, relieveFull},
+        {batches: sqliteSweepBatches(t.store.db.sqlite, {...st, deleteExpired}), clock: t.clock, logger: silentLogger, onRemoved: () => {}, onSwept: () => {}, relieveFull},
       );
       return {sweeper, limits};
     }
