@@ -45,11 +45,11 @@ export const maxRssMb = (): number => round(process.resourceUsage().maxRSS / 102
  * N messages of `minBytes` to `minBytes + 400` bytes with their data digests (as the store writes
  * them), hashes SHA-256(i) (canonical 43-char base64), 1,000 owners.
  */
-export function fill(db: StorageDb, n: number, minBytes = 300): {ms: number; bytes: number} {
+export function fill(db: StorageDb, n: number, minBytes = 300, cacheKiB = Math.max(524_288, Math.ceil(n / 10))): {ms: number; bytes: number} {
   const t0 = performance.now();
   // A large page cache only while filling (random-order index inserts); measurements use the default.
   const cacheSize = db.sqlite.pragma("cache_size", {simple: true}) as number;
-  db.sqlite.pragma(`cache_size = -${Math.max(524_288, Math.ceil(n / 10))}`); // KiB: ≥ 512 MiB, ~100 B a message
+  db.sqlite.pragma(`cache_size = -${cacheKiB}`); // KiB: by default ≥ 512 MiB, ~100 B a message
   db.sqlite.pragma("journal_mode = OFF");
   db.sqlite.pragma("synchronous = OFF");
   const owner = db.sqlite.prepare("INSERT INTO owners (type, pubkey) VALUES (5, ?)");

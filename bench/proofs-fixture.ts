@@ -1,0 +1,146 @@
+/**
+ * Storage proofs at a full node's scale (issue #16 items 2, 4, 5) on a kept database: the fill
+ * (~10 M messages) is done once, straight into SQLite through the store's own migrations, with the
+ * commitment built and persisted as a node's first epoch would; later runs reuse the file and
+ * measure only what a restart and an epoch's churn cost.
+ *
+ *   BENCH_PROOF_DB=/work/tmp/proofs-10m.sqlite BENCH_PROOF_N=10000000 BENCH_PROOF_STEPS=fill,restart,churn \
+ *     nice -n 10 node dist/bench/proofs-fixture.js
+ *
+ * Steps (BENCH_PROOF_STEPS, comma-separated, in this order):
+ *   - fill: if the file does not exist, N messages (BENCH_PROOF_MIN_BYTES … +400 bytes, hashes
+ *     SHA-256(i): the table's row order is not the hash order, as on a node), then a full build
+ *     persisted at T (migration 0008), in a child whose page cache does not count below;
+ *   - restart: a new commitment worker loads what is persisted, refreshes with the change log after
+ *     BENCH_PROOF_RESTART_CHANGES (0.1 % of N) expiry updates, and answers one challenge;
+ *   - churn: refreshes after BENCH_PROOF_CHURN (100,000) changed messages (expiry updates of random
+ *     rows: every one a random page of the table, the worst case) and after 1 % of the buckets.
+ * Every step leaves a valid node database (its refreshes persist and trim the log), so the file
+ * needs no copy between runs; each run's T is the persisted one plus one.
+ */
+import {fork} from "node:child_process";
+import {existsSync, statSync} from "node:fs";
+import {loadavg} from "node:os";
+import {fileURLToPath, pathToFileURL} from "node:url";
+import {initHashing} from "../src/crypto/hash.js";
+import {BUCKET_COUNT, LocalEngine, WorkerEngine, type CommitmentSummary} from "../src/proofs/index.js";
+import {CommitmentStore, ProofTables, StorageDb} from "../src/storage/index.js";
+import {answers, dirty, fill, logged, maxRssMb, T, timed} from "./proofs-measure.js";
+import {envNumber, round} from "./util.js";
+
+const openDb = (path: string): StorageDb =>
+  StorageDb.open({path, synchronous: "normal", busyTimeoutMs: 5_000, hardLimitBytes: 2 ** 42, migrationsDir: null}, Date.now());
+
+/** The fill child: messages, an empty change log, and a persisted full build at T. */
+async function fillFixture(path: string, n: number, minBytes: number): Promise<{insertMs: number; buildMs: number; bytes: number}> {
+  await initHashing();
+  const db = openDb(path);
+  try {
+    const {ms: insertMs, bytes} = fill(db, n, minBytes, 3 * 1024 * 1024);
+    // The fill's rows are in the commitment built next: the log starts empty, as after a node's epoch.
+    db.sqlite.exec("DELETE FROM proof_change_log");
+    const tables = new ProofTables(db);
+    const engine = new LocalEngine(tables.reader, {sliceBudgetMs: 1_000, store: new CommitmentStore(db.sqlite)});
+    const {ms: buildMs, value} = await timed(() => engine.refresh({timestamp: T, changed: null, logWatermark: 0}));
+    if (value?.persisted !== true || value.messageCount !== n) throw new Error(`fixture build: ${value?.messageCount} of ${n} messages, persisted ${value?.persisted}`);
+    return {insertMs: round(insertMs), buildMs: round(buildMs), bytes};
+  } finally {
+    db.close();
+  }
+}
+
+export interface FixtureResult {
+  messages: number;
+  loadAverage: string;
+  restart?: {changes: number; loadMs: number; refreshMs: number; firstAnswerMs: number; rebuilt: number; verifiedMs: number | null};
+  churn?: {changes: number; refreshMs: number; rebuilt: number; bucketsRefreshMs: number; bucketsRebuilt: number};
+  peakRssMb: number;
+}
+
+const newEngine = (path: string): WorkerEngine =>
+  new WorkerEngine({path, busyTimeoutMs: 5_000, sliceBudgetMs: 10, persist: true}, {warn: (o, m) => console.error(m, o)});
+
+/** The measuring child: restart, then churn, on the kept file. */
+async function measure(path: string, steps: ReadonlySet<string>): Promise<FixtureResult> {
+  await initHashing();
+  const db = openDb(path);
+  const tables = new ProofTables(db);
+  const header = new CommitmentStore(db.sqlite).header();
+  if (header === null) throw new Error(`${path} holds no persisted commitment (run the fill step)`);
+  const n = header.messageCount;
+  let timestamp = header.timestamp;
+  const out: FixtureResult = {messages: n, loadAverage: loadAverage(), peakRssMb: 0};
+  const engine = newEngine(path);
+  try {
+    // The first refresh of a new worker loads the persisted commitment (a restart, whatever the step).
+    const changes = Math.round(envNumber("BENCH_PROOF_RESTART_CHANGES", n / 1000));
+    dirty(db, n, {messages: changes});
+    const t0 = performance.now();
+    const summary = await engine.refresh(logged(tables, ++timestamp));
+    if (summary === null || summary.loadedMs === 0) throw new Error("the restart did not load the persisted commitment");
+    const refreshMs = performance.now() - t0;
+    const first = await answers(tables, engine, summary, 1);
+    if (steps.has("restart")) {
+      out.restart = {changes, loadMs: round(summary.loadedMs), refreshMs: round(refreshMs), firstAnswerMs: round(refreshMs + first.p50), rebuilt: summary.stats.rebuilt, verifiedMs: null};
+    }
+    if (steps.has("churn")) {
+      const churn = Math.round(envNumber("BENCH_PROOF_CHURN", 100_000));
+      const messages = await churnRefresh(db, tables, engine, n, {messages: churn}, ++timestamp);
+      const buckets = await churnRefresh(db, tables, engine, n, {buckets: Math.round(BUCKET_COUNT / 100)}, ++timestamp);
+      out.churn = {changes: churn, refreshMs: messages.ms, rebuilt: messages.rebuilt, bucketsRefreshMs: buckets.ms, bucketsRebuilt: buckets.rebuilt};
+    }
+    out.peakRssMb = maxRssMb();
+    return out;
+  } finally {
+    await engine.close();
+    db.close();
+  }
+}
+
+async function churnRefresh(db: StorageDb, tables: ProofTables, engine: WorkerEngine, n: number, what: {messages?: number; buckets?: number}, timestamp: number): Promise<{ms: number; rebuilt: number}> {
+  dirty(db, n, what);
+  tables.takeUpdatedHashes();
+  const {ms, value} = await timed((): Promise<CommitmentSummary | null> => engine.refresh(logged(tables, timestamp)));
+  if (value?.persisted !== true) throw new Error("a churn refresh was not persisted");
+  return {ms: round(ms), rebuilt: value.stats.rebuilt};
+}
+
+const loadAverage = (): string => loadavg().map((l) => l.toFixed(1)).join(" ");
+
+function child<R>(args: string[]): Promise<R> {
+  const proc = fork(fileURLToPath(import.meta.url), args, {stdio: ["ignore", "inherit", "inherit", "ipc"]});
+  return new Promise<R>((resolve, reject) => {
+    proc.once("message", (m) => resolve(m as R));
+    proc.once("exit", (code) => reject(new Error(`proof fixture child ${args.join(" ")} exited with ${code}`)));
+  });
+}
+
+async function main(): Promise<void> {
+  const path = process.env.BENCH_PROOF_DB ?? "/work/tmp/proofs-10m.sqlite";
+  const steps = new Set((process.env.BENCH_PROOF_STEPS ?? "fill,restart,churn").split(",").map((s) => s.trim()));
+  if (steps.has("fill") && !existsSync(path)) {
+    const n = Math.round(envNumber("BENCH_PROOF_N", 10_000_000));
+    console.log(`proof fixture: filling ${path} with ${n.toLocaleString("en-US")} messages (load ${loadAverage()}) …`);
+    const filled = await child<{insertMs: number; buildMs: number; bytes: number}>(["--fill", path, String(n), String(envNumber("BENCH_PROOF_MIN_BYTES", 100))]);
+    console.log(`proof fixture: ${round(filled.bytes / 1e6)} MB of data inserted in ${round(filled.insertMs / 1000)} s, built and persisted in ${round(filled.buildMs / 1000)} s; file ${round(statSync(path).size / 1e6)} MB`);
+  }
+  if (!steps.has("restart") && !steps.has("churn")) return;
+  const r = await child<FixtureResult>(["--measure", path, [...steps].join(",")]);
+  console.log(JSON.stringify(r, null, 2));
+}
+
+const self = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+const [mode, arg1, arg2, arg3] = process.argv.slice(2);
+if (self && mode === "--fill") {
+  process.send?.(await fillFixture(arg1 ?? "", Number(arg2), Number(arg3)));
+  process.disconnect?.();
+} else if (self && mode === "--measure") {
+  // The signing worker is unref'd (a node's HTTP server keeps it alive): keep this process alive.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  const result = await measure(arg1 ?? "", new Set((arg2 ?? "").split(",")));
+  clearInterval(keepAlive);
+  process.send?.(result);
+  process.disconnect?.();
+} else if (self) {
+  await main();
+}
