@@ -103,7 +103,7 @@ export class LocalEngine implements CommitmentEngine {
       this.#progress = p;
       this.opts.onProgress?.(p);
     };
-    const opts: SliceOptions = {timestamp, sliceBudgetMs: this.opts.sliceBudgetMs, aborted: () => this.#closed, onProgress, poll: this.opts.poll};
+    const opts: SliceOptions = {timestamp, logWatermark, sliceBudgetMs: this.opts.sliceBudgetMs, aborted: () => this.#closed, onProgress, poll: this.opts.poll};
     let reread: readonly number[] = [];
     let loadedMs = 0;
     if (base === null && changed !== null && this.opts.store !== undefined) {

@@ -40,7 +40,16 @@ const SQL = {
   // A JSON array of hashes: one statement for a batch of seeks (SQLite walks them in order).
   rowsByHashes: `SELECT ${COLUMNS} ${FROM} WHERE m.hash IN (SELECT value FROM json_each(?)) AND m.expiry > ?`,
   dataByHash: "SELECT data FROM messages WHERE hash = ?",
+  // The change log (migrations 0008, 0011) in id order, with the owner's account where logged.
+  logged:
+    "SELECT l.hash, l.state, o.type, o.pubkey, l.namespace, l.expiry, l.size, l.digest " +
+    "FROM proof_change_log l LEFT JOIN owners o ON o.id = l.owner WHERE l.id <= ? ORDER BY l.id",
 } as const;
+
+/** A changed message as the change log has it: its row, "gone", or "unknown" (read the message). */
+export type LoggedState = CommitmentRow | "gone" | "unknown";
+
+type LoggedRow = [hash: string, state: number | null, type: number | null, pubkey: Buffer | null, namespace: number, expiry: number, size: number, digest: Buffer | null];
 
 export class CommitmentReader {
   readonly #sqlite: Database.Database;
@@ -49,6 +58,7 @@ export class CommitmentReader {
   readonly #rowByHash: Statement;
   readonly #rowsByHashes: Statement;
   readonly #dataByHash: Statement;
+  readonly #logged: Statement;
 
   constructor(sqlite: Database.Database) {
     this.#sqlite = sqlite;
@@ -57,6 +67,7 @@ export class CommitmentReader {
     this.#rowByHash = sqlite.prepare(SQL.rowByHash).raw();
     this.#rowsByHashes = sqlite.prepare(SQL.rowsByHashes).raw();
     this.#dataByHash = sqlite.prepare(SQL.dataByHash).pluck();
+    this.#logged = sqlite.prepare(SQL.logged).raw();
   }
 
   /** A reader on its own read-only connection to the database file at `path`. */
@@ -87,6 +98,23 @@ export class CommitmentReader {
   /** The messages among `hashes` that exist with expiry > minExpiryExclusive, in no particular order. */
   rowsByHashes(hashes: readonly string[], minExpiryExclusive: number): CommitmentRow[] {
     return this.#run(() => (this.#rowsByHashes.all(JSON.stringify(hashes), minExpiryExclusive) as RawRow[]).map(toRow));
+  }
+
+  /**
+   * Every message the change log names up to `watermark`, as its last logged change left it: one
+   * read of the log in id order (appended rows, mostly in cache) instead of a random row of
+   * `messages` per change.
+   */
+  loggedRows(watermark: number): Map<string, LoggedState> {
+    return this.#run(() => {
+      const out = new Map<string, LoggedState>();
+      for (const r of this.#logged.iterate(watermark) as IterableIterator<LoggedRow>) {
+        if (r[1] === 0) out.set(r[0], "gone");
+        else if (r[1] === null || r[2] === null || r[3] === null || r[7] === null) out.set(r[0], "unknown");
+        else out.set(r[0], toRow([r[0], r[2], r[3], r[4], r[5], r[6], r[7], null]));
+      }
+      return out;
+    });
   }
 
   /** A message's data whatever its expiry (null if the row is gone). */
