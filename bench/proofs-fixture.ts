@@ -83,8 +83,13 @@ function withoutMessageTriggers<R>(db: StorageDb, fn: () => R): R {
 export interface FixtureResult {
   messages: number;
   loadAverage: string;
-  restart?: {changes: number; loadMs: number; refreshMs: number; firstAnswerMs: number; rebuilt: number; verifiedMs: number | null};
-  churn?: {changes: number; refreshMs: number; rebuilt: number; bucketsRefreshMs: number; bucketsRebuilt: number};
+  /**
+   * Restart: the new worker's load and refresh (wall, and CPU of the whole process: every thread,
+   * what a loaded machine does not inflate), the first answer after it, and how long the
+   * background check of the loaded records took after that (persisted.ts).
+   */
+  restart?: {changes: number; loadMs: number; refreshMs: number; refreshCpuMs: number; firstAnswerMs: number; rebuilt: number; checkedMs: number};
+  churn?: {changes: number; refreshMs: number; refreshCpuMs: number; rebuilt: number; bucketsRefreshMs: number; bucketsCpuMs: number; bucketsRebuilt: number};
   peakRssMb: number;
 }
 
@@ -107,18 +112,22 @@ async function measure(path: string, steps: ReadonlySet<string>): Promise<Fixtur
     const changes = Math.round(envNumber("BENCH_PROOF_RESTART_CHANGES", n / 1000));
     dirty(db, n, {messages: changes});
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     const summary = await engine.refresh(logged(tables, ++timestamp));
     if (summary === null || summary.loadedMs === 0) throw new Error("the restart did not load the persisted commitment");
     const refreshMs = performance.now() - t0;
+    const refreshCpuMs = cpuMs(cpu0);
     const first = await answers(tables, engine, summary, 1);
+    // The background check runs in the worker between requests; a refresh waits for it to finish.
+    const checked = await timed(() => engine.refresh(logged(tables, ++timestamp)));
     if (steps.has("restart")) {
-      out.restart = {changes, loadMs: round(summary.loadedMs), refreshMs: round(refreshMs), firstAnswerMs: round(refreshMs + first.p50), rebuilt: summary.stats.rebuilt, verifiedMs: null};
+      out.restart = {changes, loadMs: round(summary.loadedMs), refreshMs: round(refreshMs), refreshCpuMs, firstAnswerMs: round(refreshMs + first.p50), rebuilt: summary.stats.rebuilt, checkedMs: round(checked.ms)};
     }
     if (steps.has("churn")) {
       const churn = Math.round(envNumber("BENCH_PROOF_CHURN", 100_000));
       const messages = await churnRefresh(db, tables, engine, n, {messages: churn}, ++timestamp);
       const buckets = await churnRefresh(db, tables, engine, n, {buckets: Math.round(BUCKET_COUNT / 100)}, ++timestamp);
-      out.churn = {changes: churn, refreshMs: messages.ms, rebuilt: messages.rebuilt, bucketsRefreshMs: buckets.ms, bucketsRebuilt: buckets.rebuilt};
+      out.churn = {changes: churn, refreshMs: messages.ms, refreshCpuMs: messages.cpuMs, rebuilt: messages.rebuilt, bucketsRefreshMs: buckets.ms, bucketsCpuMs: buckets.cpuMs, bucketsRebuilt: buckets.rebuilt};
     }
     out.peakRssMb = maxRssMb();
     return out;
@@ -128,12 +137,19 @@ async function measure(path: string, steps: ReadonlySet<string>): Promise<Fixtur
   }
 }
 
-async function churnRefresh(db: StorageDb, tables: ProofTables, engine: WorkerEngine, n: number, what: {messages?: number; buckets?: number}, timestamp: number): Promise<{ms: number; rebuilt: number}> {
+async function churnRefresh(db: StorageDb, tables: ProofTables, engine: WorkerEngine, n: number, what: {messages?: number; buckets?: number}, timestamp: number): Promise<{ms: number; cpuMs: number; rebuilt: number}> {
   dirty(db, n, what);
   tables.takeUpdatedHashes();
+  const cpu0 = process.cpuUsage();
   const {ms, value} = await timed((): Promise<CommitmentSummary | null> => engine.refresh(logged(tables, timestamp)));
   if (value?.persisted !== true) throw new Error("a churn refresh was not persisted");
-  return {ms: round(ms), rebuilt: value.stats.rebuilt};
+  return {ms: round(ms), cpuMs: cpuMs(cpu0), rebuilt: value.stats.rebuilt};
+}
+
+/** CPU time of the whole process (every thread) since `since`, in ms. */
+function cpuMs(since: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(since);
+  return round((d.user + d.system) / 1000);
 }
 
 const loadAverage = (): string => loadavg().map((l) => l.toFixed(1)).join(" ");
