@@ -20,7 +20,7 @@
  */
 import Database from "better-sqlite3";
 import {fork} from "node:child_process";
-import {existsSync, statSync} from "node:fs";
+import {existsSync, renameSync, rmSync, statSync} from "node:fs";
 import {loadavg} from "node:os";
 import {fileURLToPath, pathToFileURL} from "node:url";
 import {initHashing} from "../src/crypto/hash.js";
@@ -168,7 +168,11 @@ async function main(): Promise<void> {
   if (steps.has("fill") && !existsSync(path)) {
     const n = Math.round(envNumber("BENCH_PROOF_N", 10_000_000));
     console.log(`proof fixture: filling ${path} with ${n.toLocaleString("en-US")} messages (load ${loadAverage()}) …`);
-    const filled = await child<{insertMs: number; buildMs: number; bytes: number}>(["--fill", path, String(n), String(envNumber("BENCH_PROOF_MIN_BYTES", 100))]);
+    // Filled under another name and renamed once built: an interrupted fill is never taken for a fixture.
+    const partial = `${path}.partial`;
+    rmSync(partial, {force: true});
+    const filled = await child<{insertMs: number; buildMs: number; bytes: number}>(["--fill", partial, String(n), String(envNumber("BENCH_PROOF_MIN_BYTES", 100))]);
+    renameSync(partial, path);
     console.log(`proof fixture: ${round(filled.bytes / 1e6)} MB of data inserted in ${round(filled.insertMs / 1000)} s, built and persisted in ${round(filled.buildMs / 1000)} s; file ${round(statSync(path).size / 1e6)} MB`);
   }
   if (!steps.has("restart") && !steps.has("churn")) return;
