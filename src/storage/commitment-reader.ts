@@ -40,16 +40,15 @@ const SQL = {
   // A JSON array of hashes: one statement for a batch of seeks (SQLite walks them in order).
   rowsByHashes: `SELECT ${COLUMNS} ${FROM} WHERE m.hash IN (SELECT value FROM json_each(?)) AND m.expiry > ?`,
   dataByHash: "SELECT data FROM messages WHERE hash = ?",
-  // The change log (migrations 0008, 0011) in id order, with the owner's account where logged.
-  logged:
-    "SELECT l.hash, l.state, o.type, o.pubkey, l.namespace, l.expiry, l.size, l.digest " +
-    "FROM proof_change_log l LEFT JOIN owners o ON o.id = l.owner WHERE l.id <= ? ORDER BY l.id",
+  // The change log (migrations 0008, 0011) in id order; owners are looked up once each.
+  logged: "SELECT hash, state, owner, namespace, expiry, size, digest FROM proof_change_log WHERE id <= ? ORDER BY id",
+  owner: "SELECT type, pubkey FROM owners WHERE id = ?",
 } as const;
 
 /** A changed message as the change log has it: its row, "gone", or "unknown" (read the message). */
 export type LoggedState = CommitmentRow | "gone" | "unknown";
 
-type LoggedRow = [hash: string, state: number | null, type: number | null, pubkey: Buffer | null, namespace: number, expiry: number, size: number, digest: Buffer | null];
+type LoggedRow = [hash: string, state: number | null, owner: number | null, namespace: number, expiry: number, size: number, digest: Buffer | null];
 
 export class CommitmentReader {
   readonly #sqlite: Database.Database;
@@ -59,6 +58,7 @@ export class CommitmentReader {
   readonly #rowsByHashes: Statement;
   readonly #dataByHash: Statement;
   readonly #logged: Statement;
+  readonly #owner: Statement;
 
   constructor(sqlite: Database.Database) {
     this.#sqlite = sqlite;
@@ -68,6 +68,7 @@ export class CommitmentReader {
     this.#rowsByHashes = sqlite.prepare(SQL.rowsByHashes).raw();
     this.#dataByHash = sqlite.prepare(SQL.dataByHash).pluck();
     this.#logged = sqlite.prepare(SQL.logged).raw();
+    this.#owner = sqlite.prepare(SQL.owner).raw();
   }
 
   /** A reader on its own read-only connection to the database file at `path`. */
@@ -108,13 +109,27 @@ export class CommitmentReader {
   loggedRows(watermark: number): Map<string, LoggedState> {
     return this.#run(() => {
       const out = new Map<string, LoggedState>();
-      for (const r of this.#logged.iterate(watermark) as IterableIterator<LoggedRow>) {
+      // One account buffer per owner (a node has far fewer accounts than changes an epoch).
+      const accounts = new Map<number, Buffer | null>();
+      for (const r of this.#logged.all(watermark) as LoggedRow[]) {
+        const account = r[1] === 1 && r[2] !== null && r[6] !== null ? this.#account(r[2], accounts) : null;
         if (r[1] === 0) out.set(r[0], "gone");
-        else if (r[1] === null || r[2] === null || r[3] === null || r[7] === null) out.set(r[0], "unknown");
-        else out.set(r[0], toRow([r[0], r[2], r[3], r[4], r[5], r[6], r[7], null]));
+        else if (account === null) out.set(r[0], "unknown");
+        else out.set(r[0], {hash: r[0], account, namespace: r[3], expiry: r[4], size: r[5], digest: r[6]});
       }
       return out;
     });
+  }
+
+  /** The 33-byte account of owner `id` (null: no such owner any more), cached in `seen`. */
+  #account(id: number, seen: Map<number, Buffer | null>): Buffer | null {
+    let account = seen.get(id);
+    if (account === undefined) {
+      const r = this.#owner.get(id) as [number, Buffer] | undefined;
+      account = r === undefined ? null : toRow(["", r[0], r[1], 0, 0, 0, null, null]).account;
+      seen.set(id, account);
+    }
+    return account;
   }
 
   /** A message's data whatever its expiry (null if the row is gone). */
