@@ -12,11 +12,8 @@
 import {BUCKET_COUNT} from "./constants.js";
 import {committedLeaf, type CommittedLeaf, type LiveLeaf} from "./answerer.js";
 import type {Commitment} from "./commitment.js";
-import {ProofError} from "./errors.js";
-import {bucketOf, decodeMessageHash} from "./leaf.js";
-import {loadCommitment, nextGeneration, saveCommitment, type CommitmentPersistence, type LoadedCommitment, type LoadedRecords} from "./persisted.js";
-import {FULL_PLAN, planRefresh, refreshCommitment, sliced, type CommitmentSource, type Progress, type RefreshOptions, type RefreshPlan, type RefreshProgress, type RefreshStats} from "./refresh.js";
-import type {Bucket} from "./bucket.js";
+import {loadCommitment, nextGeneration, RecordChecks, saveCommitment, type CommitmentPersistence, type LoadedCommitment} from "./persisted.js";
+import {FULL_PLAN, refreshCommitment, sliced, type CommitmentSource, type Progress, type RefreshOptions, type RefreshProgress, type RefreshStats} from "./refresh.js";
 
 /** What the proof service learns of a commitment: enough to sign a StorageProof and pick candidates. */
 export interface CommitmentSummary {
@@ -86,14 +83,15 @@ export class LocalEngine implements CommitmentEngine {
   #closed = false;
   /** The generation the next persisted write stamps (read from the store on first use). */
   #generation: number | undefined;
-  /** Loaded records not yet checked against their digests (persisted.ts), checked in the background. */
-  #records: LoadedRecords | null = null;
-  #checking = false;
+  /** The loaded records until each is checked against its digest (persisted.ts). */
+  readonly #checks: RecordChecks;
 
   constructor(
     private readonly source: CommitmentSource,
     private readonly opts: LocalEngineOptions,
-  ) {}
+  ) {
+    this.#checks = new RecordChecks(source, () => [this.#base, this.#published], () => this.#closed);
+  }
 
   async refresh({timestamp, changed, logWatermark}: RefreshRequest): Promise<CommitmentSummary | null> {
     let base = this.#base;
@@ -111,75 +109,18 @@ export class LocalEngine implements CommitmentEngine {
       const loaded = await this.#load(this.opts.store, opts).finally(() => (this.#progress = null));
       if (loaded !== null) {
         ({commitment: base, reread} = loaded);
-        this.#records = loaded.records;
+        this.#checks.loaded(loaded.records);
         loadedMs = performance.now() - started;
       }
     }
-    // A refresh may copy every bucket into a new arena (compaction), after which a loaded record is
-    // not recognisable: before any refresh but the first after the load (which copies only when it
-    // rebuilds most buckets), the records not yet checked are checked first.
-    if (this.#records !== null && changed !== null && (loadedMs === 0 || changed.length > BUCKET_COUNT / 4)) await this.#checkAll(opts);
-    const plan = changed === null || base === null ? FULL_PLAN : this.#plan(changed, base, timestamp, reread);
+    if (changed !== null && this.#checks.needCheckFirst(loadedMs > 0, changed.length)) await this.#checks.checkAll(opts);
+    const plan = changed === null || base === null ? FULL_PLAN : this.#checks.plan(changed, base, timestamp, reread);
     const c = await refreshCommitment(this.source, base, plan, opts, stats).finally(() => (this.#progress = null));
     if (c === null) return null;
     this.#base = c;
-    if (plan.full) this.#records = null;
-    this.#records?.settle(c);
-    void this.#checkRecords();
+    this.#checks.afterRefresh(c, plan.full);
     const persisted = logWatermark !== undefined && (await this.#save(c, plan.full ? "all" : plan.buckets, logWatermark, opts));
     return {...summarize(c, stats), persisted, loadedMs};
-  }
-
-  /**
-   * The incremental plan; a loaded record it would merge into is checked first (persisted.ts), and
-   * one found damaged, now or in the background, is read again in full instead.
-   */
-  #plan(changed: readonly string[], base: Commitment, timestamp: number, reread: readonly number[]): RefreshPlan {
-    const records = this.#records;
-    const plan = planRefresh(changed, base, timestamp, [...reread, ...(records?.damaged ?? [])]);
-    if (records === null) return plan;
-    let usable = true;
-    for (const b of plan.buckets) usable = records.usable(b, base.buckets[b] as Bucket) && usable;
-    return usable ? plan : planRefresh(changed, base, timestamp, [...new Set([...reread, ...records.damaged])]);
-  }
-
-  /**
-   * Checks the loaded records against their digests a step at a time between requests, putting a
-   * damaged one read again in its place where that changes no root (persisted.ts `repair`).
-   */
-  async #checkRecords(): Promise<void> {
-    if (this.#checking) return;
-    this.#checking = true;
-    try {
-      for (let records = this.#records; records !== null && !this.#closed; records = this.#records) {
-        for (const b of records.step(CHECK_STEP)) this.#repair(records, b);
-        if (records.unchecked === 0) {
-          if (records.damaged.size === 0) this.#records = null;
-          return;
-        }
-        await yieldToLoop();
-      }
-    } finally {
-      this.#checking = false;
-    }
-  }
-
-  /** Replaces a damaged loaded record in both commitments held where that changes no root. */
-  #repair(records: LoadedRecords, b: number): void {
-    for (const c of new Set([this.#base, this.#published])) if (c !== null) records.repair(c, b, this.source);
-  }
-
-  /** Checks every loaded record not yet checked, in slices (before a refresh that may compact). */
-  async #checkAll(opts: SliceOptions): Promise<void> {
-    const records = this.#records;
-    if (records === null) return;
-    const steps = (function* (): Generator<void> {
-      while (records.unchecked > 0) {
-        records.step(CHECK_STEP);
-        yield;
-      }
-    })();
-    await sliced(steps, {...opts, onProgress: undefined}, newStats(), {full: false, phase: "load", done: 0, total: 0, messages: 0, elapsedMs: 0});
   }
 
   /** The persisted commitment, or null (none, unusable, or closing). */
@@ -223,15 +164,7 @@ export class LocalEngine implements CommitmentEngine {
   findNow(timestamp: number, messageHash: string, live: LiveLeaf): CommittedLeaf | null {
     const c = this.#published;
     if (c === null || c.timestamp !== timestamp) return null;
-    const raw = decodeMessageHash(messageHash);
-    const records = this.#records;
-    if (raw !== null && records !== null) {
-      // A loaded record is read only once its digest checked out: never a path from a damaged one.
-      const b = bucketOf(raw);
-      if (!records.usable(b, c.buckets[b] as Bucket) && !records.repair(c, b, this.source)) {
-        throw new ProofError({code: "PROOF_ERROR_NOT_READY"}, `bucket ${b} of the commitment is being read again`);
-      }
-    }
+    this.#checks.guard(c, messageHash);
     return committedLeaf(c, messageHash, live);
   }
 
@@ -245,7 +178,7 @@ export class LocalEngine implements CommitmentEngine {
 
   /** Loaded records not yet checked against their digests (0 once the background check is done). */
   get uncheckedRecords(): number {
-    return this.#records?.unchecked ?? 0;
+    return this.#checks.unchecked;
   }
 
   /** The published commitment (tests and benchmarks look inside). */
@@ -267,11 +200,6 @@ export function summarize(c: Commitment, stats: RefreshStats): CommitmentSummary
 }
 
 type SliceOptions = Omit<RefreshOptions, "onProgress"> & {readonly onProgress?: (p: RefreshProgress) => void};
-
-/** Loaded records checked per background step (~4 MB of records at 10 M messages, a few ms). */
-const CHECK_STEP = 2048;
-
-const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 function newStats(): RefreshStats {
   return {rebuilt: 0, reread: 0, slices: 0, longestSliceMs: 0};

@@ -21,8 +21,9 @@ import type {CommitmentHeader, StoredBucket} from "../storage/index.js";
 import {BucketArena, bucketFromRecord, buildBucket, EMPTY_BUCKET, EMPTY_BUCKETS, type Bucket} from "./bucket.js";
 import {Commitment} from "./commitment.js";
 import {BUCKET_COUNT, NODE_BYTES} from "./constants.js";
-import {bucketRange} from "./leaf.js";
-import type {CommitmentSource, Progress} from "./refresh.js";
+import {ProofError} from "./errors.js";
+import {bucketOf, bucketRange, decodeMessageHash} from "./leaf.js";
+import {planRefresh, sliced, type CommitmentSource, type Progress, type RefreshOptions, type RefreshPlan} from "./refresh.js";
 import {TopTree} from "./top-tree.js";
 
 /** What the engine needs of the store (CommitmentStore implements it). */
@@ -137,6 +138,116 @@ export class LoadedRecords {
     return good;
   }
 }
+
+/**
+ * What an engine does with the loaded records until each is checked (LoadedRecords): checks the
+ * ones a refresh merges into (`plan`) or an answer reads (`guard`), all of them before a refresh
+ * that may copy buckets into a new arena (`beforeRefresh`), the rest in the background between
+ * requests (`afterRefresh`), and puts a damaged one read again in place where no root changes.
+ */
+export class RecordChecks {
+  #records: LoadedRecords | null = null;
+  #running = false;
+
+  /** @param held the commitments the engine holds (a damaged record is replaced in each) */
+  constructor(
+    private readonly source: CommitmentSource,
+    private readonly held: () => ReadonlyArray<Commitment | null>,
+    private readonly closed: () => boolean,
+  ) {}
+
+  /** The records of a load just done (null: all checked at load). */
+  loaded(records: LoadedRecords | null): void {
+    this.#records = records;
+  }
+
+  /** Loaded records not yet checked (0 once the background check is done). */
+  get unchecked(): number {
+    return this.#records?.unchecked ?? 0;
+  }
+
+  /**
+   * Whether to check first before a refresh of `changes` changes: a refresh may copy every bucket into a new arena
+   * (compaction), after which a loaded record is not recognisable, so every record not yet checked
+   * is checked first, except before the first refresh after the load (`justLoaded`), which copies
+   * only when it rebuilds most buckets.
+   */
+  needCheckFirst(justLoaded: boolean, changes: number): boolean {
+    return this.#records !== null && (!justLoaded || changes > BUCKET_COUNT / 4);
+  }
+
+  /** Checks every loaded record not yet checked, in slices (see `needCheckFirst`). */
+  async checkAll(opts: RefreshOptions): Promise<void> {
+    const records = this.#records;
+    if (records === null) return;
+    const steps = (function* (): Generator<void> {
+      while (records.unchecked > 0) {
+        records.step(CHECK_STEP);
+        yield;
+      }
+    })();
+    const progress: Progress = {full: false, phase: "load", done: 0, total: 0, messages: 0, elapsedMs: 0};
+    await sliced(steps, {...opts, onProgress: undefined}, {rebuilt: 0, reread: 0, slices: 0, longestSliceMs: 0}, progress);
+  }
+
+  /**
+   * The incremental plan; a loaded record it would merge into is checked first, and one found
+   * damaged, now or in the background, is read again in full instead.
+   */
+  plan(changed: readonly string[], base: Commitment, timestamp: number, reread: readonly number[]): RefreshPlan {
+    const records = this.#records;
+    const plan = planRefresh(changed, base, timestamp, [...reread, ...(records?.damaged ?? [])]);
+    if (records === null) return plan;
+    let usable = true;
+    for (const b of plan.buckets) usable = records.usable(b, base.buckets[b] as Bucket) && usable;
+    return usable ? plan : planRefresh(changed, base, timestamp, [...new Set([...reread, ...records.damaged])]);
+  }
+
+  /** After a refresh built `c` (`full`: from the messages alone): starts or goes on with the background check. */
+  afterRefresh(c: Commitment, full: boolean): void {
+    if (full) this.#records = null;
+    this.#records?.settle(c);
+    void this.#background();
+  }
+
+  /** Throws NOT_READY if `messageHash`'s bucket in `c` is a damaged loaded record that cannot be replaced yet. */
+  guard(c: Commitment, messageHash: string): void {
+    const records = this.#records;
+    const raw = records === null ? null : decodeMessageHash(messageHash);
+    if (records === null || raw === null) return;
+    // A loaded record is read only once its digest checked out: never a path from a damaged one.
+    const b = bucketOf(raw);
+    if (!records.usable(b, c.buckets[b] as Bucket) && !records.repair(c, b, this.source)) {
+      throw new ProofError({code: "PROOF_ERROR_NOT_READY"}, `bucket ${b} of the commitment is being read again`);
+    }
+  }
+
+  /** Replaces the damaged record of bucket `b` in every commitment held, where no root changes. */
+  #repair(records: LoadedRecords, b: number): void {
+    for (const c of new Set(this.held())) if (c !== null) records.repair(c, b, this.source);
+  }
+
+  /** Checks the records a step at a time between requests, replacing damaged ones where it can. */
+  async #background(): Promise<void> {
+    if (this.#running) return;
+    this.#running = true;
+    try {
+      for (let records = this.#records; records !== null && !this.closed(); records = this.#records) {
+        for (const b of records.step(CHECK_STEP)) this.#repair(records, b);
+        if (records.unchecked === 0) {
+          if (records.damaged.size === 0) this.#records = null;
+          return;
+        }
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      this.#running = false;
+    }
+  }
+}
+
+/** Loaded records checked per background step (~4 MB of records at 10 M messages, a few ms). */
+const CHECK_STEP = 2048;
 
 /** The next generation to write: above the header's and any row a cut-short write left. */
 export function nextGeneration(store: CommitmentPersistence): number {
