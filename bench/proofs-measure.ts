@@ -42,14 +42,16 @@ const sha = (b: Uint8Array): Buffer => hash("sha256", b, "buffer");
 export const maxRssMb = (): number => round(process.resourceUsage().maxRSS / 1024);
 
 /**
- * N messages of `minBytes` to `minBytes + 400` bytes with their data digests (as the store writes
+ * N messages of `minBytes` to `minBytes + sizeSpread - 1` bytes with their data digests (as the store writes
  * them), hashes SHA-256(i) (canonical 43-char base64), 1,000 owners.
  */
-export function fill(db: StorageDb, n: number, minBytes = 300): {ms: number; bytes: number} {
+export function fill(db: StorageDb, n: number, minBytes = 300, cacheKiB = Math.max(524_288, Math.ceil(n / 10)), sizeSpread = 401): {ms: number; bytes: number} {
   const t0 = performance.now();
   // A large page cache only while filling (random-order index inserts); measurements use the default.
   const cacheSize = db.sqlite.pragma("cache_size", {simple: true}) as number;
-  db.sqlite.pragma(`cache_size = -${Math.max(524_288, Math.ceil(n / 10))}`); // KiB: ≥ 512 MiB, ~100 B a message
+  db.sqlite.pragma(`cache_size = -${cacheKiB}`); // KiB: by default ≥ 512 MiB, ~100 B a message
+  // SQLite leaves WAL only for a rollback journal: through DELETE to no journal at all.
+  db.sqlite.pragma("journal_mode = DELETE");
   db.sqlite.pragma("journal_mode = OFF");
   db.sqlite.pragma("synchronous = OFF");
   const owner = db.sqlite.prepare("INSERT INTO owners (type, pubkey) VALUES (5, ?)");
@@ -59,7 +61,7 @@ export function fill(db: StorageDb, n: number, minBytes = 300): {ms: number; byt
   let bytes = 0;
   const batch = db.sqlite.transaction((from: number, to: number) => {
     for (let i = from; i < to; i++) {
-      const size = minBytes + (i % 401);
+      const size = minBytes + (i % sizeSpread);
       const start = (i * 7919) % (pool.length - size);
       const h = sha(Buffer.from(String(i))).toString("base64").slice(0, 43);
       const data = pool.subarray(start, start + size);

@@ -13,6 +13,7 @@ import {Worker} from "node:worker_threads";
 import type {CommittedLeaf, LiveLeaf} from "./answerer.js";
 import type {CommitmentEngine, CommitmentSummary, RefreshRequest} from "./engine.js";
 import type {EngineReply, EngineRequest, EngineWorkerData} from "./engine-protocol.js";
+import {ProofError} from "./errors.js";
 import type {RefreshProgress} from "./refresh.js";
 
 /**
@@ -123,7 +124,7 @@ export class WorkerEngine implements CommitmentEngine {
     // Idle, it must not keep the process alive (the HTTP server does while the node runs).
     if (this.#pending.size === 0) this.#worker?.unref();
     if (m.ok) p.resolve(m.value);
-    else p.reject(new Error(`commitment worker: ${m.error}`));
+    else p.reject(m.notReady === true ? new ProofError({code: "PROOF_ERROR_NOT_READY"}, m.error) : new Error(`commitment worker: ${m.error}`));
   }
 
   #onDeath(worker: Worker, err: Error): void {

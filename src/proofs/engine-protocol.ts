@@ -21,4 +21,8 @@ export type EngineRequest = {readonly id: number} & (
  * id 0 is the worker's "ready" once its connection is open; id -1 a refresh's progress
  * (RefreshProgress); id -2 a failed write of the commitment (`error`; the refresh went on).
  */
-export type EngineReply = {readonly id: number} & ({readonly ok: true; readonly value: unknown} | {readonly ok: false; readonly error: string});
+export type EngineReply = {readonly id: number} & (
+  | {readonly ok: true; readonly value: unknown}
+  // notReady: a ProofError NOT_READY (a bucket being read again, persisted.ts), 503 to the challenger.
+  | {readonly ok: false; readonly error: string; readonly notReady?: boolean}
+);

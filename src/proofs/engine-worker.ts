@@ -8,6 +8,7 @@
 import {parentPort, receiveMessageOnPort, workerData, type MessagePort} from "node:worker_threads";
 import {CommitmentReader, CommitmentStore} from "../storage/index.js";
 import {LocalEngine} from "./engine.js";
+import {ProofError} from "./errors.js";
 import type {EngineReply, EngineRequest, EngineWorkerData} from "./engine-protocol.js";
 
 const data = workerData as EngineWorkerData;
@@ -51,7 +52,12 @@ async function serve(r: EngineRequest): Promise<unknown> {
   }
 }
 
-const failure = (id: number, err: unknown): EngineReply => ({id, ok: false, error: err instanceof Error ? err.message : String(err)});
+const failure = (id: number, err: unknown): EngineReply => ({
+  id,
+  ok: false,
+  error: err instanceof Error ? err.message : String(err),
+  ...(err instanceof ProofError && err.code === "PROOF_ERROR_NOT_READY" ? {notReady: true} : {}),
+});
 
 function handle(r: EngineRequest): void {
   serve(r).then(

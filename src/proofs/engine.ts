@@ -12,8 +12,8 @@
 import {BUCKET_COUNT} from "./constants.js";
 import {committedLeaf, type CommittedLeaf, type LiveLeaf} from "./answerer.js";
 import type {Commitment} from "./commitment.js";
-import {loadCommitment, nextGeneration, saveCommitment, type CommitmentPersistence, type LoadedCommitment} from "./persisted.js";
-import {FULL_PLAN, planRefresh, refreshCommitment, sliced, type CommitmentSource, type Progress, type RefreshOptions, type RefreshProgress, type RefreshStats} from "./refresh.js";
+import {loadCommitment, nextGeneration, RecordChecks, saveCommitment, type CommitmentPersistence, type LoadedCommitment} from "./persisted.js";
+import {FULL_PLAN, refreshCommitment, sliced, type CommitmentSource, type Progress, type RefreshOptions, type RefreshProgress, type RefreshStats} from "./refresh.js";
 
 /** What the proof service learns of a commitment: enough to sign a StorageProof and pick candidates. */
 export interface CommitmentSummary {
@@ -83,11 +83,15 @@ export class LocalEngine implements CommitmentEngine {
   #closed = false;
   /** The generation the next persisted write stamps (read from the store on first use). */
   #generation: number | undefined;
+  /** The loaded records until each is checked against its digest (persisted.ts). */
+  readonly #checks: RecordChecks;
 
   constructor(
     private readonly source: CommitmentSource,
     private readonly opts: LocalEngineOptions,
-  ) {}
+  ) {
+    this.#checks = new RecordChecks(source, () => [this.#base, this.#published], () => this.#closed);
+  }
 
   async refresh({timestamp, changed, logWatermark}: RefreshRequest): Promise<CommitmentSummary | null> {
     let base = this.#base;
@@ -97,7 +101,7 @@ export class LocalEngine implements CommitmentEngine {
       this.#progress = p;
       this.opts.onProgress?.(p);
     };
-    const opts: SliceOptions = {timestamp, sliceBudgetMs: this.opts.sliceBudgetMs, aborted: () => this.#closed, onProgress, poll: this.opts.poll};
+    const opts: SliceOptions = {timestamp, logWatermark, sliceBudgetMs: this.opts.sliceBudgetMs, aborted: () => this.#closed, onProgress, poll: this.opts.poll};
     let reread: readonly number[] = [];
     let loadedMs = 0;
     if (base === null && changed !== null && this.opts.store !== undefined) {
@@ -105,13 +109,16 @@ export class LocalEngine implements CommitmentEngine {
       const loaded = await this.#load(this.opts.store, opts).finally(() => (this.#progress = null));
       if (loaded !== null) {
         ({commitment: base, reread} = loaded);
+        this.#checks.loaded(loaded.records);
         loadedMs = performance.now() - started;
       }
     }
-    const plan = changed === null || base === null ? FULL_PLAN : planRefresh(changed, base, timestamp, reread);
+    if (changed !== null && this.#checks.needCheckFirst(loadedMs > 0, changed.length)) await this.#checks.checkAll(opts);
+    const plan = changed === null || base === null ? FULL_PLAN : this.#checks.plan(changed, base, timestamp, reread);
     const c = await refreshCommitment(this.source, base, plan, opts, stats).finally(() => (this.#progress = null));
     if (c === null) return null;
     this.#base = c;
+    this.#checks.afterRefresh(c, plan.full);
     const persisted = logWatermark !== undefined && (await this.#save(c, plan.full ? "all" : plan.buckets, logWatermark, opts));
     return {...summarize(c, stats), persisted, loadedMs};
   }
@@ -156,7 +163,9 @@ export class LocalEngine implements CommitmentEngine {
   /** `find` synchronously (the worker answers from inside a refresh's step, see `poll`). */
   findNow(timestamp: number, messageHash: string, live: LiveLeaf): CommittedLeaf | null {
     const c = this.#published;
-    return c === null || c.timestamp !== timestamp ? null : committedLeaf(c, messageHash, live);
+    if (c === null || c.timestamp !== timestamp) return null;
+    this.#checks.guard(c, messageHash);
+    return committedLeaf(c, messageHash, live);
   }
 
   progress(): RefreshProgress | null {
@@ -165,6 +174,11 @@ export class LocalEngine implements CommitmentEngine {
 
   get persistent(): boolean {
     return this.opts.store !== undefined;
+  }
+
+  /** Loaded records not yet checked against their digests (0 once the background check is done). */
+  get uncheckedRecords(): number {
+    return this.#checks.unchecked;
   }
 
   /** The published commitment (tests and benchmarks look inside). */

@@ -27,6 +27,12 @@ export interface CommitmentSource {
   rowsByHashes(hashes: readonly string[], minExpiryExclusive: number): BucketInput[];
   /** The data of a message read without its digest (a row from before migration 0006). */
   dataByHash(hash: string): Buffer | null;
+  /**
+   * The messages the change log names up to `watermark` as their last logged change left them
+   * (migration 0011): a row, "gone", or "unknown" (read the message). Absent: every changed
+   * message is read.
+   */
+  loggedRows?(watermark: number): ReadonlyMap<string, BucketInput | "gone" | "unknown">;
 }
 
 /** The buckets to rebuild and, for an incremental refresh, the changed hashes per bucket. */
@@ -47,6 +53,11 @@ export interface RefreshOptions {
   /** The proof timestamp T: messages with expiry <= T are left out. */
   readonly timestamp: number;
   readonly sliceBudgetMs: number;
+  /**
+   * The change log's watermark the plan's changes go up to: an incremental refresh takes the
+   * changed messages the log carries from it (`CommitmentSource.loggedRows`) and reads only the rest.
+   */
+  readonly logWatermark?: number;
   /** Rows per query of a full build (PAGE_ROWS by default; tests use small pages). */
   readonly pageRows?: number;
   /** Wall time for slicing (performance.now by default). */
@@ -158,7 +169,9 @@ export async function refreshCommitment(
       progress.phase = "tree";
       top = yield* TopTree.build(buckets);
     } else {
-      yield* updateAll(source, buckets, plan, opts.timestamp, stats, arena, progress);
+      const logged = opts.logWatermark === undefined ? undefined : source.loggedRows?.(opts.logWatermark);
+      if (logged !== undefined) yield;
+      yield* updateAll(source, buckets, plan, opts.timestamp, stats, arena, progress, logged);
       arenaBytes = previous.arenaBytes + arena.allocatedBytes;
       if (arenaBytes > COMPACT_RATIO * liveBytes(buckets) + (opts.compactSlackBytes ?? COMPACT_SLACK_BYTES)) arenaBytes = yield* compact(buckets);
       progress.phase = "tree";
@@ -257,9 +270,10 @@ function prefixRank(hash: string): number {
 
 /**
  * Rebuilds the buckets of an incremental plan in `buckets`. Buckets are taken in hash order
- * (their prefixes in ASCII order, as SQLite's index holds them) and their changed messages read
- * LOOKUP_BATCH at a time with one statement: sorted seeks share the index pages they walk, and a
- * statement per message cost more in calls than in reading. One step per batch.
+ * (their prefixes in ASCII order, as SQLite's index holds them). A changed message the change log
+ * carries (`logged`: its row, or gone) is taken from it; the others are read LOOKUP_BATCH at a time
+ * with one statement: sorted seeks share the index pages they walk, and a statement per message
+ * cost more in calls than in reading. One step per batch.
  */
 function* updateAll(
   source: CommitmentSource,
@@ -269,17 +283,23 @@ function* updateAll(
   stats: RefreshStats,
   arena: BucketArena,
   progress: Progress,
+  logged?: ReadonlyMap<string, BucketInput | "gone" | "unknown">,
 ): Generator<void> {
   const order = plan.buckets.map((b) => ({b, prefix: bucketPrefix(b)})).sort((x, y) => (x.prefix < y.prefix ? -1 : x.prefix > y.prefix ? 1 : 0));
   const loadData = (hash: string): Buffer | null => source.dataByHash(hash);
   for (let start = 0; start < order.length; ) {
     let end = start;
     const hashes: string[] = [];
-    while (end < order.length && (hashes.length < LOOKUP_BATCH || end === start)) {
-      for (const h of plan.changed.get((order[end] as {b: number}).b) ?? []) hashes.push(h);
-      end++;
-    }
     const rows = new Map<string, BucketInput>();
+    // A step takes LOOKUP_BATCH changes whether they are read or taken from the log.
+    for (let taken = 0; end < order.length && (taken < LOOKUP_BATCH || end === start); end++) {
+      for (const h of plan.changed.get((order[end] as {b: number}).b) ?? []) {
+        taken++;
+        const known = logged?.get(h);
+        if (known === undefined || known === "unknown") hashes.push(h);
+        else if (known !== "gone" && known.expiry > timestamp) rows.set(h, known);
+      }
+    }
     if (hashes.length > 0) for (const row of source.rowsByHashes(hashes.sort(), timestamp)) rows.set(row.hash, row);
     progress.messages += rows.size;
     for (let i = start; i < end; i++) {

@@ -40,7 +40,15 @@ const SQL = {
   // A JSON array of hashes: one statement for a batch of seeks (SQLite walks them in order).
   rowsByHashes: `SELECT ${COLUMNS} ${FROM} WHERE m.hash IN (SELECT value FROM json_each(?)) AND m.expiry > ?`,
   dataByHash: "SELECT data FROM messages WHERE hash = ?",
+  // The change log (migrations 0008, 0011) in id order; owners are looked up once each.
+  logged: "SELECT hash, state, owner, namespace, expiry, size, digest FROM proof_change_log WHERE id <= ? ORDER BY id",
+  owner: "SELECT type, pubkey FROM owners WHERE id = ?",
 } as const;
+
+/** A changed message as the change log has it: its row, "gone", or "unknown" (read the message). */
+export type LoggedState = CommitmentRow | "gone" | "unknown";
+
+type LoggedRow = [hash: string, state: number | null, owner: number | null, namespace: number, expiry: number, size: number, digest: Buffer | null];
 
 export class CommitmentReader {
   readonly #sqlite: Database.Database;
@@ -49,6 +57,8 @@ export class CommitmentReader {
   readonly #rowByHash: Statement;
   readonly #rowsByHashes: Statement;
   readonly #dataByHash: Statement;
+  readonly #logged: Statement;
+  readonly #owner: Statement;
 
   constructor(sqlite: Database.Database) {
     this.#sqlite = sqlite;
@@ -57,6 +67,8 @@ export class CommitmentReader {
     this.#rowByHash = sqlite.prepare(SQL.rowByHash).raw();
     this.#rowsByHashes = sqlite.prepare(SQL.rowsByHashes).raw();
     this.#dataByHash = sqlite.prepare(SQL.dataByHash).pluck();
+    this.#logged = sqlite.prepare(SQL.logged).raw();
+    this.#owner = sqlite.prepare(SQL.owner).raw();
   }
 
   /** A reader on its own read-only connection to the database file at `path`. */
@@ -87,6 +99,37 @@ export class CommitmentReader {
   /** The messages among `hashes` that exist with expiry > minExpiryExclusive, in no particular order. */
   rowsByHashes(hashes: readonly string[], minExpiryExclusive: number): CommitmentRow[] {
     return this.#run(() => (this.#rowsByHashes.all(JSON.stringify(hashes), minExpiryExclusive) as RawRow[]).map(toRow));
+  }
+
+  /**
+   * Every message the change log names up to `watermark`, as its last logged change left it: one
+   * read of the log in id order (appended rows, mostly in cache) instead of a random row of
+   * `messages` per change.
+   */
+  loggedRows(watermark: number): Map<string, LoggedState> {
+    return this.#run(() => {
+      const out = new Map<string, LoggedState>();
+      // One account buffer per owner (a node has far fewer accounts than changes an epoch).
+      const accounts = new Map<number, Buffer | null>();
+      for (const r of this.#logged.all(watermark) as LoggedRow[]) {
+        const account = r[1] === 1 && r[2] !== null && r[6] !== null ? this.#account(r[2], accounts) : null;
+        if (r[1] === 0) out.set(r[0], "gone");
+        else if (account === null) out.set(r[0], "unknown");
+        else out.set(r[0], {hash: r[0], account, namespace: r[3], expiry: r[4], size: r[5], digest: r[6]});
+      }
+      return out;
+    });
+  }
+
+  /** The 33-byte account of owner `id` (null: no such owner any more), cached in `seen`. */
+  #account(id: number, seen: Map<number, Buffer | null>): Buffer | null {
+    let account = seen.get(id);
+    if (account === undefined) {
+      const r = this.#owner.get(id) as [number, Buffer] | undefined;
+      account = r === undefined ? null : toRow(["", r[0], r[1], 0, 0, 0, null, null]).account;
+      seen.set(id, account);
+    }
+    return account;
   }
 
   /** A message's data whatever its expiry (null if the row is gone). */

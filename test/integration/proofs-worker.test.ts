@@ -8,7 +8,7 @@ import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {initHashing, sha256} from "../../src/crypto/hash.js";
-import {BUCKET_COUNT, FULL_PLAN, LocalEngine, PAGE_ROWS, WorkerEngine, dataDigest, refreshCommitment} from "../../src/proofs/index.js";
+import {BUCKET_COUNT, FULL_PLAN, LocalEngine, PAGE_ROWS, ProofError, WorkerEngine, bucketOf, dataDigest, decodeMessageHash, refreshCommitment} from "../../src/proofs/index.js";
 import {CommitmentReader, ProofTables, StorageDb} from "../../src/storage/index.js";
 
 const T = 1_767_225_600_000;
@@ -201,6 +201,35 @@ describe("WorkerEngine", () => {
     } finally {
       await second.close();
       await local.close();
+    }
+  });
+  it("answers 503 NOT_READY through the worker for a loaded bucket whose record is damaged and cannot be replaced, and paths for the others", async () => {
+    const log = tables.changeLog(1_000_000);
+    const first = new WorkerEngine({path, busyTimeoutMs: 5_000, sliceBudgetMs: 10, persist: true}, logger);
+    try {
+      await first.refresh({timestamp: T + 6, changed: [...new Set(log.hashes)], logWatermark: log.watermark});
+    } finally {
+      await first.close();
+    }
+    const [victim, other] = tables.liveHashesInRange("A", "z", T).filter((_, i) => i % 97 === 0);
+    const bucket = bucketOf(decodeMessageHash(victim!)!);
+    const record = db.sqlite.prepare("SELECT record FROM proof_buckets WHERE bucket = ?").pluck().get(bucket) as Buffer;
+    record[60] = record[60]! ^ 1;
+    db.sqlite.prepare("UPDATE proof_buckets SET record = ? WHERE bucket = ?").run(record, bucket);
+    // The bucket as read now gives another root (its change kept out of the log, so no refresh reads it).
+    db.sqlite.prepare("UPDATE messages SET expiry = expiry + 1 WHERE hash = ?").run(victim);
+    db.sqlite.prepare("DELETE FROM proof_change_log").run();
+    tables.takeUpdatedHashes();
+    const second = new WorkerEngine({path, busyTimeoutMs: 5_000, sliceBudgetMs: 10, persist: true}, logger);
+    try {
+      await second.refresh({timestamp: T + 7, changed: [], logWatermark: 0});
+      await second.publish(T + 7);
+      const err = await second.find(T + 7, victim!, liveOf(victim!)).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ProofError);
+      expect((err as ProofError).code).toBe("PROOF_ERROR_NOT_READY");
+      expect(await second.find(T + 7, other!, liveOf(other!))).not.toBeNull();
+    } finally {
+      await second.close();
     }
   });
 });
