@@ -70,6 +70,10 @@ export function fill(db: StorageDb, n: number, minBytes = 300, cacheKiB = Math.m
     }
   });
   for (let i = 0; i < n; i += 20_000) batch(i, Math.min(n, i + 20_000));
+  // The fill stands for messages stored over past epochs, whose refreshes trimmed the change log
+  // (migration 0008): left in, the first refresh request read 1 M hashes on the main thread (~130 MB
+  // of heap at its peak), which a node only does after a million changes in one epoch.
+  db.sqlite.exec("DELETE FROM proof_change_log");
   db.sqlite.pragma("journal_mode = WAL");
   db.sqlite.pragma("synchronous = NORMAL");
   db.sqlite.pragma(`cache_size = ${cacheSize}`);
@@ -118,6 +122,17 @@ export interface AnswerTimes {
   verifyP99: number;
   readP99: number;
   signP99: number;
+  /** CPU of the whole process (every thread) per answer, ms. */
+  cpuPerAnswerMs: number;
+}
+
+export interface AnswerOptions {
+  /**
+   * Where the answer is signed: "worker", on a signing worker (the node's path before answers got
+   * their own), or "inline", on this thread (ProofServiceModules.answerSigner). Default: as a node
+   * does, inline when the signing worker's liboqs context path works (assemble-proofs.ts).
+   */
+  readonly signer?: "worker" | "inline";
 }
 
 /**
@@ -125,10 +140,20 @@ export interface AnswerTimes {
  * message, find its committed leaf in `engine`, sign on the signing worker). `during`, if given,
  * runs at the same time (a refresh on the same engine) and is awaited before returning.
  */
-export async function answers(tables: ProofTables, engine: CommitmentEngine, summary: CommitmentSummary, count: number, during?: () => Promise<unknown>): Promise<AnswerTimes> {
+export async function answers(
+  tables: ProofTables,
+  engine: CommitmentEngine,
+  summary: CommitmentSummary,
+  count: number,
+  during?: () => Promise<unknown>,
+  opts: AnswerOptions = {},
+): Promise<AnswerTimes> {
   const pq = await loadPqBackend("auto");
   const [target, challenger] = [generateIdentity(pq), generateIdentity(pq)];
-  const signer = await WorkerSigner.start(target.mlDsa.secretKey, {useLiboqs: pq.name === "liboqs"}, {fallback: new InlineSigner(pq, target.mlDsa.secretKey)});
+  const inline = new InlineSigner(pq, target.mlDsa.secretKey);
+  const worker = await WorkerSigner.start(target.mlDsa.secretKey, {useLiboqs: pq.name === "liboqs"}, {fallback: inline});
+  const asNode = pq.name === "liboqs" && worker.liboqsContext ? "inline" : "worker";
+  const signer = (opts.signer ?? asNode) === "inline" ? inline : worker;
   const {root: merkleRoot, messageCount, usedBytes, timestamp} = summary;
   const proof = await signProof({nodeId: target.nodeId, swarmId: 0, merkleRoot, messageCount, usedBytes, timestamp}, signer);
   await engine.publish(timestamp);
@@ -139,6 +164,7 @@ export async function answers(tables: ProofTables, engine: CommitmentEngine, sum
   for (const messageHash of ids) challenges.push(await signChallenge({challengerId: challenger.nodeId, targetId: target.nodeId, messageHash, nonce: randomBytes(32)}, challengerSigner));
   const [totals, verifies, reads, finds, signs]: [number[], number[], number[], number[], number[]] = [[], [], [], [], []];
   const background = during?.();
+  const cpu0 = process.cpuUsage();
   for (const challenge of challenges) {
     const t0 = performance.now();
     authenticateChallenge({challenge, suppliedKeys: keys}, {memberKeys: () => null, allowAuditors: true, pq});
@@ -157,10 +183,12 @@ export async function answers(tables: ProofTables, engine: CommitmentEngine, sum
     finds.push(s0 - f0);
     signs.push(end - s0);
   }
+  const cpu = process.cpuUsage(cpu0);
   await background;
-  await signer.close();
+  await worker.close();
   const p = (v: number[], q: number): number => percentile([...v].sort((a, b) => a - b), q);
-  return {p50: p(totals, 50), p99: p(totals, 99), findP99: p(finds, 99), verifyP99: p(verifies, 99), readP99: p(reads, 99), signP99: p(signs, 99)};
+  const cpuPerAnswerMs = (cpu.user + cpu.system) / 1000 / challenges.length;
+  return {p50: p(totals, 50), p99: p(totals, 99), findP99: p(finds, 99), verifyP99: p(verifies, 99), readP99: p(reads, 99), signP99: p(signs, 99), cpuPerAnswerMs};
 }
 
 /** `count` message hashes spread over the store. */

@@ -24,6 +24,7 @@ import {mkdtempSync, rmSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {fileURLToPath, pathToFileURL} from "node:url";
+import {withMallocEnv} from "../src/cli/allocator.js";
 import {initHashing} from "../src/crypto/hash.js";
 import {FULL_PLAN, WorkerEngine, type CommitmentSummary} from "../src/proofs/index.js";
 import {ProofTables, StorageDb} from "../src/storage/index.js";
@@ -181,7 +182,8 @@ async function measureChild(path: string, n: number, reps: number, answerCount: 
 
 /** Runs this file as a child with `args` and returns the one message it sends. */
 function child<T>(args: string[]): Promise<T> {
-  const proc = fork(fileURLToPath(import.meta.url), args, {stdio: ["ignore", "inherit", "inherit", "ipc"]});
+  // With glibc's malloc setting every launcher gives a node (src/cli/allocator.ts): RSS as a node's.
+  const proc = fork(fileURLToPath(import.meta.url), args, {stdio: ["ignore", "inherit", "inherit", "ipc"], env: withMallocEnv(process.env)});
   return new Promise<T>((resolve, reject) => {
     proc.once("message", (m) => resolve(m as T));
     proc.once("exit", (code) => reject(new Error(`proof bench child ${args.join(" ")} exited with ${code}`)));

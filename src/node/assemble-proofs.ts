@@ -1,5 +1,5 @@
 /** The node's ProofService, from the parts the composition root already has. */
-import type {ContextSigner} from "../signer/index.js";
+import {InlineSigner, WorkerSigner, type ContextSigner} from "../signer/index.js";
 import type {Logger} from "../util/index.js";
 import type {NodeIdentity, PqBackend} from "../crypto/index.js";
 import type {PeerClient} from "../peer/index.js";
@@ -72,6 +72,7 @@ export function assembleProofs(opts: Partial<ProofServiceOptions>, p: ProofParts
     engine: timedEngine(engine, metrics),
     events: p.store,
     signer: p.signer,
+    answerSigner: answerSigner(p),
     pq: p.pq,
     self: {nodeId, keys: {mlDsa: mlDsa.publicKey, mlKem: mlKem.publicKey}},
     swarm: p.membership === null ? singleNodeContext : membershipContext(p.membership, nodeId),
@@ -80,6 +81,16 @@ export function assembleProofs(opts: Partial<ProofServiceOptions>, p: ProofParts
     logger: p.logger,
     penalties: penaltyParts(p),
   });
+}
+
+/**
+ * Answers are signed on the main thread when liboqs signs contexts (~0.5 ms of CPU; the signing
+ * worker's self-tested path says so): same-run at 1 M this halved the signature's p99 against the
+ * worker round trip (docs/benchmarks.md, Storage proofs). With noble (~10 ms) they stay on the worker.
+ */
+function answerSigner(p: ProofParts): ContextSigner | undefined {
+  const fast = p.pq.name === "liboqs" && p.signer instanceof WorkerSigner && p.signer.liboqsContext;
+  return fast ? new InlineSigner(p.pq, p.identity.mlDsa.secretKey) : undefined;
 }
 
 /** Sealed in the peer channel when there is one, the HTTP routes for peers without it (and no channel). */

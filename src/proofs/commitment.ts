@@ -23,15 +23,23 @@ export class Commitment {
    * @param timestamp the proof timestamp T: the commitment holds messages with expiry > T
    * @param top the top tree over `buckets` (built or updated by the refresh, in its slices)
    * @param arenaBytes at most what the arenas of `buckets` hold (refresh.ts compacts on it)
+   * @param totals the buckets' messages and bytes, if summed already (a refresh sums them in its
+   *   steps: a pass over every bucket here would hold an inclusion request for a few ms)
    */
   constructor(
     readonly timestamp: number,
     readonly buckets: readonly Bucket[],
     readonly top: TopTree,
     readonly arenaBytes = 0,
+    totals?: {readonly messageCount: number; readonly usedBytes: number},
   ) {
     if (buckets.length !== BUCKET_COUNT) throw new RangeError(`a commitment has ${BUCKET_COUNT} buckets`);
     this.root = top.root;
+    if (totals !== undefined) {
+      this.messageCount = totals.messageCount;
+      this.usedBytes = totals.usedBytes;
+      return;
+    }
     let count = 0;
     let bytes = 0;
     for (const b of buckets) {

@@ -10,10 +10,11 @@
  * bucket that did not change.
  */
 import {BUCKET_COUNT} from "./constants.js";
+import type {Bucket} from "./bucket.js";
 import {committedLeaf, type CommittedLeaf, type LiveLeaf} from "./answerer.js";
 import type {Commitment} from "./commitment.js";
 import {loadCommitment, nextGeneration, RecordChecks, saveCommitment, type CommitmentPersistence, type LoadedCommitment} from "./persisted.js";
-import {FULL_PLAN, refreshCommitment, sliced, type CommitmentSource, type Progress, type RefreshOptions, type RefreshProgress, type RefreshStats} from "./refresh.js";
+import {FULL_PLAN, planSteps, refreshCommitment, runSteps, sliced, type CommitmentSource, type Progress, type RefreshOptions, type RefreshPlan, type RefreshProgress, type RefreshStats} from "./refresh.js";
 
 /** What the proof service learns of a commitment: enough to sign a StorageProof and pick candidates. */
 export interface CommitmentSummary {
@@ -114,13 +115,28 @@ export class LocalEngine implements CommitmentEngine {
       }
     }
     if (changed !== null && this.#checks.needCheckFirst(loadedMs > 0, changed.length)) await this.#checks.checkAll(opts);
-    const plan = changed === null || base === null ? FULL_PLAN : this.#checks.plan(changed, base, timestamp, reread);
+    const plan = changed === null || base === null ? FULL_PLAN : await this.#checks.plan(base, reread, (r) => this.#plan(changed, base, r, opts));
+    if (plan === null) return null;
     const c = await refreshCommitment(this.source, base, plan, opts, stats).finally(() => (this.#progress = null));
     if (c === null) return null;
     this.#base = c;
     this.#checks.afterRefresh(c, plan.full);
     const persisted = logWatermark !== undefined && (await this.#save(c, plan.full ? "all" : plan.buckets, logWatermark, opts));
-    return {...summarize(c, stats), persisted, loadedMs};
+    let summary: CommitmentSummary | null = null;
+    const steps = (function* (): Generator<void> {
+      summary = yield* summarySteps(c, stats);
+    })();
+    if (!(await sliced(steps, {...opts, onProgress: undefined}, newStats(), idleProgress(false)))) return null;
+    return summary === null ? null : {...(summary as CommitmentSummary), persisted, loadedMs};
+  }
+
+  /** The plan of an incremental refresh, made in steps (planSteps); null if the engine closed. */
+  async #plan(changed: readonly string[], base: Commitment, reread: readonly number[], opts: SliceOptions): Promise<RefreshPlan | null> {
+    let plan: RefreshPlan | null = null;
+    const steps = (function* (): Generator<void> {
+      plan = yield* planSteps(changed, base, opts.timestamp, reread);
+    })();
+    return (await sliced(steps, {...opts, onProgress: undefined}, newStats(), idleProgress(false))) ? plan : null;
   }
 
   /** The persisted commitment, or null (none, unusable, or closing). */
@@ -193,11 +209,25 @@ export class LocalEngine implements CommitmentEngine {
 }
 
 export function summarize(c: Commitment, stats: RefreshStats): CommitmentSummary {
+  return runSteps(summarySteps(c, stats));
+}
+
+/** Buckets counted per step of a summary. */
+const SUMMARY_STEP = 32_768;
+
+/** `summarize` in steps of SUMMARY_STEP buckets (the worker answers finds between them). */
+function* summarySteps(c: Commitment, stats: RefreshStats): Generator<void, CommitmentSummary> {
   const bucketCounts = new Uint32Array(BUCKET_COUNT);
-  c.buckets.forEach((b, i) => (bucketCounts[i] = b.count));
+  for (let i = 0; i < BUCKET_COUNT; i++) {
+    bucketCounts[i] = (c.buckets[i] as Bucket).count;
+    if ((i + 1) % SUMMARY_STEP === 0) yield;
+  }
   const {timestamp, root, messageCount, usedBytes} = c;
   return {timestamp, root, messageCount, usedBytes, bucketCounts, stats, persisted: false, loadedMs: 0};
 }
+
+/** Progress for steps that report none (planning, summing up). */
+const idleProgress = (full: boolean): Progress => ({full, phase: "read", done: 0, total: 0, messages: 0, elapsedMs: 0});
 
 type SliceOptions = Omit<RefreshOptions, "onProgress"> & {readonly onProgress?: (p: RefreshProgress) => void};
 

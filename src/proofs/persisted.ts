@@ -23,7 +23,7 @@ import {Commitment} from "./commitment.js";
 import {BUCKET_COUNT, NODE_BYTES} from "./constants.js";
 import {ProofError} from "./errors.js";
 import {bucketOf, bucketRange, decodeMessageHash} from "./leaf.js";
-import {planRefresh, sliced, type CommitmentSource, type Progress, type RefreshOptions, type RefreshPlan} from "./refresh.js";
+import {sliced, type CommitmentSource, type Progress, type RefreshOptions, type RefreshPlan} from "./refresh.js";
 import {TopTree} from "./top-tree.js";
 
 /** What the engine needs of the store (CommitmentStore implements it). */
@@ -191,16 +191,17 @@ export class RecordChecks {
   }
 
   /**
-   * The incremental plan; a loaded record it would merge into is checked first, and one found
-   * damaged, now or in the background, is read again in full instead.
+   * The incremental plan, made by `make` with the buckets to read again in full; a loaded record it
+   * would merge into is checked first, and one found damaged, now or in the background, is read
+   * again in full instead. Null if `make` gave up (the engine closed).
    */
-  plan(changed: readonly string[], base: Commitment, timestamp: number, reread: readonly number[]): RefreshPlan {
+  async plan(base: Commitment, reread: readonly number[], make: (reread: readonly number[]) => Promise<RefreshPlan | null>): Promise<RefreshPlan | null> {
     const records = this.#records;
-    const plan = planRefresh(changed, base, timestamp, [...reread, ...(records?.damaged ?? [])]);
-    if (records === null) return plan;
+    const plan = await make([...reread, ...(records?.damaged ?? [])]);
+    if (plan === null || records === null) return plan;
     let usable = true;
     for (const b of plan.buckets) usable = records.usable(b, base.buckets[b] as Bucket) && usable;
-    return usable ? plan : planRefresh(changed, base, timestamp, [...new Set([...reread, ...records.damaged])]);
+    return usable ? plan : make([...new Set([...reread, ...records.damaged])]);
   }
 
   /** After a refresh built `c` (`full`: from the messages alone): starts or goes on with the background check. */

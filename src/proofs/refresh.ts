@@ -111,8 +111,12 @@ export const FULL_PLAN: RefreshPlan = Object.freeze({full: true, buckets: [], ch
  */
 export const PAGE_ROWS = 256;
 
-/** Changed hashes read per statement of an incremental refresh. */
-export const LOOKUP_BATCH = 256;
+/**
+ * Changed hashes read per statement, and step, of an incremental refresh: ~40 µs each at 1 M
+ * (SQLite's page reads), so a step of 64 takes ~3 ms; larger batches saved nothing measurable
+ * (docs/PROTOCOL.md, Part II C.5 §11.2) and made a waiting inclusion request wait ~10 ms.
+ */
+export const LOOKUP_BATCH = 64;
 
 /**
  * Compaction threshold: the arenas of the buckets a commitment references may hold this many
@@ -128,12 +132,27 @@ const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(r
 
 /**
  * The plan for T after `previous` given the changed hashes (a full plan without `previous`);
- * `reread` buckets are read again in full.
+ * `reread` buckets are read again in full. `planSteps` in one go (tests, benchmarks).
  */
 export function planRefresh(changed: Iterable<string>, previous: Commitment | null, timestamp: number, reread: readonly number[] = []): RefreshPlan {
   if (previous === null) return FULL_PLAN;
+  return runSteps(planSteps(changed, previous, timestamp, reread));
+}
+
+/**
+ * Buckets checked for expired leaves, and changed hashes decoded, per step of planning (~1 ms
+ * each): the scan of all 262,144 buckets and 10,000 decodes took ~100 ms of CPU in one step at load
+ * 12, ~10 ms quiet, and an inclusion request waited for it.
+ */
+const PLAN_STEP = 16_384;
+const PLAN_HASHES_STEP = 2_048;
+
+/** `planRefresh` in steps of PLAN_STEP hashes or buckets, so the worker answers finds between them. */
+export function* planSteps(changed: Iterable<string>, previous: Commitment, timestamp: number, reread: readonly number[] = []): Generator<void, RefreshPlan> {
   const byBucket = new Map<number, string[]>();
+  let n = 0;
   for (const hash of new Set(changed)) {
+    if (++n % PLAN_HASHES_STEP === 0) yield;
     const raw = decodeMessageHash(hash);
     if (raw === null) continue;
     const b = bucketOf(raw);
@@ -142,10 +161,21 @@ export function planRefresh(changed: Iterable<string>, previous: Commitment | nu
     else list.push(hash);
   }
   const buckets = new Set([...byBucket.keys(), ...reread]);
-  previous.buckets.forEach((bucket, b) => {
-    if (bucket.minExpiry <= timestamp) buckets.add(b);
-  });
-  return {full: false, buckets: [...buckets].sort((a, b) => a - b), changed: byBucket, reread: new Set(reread)};
+  const all = previous.buckets;
+  for (let b = 0; b < all.length; b++) {
+    if ((all[b] as Bucket).minExpiry <= timestamp) buckets.add(b);
+    if ((b + 1) % PLAN_STEP === 0) yield;
+  }
+  // A typed array sorts numerically without a comparator call per pair (~100,000 buckets at 10 M).
+  return {full: false, buckets: Array.from(Uint32Array.from(buckets).sort()), changed: byBucket, reread: new Set(reread)};
+}
+
+/** Runs a generator of steps to its end and returns its value. */
+export function runSteps<T>(steps: Generator<void, T>): T {
+  for (;;) {
+    const r = steps.next();
+    if (r.done === true) return r.value;
+  }
 }
 
 /** Builds the commitment for `opts.timestamp` by applying `plan` to `previous`; null if aborted. */
@@ -162,10 +192,12 @@ export async function refreshCommitment(
   const progress: Progress = {full, phase: "read", done: 0, total: full ? BUCKET_COUNT : plan.buckets.length, messages: 0, elapsedMs: 0};
   let top: TopTree | null = null;
   let arenaBytes = 0;
+  let totals: Tally | null = null;
   function* steps(): Generator<void> {
     if (full) {
       yield* readAll(source, buckets, opts.timestamp, opts.pageRows ?? PAGE_ROWS, arena, progress);
       arenaBytes = arena.allocatedBytes;
+      totals = yield* tallySteps(buckets);
       progress.phase = "tree";
       top = yield* TopTree.build(buckets);
     } else {
@@ -173,7 +205,9 @@ export async function refreshCommitment(
       if (logged !== undefined) yield;
       yield* updateAll(source, buckets, plan, opts.timestamp, stats, arena, progress, logged);
       arenaBytes = previous.arenaBytes + arena.allocatedBytes;
-      if (arenaBytes > COMPACT_RATIO * liveBytes(buckets) + (opts.compactSlackBytes ?? COMPACT_SLACK_BYTES)) arenaBytes = yield* compact(buckets);
+      const live = yield* tallySteps(buckets);
+      totals = live;
+      if (arenaBytes > COMPACT_RATIO * live.recordBytes + (opts.compactSlackBytes ?? COMPACT_SLACK_BYTES)) arenaBytes = yield* compact(buckets);
       progress.phase = "tree";
       top = yield* previous.top.update(buckets, plan.buckets);
     }
@@ -181,16 +215,38 @@ export async function refreshCommitment(
   if (!(await sliced(steps(), opts, stats, progress)) || top === null) return null;
   stats.rebuilt = full ? BUCKET_COUNT : plan.buckets.length;
   if (full) stats.reread = BUCKET_COUNT;
-  return new Commitment(opts.timestamp, buckets, top, arenaBytes);
+  return new Commitment(opts.timestamp, buckets, top, arenaBytes, totals ?? undefined);
 }
 
 export type Progress = {-readonly [K in keyof RefreshProgress]: RefreshProgress[K]};
 
-/** Bytes of the bucket records `buckets` hold. */
-function liveBytes(buckets: readonly Bucket[]): number {
-  let bytes = 0;
-  for (const b of buckets) if (b.count > 0) bytes += b.length;
-  return bytes;
+/** What the buckets of a commitment hold, summed. */
+export interface Tally {
+  readonly messageCount: number;
+  readonly usedBytes: number;
+  /** Bytes of the non-empty buckets' records (the compaction threshold's base). */
+  readonly recordBytes: number;
+}
+
+/** Buckets summed per step (a pass over all 262,144 took a few ms at once). */
+const TALLY_STEP = 32_768;
+
+/** Sums `buckets` in steps of TALLY_STEP buckets. */
+export function* tallySteps(buckets: readonly Bucket[]): Generator<void, Tally> {
+  let messageCount = 0;
+  let usedBytes = 0;
+  let recordBytes = 0;
+  for (let i = 0; i < buckets.length; i++) {
+    const b = buckets[i] as Bucket;
+    const count = b.count;
+    if (count > 0) {
+      messageCount += count;
+      usedBytes += b.bytes;
+      recordBytes += b.length;
+    }
+    if ((i + 1) % TALLY_STEP === 0) yield;
+  }
+  return {messageCount, usedBytes, recordBytes};
 }
 
 /** Copies every bucket into one new arena; returns its size. One step per 4,096 buckets. */
@@ -285,25 +341,30 @@ function* updateAll(
   progress: Progress,
   logged?: ReadonlyMap<string, BucketInput | "gone" | "unknown">,
 ): Generator<void> {
-  const order = plan.buckets.map((b) => ({b, prefix: bucketPrefix(b)})).sort((x, y) => (x.prefix < y.prefix ? -1 : x.prefix > y.prefix ? 1 : 0));
+  const order = inHashOrder(plan.buckets);
   const loadData = (hash: string): Buffer | null => source.dataByHash(hash);
   for (let start = 0; start < order.length; ) {
     let end = start;
+    let leaves = 0;
     const hashes: string[] = [];
     const rows = new Map<string, BucketInput>();
-    // A step takes LOOKUP_BATCH changes whether they are read or taken from the log.
-    for (let taken = 0; end < order.length && (taken < LOOKUP_BATCH || end === start); end++) {
-      for (const h of plan.changed.get((order[end] as {b: number}).b) ?? []) {
+    // A step ends at LOOKUP_BATCH changes (read, or taken from the log) or STEP_LEAVES leaves to
+    // merge and hash, whichever comes first (expired leaves alone can dirty thousands of buckets);
+    // a bucket is never split.
+    for (let taken = 0; end < order.length && ((taken < LOOKUP_BATCH && leaves < STEP_LEAVES) || end === start); end++) {
+      const b = order[end] as number;
+      for (const h of plan.changed.get(b) ?? []) {
         taken++;
         const known = logged?.get(h);
         if (known === undefined || known === "unknown") hashes.push(h);
         else if (known !== "gone" && known.expiry > timestamp) rows.set(h, known);
       }
+      leaves += plan.reread?.has(b) === true ? REREAD_LEAVES : (buckets[b] as Bucket).count;
     }
     if (hashes.length > 0) for (const row of source.rowsByHashes(hashes.sort(), timestamp)) rows.set(row.hash, row);
     progress.messages += rows.size;
     for (let i = start; i < end; i++) {
-      const {b} = order[i] as {b: number};
+      const b = order[i] as number;
       if (plan.reread?.has(b) === true) {
         buckets[b] = reread(source, b, timestamp, stats, arena);
         continue;
@@ -314,6 +375,28 @@ function* updateAll(
     start = end;
     yield;
   }
+}
+
+/**
+ * Leaves merged and hashed per step of an incremental refresh besides its changed messages
+ * (~1 µs each: a step stays within a few ms), and what a bucket read again in full counts as.
+ */
+const STEP_LEAVES = 2_048;
+const REREAD_LEAVES = 256;
+
+/** ASCII rank of each base64 digit (bucketPrefix's third character of bucket i is digit i). */
+const ASCII_RANK = Array.from({length: 64}, (_, i) => ASCII_ORDER.indexOf(bucketPrefix(i)[2] ?? ""));
+const BASE64_OF_RANK = Array.from({length: 64}, (_, r) => ASCII_RANK.indexOf(r));
+
+/**
+ * `buckets` in the ASCII order of their prefixes (SQLite's order of hashes): each 6-bit digit
+ * mapped to its character's rank gives a number in that order, and a typed array sorts numbers
+ * without a comparator (a string sort of 100,000 buckets took ~50 ms in one step).
+ */
+export function inHashOrder(buckets: readonly number[]): Uint32Array {
+  const key = (b: number): number => ((ASCII_RANK[b >> 12] as number) << 12) | ((ASCII_RANK[(b >> 6) & 63] as number) << 6) | (ASCII_RANK[b & 63] as number);
+  const back = (k: number): number => ((BASE64_OF_RANK[k >> 12] as number) << 12) | ((BASE64_OF_RANK[(k >> 6) & 63] as number) << 6) | (BASE64_OF_RANK[k & 63] as number);
+  return Uint32Array.from(buckets, key).sort().map(back);
 }
 
 /** The bucket read in full from the store (after a key tie). */

@@ -68,6 +68,17 @@ function setParent(level: Buffer, up: Buffer, j: number): void {
   hash("sha256", scratch, "buffer").copy(up, j * NODE_BYTES);
 }
 
+/**
+ * The groups of `changed` buckets, ascending and once each: a typed array sorts numbers without a
+ * comparator (a Set and a sort with one took ~20 ms in one step for 100,000 buckets).
+ */
+function groupsOf(changed: Iterable<number>): number[] {
+  const sorted = Uint32Array.from(changed, (b) => b >> GROUP_BITS).sort();
+  const out: number[] = [];
+  for (const g of sorted) if (out.at(-1) !== g) out.push(g);
+  return out;
+}
+
 export class TopTree {
   /**
    * levels[k] is tree level GROUP_BITS + k, with BUCKET_COUNT >> (GROUP_BITS + k) nodes; the last
@@ -125,7 +136,7 @@ export class TopTree {
       levels.push(Buffer.from(level));
       yield;
     }
-    let dirty = [...new Set([...changed].map((b) => b >> GROUP_BITS))].sort((a, b) => a - b);
+    let dirty = groupsOf(changed);
     let hashes = 0;
     for (const g of dirty) {
       hashes += setGroup(buckets, levels[0] as Buffer, g);

@@ -123,6 +123,26 @@ describe("WorkerEngine", () => {
     }
   });
 
+  it("answers an inclusion request queued during an incremental refresh before the refresh ends, with the refresh in one slice", async () => {
+    const worker = new WorkerEngine({path, busyTimeoutMs: 5_000, sliceBudgetMs: 60_000}, logger);
+    try {
+      await worker.refresh({timestamp: T, changed: null});
+      await worker.publish(T);
+      db.sqlite.prepare("UPDATE messages SET expiry = expiry + 11 WHERE id % 4 = 0").run();
+      const changed = tables.takeUpdatedHashes();
+      expect(changed.length).toBeGreaterThanOrEqual(N / 4);
+      const hash = tables.liveHashesInRange("A", "z", T)[0]!;
+      const order: string[] = [];
+      const refresh = worker.refresh({timestamp: T + 1, changed}).then((s) => order.push(`refresh ${s!.stats.rebuilt}`));
+      const find = worker.find(T, hash, liveOf(hash)).then((f) => order.push(f === null ? "not found" : "found"));
+      await Promise.all([refresh, find]);
+      expect(order[0]).toBe("found");
+      expect(order[1]).toMatch(/^refresh [1-9]/);
+    } finally {
+      await worker.close();
+    }
+  });
+
   it("answers inclusion requests between the slices of a full rebuild", async () => {
     const worker = new WorkerEngine({path, busyTimeoutMs: 5_000, sliceBudgetMs: 1}, logger);
     try {

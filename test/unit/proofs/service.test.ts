@@ -19,6 +19,8 @@ import {
   type SwarmContext,
 } from "../../../src/proofs/index.js";
 import type {StoredMessage} from "../../../src/storage/interface.js";
+import {CTX} from "../../../src/crypto/index.js";
+import type {ContextSigner} from "../../../src/signer/index.js";
 import {HOUR_MS, message, party, proofStore, silent, T0, type Party, type ProofStore} from "./helpers.js";
 
 interface TestProofNode {
@@ -137,6 +139,25 @@ describe("ProofService", () => {
     expect(audited.status).toBe("held");
     await expect(b.service.answer({challenge: "nope"})).rejects.toMatchObject({code: "PROOF_ERROR_MALFORMED"});
     expect(() => b.service.acceptPeerProof({...proofToJson(a.service.latest ?? b.service.latest!), nodeId: stranger.identity.nodeId})).toThrow(/membership/);
+  });
+
+  it("signs answers with its answer signer when it has one, and proofs with the node's signer", async () => {
+    const {a, b, messages} = await pair();
+    const used: string[] = [];
+    const counting = (name: string): ContextSigner => ({
+      sign: (message, context) => (used.push(`${name} ${Buffer.from(context).toString()}`), b.party.signer.sign(message, context)),
+      close: () => Promise.resolve(),
+    });
+    const swarm: SwarmContext = {ourSwarm: () => 3, peers: () => [], memberKeys: (id) => (id === a.party.identity.nodeId ? a.party.keys : null)};
+    const modules = {tables: b.s.tables, engine: new LocalEngine(b.s.tables.reader, {sliceBudgetMs: 1_000}), events: b.s.store, pq: b.s.pq, self: {nodeId: b.party.identity.nodeId, keys: b.party.keys}, swarm, transport: loopback(new Map()), clock: b.s.clock, logger: silent};
+    const service = new ProofService({challengeIntervalMs: 0}, {...modules, signer: counting("node"), answerSigner: counting("answers")});
+    cleanup.push(() => service.close());
+    b.s.clock.set(T0);
+    expect(await service.runEpoch()).not.toBeNull();
+    const challenge = await signChallenge({challengerId: a.party.identity.nodeId, targetId: b.party.identity.nodeId, messageHash: messages[3]!.hash, nonce: Buffer.alloc(32, 9)}, a.party.signer);
+    const answer = await service.answer({challenge: challengeToJson(challenge)});
+    expect(answer.status).toBe("held");
+    expect(used).toEqual([`node ${Buffer.from(CTX.STORAGE_PROOF).toString()}`, `answers ${Buffer.from(CTX.CHALLENGE_ANSWER).toString()}`]);
   });
 
   it("accepts a pushed proof only from a swarm peer, for our swarm, newer than the one held (issue #11 item 7)", async () => {
