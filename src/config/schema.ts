@@ -150,7 +150,9 @@ const StorageSchema = Type.Object(
       description: "Most expired messages deleted per sweep transaction",
     }),
     writerThread: Type.Boolean({
-      default: true,
+      // Off by default: the quiet-machine A/B (docs/benchmarks.md) showed no throughput gain, and the
+      // other tables' writes then wait on the writer's lock on the event loop.
+      default: false,
       description:
         "Run the message store's writes (the group commit) on a worker thread with its own SQLite connection, off the event loop",
     }),
