@@ -3,7 +3,8 @@
  * and one row per bucket record, written by the commitment engine after each refresh and read
  * back at start, so a restart refreshes from it instead of rebuilding every bucket.
  *
- * Bucket rows are written in short transactions stamped with the new generation, then the header
+ * The top tree's pages (0012) and the bucket rows are written in short transactions stamped with the
+ * new generation, then the header
  * moves to that generation in a last one that also trims the change log; a crash between them
  * leaves rows newer than the header, which a loader rebuilds from the messages. The write lock is
  * never held across the engine's yields, so the store's writer waits at most one short batch.
@@ -19,10 +20,20 @@ export interface CommitmentHeader {
   readonly messageCount: number;
   /** Change-log rows with id <= this are in the commitment. */
   readonly logWatermark: number;
-  /** The top tree's kept levels (src/proofs/top-tree.ts `serialize`). */
+  /**
+   * The top tree's kept levels (src/proofs/top-tree.ts `serialize`) as written before migration
+   * 0012; empty when the tree is in `proof_top_pages` under this header's generation.
+   */
   readonly top: Buffer;
   /** SHA-256 over every bucket root in bucket order. */
   readonly rootsDigest: Buffer;
+}
+
+/** One page of the top tree's bytes (migration 0012), stamped with the generation it was written for. */
+export interface StoredTopPage {
+  readonly page: number;
+  readonly generation: number;
+  readonly bytes: Buffer;
 }
 
 /** One stored bucket: its record (empty for an empty bucket), SHA-256 of it, and its generation. */
@@ -42,6 +53,8 @@ const SQL = {
     "INSERT OR REPLACE INTO proof_commitment (id, generation, timestamp, root, message_count, log_watermark, top, roots_digest) " +
     "VALUES (1, ?, ?, ?, ?, ?, ?, ?)",
   dropOlder: "DELETE FROM proof_buckets WHERE generation < ?",
+  topPages: "SELECT page, generation, bytes FROM proof_top_pages ORDER BY page",
+  putTopPage: "INSERT OR REPLACE INTO proof_top_pages (page, generation, bytes) VALUES (?, ?, ?)",
   trimLog: "DELETE FROM proof_change_log WHERE id <= ?",
 } as const;
 
@@ -95,6 +108,17 @@ export class CommitmentStore {
   buckets(lo: number, hi: number): StoredBucket[] {
     type Row = [number, number, Buffer, Buffer];
     return this.#run(() => (this.#st.buckets.raw().all(lo, hi) as Row[]).map((r) => ({bucket: r[0], generation: r[1], digest: r[2], record: r[3]})));
+  }
+
+  /** Every stored page of the top tree, ascending. */
+  topPages(): StoredTopPage[] {
+    type Row = [number, number, Buffer];
+    return this.#run(() => (this.#st.topPages.raw().all() as Row[]).map((r) => ({page: r[0], generation: r[1], bytes: r[2]})));
+  }
+
+  /** Writes one page of the top tree stamped with `generation` (its own short transaction). */
+  putTopPage(page: number, generation: number, bytes: Buffer): void {
+    this.#run(() => this.#st.putTopPage.run(page, generation, bytes));
   }
 
   /** Writes bucket rows stamped with `generation` in one transaction. */

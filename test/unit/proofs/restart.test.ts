@@ -191,6 +191,8 @@ describe("persisted commitment", () => {
       maxGeneration: () => real.maxGeneration(),
       buckets: (lo, hi) => real.buckets(lo, hi),
       putBuckets: (g, rows) => real.putBuckets(g, rows),
+      topPages: () => real.topPages(),
+      putTopPage: (page, g, bytes) => real.putTopPage(page, g, bytes),
       commit: () => {
         throw new Error("killed");
       },
@@ -210,5 +212,44 @@ describe("persisted commitment", () => {
     expect(await verdictFor(n, again, messages[45]!, T0 + 2_000)).toEqual({outcome: "pass"});
     // The next write takes a generation above the cut-short one, so no stale row passes for current.
     expect(real.header()!.generation).toBeGreaterThan(header.generation + 1);
+  });
+
+  it("the top tree is persisted as pages of the header's generation; a damaged or cut-short page set is hashed again from the buckets, not a full build", async () => {
+    const n = await setup();
+    const messages = Array.from({length: 60}, (_, i) => message(i, {expiry: T0 + 30 * HOUR_MS}));
+    await n.s.store.storeBulk(messages.slice(0, 50));
+    const first = start(n);
+    await epoch(n, first, T0);
+    const real = new CommitmentStore(n.s.store.db.sqlite);
+    const header = real.header()!;
+    // Migration 0012: the header keeps no tree; 64 pages of 64 KB hold its 4 MB, all of its generation.
+    expect(header.top.length).toBe(0);
+    const pages = real.topPages();
+    expect(pages.length).toBe(64);
+    expect(pages.every((p, i) => p.page === i && p.generation === header.generation)).toBe(true);
+
+    // A restart loads the tree from the pages: nothing read again, nothing rebuilt but the changes.
+    await n.s.store.storeBulk(messages.slice(50, 52));
+    const loaded = start(n);
+    await epoch(n, loaded, T0 + 1_000);
+    expect(loaded.lastRefresh!.reread).toBe(0);
+    expect(loaded.lastRefresh!.rebuilt).toBeLessThanOrEqual(2);
+    // Stopped, so that no refresh of theirs writes the pages again after the damage below.
+    await first.close();
+    await loaded.close();
+
+    // A damaged page: the tree no longer gives the header's root, so it is hashed again from the
+    // loaded buckets, which do give it; the load is used (no full build) and proofs stay right.
+    n.s.store.db.sqlite.prepare("UPDATE proof_top_pages SET bytes = zeroblob(length(bytes)) WHERE page = 3").run();
+    // A page of another generation (a write cut short) is refused the same way.
+    n.s.store.db.sqlite.prepare("UPDATE proof_top_pages SET generation = generation + 7 WHERE page = 10").run();
+    await n.s.store.storeBulk(messages.slice(52));
+    const again = start(n);
+    await epoch(n, again, T0 + 2_000);
+    expect(again.lastRefresh!.reread).toBe(0);
+    expect(again.lastRefresh!.rebuilt).toBeLessThanOrEqual(8);
+    expect(again.commitment!.root.equals((await build(n.s.tables, null, FULL, T0 + 2_000)).root)).toBe(true);
+    expect(await verdictFor(n, again, messages[55]!, T0 + 2_000)).toEqual({outcome: "pass"});
+    expect(real.topPages().every((p) => p.generation === real.header()!.generation)).toBe(true);
   });
 });
