@@ -52,6 +52,25 @@ const liveOf = (hash: string) => {
   return {account: m.account, namespace: m.namespace, dataDigest: dataDigest(m.data)};
 };
 
+/** A full build at T, published: what the races below answer from. */
+async function publishFirst(worker: WorkerEngine): Promise<void> {
+  await worker.refresh({timestamp: T, changed: null});
+  await worker.publish(T);
+}
+
+/**
+ * Starts `refresh`, then asks for the inclusion path of a live message at T while it runs; the
+ * order in which the two came back ("found" or "not found", and what `refresh` resolved with).
+ */
+async function findDuring(worker: WorkerEngine, refresh: () => Promise<string>): Promise<string[]> {
+  const hash = tables.liveHashesInRange("A", "z", T)[0]!;
+  const order: string[] = [];
+  const refreshed = refresh().then((what) => order.push(what));
+  const found = worker.find(T, hash, liveOf(hash)).then((f) => order.push(f === null ? "not found" : "found"));
+  await Promise.all([refreshed, found]);
+  return order;
+}
+
 describe("full build on a read-only connection", () => {
   it("holds no read transaction across its yields: the writer can checkpoint and truncate the WAL at every one", async () => {
     const reader = CommitmentReader.openReadOnly(path, 5_000);
@@ -109,15 +128,9 @@ describe("WorkerEngine", () => {
     // One slice for the whole rebuild: only the per-step poll can answer before it ends.
     const worker = new WorkerEngine({path, busyTimeoutMs: 5_000, sliceBudgetMs: 60_000}, logger);
     try {
-      await worker.refresh({timestamp: T, changed: null});
-      await worker.publish(T);
-      const hash = tables.liveHashesInRange("A", "z", T)[0]!;
-      const order: string[] = [];
-      const rebuild = worker.refresh({timestamp: T + 2, changed: null}).then(() => order.push("rebuild"));
-      // Queued behind the rebuild, which starts its one slice before the worker reads the port again.
-      const find = worker.find(T, hash, liveOf(hash)).then((f) => order.push(f === null ? "not found" : "found"));
-      await Promise.all([rebuild, find]);
-      expect(order).toEqual(["found", "rebuild"]);
+      await publishFirst(worker);
+      // The find is queued behind the rebuild, which starts its one slice before the worker reads the port again.
+      expect(await findDuring(worker, () => worker.refresh({timestamp: T + 2, changed: null}).then(() => "rebuild"))).toEqual(["found", "rebuild"]);
     } finally {
       await worker.close();
     }
@@ -126,16 +139,11 @@ describe("WorkerEngine", () => {
   it("answers an inclusion request queued during an incremental refresh before the refresh ends, with the refresh in one slice", async () => {
     const worker = new WorkerEngine({path, busyTimeoutMs: 5_000, sliceBudgetMs: 60_000}, logger);
     try {
-      await worker.refresh({timestamp: T, changed: null});
-      await worker.publish(T);
+      await publishFirst(worker);
       db.sqlite.prepare("UPDATE messages SET expiry = expiry + 11 WHERE id % 4 = 0").run();
       const changed = tables.takeUpdatedHashes();
       expect(changed.length).toBeGreaterThanOrEqual(N / 4);
-      const hash = tables.liveHashesInRange("A", "z", T)[0]!;
-      const order: string[] = [];
-      const refresh = worker.refresh({timestamp: T + 1, changed}).then((s) => order.push(`refresh ${s!.stats.rebuilt}`));
-      const find = worker.find(T, hash, liveOf(hash)).then((f) => order.push(f === null ? "not found" : "found"));
-      await Promise.all([refresh, find]);
+      const order = await findDuring(worker, () => worker.refresh({timestamp: T + 1, changed}).then((s) => `refresh ${s!.stats.rebuilt}`));
       expect(order[0]).toBe("found");
       expect(order[1]).toMatch(/^refresh [1-9]/);
     } finally {
@@ -146,14 +154,8 @@ describe("WorkerEngine", () => {
   it("answers inclusion requests between the slices of a full rebuild", async () => {
     const worker = new WorkerEngine({path, busyTimeoutMs: 5_000, sliceBudgetMs: 1}, logger);
     try {
-      await worker.refresh({timestamp: T, changed: null});
-      await worker.publish(T);
-      const hash = tables.liveHashesInRange("A", "z", T)[0]!;
-      const order: string[] = [];
-      const rebuild = worker.refresh({timestamp: T + 2, changed: null}).then(() => order.push("rebuild"));
-      const find = worker.find(T, hash, liveOf(hash)).then((f) => order.push(f === null ? "not found" : "found"));
-      await Promise.all([rebuild, find]);
-      expect(order).toEqual(["found", "rebuild"]);
+      await publishFirst(worker);
+      expect(await findDuring(worker, () => worker.refresh({timestamp: T + 2, changed: null}).then(() => "rebuild"))).toEqual(["found", "rebuild"]);
     } finally {
       await worker.close();
     }

@@ -1,4 +1,4 @@
-import {spawnSync} from "node:child_process";
+import {spawnSync, type SpawnSyncReturns} from "node:child_process";
 import {writeFileSync} from "node:fs";
 import {join, resolve} from "node:path";
 import {pathToFileURL} from "node:url";
@@ -35,6 +35,21 @@ describe("SqliteMessageStore with the writer thread", () => {
     const store = await openTestStore({path, writerThread: false, diskReserveBytes: 0}, {clock: new ManualClock(T0)});
     cleanups.push(() => store.close());
     return store;
+  }
+
+  /** Runs `lines` in a fresh node process after they open `store` (writer thread on) over a new file. */
+  function runWithStore(lines: readonly string[]): SpawnSyncReturns<string> {
+    const {dir, cleanup} = tmpDir();
+    cleanups.push(cleanup);
+    const storeModule = pathToFileURL(resolve("dist/src/storage/sqlite-message-store.js")).href;
+    const script = [
+      `import {SqliteMessageStore} from ${JSON.stringify(storeModule)};`,
+      `const store = await SqliteMessageStore.open({path: ${JSON.stringify(join(dir, "m.db"))}, writerThread: true, sweepIntervalMs: 0, diskReserveBytes: 0}, {clock: {now: () => Date.now()}});`,
+      ...lines,
+    ].join("\n");
+    const file = join(dir, "script.mjs");
+    writeFileSync(file, script);
+    return spawnSync(process.execPath, [file], {encoding: "utf8", timeout: 60_000, env: {...process.env, NODE_OPTIONS: ""}});
   }
 
   it("runs on a database file, and inline for :memory: (one connection cannot be shared)", async () => {
@@ -92,40 +107,24 @@ describe("SqliteMessageStore with the writer thread", () => {
   });
 
   it("close() finishes in a process that nothing else keeps alive (the thread stays referenced until it exited)", () => {
-    const {dir, cleanup} = tmpDir();
-    cleanups.push(cleanup);
-    const storeModule = pathToFileURL(resolve("dist/src/storage/sqlite-message-store.js")).href;
-    const script = [
-      `import {SqliteMessageStore} from ${JSON.stringify(storeModule)};`,
-      `const store = await SqliteMessageStore.open({path: ${JSON.stringify(join(dir, "m.db"))}, writerThread: true, sweepIntervalMs: 0, diskReserveBytes: 0}, {clock: {now: () => Date.now()}});`,
+    const child = runWithStore([
       `const data = Buffer.from("x");`,
       `await store.store({account: "05" + "aa".repeat(32), hash: "h".repeat(43), namespace: 0, timestamp: 1, expiry: Date.now() + 60000, data, replaceNamespace: false});`,
       `await store.close();`,
       `console.log("closed");`,
-    ].join("\n");
-    const file = join(dir, "close.mjs");
-    writeFileSync(file, script);
-    const child = spawnSync(process.execPath, [file], {encoding: "utf8", timeout: 60_000, env: {...process.env, NODE_OPTIONS: ""}});
+    ]);
     expect(child.stderr).toBe("");
     expect(child.stdout.trim()).toBe("closed");
     expect(child.status).toBe(0);
   });
 
   it("by default a writer-thread crash ends the process loudly (the error is rethrown for the crash handler)", () => {
-    const {dir, cleanup} = tmpDir();
-    cleanups.push(cleanup);
-    const storeModule = pathToFileURL(resolve("dist/src/storage/sqlite-message-store.js")).href;
-    const script = [
-      `import {SqliteMessageStore} from ${JSON.stringify(storeModule)};`,
-      `const store = await SqliteMessageStore.open({path: ${JSON.stringify(join(dir, "m.db"))}, writerThread: true, sweepIntervalMs: 0, diskReserveBytes: 0}, {clock: {now: () => Date.now()}});`,
+    const child = runWithStore([
       `const held = store.store({account: "05" + "aa".repeat(32), hash: "h".repeat(43), namespace: 0, timestamp: 1, expiry: Date.now() + 60000, data: Buffer.from("x"), replaceNamespace: false});`,
       `held.catch((err) => console.log("rejected:", err.code));`,
       `store.crashWriterForTest();`,
       `setTimeout(() => console.log("still running"), 30000);`,
-    ].join("\n");
-    const file = join(dir, "crash.mjs");
-    writeFileSync(file, script);
-    const child = spawnSync(process.execPath, [file], {encoding: "utf8", timeout: 60_000, env: {...process.env, NODE_OPTIONS: ""}});
+    ]);
     expect(child.stdout).toContain("rejected: STORAGE_ERROR_QUERY_FAILED");
     expect(child.stdout).not.toContain("still running");
     expect(child.stderr).toMatch(/storage writer thread exited .*writes fail until the node restarts/);
