@@ -152,7 +152,12 @@ describe("rewards on a devnet", () => {
     const bad = await h.nodes[0]!.pool.request({path: "/rewards/v1/claim", method: "POST", body: "{"});
     expect(bad.statusCode).toBe(400);
     await bad.body.dump();
-    expect((await getJson(a!.pool, `/rewards/v1/balances/${operator(a!)}`)).body.last_claim).toBe(claim.claim.amount.toString());
+    // Each signer records the amount it signed. A node that finalised one more epoch before it was
+    // asked signed a larger amount that found no quorum, so only the signers' records are compared.
+    for (const id of claim.signers) {
+      const signer = h.nodes.find((n) => n.node.nodeId === id)!;
+      expect((await getJson(signer.pool, `/rewards/v1/balances/${operator(a!)}`)).body.last_claim, signer.label).toBe(claim.claim.amount.toString());
+    }
     await http.close();
   }, 90_000);
 });
