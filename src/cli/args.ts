@@ -25,7 +25,7 @@ export interface ParsedArgs {
 type FlagKind = "value" | "boolean";
 
 /** Flags that belong to one command and are not config options. */
-export const COMMAND_FLAGS: Readonly<Record<string, {readonly command: CommandName; readonly kind: FlagKind}>> = {
+export const COMMAND_FLAGS: Readonly<Record<string, {readonly command: CommandName | readonly CommandName[]; readonly kind: FlagKind}>> = {
   [FULL_FLAG]: {command: "id", kind: "boolean"},
   nodes: {command: "devnet", kind: "value"},
   "base-dir": {command: "devnet", kind: "value"},
@@ -55,7 +55,7 @@ export const COMMAND_FLAGS: Readonly<Record<string, {readonly command: CommandNa
   epoch: {command: "audit", kind: "value"},
   membership: {command: "audit", kind: "value"},
   url: {command: "status", kind: "value"},
-  "tls-pin": {command: "status", kind: "value"},
+  "tls-pin": {command: ["status", "audit"], kind: "value"},
   devnet: {command: "status", kind: "value"},
   json: {command: "status", kind: "boolean"},
 };
@@ -147,8 +147,8 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
   if (command === undefined && first === undefined) problems.push("missing command");
   if (rest.length > 0) problems.push(`unexpected argument${rest.length > 1 ? "s" : ""}: ${rest.join(" ")}`);
   for (const name of Object.keys(options)) {
-    const owner = COMMAND_FLAGS[name]?.command;
-    if (owner !== command) problems.push(`--${name} only applies to the ${owner} command`);
+    const owners = [COMMAND_FLAGS[name]?.command ?? []].flat();
+    if (command === undefined || !owners.includes(command)) problems.push(`--${name} only applies to the ${owners.join(" and ")} command${owners.length > 1 ? "s" : ""}`);
   }
   if (problems.length > 0 || command === undefined) throw new UsageError(problems);
   return {command, helpTopic: null, flags, full, options};

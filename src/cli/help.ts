@@ -59,7 +59,7 @@ export const COMMAND_HELP: Readonly<Record<CommandName, CommandHelp>> = {
   },
   audit: {
     usage:
-      "pars-storage audit --node URL --message HASH --data FILE [--account HEX --namespace N] [flags]\n" +
+      "pars-storage audit --node URL [--tls-pin HEX] --message HASH --data FILE [--account HEX --namespace N] [flags]\n" +
       "       pars-storage audit --slashing FILE\n" +
       "       pars-storage audit --penalties-from URL[,URL...] --accused ID --epoch N --membership FILE [--evidence OUT]",
     brief: "Challenge a node for a stored message and verify its signed answer",
@@ -134,6 +134,9 @@ const DEVNET_FLAG_HELP = [
 const AUDIT_FLAG_HELP = [
   "  --node <url>, --message <hash>, --data <file>",
   "      audit: the node's base URL, the message hash, and a file with the message data (raw bytes)",
+  "  --tls-pin <64 hex>",
+  "      audit: the https node's TLS pin (its record's tls.spkiSha256); --penalties-from instead",
+  "      takes each https node's pin from its record in --membership",
   "  --account <66 hex>, --namespace <integer>",
   "      audit: the message's account and namespace (default: the answer's, checked against the hash)",
   "  --pubkey-mldsa <base64|hex>, --pubkey-mlkem <base64|hex>, --node-id <64 hex>",

@@ -4,10 +4,12 @@
  * peer client checks each peer's pin), clients reach every route (WebSocket included) over HTTPS
  * with the pin, a wrong pin is refused by clients and peers alike.
  */
-import {readFileSync, statSync} from "node:fs";
+import {mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from "node:fs";
+import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {Pool} from "undici";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
+import {runCli, type CliIo} from "../../src/cli/run.js";
 import {dataPaths} from "../../src/config/index.js";
 import {pinnedConnector, spkiSha256} from "../../src/crypto/tls-pin.js";
 import {sessionAccount, sessionHash} from "../utils/keys.js";
@@ -84,6 +86,32 @@ describe("a TLS swarm", () => {
       await waitFor("the onion store on every member", () => h.nodes.every((n) => n.node.store.getExpiries(acc.hex, [hash]).has(hash)));
     } finally {
       await client.close();
+    }
+  });
+
+  it("pars-storage audit reaches an https node by its pin: answered and judged with it, refused without or with another", async () => {
+    const n = h.nodes[1]!;
+    const res = await store(h.nodes[0]!, "audited over tls");
+    expect(res.status).toBe(200);
+    await waitFor("the node's first StorageProof", async () => (await getJson(n.pool, "/proof/v1/latest")).status === 200);
+    const dir = mkdtempSync(join(tmpdir(), "pars-audit-tls-"));
+    try {
+      const out: string[] = [];
+      const err: string[] = [];
+      const io: CliIo = {stdout: (l) => out.push(l), stderr: (l) => err.push(l), env: {}, cwd: dir};
+      writeFileSync(join(dir, "m.bin"), "audited over tls");
+      const base = ["audit", "--node", n.url, "--message", res.hash, "--data", "m.bin", "--account", res.account, "--namespace", "0", "--node-id", n.node.nodeId, "--crypto.pqBackend", "noble"];
+      expect(await runCli(base, io)).toBe(2);
+      expect(err.at(-1)).toMatch(/an https node is checked by its pin: add --tls-pin/);
+      expect(await runCli([...base, "--tls-pin", "00".repeat(32)], io)).toBe(1);
+      expect(err.at(-1)).toMatch(/cannot reach https:\/\/127\.0\.0\.1:[0-9]+: .*is not the pinned 0{64}/);
+      expect(await runCli([...base, "--tls-pin", n.tlsPin!, "--evidence", "e.json"], io), err.join("\n")).toBeLessThan(2);
+      // Answered and signed by the node (a proof made before the store leaves it uncommitted, not failed).
+      expect(out.at(-2)).toMatch(/^verdict (PASS|INCONCLUSIVE \(uncommitted\))/);
+      const evidence = JSON.parse(readFileSync(join(dir, "e.json"), "utf8")) as {answer: {status: string; targetId: string}};
+      expect(["held", "uncommitted"]).toContain(evidence.answer.status);
+    } finally {
+      rmSync(dir, {recursive: true, force: true});
     }
   });
 

@@ -11,10 +11,11 @@ import {InlineSigner} from "../../signer/index.js";
 import {randomBytes} from "node:crypto";
 import fs from "node:fs/promises";
 import {resolve} from "node:path";
-import {request} from "undici";
+import {Agent, request, type Dispatcher} from "undici";
 import {loadConfig} from "../../config/index.js";
 import {decodeKeyFile, generateIdentity, type NodeIdentity} from "../../crypto/index.js";
 import {ML_DSA65_PUBLIC_KEY_BYTES, ML_KEM768_PUBLIC_KEY_BYTES, type PqBackend} from "../../crypto/index.js";
+import {isTlsPin, pinnedConnector, TlsPinError, type TlsPinLookup} from "../../crypto/index.js";
 import {challengeToJson, signChallenge, type StorageChallenge} from "../../proofs/index.js";
 import {evidenceToJson, type EvidenceBundle} from "../../proofs/index.js";
 import {keysToJson, nodeIdOf, type PublicKeys} from "../../proofs/index.js";
@@ -45,6 +46,8 @@ const MAX_CLOCK_SKEW_MS = 30_000;
 
 interface AuditOptions {
   node: string;
+  /** The https node's SPKI SHA-256 (`--tls-pin`); null for an http node. */
+  tlsPin: string | null;
   messageHash: string;
   data: Buffer;
   account?: string;
@@ -79,6 +82,9 @@ async function parseOptions(o: ParsedArgs["options"], cwd: string): Promise<Audi
   if ((account === undefined) !== (ns === undefined)) problems.push("--account and --namespace go together");
   if (account !== undefined && !/^[0-9a-f]{66}$/.test(account)) problems.push("--account must be 66 lowercase hex characters");
   if (ns !== undefined && !/^-?[0-9]{1,5}$/.test(ns)) problems.push("--namespace must be an integer");
+  const tlsPin = text(o["tls-pin"]) ?? null;
+  if (tlsPin !== null && !isTlsPin(tlsPin)) problems.push("--tls-pin must be the SPKI SHA-256 in 64 lowercase hex digits");
+  if (node?.startsWith("https:") === true && tlsPin === null) problems.push("an https node is checked by its pin: add --tls-pin (its record's tls.spkiSha256)");
   const mldsa = text(o["pubkey-mldsa"]);
   const mlkem = text(o["pubkey-mlkem"]);
   if ((mldsa === undefined) !== (mlkem === undefined)) problems.push("--pubkey-mldsa and --pubkey-mlkem go together");
@@ -87,6 +93,7 @@ async function parseOptions(o: ParsedArgs["options"], cwd: string): Promise<Audi
   const committedBy = text(o["committed-by"]);
   return {
     node: (node as string).replace(/\/$/, ""),
+    tlsPin,
     messageHash: messageHash as string,
     data: await fs.readFile(resolve(cwd, dataFile as string)),
     ...(account === undefined ? {} : {account, namespace: Number(ns)}),
@@ -99,8 +106,17 @@ async function parseOptions(o: ParsedArgs["options"], cwd: string): Promise<Audi
   };
 }
 
-async function getJson(url: string, timeoutMs: number, body?: string): Promise<{status: number; json: unknown}> {
+/**
+ * The dispatcher for the audited nodes: https ones are reached only with their pin (one pin, or
+ * a lookup by host and port); http ones as they are. Close it when done.
+ */
+function auditDispatcher(pin: string | TlsPinLookup | null): Agent {
+  return new Agent({keepAliveTimeout: 10, ...(pin === null ? {} : {connect: pinnedConnector(pin)})});
+}
+
+async function getJson(url: string, timeoutMs: number, dispatcher: Dispatcher, body?: string): Promise<{status: number; json: unknown}> {
   const res = await request(url, {
+    dispatcher,
     method: body === undefined ? "GET" : "POST",
     ...(body === undefined ? {} : {body}),
     headersTimeout: timeoutMs,
@@ -118,17 +134,22 @@ async function getJson(url: string, timeoutMs: number, body?: string): Promise<{
 type Entry = {node_id?: unknown; pubkey_mldsa?: unknown; pubkey_mlkem?: unknown};
 
 /** The node's keys from its own /network/v1/nodes or get_swarm entry (checked against its ID). */
-async function discoverKeys(opts: AuditOptions, io: CliIo): Promise<PublicKeys> {
-  const latest = await getJson(`${opts.node}/proof/v1/latest`, opts.timeoutMs);
+async function discoverKeys(opts: AuditOptions, io: CliIo, dispatcher: Dispatcher): Promise<PublicKeys> {
+  let latest: {status: number; json: unknown};
+  try {
+    latest = await getJson(`${opts.node}/proof/v1/latest`, opts.timeoutMs, dispatcher);
+  } catch (err) {
+    throw new CommandError(`cannot reach ${opts.node}: ${(err as Error).message}`);
+  }
   const reported = (latest.json as {nodeId?: unknown}).nodeId;
   const claimed = opts.nodeId ?? reported;
   if (typeof claimed !== "string") throw new CommandError(`cannot learn the node's ID from ${opts.node}/proof/v1/latest (HTTP ${latest.status})`);
   if (typeof reported === "string" && reported !== claimed) throw new CommandError(`the node at ${opts.node} is ${reported}, not ${claimed}`);
-  const nodes = await getJson(`${opts.node}/network/v1/nodes`, opts.timeoutMs);
+  const nodes = await getJson(`${opts.node}/network/v1/nodes`, opts.timeoutMs, dispatcher);
   let entries = ((nodes.json as {nodes?: unknown}).nodes ?? []) as Entry[];
   if (!Array.isArray(entries) || entries.length === 0) {
     const params = {pubkey: opts.account ?? `05${"00".repeat(32)}`};
-    const swarm = await getJson(`${opts.node}/storage_rpc/v1`, opts.timeoutMs, JSON.stringify({method: "get_swarm", params}));
+    const swarm = await getJson(`${opts.node}/storage_rpc/v1`, opts.timeoutMs, dispatcher, JSON.stringify({method: "get_swarm", params}));
     entries = ((swarm.json as {snodes?: unknown}).snodes ?? []) as Entry[];
   }
   const entry = (Array.isArray(entries) ? entries : []).find((e) => e.node_id === claimed);
@@ -142,8 +163,8 @@ async function discoverKeys(opts: AuditOptions, io: CliIo): Promise<PublicKeys> 
   };
 }
 
-async function targetKeys(opts: AuditOptions, io: CliIo): Promise<{keys: PublicKeys; nodeId: string}> {
-  const keys = opts.keys ?? (await discoverKeys(opts, io));
+async function targetKeys(opts: AuditOptions, io: CliIo, dispatcher: Dispatcher): Promise<{keys: PublicKeys; nodeId: string}> {
+  const keys = opts.keys ?? (await discoverKeys(opts, io, dispatcher));
   const nodeId = nodeIdOf(keys);
   if (nodeId === null) throw new CommandError("the node's public keys have the wrong sizes");
   if (opts.nodeId !== null && nodeId !== opts.nodeId) throw new CommandError(`the keys belong to node ${nodeId}, not ${opts.nodeId}`);
@@ -155,13 +176,20 @@ async function challenger(opts: AuditOptions, pq: PqBackend): Promise<NodeIdenti
   return decodeKeyFile(await fs.readFile(opts.keyFile), pq, {path: opts.keyFile});
 }
 
-async function exchange(opts: AuditOptions, challenge: StorageChallenge, keys: PublicKeys): Promise<{answer: unknown; issuedAt: number; answerReceivedAt: number; status: number | null}> {
+async function exchange(
+  opts: AuditOptions,
+  challenge: StorageChallenge,
+  keys: PublicKeys,
+  dispatcher: Dispatcher,
+): Promise<{answer: unknown; issuedAt: number; answerReceivedAt: number; status: number | null}> {
   const body = JSON.stringify({challenge: challengeToJson(challenge), challengerKeys: keysToJson(keys)});
   const issuedAt = Date.now();
   try {
-    const res = await getJson(`${opts.node}/proof/v1/challenge`, opts.timeoutMs, body);
+    const res = await getJson(`${opts.node}/proof/v1/challenge`, opts.timeoutMs, dispatcher, body);
     return {answer: res.status === 200 ? res.json : null, issuedAt, answerReceivedAt: Date.now(), status: res.status};
-  } catch {
+  } catch (err) {
+    // A certificate that is not the pin given is the auditor's question to settle, not a missed answer.
+    if (err instanceof TlsPinError) throw new CommandError(`${opts.node}: ${(err as Error).message}`);
     return {answer: null, issuedAt, answerReceivedAt: Date.now(), status: null};
   }
 }
@@ -170,14 +198,24 @@ function describe(v: Verdict): string {
   return v.outcome === "pass" ? "PASS" : `${v.outcome.toUpperCase()} (${v.reason}): ${v.detail}`;
 }
 
-/** The reporters' BLS keys from records that verify (ML-DSA signature and BLS proof of possession). */
-function recordKeys(records: readonly unknown[], networkId: number, pq: PqBackend): Map<string, {key: Uint8Array; json: NodeRecordJson}> {
-  const keys = new Map<string, {key: Uint8Array; json: NodeRecordJson}>();
+interface VerifiedRecords {
+  /** The reporters' BLS keys by node ID, with the record that carries each. */
+  keys: Map<string, {key: Uint8Array; json: NodeRecordJson}>;
+  /** The TLS pins of the https nodes by `host:port`. */
+  pins: Map<string, string>;
+}
+
+/** BLS keys and TLS pins from the records that verify (ML-DSA signature and BLS proof of possession). */
+function recordKeys(records: readonly unknown[], networkId: number, pq: PqBackend): VerifiedRecords {
+  const out: VerifiedRecords = {keys: new Map(), pins: new Map()};
   for (const json of records) {
     const result = verifyNodeRecord(json, pq, {networkId});
-    if (result.ok && result.record.blsPublicKey !== undefined) keys.set(result.record.nodeId, {key: result.record.blsPublicKey, json: json as NodeRecordJson});
+    if (!result.ok) continue;
+    const r = result.record;
+    if (r.blsPublicKey !== undefined) out.keys.set(r.nodeId, {key: r.blsPublicKey, json: json as NodeRecordJson});
+    if (r.tlsSpkiSha256 !== undefined) out.pins.set(`${r.host}:${r.port}`, Buffer.from(r.tlsSpkiSha256).toString("hex"));
   }
-  return keys;
+  return out;
 }
 
 function printSlashing(report: SlashingReport, verdict: ReturnType<typeof verifySlashingReport>, io: CliIo): number {
@@ -202,8 +240,38 @@ async function verifySlashingFile(file: string, pq: PqBackend, io: CliIo): Promi
   } catch (err) {
     throw new CommandError(`${file} is not a slashing report bundle: ${(err as Error).message}`);
   }
-  const keys = recordKeys(Array.isArray(bundle.records) ? (bundle.records as unknown[]) : [], report.networkId, pq);
+  const {keys} = recordKeys(Array.isArray(bundle.records) ? (bundle.records as unknown[]) : [], report.networkId, pq);
   return printSlashing(report, verifySlashingReport(report, (id) => keys.get(id)?.key ?? null), io);
+}
+
+/** The penalty reports `url` holds about `accused` in `epoch` that verify; an unreachable node gives none (with a warning). */
+async function reportsFrom(
+  url: string,
+  accused: string,
+  epoch: number,
+  ctx: {keys: VerifiedRecords["keys"]; networkId: number; dispatcher: Dispatcher},
+  io: CliIo,
+): Promise<PenaltyReport[]> {
+  let rows: unknown;
+  try {
+    rows = ((await getJson(`${url}/proof/v1/penalties?accused=${accused}&epoch=${epoch}`, DEFAULT_TIMEOUT_MS, ctx.dispatcher)).json as {reports?: unknown}).reports;
+  } catch (err) {
+    io.stderr(`pars-storage: warning: no penalty reports from ${url}: ${(err as Error).message}`);
+    return [];
+  }
+  const reports: PenaltyReport[] = [];
+  for (const row of Array.isArray(rows) ? (rows as {report?: unknown}[]) : []) {
+    let report: PenaltyReport;
+    try {
+      report = penaltyReportFromJson(row.report);
+    } catch {
+      continue;
+    }
+    const key = ctx.keys.get(report.reporterId)?.key;
+    if (report.networkId === ctx.networkId && key !== undefined && verifyPenaltyReport(report, key)) reports.push(report);
+    else io.stderr(`pars-storage: warning: dropped a report from ${url} by ${report.reporterId}: no verified record key or a bad signature`);
+  }
+  return reports;
 }
 
 /** `--penalties-from`: fetch, check each report, aggregate, write the bundle, verify it. */
@@ -220,24 +288,17 @@ async function collectSlashing(o: ParsedArgs["options"], pq: PqBackend, io: CliI
   if (problems.length > 0) throw new UsageError(problems);
   const doc = JSON.parse(await fs.readFile(resolve(io.cwd, membershipFile as string), "utf8")) as {network_id?: unknown; nodes?: unknown};
   const networkId = typeof doc.network_id === "number" ? doc.network_id : -1;
-  const keys = recordKeys(Array.isArray(doc.nodes) ? (doc.nodes as unknown[]) : [], networkId, pq);
+  const {keys, pins} = recordKeys(Array.isArray(doc.nodes) ? (doc.nodes as unknown[]) : [], networkId, pq);
+  // An https reporter is reached with the pin its verified record carries, found by host and port.
+  const dispatcher = auditDispatcher((host, port) => pins.get(`${host}:${port}`) ?? null);
   const reports: PenaltyReport[] = [];
-  for (const url of urls) {
-    const res = await getJson(`${url}/proof/v1/penalties?accused=${accused as string}&epoch=${epoch}`, DEFAULT_TIMEOUT_MS);
-    const rows = (res.json as {reports?: unknown}).reports;
-    for (const row of Array.isArray(rows) ? (rows as {report?: unknown}[]) : []) {
-      let report: PenaltyReport;
-      try {
-        report = penaltyReportFromJson(row.report);
-      } catch {
-        continue;
-      }
-      const key = keys.get(report.reporterId)?.key;
-      if (report.networkId === networkId && key !== undefined && verifyPenaltyReport(report, key)) reports.push(report);
-      else io.stderr(`pars-storage: warning: dropped a report from ${url} by ${report.reporterId}: no verified record key or a bad signature`);
-    }
+  try {
+    for (const url of urls) reports.push(...(await reportsFrom(url, accused as string, epoch, {keys, networkId, dispatcher}, io)));
+  } finally {
+    await dispatcher.close();
   }
   const slashing = aggregatePenaltyReports(reports, accused as string, epoch);
+
   if (slashing === null) throw new CommandError(`no valid penalty report about ${accused as string} in epoch ${epoch} at ${urls.join(", ")}`);
   const records = slashing.reports.map((r) => keys.get(r.reporterId)?.json);
   const file = text(o.evidence) ?? `pars-slashing-${(accused as string).slice(0, 12)}-${epoch}.json`;
@@ -264,14 +325,23 @@ async function audit(opts: AuditOptions, config: ReturnType<typeof loadConfig>, 
   progress.update("loading post-quantum crypto");
   const pq = await loadCrypto(config, io);
   if (opts.keys === null) progress.update("fetching the node's keys", opts.node);
-  const target = await targetKeys(opts, io);
+  const dispatcher = auditDispatcher(opts.tlsPin);
+  try {
+    return await challengeNode(opts, pq, dispatcher, io, progress);
+  } finally {
+    await dispatcher.close();
+  }
+}
+
+async function challengeNode(opts: AuditOptions, pq: PqBackend, dispatcher: Dispatcher, io: CliIo, progress: Progress): Promise<number> {
+  const target = await targetKeys(opts, io, dispatcher);
   progress.update("signing the challenge");
   const me = await challenger(opts, pq);
   const challengerKeys = {mlDsa: me.mlDsa.publicKey, mlKem: me.mlKem.publicKey};
   const unsigned = {challengerId: me.nodeId, targetId: target.nodeId, messageHash: opts.messageHash, nonce: randomBytes(32)};
   const challenge = await signChallenge(unsigned, new InlineSigner(pq, me.mlDsa.secretKey));
   progress.update("waiting for the answer", `(deadline ${opts.timeoutMs / 1000} s)`);
-  const {answer, issuedAt, answerReceivedAt, status} = await exchange(opts, challenge, challengerKeys);
+  const {answer, issuedAt, answerReceivedAt, status} = await exchange(opts, challenge, challengerKeys, dispatcher);
   if (answer === null) io.stderr(`pars-storage: no answer from ${opts.node} (${status === null ? "timeout or connection error" : `HTTP ${status}`})`);
   progress.update("verifying the answer");
   const message = {data: opts.data, ...(opts.account === undefined ? {} : {account: opts.account, namespace: opts.namespace})};
