@@ -23,6 +23,10 @@
  * `sign_batch` (receipts per signature). Per process: `event_loop_delay` (monitorEventLoopDelay,
  * resolution 1 ms) and `main_busy` (event-loop utilisation over the stores' span).
  *
+ * The node's modules are loaded from the dist/ of the script being run (`<dist>/src/cli/bin.js`), so
+ * a `-base` scenario's node (BENCH_BASE_DIST) is traced through its own build; processes that are
+ * not a node CLI (the baselines) are left alone.
+ *
  * Receipts are matched to their stores by the message hash that starts them; a store that fails
  * before signing leaves its trace unfinished (not counted). Measurement only.
  */
@@ -30,11 +34,12 @@ import {writeFileSync} from "node:fs";
 import {IncomingMessage, Server} from "node:http";
 import {join} from "node:path";
 import {monitorEventLoopDelay, performance} from "node:perf_hooks";
-import {ResponseSigner} from "../src/receipts/index.js";
-import {RequestPipeline} from "../src/rpc/index.js";
-import {WorkerSigner} from "../src/signer/index.js";
-import {SqliteMessageStore} from "../src/storage/index.js";
-import {WriteBatcher} from "../src/storage/write-batcher.js";
+import {pathToFileURL} from "node:url";
+import type {ResponseSigner} from "../src/receipts/index.js";
+import type {RequestPipeline} from "../src/rpc/index.js";
+import type {WorkerSigner} from "../src/signer/index.js";
+import type {SqliteMessageStore} from "../src/storage/index.js";
+import type {WriteBatcher} from "../src/storage/write-batcher.js";
 
 interface Trace {
   arrival?: number;
@@ -102,7 +107,39 @@ function finish(tr: Trace): void {
   record("dispatch_total", end - dispatch);
 }
 
-function install(dir: string): void {
+interface NodeModules {
+  ResponseSigner: typeof ResponseSigner;
+  RequestPipeline: typeof RequestPipeline;
+  WorkerSigner: typeof WorkerSigner;
+  SqliteMessageStore: typeof SqliteMessageStore;
+  WriteBatcher: typeof WriteBatcher;
+}
+
+/** The modules of the build whose CLI this process runs, or null for another script. */
+async function nodeModules(): Promise<NodeModules | null> {
+  const script = process.argv[1] ?? "";
+  const at = script.lastIndexOf("/src/cli/bin.js");
+  if (at < 0) return null;
+  const src = pathToFileURL(`${script.slice(0, at)}/src/`);
+  const load = (path: string): Promise<Record<string, unknown>> => import(new URL(path, src).href) as Promise<Record<string, unknown>>;
+  const [receipts, rpc, signer, storage, batcher] = await Promise.all([
+    load("receipts/index.js"),
+    load("rpc/index.js"),
+    load("signer/index.js"),
+    load("storage/index.js"),
+    load("storage/write-batcher.js"),
+  ]);
+  return {
+    ResponseSigner: receipts.ResponseSigner as typeof ResponseSigner,
+    RequestPipeline: rpc.RequestPipeline as typeof RequestPipeline,
+    WorkerSigner: signer.WorkerSigner as typeof WorkerSigner,
+    SqliteMessageStore: storage.SqliteMessageStore as typeof SqliteMessageStore,
+    WriteBatcher: batcher.WriteBatcher as typeof WriteBatcher,
+  };
+}
+
+function install(dir: string, m: NodeModules): void {
+  const {ResponseSigner, RequestPipeline, WorkerSigner, SqliteMessageStore, WriteBatcher} = m;
   const delay = monitorEventLoopDelay({resolution: 1});
   delay.enable();
 
@@ -184,7 +221,7 @@ function install(dir: string): void {
   );
   patch(WriteBatcher.prototype, "flush", (original) =>
     function flush(this: unknown): unknown {
-      const n = (this as WriteBatcher).pending;
+      const n = (this as InstanceType<typeof WriteBatcher>).pending;
       flushStart = performance.now();
       try {
         return original.call(this);
@@ -241,4 +278,7 @@ function install(dir: string): void {
 }
 
 const dir = process.env.BENCH_STAGE_DIR;
-if (dir !== undefined && dir !== "") install(dir);
+if (dir !== undefined && dir !== "") {
+  const modules = await nodeModules();
+  if (modules !== null) install(dir, modules);
+}
