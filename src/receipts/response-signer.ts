@@ -53,7 +53,11 @@ export function signedReceiptJson(signed: SignedReceipt): SignedReceiptJson | un
 }
 
 export interface ResponseSignerOptions {
-  /** How long the first pending receipt may wait for others (0: end of the event-loop turn). */
+  /**
+   * How long the first pending receipt may wait for others. 0: until the job that handed it over
+   * is done (its promise continuations included), so the receipts of one group commit, which
+   * settles all its stores at once, are signed as one batch without waiting for another turn.
+   */
   maxBatchDelayMs: number;
   /** Sign at once when this many receipts are pending. */
   maxBatchSize: number;
@@ -84,7 +88,8 @@ export interface ResponseSignerModules {
  */
 export class ResponseSigner {
   private pending: Pending[] = [];
-  private timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private tickScheduled = false;
   private inFlight: Promise<void> | null = null;
   private closed = false;
   /** Batches signed and receipts covered, for metrics and the benchmark. */
@@ -106,18 +111,29 @@ export class ResponseSigner {
   }
 
   private schedule(delayMs: number): void {
-    if (this.timer !== null) return;
-    const run = (): void => {
-      this.timer = null;
+    if (this.timer !== null || this.tickScheduled) return;
+    if (delayMs > 0) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.flush();
+      }, delayMs);
+      return;
+    }
+    // A tick queued from a promise continuation runs once the microtask queue is empty: after the
+    // other stores of the same commit have handed over their receipts, before any I/O or timer.
+    // (setImmediate waited for the next loop iteration, i.e. for the next requests to be parsed.)
+    this.tickScheduled = true;
+    process.nextTick(() => {
+      if (!this.tickScheduled) return;
+      this.tickScheduled = false;
       this.flush();
-    };
-    this.timer = delayMs > 0 ? setTimeout(run, delayMs) : setImmediate(run);
+    });
   }
 
   private clearTimer(): void {
+    this.tickScheduled = false;
     if (this.timer === null) return;
-    clearTimeout(this.timer as NodeJS.Timeout);
-    clearImmediate(this.timer as NodeJS.Immediate);
+    clearTimeout(this.timer);
     this.timer = null;
   }
 
