@@ -12,12 +12,15 @@
  * The bodies are the HTTP bench's `node-store` ones (public inbox, 642 B, 100 accounts), 50 in
  * flight as a cohort (the bench's 50 connections): one group commit and one batch signature per
  * cohort. No fee service (the node's fee quote is ~1 % of a store). CPU is `process.cpuUsage()`
- * (user + system, every thread) and the main thread's from /proc (10 ms ticks) around each round.
+ * (user + system, every thread) and the main thread's from /proc (10 ms ticks) around each round;
+ * wall is a cohort's round trip ÷ its stores. The node runs twice: with the default batch window
+ * (`signing.maxBatchDelayMs` 2) and with none (0: a commit's receipts are signed as it settles).
  */
 import {mkdtempSync, rmSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {pathToFileURL} from "node:url";
+import {performance} from "node:perf_hooks";
 import {ml_dsa65} from "@noble/post-quantum/ml-dsa.js";
 import pino from "pino";
 import {initHashing} from "../src/crypto/hash.js";
@@ -39,7 +42,17 @@ const NODE_ID = "00".repeat(32);
 
 type Variant = (body: string) => Promise<number>;
 
-async function measure(variant: Variant, next: () => string, n: number): Promise<{all: number; main: number}> {
+interface PerStore {
+  /** CPU µs, every thread. */
+  all: number;
+  /** CPU µs of the main thread. */
+  main: number;
+  /** Wall-clock µs: a cohort's round trip (parse, commit, signature, answers) ÷ its stores. */
+  wall: number;
+}
+
+async function measure(variant: Variant, next: () => string, n: number): Promise<PerStore> {
+  const start = performance.now();
   const before = process.cpuUsage();
   const mainBefore = mainThreadCpuUs();
   let bytes = 0;
@@ -50,7 +63,7 @@ async function measure(variant: Variant, next: () => string, n: number): Promise
   const used = process.cpuUsage(before);
   const main = mainThreadCpuUs() - mainBefore;
   if (bytes === 0) throw new Error("no bytes");
-  return {all: (used.user + used.system) / n, main: main / n};
+  return {all: (used.user + used.system) / n, main: main / n, wall: ((performance.now() - start) * 1000) / n};
 }
 
 async function main(rounds: number, perRound: number): Promise<void> {
@@ -65,6 +78,8 @@ async function main(rounds: number, perRound: number): Promise<void> {
     fallbackVerifier: new InlineVerifier(pq),
   });
   const signer = new ResponseSigner(defaultResponseSignerOptions, {signer: worker, nodeId: NODE_ID, clock: systemClock});
+  // signing.maxBatchDelayMs 0: a commit's receipts go to the worker as soon as the commit settles.
+  const noWindow = new ResponseSigner({...defaultResponseSignerOptions, maxBatchDelayMs: 0}, {signer: worker, nodeId: NODE_ID, clock: systemClock});
   const raw = StorageDb.open(
     {path: join(dir, "baseline.db"), synchronous: "normal", busyTimeoutMs: 5_000, hardLimitBytes: 64 * 1024 ** 3, migrationsDir: null},
     Date.now(),
@@ -83,11 +98,17 @@ async function main(rounds: number, perRound: number): Promise<void> {
       opts: {defaultTtlMs: 86_400_000},
     };
     const pipeline = new RequestPipeline({rpc: new RpcHandler(ctx), router, limiter: null, logger});
+    const noWindowPipeline = new RequestPipeline({rpc: new RpcHandler({...ctx, signer: noWindow}), router, limiter: null, logger});
     const baseline = new BaselineDb(raw);
     const group = new GroupCommit(baseline);
     const variants: Record<string, Variant> = {
       node: async (body) => {
         const res = await pipeline.dispatch(body);
+        if (res.status !== 200 || typeof res.body === "string") throw new Error(`node: ${res.status} ${JSON.stringify(res.body)}`);
+        return Buffer.from(responseJson(res.body)).length;
+      },
+      "node, maxBatchDelayMs 0": async (body) => {
+        const res = await noWindowPipeline.dispatch(body);
         if (res.status !== 200 || typeof res.body === "string") throw new Error(`node: ${res.status} ${JSON.stringify(res.body)}`);
         return Buffer.from(responseJson(res.body)).length;
       },
@@ -99,22 +120,25 @@ async function main(rounds: number, perRound: number): Promise<void> {
       },
     };
     const next = storeBodies(plainAccounts("store-cpu", 100));
-    const results: Record<string, Array<{all: number; main: number}>> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
+    const results: Record<string, PerStore[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
     for (let r = -1; r < rounds; r++) {
       for (const [name, v] of Object.entries(variants)) {
         const us = await measure(v, next, perRound);
         if (r >= 0) results[name]?.push(us);
       }
     }
-    const medians: Record<string, {all: number; main: number}> = {};
     for (const [name, us] of Object.entries(results)) {
-      medians[name] = {all: median(us.map((u) => u.all)), main: median(us.map((u) => u.main))};
-      const m = medians[name];
-      process.stdout.write(`${name.padEnd(10)} ${m.all.toFixed(1).padStart(6)} µs CPU per store, ${m.main.toFixed(1).padStart(6)} µs of it on the main thread\n`);
+      const [all, main, wall] = [median(us.map((u) => u.all)), median(us.map((u) => u.main)), median(us.map((u) => u.wall))];
+      process.stdout.write(
+        `${name.padEnd(24)} ${all.toFixed(1).padStart(6)} µs CPU per store, ${main.toFixed(1).padStart(6)} µs of it on the main thread, ${wall.toFixed(1).padStart(6)} µs wall\n`,
+      );
     }
-    process.stdout.write(`sign batches ${signer.stats.batches}, receipts ${signer.stats.receipts}\n`);
+    for (const [name, s] of [["default", signer], ["maxBatchDelayMs 0", noWindow]] as const) {
+      process.stdout.write(`sign batches (${name}) ${s.stats.batches}, receipts ${s.stats.receipts}\n`);
+    }
   } finally {
     await signer.close();
+    await noWindow.close();
     await worker.close();
     raw.close();
     await store.close();
