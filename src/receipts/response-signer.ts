@@ -88,7 +88,7 @@ export interface ResponseSignerModules {
  */
 export class ResponseSigner {
   private pending: Pending[] = [];
-  private timer: NodeJS.Timeout | null = null;
+  private timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
   private tickScheduled = false;
   private inFlight: Promise<void> | null = null;
   private closed = false;
@@ -130,10 +130,25 @@ export class ResponseSigner {
     });
   }
 
+  /**
+   * Receipts queued behind a signature have waited a whole one: they go in this loop iteration's
+   * check phase. A group commit queued in the same iteration (also a setImmediate, queued when its
+   * requests were parsed) runs before it and hands over its receipts, which then join this batch
+   * instead of waiting for the next signature (a nextTick here made batches smaller).
+   */
+  private scheduleAfterSignature(): void {
+    if (this.timer !== null || this.tickScheduled) return;
+    this.timer = setImmediate(() => {
+      this.timer = null;
+      this.flush();
+    });
+  }
+
   private clearTimer(): void {
     this.tickScheduled = false;
     if (this.timer === null) return;
-    clearTimeout(this.timer);
+    clearTimeout(this.timer as NodeJS.Timeout);
+    clearImmediate(this.timer as NodeJS.Immediate);
     this.timer = null;
   }
 
@@ -143,8 +158,7 @@ export class ResponseSigner {
     const batch = this.pending.splice(0, this.opts.maxBatchSize);
     this.inFlight = this.signBatch(batch).finally(() => {
       this.inFlight = null;
-      // Receipts queued meanwhile have already waited a whole signature: sign them now.
-      if (this.pending.length > 0) this.schedule(0);
+      if (this.pending.length > 0) this.scheduleAfterSignature();
     });
   }
 
