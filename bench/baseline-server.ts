@@ -95,7 +95,7 @@ function transactionOf(db: BaselineDb): Transaction<(rows: Row[]) => void> {
 }
 
 /** One transaction per event-loop turn; every promise settles after its COMMIT. */
-class GroupCommit {
+export class GroupCommit {
   private queue: Array<{row: Row; done: (err: Error | null) => void}> = [];
   private scheduled = false;
   private readonly commit: Transaction<(rows: Row[]) => void>;
@@ -128,7 +128,8 @@ class GroupCommit {
   }
 }
 
-function toRow(db: BaselineDb, p: NonNullable<RpcBody["params"]>): Row {
+/** The baseline's row for a store body's params (also measured in process by `store-cpu.ts`). */
+export function toRow(db: BaselineDb, p: NonNullable<RpcBody["params"]>): Row {
   const account = String(p.pubkey);
   const data = Buffer.from(String(p.data), "base64");
   const hash = createHash("sha256").update(Buffer.from(account, "hex")).update(data).digest("base64");

@@ -47,7 +47,7 @@ function pageQuery(body: string): {account: string; namespace: number; afterHash
 const IN_FLIGHT = 50;
 
 /** CPU µs of the main thread so far (Linux: /proc, clock ticks of 10 ms), or NaN elsewhere. */
-function mainThreadCpuUs(): number {
+export function mainThreadCpuUs(): number {
   try {
     const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");

@@ -53,7 +53,11 @@ export function signedReceiptJson(signed: SignedReceipt): SignedReceiptJson | un
 }
 
 export interface ResponseSignerOptions {
-  /** How long the first pending receipt may wait for others (0: end of the event-loop turn). */
+  /**
+   * How long the first pending receipt may wait for others. 0: until the job that handed it over
+   * is done (its promise continuations included), so the receipts of one group commit, which
+   * settles all its stores at once, are signed as one batch without waiting for another turn.
+   */
   maxBatchDelayMs: number;
   /** Sign at once when this many receipts are pending. */
   maxBatchSize: number;
@@ -85,6 +89,7 @@ export interface ResponseSignerModules {
 export class ResponseSigner {
   private pending: Pending[] = [];
   private timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
+  private tickScheduled = false;
   private inFlight: Promise<void> | null = null;
   private closed = false;
   /** Batches signed and receipts covered, for metrics and the benchmark. */
@@ -106,15 +111,41 @@ export class ResponseSigner {
   }
 
   private schedule(delayMs: number): void {
-    if (this.timer !== null) return;
-    const run = (): void => {
+    if (this.timer !== null || this.tickScheduled) return;
+    if (delayMs > 0) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.flush();
+      }, delayMs);
+      return;
+    }
+    // A tick queued from a promise continuation runs once the microtask queue is empty: after the
+    // other stores of the same commit have handed over their receipts, before any I/O or timer.
+    // (setImmediate waited for the next loop iteration, i.e. for the next requests to be parsed.)
+    this.tickScheduled = true;
+    process.nextTick(() => {
+      if (!this.tickScheduled) return;
+      this.tickScheduled = false;
+      this.flush();
+    });
+  }
+
+  /**
+   * Receipts queued behind a signature have waited a whole one: they go in this loop iteration's
+   * check phase. A group commit queued in the same iteration (also a setImmediate, queued when its
+   * requests were parsed) runs before it and hands over its receipts, which then join this batch
+   * instead of waiting for the next signature (a nextTick here made batches smaller).
+   */
+  private scheduleAfterSignature(): void {
+    if (this.timer !== null || this.tickScheduled) return;
+    this.timer = setImmediate(() => {
       this.timer = null;
       this.flush();
-    };
-    this.timer = delayMs > 0 ? setTimeout(run, delayMs) : setImmediate(run);
+    });
   }
 
   private clearTimer(): void {
+    this.tickScheduled = false;
     if (this.timer === null) return;
     clearTimeout(this.timer as NodeJS.Timeout);
     clearImmediate(this.timer as NodeJS.Immediate);
@@ -127,8 +158,7 @@ export class ResponseSigner {
     const batch = this.pending.splice(0, this.opts.maxBatchSize);
     this.inFlight = this.signBatch(batch).finally(() => {
       this.inFlight = null;
-      // Receipts queued meanwhile have already waited a whole signature: sign them now.
-      if (this.pending.length > 0) this.schedule(0);
+      if (this.pending.length > 0) this.scheduleAfterSignature();
     });
   }
 

@@ -111,6 +111,59 @@ describe("one signature in flight", () => {
   });
 });
 
+describe("signing without a batch window", () => {
+  /** An inline signer that logs each batch's receipt count into `order`, held while `hold` is set. */
+  async function logging(order: string[]) {
+    const pq = await testPq();
+    const identity = await testIdentity();
+    const inline = new InlineSigner(pq, identity.mlDsa.secretKey);
+    const gate = {hold: null as Promise<void> | null};
+    const signer = {
+      sign: async (msg: Uint8Array, ctx: Uint8Array) => {
+        order.push(`sign ${Buffer.from(msg).readUInt32BE(40)}`);
+        if (gate.hold !== null) await gate.hold;
+        return inline.sign(msg, ctx);
+      },
+      close: async () => {},
+    };
+    return {gate, responses: new ResponseSigner({maxBatchDelayMs: 0, maxBatchSize: 100}, {signer, nodeId: identity.nodeId, clock: new ManualClock()})};
+  }
+
+  it("signs the receipts of one settled commit as one batch before the next loop iteration", async () => {
+    const order: string[] = [];
+    const {responses} = await logging(order);
+    let commit: () => void = () => {};
+    const committed = new Promise<void>((r) => (commit = r));
+    // Five stores of one group commit: each hands over its receipt when the commit settles.
+    const signed = [1, 2, 3, 4, 5].map((i) => committed.then(() => responses.sign(Buffer.from(`r${i}`))));
+    setImmediate(() => order.push("next iteration"));
+    commit();
+    await Promise.all(signed);
+    await new Promise((r) => setImmediate(r));
+    expect(order).toEqual(["sign 5", "next iteration"]);
+    await responses.close();
+  });
+
+  it("lets a group commit of the same loop iteration join the receipts queued behind a signature", async () => {
+    const order: string[] = [];
+    const {gate, responses} = await logging(order);
+    let release: () => void = () => {};
+    gate.hold = new Promise<void>((r) => (release = r));
+    const first = responses.sign(Buffer.from("a"));
+    await new Promise((r) => setImmediate(r));
+    expect(order).toEqual(["sign 1"]);
+    gate.hold = null;
+    const queued = [responses.sign(Buffer.from("b")), responses.sign(Buffer.from("c"))];
+    // A group commit queued (setImmediate) in the iteration the signature is answered in.
+    const committed = new Promise<void>((r) => setImmediate(r));
+    const commitReceipts = [3, 4].map((i) => committed.then(() => responses.sign(Buffer.from(`d${i}`))));
+    release();
+    await Promise.all([first, ...queued, ...commitReceipts]);
+    expect(order).toEqual(["sign 1", "sign 4"]);
+    await responses.close();
+  });
+});
+
 describe("WorkerSigner", () => {
   it.each([false, true])("signs on a worker thread (liboqs for the empty context: %s), verified by noble", async (useLiboqs) => {
     const pq = await testPq();
