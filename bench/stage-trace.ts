@@ -12,6 +12,11 @@
  *   `exchange_calls`, the calls it carried (1 for a plain `rpc`);
  * - `peer_frame`: on a peer, one frame from open to sealed reply (its stores' validation, group
  *   commit and signature batch included);
+ * - `rpc_entry` / `rpc_peer`: one client request in the RPC (`RpcHandler.handle`) on the node it
+ *   reached, or a forwarded one on a peer (`origin.recurse` false): parse, checks, our own store
+ *   and receipt, and on the entry node the wait for the fan-out;
+ * - `store_commit`: one write through the message store until its group commit;
+ * - `sign`: one receipt in the response signer until its batch signature is back;
  * - `event_loop_delay`: `monitorEventLoopDelay` (resolution 5 ms).
  *
  * Measurement only: nothing here runs unless a bench run asks for it.
@@ -23,6 +28,9 @@ import {Forwarder} from "../src/replication/forwarder.js";
 import {PeerRequestHandler} from "../src/replication/peer-handler.js";
 import {RpcBatcher} from "../src/replication/rpc-batcher.js";
 import {PeerTransport} from "../src/replication/transport.js";
+import {ResponseSigner} from "../src/receipts/response-signer.js";
+import {RpcHandler} from "../src/rpc/handler.js";
+import {SqliteMessageStore} from "../src/storage/sqlite-message-store.js";
 
 type Summary = {n: number; p50: number; p90: number; p99: number; max: number; mean: number};
 
@@ -56,6 +64,20 @@ function timeMethod<T extends object>(proto: T, name: keyof T & string, stage: s
   });
 }
 
+/** Like timeMethod, with the stage chosen per call from its arguments. */
+function timeMethodBy<T extends object>(proto: T, name: keyof T & string, stageOf: (args: unknown[]) => string): void {
+  const original = proto[name] as unknown as (...args: unknown[]) => Promise<unknown>;
+  Object.defineProperty(proto, name, {
+    configurable: true,
+    writable: true,
+    value: function timed(this: unknown, ...args: unknown[]): Promise<unknown> {
+      const t0 = performance.now();
+      const stage = stageOf(args);
+      return original.apply(this, args).finally(() => record(stage, performance.now() - t0));
+    },
+  });
+}
+
 function install(dir: string): void {
   const delay = monitorEventLoopDelay({resolution: 5});
   delay.enable();
@@ -69,6 +91,9 @@ function install(dir: string): void {
     else if (text.includes('"type":"rpc"')) record("exchange_calls", 1);
   });
   timeMethod(PeerRequestHandler.prototype, "handleFrame", "peer_frame");
+  timeMethodBy(RpcHandler.prototype, "handle", (args) => ((args[2] as {recurse?: boolean} | undefined)?.recurse === false ? "rpc_peer" : "rpc_entry"));
+  timeMethod(SqliteMessageStore.prototype, "store", "store_commit");
+  timeMethod(ResponseSigner.prototype, "sign", "sign");
   process.on("exit", () => {
     const out: Record<string, unknown> = {pid: process.pid};
     for (const [stage, list] of samples) out[stage] = summarize(list);
