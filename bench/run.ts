@@ -12,7 +12,8 @@
  *   BENCH_SCENARIOS (echo,sqlite-store,node-store,swarm-store,swarm-store-open,onion-store,sqlite-retrieve,node-retrieve,
  *     node-retrieve-07; also sqlite-store-each, node-store-open)
  *   BENCH_RATE (500; offered stores/s of the open-loop scenarios)
- *   BENCH_BASE_DIST (another build's dist/, for node-store-base, swarm-store-base and node-retrieve-base: before/after in one run)
+ *   BENCH_BASE_DIST (another build's dist/, for node-store-base, swarm-store-base, swarm-store-open-base and node-retrieve-base:
+ *     before/after in one run)
  *   BENCH_NODE_ARGS (node flags for the server processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
  *   BENCH_MICRO (1; 0 skips the micro-benchmarks)
  *   BENCH_MEMORY (1; 0 skips the node's RSS after 1 M messages and per WebSocket subscriber, bench/memory.ts)

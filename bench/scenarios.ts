@@ -23,6 +23,7 @@ export type ScenarioId =
   | "node-store-open"
   | "node-store-base"
   | "swarm-store-base"
+  | "swarm-store-open-base"
   | "onion-store"
   | "sqlite-retrieve"
   | "node-retrieve"
@@ -76,6 +77,7 @@ export const SCENARIOS: readonly ScenarioDef[] = [
   // Before/after in one run: the same scenarios on the build in BENCH_BASE_DIST (e.g. the parent commit's dist/).
   scenario("node-store-base", "pars-storage store, base build", "node", "store", "sqlite-store", {build: "base"}),
   scenario("swarm-store-base", "3-node swarm store, base build", "swarm3", "store", "sqlite-store", {build: "base"}),
+  scenario("swarm-store-open-base", "3-node swarm store, open loop, base build", "swarm3", "store", null, {openLoop: true, build: "base"}),
   // The same swarm, each store wrapped for a 3-hop path entry → middle → final (all three nodes).
   scenario("onion-store", "pars-storage store, 3-hop onion, same swarm", "swarm3", "store", "sqlite-store"),
   scenario("sqlite-retrieve", "raw SQLite retrieve 100", "sqlite-group", "retrieve"),

@@ -12,17 +12,35 @@
  *   `exchange_calls`, the calls it carried (1 for a plain `rpc`);
  * - `peer_frame`: on a peer, one frame from open to sealed reply (its stores' validation, group
  *   commit and signature batch included);
- * - `event_loop_delay`: `monitorEventLoopDelay` (resolution 5 ms).
+ * - `rpc_entry` / `rpc_peer`: one client request in the RPC (`RpcHandler.handle`) on the node it
+ *   reached, or a forwarded one on a peer (`origin.recurse` false): parse, checks, our own store
+ *   and receipt, and on the entry node the wait for the fan-out;
+ * - `store_commit`: one write through the message store until its group commit;
+ * - `sign`: one receipt in the response signer until its batch signature is back;
+ * - `sign_batch` / `sign_batch_size`: one batch of the response signer (tree, ML-DSA signature on
+ *   the signing worker, answers) and its receipts: per-batch costs weigh on a store when batches
+ *   are small (an open loop at a moderate rate);
+ * - `commit_flush`: one run of the write batcher's group commit on the main thread (flushes that
+ *   found nothing to do included);
+ * - `event_loop_delay`: `monitorEventLoopDelay` (resolution 5 ms);
+ * - `threads_cpu_s`: CPU seconds per thread (`/proc/self/task`, Linux only; `main`, then the others
+ *   by thread ID) from the first request this process handled to the last 1 s snapshot before
+ *   exit: how much of a store's CPU is off the main thread (signing worker, proof worker, V8's GC
+ *   helpers, libuv).
  *
  * Measurement only: nothing here runs unless a bench run asks for it.
  */
-import {writeFileSync} from "node:fs";
+import {readFileSync, readdirSync, writeFileSync} from "node:fs";
 import {join} from "node:path";
 import {monitorEventLoopDelay} from "node:perf_hooks";
 import {Forwarder} from "../src/replication/forwarder.js";
 import {PeerRequestHandler} from "../src/replication/peer-handler.js";
 import {RpcBatcher} from "../src/replication/rpc-batcher.js";
 import {PeerTransport} from "../src/replication/transport.js";
+import {ResponseSigner} from "../src/receipts/response-signer.js";
+import {RpcHandler} from "../src/rpc/handler.js";
+import {SqliteMessageStore} from "../src/storage/sqlite-message-store.js";
+import {WriteBatcher} from "../src/storage/write-batcher.js";
 
 type Summary = {n: number; p50: number; p90: number; p99: number; max: number; mean: number};
 
@@ -56,6 +74,37 @@ function timeMethod<T extends object>(proto: T, name: keyof T & string, stage: s
   });
 }
 
+/** Like timeMethod, with the stage chosen per call from its arguments. */
+function timeMethodBy<T extends object>(proto: T, name: keyof T & string, stageOf: (args: unknown[]) => string): void {
+  const original = proto[name] as unknown as (...args: unknown[]) => Promise<unknown>;
+  Object.defineProperty(proto, name, {
+    configurable: true,
+    writable: true,
+    value: function timed(this: unknown, ...args: unknown[]): Promise<unknown> {
+      const t0 = performance.now();
+      const stage = stageOf(args);
+      return original.apply(this, args).finally(() => record(stage, performance.now() - t0));
+    },
+  });
+}
+
+/** Wraps a synchronous prototype method so that each call's duration lands in `stage`. */
+function timeSync<T extends object>(proto: T, name: keyof T & string, stage: string): void {
+  const original = proto[name] as unknown as (...args: unknown[]) => unknown;
+  Object.defineProperty(proto, name, {
+    configurable: true,
+    writable: true,
+    value: function timed(this: unknown, ...args: unknown[]): unknown {
+      const t0 = performance.now();
+      try {
+        return original.apply(this, args);
+      } finally {
+        record(stage, performance.now() - t0);
+      }
+    },
+  });
+}
+
 function install(dir: string): void {
   const delay = monitorEventLoopDelay({resolution: 5});
   delay.enable();
@@ -69,13 +118,57 @@ function install(dir: string): void {
     else if (text.includes('"type":"rpc"')) record("exchange_calls", 1);
   });
   timeMethod(PeerRequestHandler.prototype, "handleFrame", "peer_frame");
+  // Snapshots every second from the first request on: a worker that ends before exit keeps its figure.
+  let cpuAtFirst: Map<string, number> | undefined;
+  let cpuLast = new Map<string, number>();
+  timeMethodBy(RpcHandler.prototype, "handle", (args) => {
+    if (cpuAtFirst === undefined) {
+      cpuAtFirst = threadTicks();
+      setInterval(() => (cpuLast = threadTicks()), 1000).unref();
+    }
+    return (args[2] as {recurse?: boolean} | undefined)?.recurse === false ? "rpc_peer" : "rpc_entry";
+  });
+  timeMethod(SqliteMessageStore.prototype, "store", "store_commit");
+  timeMethod(ResponseSigner.prototype, "sign", "sign");
+  // signBatch is TypeScript-private, so reached by name; its first argument is the batch.
+  timeMethod(ResponseSigner.prototype as unknown as {signBatch: (b: unknown[]) => Promise<void>}, "signBatch", "sign_batch", (args) =>
+    record("sign_batch_size", (args[0] as unknown[]).length),
+  );
+  timeSync(WriteBatcher.prototype, "flush", "commit_flush");
   process.on("exit", () => {
     const out: Record<string, unknown> = {pid: process.pid};
     for (const [stage, list] of samples) out[stage] = summarize(list);
     const ns = (q: number): number => Math.round(delay.percentile(q) / 1e4) / 100;
     out.event_loop_delay = {p50: ns(50), p99: ns(99), max: Math.round(delay.max / 1e4) / 100, mean: Math.round(delay.mean / 1e4) / 100};
+    if (cpuAtFirst !== undefined) out.threads_cpu_s = ticksBetween(cpuAtFirst, cpuLast);
     writeFileSync(join(dir, `${process.pid}.json`), `${JSON.stringify(out, null, 1)}\n`);
   });
+}
+
+/** CPU ticks (utime + stime, 1/100 s) per thread ID (Node names every thread "node"). */
+function threadTicks(): Map<string, number> {
+  const ticks = new Map<string, number>();
+  try {
+    for (const tid of readdirSync("/proc/self/task")) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, "latin1");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks.set(tid, Number(fields[11]) + Number(fields[12]));
+    }
+  } catch {
+    // Not Linux: no per-thread figures.
+  }
+  return ticks;
+}
+
+/** CPU seconds per thread between two snapshots: `main`, then the others by ID, busiest first. */
+function ticksBetween(before: Map<string, number>, after: Map<string, number>): Record<string, number> {
+  const rows: [string, number][] = [];
+  for (const [tid, t] of after) {
+    const d = t - (before.get(tid) ?? 0);
+    if (d > 0) rows.push([tid === String(process.pid) ? "main" : tid, d / 100]);
+  }
+  rows.sort((a, b) => (a[0] === "main" ? -1 : b[0] === "main" ? 1 : b[1] - a[1]));
+  return Object.fromEntries(rows);
 }
 
 /** Calls in an encoded rpc_batch: its `"method":` keys at the top level of each request. */

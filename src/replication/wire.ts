@@ -5,6 +5,7 @@
  * unknown types, wrong field types and oversized lists are REPLICATION_ERROR_BAD_MESSAGE.
  */
 import type {RevocationRecord, StoredMessage, Tombstone} from "../storage/index.js";
+import {withJson} from "../util/index.js";
 import {ReplicationError, badMessage} from "./errors.js";
 import {MAX_REVOCATION_RECORDS, REVOCATION_BUCKETS, recordToJson, recordsFromJson} from "./revocation-records.js";
 
@@ -156,14 +157,39 @@ function batchResults(j: Json): RpcResult[] {
   if (j.signatures === undefined) return results;
   const table = list(j.signatures, MAX_RPC_BATCH, "signatures");
   if (!table.every((sig) => typeof sig === "string")) throw badMessage("signatures must be strings");
+  const texts = new Map<number, string>();
   return results.map((r) => {
     if (typeof r.body !== "object" || !("signature_ref" in r.body)) return r;
     const ref = r.body.signature_ref;
     if (!Number.isSafeInteger(ref) || (ref as number) < 0 || (ref as number) >= table.length || "signature" in r.body) {
       throw badMessage("signature_ref must index signatures, in an entry without its own signature");
     }
-    return {status: r.status, body: renameKey(r.body, "signature_ref", "signature", table[ref as number])};
+    const sig = table[ref as number] as string;
+    const body = renameKey(r.body, "signature_ref", "signature", sig);
+    return {status: r.status, body: withJson(body, (e) => entryJson(e, sig, () => sharedText(texts, ref as number, sig)))};
   });
+}
+
+/** The JSON text of a shared signature, made once per reply: a ~4.4 KB string escaped once, not once per entry. */
+function sharedText(texts: Map<number, string>, ref: number, sig: string): string {
+  let text = texts.get(ref);
+  if (text === undefined) texts.set(ref, (text = JSON.stringify(sig)));
+  return text;
+}
+
+/**
+ * `JSON.stringify(e)` of a peer's entry (a flat object of JSON values, as decoded), writing its
+ * `signature` from the reply's shared text while the entry still holds that very signature.
+ */
+function entryJson(e: Json, sig: string, sigText: () => string): string {
+  let out = "";
+  for (const key of Object.keys(e)) {
+    const v = e[key];
+    const text = key === "signature" && v === sig ? sigText() : JSON.stringify(v);
+    if (text === undefined) continue;
+    out += `${out === "" ? "{" : ","}${JSON.stringify(key)}:${text}`;
+  }
+  return out === "" ? "{}" : `${out}}`;
 }
 
 function messageToJson(m: StoredMessage): Json {

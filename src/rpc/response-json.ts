@@ -1,4 +1,5 @@
 import {signedReceiptJson, type SignedReceipt} from "../receipts/index.js";
+import {valueJson, withJson} from "../util/index.js";
 
 /**
  * Response bodies that carry their own JSON text, so the hot answers (a store's signed entry, a
@@ -8,24 +9,8 @@ import {signedReceiptJson, type SignedReceipt} from "../receipts/index.js";
  * gets the same bytes. The text is computed when asked for, from the object's fields at that time,
  * so a field changed after the answer was built (`runRecursive`'s `extra`) is not lost.
  */
-const RAW_JSON = Symbol("rawJson");
-
-type JsonOf<T> = (o: T) => string;
-
-/** Attaches `json` as `o`'s serialiser: not enumerable, so a spread copy or a structured clone drops it. */
-export function withJson<T extends object>(o: T, json: JsonOf<T>): T {
-  Object.defineProperty(o, RAW_JSON, {value: json});
-  return o;
-}
-
-/** Exactly `JSON.stringify(value)`, taking an attached serialiser where there is one. */
-export function valueJson(value: unknown): string | undefined {
-  if (typeof value === "object" && value !== null) {
-    const json = (value as {[RAW_JSON]?: JsonOf<object>})[RAW_JSON];
-    if (json !== undefined) return json(value);
-  }
-  return JSON.stringify(value);
-}
+// In util/ (raw-json.ts) so that replication/ can attach serialisers too: a peer's entries.
+export {valueJson, withJson};
 
 /** The text of a JSON response body (`JSON.stringify`'s bytes). */
 export function responseJson(body: Record<string, unknown>): string {

@@ -5,3 +5,4 @@ export {InvalidArgumentError, ParsError} from "./errors.js";
 export {RateLimiter} from "./rate-limiter.js";
 export type {RateLimiterOptions} from "./rate-limiter.js";
 export {silentLogger, type Logger} from "./logger.js";
+export {valueJson, withJson, type JsonOf} from "./raw-json.js";

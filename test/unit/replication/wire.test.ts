@@ -1,4 +1,4 @@
-import {describe, expect, it} from "vitest";
+import {describe, expect, it, vi} from "vitest";
 import {
   DIGEST_BUCKETS,
   DIGEST_BUCKET_BYTES,
@@ -12,6 +12,7 @@ import {
   type PeerReply,
   type PeerRequest,
 } from "../../../src/replication/wire.js";
+import {valueJson} from "../../../src/util/index.js";
 
 const HASH = "4sMyAuaZlMwww3oFvfhazfw7ASx/7TDtO+TVc8aAjHs";
 const ACCOUNT = `05${"ab".repeat(32)}`;
@@ -96,6 +97,29 @@ describe("peer messages v1", () => {
       expect(decoded.type === "rpc_batch_ok" && decoded.results.map((r) => JSON.stringify(r.body))).toEqual(results.map((r) => JSON.stringify(r.body)));
       // A reply without the table (a peer that predates it) decodes as before.
       expect(decodePeerReply(plain)).toEqual({type: "rpc_batch_ok", results});
+    });
+
+    it("gives the entry node entries that write a shared signature's JSON once per reply, with JSON.stringify's bytes", () => {
+      const decoded = decodePeerReply(encodePeerMessage({type: "rpc_batch_ok", results, shareSignatures: true}));
+      const bodies = decoded.type === "rpc_batch_ok" ? decoded.results.map((r) => r.body) : [];
+      const stringify = vi.spyOn(JSON, "stringify");
+      let texts: Array<string | undefined>;
+      try {
+        texts = bodies.map((b) => valueJson(b));
+        // The client response is written through valueJson: SIG (two entries) escaped once, not per entry.
+        const withSig = stringify.mock.calls.filter(([v]) => v === SIG || (v as {signature?: unknown} | null)?.signature === SIG);
+        expect(withSig).toHaveLength(1);
+      } finally {
+        stringify.mockRestore();
+      }
+      expect(texts).toEqual(results.map((r) => JSON.stringify(r.body)));
+      // An entry changed after decoding (another signature, a new key) is written as it now is.
+      const [first, second] = bodies as Array<Record<string, unknown>>;
+      if (first === undefined || second === undefined) throw new Error("two entries expected");
+      first.signature = "c2ln";
+      second.extra = {a: [1, "b"]};
+      delete second.t;
+      expect([valueJson(first), valueJson(second)]).toEqual([JSON.stringify(first), JSON.stringify(second)]);
     });
 
     it("is asked for by the batch request; a request without the flag is still accepted", () => {
