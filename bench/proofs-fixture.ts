@@ -53,7 +53,12 @@ async function fillFixture(path: string, n: number, minBytes: number): Promise<{
     db.sqlite.exec("DELETE FROM proof_change_log");
     const tables = new ProofTables(db);
     const engine = new LocalEngine(tables.reader, {sliceBudgetMs: 1_000, store: new CommitmentStore(db.sqlite)});
-    const {ms: buildMs, value} = await timed(() => engine.refresh({timestamp: T, changed: null, logWatermark: 0}));
+    // The write follows the refresh (engine.ts): the fixture is built once it is on disk.
+    const {ms: buildMs, value} = await timed(async () => {
+      const summary = await engine.refresh({timestamp: T, changed: null, logWatermark: 0});
+      if (!(await engine.flushed())) throw new Error("fixture build: the commitment was not written");
+      return summary;
+    });
     if (value?.persisted !== true || value.messageCount !== n) throw new Error(`fixture build: ${value?.messageCount} of ${n} messages, persisted ${value?.persisted}`);
     return {insertMs: round(insertMs), buildMs: round(buildMs), bytes};
   } finally {
