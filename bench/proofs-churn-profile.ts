@@ -4,7 +4,8 @@
  * a new expiry and the refresh after them is timed (publication: when the engine returns the new
  * commitment; persisted: when its records are on disk) and, with BENCH_PROOF_PROFILE=<file>, CPU
  * profiled (node:inspector; open the .cpuprofile in Chrome DevTools, or BENCH_PROOF_PROFILE_TOP=30
- * prints the functions with the most self time).
+ * prints the functions with the most self time; BENCH_PROOF_PROFILE_UNTIL=published stops it when
+ * the refresh returns, leaving its write out).
  *
  *   BENCH_PROOF_DB=/work/tmp/proofs-10m-churn.sqlite BENCH_PROOF_PROFILE=/tmp/churn.cpuprofile \
  *     nice -n 5 node dist/bench/proofs-churn-profile.js
@@ -73,11 +74,14 @@ async function main(): Promise<void> {
     const r = await engine.refresh(logged(tables, ++timestamp));
     const publishedMs = performance.now() - t0;
     const publishedCpuMs = cpu(cpu0);
+    // BENCH_PROOF_PROFILE_UNTIL=published: the profile covers the refresh alone, not its write.
+    const untilPublished = process.env.BENCH_PROOF_PROFILE_UNTIL === "published";
+    const stopped = profilePath !== undefined && untilPublished ? await session.post("Profiler.stop") : null;
     await engine.flushed();
     const persistedMs = performance.now() - t0;
     const persistedCpuMs = cpu(cpu0);
     if (profilePath !== undefined) {
-      const {profile} = await session.post("Profiler.stop");
+      const {profile} = stopped ?? (await session.post("Profiler.stop"));
       writeFileSync(profilePath, JSON.stringify(profile));
       const top = envNumber("BENCH_PROOF_PROFILE_TOP", 0);
       if (top > 0) console.log(topSelf(profile as unknown as Parameters<typeof topSelf>[0], top).join("\n"));

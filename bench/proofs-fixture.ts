@@ -141,6 +141,8 @@ async function measure(path: string, steps: ReadonlySet<string>): Promise<Fixtur
     const first = await answers(tables, engine, summary, 1);
     // The background check runs in the worker between requests; a refresh waits for it to finish.
     const checked = await timed(() => engine.refresh(logged(tables, ++timestamp)));
+    // Its write follows it: the churn's updates (one long transaction) wait for it, not the reverse.
+    await written(db, timestamp, performance.now());
     if (steps.has("restart")) {
       out.restart = {changes, loadMs: round(summary.loadedMs), refreshMs: round(refreshMs), refreshCpuMs, firstAnswerMs: round(refreshMs + first.p50), rebuilt: summary.stats.rebuilt, checkedMs: round(checked.ms)};
     }
@@ -184,13 +186,17 @@ async function churnRefresh(
   const {ms, value} = await timed((): Promise<CommitmentSummary | null> => engine.refresh(logged(tables, timestamp)));
   if (value?.persisted !== true) throw new Error("a churn refresh was not persisted");
   const refreshCpuMs = cpuMs(cpu0);
-  // The worker writes the commitment after returning it: its header on disk ends the write.
+  await written(db, timestamp, t0);
+  return {ms: round(ms), cpuMs: refreshCpuMs, persistedMs: round(performance.now() - t0), persistedCpuMs: cpuMs(cpu0), rebuilt: value.stats.rebuilt};
+}
+
+/** Waits until the commitment for `timestamp` is on disk: the worker writes it after returning it, its header last. */
+async function written(db: StorageDb, timestamp: number, since: number): Promise<void> {
   const store = new CommitmentStore(db.sqlite);
   while (store.header()?.timestamp !== timestamp) {
-    if (performance.now() - t0 > 600_000) throw new Error("a churn refresh's commitment was not written within 10 minutes");
+    if (performance.now() - since > 600_000) throw new Error(`the commitment for ${timestamp} was not written within 10 minutes`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  return {ms: round(ms), cpuMs: refreshCpuMs, persistedMs: round(performance.now() - t0), persistedCpuMs: cpuMs(cpu0), rebuilt: value.stats.rebuilt};
 }
 
 /** CPU time of the whole process (every thread) since `since`, in ms. */
