@@ -325,8 +325,9 @@ function sha256Into(input: Buffer, out: Buffer, at: number): void {
 /** Bytes of a pair slot: 0x01 ‖ left ‖ right, the input of their parent's hash as it lies. */
 const PAIR_BYTES = 1 + 2 * NODE_BYTES;
 
-/** Pair slots for `bucketRoot`, reused by every bucket (grown as needed). */
+/** Pair slots for `bucketRoot`, reused by every bucket (grown as needed), and a view of each (no view made per hash). */
 let pairs = Buffer.allocUnsafeSlow(0);
+let slotViews: Buffer[] = [];
 
 /**
  * RFC 6962 root (crypto/merkle.ts `rootOf`: pairs hashed, an odd last node promoted) of the `n`
@@ -340,8 +341,13 @@ export function bucketRoot(leaves: Buffer, from: number, n: number, out: Buffer,
     return;
   }
   const slots = (n + 1) >> 1;
-  if (pairs.length < slots * PAIR_BYTES) pairs = Buffer.allocUnsafeSlow(Math.max(slots * PAIR_BYTES, 2 * pairs.length));
+  if (pairs.length < slots * PAIR_BYTES) {
+    pairs = Buffer.allocUnsafeSlow(Math.max(slots * PAIR_BYTES, 2 * pairs.length));
+    const p = pairs;
+    slotViews = Array.from({length: Math.floor(p.length / PAIR_BYTES)}, (_, k) => p.subarray(k * PAIR_BYTES, (k + 1) * PAIR_BYTES));
+  }
   const p = pairs;
+  const views = slotViews;
   for (let k = 0; k < slots; k++) {
     p[k * PAIR_BYTES] = 0x01;
     leaves.copy(p, k * PAIR_BYTES + 1, from + 2 * k * NODE_BYTES, from + Math.min(2 * k + 2, n) * NODE_BYTES);
@@ -350,7 +356,7 @@ export function bucketRoot(leaves: Buffer, from: number, n: number, out: Buffer,
     const up = (size + 1) >> 1;
     for (let j = 0; j < up; j++) {
       const dst = (j >> 1) * PAIR_BYTES + 1 + (j & 1) * NODE_BYTES;
-      if (2 * j + 1 < size) sha256Into(p.subarray(j * PAIR_BYTES, (j + 1) * PAIR_BYTES), p, dst);
+      if (2 * j + 1 < size) sha256Into(views[j] as Buffer, p, dst);
       else p.copy(p, dst, j * PAIR_BYTES + 1, j * PAIR_BYTES + 1 + NODE_BYTES);
     }
   }

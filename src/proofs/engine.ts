@@ -174,7 +174,8 @@ export class LocalEngine implements CommitmentEngine {
    */
   async #writeAfter(c: Commitment, rebuilt: readonly number[] | "all", logWatermark: number, opts: SliceOptions): Promise<boolean> {
     const pending = this.#unwritten;
-    const changed = rebuilt === "all" || pending === "all" ? "all" : [...new Set([...pending, ...rebuilt])].sort((x, y) => x - y);
+    // `rebuilt` is ascending (RefreshPlan); merged with a failed write's only when there was one.
+    const changed = rebuilt === "all" || pending === "all" ? "all" : pending.size === 0 ? rebuilt : Array.from(Uint32Array.from(new Set([...pending, ...rebuilt])).sort());
     this.#unwritten = changed === "all" ? "all" : new Set(changed);
     await new Promise((resolve) => setImmediate(resolve));
     // Not abandoned on close: a shutdown waits for it rather than leave rows to read again at start.
