@@ -95,6 +95,8 @@ export class LocalEngine implements CommitmentEngine {
    * (and close) waits for it. Resolves true if the header moved.
    */
   #writing: Promise<boolean> = Promise.resolve(true);
+  /** Whether `#writing` has settled: a refresh then starts its first slice at once, not a turn later. */
+  #written = true;
   /**
    * Buckets rebuilt since the persisted header whose rows a failed or abandoned write may not have
    * put on disk ("all": a full build's); the next write includes them.
@@ -110,7 +112,7 @@ export class LocalEngine implements CommitmentEngine {
 
   async refresh({timestamp, changed, logWatermark}: RefreshRequest): Promise<CommitmentSummary | null> {
     // One write at a time, and in order: this refresh's rows must land after the previous one's.
-    await this.#writing;
+    if (!this.#written) await this.#writing;
     let base = this.#base;
     this.#base = null;
     const stats: RefreshStats = {rebuilt: 0, reread: 0, slices: 0, longestSliceMs: 0};
@@ -143,7 +145,10 @@ export class LocalEngine implements CommitmentEngine {
       summary = yield* summarySteps(c, stats);
     })();
     if (!(await sliced(steps, {...opts, onProgress: undefined}, newStats(), idleProgress(false)))) return null;
-    if (persisted) this.#writing = this.#writeAfter(c, plan.full ? "all" : plan.buckets, logWatermark, opts);
+    if (persisted) {
+      this.#written = false;
+      this.#writing = this.#writeAfter(c, plan.full ? "all" : plan.buckets, logWatermark, opts).finally(() => (this.#written = true));
+    }
     return summary === null ? null : {...(summary as CommitmentSummary), persisted, loadedMs};
   }
 
