@@ -12,10 +12,12 @@
  * Memory per message: 32 (leaf) + 8 (key) + 8 (expiry) + 4 (size) = 52 bytes, plus 48 bytes and
  * one 48-byte object (chunk, offset, length: no typed-array view) per non-empty bucket.
  */
+import {hash} from "node:crypto";
+import {createSHA256, type IHasher} from "hash-wasm";
 import {ACCOUNT_BYTES} from "../protocol/index.js";
 import {BUCKET_COUNT, NODE_BYTES} from "./constants.js";
 import {dataDigest, decodeMessageHash, rawLeafHash} from "./leaf.js";
-import {EMPTY_ROOT, rootOf} from "../crypto/index.js";
+import {EMPTY_ROOT} from "../crypto/index.js";
 
 /**
  * Bytes of the raw hash kept per leaf to find it again, from KEY_OFFSET (a full leaf check settles
@@ -267,9 +269,98 @@ class BucketWriter {
       s.copy(r, at, from, from + n * width);
       at += n * width;
     }
-    rootOf(r.subarray(HEADER_BYTES, HEADER_BYTES + n * NODE_BYTES), n).copy(r, 0);
+    bucketRoot(r, HEADER_BYTES, n, r, 0);
     return new Bucket(chunk, start, length);
   }
+
+  /**
+   * Appends the leaves `from` … `to` - 1 of `prev` whole: four copies (one per column) instead of
+   * four per leaf. `bytes` and `minExpiry` are those leaves' (the caller read them deciding to keep them).
+   */
+  pushRun(prev: Bucket, from: number, to: number, bytes: number, minExpiry: number): void {
+    const k = to - from;
+    if (k <= 0) return;
+    const s = BucketWriter.#scratch;
+    const c = this.capacity;
+    const n = this.n;
+    const src = prev.chunk;
+    const count = prev.count;
+    const base = prev.at + HEADER_BYTES;
+    src.copy(s, n * NODE_BYTES, base + from * NODE_BYTES, base + to * NODE_BYTES);
+    let at = base + count * NODE_BYTES;
+    src.copy(s, c * NODE_BYTES + n * KEY_BYTES, at + from * KEY_BYTES, at + to * KEY_BYTES);
+    at += count * KEY_BYTES;
+    src.copy(s, c * (NODE_BYTES + KEY_BYTES) + n * 8, at + from * 8, at + to * 8);
+    at += count * 8;
+    src.copy(s, c * (NODE_BYTES + KEY_BYTES + 8) + n * 4, at + from * 4, at + to * 4);
+    this.bytes += bytes;
+    if (minExpiry < this.minExpiry) this.minExpiry = minExpiry;
+    this.n += k;
+  }
+}
+
+/**
+ * hash-wasm's SHA-256 once loaded: ~2× faster per 65-byte node than node:crypto's one-shot `hash`
+ * (a bucket root at 10 M messages is ~37 of them; docs/benchmarks.md, session 7). Until it is
+ * loaded, node:crypto: the digests are the same.
+ */
+let wasmSha256: IHasher | null = null;
+void createSHA256().then(
+  (h) => (wasmSha256 = h),
+  () => undefined,
+);
+
+/** SHA-256 of `input` written at `at` of `out`. */
+function sha256Into(input: Buffer, out: Buffer, at: number): void {
+  const h = wasmSha256;
+  if (h === null) {
+    hash("sha256", input, "buffer").copy(out, at);
+    return;
+  }
+  h.init();
+  h.update(input);
+  out.set(h.digest("binary"), at);
+}
+
+/** Bytes of a pair slot: 0x01 ‖ left ‖ right, the input of their parent's hash as it lies. */
+const PAIR_BYTES = 1 + 2 * NODE_BYTES;
+
+/** Pair slots for `bucketRoot`, reused by every bucket (grown as needed), and a view of each (no view made per hash). */
+let pairs = Buffer.allocUnsafeSlow(0);
+let slotViews: Buffer[] = [];
+
+/**
+ * RFC 6962 root (crypto/merkle.ts `rootOf`: pairs hashed, an odd last node promoted) of the `n`
+ * ≥ 1 leaf hashes at `from` of `leaves`, written at `at` of `out`. Each level lies in pair slots,
+ * node i at slot i >> 1, so every hash reads its input where it lies and writes the parent into the
+ * next level's slot in place (slot j >> 1 ≤ j was read already): no buffer per level or node.
+ */
+export function bucketRoot(leaves: Buffer, from: number, n: number, out: Buffer, at: number): void {
+  if (n === 1) {
+    leaves.copy(out, at, from, from + NODE_BYTES);
+    return;
+  }
+  const slots = (n + 1) >> 1;
+  if (pairs.length < slots * PAIR_BYTES) {
+    pairs = Buffer.allocUnsafeSlow(Math.max(slots * PAIR_BYTES, 2 * pairs.length));
+    const p = pairs;
+    slotViews = Array.from({length: Math.floor(p.length / PAIR_BYTES)}, (_, k) => p.subarray(k * PAIR_BYTES, (k + 1) * PAIR_BYTES));
+  }
+  const p = pairs;
+  const views = slotViews;
+  for (let k = 0; k < slots; k++) {
+    p[k * PAIR_BYTES] = 0x01;
+    leaves.copy(p, k * PAIR_BYTES + 1, from + 2 * k * NODE_BYTES, from + Math.min(2 * k + 2, n) * NODE_BYTES);
+  }
+  for (let size = n; size > 1; size = (size + 1) >> 1) {
+    const up = (size + 1) >> 1;
+    for (let j = 0; j < up; j++) {
+      const dst = (j >> 1) * PAIR_BYTES + 1 + (j & 1) * NODE_BYTES;
+      if (2 * j + 1 < size) sha256Into(views[j] as Buffer, p, dst);
+      else p.copy(p, dst, j * PAIR_BYTES + 1, j * PAIR_BYTES + 1 + NODE_BYTES);
+    }
+  }
+  p.copy(out, at, 1, 1 + NODE_BYTES);
 }
 
 /**
@@ -280,7 +371,9 @@ class BucketWriter {
  */
 export function updateBucket(prev: Bucket, removed: readonly Buffer[], added: LeafEntry[], timestamp: number, arena = new BucketArena(0)): Bucket | null {
   const count = prev.count;
-  const drop = new Uint8Array(count);
+  if (drops.length < count) drops = new Uint8Array(Math.max(count, 2 * drops.length));
+  const drop = drops;
+  drop.fill(0, 0, count);
   for (const raw of removed) {
     const i = findKey(prev, raw);
     if (i < 0) continue;
@@ -289,22 +382,44 @@ export function updateBucket(prev: Bucket, removed: readonly Buffer[], added: Le
   }
   const adds = added.filter((e) => e.expiry > timestamp).sort(byRaw);
   const out = BucketWriter.start(count + adds.length);
+  const chunk = prev.chunk;
+  const expiries = prev.at + HEADER_BYTES + count * (NODE_BYTES + KEY_BYTES);
+  const sizes = expiries + count * 8;
+  // Kept leaves are copied in runs (BucketWriter.pushRun): a run ends at a dropped leaf or an added one.
+  let run = 0;
+  let runBytes = 0;
+  let runMin = Number.POSITIVE_INFINITY;
   let a = 0;
   for (let i = 0; i < count; i++) {
-    const expiry = prev.expiry(i);
-    if (drop[i] === 1 || expiry <= timestamp) continue;
+    const expiry = chunk.readDoubleLE(expiries + i * 8);
+    if (drop[i] === 1 || expiry <= timestamp) {
+      out.pushRun(prev, run, i, runBytes, runMin);
+      run = i + 1;
+      runBytes = 0;
+      runMin = Number.POSITIVE_INFINITY;
+      continue;
+    }
     for (; a < adds.length; a++) {
       // The added key against the kept one: a larger added key goes after it.
       const order = prev.compareKey((adds[a] as LeafEntry).raw, i);
       if (order === 0) return null;
       if (order > 0) break;
+      out.pushRun(prev, run, i, runBytes, runMin);
+      run = i;
+      runBytes = 0;
+      runMin = Number.POSITIVE_INFINITY;
       pushEntry(out, adds[a] as LeafEntry);
     }
-    out.push(prev.chunk, prev.keyOffset(i), prev.chunk, prev.leafOffset(i), expiry, prev.size(i));
+    runBytes += chunk.readUInt32LE(sizes + i * 4);
+    if (expiry < runMin) runMin = expiry;
   }
+  out.pushRun(prev, run, count, runBytes, runMin);
   for (; a < adds.length; a++) pushEntry(out, adds[a] as LeafEntry);
   return out.finish(arena);
 }
+
+/** Which leaves of the bucket being updated are dropped, reused by every update (grown as needed). */
+let drops = new Uint8Array(0);
 
 function pushEntry(out: BucketWriter, e: LeafEntry): void {
   out.push(e.raw, KEY_OFFSET, e.leaf, 0, e.expiry, e.size);

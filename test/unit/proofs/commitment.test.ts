@@ -1,6 +1,8 @@
 import {beforeAll, describe, expect, it} from "vitest";
 import {bucketOf, bucketRange, ChangeTracker, decodeMessageHash, EMPTY_BUCKET, EMPTY_ROOT} from "../../../src/proofs/index.js";
-import {planRefresh, refreshCommitment, updateBucket} from "../../../src/proofs/index.js";
+import {packBucket, planRefresh, refreshCommitment, rootOf, updateBucket, type LeafEntry} from "../../../src/proofs/index.js";
+import {bucketRoot} from "../../../src/proofs/bucket.js";
+import {uniform} from "../../utils/prng.js";
 import {FULL, build, HOUR_MS, message, nextPlan, proofStore, T0, type ProofStore} from "./helpers.js";
 import {testPq} from "../../utils/rpc-harness.js";
 
@@ -89,6 +91,39 @@ describe("Commitment", () => {
     const leaf = Buffer.alloc(32, 3);
     const one = updateBucket(updateBucket(EMPTY_BUCKET, [], [{raw, leaf, expiry: T0 + 1, size: 1}], T0)!, [], [{raw: other, leaf, expiry: T0 + 1, size: 1}], T0);
     expect(one).toBeNull();
+  });
+
+  it("bucketRoot gives rootOf's root for 1 to 80 leaves, in place beside other bytes", () => {
+    const next = uniform(16);
+    for (let n = 1; n <= 80; n++) {
+      const leaves = Buffer.from(Array.from({length: 7 + n * 32}, () => Math.floor(next() * 256)));
+      const out = Buffer.alloc(40, 0xee);
+      bucketRoot(leaves, 7, n, out, 5);
+      expect(out.subarray(5, 37).equals(rootOf(leaves.subarray(7), n))).toBe(true);
+      expect(out.subarray(0, 5).equals(Buffer.alloc(5, 0xee)) && out.subarray(37).equals(Buffer.alloc(3, 0xee))).toBe(true);
+    }
+  });
+
+  it("updateBucket, copying kept leaves in runs, gives the record a bucket packed from the result gives, for random drops, expiries and adds", () => {
+    const next = uniform(7);
+    // One bucket's hashes: the first 18 bits shared, so keys (bytes 2–9) order them as raw hashes do.
+    const entry = (): LeafEntry => ({
+      raw: Buffer.from(Array.from({length: 32}, (_, i) => (i < 2 ? 0x55 : (i === 2 ? 0x3f : 0xff) & Math.floor(next() * 256)))),
+      leaf: Buffer.from(Array.from({length: 32}, () => Math.floor(next() * 256))),
+      expiry: T0 + (next() < 0.2 ? -Math.floor(next() * 10) : 1 + Math.floor(next() * 1_000)),
+      size: Math.floor(next() * 5_000),
+    });
+    const byRaw = (x: LeafEntry, y: LeafEntry): number => Buffer.compare(x.raw, y.raw);
+    for (let round = 0; round < 300; round++) {
+      const old = Array.from({length: Math.floor(next() * 90)}, entry).sort(byRaw);
+      const prev = packBucket(old.map((e) => ({...e, expiry: Math.max(e.expiry, T0 - 20)})));
+      const removed = old.filter(() => next() < 0.15);
+      const added = Array.from({length: Math.floor(next() * 6)}, entry);
+      const updated = updateBucket(prev, removed.map((e) => e.raw), added, T0);
+      const kept = old.filter((e) => !removed.includes(e) && Math.max(e.expiry, T0 - 20) > T0).map((e) => ({...e}));
+      const expected = packBucket([...kept, ...added.filter((e) => e.expiry > T0)].sort(byRaw));
+      expect(updated!.record.equals(expected.record)).toBe(true);
+    }
   });
 
   it("yields between slices and can be abandoned", async () => {

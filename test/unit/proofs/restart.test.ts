@@ -34,6 +34,12 @@ async function setup(): Promise<Node> {
 }
 
 /**
+ * Per service `start` made: its engine (an epoch waits for its write) and the epoch its start timer
+ * began, once it has (`epoch` joins it rather than run another beside it).
+ */
+const started = new WeakMap<ProofService, {engine: LocalEngine; first: Promise<unknown> | null; joined: boolean}>();
+
+/**
  * A ProofService over the node's database, as a process start makes one. It is never closed: the
  * next one starts beside it as after a kill (its engine and tracker are simply abandoned).
  */
@@ -47,14 +53,61 @@ function start(n: Node, store: CommitmentPersistence = new CommitmentStore(n.s.s
     {challengeIntervalMs: 0},
     {tables: n.s.tables, engine, events: n.s.store, signer: n.target.signer, pq: n.s.pq, self: {nodeId: n.target.identity.nodeId, keys: n.target.keys}, swarm, transport: {sendChallenge: () => Promise.reject(new Error("none")), sendProof: () => Promise.resolve()}, clock: n.s.clock, logger: silent},
   );
+  const entry: {engine: LocalEngine; first: Promise<unknown> | null; joined: boolean} = {engine, first: null, joined: false};
+  const refresh = engine.refresh.bind(engine);
+  engine.refresh = (req) => {
+    // A microtask later the epoch calling this is the service's running one, which runEpoch joins.
+    if (entry.first === null) {
+      queueMicrotask(() => {
+        entry.first ??= service.runEpoch();
+      });
+    }
+    return refresh(req);
+  };
+  started.set(service, entry);
   service.start();
   cleanup.push(() => service.close());
   return service;
 }
 
+/** An epoch of `service` at `at`, and the write of its commitment (which follows the refresh). */
 async function epoch(n: Node, service: ProofService, at: number): Promise<void> {
   n.s.clock.set(at);
-  expect(await service.runEpoch()).not.toBeNull();
+  const entry = started.get(service)!;
+  // A new service's first epoch starts on its start timer: this one is that epoch, at `at`.
+  let run: Promise<unknown>;
+  if (!entry.joined) {
+    entry.joined = true;
+    await vi.waitFor(() => expect(entry.first).not.toBeNull(), {interval: 1});
+    run = entry.first!;
+  } else {
+    run = service.runEpoch();
+  }
+  expect(await run).not.toBeNull();
+  await entry.engine.flushed();
+}
+
+/**
+ * The real store, with `putBuckets` failing on the calls numbered in `failing` (1-based, counted
+ * across writes): a process killed mid-write, or a write that failed. `calls` counts every call.
+ */
+function failingStore(n: Node, failing: readonly number[]): CommitmentPersistence & {calls: number} {
+  const real = new CommitmentStore(n.s.store.db.sqlite);
+  const store = {
+    calls: 0,
+    header: () => real.header(),
+    maxGeneration: () => real.maxGeneration(),
+    buckets: (lo: number, hi: number) => real.buckets(lo, hi),
+    putBuckets: (g: number, rows: Parameters<CommitmentPersistence["putBuckets"]>[1]) => {
+      store.calls++;
+      if (failing.includes(store.calls)) throw new Error("killed");
+      real.putBuckets(g, rows);
+    },
+    topPages: () => real.topPages(),
+    putTopPage: (page: number, g: number, bytes: Buffer) => real.putTopPage(page, g, bytes),
+    commit: (h: Parameters<CommitmentPersistence["commit"]>[0], full: boolean) => real.commit(h, full),
+  };
+  return store;
 }
 
 /** The challenger's verdict on `service`'s answer for `m`. */
@@ -251,5 +304,81 @@ describe("persisted commitment", () => {
     expect(again.commitment!.root.equals((await build(n.s.tables, null, FULL, T0 + 2_000)).root)).toBe(true);
     expect(await verdictFor(n, again, messages[55]!, T0 + 2_000)).toEqual({outcome: "pass"});
     expect(real.topPages().every((p) => p.generation === real.header()!.generation)).toBe(true);
+  });
+  it("a refresh returns, and its proof is published, before its records are written; a kill mid-write restarts from the previous commitment and the untrimmed log, to a full build's root", async () => {
+    const n = await setup();
+    const messages = Array.from({length: 600}, (_, i) => message(i, {expiry: T0 + 30 * HOUR_MS}));
+    await n.s.store.storeBulk(messages.slice(0, 300));
+    await epoch(n, start(n), T0);
+    const real = new CommitmentStore(n.s.store.db.sqlite);
+    const before = real.header()!;
+    await n.s.store.storeBulk(messages.slice(300));
+
+    // Killed after the first batch of rows (128 of ~300 rebuilt buckets) is on disk.
+    const dying = failingStore(n, [2]);
+    const engine = new LocalEngine(n.s.tables.reader, {sliceBudgetMs: 1_000, store: dying});
+    const refresh = engine.refresh.bind(engine);
+    let callsAtReturn = -1;
+    vi.spyOn(engine, "refresh").mockImplementation(async (req) => {
+      const summary = await refresh(req);
+      callsAtReturn = dying.calls;
+      return summary;
+    });
+    const service = start(n, dying, engine);
+    n.s.clock.set(T0 + 1_000);
+    expect(await service.runEpoch()).not.toBeNull();
+    expect(callsAtReturn).toBe(0);
+    // Answers come from the new commitment whatever the disk holds.
+    expect(service.commitment!.timestamp).toBe(T0 + 1_000);
+    expect(await verdictFor(n, service, messages[450]!, T0 + 1_000)).toEqual({outcome: "pass"});
+    expect(await engine.flushed()).toBe(false);
+    expect(real.header()!.generation).toBe(before.generation);
+    const stale = rowCount(n, `SELECT count(*) FROM proof_buckets WHERE generation > ${before.generation}`);
+    expect(stale).toBe(128);
+    expect(rowCount(n, "SELECT count(*) FROM proof_change_log")).toBe(300);
+
+    const again = start(n);
+    await epoch(n, again, T0 + 2_000);
+    expect(again.commitment!.loadedMs).toBeGreaterThan(0);
+    expect(again.lastRefresh!.reread).toBe(stale);
+    expect(again.commitment!.root.equals((await build(n.s.tables, null, FULL, T0 + 2_000)).root)).toBe(true);
+    expect(await verdictFor(n, again, messages[450]!, T0 + 2_000)).toEqual({outcome: "pass"});
+    expect(await verdictFor(n, again, messages[10]!, T0 + 2_000)).toEqual({outcome: "pass"});
+  });
+
+  it("the buckets of a write that failed are written by the next one, those rebuilt by expiry alone included, so a restart loads it without reading them again", async () => {
+    const n = await setup();
+    // Twenty expire between the first two epochs: their buckets change by time, with nothing in the
+    // change log to rebuild them again when the write that should have stored them fails.
+    const messages = Array.from({length: 400}, (_, i) => message(i, {expiry: T0 + (i < 20 ? 500 : 30 * HOUR_MS)}));
+    await n.s.store.storeBulk(messages.slice(0, 200));
+    // The full build's write lands; the next one fails on its first batch.
+    const failing: number[] = [];
+    const flaky = failingStore(n, failing);
+    const engine = new LocalEngine(n.s.tables.reader, {sliceBudgetMs: 1_000, store: flaky});
+    const service = start(n, flaky, engine);
+    await epoch(n, service, T0);
+    const header = new CommitmentStore(n.s.store.db.sqlite).header()!;
+    expect(header.timestamp).toBe(T0);
+
+    await n.s.store.storeBulk(messages.slice(200, 300));
+    failing.push(flaky.calls + 1);
+    await epoch(n, service, T0 + 1_000);
+    expect(await engine.flushed()).toBe(false);
+    expect(new CommitmentStore(n.s.store.db.sqlite).header()!.timestamp).toBe(T0);
+
+    // The next write carries the failed one's buckets beside its own.
+    await n.s.store.storeBulk(messages.slice(300, 302));
+    await epoch(n, service, T0 + 2_000);
+    expect(await engine.flushed()).toBe(true);
+    expect(new CommitmentStore(n.s.store.db.sqlite).header()!.timestamp).toBe(T0 + 2_000);
+    expect(rowCount(n, "SELECT count(*) FROM proof_change_log")).toBe(0);
+
+    const again = start(n);
+    await epoch(n, again, T0 + 3_000);
+    expect(again.commitment!.loadedMs).toBeGreaterThan(0);
+    expect(again.lastRefresh).toMatchObject({reread: 0});
+    expect(again.lastRefresh!.rebuilt).toBeLessThan(BUCKET_COUNT);
+    expect(again.commitment!.root.equals((await build(n.s.tables, null, FULL, T0 + 3_000)).root)).toBe(true);
   });
 });
