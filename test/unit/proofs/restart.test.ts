@@ -4,6 +4,7 @@
  * log), rebuilds buckets whose stored record is damaged or newer than the header, and its answers
  * pass the challenger's verdict.
  */
+import {createHash} from "node:crypto";
 import {afterEach, beforeAll, describe, expect, it, vi} from "vitest";
 import {BUCKET_COUNT, LocalEngine, ProofService, bucketOf, challengeToJson, decodeMessageHash, judge, signChallenge, type SwarmContext} from "../../../src/proofs/index.js";
 import type {CommitmentPersistence} from "../../../src/proofs/persisted.js";
@@ -380,5 +381,36 @@ describe("persisted commitment", () => {
     expect(again.lastRefresh).toMatchObject({reread: 0});
     expect(again.lastRefresh!.rebuilt).toBeLessThan(BUCKET_COUNT);
     expect(again.commitment!.root.equals((await build(n.s.tables, null, FULL, T0 + 3_000)).root)).toBe(true);
+  });
+
+  it("a header written before the heads' digest (one over the bucket roots alone) loads once every record checks out; a wrong one gives a full build", async () => {
+    const n = await setup();
+    const messages = Array.from({length: 50}, (_, i) => message(i, {expiry: T0 + 30 * HOUR_MS}));
+    await n.s.store.storeBulk(messages.slice(0, 40));
+    const first = start(n);
+    await epoch(n, first, T0);
+    await first.close(); // its write on disk
+    // What an older version wrote: SHA-256 over the 65,536 bucket roots in order.
+    const roots = createHash("sha256");
+    for (const b of (await build(n.s.tables, null, FULL, T0)).buckets) roots.update(b.root);
+    const setDigest = (digest: Buffer): void => void n.s.store.db.sqlite.prepare("UPDATE proof_commitment SET roots_digest = ? WHERE id = 1").run(digest);
+    setDigest(roots.digest());
+
+    await n.s.store.storeBulk(messages.slice(40, 42));
+    const old = start(n);
+    await epoch(n, old, T0 + 1_000);
+    expect(old.lastRefresh!.reread).toBe(0);
+    expect(old.lastRefresh!.rebuilt).toBeLessThanOrEqual(2);
+    expect(old.commitment!.root.equals((await build(n.s.tables, null, FULL, T0 + 1_000)).root)).toBe(true);
+    expect(await verdictFor(n, old, messages[41]!, T0 + 1_000)).toEqual({outcome: "pass"});
+    await old.close();
+
+    // A digest that matches neither form: the load is dropped and the commitment built in full.
+    setDigest(Buffer.alloc(32, 7));
+    await n.s.store.storeBulk(messages.slice(42));
+    const wrong = start(n);
+    await epoch(n, wrong, T0 + 2_000);
+    expect(wrong.lastRefresh!.rebuilt).toBe(BUCKET_COUNT);
+    expect(wrong.commitment!.root.equals((await build(n.s.tables, null, FULL, T0 + 2_000)).root)).toBe(true);
   });
 });
