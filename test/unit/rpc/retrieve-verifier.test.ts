@@ -134,6 +134,79 @@ describe("retrieve with request signatures verified on the signing worker", () =
   });
 });
 
+/** A verifier whose answers the test gives (`answer`), after it has seen the requests (`asked`). */
+function held(): RequestVerifier & {asked: number; answer: (ok: boolean) => void} {
+  const waiting: Array<(ok: boolean) => void> = [];
+  const ask = (): Promise<boolean> => {
+    v.asked++;
+    return new Promise((resolve) => waiting.push(resolve));
+  };
+  const v = {
+    asked: 0,
+    ed25519: ask,
+    mlDsa65: ask,
+    answer: (ok: boolean) => {
+      for (const resolve of waiting.splice(0)) resolve(ok);
+    },
+  };
+  return v;
+}
+
+/** The end of the current event-loop turn's check phase (where the page read is scheduled). */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe("retrieve reading its page while the signature is checked", () => {
+  it("reads before the check answers, and answers only after it: the page if it passed, 401 if not", async () => {
+    const acc = sessionAccount();
+    await h.call("store", {pubkey: acc.hex, timestamp: h.clock.now(), ttl: DAY, data: b64("m1")});
+    const reads: number[] = [];
+    const retrieve = h.store.retrieve.bind(h.store);
+    h.store.retrieve = (q) => {
+      reads.push(verifier.asked);
+      return retrieve(q);
+    };
+    const verifier = held();
+    h.ctx.verifier = verifier;
+    for (const ok of [true, false]) {
+      reads.length = 0;
+      let answered = false;
+      const res = h.call("retrieve", signedRetrieve(acc)).finally(() => (answered = true));
+      await nextTurn();
+      await nextTurn();
+      // Read once, after the signature went to the verifier, and not answered yet.
+      expect(reads).toEqual([verifier.asked]);
+      expect(answered).toBe(false);
+      verifier.answer(ok);
+      const r = await res;
+      if (ok) expect((JSON.parse(JSON.stringify(r.body)) as {messages: Array<{data: string}>}).messages.map((m) => m.data)).toEqual([b64("m1")]);
+      else expect(summary(r)).toEqual({status: 401, body: "retrieve signature verification failed"});
+    }
+  });
+
+  it("answers 401 for a failed check even where the read failed, and skips the read for a rule that failed", async () => {
+    const acc = sessionAccount();
+    const other = sessionAccount();
+    const verifier = held();
+    h.ctx.verifier = verifier;
+    let reads = 0;
+    h.store.retrieve = () => {
+      reads++;
+      throw new Error("disk on fire");
+    };
+    const res = h.call("retrieve", signedRetrieve(acc));
+    await nextTurn();
+    await nextTurn();
+    expect(reads).toBe(1);
+    verifier.answer(false);
+    expect(summary(await res)).toEqual({status: 401, body: "retrieve signature verification failed"});
+    // A foreign ed25519 key fails before any signature check: no read.
+    const foreign = await h.call("retrieve", {...signedRetrieve(other), pubkey: acc.hex});
+    expect(summary(foreign)).toEqual({status: 401, body: "retrieve signature verification failed"});
+    expect(reads).toBe(1);
+    expect(verifier.asked).toBe(1);
+  });
+});
+
 describe("WorkerSigner as a signature verifier", () => {
   it("answers as verifyEd25519 does for good, bad, small-order, non-canonical and short inputs, many in one turn", async () => {
     const key = ed25519();
