@@ -87,35 +87,12 @@ export const retrieveMethod = defineMethod<RetrieveRequest>({
     }
     const msg = sigMessage("retrieve", namespaceSigValue(req.namespace), ts);
     // The signature itself is checked on the signing worker when the node has one (ctx.verifier).
-    let known: boolean | undefined;
-    const verified = verifyRequestAsync(ctx, req.auth, ACCESS.READ, isUnrevocable(req.namespace), msg).then((ok) => (known = ok));
-    if (ctx.verifier === undefined) return verified.then((ok) => (ok ? readPage(ctx, req, now) : refused()));
-    // The page is read while the worker checks the signature: in this turn's check phase, after the
-    // verifier's flush (scheduled first) has posted the turn's signatures. It leaves only once the
-    // check passed; a failed check answers as before, whatever the read gave, and one already known
-    // to have failed (a rule, not the signature) skips the read.
-    const page = new Promise<() => RpcResponse>((resolve) => {
-      setImmediate(() => resolve(known === false ? refused : attempt(() => readPage(ctx, req, now))));
+    return verifyRequestAsync(ctx, req.auth, ACCESS.READ, isUnrevocable(req.namespace), msg).then((ok) => {
+      if (!ok) throw new RpcError(HTTP.UNAUTHORIZED, "retrieve signature verification failed");
+      return readPage(ctx, req, now);
     });
-    return Promise.all([verified, page]).then(([ok, read]) => (ok ? read() : refused()));
   },
 });
-
-function refused(): never {
-  throw new RpcError(HTTP.UNAUTHORIZED, "retrieve signature verification failed");
-}
-
-/** Runs `f` now; the returned function gives its result or throws what it threw. */
-function attempt<T>(f: () => T): () => T {
-  try {
-    const value = f();
-    return () => value;
-  } catch (err) {
-    return () => {
-      throw err;
-    };
-  }
-}
 
 function readPage(ctx: RpcContext, req: RetrieveRequest, now: number): RpcResponse {
   const {maxCount, maxSize} = effectiveLimits(req);
