@@ -8,6 +8,9 @@
  *
  *   node dist/bench/retrieve-cpu.js [rounds=8] [requests per round=300]
  *
+ * With BENCH_BASE_DIST (another build's dist/), that build's pipeline runs on the same store in the
+ * same rounds ("base, verify on worker"): before/after in one process.
+ *
  * The mailboxes are those of the HTTP bench's `node-retrieve` (100 `05` accounts, 100 messages of
  * 642 B each, signed bodies), 50 requests in flight; CPU is `process.cpuUsage()` (user + system,
  * every thread) and the main thread's from /proc (10 ms ticks) around each round.
@@ -36,6 +39,30 @@ const ACCOUNTS = 100;
 const PER_ACCOUNT = 100;
 
 type Variant = (body: string) => Promise<number>;
+
+/** What retrieve-cpu takes from another build (BENCH_BASE_DIST): its pipeline and signing worker. */
+interface BaseBuild {
+  pipeline: (ctx: RpcContext) => {dispatch: (body: string) => Promise<{status: number; body: unknown}>};
+  bytes: (body: Record<string, unknown>) => number;
+  worker: WorkerSigner;
+}
+
+async function loadBase(dist: string, pq: RpcContext["pq"], router: SingleNodeRouter): Promise<BaseBuild> {
+  const mod = async <T>(path: string): Promise<T> => (await import(pathToFileURL(join(dist, path)).href)) as T;
+  const rpc = await mod<typeof import("../src/rpc/index.js")>("src/rpc/index.js");
+  const signer = await mod<typeof import("../src/signer/index.js")>("src/signer/index.js");
+  await (await mod<typeof import("../src/crypto/hash.js")>("src/crypto/hash.js")).initHashing();
+  const worker = await signer.WorkerSigner.start(randomBytes(4032), {useLiboqs: pq.name === "liboqs"}, {
+    fallback: new signer.InlineSigner(pq, new Uint8Array(4032)),
+    fallbackVerifier: new signer.InlineVerifier(pq),
+  });
+  const logger = pino({level: "silent"});
+  return {
+    pipeline: (ctx) => new rpc.RequestPipeline({rpc: new rpc.RpcHandler({...ctx, verifier: worker}), router, limiter: null, logger}),
+    bytes: (body) => Buffer.from(rpc.responseJson(body)).length,
+    worker: worker as unknown as WorkerSigner,
+  };
+}
 
 /** The default page of the body's account (what the node's retrieve reads for the bench's bodies). */
 function pageQuery(body: string): {account: string; namespace: number; afterHash: null; maxCount: number; maxSize: number} {
@@ -114,6 +141,9 @@ async function main(rounds: number, perRound: number): Promise<void> {
       Date.now(),
     );
     const baseline = new BaselineDb(raw);
+    const baseDist = process.env.BENCH_BASE_DIST;
+    const base = baseDist === undefined || baseDist === "" ? null : await loadBase(baseDist, pq, router);
+    const onBase = base?.pipeline(ctx);
     const variants: Record<string, Variant> = {
       node: async (body) => {
         const res = await pipeline.dispatch(body);
@@ -141,6 +171,13 @@ async function main(rounds: number, perRound: number): Promise<void> {
         return Promise.resolve(Buffer.from(JSON.stringify(baselineRetrieve(baseline, params))).length);
       },
     };
+    if (base !== null && onBase !== undefined) {
+      variants["base, verify on worker"] = async (body) => {
+        const res = await onBase.dispatch(body);
+        if (res.status !== 200 || typeof res.body === "string") throw new Error(`base: ${res.status} ${JSON.stringify(res.body)}`);
+        return base.bytes(res.body as Record<string, unknown>);
+      };
+    }
     const results: Record<string, Array<{all: number; main: number}>> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
     for (let r = -1; r < rounds; r++) {
       // Signed afresh each round: a signature is accepted for 60 s.
@@ -156,11 +193,13 @@ async function main(rounds: number, perRound: number): Promise<void> {
       const m = medians[name];
       process.stdout.write(`${name.padEnd(24)} ${m.all.toFixed(0).padStart(5)} µs CPU per retrieve, ${m.main.toFixed(0).padStart(5)} µs of it on the main thread\n`);
     }
-    const base = medians.baseline?.main ?? Number.NaN;
-    for (const name of ["node", "node, verify on worker"]) {
-      process.stdout.write(`baseline ÷ ${name}, main-thread CPU per request: ${(base / (medians[name]?.main ?? Number.NaN)).toFixed(2)}\n`);
+    const rawMain = medians.baseline?.main ?? Number.NaN;
+    for (const name of ["node", "node, verify on worker", "base, verify on worker"]) {
+      if (medians[name] === undefined) continue;
+      process.stdout.write(`baseline ÷ ${name}, main-thread CPU per request: ${(rawMain / medians[name].main).toFixed(2)}\n`);
     }
     await worker.close();
+    await base?.worker.close();
     raw.close();
   } finally {
     await store.close();

@@ -229,6 +229,48 @@ describe("retrieve pages from per-row parts", () => {
     expect(json(res)).toContain('"data":"changed"');
     expect(JSON.stringify({...body})).toBe(json(res));
   });
+
+  it("give JSON.stringify's text for non-ASCII and escaped hashes and times around 10⁸ and 2⁵³", async () => {
+    const acc = sessionAccount().hex;
+    const now = h.clock.now();
+    const hashes = ["é", "☃ snow", "😀", 'quote " and \\', "line\nbreak\u2028", "\u0000nul", "\ud800lone", "plain"];
+    const times = [0, 1, 99_999_999, 100_000_000, 100_000_001, 1_700_000_000_123, 9_007_199_254_740_991, -5, -100_000_001, 1_000_000_000_000_000];
+    for (const [i, hash] of hashes.entries()) {
+      for (const [j, timestamp] of times.entries()) {
+        const expiry = j % 2 === 0 ? now + DAY + j : 9_007_199_254_740_991 - j;
+        const data = Buffer.from(Array.from({length: (i * 5 + j) % 9}, (_, k) => (i + j * 31 + k * 101) & 255));
+        await h.store.store({account: acc, hash: `${hash}${j}`, namespace: -10, timestamp, expiry, data, replaceNamespace: false});
+      }
+    }
+    const res = await h.call("retrieve", {pubkey: acc, namespace: -10, max_count: 1000});
+    expect(res.status).toBe(200);
+    expect(json(res)).toBe(old(res.body));
+    expect((JSON.parse(json(res)) as {messages: unknown[]}).messages).toHaveLength(hashes.length * times.length);
+  });
+
+  it("pin the exact text of a three-message page", async () => {
+    const h2 = await rpcHarness({nowMs: 1_700_000_000_000});
+    try {
+      const acc = "05" + "ab".repeat(32);
+      const rows = [
+        {hash: "A".repeat(43), timestamp: 1_699_999_999_001, expiry: 1_700_086_400_001, data: Buffer.from("hello")},
+        {hash: "b+/9".repeat(10) + "xyz", timestamp: 1_699_999_999_002, expiry: 1_700_000_100_000, data: Buffer.from([0, 255, 128, 1])},
+        {hash: "C".repeat(43), timestamp: 99_999_999, expiry: 1_800_000_000_000, data: Buffer.alloc(0)},
+      ];
+      for (const r of rows) await h2.store.store({account: acc, namespace: -10, replaceNamespace: false, ...r});
+      const res = await h2.call("retrieve", {pubkey: acc, namespace: -10});
+      const expected =
+        '{"messages":[' +
+        '{"hash":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","timestamp":1699999999001,"expiration":1700086400001,"data":"aGVsbG8="},' +
+        '{"hash":"b+/9b+/9b+/9b+/9b+/9b+/9b+/9b+/9b+/9b+/9xyz","timestamp":1699999999002,"expiration":1700000100000,"data":"AP+AAQ=="},' +
+        '{"hash":"CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC","timestamp":99999999,"expiration":1800000000000,"data":""}' +
+        '],"more":false,"t":1700000000000,"hf":[19,4]}';
+      expect(responseJson(res.body as Record<string, unknown>)).toBe(expected);
+      expect(JSON.stringify(res.body)).toBe(expected);
+    } finally {
+      await h2.close();
+    }
+  });
 });
 
 describe("objectJson", () => {
