@@ -6,10 +6,11 @@
  * one step (a few ms), not for the rest of a 10 ms slice.
  */
 import {parentPort, receiveMessageOnPort, workerData, type MessagePort} from "node:worker_threads";
+import {loadGc} from "../api/http/memory-release.js";
 import {CommitmentReader, CommitmentStore} from "../storage/index.js";
 import {LocalEngine} from "./engine.js";
 import {ProofError} from "./errors.js";
-import type {EngineReply, EngineRequest, EngineWorkerData} from "./engine-protocol.js";
+import type {EngineReply, EngineRequest, EngineWorkerData, WorkerMemory} from "./engine-protocol.js";
 
 const data = workerData as EngineWorkerData;
 if (parentPort === null) throw new Error("engine-worker.js runs as a worker thread");
@@ -44,12 +45,21 @@ async function serve(r: EngineRequest): Promise<unknown> {
       return engine.publish(r.timestamp);
     case "find":
       return engine.find(r.timestamp, r.messageHash, {...r.live, dataDigest: u8(r.live.dataDigest)});
+    case "memory":
+      return memory(r.gc);
     case "close":
       await engine.close();
       reader.close();
       store?.close();
       return null;
   }
+}
+
+function memory(gc: boolean): WorkerMemory {
+  const collect = gc ? loadGc() : null;
+  collect?.();
+  const {heapUsed, heapTotal, external, arrayBuffers} = process.memoryUsage();
+  return {heapUsed, heapTotal, external, arrayBuffers, collected: collect !== null};
 }
 
 const failure = (id: number, err: unknown): EngineReply => ({
