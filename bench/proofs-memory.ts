@@ -10,7 +10,8 @@
  *
  * Steps: build (a full build, persisted), restart (a new worker loads the persisted commitment),
  * refresh (1 % of the messages changed), answers (100 challenges, signing worker started),
- * churn (BENCH_PROOF_CHURN changed messages). The file stays a valid fixture.
+ * churn (BENCH_PROOF_CHURN changed messages). The file stays a valid fixture. BENCH_PROOF_MEM_GC=0
+ * skips the forced GCs, so each step starts from what V8 left, as in a node.
  */
 import {readFileSync} from "node:fs";
 import {loadavg} from "node:os";
@@ -35,6 +36,8 @@ interface Row {
   workerHeap: number;
   workerHeapTotal: number;
   workerBuffers: number;
+  /** The worker's last major GC (ms): a checkpoint's, or the one after publishing a large refresh. */
+  workerGcMs: number;
   peak: number;
 }
 
@@ -45,7 +48,8 @@ function smaps(): {rss: number; anon: number; file: number} {
 }
 
 async function checkpoint(at: string, engine: WorkerEngine | null, gc: (() => void) | null, rows: Row[]): Promise<void> {
-  for (const collect of [false, true]) {
+  // BENCH_PROOF_MEM_GC=0: no forced GC at checkpoints, so later steps start with what V8 left (as in a node).
+  for (const collect of process.env.BENCH_PROOF_MEM_GC === "0" ? [false] : [false, true]) {
     if (collect) {
       gc?.();
       await engine?.memory(true);
@@ -66,6 +70,7 @@ async function checkpoint(at: string, engine: WorkerEngine | null, gc: (() => vo
       workerHeap: w === null ? 0 : round(w.heapUsed / MB),
       workerHeapTotal: w === null ? 0 : round(w.heapTotal / MB),
       workerBuffers: w === null ? 0 : round(w.arrayBuffers / MB),
+      workerGcMs: w === null ? 0 : round(w.lastGcMs, 1),
       peak: maxRssMb(),
     });
     console.log(JSON.stringify(rows.at(-1)));

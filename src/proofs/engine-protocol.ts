@@ -26,6 +26,8 @@ export interface WorkerMemory {
   readonly arrayBuffers: number;
   /** Whether a major GC ran first (memory-release.ts `loadGc`; false if V8 refused). */
   readonly collected: boolean;
+  /** How long the last major GC asked for here took (ms; 0: none yet). */
+  readonly lastGcMs: number;
 }
 
 /**

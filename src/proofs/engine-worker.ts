@@ -19,6 +19,11 @@ const port: MessagePort = parentPort;
 /** Least time between two progress reports (a slice ends every sliceBudgetMs). */
 const PROGRESS_EVERY_MS = 500;
 
+/** V8's major GC, loaded on the first `memory` request that asks for one (null: V8 refused). */
+let gc: (() => void) | null | undefined;
+/** How long the last one took. */
+let lastGcMs = 0;
+
 const reader = CommitmentReader.openReadOnly(data.path, data.busyTimeoutMs);
 // The persisted commitment is written on a connection of its own: the reader stays read-only.
 const store = data.persist === true ? CommitmentStore.open(data.path, data.busyTimeoutMs) : undefined;
@@ -55,11 +60,19 @@ async function serve(r: EngineRequest): Promise<unknown> {
   }
 }
 
-function memory(gc: boolean): WorkerMemory {
-  const collect = gc ? loadGc() : null;
-  collect?.();
+/** A major GC now, timed (finds queue behind it). */
+function collect(): void {
+  gc ??= loadGc();
+  if (gc === null) return;
+  const started = performance.now();
+  gc();
+  lastGcMs = performance.now() - started;
+}
+
+function memory(collectFirst: boolean): WorkerMemory {
+  if (collectFirst) collect();
   const {heapUsed, heapTotal, external, arrayBuffers} = process.memoryUsage();
-  return {heapUsed, heapTotal, external, arrayBuffers, collected: collect !== null};
+  return {heapUsed, heapTotal, external, arrayBuffers, collected: collectFirst && typeof gc === "function", lastGcMs};
 }
 
 const failure = (id: number, err: unknown): EngineReply => ({
