@@ -26,7 +26,9 @@ export interface WorkerMemory {
   readonly arrayBuffers: number;
   /** Whether a major GC ran first (memory-release.ts `loadGc`; false if V8 refused). */
   readonly collected: boolean;
-  /** How long the last major GC asked for here took (ms; 0: none yet). */
+  /** Major GCs the worker ran (asked for here, or during and after a full build with nothing published). */
+  readonly gcs: number;
+  /** How long the last one took (ms; 0: none yet). */
   readonly lastGcMs: number;
 }
 

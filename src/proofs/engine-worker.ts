@@ -19,9 +19,22 @@ const port: MessagePort = parentPort;
 /** Least time between two progress reports (a slice ends every sliceBudgetMs). */
 const PROGRESS_EVERY_MS = 500;
 
-/** V8's major GC, loaded on the first `memory` request that asks for one (null: V8 refused). */
+/**
+ * A full build while no commitment is published runs a major GC after every eighth of the buckets
+ * and once it is done. The rows it reads outlive the worker's 8 MB young generation and stayed as
+ * old-generation garbage until V8 chose to collect: at 1 M the worker's heap held 111 MB after a
+ * build against 31 MB live, and the process peaked at 354–383 MB against ~250 live
+ * (docs/benchmarks.md, "Session 7: memory"). With nothing published no answer waits for the
+ * pause (a find gets "not ready" either way); a rebuild beside a published commitment, whose
+ * answers would wait, collects as V8 decides.
+ */
+const BUILD_COLLECTIONS = 8;
+/** Collections made so far in the running refresh's full build. */
+let buildCollections = 0;
+/** V8's major GC, loaded on first use (null: V8 refused). */
 let gc: (() => void) | null | undefined;
-/** How long the last one took. */
+/** Major GCs run here, and how long the last one took. */
+let gcs = 0;
 let lastGcMs = 0;
 
 const reader = CommitmentReader.openReadOnly(data.path, data.busyTimeoutMs);
@@ -34,6 +47,13 @@ const engine = new LocalEngine(reader, {
   poll,
   onPersistError: (err) => port.postMessage({id: -2, ok: false, error: err instanceof Error ? err.message : String(err)} satisfies EngineReply),
   onProgress: (p) => {
+    if (p.full && p.phase === "read" && p.total > 0 && engine.published === null) {
+      const due = Math.floor((p.done / p.total) * BUILD_COLLECTIONS);
+      if (due > buildCollections) {
+        buildCollections = due;
+        collect();
+      }
+    }
     if (p.elapsedMs - reportedAt < PROGRESS_EVERY_MS && p.elapsedMs >= reportedAt) return;
     reportedAt = p.elapsedMs;
     port.postMessage({id: -1, ok: true, value: p} satisfies EngineReply);
@@ -44,8 +64,13 @@ const u8 = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byte
 
 async function serve(r: EngineRequest): Promise<unknown> {
   switch (r.op) {
-    case "refresh":
-      return engine.refresh(r.req);
+    case "refresh": {
+      buildCollections = 0;
+      const summary = await engine.refresh(r.req);
+      // Before the reply: nothing published waits for it (the refresh takes that much longer).
+      if (buildCollections > 0 && engine.published === null) collect();
+      return summary;
+    }
     case "publish":
       return engine.publish(r.timestamp);
     case "find":
@@ -67,12 +92,13 @@ function collect(): void {
   const started = performance.now();
   gc();
   lastGcMs = performance.now() - started;
+  gcs++;
 }
 
 function memory(collectFirst: boolean): WorkerMemory {
   if (collectFirst) collect();
   const {heapUsed, heapTotal, external, arrayBuffers} = process.memoryUsage();
-  return {heapUsed, heapTotal, external, arrayBuffers, collected: collectFirst && typeof gc === "function", lastGcMs};
+  return {heapUsed, heapTotal, external, arrayBuffers, collected: collectFirst && typeof gc === "function", gcs, lastGcMs};
 }
 
 const failure = (id: number, err: unknown): EngineReply => ({
