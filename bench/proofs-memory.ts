@@ -38,6 +38,8 @@ interface Row {
   workerBuffers: number;
   /** The worker's last major GC (ms): a checkpoint's, or the one after publishing a large refresh. */
   workerGcMs: number;
+  /** Major GCs the worker ran so far (the checkpoints' and a full build's own). */
+  workerGcs: number;
   peak: number;
 }
 
@@ -71,6 +73,7 @@ async function checkpoint(at: string, engine: WorkerEngine | null, gc: (() => vo
       workerHeapTotal: w === null ? 0 : round(w.heapTotal / MB),
       workerBuffers: w === null ? 0 : round(w.arrayBuffers / MB),
       workerGcMs: w === null ? 0 : round(w.lastGcMs, 1),
+      workerGcs: w?.gcs ?? 0,
       peak: maxRssMb(),
     });
     console.log(JSON.stringify(rows.at(-1)));

@@ -5,6 +5,7 @@
  * the port after every step of a refresh (`poll`) and answered at once: an answer then waits for
  * one step (a few ms), not for the rest of a 10 ms slice.
  */
+import {getHeapStatistics} from "node:v8";
 import {parentPort, receiveMessageOnPort, workerData, type MessagePort} from "node:worker_threads";
 import {loadGc} from "../api/http/memory-release.js";
 import {CommitmentReader, CommitmentStore} from "../storage/index.js";
@@ -29,6 +30,12 @@ const PROGRESS_EVERY_MS = 500;
  * answers would wait, collects as V8 decides.
  */
 const BUILD_COLLECTIONS = 8;
+/**
+ * Once such a build has collected, it also collects after any step that finds the heap grown by
+ * this much since: writing its records to the database comes after the last eighth.
+ */
+const BUILD_HEAP_GROWTH_BYTES = 32 * 1024 * 1024;
+let heapAfterGc = 0;
 /** Collections made so far in the running refresh's full build. */
 let buildCollections = 0;
 /** V8's major GC, loaded on first use (null: V8 refused). */
@@ -93,6 +100,7 @@ function collect(): void {
   gc();
   lastGcMs = performance.now() - started;
   gcs++;
+  heapAfterGc = getHeapStatistics().used_heap_size;
 }
 
 function memory(collectFirst: boolean): WorkerMemory {
@@ -117,6 +125,7 @@ function handle(r: EngineRequest): void {
 
 /** Answers the finds waiting on the port now; anything else runs after the current slice. */
 function poll(): void {
+  if (buildCollections > 0 && engine.published === null && getHeapStatistics().used_heap_size - heapAfterGc >= BUILD_HEAP_GROWTH_BYTES) collect();
   for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) {
     const r = m.message as EngineRequest;
     if (r.op !== "find") {
