@@ -24,7 +24,7 @@ export interface WorkerMemory {
   readonly heapTotal: number;
   readonly external: number;
   readonly arrayBuffers: number;
-  /** Whether a major GC ran first (memory-release.ts `loadGc`; false if V8 refused). */
+  /** Whether a major GC ran first (false if V8 refused to hand its gc over). */
   readonly collected: boolean;
   /** Major GCs the worker ran (asked for here, or during and after a full build with nothing published). */
   readonly gcs: number;
