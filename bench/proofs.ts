@@ -108,11 +108,15 @@ async function measureWorker(path: string, db: StorageDb, tables: ProofTables, n
       summary = value;
     }
     if (summary === null || summary.messageCount !== n) throw new Error(`the worker committed ${summary?.messageCount} of ${n} messages`);
+    trace("full build");
     const refresh = await refreshes(db, tables, engine, n, reps);
     summary = await engine.refresh(logged(tables, T));
+    trace("refreshes");
     const steady = await answers(tables, engine, summary!, answerCount);
+    trace("answers");
     dirty(db, n, {messages: Math.round(n / 100)});
     const during = await answers(tables, engine, summary!, answerCount, () => engine.refresh(logged(tables, T + 1)));
+    trace("answers during a refresh");
     // A restart: the worker goes, a new one loads what the last refresh persisted.
     await engine.close();
     dirty(db, n, {messages: Math.round(n / 1000)});
@@ -123,6 +127,7 @@ async function measureWorker(path: string, db: StorageDb, tables: ProofTables, n
     const refreshedMs = performance.now() - t0;
     // The answer's own time (its signer's start, the bench's set-up, is not a restart's cost).
     const restartToFirstAnswerMs = refreshedMs + (await answers(tables, engine, restarted, 1)).p50;
+    trace("restart");
     const peakRssMb = maxRssMb();
     const rebuild = await answers(tables, engine, restarted, answerCount, () => engine.refresh({timestamp: T + 3, changed: null}));
     return {
@@ -146,6 +151,12 @@ async function measureWorker(path: string, db: StorageDb, tables: ProofTables, n
   } finally {
     await engine.close();
   }
+}
+
+/** BENCH_PROOF_TRACE=1: RSS now and at its peak after each step (stderr), to see which step sets the peak. */
+function trace(step: string): void {
+  if (process.env.BENCH_PROOF_TRACE !== "1") return;
+  console.error(`proofs: after ${step}: RSS ${round(process.memoryUsage.rss() / 1024 / 1024)} MB, peak ${maxRssMb()} MB`);
 }
 
 /** The same build sliced on the main thread, and merkletreejs on its leaves. */

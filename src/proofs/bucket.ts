@@ -34,12 +34,24 @@ const LEAF_RECORD_BYTES = NODE_BYTES + KEY_BYTES + 8 + 4;
 const CHUNK_BYTES = 64 * 1024;
 
 /**
+ * Records of at least this many bytes (~20 leaves: a 5 M-message node's average bucket) get an
+ * allocation of their own, freed with their bucket. A chunk shared by 30 such records lives while
+ * any of them does, so after an epoch that rebuilt a third of the buckets nearly every chunk
+ * stayed: at 10 M each 100,000-change epoch added the rebuilt records (~170 MB) beside the dead
+ * ones until a compaction, which then copied everything (docs/benchmarks.md, "Session 7: memory").
+ * An allocation of its own costs ~170 bytes of heap (Buffer and ArrayBuffer): ~44 MB at 10 M,
+ * < 10 % of its records.
+ */
+const OWN_RECORD_BYTES = 1024;
+
+/**
  * Bump allocator of bucket records in chunks outside Buffer's shared pool (a pooled slice keeps
  * its whole 8 KB pool chunk, and the garbage allocated beside it, alive). A chunk lives as long as
  * any record in it, so the engine counts `allocatedBytes` and compacts (refresh.ts) once it is
  * well above what the commitment holds.
  */
 export class BucketArena {
+  /** Bytes of the chunks handed out (a record with an allocation of its own is not counted: it cannot fragment). */
   allocatedBytes = 0;
   #chunk: Buffer = Buffer.alloc(0);
   #used = 0;
@@ -49,10 +61,7 @@ export class BucketArena {
 
   /** A chunk with `length` free bytes from `at`, and those bytes taken. */
   alloc(length: number): {chunk: Buffer; at: number} {
-    if (length > this.chunkBytes / 4) {
-      this.allocatedBytes += length;
-      return {chunk: Buffer.allocUnsafeSlow(length), at: 0};
-    }
+    if (length > this.chunkBytes / 4 || length >= OWN_RECORD_BYTES) return {chunk: Buffer.allocUnsafeSlow(length), at: 0};
     if (this.#used + length > this.#chunk.length) {
       this.#chunk = Buffer.allocUnsafeSlow(this.chunkBytes);
       this.#used = 0;

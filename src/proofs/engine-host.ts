@@ -12,7 +12,7 @@ import {fileURLToPath} from "node:url";
 import {Worker} from "node:worker_threads";
 import type {CommittedLeaf, LiveLeaf} from "./answerer.js";
 import type {CommitmentEngine, CommitmentSummary, RefreshRequest} from "./engine.js";
-import type {EngineReply, EngineRequest, EngineWorkerData} from "./engine-protocol.js";
+import type {EngineReply, EngineRequest, EngineWorkerData, WorkerMemory} from "./engine-protocol.js";
 import {ProofError} from "./errors.js";
 import type {RefreshProgress} from "./refresh.js";
 
@@ -70,6 +70,11 @@ export class WorkerEngine implements CommitmentEngine {
     const {leaf, inclusion} = f;
     const bucketPath = inclusion.bucketPath.map(toBuffer);
     return {leaf: {...leaf, dataDigest: toBuffer(leaf.dataDigest)}, inclusion: {...inclusion, bucketPath, topPath: inclusion.topPath.map(toBuffer)}};
+  }
+
+  /** The worker isolate's memory, after a major GC if asked and the process exposes one. */
+  async memory(gc = false): Promise<WorkerMemory> {
+    return (await this.#call({op: "memory", gc})) as WorkerMemory;
   }
 
   async close(): Promise<void> {

@@ -14,8 +14,23 @@ export type EngineRequest = {readonly id: number} & (
   | {readonly op: "refresh"; readonly req: RefreshRequest}
   | {readonly op: "publish"; readonly timestamp: number}
   | {readonly op: "find"; readonly timestamp: number; readonly messageHash: string; readonly live: LiveLeaf}
+  | {readonly op: "memory"; readonly gc: boolean}
   | {readonly op: "close"}
 );
+
+/** The worker isolate's memory (benchmarks and diagnostics: RSS is the process's, every thread). */
+export interface WorkerMemory {
+  readonly heapUsed: number;
+  readonly heapTotal: number;
+  readonly external: number;
+  readonly arrayBuffers: number;
+  /** Whether a major GC ran first (false if V8 refused to hand its gc over). */
+  readonly collected: boolean;
+  /** Major GCs the worker ran (asked for here, or during and after a full build with nothing published). */
+  readonly gcs: number;
+  /** How long the last one took (ms; 0: none yet). */
+  readonly lastGcMs: number;
+}
 
 /**
  * id 0 is the worker's "ready" once its connection is open; id -1 a refresh's progress

@@ -124,6 +124,23 @@ describe("WorkerEngine", () => {
     }
   });
 
+  it("collects garbage during and after a full build while nothing is published, and not during a rebuild beside a published commitment", async () => {
+    const worker = new WorkerEngine({path, busyTimeoutMs: 5_000, sliceBudgetMs: 1}, logger);
+    try {
+      await worker.refresh({timestamp: T, changed: null});
+      const built = await worker.memory();
+      expect(built.gcs).toBeGreaterThanOrEqual(2);
+      expect(built.lastGcMs).toBeGreaterThan(0);
+      await worker.publish(T);
+      // Answers to the published commitment would wait for a pause: V8 collects as it decides.
+      await worker.refresh({timestamp: T + 1, changed: null});
+      await worker.publish(T + 1);
+      expect((await worker.memory()).gcs).toBe(built.gcs);
+    } finally {
+      await worker.close();
+    }
+  });
+
   it("answers an inclusion request inside a slice, after the step it arrived in: a rebuild in one long slice does not hold it", async () => {
     // One slice for the whole rebuild: only the per-step poll can answer before it ends.
     const worker = new WorkerEngine({path, busyTimeoutMs: 5_000, sliceBudgetMs: 60_000}, logger);

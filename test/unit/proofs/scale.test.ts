@@ -4,7 +4,7 @@
  * reports (logs and /health).
  */
 import {beforeAll, describe, expect, it} from "vitest";
-import {BUCKET_COUNT, ChangeTracker, LocalEngine, LOOKUP_BATCH, progressFacts, refreshCommitment, type RefreshProgress} from "../../../src/proofs/index.js";
+import {BUCKET_COUNT, BucketArena, ChangeTracker, LocalEngine, LOOKUP_BATCH, progressFacts, refreshCommitment, type RefreshProgress} from "../../../src/proofs/index.js";
 import {build, FULL, HOUR_MS, message, nextPlan, proofStore, T0} from "./helpers.js";
 import {testPq} from "../../utils/rpc-harness.js";
 
@@ -53,6 +53,23 @@ describe("incremental refreshes at scale", () => {
     }
     expect(batches.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
     await s.store.close();
+  });
+});
+
+describe("bucket arena", () => {
+  it("gives a record of ~20 leaves or more an allocation of its own, freed with its bucket, and counts only shared chunks", () => {
+    const arena = new BucketArena();
+    const small = arena.alloc(48 + 4 * 52);
+    const beside = arena.alloc(48 + 4 * 52);
+    // Small records share one chunk (a 1 M node's ~4 leaves a bucket).
+    expect(beside.chunk).toBe(small.chunk);
+    expect(small.chunk.length).toBe(64 * 1024);
+    expect(arena.allocatedBytes).toBe(64 * 1024);
+    // A 10 M node's ~40 leaves a bucket: no chunk that a single kept record would keep alive.
+    const large = arena.alloc(48 + 40 * 52);
+    expect(large).toMatchObject({at: 0});
+    expect(large.chunk.length).toBe(48 + 40 * 52);
+    expect(arena.allocatedBytes).toBe(64 * 1024);
   });
 });
 
