@@ -116,6 +116,13 @@ export class ProofService {
    * does not persist): rebuild in full. A persisting engine loads its last written commitment.
    */
   #needFull = false;
+  /**
+   * The change-log watermark of the last refresh that returned a commitment. A persisting engine
+   * trims the log only once its write lands, after the refresh returned, so the next take may
+   * still find those rows: they go to the engine again (it may have to start from its last write)
+   * but are not changes since that commitment for choosing challenge candidates.
+   */
+  #logTaken = 0;
   #proofs: StorageProof[] = [];
   readonly #changes: ChangeTracker;
   #epoch: Promise<StorageProof | null> | null = null;
@@ -266,15 +273,17 @@ export class ProofService {
     const updated = tables.takeUpdatedHashes();
     // The durable log (migration 0008) holds every change since the persisted commitment, those
     // a crash took from the in-memory tracker included.
-    const log = tables.changeLog(MAX_TRACKED_CHANGES);
-    const changed = overflow || this.#needFull || log.hashes === null ? null : new Set([...hashes, ...updated, ...log.hashes]);
+    const log = tables.changeLog(MAX_TRACKED_CHANGES, this.#logTaken);
+    const logged = overflow || this.#needFull ? null : log.hashes;
+    const changed = logged === null ? null : new Set([...hashes, ...updated, ...logged.slice(log.fresh)]);
     const takeId = this.#nextTakeId++;
     this.#takes.push({id: takeId, changed});
     this.#needFull = !engine.persistent;
-    const request = {timestamp, changed: changed === null ? null : [...changed], logWatermark: log.watermark};
-    const summary = await this.#withProgressLog(engine.refresh(request));
+    const taken = logged === null || changed === null ? null : log.fresh === 0 ? [...changed] : [...new Set([...logged.slice(0, log.fresh), ...changed])];
+    const summary = await this.#withProgressLog(engine.refresh({timestamp, changed: taken, logWatermark: log.watermark}));
     if (summary === null) return null;
     this.#needFull = false;
+    this.#logTaken = log.watermark;
     // A persisting engine trimmed the log with its write (or kept it, its write having failed).
     if (!engine.persistent) tables.trimChangeLog(log.watermark);
     this.lastRefresh = {...summary.stats, changed: hashes.size + updated.length};

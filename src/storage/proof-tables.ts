@@ -57,7 +57,8 @@ const RESULT_COLUMNS = "id, at, challenger_id, target_id, message_hash, outcome,
 const SQL = {
   takeUpdated: "DELETE FROM proof_changes RETURNING hash",
   logBounds: "SELECT min(id), max(id) FROM proof_change_log",
-  logUpTo: "SELECT hash FROM proof_change_log WHERE id <= ?",
+  logUpTo: "SELECT hash FROM proof_change_log WHERE id <= ? ORDER BY id",
+  logCountUpTo: "SELECT count(*) FROM proof_change_log WHERE id <= ?",
   trimLog: "DELETE FROM proof_change_log WHERE id <= ?",
   liveHashes: "SELECT hash FROM messages WHERE hash >= ? AND hash < ? AND expiry > ?",
   messageByHash: `SELECT ${ROW_COLUMNS}, m.timestamp, m.data ${FROM} WHERE m.hash = ? AND m.expiry > ?`,
@@ -88,8 +89,13 @@ export interface ResultTally {
 export interface ChangeLog {
   /** The highest row id taken (0 for an empty log): the refresh trims the log up to it. */
   readonly watermark: number;
-  /** Changed hashes (repeats possible); null when more than the limit asked were logged. */
+  /** Changed hashes in log order (repeats possible); null when more than the limit asked were logged. */
   readonly hashes: string[] | null;
+  /**
+   * Where the rows above `changeLog`'s `after` start in `hashes`: the ones before are changes an
+   * earlier refresh took already, still logged because its engine writes after it returns.
+   */
+  readonly fresh: number;
 }
 
 export class ProofTables {
@@ -113,12 +119,13 @@ export class ProofTables {
    * The change log as it stands: every hash logged, or null beyond `limit` rows (bounded by the
    * ids, so an overflowing log is not read). The rows stay until a persisted refresh trims them.
    */
-  changeLog(limit: number): ChangeLog {
+  changeLog(limit: number, after = 0): ChangeLog {
     return this.#run(() => {
       const [lo, hi] = this.#st.logBounds.raw().get() as [number | null, number | null];
-      if (lo === null || hi === null) return {watermark: 0, hashes: []};
-      if (hi - lo + 1 > limit) return {watermark: hi, hashes: null};
-      return {watermark: hi, hashes: this.#st.logUpTo.pluck().all(hi) as string[]};
+      if (lo === null || hi === null) return {watermark: 0, hashes: [], fresh: 0};
+      if (hi - lo + 1 > limit) return {watermark: hi, hashes: null, fresh: 0};
+      const fresh = after < lo ? 0 : (this.#st.logCountUpTo.pluck().get(after) as number);
+      return {watermark: hi, hashes: this.#st.logUpTo.pluck().all(hi) as string[], fresh};
     });
   }
 

@@ -18,6 +18,7 @@ import {
   type ProofTransport,
   type SwarmContext,
 } from "../../../src/proofs/index.js";
+import {CommitmentStore} from "../../../src/storage/index.js";
 import type {StoredMessage} from "../../../src/storage/interface.js";
 import {CTX} from "../../../src/crypto/index.js";
 import type {ContextSigner} from "../../../src/signer/index.js";
@@ -51,7 +52,8 @@ function loopback(nodes: Map<string, TestProofNode>): ProofTransport {
   };
 }
 
-async function node(label: string, nodes: Map<string, TestProofNode>, members: () => Party[]): Promise<TestProofNode> {
+/** `persist`: the engine writes its commitment to the node's database, as a node's does. */
+async function node(label: string, nodes: Map<string, TestProofNode>, members: () => Party[], persist = false): Promise<TestProofNode> {
   const p = await party(label);
   const s = await proofStore();
   const n: TestProofNode = {party: p, s, peers: [], inSwarm: true, service: null as unknown as ProofService};
@@ -62,7 +64,7 @@ async function node(label: string, nodes: Map<string, TestProofNode>, members: (
   };
   n.service = new ProofService(
     {epochMs: 3_600_000, challengeIntervalMs: 0, replicationDelayMs: 0, expiryMarginMs: 0},
-    {tables: s.tables, engine: new LocalEngine(s.tables.reader, {sliceBudgetMs: 1_000}), events: s.store, signer: p.signer, pq: s.pq, self: {nodeId: p.identity.nodeId, keys: p.keys}, swarm, transport: loopback(nodes), clock: s.clock, logger: silent, random: () => 0.5},
+    {tables: s.tables, engine: new LocalEngine(s.tables.reader, {sliceBudgetMs: 1_000, ...(persist ? {store: new CommitmentStore(s.store.db.sqlite)} : {})}), events: s.store, signer: p.signer, pq: s.pq, self: {nodeId: p.identity.nodeId, keys: p.keys}, swarm, transport: loopback(nodes), clock: s.clock, logger: silent, random: () => 0.5},
   );
   nodes.set(p.identity.nodeId, n);
   cleanup.push(async () => {
@@ -72,11 +74,11 @@ async function node(label: string, nodes: Map<string, TestProofNode>, members: (
   return n;
 }
 
-async function pair(): Promise<{a: TestProofNode; b: TestProofNode; messages: StoredMessage[]}> {
+async function pair(persist = false): Promise<{a: TestProofNode; b: TestProofNode; messages: StoredMessage[]}> {
   const nodes = new Map<string, TestProofNode>();
   const members: Party[] = [];
-  const a = await node("svc-a", nodes, () => members);
-  const b = await node("svc-b", nodes, () => members);
+  const a = await node("svc-a", nodes, () => members, persist);
+  const b = await node("svc-b", nodes, () => members, persist);
   members.push(a.party, b.party);
   a.peers = [{nodeId: b.party.identity.nodeId, keys: b.party.keys}];
   b.peers = [{nodeId: a.party.identity.nodeId, keys: a.party.keys}];
@@ -216,6 +218,17 @@ describe("ProofService", () => {
     expect(check).toMatchObject({agrees: true, verdict: {reason: "missing"}});
     expect(a.service.health.get(b.party.identity.nodeId)).toMatchObject({passes: 1, fails: 1, consecutiveFailures: 1, lastFailureReason: "missing"});
     expect(messages.length).toBe(30);
+  });
+
+  it("with a persisting engine, whose change log is trimmed only after a refresh returned, the messages of earlier epochs stay candidates", async () => {
+    const {a, b} = await pair(true);
+    await epoch(a, T0);
+    await epoch(a, T0 + 1000);
+    await epoch(b, T0 + 2000);
+    // The second refresh found the first one's log rows still there (its write follows it): they
+    // are no change since the previous commitment, so every message can be challenged for.
+    expect(a.service.candidate()).not.toBeNull();
+    expect((await a.service.scheduler.challengeOnce())?.verdict).toEqual({outcome: "pass"});
   });
 
   it("a transport failure is a no-answer failure; no peers or no previous commitment means no challenge", async () => {
