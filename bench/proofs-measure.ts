@@ -27,7 +27,7 @@ import {
   type StorageChallenge,
 } from "../src/proofs/index.js";
 import {InlineSigner, WorkerSigner} from "../src/signer/context-signer.js";
-import type {ProofTables, StorageDb} from "../src/storage/index.js";
+import {CommitmentStore, type ProofTables, type StorageDb} from "../src/storage/index.js";
 import {median, percentile, round} from "./util.js";
 
 export interface RefreshResults {
@@ -103,14 +103,18 @@ export async function sliced(tables: ProofTables, previous: Commitment | null, p
 export function dirty(db: StorageDb, n: number, what: {buckets?: number; messages?: number}): void {
   const update = db.sqlite.prepare("UPDATE messages SET expiry = expiry + 1 WHERE id = ?");
   const inBucket = db.sqlite.prepare<[string, string], {id: number}>("SELECT id FROM messages WHERE hash >= ? AND hash < ? LIMIT 1");
-  db.sqlite.transaction(() => {
-    for (let i = 0; i < (what.buckets ?? 0); i++) {
-      const {lo, hi} = bucketRange(Math.floor(Math.random() * BUCKET_COUNT));
-      const row = inBucket.get(lo, hi);
-      if (row !== undefined) update.run(row.id);
-    }
-    for (let i = 0; i < (what.messages ?? 0); i++) update.run(1 + Math.floor(Math.random() * n));
-  })();
+  // IMMEDIATE, as the node's writes: the engine's write of the last refresh may still be running
+  // (it follows the refresh), and a deferred transaction that read first could not upgrade past it.
+  db.sqlite
+    .transaction(() => {
+      for (let i = 0; i < (what.buckets ?? 0); i++) {
+        const {lo, hi} = bucketRange(Math.floor(Math.random() * BUCKET_COUNT));
+        const row = inBucket.get(lo, hi);
+        if (row !== undefined) update.run(row.id);
+      }
+      for (let i = 0; i < (what.messages ?? 0); i++) update.run(1 + Math.floor(Math.random() * n));
+    })
+    .immediate();
 }
 
 export interface AnswerTimes {
@@ -241,12 +245,28 @@ export function logged(tables: ProofTables, timestamp: number): {timestamp: numb
   return {timestamp, changed: log.hashes === null ? null : [...new Set(log.hashes)], logWatermark: log.watermark};
 }
 
+/**
+ * Timed `refresh()`, until it returns (the commitment published), then waits for its write, which
+ * follows it (engine.ts): the next measurement starts from an idle engine, not in that write.
+ */
+export async function timedRefresh(db: StorageDb, refresh: () => Promise<CommitmentSummary | null>): Promise<{ms: number; value: CommitmentSummary | null; loopMaxMs: number}> {
+  const store = new CommitmentStore(db.sqlite);
+  const before = store.header()?.generation ?? 0;
+  const result = await timed(refresh);
+  const since = performance.now();
+  while (result.value?.persisted === true && (store.header()?.generation ?? 0) === before) {
+    if (performance.now() - since > 600_000) throw new Error("the refresh's commitment was not written within 10 minutes");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return result;
+}
+
 /** Refreshes of `engine` after 1 % of the buckets, then 1 % of the messages, changed (SQL updates). */
 export async function refreshes(db: StorageDb, tables: ProofTables, engine: CommitmentEngine, n: number, reps: number): Promise<RefreshResults> {
   const run = async (what: {buckets?: number; messages?: number}, seen: number[]): Promise<number> => {
     dirty(db, n, what);
     tables.takeUpdatedHashes();
-    const {ms, value} = await timed(() => engine.refresh(logged(tables, T)));
+    const {ms, value} = await timedRefresh(db, () => engine.refresh(logged(tables, T)));
     seen.push(value?.stats.rebuilt ?? 0);
     return ms;
   };

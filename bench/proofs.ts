@@ -28,7 +28,7 @@ import {withMallocEnv} from "../src/cli/allocator.js";
 import {initHashing} from "../src/crypto/hash.js";
 import {FULL_PLAN, WorkerEngine, type CommitmentSummary} from "../src/proofs/index.js";
 import {ProofTables, StorageDb} from "../src/storage/index.js";
-import {answers, dirty, fill, logged, maxRssMb, merkletreejsBucket, merkletreejsFlat, refreshes, sliced, T, timed} from "./proofs-measure.js";
+import {answers, dirty, fill, logged, maxRssMb, merkletreejsBucket, merkletreejsFlat, refreshes, sliced, T, timed, timedRefresh} from "./proofs-measure.js";
 import {envNumber, median, round} from "./util.js";
 
 export interface ProofBenchResult {
@@ -103,7 +103,7 @@ async function measureWorker(path: string, db: StorageDb, tables: ProofTables, n
     const builds: Array<{ms: number; loopMaxMs: number}> = [];
     let summary: CommitmentSummary | null = null;
     for (let r = 0; r < (n >= 1_000_000 ? 1 : reps); r++) {
-      const {ms, loopMaxMs, value} = await timed(() => engine.refresh({...logged(tables, T), changed: null}));
+      const {ms, loopMaxMs, value} = await timedRefresh(db, () => engine.refresh({...logged(tables, T), changed: null}));
       builds.push({ms, loopMaxMs});
       summary = value;
     }
