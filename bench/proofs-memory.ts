@@ -15,7 +15,7 @@
  */
 import {readFileSync} from "node:fs";
 import {loadavg} from "node:os";
-import {loadGc} from "../src/api/http/memory-release.js";
+import {loadGc} from "../src/util/index.js";
 import {initHashing} from "../src/crypto/hash.js";
 import {WorkerEngine, type CommitmentSummary} from "../src/proofs/index.js";
 import {CommitmentStore, ProofTables, StorageDb} from "../src/storage/index.js";

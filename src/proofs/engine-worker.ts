@@ -5,10 +5,10 @@
  * the port after every step of a refresh (`poll`) and answered at once: an answer then waits for
  * one step (a few ms), not for the rest of a 10 ms slice.
  */
-import {getHeapStatistics, setFlagsFromString} from "node:v8";
-import {runInNewContext} from "node:vm";
+import {getHeapStatistics} from "node:v8";
 import {parentPort, receiveMessageOnPort, workerData, type MessagePort} from "node:worker_threads";
 import {CommitmentReader, CommitmentStore} from "../storage/index.js";
+import {loadGc} from "../util/index.js";
 import {LocalEngine} from "./engine.js";
 import {ProofError} from "./errors.js";
 import type {EngineReply, EngineRequest, EngineWorkerData, WorkerMemory} from "./engine-protocol.js";
@@ -89,23 +89,6 @@ async function serve(r: EngineRequest): Promise<unknown> {
       reader.close();
       store?.close();
       return null;
-  }
-}
-
-/**
- * V8's major GC without `--expose-gc` on the command line, as api/http/memory-release.ts takes it
- * (a layer the proofs may not import): the flag installs `gc` in a context created meanwhile.
- */
-function loadGc(): (() => void) | null {
-  const exposed = (globalThis as {gc?: unknown}).gc;
-  if (typeof exposed === "function") return exposed as () => void;
-  try {
-    setFlagsFromString("--expose-gc");
-    const found: unknown = runInNewContext("gc");
-    setFlagsFromString("--no-expose-gc");
-    return typeof found === "function" ? (found as () => void) : null;
-  } catch {
-    return null;
   }
 }
 

@@ -1,5 +1,4 @@
-import {setFlagsFromString} from "node:v8";
-import {runInNewContext} from "node:vm";
+export {loadGc} from "../../util/index.js";
 
 const SECOND_MS = 1000;
 const MIB = 1024 * 1024;
@@ -10,26 +9,6 @@ export const RELEASE_AFTER_BYTES = 32 * MIB;
 export const RELEASE_DELAY_MS = 1 * SECOND_MS;
 /** At most one forced GC per this long, however often bursts end (a full GC stops the loop ~10-50 ms). */
 export const RELEASE_MIN_INTERVAL_MS = 30 * SECOND_MS;
-
-/**
- * V8's full-GC function without starting node with `--expose-gc`: the flag makes V8 install `gc`
- * in contexts created afterwards, so a fresh vm context hands it over; the flag is then turned off
- * again. Works however the node was started (bin, Docker, systemd, tests), unlike a flag on the
- * command line or in NODE_OPTIONS. Null if this node's V8 refuses (frozen flags): bodies are then
- * freed whenever V8 collects by itself.
- */
-export function loadGc(): (() => void) | null {
-  const exposed = (globalThis as {gc?: unknown}).gc;
-  if (typeof exposed === "function") return exposed as () => void;
-  try {
-    setFlagsFromString("--expose-gc");
-    const gc: unknown = runInNewContext("gc");
-    setFlagsFromString("--no-expose-gc");
-    return typeof gc === "function" ? (gc as () => void) : null;
-  } catch {
-    return null;
-  }
-}
 
 export interface MemoryReleaseOptions {
   delayMs: number;
