@@ -62,15 +62,9 @@ export function summarize(values: readonly number[]): Summary {
 
 /** Wraps an async prototype method so that each call's duration lands in `stage`. */
 function timeMethod<T extends object>(proto: T, name: keyof T & string, stage: string, extra?: (args: unknown[]) => void): void {
-  const original = proto[name] as unknown as (...args: unknown[]) => Promise<unknown>;
-  Object.defineProperty(proto, name, {
-    configurable: true,
-    writable: true,
-    value: function timed(this: unknown, ...args: unknown[]): Promise<unknown> {
-      const t0 = performance.now();
-      extra?.(args);
-      return original.apply(this, args).finally(() => record(stage, performance.now() - t0));
-    },
+  timeMethodBy(proto, name, (args) => {
+    extra?.(args);
+    return stage;
   });
 }
 
