@@ -6,7 +6,17 @@
 /** The parts of GET /status/v1 printed here (every field may be null on an older or lone node). */
 export interface StatusSummary {
   t: number;
-  node: {node_id: string | null; version: string | null; network: string; network_id: number | null; ready: boolean; not_ready: string[]; uptime_s: number};
+  node: {
+    node_id: string | null;
+    version: string | null;
+    network: string;
+    network_id: number | null;
+    ready: boolean;
+    not_ready: string[];
+    uptime_s: number;
+    /** Absent from nodes before it was added. */
+    tls_spki_sha256?: string | null;
+  };
   storage: {messages: number | null; accounts: number | null; used_bytes: number | null; limit_bytes: number | null; disk_free_bytes: number | null};
   membership: {source?: string};
   swarm: {id: string; members: StatusMember[]} | null;
@@ -82,6 +92,7 @@ export function formatStatus(s: StatusSummary): string[] {
     `node       ${orDash(n.node_id)}`,
     `network    ${n.network} (${orDash(n.network_id)}), version ${orDash(n.version)}, up ${n.uptime_s} s`,
     `state      ${n.ready ? "ready" : `not ready: ${n.not_ready.join(", ")}`}`,
+    ...(typeof n.tls_spki_sha256 === "string" ? [`tls pin    ${n.tls_spki_sha256}`] : []),
     `storage    ${orDash(st.messages)} messages, ${orDash(st.accounts)} accounts, ${formatBytes(st.used_bytes)} of ${formatBytes(st.limit_bytes)}${percent(st.used_bytes, st.limit_bytes)}, disk free ${formatBytes(st.disk_free_bytes)}`,
     ...swarmLines(s),
     `proofs     ${proofLine(s)}`,

@@ -198,6 +198,8 @@ export class StorageNode {
           nodeId: m.identity.nodeId,
           networkId: config.networkId,
           version: PARS_STORAGE_VERSION,
+          // The pin the node's record must carry (an operator compares it with the published record).
+          ...(m.tls === null ? {} : {tls: {spkiSha256: m.tls.spkiSha256}}),
           ...m.store.stats(),
           ...membershipHealth(config, membership),
           ...(proofs === null ? {} : {proofs: proofs.healthFacts()}),

@@ -51,6 +51,13 @@ describe("a TLS swarm", () => {
     for (const n of h.nodes) expect(n.node.store.getExpiries(res.account, [res.hash]).has(res.hash), n.label).toBe(true);
   });
 
+  it("each node reports its own pin on GET /health and GET /status/v1 (what pars-storage status prints)", async () => {
+    for (const n of h.nodes) {
+      expect((await getJson(n.pool, "/health")).body.tls).toEqual({spkiSha256: n.tlsPin});
+      expect((await getJson(n.pool, "/status/v1")).body.node.tls_spki_sha256).toBe(n.tlsPin);
+    }
+  });
+
   it("publishes each node's pin in get_swarm entries and /network/v1/nodes", async () => {
     const pins = new Map(h.nodes.map((n) => [n.node.nodeId, n.tlsPin]));
     const swarm = await rpc(h.nodes[1]!.pool, "get_swarm", {pubkey: sessionAccount().hex});

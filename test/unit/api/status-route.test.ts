@@ -72,7 +72,7 @@ describe("GET /status/v1", () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers["cache-control"]).toBe("no-store");
     const body = res.json();
-    expect(body.node).toEqual({node_id: self, version: "0.1.0", network: "mainnet", network_id: 7070, ready: true, not_ready: [], uptime_s: 12});
+    expect(body.node).toEqual({node_id: self, version: "0.1.0", network: "mainnet", network_id: 7070, ready: true, not_ready: [], uptime_s: 12, tls_spki_sha256: null});
     expect(body.storage).toEqual({messages: 4, accounts: 2, used_bytes: 139_264, limit_bytes: 2 ** 30, configured_limit_bytes: 10 * 2 ** 30, disk_free_bytes: 5 * 2 ** 30});
     expect(body.fees).toEqual({multiplier: 1.5, utilization_pct: 42, storage_used: 1, storage_capacity: 2, load_origin: "network"});
     expect(body.network).toEqual(report);
@@ -98,6 +98,12 @@ describe("GET /status/v1", () => {
     const body = (await app({notReadyReasons: () => ["membership not loaded"]}).inject("/status/v1")).json();
     expect(body.node).toMatchObject({ready: false, not_ready: ["membership not loaded"]});
     expect([body.swarm, body.proofs, body.fees, body.network, body.onion]).toEqual([null, null, null, null, null]);
+  });
+
+  it("an HTTPS node shows its certificate's pin, as GET /health reports it", async () => {
+    const pin = "ab".repeat(32);
+    const body = (await app({health: () => ({...health(), tls: {spkiSha256: pin}})}).inject("/status/v1")).json();
+    expect(body.node.tls_spki_sha256).toBe(pin);
   });
 
   it("shares the per-IP rate limit: 429 on every status route", async () => {

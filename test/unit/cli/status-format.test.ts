@@ -75,6 +75,12 @@ describe("status formatting", () => {
     ]);
   });
 
+  it("an HTTPS node's TLS pin on a line of its own after the state; none over plain HTTP or from older nodes", () => {
+    const pin = "ab".repeat(32);
+    expect(formatStatus(summary({node: {...summary().node, tls_spki_sha256: pin}})).slice(2, 4)).toEqual(["state      ready", `tls pin    ${pin}`]);
+    expect(formatStatus(summary({node: {...summary().node, tls_spki_sha256: null}}))[3]).toMatch(/^storage/);
+  });
+
   it("a lone, not-ready node without proofs or fees", () => {
     const lines = formatStatus(
       summary({

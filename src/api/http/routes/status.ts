@@ -90,6 +90,7 @@ export function statusBody(s: StatusSources): Json {
       ready: reasons.length === 0,
       not_ready: [...reasons],
       uptime_s: Math.floor(s.uptimeSeconds()),
+      tls_spki_sha256: typeof obj(h.tls).spkiSha256 === "string" ? obj(h.tls).spkiSha256 : null,
     },
     storage: {
       messages: num(h.messageCount),
