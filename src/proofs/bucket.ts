@@ -12,12 +12,10 @@
  * Memory per message: 32 (leaf) + 8 (key) + 8 (expiry) + 4 (size) = 52 bytes, plus 48 bytes and
  * one 48-byte object (chunk, offset, length: no typed-array view) per non-empty bucket.
  */
-import {hash} from "node:crypto";
-import {createSHA256, type IHasher} from "hash-wasm";
 import {ACCOUNT_BYTES} from "../protocol/index.js";
 import {BUCKET_COUNT, NODE_BYTES} from "./constants.js";
 import {dataDigest, decodeMessageHash, rawLeafHash} from "./leaf.js";
-import {EMPTY_ROOT} from "../crypto/index.js";
+import {EMPTY_ROOT, sha256Into} from "../crypto/index.js";
 
 /**
  * Bytes of the raw hash kept per leaf to find it again, from KEY_OFFSET (a full leaf check settles
@@ -306,29 +304,6 @@ class BucketWriter {
     if (minExpiry < this.minExpiry) this.minExpiry = minExpiry;
     this.n += k;
   }
-}
-
-/**
- * hash-wasm's SHA-256 once loaded: ~2× faster per 65-byte node than node:crypto's one-shot `hash`
- * (a bucket root at 10 M messages is ~37 of them; docs/benchmarks.md, session 7). Until it is
- * loaded, node:crypto: the digests are the same.
- */
-let wasmSha256: IHasher | null = null;
-void createSHA256().then(
-  (h) => (wasmSha256 = h),
-  () => undefined,
-);
-
-/** SHA-256 of `input` written at `at` of `out`. */
-function sha256Into(input: Buffer, out: Buffer, at: number): void {
-  const h = wasmSha256;
-  if (h === null) {
-    hash("sha256", input, "buffer").copy(out, at);
-    return;
-  }
-  h.init();
-  h.update(input);
-  out.set(h.digest("binary"), at);
 }
 
 /** Bytes of a pair slot: 0x01 ‖ left ‖ right, the input of their parent's hash as it lies. */

@@ -7,6 +7,7 @@
  */
 import {getHeapStatistics} from "node:v8";
 import {parentPort, receiveMessageOnPort, workerData, type MessagePort} from "node:worker_threads";
+import {initHashing} from "../crypto/index.js";
 import {CommitmentReader, CommitmentStore} from "../storage/index.js";
 import {loadGc} from "../util/index.js";
 import {LocalEngine} from "./engine.js";
@@ -141,5 +142,7 @@ function poll(): void {
   }
 }
 
+// Bucket roots hash with hash-wasm's SHA-256 once it is loaded (crypto/hash.ts `sha256Into`).
+await initHashing();
 port.on("message", handle);
 port.postMessage({id: 0, ok: true, value: "ready"} satisfies EngineReply);
