@@ -9,8 +9,6 @@ import {valueJson, withJson} from "../util/index.js";
  * gets the same bytes. The text is computed when asked for, from the object's fields at that time,
  * so a field changed after the answer was built (`runRecursive`'s `extra`) is not lost.
  */
-// In util/ (raw-json.ts) so that replication/ can attach serialisers too: a peer's entries.
-export {valueJson, withJson};
 
 /** The text of a JSON response body (`JSON.stringify`'s bytes). */
 export function responseJson(body: Record<string, unknown>): string {

@@ -7,7 +7,8 @@ import {HTTP, ParseError, RpcError} from "../errors.js";
 import {isNoAuthRetrieve, isUnrevocable, namespaceSigValue} from "../../protocol/index.js";
 import {loadFields, requireField, requireAtMostOneOf, requireExactlyOneOf, type Params} from "../params.js";
 import {miscFields, wrongSwarm} from "../recursive.js";
-import {objectJson, withJson} from "../response-json.js";
+import {withJson} from "../../util/index.js";
+import {objectJson} from "../response-json.js";
 import type {StoredMessage} from "../../storage/index.js";
 import {defineMethod} from "./types.js";
 
