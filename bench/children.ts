@@ -4,6 +4,8 @@
  * error, on Ctrl-C, and (with SIGKILL) when it exits for any other reason.
  */
 import {spawn, type ChildProcess} from "node:child_process";
+import {createWriteStream} from "node:fs";
+import {join} from "node:path";
 import {createInterface} from "node:readline";
 import type {LoadResult, LoadSpec} from "./load-client.js";
 import {parseMessage} from "./util.js";
@@ -73,6 +75,20 @@ export function serverNodeArgs(env: NodeJS.ProcessEnv = process.env): string[] {
   return (env.BENCH_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
 }
 
+/**
+ * With BENCH_SERVER_STDOUT_DIR, a server's stdout after its "listening" line goes on to
+ * `<dir>/<pid>.out` (e.g. V8's `--trace-gc-nvp` lines, which it prints there); otherwise it is no
+ * longer read.
+ */
+function keepStdout(child: ChildProcess, name: string): void {
+  const dir = process.env.BENCH_SERVER_STDOUT_DIR;
+  if (dir === undefined || dir === "" || child.stdout === null) return;
+  const out = createWriteStream(join(dir, `${child.pid}.out`));
+  out.write(`# ${name}\n`);
+  child.stdout.pipe(out);
+  child.stdout.resume();
+}
+
 /** Starts a server and waits for its "listening on <url>" line. */
 export function startServer(reg: ChildRegistry, name: string, args: readonly string[]): Promise<ServerHandle> {
   const {child, stderrTail} = reg.spawnNode([...serverNodeArgs(), ...args]);
@@ -94,6 +110,7 @@ export function startServer(reg: ChildRegistry, name: string, args: readonly str
       clearTimeout(timer);
       child.off("exit", onExit);
       lines.close();
+      keepStdout(child, name);
       resolve({name, url, pid: child.pid!, stderrTail, stop: () => stopChild(child)});
     });
   });

@@ -15,6 +15,7 @@
  *   BENCH_BASE_DIST (another build's dist/, for node-store-base, swarm-store-base, swarm-store-open-base and node-retrieve-base:
  *     before/after in one run)
  *   BENCH_NODE_ARGS (node flags for the server processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
+ *   BENCH_SERVER_STDOUT_DIR (keep each server's stdout after its "listening" line in <dir>/<pid>.out, e.g. --trace-gc-nvp)
  *   BENCH_MICRO (1; 0 skips the micro-benchmarks)
  *   BENCH_MEMORY (1; 0 skips the node's RSS after 1 M messages and per WebSocket subscriber, bench/memory.ts)
  *   BENCH_WS (0; 1 adds WebSocket push latency with 1,000 subscribers, ~35 s)
