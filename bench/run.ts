@@ -9,6 +9,7 @@
  * noisy machine hits all of them alike; each figure is the median of BENCH_RUNS runs. Knobs:
  *
  *   BENCH_RUNS (3)  BENCH_SECONDS (5)  BENCH_WARMUP_SECONDS (1)  BENCH_CONNECTIONS (50)
+ *   BENCH_WARMUP_REQUESTS (5000; stores sent to each fresh store server before it settles and is measured; 0: none)
  *   BENCH_SCENARIOS (echo,sqlite-store,node-store,swarm-store,swarm-store-open,onion-store,sqlite-retrieve,node-retrieve,
  *     node-retrieve-07; also sqlite-store-each, node-store-open)
  *   BENCH_RATE (500; offered stores/s of the open-loop scenarios)
@@ -192,6 +193,8 @@ export function benchConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     runs: Math.round(envNumber("BENCH_RUNS", 3, env)),
     seconds: envNumber("BENCH_SECONDS", 5, env),
     warmupSeconds: envNumber("BENCH_WARMUP_SECONDS", 1, env),
+    // "0" turns the warm-up off (the runs before it had none).
+    warmupRequests: env.BENCH_WARMUP_REQUESTS === "0" ? 0 : Math.round(envNumber("BENCH_WARMUP_REQUESTS", 5_000, env)),
     connections: Math.round(envNumber("BENCH_CONNECTIONS", 50, env)),
     rate: envNumber("BENCH_RATE", 500, env),
     storeAccounts: 1_000,
@@ -344,7 +347,7 @@ async function main(): Promise<number> {
   console.log(`pars-storage bench: Node ${m.node}, ${m.cpus} × ${m.cpuModel}, ${m.platform}, commit ${m.commit}`);
   console.log(`load average at start: ${m.loadAvg.join(" ")}; node PQ backend: ${m.pqBackend}`);
   const c = config;
-  console.log(`runs ${c.runs} × ${c.seconds} s (+${c.warmupSeconds} s warm-up), ${c.connections} connections\n`);
+  console.log(`runs ${c.runs} × ${c.seconds} s (+${c.warmupSeconds} s warm-up; ${c.warmupRequests ?? 0} stores into each fresh store server first), ${c.connections} connections\n`);
   const ctx = new BenchContext(config);
   const onExit = (): void => ctx.closeSync();
   const onSignal = (signal: NodeJS.Signals): void => {

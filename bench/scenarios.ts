@@ -103,6 +103,11 @@ export interface BenchConfig {
   runs: number;
   seconds: number;
   warmupSeconds: number;
+  /**
+   * Store scenarios: stores sent to a fresh server (closed loop, `connections`) before it settles
+   * and the measured run starts (BENCH_WARMUP_REQUESTS; absent or 0: none).
+   */
+  warmupRequests?: number;
   connections: number;
   /** Open-loop scenarios: offered stores per second (BENCH_RATE). */
   rate: number;
@@ -294,6 +299,30 @@ async function settle(pid: number): Promise<{seconds: number; cores: number | nu
   return {seconds: round((performance.now() - started) / 1000, 1), cores};
 }
 
+/**
+ * Stores `warmupRequests` messages into a fresh store server (closed loop, its own accounts' seed)
+ * so the window measures compiled code; a store that fails is reported, as the prefill's are.
+ */
+async function warmUp(ctx: BenchContext, def: ScenarioDef, url: string, run: number): Promise<void> {
+  const c = ctx.config;
+  const total = c.warmupRequests ?? 0;
+  if (def.workload !== "store" || total <= 0) return;
+  const spec: LoadSpec = {
+    url,
+    workload: "store",
+    accounts: def.accounts,
+    accountCount: c.storeAccounts,
+    seed: `warmup-${run}`,
+    connections: c.connections,
+    warmupSeconds: 0,
+    seconds: 0,
+    totalRequests: total,
+  };
+  const r = await runLoadClient(ctx.children, SCRIPTS.loadClient, spec);
+  const failed = r.non2xx + r.errors;
+  if (failed > 0) throw new Error(`warm-up of ${def.id} failed: ${failed} of ${r.requests}: ${r.failures.join(" | ")}`);
+}
+
 /** Runs one scenario once (fresh server for stores, the prefilled one for retrieves). */
 export async function runScenario(ctx: BenchContext, def: ScenarioDef, run: number): Promise<RunSample> {
   const shared = def.workload === "retrieve" ? ctx.retrieveServers.get(retrieveServerKey(def)) : undefined;
@@ -302,7 +331,13 @@ export async function runScenario(ctx: BenchContext, def: ScenarioDef, run: numb
   try {
     // A fresh server's startup work (module loading, the first storage-proof build on a worker)
     // must not land in the window: it is not per-request work, and a swarm pays it three times.
-    if (shared === undefined && def.server !== "echo") await Promise.all((server.pids ?? [server.pid]).map(settle));
+    // Nor its JIT warm-up: V8 optimises a function after enough calls, i.e. after a number of
+    // requests, not of seconds, so an open loop at 500/s was measured while its platform threads
+    // compiled (~30 TurboFan jobs a second for > 10 s), at three times a closed loop's CPU per store.
+    if (shared === undefined && def.server !== "echo") {
+      await warmUp(ctx, def, server.url, run);
+      await Promise.all((server.pids ?? [server.pid]).map(settle));
+    }
     const probe = cpuProbe(server.pids ?? [server.pid]);
     const spec = loadSpec(ctx, def, server.url, run);
     const load = await runLoadClient(ctx.children, SCRIPTS.loadClient, spec, probe.onPhase);

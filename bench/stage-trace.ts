@@ -26,13 +26,14 @@
  * - `threads_cpu_s`: CPU seconds per thread (`/proc/self/task`, Linux only; `main`, then the others
  *   by thread ID) from the first request this process handled to the last 1 s snapshot before
  *   exit: how much of a store's CPU is off the main thread (signing worker, proof worker, V8's GC
- *   helpers, libuv).
+ *   helpers, libuv); `threads_cpu_per_second`: [main, all others] for each second from the
+ *   first request on.
  *
  * Measurement only: nothing here runs unless a bench run asks for it.
  */
 import {readFileSync, readdirSync, writeFileSync} from "node:fs";
 import {join} from "node:path";
-import {monitorEventLoopDelay} from "node:perf_hooks";
+import {constants as perfConstants, monitorEventLoopDelay, PerformanceObserver} from "node:perf_hooks";
 import {Forwarder} from "../src/replication/forwarder.js";
 import {PeerRequestHandler} from "../src/replication/peer-handler.js";
 import {RpcBatcher} from "../src/replication/rpc-batcher.js";
@@ -102,6 +103,7 @@ function timeSync<T extends object>(proto: T, name: keyof T & string, stage: str
 function install(dir: string): void {
   const delay = monitorEventLoopDelay({resolution: 5});
   delay.enable();
+  observeGc();
   timeMethod(Forwarder.prototype, "forward", "forward");
   timeMethod(RpcBatcher.prototype, "call", "peer_call");
   timeMethod(PeerTransport.prototype, "requestRaw", "exchange", (args) => {
@@ -115,10 +117,15 @@ function install(dir: string): void {
   // Snapshots every second from the first request on: a worker that ends before exit keeps its figure.
   let cpuAtFirst: Map<string, number> | undefined;
   let cpuLast = new Map<string, number>();
+  const cpuSeries: Array<[number, number]> = [];
   timeMethodBy(RpcHandler.prototype, "handle", (args) => {
     if (cpuAtFirst === undefined) {
       cpuAtFirst = threadTicks();
-      setInterval(() => (cpuLast = threadTicks()), 1000).unref();
+      setInterval(() => {
+        const now = threadTicks();
+        cpuSeries.push(perSecond(cpuLast.size === 0 ? (cpuAtFirst as Map<string, number>) : cpuLast, now));
+        cpuLast = now;
+      }, 1000).unref();
     }
     return (args[2] as {recurse?: boolean} | undefined)?.recurse === false ? "rpc_peer" : "rpc_entry";
   });
@@ -135,8 +142,33 @@ function install(dir: string): void {
     const ns = (q: number): number => Math.round(delay.percentile(q) / 1e4) / 100;
     out.event_loop_delay = {p50: ns(50), p99: ns(99), max: Math.round(delay.max / 1e4) / 100, mean: Math.round(delay.mean / 1e4) / 100};
     if (cpuAtFirst !== undefined) out.threads_cpu_s = ticksBetween(cpuAtFirst, cpuLast);
+    out.threads_cpu_per_second = cpuSeries;
     writeFileSync(join(dir, `${process.pid}.json`), `${JSON.stringify(out, null, 1)}\n`);
   });
+}
+
+const GC_KINDS: Record<number, string> = {
+  [perfConstants.NODE_PERFORMANCE_GC_MINOR]: "gc_minor",
+  [perfConstants.NODE_PERFORMANCE_GC_MAJOR]: "gc_major",
+  [perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL]: "gc_incremental",
+  [perfConstants.NODE_PERFORMANCE_GC_WEAKCB]: "gc_weakcb",
+};
+
+/**
+ * Each GC pause on the main thread by kind (`gc_minor`: scavenges, `gc_major`: mark-compact,
+ * `gc_incremental`: incremental marking steps), and the major ones again by V8's GC flags
+ * (`gc_major_flags_<n>`): the helper threads' CPU in `threads_cpu_s` follows these.
+ */
+function observeGc(): void {
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const detail = (e as unknown as {detail?: {kind?: number; flags?: number}}).detail;
+      const kind = GC_KINDS[detail?.kind ?? -1] ?? "gc_other";
+      record(kind, e.duration);
+      if (kind === "gc_major") record(`gc_major_flags_${detail?.flags ?? 0}`, e.duration);
+    }
+  });
+  obs.observe({entryTypes: ["gc"]});
 }
 
 /** CPU ticks (utime + stime, 1/100 s) per thread ID (Node names every thread "node"). */
@@ -163,6 +195,18 @@ function ticksBetween(before: Map<string, number>, after: Map<string, number>): 
   }
   rows.sort((a, b) => (a[0] === "main" ? -1 : b[0] === "main" ? 1 : b[1] - a[1]));
   return Object.fromEntries(rows);
+}
+
+/** One second's CPU seconds of [the main thread, all other threads]: whether the others' share is a warm-up. */
+function perSecond(before: Map<string, number>, after: Map<string, number>): [number, number] {
+  let main = 0;
+  let others = 0;
+  for (const [tid, t] of after) {
+    const d = (t - (before.get(tid) ?? 0)) / 100;
+    if (tid === String(process.pid)) main += d;
+    else others += d;
+  }
+  return [Math.round(main * 100) / 100, Math.round(others * 100) / 100];
 }
 
 /** Calls in an encoded rpc_batch: its `"method":` keys at the top level of each request. */
