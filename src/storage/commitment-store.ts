@@ -36,6 +36,14 @@ export interface StoredTopPage {
   readonly bytes: Buffer;
 }
 
+/** A stored bucket's head: the first 48 bytes of its record, and the record's length. */
+export interface StoredHead {
+  readonly bucket: number;
+  readonly generation: number;
+  readonly length: number;
+  readonly head: Buffer;
+}
+
 /** One stored bucket: its record (empty for an empty bucket), SHA-256 of it, and its generation. */
 export interface StoredBucket {
   readonly bucket: number;
@@ -48,6 +56,10 @@ const SQL = {
   header: "SELECT generation, timestamp, root, message_count, log_watermark, top, roots_digest FROM proof_commitment WHERE id = 1",
   maxGeneration: "SELECT max(generation) FROM proof_buckets",
   buckets: "SELECT bucket, generation, digest, record FROM proof_buckets WHERE bucket >= ? AND bucket < ? ORDER BY bucket",
+  // A record's first 48 bytes are its head (root, smallest expiry, byte total: src/proofs/bucket.ts).
+  heads: "SELECT bucket, generation, length(record), substr(record, 1, 48) FROM proof_buckets WHERE bucket >= ? AND bucket < ? ORDER BY bucket",
+  // A JSON array of bucket numbers, ascending: one statement walks their rows in key order.
+  records: "SELECT bucket, generation, digest, record FROM proof_buckets WHERE bucket IN (SELECT value FROM json_each(?)) ORDER BY bucket",
   putBucket: "INSERT OR REPLACE INTO proof_buckets (bucket, generation, digest, record) VALUES (?, ?, ?, ?)",
   putHeader:
     "INSERT OR REPLACE INTO proof_commitment (id, generation, timestamp, root, message_count, log_watermark, top, roots_digest) " +
@@ -108,6 +120,18 @@ export class CommitmentStore {
   buckets(lo: number, hi: number): StoredBucket[] {
     type Row = [number, number, Buffer, Buffer];
     return this.#run(() => (this.#st.buckets.raw().all(lo, hi) as Row[]).map((r) => ({bucket: r[0], generation: r[1], digest: r[2], record: r[3]})));
+  }
+
+  /** The heads of the stored buckets with lo <= bucket < hi, ascending (a restart loads only these). */
+  heads(lo: number, hi: number): StoredHead[] {
+    type Row = [number, number, number, Buffer | null];
+    return this.#run(() => (this.#st.heads.raw().all(lo, hi) as Row[]).map((r) => ({bucket: r[0], generation: r[1], length: r[2], head: r[3] ?? Buffer.alloc(0)})));
+  }
+
+  /** The stored rows of `buckets` (ascending numbers), ascending; a bucket without a row is left out. */
+  records(buckets: readonly number[]): StoredBucket[] {
+    type Row = [number, number, Buffer, Buffer];
+    return this.#run(() => (this.#st.records.raw().all(JSON.stringify(buckets)) as Row[]).map((r) => ({bucket: r[0], generation: r[1], digest: r[2], record: r[3]})));
   }
 
   /** Every stored page of the top tree, ascending. */
