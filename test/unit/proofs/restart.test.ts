@@ -131,6 +131,14 @@ function damageRecord(n: Node, b: number, at: number): void {
   db.prepare("UPDATE proof_buckets SET record = ? WHERE bucket = ?").run(record, b);
 }
 
+/** Flips one bit at byte `at` (< 48) of bucket `b`'s stored head (migration 0013), its record left as it was. */
+function damageHead(n: Node, b: number, at: number): void {
+  const db = n.s.store.db.sqlite;
+  const head = db.prepare("SELECT head FROM proof_bucket_heads WHERE bucket = ?").pluck().get(b) as Buffer;
+  head[at] = head[at]! ^ 1;
+  db.prepare("UPDATE proof_bucket_heads SET head = ? WHERE bucket = ?").run(head, b);
+}
+
 const rowCount = (n: Node, sql: string): number => n.s.store.db.sqlite.prepare(sql).pluck().get() as number;
 
 describe("persisted commitment", () => {
@@ -223,7 +231,7 @@ describe("persisted commitment", () => {
     await n.s.store.storeBulk(messages);
     await epoch(n, start(n), T0);
     const [a, b] = [bucketOfMessage(messages[3]!), bucketOfMessage(messages[4]!)];
-    damageRecord(n, a, 40); // its byte total
+    damageHead(n, a, 40); // its byte total
     damageRecord(n, b, 60); // a leaf: found by the same full check
 
     const again = start(n);
