@@ -276,6 +276,7 @@ function headOf(row: StoredHead): Bucket | null {
 /**
  * Writes `c`: the records of `changed` buckets (every non-empty one for "all") in batches stamped
  * `generation`, one step each, then the header, which also trims the change log to `logWatermark`.
+ * `beforeBatch` is told of the buckets whose rows are about to be overwritten or dropped.
  */
 export function* saveCommitment(
   store: CommitmentPersistence,
@@ -306,6 +307,8 @@ export function* saveCommitment(
     store.putTopPage(page, generation, top.subarray(page * TOP_PAGE_BYTES, (page + 1) * TOP_PAGE_BYTES));
     yield;
   }
+  // A full write drops the rows of buckets now empty: records still read from them are pinned first.
+  if (changed === "all") beforeBatch?.(c.buckets.flatMap((b, i) => (b.count === 0 ? [i] : [])));
   store.commit({generation, timestamp: c.timestamp, root: c.root, messageCount: c.messageCount, logWatermark, top: Buffer.alloc(0), rootsDigest: digest}, changed === "all");
 }
 

@@ -482,4 +482,26 @@ describe("persisted commitment", () => {
     const newer = await build(n.s.tables, null, FULL, T0 + 1_000);
     expect(messages.map((m) => engine.findNow(T0 + 1_000, m.hash, live(m)))).toEqual(messages.map((m) => committedLeaf(newer, m.hash, live(m))));
   });
+  it("a full rebuild's write drops the rows of buckets now empty; the published commitment still answers from them", async () => {
+    const n = await setup();
+    const messages = Array.from({length: 40}, (_, i) => message(i, {expiry: T0 + 30 * HOUR_MS}));
+    await n.s.store.storeBulk(messages);
+    const engine = new LocalEngine(n.s.tables.reader, {sliceBudgetMs: 1_000, store: new CommitmentStore(n.s.store.db.sqlite)});
+    cleanup.push(() => engine.close());
+    const watermark = (): number => rowCount(n, "SELECT coalesce(max(id), 0) FROM proof_change_log");
+    expect(await engine.refresh({timestamp: T0, changed: null, logWatermark: watermark()})).not.toBeNull();
+    await engine.publish(T0);
+    expect(await engine.flushed()).toBe(true);
+    const live = (m: StoredMessage) => ({account: m.account, namespace: m.namespace, dataDigest: dataDigest(m.data)});
+    const gone = messages.find((m) => messages.filter((o) => bucketOfMessage(o) === bucketOfMessage(m)).length === 1)!;
+    const expected = committedLeaf(await build(n.s.tables, null, FULL, T0), gone.hash, live(gone));
+    expect(expected).not.toBeNull();
+
+    // Its bucket is empty now; a full rebuild (a change-log overflow) is written, never published.
+    await n.s.store.deleteByHashes(gone.account, [gone.hash]);
+    expect(await engine.refresh({timestamp: T0 + 1_000, changed: null, logWatermark: watermark()})).not.toBeNull();
+    expect(await engine.flushed()).toBe(true);
+    expect(rowCount(n, `SELECT count(*) FROM proof_buckets WHERE bucket = ${bucketOfMessage(gone)}`)).toBe(0);
+    expect(engine.findNow(T0, gone.hash, live(gone))).toEqual(expected);
+  });
 });
