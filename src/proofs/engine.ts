@@ -75,6 +75,11 @@ export interface LocalEngineOptions {
   readonly store?: CommitmentPersistence;
   /** Told when writing the commitment failed (the refresh still succeeds; the next write retries). */
   readonly onPersistError?: (err: unknown) => void;
+  /**
+   * Told, after a write landed, how many bytes of records the commitment let go (they are on disk
+   * now), and whether the write was a full one (every record: the worker collects then).
+   */
+  readonly onRecordsReleased?: (bytes: number, full: boolean) => void;
   /** Called after every step of a refresh (RefreshOptions.poll: the worker serves finds there). */
   readonly poll?: () => void;
 }
@@ -202,7 +207,12 @@ export class LocalEngine implements CommitmentEngine {
     if (written) {
       this.#unwritten = new Set();
       // Its rows and header are on disk: from now on `c` holds their heads only and reads records there.
-      await sliced(keepHeads(c, changed), {...opts, aborted: undefined, onProgress: undefined}, newStats(), idleProgress(false));
+      let freed = 0;
+      const steps = (function* (): Generator<void> {
+        freed = yield* keepHeads(c, changed);
+      })();
+      await sliced(steps, {...opts, aborted: undefined, onProgress: undefined}, newStats(), idleProgress(false));
+      this.opts.onRecordsReleased?.(freed, changed === "all");
     }
     return written;
   }

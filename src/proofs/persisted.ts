@@ -184,9 +184,9 @@ function checked(row: StoredBucket, head: Bucket): Bucket | null {
 /**
  * Turns the resident buckets of `c` among `buckets` ("all": every one) into heads, their records
  * being on disk now (a write landed); one step per HEADS_STEP buckets. Lowers `c.arenaBytes` by
- * the records let go and adds the heads' chunks.
+ * the records let go and adds the heads' chunks; returns the bytes of the records let go.
  */
-export function* keepHeads(c: Commitment, buckets: readonly number[] | "all"): Generator<void> {
+export function* keepHeads(c: Commitment, buckets: readonly number[] | "all"): Generator<void, number> {
   const arena = new BucketArena();
   const all = c.buckets as Bucket[];
   const list = buckets === "all" ? null : buckets;
@@ -202,6 +202,7 @@ export function* keepHeads(c: Commitment, buckets: readonly number[] | "all"): G
     if ((i + 1) % HEADS_STEP === 0) yield;
   }
   c.arenaBytes = Math.max(0, c.arenaBytes - freed) + arena.allocatedBytes;
+  return freed;
 }
 
 /** Buckets turned into heads per step (a few ms). */
