@@ -504,4 +504,34 @@ describe("persisted commitment", () => {
     expect(rowCount(n, `SELECT count(*) FROM proof_buckets WHERE bucket = ${bucketOfMessage(gone)}`)).toBe(0);
     expect(engine.findNow(T0, gone.hash, live(gone))).toEqual(expected);
   });
+  it("a restart reads the heads only; a refresh reads the records of the buckets it rebuilds, an answer its bucket's", async () => {
+    const n = await setup();
+    const messages = Array.from({length: 60}, (_, i) => message(i, {expiry: T0 + 30 * HOUR_MS}));
+    await n.s.store.storeBulk(messages.slice(0, 50));
+    await epoch(n, start(n), T0);
+    await n.s.store.storeBulk(messages.slice(50));
+    const real = new CommitmentStore(n.s.store.db.sqlite);
+    const reads = {buckets: 0, heads: 0, records: [] as number[]};
+    const counting: CommitmentPersistence = {
+      header: () => real.header(),
+      maxGeneration: () => real.maxGeneration(),
+      buckets: (lo, hi) => (reads.buckets++, real.buckets(lo, hi)),
+      heads: (lo, hi) => (reads.heads++, real.heads(lo, hi)),
+      records: (buckets) => (reads.records.push(...buckets), real.records(buckets)),
+      putBuckets: (g, rows) => real.putBuckets(g, rows),
+      topPages: () => real.topPages(),
+      putTopPage: (page, g, bytes) => real.putTopPage(page, g, bytes),
+      commit: (h, full) => real.commit(h, full),
+    };
+    const again = start(n, counting);
+    await epoch(n, again, T0 + 1_000);
+    expect(reads.heads).toBeGreaterThan(0);
+    expect(reads.buckets).toBe(0);
+    // Only buckets that held a message before and gained one now had a record to merge into.
+    const before = new Set(messages.slice(0, 50).map(bucketOfMessage));
+    expect(reads.records.every((b) => before.has(b))).toBe(true);
+    reads.records.length = 0;
+    expect(await verdictFor(n, again, messages[7]!, T0 + 1_000)).toEqual({outcome: "pass"});
+    expect(reads.records).toEqual([bucketOfMessage(messages[7]!)]);
+  });
 });
