@@ -90,8 +90,9 @@ export interface FixtureResult {
   loadAverage: string;
   /**
    * Restart: the new worker's load and refresh (wall, and CPU of the whole process: every thread,
-   * what a loaded machine does not inflate), the first answer after it, and how long the
-   * background check of the loaded records took after that (persisted.ts).
+   * what a loaded machine does not inflate), the first answer after it, and how long the next
+   * refresh took (`checkedMs`: it waits for the first one's write; a background check of loaded
+   * records ran there before records stayed on disk, persisted.ts).
    */
   restart?: {changes: number; loadMs: number; refreshMs: number; refreshCpuMs: number; firstAnswerMs: number; rebuilt: number; checkedMs: number};
   /**
@@ -139,7 +140,7 @@ async function measure(path: string, steps: ReadonlySet<string>): Promise<Fixtur
     const refreshMs = performance.now() - t0;
     const refreshCpuMs = cpuMs(cpu0);
     const first = await answers(tables, engine, summary, 1);
-    // The background check runs in the worker between requests; a refresh waits for it to finish.
+    // The next refresh waits for the first one's write.
     const checked = await timed(() => engine.refresh(logged(tables, ++timestamp)));
     // Its write follows it: the churn's updates (one long transaction) wait for it, not the reverse.
     await written(db, timestamp, performance.now());

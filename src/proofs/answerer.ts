@@ -85,8 +85,7 @@ export function committedLeaf(commitment: Commitment, messageHash: string, live:
   if (raw === null) return null;
   let first: {at: Located; leaf: LeafFields} | null = null;
   for (const at of commitment.locate(raw)) {
-    const bucket = commitment.buckets[at.bucket];
-    if (bucket === undefined) break;
+    const bucket = commitment.record(at.bucket);
     const leaf: LeafFields = {
       messageHash,
       account: live.account,

@@ -72,11 +72,16 @@ export class BucketArena {
 }
 
 export class Bucket {
-  /** The record (laid out as above) is `chunk` from `at`, `length` bytes. */
+  /**
+   * The record (laid out as above) is `chunk` from `at`, `length` bytes; for a head (`resident`
+   * false) only its first HEAD_BYTES are there: the record is on disk (persisted.ts), and only
+   * `root`, `minExpiry`, `bytes`, `count` and `length` may be read before the engine fetches it.
+   */
   constructor(
     readonly chunk: Buffer,
     readonly at: number,
     readonly length: number,
+    readonly resident = true,
   ) {}
 
   /** The record itself (a new view: tests, copies). */
@@ -137,6 +142,35 @@ function emptyRecord(): Buffer {
   EMPTY_ROOT.copy(r, 0);
   r.writeDoubleLE(Number.POSITIVE_INFINITY, NODE_BYTES);
   return r;
+}
+
+/** Bytes of a record's head: root 32 ‖ smallest expiry f64 ‖ byte total f64. */
+export const HEAD_BYTES = HEADER_BYTES;
+
+/** Whether `length` bytes can be a non-empty record. */
+export function isRecordLength(length: number): boolean {
+  return length > HEADER_BYTES && (length - HEADER_BYTES) % LEAF_RECORD_BYTES === 0;
+}
+
+/**
+ * The head of a bucket whose `length`-byte record stays on disk (the first HEAD_BYTES of `head`
+ * from `from`), copied into `arena` (48 bytes in a shared chunk: ~100 bytes a bucket with its
+ * object, against ~2 KB a record at 10 M messages).
+ */
+export function headBucket(head: Buffer, from: number, length: number, arena: BucketArena): Bucket {
+  const {chunk, at} = arena.alloc(HEADER_BYTES);
+  head.copy(chunk, at, from, from + HEADER_BYTES);
+  return new Bucket(chunk, at, length, false);
+}
+
+/** `b` as a head only (its record is on disk); the empty bucket stays itself. */
+export function headOf(b: Bucket, arena: BucketArena): Bucket {
+  return b.count === 0 ? EMPTY_BUCKET : headBucket(b.chunk, b.at, b.length, arena);
+}
+
+/** Whether two buckets have the same head and length (the same record: the root covers every leaf). */
+export function sameHead(a: Bucket, b: Bucket): boolean {
+  return a === b || (a.length === b.length && a.chunk.compare(b.chunk, b.at, b.at + HEADER_BYTES, a.at, a.at + HEADER_BYTES) === 0);
 }
 
 export const EMPTY_BUCKET: Bucket = Object.freeze(new Bucket(emptyRecord(), 0, HEADER_BYTES));
@@ -222,6 +256,7 @@ export function bucketFromRecord(record: Buffer, arena: BucketArena): Bucket | n
 /** A copy of `b` in `arena` (compaction). */
 export function copyBucket(b: Bucket, arena: BucketArena): Bucket {
   if (b.count === 0) return EMPTY_BUCKET;
+  if (!b.resident) return headOf(b, arena);
   const {chunk, at} = arena.alloc(b.length);
   b.chunk.copy(chunk, at, b.at, b.at + b.length);
   return new Bucket(chunk, at, b.length);

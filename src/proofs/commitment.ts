@@ -16,13 +16,19 @@ export interface Located {
 }
 
 export class Commitment {
+  /**
+   * Gives the full record of bucket `b` held here as a head only (its record on disk: the engine
+   * that persists the commitment sets this, engine.ts); throws if it cannot be had now.
+   */
+  resolve: ((b: number, head: Bucket) => Bucket) | null = null;
   readonly root: Buffer;
   readonly messageCount: number;
   readonly usedBytes: number;
   /**
    * @param timestamp the proof timestamp T: the commitment holds messages with expiry > T
    * @param top the top tree over `buckets` (built or updated by the refresh, in its slices)
-   * @param arenaBytes at most what the arenas of `buckets` hold (refresh.ts compacts on it)
+   * @param arenaBytes at most what the arenas of `buckets` hold (refresh.ts compacts on it; the
+   *   engine lowers it once the records it wrote are held as heads only)
    * @param totals the buckets' messages and bytes, if summed already (a refresh sums them in its
    *   steps: a pass over every bucket here would hold an inclusion request for a few ms)
    */
@@ -30,7 +36,7 @@ export class Commitment {
     readonly timestamp: number,
     readonly buckets: readonly Bucket[],
     readonly top: TopTree,
-    readonly arenaBytes = 0,
+    public arenaBytes = 0,
     totals?: {readonly messageCount: number; readonly usedBytes: number},
   ) {
     if (buckets.length !== BUCKET_COUNT) throw new RangeError(`a commitment has ${BUCKET_COUNT} buckets`);
@@ -50,10 +56,18 @@ export class Commitment {
     this.usedBytes = bytes;
   }
 
+  /** Bucket `b` with its full record (fetched through `resolve` if held as a head only). */
+  record(b: number): Bucket {
+    const bucket = this.buckets[b] as Bucket;
+    if (bucket.resident) return bucket;
+    if (this.resolve === null) throw new Error(`bucket ${b} is held as a head only and nothing fetches its record`);
+    return this.resolve(b, bucket);
+  }
+
   /** Candidate positions of a raw message hash (one, unless KEY_BYTES-byte key prefixes collide). */
   *locate(raw: Uint8Array): Generator<Located> {
     const bucket = bucketOf(raw);
-    const b = this.buckets[bucket] as Bucket;
+    const b = this.record(bucket);
     const first = findKey(b, raw);
     if (first < 0) return;
     for (let index = first; index < b.count; index++) {
@@ -63,13 +77,13 @@ export class Commitment {
   }
 
   leafAt(at: Located): Buffer {
-    const b = this.buckets[at.bucket] as Bucket;
+    const b = this.record(at.bucket);
     return b.chunk.subarray(b.leafOffset(at.index), b.leafOffset(at.index) + NODE_BYTES);
   }
 
   /** Audit path of a leaf within its bucket (computes the bucket's levels: ~n hashes). */
   bucketPath(at: Located): Buffer[] {
-    const b = this.buckets[at.bucket] as Bucket;
+    const b = this.record(at.bucket);
     return pathFromLevels(treeLevels(b.leaves, b.count), at.index);
   }
 

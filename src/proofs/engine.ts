@@ -13,7 +13,7 @@ import {BUCKET_COUNT} from "./constants.js";
 import type {Bucket} from "./bucket.js";
 import {committedLeaf, type CommittedLeaf, type LiveLeaf} from "./answerer.js";
 import type {Commitment} from "./commitment.js";
-import {loadCommitment, nextGeneration, RecordChecks, saveCommitment, type CommitmentPersistence, type LoadedCommitment} from "./persisted.js";
+import {DiskRecords, keepHeads, loadCommitment, nextGeneration, saveCommitment, type CommitmentPersistence, type LoadedCommitment} from "./persisted.js";
 import {FULL_PLAN, planSteps, refreshCommitment, runSteps, sliced, type CommitmentSource, type Progress, type RefreshOptions, type RefreshPlan, type RefreshProgress, type RefreshStats} from "./refresh.js";
 
 /** What the proof service learns of a commitment: enough to sign a StorageProof and pick candidates. */
@@ -75,6 +75,11 @@ export interface LocalEngineOptions {
   readonly store?: CommitmentPersistence;
   /** Told when writing the commitment failed (the refresh still succeeds; the next write retries). */
   readonly onPersistError?: (err: unknown) => void;
+  /**
+   * Told, after a write landed, how many bytes of records the commitment let go (they are on disk
+   * now), and whether the write was a full one (every record: the worker collects then).
+   */
+  readonly onRecordsReleased?: (bytes: number, full: boolean) => void;
   /** Called after every step of a refresh (RefreshOptions.poll: the worker serves finds there). */
   readonly poll?: () => void;
 }
@@ -87,8 +92,11 @@ export class LocalEngine implements CommitmentEngine {
   #closed = false;
   /** The generation the next persisted write stamps (read from the store on first use). */
   #generation: number | undefined;
-  /** The loaded records until each is checked against its digest (persisted.ts). */
-  readonly #checks: RecordChecks;
+  /**
+   * Records of buckets held as heads only (persisted.ts): once a write lands, a commitment keeps
+   * only its buckets' heads, and answers and refreshes read records from disk through this.
+   */
+  readonly #records: DiskRecords | null;
   /**
    * The write of the last refresh's commitment, running after that refresh returned: its proof is
    * signed and published without waiting for ~170 MB of records at 10 M messages. The next refresh
@@ -107,7 +115,7 @@ export class LocalEngine implements CommitmentEngine {
     private readonly source: CommitmentSource,
     private readonly opts: LocalEngineOptions,
   ) {
-    this.#checks = new RecordChecks(source, () => [this.#base, this.#published], () => this.#closed);
+    this.#records = opts.store === undefined ? null : new DiskRecords(opts.store, source);
   }
 
   async refresh({timestamp, changed, logWatermark}: RefreshRequest): Promise<CommitmentSummary | null> {
@@ -120,7 +128,9 @@ export class LocalEngine implements CommitmentEngine {
       this.#progress = p;
       this.opts.onProgress?.(p);
     };
-    const opts: SliceOptions = {timestamp, logWatermark, sliceBudgetMs: this.opts.sliceBudgetMs, aborted: () => this.#closed, onProgress, poll: this.opts.poll};
+    const records = this.#records;
+    const fetch = records === null ? undefined : (list: readonly number[], heads: readonly Bucket[]) => records.fetch(list, heads);
+    const opts: SliceOptions = {timestamp, logWatermark, sliceBudgetMs: this.opts.sliceBudgetMs, aborted: () => this.#closed, onProgress, poll: this.opts.poll, records: fetch};
     let reread: readonly number[] = [];
     let loadedMs = 0;
     if (base === null && changed !== null && this.opts.store !== undefined) {
@@ -128,17 +138,20 @@ export class LocalEngine implements CommitmentEngine {
       const loaded = await this.#load(this.opts.store, opts).finally(() => (this.#progress = null));
       if (loaded !== null) {
         ({commitment: base, reread} = loaded);
-        this.#checks.loaded(loaded.records);
+        this.#attach(base);
         loadedMs = performance.now() - started;
       }
     }
-    if (changed !== null && this.#checks.needCheckFirst(loadedMs > 0, changed.length)) await this.#checks.checkAll(opts);
-    const plan = changed === null || base === null ? FULL_PLAN : await this.#checks.plan(base, reread, (r) => this.#plan(changed, base, r, opts));
+    // Buckets whose stored record was found unusable are read again from the messages.
+    const damaged = records === null ? [] : [...records.damaged];
+    const plan = changed === null || base === null ? FULL_PLAN : await this.#plan(changed, base, [...new Set([...reread, ...damaged])].sort((x, y) => x - y), opts);
     if (plan === null) return null;
     const c = await refreshCommitment(this.source, base, plan, opts, stats).finally(() => (this.#progress = null));
     if (c === null) return null;
+    this.#attach(c);
     this.#base = c;
-    this.#checks.afterRefresh(c, plan.full);
+    if (plan.full) records?.damaged.clear();
+    else for (const b of plan.buckets) records?.damaged.delete(b);
     const persisted = logWatermark !== undefined && this.opts.store !== undefined;
     let summary: CommitmentSummary | null = null;
     const steps = (function* (): Generator<void> {
@@ -150,6 +163,12 @@ export class LocalEngine implements CommitmentEngine {
       this.#writing = this.#writeAfter(c, plan.full ? "all" : plan.buckets, logWatermark, opts).finally(() => (this.#written = true));
     }
     return summary === null ? null : {...(summary as CommitmentSummary), persisted, loadedMs};
+  }
+
+  /** Lets `c` fetch the records of the buckets it holds as heads only (answers). */
+  #attach(c: Commitment): void {
+    const records = this.#records;
+    if (records !== null) c.resolve = (b, head) => records.resolve(b, head, c.timestamp);
   }
 
   /** The plan of an incremental refresh, made in steps (planSteps); null if the engine closed. */
@@ -185,7 +204,16 @@ export class LocalEngine implements CommitmentEngine {
     await new Promise((resolve) => setImmediate(resolve));
     // Not abandoned on close: a shutdown waits for it rather than leave rows to read again at start.
     const written = await this.#save(c, changed, logWatermark, {...opts, aborted: undefined});
-    if (written) this.#unwritten = new Set();
+    if (written) {
+      this.#unwritten = new Set();
+      // Its rows and header are on disk: from now on `c` holds their heads only and reads records there.
+      let freed = 0;
+      const steps = (function* (): Generator<void> {
+        freed = yield* keepHeads(c, changed);
+      })();
+      await sliced(steps, {...opts, aborted: undefined, onProgress: undefined}, newStats(), idleProgress(false));
+      this.opts.onRecordsReleased?.(freed, changed === "all");
+    }
     return written;
   }
 
@@ -199,7 +227,12 @@ export class LocalEngine implements CommitmentEngine {
       // Whatever happens next, rows of this generation may be on disk: the next write takes a newer one.
       this.#generation = generation + 1;
       const progress: Progress = {full: changed === "all", phase: "tree", done: 0, total: 0, messages: 0, elapsedMs: 0};
-      return await sliced(saveCommitment(store, c, changed, generation, logWatermark), {...opts, onProgress: undefined}, newStats(), progress);
+      // Rows the published commitment still reads are about to be overwritten: their records are pinned first.
+      const pin = (list: readonly number[]): void => {
+        const held = this.#published;
+        if (held !== null && held !== c) this.#records?.pin(held, c, list);
+      };
+      return await sliced(saveCommitment(store, c, changed, generation, logWatermark, pin), {...opts, onProgress: undefined}, newStats(), progress);
     } catch (err) {
       this.opts.onPersistError?.(err);
       return false;
@@ -224,7 +257,6 @@ export class LocalEngine implements CommitmentEngine {
   findNow(timestamp: number, messageHash: string, live: LiveLeaf): CommittedLeaf | null {
     const c = this.#published;
     if (c === null || c.timestamp !== timestamp) return null;
-    this.#checks.guard(c, messageHash);
     return committedLeaf(c, messageHash, live);
   }
 
@@ -234,11 +266,6 @@ export class LocalEngine implements CommitmentEngine {
 
   get persistent(): boolean {
     return this.opts.store !== undefined;
-  }
-
-  /** Loaded records not yet checked against their digests (0 once the background check is done). */
-  get uncheckedRecords(): number {
-    return this.#checks.unchecked;
   }
 
   /** The published commitment (tests and benchmarks look inside). */

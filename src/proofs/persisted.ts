@@ -1,29 +1,31 @@
 /**
  * The commitment on disk (docs/PROTOCOL.md (Storage proofs) §2.5, migration 0008): after each
  * refresh the engine writes the buckets it rebuilt, then a header (generation, T, root, change-log
- * watermark); at start it loads them and refreshes from there with the change log's hashes, so a
- * restart costs a read of the records (~52 bytes a message) instead of a full build.
+ * watermark); at start it loads the buckets' heads and refreshes from there with the change log's
+ * hashes, so a restart costs a read of 48 bytes a bucket instead of a full build.
  *
- * Nothing loaded is trusted blindly, but not everything is checked before the first answer. A
- * bucket row newer than the header is from a write a crash cut short: it is read again from the
- * messages (`reread`). Then one digest over every record's 48-byte head (root, smallest expiry,
- * byte total) must match the header's, the count must match (a missing row), and the stored top
- * tree must give the header's root: what a signed proof says (root, count, bytes) and which buckets
- * a refresh must touch (expiries) is then exactly what was persisted. The rest of each record (its
- * leaves, keys, expiries, sizes) is checked against its own SHA-256 lazily (`LoadedRecords`): before
- * a refresh merges into it or an answer reads it, and by a background pass; a damaged one is read
- * again from the messages. Only when the heads' digest fails (a damaged head, a header written by
- * an older version, or rows set aside above) is every record checked before use, as a load did
- * before: the damaged ones are read again, and if none is, the load is dropped for a full build.
+ * Records stay on disk (`DiskRecords`): once a write has landed, a commitment holds each bucket's
+ * head only (root, smallest expiry, byte total, length), and an answer or a refresh reads the
+ * record it needs from `proof_buckets`, checked against its stored SHA-256 and the head held.
+ *
+ * Nothing loaded is trusted blindly. A bucket row newer than the header is from a write a crash cut
+ * short: it is read again from the messages (`reread`). Then one digest over every bucket's head
+ * must match the header's, the count must match (a missing row), and the stored top tree must give
+ * the header's root: what a signed proof says (root, count, bytes) and which buckets a refresh must
+ * touch (expiries) is then exactly what was persisted. A record is checked when it is read; a
+ * damaged one is replaced by the bucket read again from the messages where that gives the same head,
+ * and read again by the next refresh. Only when the heads' digest fails (a damaged head, a header
+ * written by an older version, or rows set aside above) is every record read and checked at load:
+ * the damaged ones are read again, and if none is, the load is dropped for a full build.
  */
 import {createHash, hash} from "node:crypto";
-import type {CommitmentHeader, StoredBucket, StoredTopPage} from "../storage/index.js";
-import {BucketArena, bucketFromRecord, buildBucket, EMPTY_BUCKET, EMPTY_BUCKETS, type Bucket} from "./bucket.js";
+import type {CommitmentHeader, StoredBucket, StoredHead, StoredTopPage} from "../storage/index.js";
+import {Bucket, BucketArena, buildBucket, EMPTY_BUCKET, EMPTY_BUCKETS, headBucket, headOf as headOfBucket, isRecordLength, sameHead} from "./bucket.js";
 import {Commitment} from "./commitment.js";
 import {BUCKET_COUNT, NODE_BYTES} from "./constants.js";
 import {ProofError} from "./errors.js";
-import {bucketOf, bucketRange, decodeMessageHash} from "./leaf.js";
-import {sliced, type CommitmentSource, type Progress, type RefreshOptions, type RefreshPlan} from "./refresh.js";
+import {bucketRange} from "./leaf.js";
+import type {CommitmentSource, Progress} from "./refresh.js";
 import {TopTree} from "./top-tree.js";
 
 /** What the engine needs of the store (CommitmentStore implements it). */
@@ -31,6 +33,8 @@ export interface CommitmentPersistence {
   header(): CommitmentHeader | null;
   maxGeneration(): number;
   buckets(lo: number, hi: number): StoredBucket[];
+  heads(lo: number, hi: number): StoredHead[];
+  records(buckets: readonly number[]): StoredBucket[];
   putBuckets(generation: number, rows: ReadonlyArray<{bucket: number; digest: Buffer; record: Buffer}>): void;
   topPages(): StoredTopPage[];
   putTopPage(page: number, generation: number, bytes: Buffer): void;
@@ -42,8 +46,6 @@ export interface LoadedCommitment {
   readonly commitment: Commitment;
   readonly reread: readonly number[];
   readonly logWatermark: number;
-  /** The loaded records still to check against their digests (null: all were checked at load). */
-  readonly records: LoadedRecords | null;
 }
 
 /** Buckets per query of a load (64 queries, ~8 MB each at 10 M messages). */
@@ -57,202 +59,154 @@ const HEAD_BYTES = NODE_BYTES + 16;
 
 const digestOf = (record: Buffer): Buffer => hash("sha256", record, "buffer");
 
-/**
- * The loaded records not yet checked against their stored SHA-256. A record is only ever used
- * after `usable` said yes (an answer's bucket, a bucket a refresh merges into), and `step` checks
- * the rest in the background. A bucket a refresh has rebuilt since is not the loaded object any
- * more and needs no check.
- */
-export class LoadedRecords {
-  /** Per bucket: 0 not loaded (or empty), 1 unchecked, 2 good, 3 damaged. */
-  readonly #state = new Uint8Array(BUCKET_COUNT);
-  #cursor = 0;
-  #unchecked = 0;
-  readonly #damaged = new Set<number>();
-
-  /** @param digests 32 bytes per bucket, the stored SHA-256 of `loaded[b]`'s record */
-  constructor(
-    private readonly loaded: readonly Bucket[],
-    private readonly digests: Buffer,
-  ) {
-    loaded.forEach((bucket, b) => {
-      if (bucket.count === 0) return;
-      this.#state[b] = 1;
-      this.#unchecked++;
-    });
-  }
-
-  /** Whether `bucket`, held at index `b`, may be used: false only for a loaded record found damaged. */
-  usable(b: number, bucket: Bucket): boolean {
-    if (this.loaded[b] !== bucket) return true;
-    if (this.#state[b] === 1) this.#check(b);
-    return this.#state[b] !== 3;
-  }
-
-  /** Checks up to `count` more records in bucket order; returns those found damaged. */
-  step(count: number): number[] {
-    const damaged: number[] = [];
-    for (let n = 0; n < count && this.#cursor < BUCKET_COUNT; this.#cursor++) {
-      if (this.#state[this.#cursor] !== 1) continue;
-      if (!this.#check(this.#cursor)) damaged.push(this.#cursor);
-      n++;
-    }
-    return damaged;
-  }
-
-  /** Loaded buckets found damaged: the next refresh reads them again from the messages. */
-  get damaged(): ReadonlySet<number> {
-    return this.#damaged;
-  }
-
-  /** Records not yet checked. */
-  get unchecked(): number {
-    return this.#unchecked;
-  }
-
-  /** Forgets the damaged buckets `c` no longer holds the loaded record of (a refresh read them again). */
-  settle(c: Commitment): void {
-    for (const b of this.#damaged) if (c.buckets[b] !== this.loaded[b]) this.#damaged.delete(b);
-  }
-
-  /**
-   * Puts the bucket `b` read again from the messages into `c` in place of its damaged loaded record,
-   * if that gives the root `c` committed to (no message of it changed since): `c` then answers for
-   * it at once. Otherwise the bucket waits for the next refresh. True if replaced.
-   */
-  repair(c: Commitment, b: number, source: CommitmentSource): boolean {
-    const damaged = c.buckets[b] as Bucket;
-    if (damaged !== this.loaded[b] || this.#state[b] !== 3) return false;
-    const {lo, hi} = bucketRange(b);
-    const rebuilt = buildBucket(source.rowsInRange(lo, hi, c.timestamp), (h) => source.dataByHash(h));
-    if (!rebuilt.root.equals(damaged.root) || rebuilt.count !== damaged.count || rebuilt.bytes !== damaged.bytes) return false;
-    // Same root, count and bytes: the commitment (and its signed proof) is unchanged by the swap.
-    (c.buckets as Bucket[])[b] = rebuilt;
-    return true;
-  }
-
-  /** Whether bucket `b`'s record matches its digest (remembered either way). */
-  #check(b: number): boolean {
-    const bucket = this.loaded[b] as Bucket;
-    const record = bucket.chunk.subarray(bucket.at, bucket.at + bucket.length);
-    const good = hash("sha256", record, "buffer").equals(this.digests.subarray(b * NODE_BYTES, (b + 1) * NODE_BYTES));
-    this.#state[b] = good ? 2 : 3;
-    if (!good) this.#damaged.add(b);
-    this.#unchecked--;
-    return good;
-  }
-}
+/** Records kept by bucket after a read (~2 MB at 10 M messages): a challenge often repeats a bucket. */
+const CACHE_RECORDS = 1024;
 
 /**
- * What an engine does with the loaded records until each is checked (LoadedRecords): checks the
- * ones a refresh merges into (`plan`) or an answer reads (`guard`), all of them before a refresh
- * that may copy buckets into a new arena (`beforeRefresh`), the rest in the background between
- * requests (`afterRefresh`), and puts a damaged one read again in place where no root changes.
+ * The records of buckets a commitment holds as heads only (`Bucket.resident` false): once a write
+ * has landed the engine keeps only each bucket's head in memory, and an answer or a refresh reads
+ * the record from `proof_buckets` here. A record is used only if its stored SHA-256 and its head
+ * (root, smallest expiry, byte total, length) match the head held: the root covers every leaf, so
+ * it is the record the commitment committed to, whatever generation wrote the row.
+ *
+ * A write of a newer commitment overwrites rows the published one still reads (its proof is signed
+ * before its write, engine.ts): the records such a row held are pinned first (`pin`; a refresh
+ * pins the old records it fetches anyway), by head, for as long as a commitment holds that head.
  */
-export class RecordChecks {
-  #records: LoadedRecords | null = null;
-  #running = false;
+export class DiskRecords {
+  /** Checked records by the head they belong to: alive while a commitment holds that head. */
+  readonly #pins = new WeakMap<Bucket, Bucket>();
+  /** The last CACHE_RECORDS records read, by bucket, with the head each was checked against. */
+  readonly #cache = new Map<number, {head: Bucket; full: Bucket}>();
+  /** Buckets whose stored record was found unusable: the next refresh reads them again from the messages. */
+  readonly damaged = new Set<number>();
 
-  /** @param held the commitments the engine holds (a damaged record is replaced in each) */
   constructor(
+    private readonly store: CommitmentPersistence,
     private readonly source: CommitmentSource,
-    private readonly held: () => ReadonlyArray<Commitment | null>,
-    private readonly closed: () => boolean,
   ) {}
 
-  /** The records of a load just done (null: all checked at load). */
-  loaded(records: LoadedRecords | null): void {
-    this.#records = records;
-  }
-
-  /** Loaded records not yet checked (0 once the background check is done). */
-  get unchecked(): number {
-    return this.#records?.unchecked ?? 0;
+  /**
+   * The record of `head`, bucket `b` of the commitment for `timestamp` (an answer). A stored record
+   * that does not check out is replaced by the bucket read again from the messages if that gives
+   * the same head (nothing in it changed since); else NOT_READY until the next refresh.
+   */
+  resolve(b: number, head: Bucket, timestamp: number): Bucket {
+    const known = this.#known(b, head);
+    if (known !== null) return known;
+    const row = this.store.records([b])[0];
+    const full = row === undefined ? null : checked(row, head);
+    if (full !== null) {
+      this.#remember(b, head, full);
+      return full;
+    }
+    this.damaged.add(b);
+    const {lo, hi} = bucketRange(b);
+    const rebuilt = buildBucket(this.source.rowsInRange(lo, hi, timestamp), (h) => this.source.dataByHash(h));
+    if (rebuilt.count > 0 && sameHead(rebuilt, head)) {
+      // Same root, count and bytes: the commitment (and its signed proof) is unchanged by the swap.
+      this.#pins.set(head, rebuilt);
+      return rebuilt;
+    }
+    throw new ProofError({code: "PROOF_ERROR_NOT_READY"}, `bucket ${b} of the commitment is being read again`);
   }
 
   /**
-   * Whether to check first before a refresh of `changes` changes: a refresh may copy every bucket into a new arena
-   * (compaction), after which a loaded record is not recognisable, so every record not yet checked
-   * is checked first, except before the first refresh after the load (`justLoaded`), which copies
-   * only when it rebuilds most buckets.
+   * The records of `buckets` (ascending), held in `heads` as heads only, for a refresh that merges
+   * into them: read in one statement, checked, and pinned (the published commitment may still hold
+   * these heads when the refresh's write overwrites their rows). Null for an unusable one.
    */
-  needCheckFirst(justLoaded: boolean, changes: number): boolean {
-    return this.#records !== null && (!justLoaded || changes > BUCKET_COUNT / 4);
-  }
-
-  /** Checks every loaded record not yet checked, in slices (see `needCheckFirst`). */
-  async checkAll(opts: RefreshOptions): Promise<void> {
-    const records = this.#records;
-    if (records === null) return;
-    const steps = (function* (): Generator<void> {
-      while (records.unchecked > 0) {
-        records.step(CHECK_STEP);
-        yield;
-      }
-    })();
-    const progress: Progress = {full: false, phase: "load", done: 0, total: 0, messages: 0, elapsedMs: 0};
-    await sliced(steps, {...opts, onProgress: undefined}, {rebuilt: 0, reread: 0, slices: 0, longestSliceMs: 0}, progress);
+  fetch(buckets: readonly number[], heads: readonly Bucket[]): Map<number, Bucket | null> {
+    const out = new Map<number, Bucket | null>();
+    const missing: number[] = [];
+    for (const b of buckets) {
+      const known = this.#known(b, heads[b] as Bucket);
+      if (known === null) missing.push(b);
+      else out.set(b, known);
+    }
+    const rows = missing.length === 0 ? [] : this.store.records(missing);
+    for (const row of rows) {
+      const head = heads[row.bucket] as Bucket;
+      const full = checked(row, head);
+      if (full !== null) this.#pins.set(head, full);
+      out.set(row.bucket, full);
+    }
+    for (const b of missing) {
+      if (out.get(b) === undefined) out.set(b, null);
+      if (out.get(b) === null) this.damaged.add(b);
+    }
+    return out;
   }
 
   /**
-   * The incremental plan, made by `make` with the buckets to read again in full; a loaded record it
-   * would merge into is checked first, and one found damaged, now or in the background, is read
-   * again in full instead. Null if `make` gave up (the engine closed).
+   * Before rows of `buckets` are overwritten with `next`'s records: pins the records `held` (the
+   * published commitment) reads from those rows, where its head differs from `next`'s.
    */
-  async plan(base: Commitment, reread: readonly number[], make: (reread: readonly number[]) => Promise<RefreshPlan | null>): Promise<RefreshPlan | null> {
-    const records = this.#records;
-    const plan = await make([...reread, ...(records?.damaged ?? [])]);
-    if (plan === null || records === null) return plan;
-    let usable = true;
-    for (const b of plan.buckets) usable = records.usable(b, base.buckets[b] as Bucket) && usable;
-    return usable ? plan : make([...new Set([...reread, ...records.damaged])]);
-  }
-
-  /** After a refresh built `c` (`full`: from the messages alone): starts or goes on with the background check. */
-  afterRefresh(c: Commitment, full: boolean): void {
-    if (full) this.#records = null;
-    this.#records?.settle(c);
-    void this.#background();
-  }
-
-  /** Throws NOT_READY if `messageHash`'s bucket in `c` is a damaged loaded record that cannot be replaced yet. */
-  guard(c: Commitment, messageHash: string): void {
-    const records = this.#records;
-    const raw = records === null ? null : decodeMessageHash(messageHash);
-    if (records === null || raw === null) return;
-    // A loaded record is read only once its digest checked out: never a path from a damaged one.
-    const b = bucketOf(raw);
-    if (!records.usable(b, c.buckets[b] as Bucket) && !records.repair(c, b, this.source)) {
-      throw new ProofError({code: "PROOF_ERROR_NOT_READY"}, `bucket ${b} of the commitment is being read again`);
+  pin(held: Commitment, next: Commitment, buckets: readonly number[]): void {
+    const missing: number[] = [];
+    for (const b of buckets) {
+      const head = held.buckets[b] as Bucket;
+      if (head.resident || sameHead(head, next.buckets[b] as Bucket) || this.#pins.has(head)) continue;
+      const cached = this.#cache.get(b);
+      if (cached?.head === head) this.#pins.set(head, cached.full);
+      else missing.push(b);
+    }
+    if (missing.length === 0) return;
+    for (const row of this.store.records(missing)) {
+      const head = held.buckets[row.bucket] as Bucket;
+      const full = checked(row, head);
+      if (full !== null) this.#pins.set(head, full);
     }
   }
 
-  /** Replaces the damaged record of bucket `b` in every commitment held, where no root changes. */
-  #repair(records: LoadedRecords, b: number): void {
-    for (const c of new Set(this.held())) if (c !== null) records.repair(c, b, this.source);
+  #known(b: number, head: Bucket): Bucket | null {
+    const pinned = this.#pins.get(head);
+    if (pinned !== undefined) return pinned;
+    const cached = this.#cache.get(b);
+    return cached?.head === head ? cached.full : null;
   }
 
-  /** Checks the records a step at a time between requests, replacing damaged ones where it can. */
-  async #background(): Promise<void> {
-    if (this.#running) return;
-    this.#running = true;
-    try {
-      for (let records = this.#records; records !== null && !this.closed(); records = this.#records) {
-        for (const b of records.step(CHECK_STEP)) this.#repair(records, b);
-        if (records.unchecked === 0) {
-          if (records.damaged.size === 0) this.#records = null;
-          return;
-        }
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-    } finally {
-      this.#running = false;
-    }
+  #remember(b: number, head: Bucket, full: Bucket): void {
+    this.#cache.delete(b);
+    this.#cache.set(b, {head, full});
+    if (this.#cache.size > CACHE_RECORDS) this.#cache.delete(this.#cache.keys().next().value as number);
   }
 }
 
-/** Loaded records checked per background step (~4 MB of records at 10 M messages, a few ms). */
-const CHECK_STEP = 2048;
+/** The stored record as a bucket, if its digest and its head match `head`; else null. */
+function checked(row: StoredBucket, head: Bucket): Bucket | null {
+  const {record} = row;
+  if (record.length !== head.length || row.digest.length !== NODE_BYTES || !isRecordLength(record.length)) return null;
+  const full = new Bucket(record, 0, record.length);
+  return sameHead(full, head) && digestOf(record).equals(row.digest) ? full : null;
+}
+
+/**
+ * Turns the resident buckets of `c` among `buckets` ("all": every one) into heads, their records
+ * being on disk now (a write landed); one step per HEADS_STEP buckets. Lowers `c.arenaBytes` by
+ * the records let go and adds the heads' chunks; returns the bytes of the records let go.
+ */
+export function* keepHeads(c: Commitment, buckets: readonly number[] | "all"): Generator<void, number> {
+  const arena = new BucketArena();
+  const all = c.buckets as Bucket[];
+  const list = buckets === "all" ? null : buckets;
+  const n = list === null ? all.length : list.length;
+  let freed = 0;
+  for (let i = 0; i < n; i++) {
+    const b = list === null ? i : (list[i] as number);
+    const bucket = all[b] as Bucket;
+    if (bucket.resident && bucket.count > 0) {
+      all[b] = headOfBucket(bucket, arena);
+      freed += bucket.length;
+    }
+    if ((i + 1) % HEADS_STEP === 0) yield;
+  }
+  c.arenaBytes = Math.max(0, c.arenaBytes - freed) + arena.allocatedBytes;
+  return freed;
+}
+
+/** Buckets turned into heads per step (a few ms). */
+const HEADS_STEP = 16_384;
 
 /** The next generation to write: above the header's and any row a cut-short write left. */
 export function nextGeneration(store: CommitmentPersistence): number {
@@ -264,16 +218,14 @@ export function* loadCommitment(store: CommitmentPersistence, progress: Progress
   const header = store.header();
   if (header === null) return null;
   const buckets: Bucket[] = [...EMPTY_BUCKETS];
-  const digests = Buffer.alloc(BUCKET_COUNT * NODE_BYTES);
   const reread: number[] = [];
   const arena = new BucketArena();
   progress.total = BUCKET_COUNT;
   for (let lo = 0; lo < BUCKET_COUNT; lo += LOAD_PAGE) {
-    for (const row of store.buckets(lo, lo + LOAD_PAGE)) {
-      const bucket = row.generation > header.generation || row.digest.length !== NODE_BYTES ? null : bucketFromRecord(row.record, arena);
+    for (const row of store.heads(lo, lo + LOAD_PAGE)) {
+      const bucket = row.generation > header.generation ? null : headOf(row);
       if (bucket === null) reread.push(row.bucket);
-      else buckets[row.bucket] = bucket;
-      row.digest.copy(digests, row.bucket * NODE_BYTES);
+      else buckets[row.bucket] = bucket === EMPTY_BUCKET ? bucket : headBucket(row.head, 0, row.length, arena);
       progress.messages += bucket?.count ?? 0;
     }
     progress.done = Math.min(BUCKET_COUNT, lo + LOAD_PAGE);
@@ -295,29 +247,37 @@ export function* loadCommitment(store: CommitmentPersistence, progress: Progress
       if (reread.length === 0 && !top.root.equals(header.root)) return null;
     }
   }
-  let records: LoadedRecords | null = new LoadedRecords(buckets, digests);
   const headsHold = reread.length === 0 && progress.messages === header.messageCount && (yield* headsDigestSteps(buckets)).equals(header.rootsDigest);
   if (!headsHold) {
     // Every record checked now; a damaged one is read again, and with none the load does not add up.
-    while (records.unchecked > 0) {
-      records.step(LOAD_PAGE);
+    for (let lo = 0; lo < BUCKET_COUNT; lo += LOAD_PAGE) {
+      for (const row of store.buckets(lo, lo + LOAD_PAGE)) {
+        const head = buckets[row.bucket] as Bucket;
+        if (head.count > 0 && checked(row, head) === null) {
+          buckets[row.bucket] = EMPTY_BUCKET;
+          reread.push(row.bucket);
+        }
+      }
       yield;
-    }
-    for (const b of records.damaged) {
-      buckets[b] = EMPTY_BUCKET;
-      reread.push(b);
     }
     // A header written before the heads' digest holds one over the roots alone.
     if (reread.length === 0 && (progress.messages !== header.messageCount || !rootsDigest(buckets).equals(header.rootsDigest))) return null;
-    records = null;
   }
   const commitment = new Commitment(header.timestamp, buckets, top, arena.allocatedBytes);
-  return {commitment, reread: reread.sort((x, y) => x - y), logWatermark: header.logWatermark, records};
+  return {commitment, reread: reread.sort((x, y) => x - y), logWatermark: header.logWatermark};
+}
+
+/** A stored head as a bucket to check its length: EMPTY_BUCKET for an empty record, null if the length fits none. */
+function headOf(row: StoredHead): Bucket | null {
+  if (row.length === 0) return EMPTY_BUCKET;
+  if (!isRecordLength(row.length) || row.head.length !== HEAD_BYTES) return null;
+  return new Bucket(row.head, 0, row.length, false);
 }
 
 /**
  * Writes `c`: the records of `changed` buckets (every non-empty one for "all") in batches stamped
  * `generation`, one step each, then the header, which also trims the change log to `logWatermark`.
+ * `beforeBatch` is told of the buckets whose rows are about to be overwritten or dropped.
  */
 export function* saveCommitment(
   store: CommitmentPersistence,
@@ -325,21 +285,22 @@ export function* saveCommitment(
   changed: readonly number[] | "all",
   generation: number,
   logWatermark: number,
+  beforeBatch?: (buckets: readonly number[]) => void,
 ): Generator<void> {
   const list = changed === "all" ? c.buckets.flatMap((b, i) => (b.count > 0 ? [i] : [])) : changed;
-  let rows: Array<{bucket: number; digest: Buffer; record: Buffer}> = [];
-  for (const b of list) {
-    const bucket = c.buckets[b] as Bucket;
-    // An empty bucket is written as an empty record: deleting its row would look like no change.
-    const record = bucket.count === 0 ? Buffer.alloc(0) : bucket.record;
-    rows.push({bucket: b, digest: digestOf(record), record});
-    if (rows.length >= WRITE_BATCH) {
-      store.putBuckets(generation, rows);
-      rows = [];
-      yield;
-    }
+  for (let i = 0; i < list.length; i += WRITE_BATCH) {
+    const batch = list.slice(i, i + WRITE_BATCH);
+    const rows = batch.map((b) => {
+      // A head's record is on disk already, but a full write drops every older row: it is read back.
+      const bucket = c.record(b);
+      // An empty bucket is written as an empty record: deleting its row would look like no change.
+      const record = bucket.count === 0 ? Buffer.alloc(0) : bucket.record;
+      return {bucket: b, digest: digestOf(record), record};
+    });
+    beforeBatch?.(batch);
+    store.putBuckets(generation, rows);
+    if (i + WRITE_BATCH < list.length) yield;
   }
-  if (rows.length > 0) store.putBuckets(generation, rows);
   const digest = yield* headsDigestSteps(c.buckets);
   // The top tree in pages, one short transaction and step each, so no single write holds the worker.
   const top = c.top.serialize();
@@ -347,6 +308,8 @@ export function* saveCommitment(
     store.putTopPage(page, generation, top.subarray(page * TOP_PAGE_BYTES, (page + 1) * TOP_PAGE_BYTES));
     yield;
   }
+  // A full write drops the rows of buckets now empty: records still read from them are pinned first.
+  if (changed === "all") beforeBatch?.(c.buckets.flatMap((b, i) => (b.count === 0 ? [i] : [])));
   store.commit({generation, timestamp: c.timestamp, root: c.root, messageCount: c.messageCount, logWatermark, top: Buffer.alloc(0), rootsDigest: digest}, changed === "all");
 }
 

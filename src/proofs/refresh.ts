@@ -9,7 +9,7 @@
  * loop (bench/proofs.ts compares this with a worker thread).
  */
 import {BUCKET_COUNT} from "./constants.js";
-import {BucketArena, buildBucket, copyBucket, EMPTY_BUCKETS, entryOf, sortedBucket, updateBucket, type Bucket, type BucketInput, type LeafEntry} from "./bucket.js";
+import {BucketArena, buildBucket, copyBucket, EMPTY_BUCKETS, HEAD_BYTES, entryOf, sortedBucket, updateBucket, type Bucket, type BucketInput, type LeafEntry} from "./bucket.js";
 import {Commitment} from "./commitment.js";
 import {bucketOf, bucketPrefix, bucketRange, decodeMessageHash} from "./leaf.js";
 import {TopTree} from "./top-tree.js";
@@ -70,6 +70,12 @@ export interface RefreshOptions {
   readonly compactSlackBytes?: number;
   /** Called after every slice with how far the refresh got. */
   readonly onProgress?: (p: RefreshProgress) => void;
+  /**
+   * Fetches the records of buckets held as heads only (their records on disk, persisted.ts), given
+   * ascending with those heads: a full bucket per number, or null if the stored one is unusable
+   * (the bucket is then read again from the messages). Needed once heads are in the commitment.
+   */
+  readonly records?: (buckets: readonly number[], heads: readonly Bucket[]) => ReadonlyMap<number, Bucket | null>;
   /**
    * Called after every step, inside a slice: the commitment worker serves the inclusion requests
    * that arrived meanwhile, so an answer waits for one step (a few ms), not for a whole slice.
@@ -203,7 +209,9 @@ export async function refreshCommitment(
     } else {
       const logged = opts.logWatermark === undefined ? undefined : source.loggedRows?.(opts.logWatermark);
       if (logged !== undefined) yield;
-      yield* updateAll(source, buckets, plan, opts.timestamp, stats, arena, progress, logged);
+      const unusable = yield* fetchRecords(buckets, plan, opts.records);
+      const todo = unusable.length === 0 ? plan : {...plan, reread: new Set([...(plan.reread ?? []), ...unusable])};
+      yield* updateAll(source, buckets, todo, opts.timestamp, stats, arena, progress, logged);
       arenaBytes = previous.arenaBytes + arena.allocatedBytes;
       const live = yield* tallySteps(buckets);
       totals = live;
@@ -242,11 +250,39 @@ export function* tallySteps(buckets: readonly Bucket[]): Generator<void, Tally> 
     if (count > 0) {
       messageCount += count;
       usedBytes += b.bytes;
-      recordBytes += b.length;
+      recordBytes += b.resident ? b.length : HEAD_BYTES;
     }
     if ((i + 1) % TALLY_STEP === 0) yield;
   }
   return {messageCount, usedBytes, recordBytes};
+}
+
+/**
+ * Old records fetched per statement and step (~0.5 MB at 10 M messages). Buckets are taken in
+ * their numeric order, the table's key order, so each statement walks its rows forward.
+ */
+const FETCH_BATCH = 256;
+
+/**
+ * Puts the stored record of every bucket of `plan` held as a head only into `buckets` (an update
+ * merges into it), FETCH_BATCH at a time; returns the buckets whose stored record was unusable.
+ */
+function* fetchRecords(buckets: Bucket[], plan: RefreshPlan, records: RefreshOptions["records"]): Generator<void, number[]> {
+  const unusable: number[] = [];
+  const wanted = plan.buckets.filter((b) => !(buckets[b] as Bucket).resident && plan.reread?.has(b) !== true);
+  if (wanted.length === 0) return unusable;
+  if (records === undefined) throw new Error("a commitment of heads needs RefreshOptions.records");
+  for (let i = 0; i < wanted.length; i += FETCH_BATCH) {
+    const batch = wanted.slice(i, i + FETCH_BATCH);
+    const got = records(batch, buckets);
+    for (const b of batch) {
+      const full = got.get(b) ?? null;
+      if (full === null) unusable.push(b);
+      else buckets[b] = full;
+    }
+    yield;
+  }
+  return unusable;
 }
 
 /** Copies every bucket into one new arena; returns its size. One step per 4,096 buckets. */

@@ -1,6 +1,6 @@
 /**
  * The persisted storage-proof commitment (migration 0008, src/proofs/persisted.ts): a header row
- * and one row per bucket record, written by the commitment engine after each refresh and read
+ * and one row per bucket record (and its head apart, 0013), written by the commitment engine after each refresh and read
  * back at start, so a restart refreshes from it instead of rebuilding every bucket.
  *
  * The top tree's pages (0012) and the bucket rows are written in short transactions stamped with the
@@ -36,6 +36,14 @@ export interface StoredTopPage {
   readonly bytes: Buffer;
 }
 
+/** A stored bucket's head: the first 48 bytes of its record, and the record's length. */
+export interface StoredHead {
+  readonly bucket: number;
+  readonly generation: number;
+  readonly length: number;
+  readonly head: Buffer;
+}
+
 /** One stored bucket: its record (empty for an empty bucket), SHA-256 of it, and its generation. */
 export interface StoredBucket {
   readonly bucket: number;
@@ -44,15 +52,24 @@ export interface StoredBucket {
   readonly record: Buffer;
 }
 
+/** Bytes of a record's head (root, smallest expiry, byte total), stored apart for a restart (0013). */
+const HEAD_BYTES = 48;
+
 const SQL = {
   header: "SELECT generation, timestamp, root, message_count, log_watermark, top, roots_digest FROM proof_commitment WHERE id = 1",
   maxGeneration: "SELECT max(generation) FROM proof_buckets",
   buckets: "SELECT bucket, generation, digest, record FROM proof_buckets WHERE bucket >= ? AND bucket < ? ORDER BY bucket",
+  // Migration 0013: each record's first 48 bytes (root, smallest expiry, byte total: src/proofs/bucket.ts) and length.
+  heads: "SELECT bucket, generation, length, head FROM proof_bucket_heads WHERE bucket >= ? AND bucket < ? ORDER BY bucket",
+  // A JSON array of bucket numbers, ascending: one statement walks their rows in key order.
+  records: "SELECT bucket, generation, digest, record FROM proof_buckets WHERE bucket IN (SELECT value FROM json_each(?)) ORDER BY bucket",
   putBucket: "INSERT OR REPLACE INTO proof_buckets (bucket, generation, digest, record) VALUES (?, ?, ?, ?)",
+  putHead: "INSERT OR REPLACE INTO proof_bucket_heads (bucket, generation, length, head) VALUES (?, ?, ?, ?)",
   putHeader:
     "INSERT OR REPLACE INTO proof_commitment (id, generation, timestamp, root, message_count, log_watermark, top, roots_digest) " +
     "VALUES (1, ?, ?, ?, ?, ?, ?, ?)",
   dropOlder: "DELETE FROM proof_buckets WHERE generation < ?",
+  dropOlderHeads: "DELETE FROM proof_bucket_heads WHERE generation < ?",
   topPages: "SELECT page, generation, bytes FROM proof_top_pages ORDER BY page",
   putTopPage: "INSERT OR REPLACE INTO proof_top_pages (page, generation, bytes) VALUES (?, ?, ?)",
   trimLog: "DELETE FROM proof_change_log WHERE id <= ?",
@@ -71,11 +88,17 @@ export class CommitmentStore {
     this.#owned = owned;
     this.#st = Object.fromEntries(Object.entries(SQL).map(([k, text]) => [k, sqlite.prepare(text)])) as {[K in keyof typeof SQL]: Statement};
     this.#putBuckets = sqlite.transaction((generation: number, rows: ReadonlyArray<{bucket: number; digest: Buffer; record: Buffer}>) => {
-      for (const r of rows) this.#st.putBucket.run(r.bucket, generation, r.digest, r.record);
+      for (const r of rows) {
+        this.#st.putBucket.run(r.bucket, generation, r.digest, r.record);
+        this.#st.putHead.run(r.bucket, generation, r.record.length, r.record.subarray(0, HEAD_BYTES));
+      }
     });
     this.#commit = sqlite.transaction((h: CommitmentHeader, full: boolean) => {
       this.#st.putHeader.run(h.generation, h.timestamp, h.root, h.messageCount, h.logWatermark, h.top, h.rootsDigest);
-      if (full) this.#st.dropOlder.run(h.generation);
+      if (full) {
+        this.#st.dropOlder.run(h.generation);
+        this.#st.dropOlderHeads.run(h.generation);
+      }
       this.#st.trimLog.run(h.logWatermark);
     });
   }
@@ -108,6 +131,18 @@ export class CommitmentStore {
   buckets(lo: number, hi: number): StoredBucket[] {
     type Row = [number, number, Buffer, Buffer];
     return this.#run(() => (this.#st.buckets.raw().all(lo, hi) as Row[]).map((r) => ({bucket: r[0], generation: r[1], digest: r[2], record: r[3]})));
+  }
+
+  /** The heads of the stored buckets with lo <= bucket < hi, ascending (a restart loads only these). */
+  heads(lo: number, hi: number): StoredHead[] {
+    type Row = [number, number, number, Buffer | null];
+    return this.#run(() => (this.#st.heads.raw().all(lo, hi) as Row[]).map((r) => ({bucket: r[0], generation: r[1], length: r[2], head: r[3] ?? Buffer.alloc(0)})));
+  }
+
+  /** The stored rows of `buckets` (ascending numbers), ascending; a bucket without a row is left out. */
+  records(buckets: readonly number[]): StoredBucket[] {
+    type Row = [number, number, Buffer, Buffer];
+    return this.#run(() => (this.#st.records.raw().all(JSON.stringify(buckets)) as Row[]).map((r) => ({bucket: r[0], generation: r[1], digest: r[2], record: r[3]})));
   }
 
   /** Every stored page of the top tree, ascending. */

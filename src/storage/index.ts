@@ -23,7 +23,7 @@ export {ReplicationTables, type AccountHash} from "./replication-tables.js";
 export {RetryTable, type NewRetry, type RetryRow} from "./retry-table.js";
 export type {AppliedTombstones} from "./tombstones.js";
 export {CommitmentReader, type CommitmentRow} from "./commitment-reader.js";
-export {CommitmentStore, type CommitmentHeader, type StoredBucket, type StoredTopPage} from "./commitment-store.js";
+export {CommitmentStore, type CommitmentHeader, type StoredBucket, type StoredHead, type StoredTopPage} from "./commitment-store.js";
 export {SqliteFeeLedger} from "./fee-ledger.js";
 export type {FeeLedgerRow} from "./fee-ledger.js";
 export {PenaltyTables, type PenaltyReportInsert, type PenaltyReportQuery, type PenaltyReportRow} from "./penalty-tables.js";

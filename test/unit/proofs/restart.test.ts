@@ -6,7 +6,8 @@
  */
 import {createHash} from "node:crypto";
 import {afterEach, beforeAll, describe, expect, it, vi} from "vitest";
-import {BUCKET_COUNT, LocalEngine, ProofService, bucketOf, challengeToJson, decodeMessageHash, judge, signChallenge, type SwarmContext} from "../../../src/proofs/index.js";
+import {BUCKET_COUNT, LocalEngine, ProofService, bucketOf, challengeToJson, committedLeaf, decodeMessageHash, judge, signChallenge, type SwarmContext} from "../../../src/proofs/index.js";
+import {dataDigest} from "../../../src/proofs/leaf.js";
 import type {CommitmentPersistence} from "../../../src/proofs/persisted.js";
 import {CommitmentStore} from "../../../src/storage/index.js";
 import type {StoredMessage} from "../../../src/storage/interface.js";
@@ -99,6 +100,8 @@ function failingStore(n: Node, failing: readonly number[]): CommitmentPersistenc
     header: () => real.header(),
     maxGeneration: () => real.maxGeneration(),
     buckets: (lo: number, hi: number) => real.buckets(lo, hi),
+    heads: (lo: number, hi: number) => real.heads(lo, hi),
+    records: (buckets: readonly number[]) => real.records(buckets),
     putBuckets: (g: number, rows: Parameters<CommitmentPersistence["putBuckets"]>[1]) => {
       store.calls++;
       if (failing.includes(store.calls)) throw new Error("killed");
@@ -126,6 +129,14 @@ function damageRecord(n: Node, b: number, at: number): void {
   const record = db.prepare("SELECT record FROM proof_buckets WHERE bucket = ?").pluck().get(b) as Buffer;
   record[at] = record[at]! ^ 1;
   db.prepare("UPDATE proof_buckets SET record = ? WHERE bucket = ?").run(record, b);
+}
+
+/** Flips one bit at byte `at` (< 48) of bucket `b`'s stored head (migration 0013), its record left as it was. */
+function damageHead(n: Node, b: number, at: number): void {
+  const db = n.s.store.db.sqlite;
+  const head = db.prepare("SELECT head FROM proof_bucket_heads WHERE bucket = ?").pluck().get(b) as Buffer;
+  head[at] = head[at]! ^ 1;
+  db.prepare("UPDATE proof_bucket_heads SET head = ? WHERE bucket = ?").run(head, b);
 }
 
 const rowCount = (n: Node, sql: string): number => n.s.store.db.sqlite.prepare(sql).pluck().get() as number;
@@ -185,7 +196,7 @@ describe("persisted commitment", () => {
     expect(again.commitment!.root.equals((await build(n.s.tables, null, FULL, T0 + 2_000)).root)).toBe(true);
   });
 
-  it("a damaged record found by the background check whose bucket changed since is answered 503 for that bucket only, and read again by the next refresh", async () => {
+  it("a damaged record whose bucket changed since is answered 503 for that bucket only, and read again by the next refresh", async () => {
     const n = await setup();
     const messages = Array.from({length: 40}, (_, i) => message(i, {expiry: T0 + 30 * HOUR_MS}));
     await n.s.store.storeBulk(messages);
@@ -200,11 +211,10 @@ describe("persisted commitment", () => {
     const again = start(n, undefined, engine);
     await epoch(n, again, T0 + 1_000);
     expect(again.lastRefresh).toMatchObject({reread: 0, rebuilt: 0});
-    // The background check reaches every loaded record without any answer asking.
-    await vi.waitFor(() => expect(engine.uncheckedRecords).toBe(0));
-    expect(reads).toHaveBeenCalled();
     const challenge = await signChallenge({challengerId: n.challenger.identity.nodeId, targetId: n.target.identity.nodeId, messageHash: messages[3]!.hash, nonce: Buffer.alloc(32, 9)}, n.challenger.signer);
     await expect(again.answer({challenge: challengeToJson(challenge)})).rejects.toMatchObject({code: "PROOF_ERROR_NOT_READY"});
+    // The answer read the record from disk, found it damaged and tried the messages.
+    expect(reads).toHaveBeenCalled();
     const other = messages.find((m) => bucketOfMessage(m) !== a)!;
     expect(await verdictFor(n, again, other, T0 + 1_000)).toEqual({outcome: "pass"});
     reads.mockRestore();
@@ -221,7 +231,7 @@ describe("persisted commitment", () => {
     await n.s.store.storeBulk(messages);
     await epoch(n, start(n), T0);
     const [a, b] = [bucketOfMessage(messages[3]!), bucketOfMessage(messages[4]!)];
-    damageRecord(n, a, 40); // its byte total
+    damageHead(n, a, 40); // its byte total
     damageRecord(n, b, 60); // a leaf: found by the same full check
 
     const again = start(n);
@@ -244,6 +254,8 @@ describe("persisted commitment", () => {
       header: () => real.header(),
       maxGeneration: () => real.maxGeneration(),
       buckets: (lo, hi) => real.buckets(lo, hi),
+      heads: (lo, hi) => real.heads(lo, hi),
+      records: (buckets) => real.records(buckets),
       putBuckets: (g, rows) => real.putBuckets(g, rows),
       topPages: () => real.topPages(),
       putTopPage: (page, g, bytes) => real.putTopPage(page, g, bytes),
@@ -412,5 +424,114 @@ describe("persisted commitment", () => {
     await epoch(n, wrong, T0 + 2_000);
     expect(wrong.lastRefresh!.rebuilt).toBe(BUCKET_COUNT);
     expect(wrong.commitment!.root.equals((await build(n.s.tables, null, FULL, T0 + 2_000)).root)).toBe(true);
+  });
+  it("once written a commitment holds heads only; answers for it during the write of a newer one get its own records, not the rows being overwritten", async () => {
+    const n = await setup();
+    const messages = Array.from({length: 400}, (_, i) => message(i, {expiry: T0 + 30 * HOUR_MS}));
+    await n.s.store.storeBulk(messages);
+    const real = new CommitmentStore(n.s.store.db.sqlite);
+    let duringWrite: (() => void) | null = null;
+    const store: CommitmentPersistence = {
+      header: () => real.header(),
+      maxGeneration: () => real.maxGeneration(),
+      buckets: (lo, hi) => real.buckets(lo, hi),
+      heads: (lo, hi) => real.heads(lo, hi),
+      records: (buckets) => real.records(buckets),
+      putBuckets: (g, rows) => {
+        real.putBuckets(g, rows);
+        duringWrite?.();
+      },
+      topPages: () => real.topPages(),
+      putTopPage: (page, g, bytes) => real.putTopPage(page, g, bytes),
+      commit: (h, full) => real.commit(h, full),
+    };
+    const engine = new LocalEngine(n.s.tables.reader, {sliceBudgetMs: 1_000, store});
+    cleanup.push(() => engine.close());
+    const watermark = (): number => rowCount(n, "SELECT coalesce(max(id), 0) FROM proof_change_log");
+    expect(await engine.refresh({timestamp: T0, changed: null, logWatermark: watermark()})).not.toBeNull();
+    await engine.publish(T0);
+    expect(await engine.flushed()).toBe(true);
+    const published = engine.published!;
+    // Written: no record of it stays in memory.
+    expect(published.buckets.filter((b) => b.count > 0).every((b) => !b.resident)).toBe(true);
+    const reference = await build(n.s.tables, null, FULL, T0);
+    const live = (m: StoredMessage) => ({account: m.account, namespace: m.namespace, dataDigest: dataDigest(m.data)});
+    const expected = messages.map((m) => committedLeaf(reference, m.hash, live(m)));
+    // Not asked before the write: no record of it is in the engine's cache of recent reads.
+
+    // Every message's expiry changes, so each of their buckets gets a record of a newer generation.
+    n.s.store.db.sqlite.prepare("UPDATE messages SET expiry = expiry + 1").run();
+    const answers: unknown[][] = [];
+    duringWrite = () => {
+      try {
+        answers.push(messages.map((m) => engine.findNow(T0, m.hash, live(m))));
+      } catch (err) {
+        answers.push([err]);
+      }
+    };
+    // Refreshed and written, never published: answers stay on the commitment for T0 all along.
+    expect(await engine.refresh({timestamp: T0 + 1_000, changed: messages.map((m) => m.hash), logWatermark: watermark()})).not.toBeNull();
+    expect(await engine.flushed()).toBe(true);
+    duringWrite = null;
+    expect(real.header()!.timestamp).toBe(T0 + 1_000);
+    expect(answers.length).toBeGreaterThanOrEqual(3);
+    for (const during of answers) expect(during).toEqual(expected);
+    // After the write, too (every row of its buckets is of the newer generation now).
+    expect(messages.map((m) => engine.findNow(T0, m.hash, live(m)))).toEqual(expected);
+    await engine.publish(T0 + 1_000);
+    const newer = await build(n.s.tables, null, FULL, T0 + 1_000);
+    expect(messages.map((m) => engine.findNow(T0 + 1_000, m.hash, live(m)))).toEqual(messages.map((m) => committedLeaf(newer, m.hash, live(m))));
+  });
+  it("a full rebuild's write drops the rows of buckets now empty; the published commitment still answers from them", async () => {
+    const n = await setup();
+    const messages = Array.from({length: 40}, (_, i) => message(i, {expiry: T0 + 30 * HOUR_MS}));
+    await n.s.store.storeBulk(messages);
+    const engine = new LocalEngine(n.s.tables.reader, {sliceBudgetMs: 1_000, store: new CommitmentStore(n.s.store.db.sqlite)});
+    cleanup.push(() => engine.close());
+    const watermark = (): number => rowCount(n, "SELECT coalesce(max(id), 0) FROM proof_change_log");
+    expect(await engine.refresh({timestamp: T0, changed: null, logWatermark: watermark()})).not.toBeNull();
+    await engine.publish(T0);
+    expect(await engine.flushed()).toBe(true);
+    const live = (m: StoredMessage) => ({account: m.account, namespace: m.namespace, dataDigest: dataDigest(m.data)});
+    const gone = messages.find((m) => messages.filter((o) => bucketOfMessage(o) === bucketOfMessage(m)).length === 1)!;
+    const expected = committedLeaf(await build(n.s.tables, null, FULL, T0), gone.hash, live(gone));
+    expect(expected).not.toBeNull();
+
+    // Its bucket is empty now; a full rebuild (a change-log overflow) is written, never published.
+    await n.s.store.deleteByHashes(gone.account, [gone.hash]);
+    expect(await engine.refresh({timestamp: T0 + 1_000, changed: null, logWatermark: watermark()})).not.toBeNull();
+    expect(await engine.flushed()).toBe(true);
+    expect(rowCount(n, `SELECT count(*) FROM proof_buckets WHERE bucket = ${bucketOfMessage(gone)}`)).toBe(0);
+    expect(engine.findNow(T0, gone.hash, live(gone))).toEqual(expected);
+  });
+  it("a restart reads the heads only; a refresh reads the records of the buckets it rebuilds, an answer its bucket's", async () => {
+    const n = await setup();
+    const messages = Array.from({length: 60}, (_, i) => message(i, {expiry: T0 + 30 * HOUR_MS}));
+    await n.s.store.storeBulk(messages.slice(0, 50));
+    await epoch(n, start(n), T0);
+    await n.s.store.storeBulk(messages.slice(50));
+    const real = new CommitmentStore(n.s.store.db.sqlite);
+    const reads = {buckets: 0, heads: 0, records: [] as number[]};
+    const counting: CommitmentPersistence = {
+      header: () => real.header(),
+      maxGeneration: () => real.maxGeneration(),
+      buckets: (lo, hi) => (reads.buckets++, real.buckets(lo, hi)),
+      heads: (lo, hi) => (reads.heads++, real.heads(lo, hi)),
+      records: (buckets) => (reads.records.push(...buckets), real.records(buckets)),
+      putBuckets: (g, rows) => real.putBuckets(g, rows),
+      topPages: () => real.topPages(),
+      putTopPage: (page, g, bytes) => real.putTopPage(page, g, bytes),
+      commit: (h, full) => real.commit(h, full),
+    };
+    const again = start(n, counting);
+    await epoch(n, again, T0 + 1_000);
+    expect(reads.heads).toBeGreaterThan(0);
+    expect(reads.buckets).toBe(0);
+    // Only buckets that held a message before and gained one now had a record to merge into.
+    const before = new Set(messages.slice(0, 50).map(bucketOfMessage));
+    expect(reads.records.every((b) => before.has(b))).toBe(true);
+    reads.records.length = 0;
+    expect(await verdictFor(n, again, messages[7]!, T0 + 1_000)).toEqual({outcome: "pass"});
+    expect(reads.records).toEqual([bucketOfMessage(messages[7]!)]);
   });
 });
