@@ -170,9 +170,11 @@ export type DataLoader = (hash: string) => Buffer | null;
 
 const byRaw = (a: LeafEntry, b: LeafEntry): number => Buffer.compare(a.raw, b.raw);
 
-/** The leaf of a message read from the store; null for a non-canonical hash or missing data. */
-export function entryOf(row: BucketInput, loadData: DataLoader): LeafEntry | null {
-  const raw = decodeMessageHash(row.hash);
+/**
+ * The leaf of a message read from the store; null for a non-canonical hash or missing data. `raw`:
+ * its hash already decoded (a refresh decodes each changed hash once, when planning).
+ */
+export function entryOf(row: BucketInput, loadData: DataLoader, raw: Buffer | null = decodeMessageHash(row.hash)): LeafEntry | null {
   if (raw === null || row.account.length !== ACCOUNT_BYTES) return null;
   const digest = row.digest ?? digestOfData(row, loadData);
   if (digest === null || digest.length !== NODE_BYTES) return null;
