@@ -3,8 +3,10 @@
  * 100,000 changes at 10 M messages hashes ~3 M inner nodes). Per 65-byte node node:crypto's
  * one-shot `hash` took 1.65 µs CPU and hash-wasm 1.04 µs (load ~8), mostly per-call work (the JS
  * wrappers, a Buffer or a digest copy per call); here a call hashes a whole batch (a level, a
- * bucket's whole tree) in WebAssembly, 0.53 µs a node with nothing allocated per node
- * (bench/proofs-sha256.ts; docs/benchmarks.md, "Session 8: churn at 10 M").
+ * bucket's whole tree) in WebAssembly with nothing allocated per node, four nodes of a level at
+ * once in the lanes of SIMD vectors while four are left: 0.29 µs a node (load ~11; one node at a
+ * time 0.53 µs, about native scalar SHA-256; bench/proofs-sha256.ts; docs/benchmarks.md,
+ * "Session 8: churn at 10 M").
  *
  * The module is generated here, at first use, rather than shipped as bytes: its only functions
  * are the three node shapes below, each SHA-256 fully unrolled, with every message word the
@@ -14,6 +16,7 @@
  *
  *   entry(p, out):  out = SHA-256(0x00 ‖ mem[p, p + 32))            (a leaf of a 32-byte value)
  *   node(p, out):   out = SHA-256(0x01 ‖ mem[p, p + 64))            (an inner node: left ‖ right)
+ *   node4(p, out):  node for the four pairs from p, 64 bytes apart, into out, 32 apart (SIMD)
  *   entries / parents(src, dst, count): the same for `count` values / pairs laid end to end
  *   root(p, n):     the RFC 6962 root of the n ≥ 1 nodes at p (pairs hashed, an odd last one
  *                   promoted), computed in place; written at p
@@ -82,9 +85,50 @@ const rotr = (x: number, n: number): number => (x >>> n) | (x << (32 - n));
 const bsig0 = (x: number): number => rotr(x, 7) ^ rotr(x, 18) ^ (x >>> 3);
 const bsig1 = (x: number): number => rotr(x, 17) ^ rotr(x, 19) ^ (x >>> 10);
 
+/**
+ * The operations of a compression on one message (i32) or on four at once, one per lane (v128:
+ * WebAssembly SIMD has no lane rotate, so a rotate is two shifts and an or).
+ */
+interface Ops {
+  readonly type: number;
+  readonly add: number[];
+  readonly and: number[];
+  readonly or: number[];
+  readonly xor: number[];
+  konst(v: number): number[];
+  /** Local `l` rotated right by n / shifted right by n. */
+  rotr(l: number, n: number): number[];
+  shr(l: number, n: number): number[];
+}
+
+const simd = (op: number): number[] => [0xfd, ...uleb(op)];
+const V = {splat: 0x11, extract: 0x1b, replace: 0x1c, and: 0x4e, or: 0x50, xor: 0x51, shl: 0xab, shrU: 0xad, add: 0xae} as const;
+
+const SCALAR: Ops = {
+  type: I32,
+  add: [OP.add],
+  and: [OP.and],
+  or: [OP.or],
+  xor: [OP.xor],
+  konst: (v) => c32(v),
+  rotr: (l, n) => [...get(l), ...c32(n), OP.rotr],
+  shr: (l, n) => [...get(l), ...c32(n), OP.shrU],
+};
+
+const LANES: Ops = {
+  type: 0x7b,
+  add: simd(V.add),
+  and: simd(V.and),
+  or: simd(V.or),
+  xor: simd(V.xor),
+  konst: (v) => [...c32(v), ...simd(V.splat)],
+  rotr: (l, n) => [...get(l), ...c32(n), ...simd(V.shrU), ...get(l), ...c32(32 - n), ...simd(V.shl), ...simd(V.or)],
+  shr: (l, n) => [...get(l), ...c32(n), ...simd(V.shrU)],
+};
+
 /** Code of rotr(x, r1) ^ rotr(x, r2) ^ (rotr or shr)(x, r3) for the value in local `l`. */
-function sigma(l: number, r1: number, r2: number, r3: number, shift: boolean): number[] {
-  return [...get(l), ...c32(r1), OP.rotr, ...get(l), ...c32(r2), OP.rotr, OP.xor, ...get(l), ...c32(r3), shift ? OP.shrU : OP.rotr, OP.xor];
+function sigma(o: Ops, l: number, r1: number, r2: number, r3: number, shift: boolean): number[] {
+  return [...o.rotr(l, r1), ...o.rotr(l, r2), ...o.xor, ...(shift ? o.shr(l, r3) : o.rotr(l, r3)), ...o.xor];
 }
 
 /** Byte swap of the i32 on the stack (SHA-256 is big-endian, WebAssembly little-endian); uses local `tmp`. */
@@ -108,7 +152,7 @@ interface Locals {
  * One compression of the block given by `words` into `L.chain`, fully unrolled: a word known at
  * build time (the padding's) is folded, with every schedule word that depends only on such words.
  */
-function compress(words: readonly Word[], L: Locals): number[] {
+function compress(words: readonly Word[], L: Locals, o: Ops = SCALAR): number[] {
   const code: number[] = [];
   const known: (number | null)[] = [];
   for (let i = 0; i < 16; i++) {
@@ -136,13 +180,13 @@ function compress(words: readonly Word[], L: Locals): number[] {
           if (k === null || k === undefined) terms.push(codeOf());
           else constant = (constant + (fn === null ? k : fn(k))) | 0;
         };
-        term(known[t - 2], bsig1, () => sigma(wl(t - 2), 17, 19, 10, true));
+        term(known[t - 2], bsig1, () => sigma(o, wl(t - 2), 17, 19, 10, true));
         term(known[t - 7], null, () => get(wl(t - 7)));
-        term(known[t - 15], bsig0, () => sigma(wl(t - 15), 7, 18, 3, true));
+        term(known[t - 15], bsig0, () => sigma(o, wl(t - 15), 7, 18, 3, true));
         term(known[t - 16], null, () => get(wl(t - 16)));
         code.push(...(terms[0] as number[]));
-        for (const tm of terms.slice(1)) code.push(...tm, OP.add);
-        if (constant !== 0) code.push(...c32(constant), OP.add);
+        for (const tm of terms.slice(1)) code.push(...tm, ...o.add);
+        if (constant !== 0) code.push(...o.konst(constant), ...o.add);
         code.push(...set(wl(t)));
         known[t] = null;
       }
@@ -150,19 +194,19 @@ function compress(words: readonly Word[], L: Locals): number[] {
     const [a, b, c, d, e, f, g, h] = roles as [number, number, number, number, number, number, number, number];
     const kw = known[t];
     // T1 = h + Σ1(e) + Ch(e, f, g) + K[t] + W[t]
-    code.push(...get(h), ...sigma(e, 6, 11, 25, false), OP.add);
-    code.push(...get(g), ...get(e), ...get(f), ...get(g), OP.xor, OP.and, OP.xor, OP.add);
-    if (kw === null || kw === undefined) code.push(...c32(K[t] as number), OP.add, ...get(wl(t)), OP.add);
-    else code.push(...c32(((K[t] as number) + kw) | 0), OP.add);
+    code.push(...get(h), ...sigma(o, e, 6, 11, 25, false), ...o.add);
+    code.push(...get(g), ...get(e), ...get(f), ...get(g), ...o.xor, ...o.and, ...o.xor, ...o.add);
+    if (kw === null || kw === undefined) code.push(...o.konst(K[t] as number), ...o.add, ...get(wl(t)), ...o.add);
+    else code.push(...o.konst(((K[t] as number) + kw) | 0), ...o.add);
     code.push(OP.tee, ...uleb(L.t1));
     // e' = d + T1 (into d's local); a' = T1 + Σ0(a) + Maj(a, b, c) (into h's local)
-    code.push(...get(d), OP.add, ...set(d));
-    code.push(...get(L.t1), ...sigma(a, 2, 13, 22, false), OP.add);
-    code.push(...get(a), ...get(b), OP.and, ...get(c), ...get(a), ...get(b), OP.or, OP.and, OP.or, OP.add, ...set(h));
+    code.push(...get(d), ...o.add, ...set(d));
+    code.push(...get(L.t1), ...sigma(o, a, 2, 13, 22, false), ...o.add);
+    code.push(...get(a), ...get(b), ...o.and, ...get(c), ...get(a), ...get(b), ...o.or, ...o.and, ...o.or, ...o.add, ...set(h));
     roles = [h, a, b, c, d, e, f, g];
   }
   // After 64 rounds the roles are back where they started.
-  for (let i = 0; i < 8; i++) code.push(...get(L.chain[i] as number), ...get(roles[i] as number), OP.add, ...set(L.chain[i] as number));
+  for (let i = 0; i < 8; i++) code.push(...get(L.chain[i] as number), ...get(roles[i] as number), ...o.add, ...set(L.chain[i] as number));
   return code;
 }
 
@@ -205,6 +249,34 @@ function hashBody(prefix: number, len: 32 | 64): number[] {
   return body([[count, I32]], code);
 }
 
+/**
+ * Function body: SHA-256(0x01 ‖ mem[p + 64k, p + 64k + 64)) written at out + 32k for k = 0 … 3,
+ * the four messages in the four lanes of v128 locals (their words gathered lane by lane).
+ */
+function node4Body(): number[] {
+  // Locals: 0 p, 1 out, 2 tmp (i32); then v128: state, chain, schedule window, t1.
+  let next = 3;
+  const take = (n: number): number[] => Array.from({length: n}, () => next++);
+  const L: Locals = {state: take(8), chain: take(8), w: take(16), t1: next++, tmp: 2};
+  const lanes = (word: (k: number) => number[]): number[] => [
+    ...word(0),
+    ...simd(V.splat),
+    ...[1, 2, 3].flatMap((k) => [...word(k), ...simd(V.replace), k]),
+  ];
+  const wordAt4 = (i: number, k: number): number[] => [...get(0), ...mem(OP.load, 64 * k + 4 * i + 3), ...bswap(L.tmp)];
+  const code: number[] = [...get(0), ...c32(4), OP.sub, ...set(0)];
+  code.push(...IV.flatMap((v, i) => [...LANES.konst(v), ...set(L.chain[i] as number)]));
+  const first: Word[] = [lanes((k) => [...wordAt4(0, k), ...c32(0x00ffffff), OP.and, ...c32(0x01000000), OP.or])];
+  for (let i = 1; i < 16; i++) first.push(lanes((k) => wordAt4(i, k)));
+  code.push(...compress(first, L, LANES));
+  const last = lanes((k) => [...get(0), ...mem(OP.load8u, 64 * k + 63 + 4), ...c32(24), OP.shl, ...c32(0x00800000), OP.or]);
+  code.push(...compress([last, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 65 * 8], L, LANES));
+  for (let k = 0; k < 4; k++) {
+    for (let i = 0; i < 8; i++) code.push(...get(1), ...get(L.chain[i] as number), ...simd(V.extract), k, ...bswap(L.tmp), ...mem(OP.store, 32 * k + 4 * i));
+  }
+  return body([[1, I32], [next - 3, 0x7b]], code);
+}
+
 function body(locals: [number, number][], code: number[]): number[] {
   const b = [...uleb(locals.length), ...locals.flatMap(([n, t]) => [...uleb(n), t]), ...code, OP.end];
   return [...uleb(b.length), ...b];
@@ -212,8 +284,12 @@ function body(locals: [number, number][], code: number[]): number[] {
 
 /** entries / parents(src, dst, count): calls `fn` (entry or node) on each item; `step` input bytes per item. */
 function batchBody(fn: number, step: number): number[] {
-  // locals: 0 src, 1 dst, 2 count
-  return body([], [
+  return body([], batchLoop(fn, step));
+}
+
+/** The loop of batchBody (locals: 0 src, 1 dst, 2 count). */
+function batchLoop(fn: number, step: number): number[] {
+  return [
     OP.block, VOID, OP.loop, VOID,
     ...get(2), OP.eqz, OP.brIf, 1,
     ...get(0), ...get(1), OP.call, ...uleb(fn),
@@ -221,11 +297,25 @@ function batchBody(fn: number, step: number): number[] {
     ...get(1), ...c32(32), OP.add, ...set(1),
     ...get(2), ...c32(1), OP.sub, ...set(2),
     OP.br, 0, OP.end, OP.end,
+  ];
+}
+
+/** parents(src, dst, count): four nodes a call of `node4` while four are left, then one a call of `node`. */
+function parentsBody(node: number, node4: number): number[] {
+  return body([], [
+    OP.block, VOID, OP.loop, VOID,
+    ...get(2), ...c32(4), 0x49 /* i32.lt_u */, OP.brIf, 1,
+    ...get(0), ...get(1), OP.call, ...uleb(node4),
+    ...get(0), ...c32(256), OP.add, ...set(0),
+    ...get(1), ...c32(128), OP.add, ...set(1),
+    ...get(2), ...c32(4), OP.sub, ...set(2),
+    OP.br, 0, OP.end, OP.end,
+    ...batchLoop(node, 64),
   ]);
 }
 
-/** root(p, n): in place, level by level; locals 2 size, 3 j, 4 half. */
-function rootBody(node: number): number[] {
+/** root(p, n): in place, level by level, four nodes a call of `node4` while four are left; locals 2 size, 3 j, 4 half. */
+function rootBody(node: number, node4: number): number[] {
   const copyNode = (from: number[], to: number[]): number[] =>
     [0, 8, 16, 24].flatMap((o) => [...to, ...from, ...mem(OP.load64, o), ...mem(OP.store64, o)]);
   return body([[3, I32]], [
@@ -234,6 +324,13 @@ function rootBody(node: number): number[] {
     ...get(2), ...c32(1), OP.leU, OP.brIf, 1,
     ...get(2), ...c32(1), OP.shrU, ...set(4),
     ...c32(0), ...set(3),
+    OP.block, VOID, OP.loop, VOID,
+    ...get(3), ...c32(4), OP.add, ...get(4), 0x4b /* i32.gt_u */, OP.brIf, 1,
+    ...get(0), ...get(3), ...c32(6), OP.shl, OP.add,
+    ...get(0), ...get(3), ...c32(5), OP.shl, OP.add,
+    OP.call, ...uleb(node4),
+    ...get(3), ...c32(4), OP.add, ...set(3),
+    OP.br, 0, OP.end, OP.end,
     OP.block, VOID, OP.loop, VOID,
     ...get(3), ...get(4), 0x4f /* i32.ge_u */, OP.brIf, 1,
     ...get(0), ...get(3), ...c32(6), OP.shl, OP.add,
@@ -257,15 +354,15 @@ function section(id: number, content: number[]): number[] {
 
 const str = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (ch) => ch.charCodeAt(0))];
 
-/** The module's bytes. Functions: 0 entry, 1 node, 2 entries, 3 parents, 4 root. */
+/** The module's bytes. Functions: 0 entry, 1 node, 2 entries, 3 parents, 4 root, 5 node4 (internal). */
 export function sha256BatchModuleBytes(): Uint8Array {
   const types = [
     [0x60, 2, I32, I32, 0], // (p, out)
     [0x60, 3, I32, I32, I32, 0], // (src, dst, count)
   ];
-  const funcs = [0, 0, 1, 1, 0];
+  const funcs = [0, 0, 1, 1, 0, 0];
   const exports: [string, number, number][] = [["memory", 2, 0], ["entry", 0, 0], ["node", 0, 1], ["entries", 0, 2], ["parents", 0, 3], ["root", 0, 4]];
-  const bodies = [hashBody(0x00, 32), hashBody(0x01, 64), batchBody(0, 32), batchBody(1, 64), rootBody(1)];
+  const bodies = [hashBody(0x00, 32), hashBody(0x01, 64), batchBody(0, 32), parentsBody(1, 5), rootBody(1, 5), node4Body()];
   return Uint8Array.from([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, [...uleb(types.length), ...types.flat()]),
