@@ -15,8 +15,7 @@
 import {ACCOUNT_BYTES} from "../protocol/index.js";
 import {BUCKET_COUNT, NODE_BYTES} from "./constants.js";
 import {dataDigest, decodeMessageHash, rawLeafHash} from "./leaf.js";
-import {EMPTY_ROOT} from "../crypto/index.js";
-import {sha256RootInto} from "../crypto/hash.js";
+import {EMPTY_ROOT, sha256RootInto} from "../crypto/index.js";
 
 /**
  * Bytes of the raw hash kept per leaf to find it again, from KEY_OFFSET (a full leaf check settles
