@@ -13,6 +13,9 @@ import {createBLAKE2b, createSHA256, type IHasher} from "hash-wasm";
 import {InvalidArgumentError} from "../util/index.js";
 import {CryptoError} from "./errors.js";
 
+/** Whole levels and trees of RFC 6962 nodes per call (WebAssembly; the storage-proof commitment). */
+export {sha256EntriesInto, sha256ParentsInto, sha256RootInto} from "./sha256-batch.js";
+
 /** Session's namespace is an int16 (`namespace_id` in oxenss/common/namespace.h). */
 export const BLAKE2B256_BYTES = 32;
 
@@ -68,8 +71,8 @@ export function sha256(...parts: Uint8Array[]): Buffer {
 }
 
 /**
- * SHA-256 of `input` written at `at` of `out`, for many small inputs (the storage-proof bucket
- * roots, ~37 65-byte nodes a bucket at 10 M messages): hash-wasm's once `initHashing()` loaded it,
+ * SHA-256 of `input` written at `at` of `out`, for many small inputs (tree nodes one at a time;
+ * whole levels and bucket roots use the batch hasher above): hash-wasm's once `initHashing()` loaded it,
  * ~2× faster per node than node:crypto's one-shot `hash` (docs/benchmarks.md, session 7), which it
  * uses before. Same digest either way.
  */

@@ -44,7 +44,18 @@ export {
   type IdentityErrorType,
   type IdentityKeyName,
 } from "./errors.js";
-export {BLAKE2B256_BYTES, blake2b256, initHashing, messageHash, sha256, sha256Into, toBase64NoPad} from "./hash.js";
+export {
+  BLAKE2B256_BYTES,
+  blake2b256,
+  initHashing,
+  messageHash,
+  sha256,
+  sha256EntriesInto,
+  sha256Into,
+  sha256ParentsInto,
+  sha256RootInto,
+  toBase64NoPad,
+} from "./hash.js";
 export {
   KEY_FILE_BYTES,
   KEY_FILE_LAYOUT,

@@ -15,7 +15,7 @@
 import {ACCOUNT_BYTES} from "../protocol/index.js";
 import {BUCKET_COUNT, NODE_BYTES} from "./constants.js";
 import {dataDigest, decodeMessageHash, rawLeafHash} from "./leaf.js";
-import {EMPTY_ROOT, sha256Into} from "../crypto/index.js";
+import {EMPTY_ROOT, sha256RootInto} from "../crypto/index.js";
 
 /**
  * Bytes of the raw hash kept per leaf to find it again, from KEY_OFFSET (a full leaf check settles
@@ -203,9 +203,11 @@ export type DataLoader = (hash: string) => Buffer | null;
 
 const byRaw = (a: LeafEntry, b: LeafEntry): number => Buffer.compare(a.raw, b.raw);
 
-/** The leaf of a message read from the store; null for a non-canonical hash or missing data. */
-export function entryOf(row: BucketInput, loadData: DataLoader): LeafEntry | null {
-  const raw = decodeMessageHash(row.hash);
+/**
+ * The leaf of a message read from the store; null for a non-canonical hash or missing data. `raw`:
+ * its hash already decoded (a refresh decodes each changed hash once, when planning).
+ */
+export function entryOf(row: BucketInput, loadData: DataLoader, raw: Buffer | null = decodeMessageHash(row.hash)): LeafEntry | null {
   if (raw === null || row.account.length !== ACCOUNT_BYTES) return null;
   const digest = row.digest ?? digestOfData(row, loadData);
   if (digest === null || digest.length !== NODE_BYTES) return null;
@@ -341,45 +343,14 @@ class BucketWriter {
   }
 }
 
-/** Bytes of a pair slot: 0x01 ‖ left ‖ right, the input of their parent's hash as it lies. */
-const PAIR_BYTES = 1 + 2 * NODE_BYTES;
-
-/** Pair slots for `bucketRoot`, reused by every bucket (grown as needed), and a view of each (no view made per hash). */
-let pairs = Buffer.allocUnsafeSlow(0);
-let slotViews: Buffer[] = [];
-
 /**
  * RFC 6962 root (crypto/merkle.ts `rootOf`: pairs hashed, an odd last node promoted) of the `n`
- * ≥ 1 leaf hashes at `from` of `leaves`, written at `at` of `out`. Each level lies in pair slots,
- * node i at slot i >> 1, so every hash reads its input where it lies and writes the parent into the
- * next level's slot in place (slot j >> 1 ≤ j was read already): no buffer per level or node.
+ * ≥ 1 leaf hashes at `from` of `leaves`, written at `at` of `out`: the whole tree in one call of the
+ * WebAssembly batch hasher (crypto/sha256-batch.ts), ~2× hash-wasm per node and nothing allocated
+ * (docs/benchmarks.md, "Session 8: churn at 10 M").
  */
 export function bucketRoot(leaves: Buffer, from: number, n: number, out: Buffer, at: number): void {
-  if (n === 1) {
-    leaves.copy(out, at, from, from + NODE_BYTES);
-    return;
-  }
-  const slots = (n + 1) >> 1;
-  if (pairs.length < slots * PAIR_BYTES) {
-    pairs = Buffer.allocUnsafeSlow(Math.max(slots * PAIR_BYTES, 2 * pairs.length));
-    const p = pairs;
-    slotViews = Array.from({length: Math.floor(p.length / PAIR_BYTES)}, (_, k) => p.subarray(k * PAIR_BYTES, (k + 1) * PAIR_BYTES));
-  }
-  const p = pairs;
-  const views = slotViews;
-  for (let k = 0; k < slots; k++) {
-    p[k * PAIR_BYTES] = 0x01;
-    leaves.copy(p, k * PAIR_BYTES + 1, from + 2 * k * NODE_BYTES, from + Math.min(2 * k + 2, n) * NODE_BYTES);
-  }
-  for (let size = n; size > 1; size = (size + 1) >> 1) {
-    const up = (size + 1) >> 1;
-    for (let j = 0; j < up; j++) {
-      const dst = (j >> 1) * PAIR_BYTES + 1 + (j & 1) * NODE_BYTES;
-      if (2 * j + 1 < size) sha256Into(views[j] as Buffer, p, dst);
-      else p.copy(p, dst, j * PAIR_BYTES + 1, j * PAIR_BYTES + 1 + NODE_BYTES);
-    }
-  }
-  p.copy(out, at, 1, 1 + NODE_BYTES);
+  sha256RootInto(leaves, from, n, out, at);
 }
 
 /**

@@ -149,7 +149,8 @@ function poll(): void {
   }
 }
 
-// Bucket roots hash with hash-wasm's SHA-256 once it is loaded (crypto/hash.ts `sha256Into`).
+// hash-wasm is loaded before the worker reports ready (crypto/hash.ts); bucket roots and the top
+// tree use the WebAssembly batch hasher, compiled synchronously at first use (crypto/sha256-batch.ts).
 await initHashing();
 port.on("message", handle);
 port.postMessage({id: 0, ok: true, value: "ready"} satisfies EngineReply);

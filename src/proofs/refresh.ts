@@ -42,6 +42,8 @@ export interface RefreshPlan {
   /** Ascending. */
   readonly buckets: readonly number[];
   readonly changed: ReadonlyMap<number, readonly string[]>;
+  /** The raw hashes of `changed`, in the same order (decoded once, when planning). Absent: decoded when used. */
+  readonly raw?: ReadonlyMap<number, readonly Buffer[]>;
   /**
    * Buckets (also in `buckets`) read again in full from the store: a persisted bucket that was
    * stale or corrupt (persisted.ts) holds nothing to update.
@@ -156,6 +158,7 @@ const PLAN_HASHES_STEP = 2_048;
 /** `planRefresh` in steps of PLAN_STEP hashes or buckets, so the worker answers finds between them. */
 export function* planSteps(changed: Iterable<string>, previous: Commitment, timestamp: number, reread: readonly number[] = []): Generator<void, RefreshPlan> {
   const byBucket = new Map<number, string[]>();
+  const raws = new Map<number, Buffer[]>();
   let n = 0;
   for (const hash of new Set(changed)) {
     if (++n % PLAN_HASHES_STEP === 0) yield;
@@ -163,8 +166,13 @@ export function* planSteps(changed: Iterable<string>, previous: Commitment, time
     if (raw === null) continue;
     const b = bucketOf(raw);
     const list = byBucket.get(b);
-    if (list === undefined) byBucket.set(b, [hash]);
-    else list.push(hash);
+    if (list === undefined) {
+      byBucket.set(b, [hash]);
+      raws.set(b, [raw]);
+    } else {
+      list.push(hash);
+      (raws.get(b) as Buffer[]).push(raw);
+    }
   }
   const buckets = new Set([...byBucket.keys(), ...reread]);
   const all = previous.buckets;
@@ -173,7 +181,7 @@ export function* planSteps(changed: Iterable<string>, previous: Commitment, time
     if ((b + 1) % PLAN_STEP === 0) yield;
   }
   // A typed array sorts numerically without a comparator call per pair (~100,000 buckets at 10 M).
-  return {full: false, buckets: Array.from(Uint32Array.from(buckets).sort()), changed: byBucket, reread: new Set(reread)};
+  return {full: false, buckets: Array.from(Uint32Array.from(buckets).sort()), changed: byBucket, raw: raws, reread: new Set(reread)};
 }
 
 /** Runs a generator of steps to its end and returns its value. */
@@ -405,7 +413,7 @@ function* updateAll(
         buckets[b] = reread(source, b, timestamp, stats, arena);
         continue;
       }
-      buckets[b] = update(source, buckets[b] as Bucket, b, plan.changed.get(b) ?? [], rows, timestamp, stats, arena, loadData);
+      buckets[b] = update(source, buckets[b] as Bucket, b, plan.changed.get(b) ?? [], plan.raw?.get(b), rows, timestamp, stats, arena, loadData);
     }
     progress.done = end;
     start = end;
@@ -442,24 +450,28 @@ function reread(source: CommitmentSource, b: number, timestamp: number, stats: R
   return buildBucket(source.rowsInRange(lo, hi, timestamp), (hash) => source.dataByHash(hash), arena);
 }
 
-/** The previous bucket with its changed messages (`rows`: as read now) and its expired leaves dropped. */
+/**
+ * The previous bucket with its changed messages (`rows`: as read now) and its expired leaves
+ * dropped; `raws`: the hashes decoded (RefreshPlan.raw).
+ */
 function update(
   source: CommitmentSource,
   prev: Bucket,
   b: number,
   hashes: readonly string[],
+  raws: readonly Buffer[] | undefined,
   rows: ReadonlyMap<string, BucketInput>,
   timestamp: number,
   stats: RefreshStats,
   arena: BucketArena,
   loadData: (hash: string) => Buffer | null,
 ): Bucket {
-  const removed: Buffer[] = [];
+  const removed = raws ?? hashes.map((hash) => decodeMessageHash(hash) as Buffer);
   const added: LeafEntry[] = [];
-  for (const hash of hashes) {
-    removed.push(decodeMessageHash(hash) as Buffer);
-    const row = rows.get(hash);
-    const entry = row === undefined ? null : entryOf(row, loadData);
+  for (let i = 0; i < hashes.length; i++) {
+    const row = rows.get(hashes[i] as string);
+    // The row read for this hash is its message: its raw hash is the one decoded when planning.
+    const entry = row === undefined ? null : entryOf(row, loadData, removed[i] as Buffer);
     if (entry !== null) added.push(entry);
   }
   return updateBucket(prev, removed, added, timestamp, arena) ?? reread(source, b, timestamp, stats, arena);

@@ -11,12 +11,16 @@
 import {hash} from "node:crypto";
 import {BUCKET_BITS, BUCKET_COUNT, NODE_BYTES} from "./constants.js";
 import type {Bucket} from "./bucket.js";
-import {EMPTY_ROOT, leafHash, nodeHash} from "../crypto/index.js";
+import {EMPTY_ROOT, leafHash, nodeHash, sha256EntriesInto, sha256ParentsInto} from "../crypto/index.js";
 
 const scratch = Buffer.alloc(1 + 2 * NODE_BYTES);
 
-/** Hashes between yields: ~1.5 ms. */
-const STEP_HASHES = 1024;
+/**
+ * Hashes between yields: ~1 ms. Building and updating hash whole runs of a level per call of the
+ * WebAssembly batch hasher (~0.5 µs a node, node:crypto's one-shot `hash` ~1.5 µs and a Buffer
+ * each; docs/benchmarks.md, "Session 8: churn at 10 M").
+ */
+const STEP_HASHES = 2048;
 
 /**
  * The node at each level over buckets that are all empty: level 0 is the entry of an empty
@@ -32,6 +36,11 @@ const EMPTY_NODES: readonly Buffer[] = (() => {
 /** Levels below this are hashed again when needed (a group: 2^GROUP_BITS buckets). */
 const GROUP_BITS = 2;
 const GROUP = 1 << GROUP_BITS;
+
+/** Groups hashed per batch: their roots, entries and the two levels above (7 hashes a group). */
+const GROUP_BATCH = 256;
+const groupRoots = Buffer.alloc(GROUP_BATCH * GROUP * NODE_BYTES);
+const groupEntries = Buffer.alloc(GROUP_BATCH * GROUP * NODE_BYTES);
 
 /** SHA-256(0x00 ‖ root) of bucket `b` (the empty entry for an empty bucket). */
 function entryOf(buckets: readonly Bucket[], b: number): Buffer {
@@ -54,18 +63,47 @@ function groupLevels(buckets: readonly Bucket[], g: number): Buffer[][] {
   return levels;
 }
 
-/** Writes the node of group `g` at entry `g` of `level`; returns the hashes it cost. */
-function setGroup(buckets: readonly Bucket[], level: Buffer, g: number): number {
-  const levels = groupLevels(buckets, g);
-  ((levels[GROUP_BITS] as Buffer[])[0] as Buffer).copy(level, g * NODE_BYTES);
-  return 2 * GROUP - 1;
+/**
+ * Writes the node of each group in `groups` (ascending) at its entry of `level`, GROUP_BATCH groups
+ * per batch (entries, then the two levels above, each one call), yielding after each batch.
+ */
+function* setGroups(buckets: readonly Bucket[], level: Buffer, groups: readonly number[]): Generator<void> {
+  for (let start = 0; start < groups.length; start += GROUP_BATCH) {
+    const k = Math.min(GROUP_BATCH, groups.length - start);
+    for (let i = 0; i < k; i++) {
+      const g = groups[start + i] as number;
+      for (let j = 0; j < GROUP; j++) {
+        const bucket = buckets[g * GROUP + j] as Bucket;
+        // An empty bucket's root is EMPTY_ROOT, so its entry is EMPTY_NODES[0] as entryOf gives it.
+        if (bucket.count === 0) EMPTY_ROOT.copy(groupRoots, (i * GROUP + j) * NODE_BYTES);
+        else bucket.chunk.copy(groupRoots, (i * GROUP + j) * NODE_BYTES, bucket.at, bucket.at + NODE_BYTES);
+      }
+    }
+    sha256EntriesInto(groupRoots, 0, k * GROUP, groupEntries, 0);
+    for (let n = k * GROUP; n > k; n >>= 1) sha256ParentsInto(groupEntries, 0, n >> 1, groupEntries, 0);
+    for (let i = 0; i < k; i++) groupEntries.copy(level, (groups[start + i] as number) * NODE_BYTES, i * NODE_BYTES, (i + 1) * NODE_BYTES);
+    yield;
+  }
 }
 
-/** Writes node `j` of `up` as SHA-256(0x01 ‖ level[2j] ‖ level[2j + 1]). */
-function setParent(level: Buffer, up: Buffer, j: number): void {
-  scratch[0] = 0x01;
-  level.copy(scratch, 1, 2 * j * NODE_BYTES, (2 * j + 2) * NODE_BYTES);
-  hash("sha256", scratch, "buffer").copy(up, j * NODE_BYTES);
+/**
+ * Writes node j of `up` as SHA-256(0x01 ‖ level[2j] ‖ level[2j + 1]) for each j of `parents`
+ * (ascending): each run of consecutive parents is one call, split every STEP_HASHES hashes by a yield.
+ */
+function* setParents(level: Buffer, up: Buffer, parents: readonly number[]): Generator<void> {
+  let hashes = 0;
+  for (let i = 0; i < parents.length; ) {
+    const first = parents[i] as number;
+    let end = i + 1;
+    while (end < parents.length && end - i < STEP_HASHES && parents[end] === first + (end - i)) end++;
+    sha256ParentsInto(level, 2 * first * NODE_BYTES, end - i, up, first * NODE_BYTES);
+    hashes += end - i;
+    i = end;
+    if (hashes >= STEP_HASHES) {
+      hashes = 0;
+      yield;
+    }
+  }
 }
 
 /**
@@ -91,35 +129,30 @@ export class TopTree {
     const groups = BUCKET_COUNT >> GROUP_BITS;
     const levels = [Buffer.allocUnsafe(groups * NODE_BYTES)];
     let empty = new Uint8Array(groups);
-    let hashes = 0;
+    const filled: number[] = [];
     for (let g = 0; g < groups; g++) {
-      let filled = false;
-      for (let k = 0; k < GROUP && !filled; k++) filled = (buckets[g * GROUP + k] as Bucket).count > 0;
-      if (!filled) {
+      let any = false;
+      for (let k = 0; k < GROUP && !any; k++) any = (buckets[g * GROUP + k] as Bucket).count > 0;
+      if (any) filled.push(g);
+      else {
         (EMPTY_NODES[GROUP_BITS] as Buffer).copy(levels[0] as Buffer, g * NODE_BYTES);
         empty[g] = 1;
-        continue;
-      }
-      hashes += setGroup(buckets, levels[0] as Buffer, g);
-      if (hashes >= STEP_HASHES) {
-        hashes = 0;
-        yield;
       }
     }
+    yield* setGroups(buckets, levels[0] as Buffer, filled);
     for (let l = GROUP_BITS; l < BUCKET_BITS; l++) {
       const level = levels[l - GROUP_BITS] as Buffer;
       const n = BUCKET_COUNT >> (l + 1);
       const up = Buffer.allocUnsafe(n * NODE_BYTES);
       const upEmpty = new Uint8Array(n);
+      const parents: number[] = [];
       for (let j = 0; j < n; j++) {
         if (empty[2 * j] === 1 && empty[2 * j + 1] === 1) {
           (EMPTY_NODES[l + 1] as Buffer).copy(up, j * NODE_BYTES);
           upEmpty[j] = 1;
-          continue;
-        }
-        setParent(level, up, j);
-        if (++hashes % STEP_HASHES === 0) yield;
+        } else parents.push(j);
       }
+      yield* setParents(level, up, parents);
       levels.push(up);
       empty = upEmpty;
     }
@@ -137,23 +170,11 @@ export class TopTree {
       yield;
     }
     let dirty = groupsOf(changed);
-    let hashes = 0;
-    for (const g of dirty) {
-      hashes += setGroup(buckets, levels[0] as Buffer, g);
-      if (hashes >= STEP_HASHES) {
-        hashes = 0;
-        yield;
-      }
-    }
+    yield* setGroups(buckets, levels[0] as Buffer, dirty);
     for (let l = GROUP_BITS; l < BUCKET_BITS; l++) {
       const up: number[] = [];
-      for (const i of dirty) {
-        const j = i >> 1;
-        if (up.at(-1) === j) continue;
-        setParent(levels[l - GROUP_BITS] as Buffer, levels[l - GROUP_BITS + 1] as Buffer, j);
-        up.push(j);
-        if (++hashes % STEP_HASHES === 0) yield;
-      }
+      for (const i of dirty) if (up.at(-1) !== i >> 1) up.push(i >> 1);
+      yield* setParents(levels[l - GROUP_BITS] as Buffer, levels[l - GROUP_BITS + 1] as Buffer, up);
       dirty = up;
     }
     return new TopTree(levels);
