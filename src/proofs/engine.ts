@@ -44,6 +44,14 @@ export interface RefreshRequest {
    * the transaction that writes the commitment. Without it nothing is persisted.
    */
   readonly logWatermark?: number;
+  /**
+   * The change log's rows up to this watermark went to earlier refreshes (whose writes may not have
+   * landed yet, so they are still logged), and `changed` leaves them out: an engine refreshing
+   * from its own newest commitment has them already. One that loads the persisted commitment
+   * instead adds those the log holds after its header's watermark (`CommitmentSource.loggedRows`).
+   * 0 or absent: `changed` is every logged change.
+   */
+  readonly logFrom?: number;
 }
 
 export interface CommitmentEngine {
@@ -118,7 +126,8 @@ export class LocalEngine implements CommitmentEngine {
     this.#records = opts.store === undefined ? null : new DiskRecords(opts.store, source);
   }
 
-  async refresh({timestamp, changed, logWatermark}: RefreshRequest): Promise<CommitmentSummary | null> {
+  async refresh({timestamp, changed: requested, logWatermark, logFrom = 0}: RefreshRequest): Promise<CommitmentSummary | null> {
+    let changed = requested;
     // One write at a time, and in order: this refresh's rows must land after the previous one's.
     if (!this.#written) await this.#writing;
     let base = this.#base;
@@ -140,6 +149,7 @@ export class LocalEngine implements CommitmentEngine {
         ({commitment: base, reread} = loaded);
         this.#attach(base);
         loadedMs = performance.now() - started;
+        changed = this.#withEarlierChanges(changed, loaded.logWatermark, logFrom);
       }
     }
     // Buckets whose stored record was found unusable are read again from the messages.
@@ -169,6 +179,17 @@ export class LocalEngine implements CommitmentEngine {
   #attach(c: Commitment): void {
     const records = this.#records;
     if (records !== null) c.resolve = (b, head) => records.resolve(b, head, c.timestamp);
+  }
+
+  /**
+   * `changed` with the change log's rows after the loaded header's `watermark` up to `logFrom`,
+   * which earlier requests carried (RefreshRequest.logFrom); null (a full build) if the source
+   * cannot read the log.
+   */
+  #withEarlierChanges(changed: readonly string[], watermark: number, logFrom: number): readonly string[] | null {
+    if (logFrom <= watermark) return changed;
+    const earlier = this.source.loggedRows?.(logFrom);
+    return earlier === undefined ? null : [...new Set([...earlier.keys(), ...changed])];
   }
 
   /** The plan of an incremental refresh, made in steps (planSteps); null if the engine closed. */

@@ -119,8 +119,9 @@ export class ProofService {
   /**
    * The change-log watermark of the last refresh that returned a commitment. A persisting engine
    * trims the log only once its write lands, after the refresh returned, so the next take may
-   * still find those rows: they go to the engine again (it may have to start from its last write)
-   * but are not changes since that commitment for choosing challenge candidates.
+   * still find those rows: they are not changes since that commitment for choosing challenge
+   * candidates, and the engine is not sent them again (RefreshRequest.logFrom: it has them, or
+   * reads them from the log if it must start from its last write).
    */
   #logTaken = 0;
   #proofs: StorageProof[] = [];
@@ -279,8 +280,10 @@ export class ProofService {
     const takeId = this.#nextTakeId++;
     this.#takes.push({id: takeId, changed});
     this.#needFull = !engine.persistent;
-    const taken = logged === null || changed === null ? null : log.fresh === 0 ? [...changed] : [...new Set([...logged.slice(0, log.fresh), ...changed])];
-    const summary = await this.#withProgressLog(engine.refresh({timestamp, changed: taken, logWatermark: log.watermark}));
+    // Rows up to #logTaken went to the engine with an earlier refresh: it has them unless it must
+    // load its persisted commitment, and then reads them from the log itself (`logFrom`).
+    const taken = changed === null ? null : [...changed];
+    const summary = await this.#withProgressLog(engine.refresh({timestamp, changed: taken, logWatermark: log.watermark, logFrom: this.#logTaken}));
     if (summary === null) return null;
     this.#needFull = false;
     this.#logTaken = log.watermark;

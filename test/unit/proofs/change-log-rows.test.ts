@@ -72,4 +72,21 @@ describe("change log with leaf fields", () => {
     expect(reads.mock.calls.flatMap((c) => c[0]).sort()).toEqual(messages.slice(20).map((m) => m.hash).sort());
     expect(summary!.root.equals((await build(s.tables, null, FULL, T0 + 1_000)).root)).toBe(true);
   });
+
+  it("ids never repeat: a log trimmed empty goes on above the last id, so later rows are never taken for rows an earlier refresh had (migration 0014)", async () => {
+    const s = await setup();
+    const messages = Array.from({length: 6}, (_, i) => message(i, {expiry: T0 + 30 * HOUR_MS}));
+    await s.store.storeBulk(messages.slice(0, 3));
+    const first = s.tables.changeLog(1_000_000);
+    expect(first.hashes).toHaveLength(3);
+    s.tables.trimChangeLog(first.watermark);
+    expect(s.tables.changeLog(1_000_000)).toMatchObject({watermark: 0, hashes: []});
+
+    await s.store.storeBulk(messages.slice(3));
+    // Before 0014 (INTEGER PRIMARY KEY without AUTOINCREMENT) an empty table started again at 1.
+    const second = s.tables.changeLog(1_000_000, first.watermark);
+    expect(second.watermark).toBe(first.watermark + 3);
+    expect(second.fresh).toBe(0);
+    expect(second.hashes).toEqual(messages.slice(3).map((m) => m.hash));
+  });
 });

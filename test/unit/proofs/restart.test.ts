@@ -142,6 +142,30 @@ function damageHead(n: Node, b: number, at: number): void {
 const rowCount = (n: Node, sql: string): number => n.s.store.db.sqlite.prepare(sql).pluck().get() as number;
 
 describe("persisted commitment", () => {
+  it("an engine that must load the persisted commitment reads the logged changes earlier requests carried (logFrom) from its header's watermark", async () => {
+    const n = await setup();
+    const store = new CommitmentStore(n.s.store.db.sqlite);
+    const later = (ms: StoredMessage[]): StoredMessage[] => ms.map((m) => ({...m, expiry: T0 + 30 * HOUR_MS}));
+    await n.s.store.storeBulk(later(Array.from({length: 30}, (_, i) => message(i))));
+    const first = new LocalEngine(n.s.tables.reader, {sliceBudgetMs: 1_000, store});
+    await first.refresh({timestamp: T0, changed: null, logWatermark: n.s.tables.changeLog(1_000_000).watermark});
+    expect(await first.flushed()).toBe(true);
+    // Changes an earlier refresh took (up to `taken`) whose write never landed, then new ones.
+    await n.s.store.storeBulk(later(Array.from({length: 10}, (_, i) => message(100 + i))));
+    const taken = n.s.tables.changeLog(1_000_000).watermark;
+    await n.s.store.storeBulk(later(Array.from({length: 5}, (_, i) => message(200 + i))));
+    const log = n.s.tables.changeLog(1_000_000, taken);
+    const fresh = log.hashes!.slice(log.fresh);
+    expect(fresh).toHaveLength(5);
+    const loading = new LocalEngine(n.s.tables.reader, {sliceBudgetMs: 1_000, store});
+    const s = await loading.refresh({timestamp: T0 + 1000, changed: fresh, logWatermark: log.watermark, logFrom: taken});
+    expect(s).toMatchObject({messageCount: 45, loadedMs: expect.any(Number) as number});
+    expect(s!.loadedMs).toBeGreaterThan(0);
+    expect(s!.root.equals((await build(n.s.tables, null, FULL, T0 + 1000)).root)).toBe(true);
+    await loading.close();
+    await first.close();
+  });
+
   it("a restart without a clean shutdown refreshes from the persisted commitment and the log, to the root a full build gives", async () => {
     const n = await setup();
     const messages = Array.from({length: 60}, (_, i) => message(i, {expiry: T0 + 30 * HOUR_MS}));

@@ -14,11 +14,14 @@ import {
   ProofService,
   signChallenge,
   verifyEvidence,
+  bucketOf,
+  decodeMessageHash,
   type PeerInfo,
   type ProofTransport,
   type SwarmContext,
 } from "../../../src/proofs/index.js";
 import {CommitmentStore} from "../../../src/storage/index.js";
+import type {CommitmentPersistence} from "../../../src/proofs/persisted.js";
 import type {StoredMessage} from "../../../src/storage/interface.js";
 import {CTX} from "../../../src/crypto/index.js";
 import type {ContextSigner} from "../../../src/signer/index.js";
@@ -52,8 +55,11 @@ function loopback(nodes: Map<string, TestProofNode>): ProofTransport {
   };
 }
 
-/** `persist`: the engine writes its commitment to the node's database, as a node's does. */
-async function node(label: string, nodes: Map<string, TestProofNode>, members: () => Party[], persist = false): Promise<TestProofNode> {
+/**
+ * `persist`: the engine writes its commitment to the node's database, as a node's does (through
+ * `persist(store)` when it is a function: a test's wrapper).
+ */
+async function node(label: string, nodes: Map<string, TestProofNode>, members: () => Party[], persist: boolean | ((store: CommitmentStore) => CommitmentPersistence) = false): Promise<TestProofNode> {
   const p = await party(label);
   const s = await proofStore();
   const n: TestProofNode = {party: p, s, peers: [], inSwarm: true, service: null as unknown as ProofService};
@@ -64,7 +70,7 @@ async function node(label: string, nodes: Map<string, TestProofNode>, members: (
   };
   n.service = new ProofService(
     {epochMs: 3_600_000, challengeIntervalMs: 0, replicationDelayMs: 0, expiryMarginMs: 0},
-    {tables: s.tables, engine: new LocalEngine(s.tables.reader, {sliceBudgetMs: 1_000, ...(persist ? {store: new CommitmentStore(s.store.db.sqlite)} : {})}), events: s.store, signer: p.signer, pq: s.pq, self: {nodeId: p.identity.nodeId, keys: p.keys}, swarm, transport: loopback(nodes), clock: s.clock, logger: silent, random: () => 0.5},
+    {tables: s.tables, engine: new LocalEngine(s.tables.reader, {sliceBudgetMs: 1_000, ...(persist === false ? {} : {store: persisted(new CommitmentStore(s.store.db.sqlite), persist)})}), events: s.store, signer: p.signer, pq: s.pq, self: {nodeId: p.identity.nodeId, keys: p.keys}, swarm, transport: loopback(nodes), clock: s.clock, logger: silent, random: () => 0.5},
   );
   nodes.set(p.identity.nodeId, n);
   cleanup.push(async () => {
@@ -74,7 +80,11 @@ async function node(label: string, nodes: Map<string, TestProofNode>, members: (
   return n;
 }
 
-async function pair(persist = false): Promise<{a: TestProofNode; b: TestProofNode; messages: StoredMessage[]}> {
+function persisted(store: CommitmentStore, persist: true | ((store: CommitmentStore) => CommitmentPersistence)): CommitmentPersistence {
+  return persist === true ? store : persist(store);
+}
+
+async function pair(persist: boolean | ((store: CommitmentStore) => CommitmentPersistence) = false): Promise<{a: TestProofNode; b: TestProofNode; messages: StoredMessage[]}> {
   const nodes = new Map<string, TestProofNode>();
   const members: Party[] = [];
   const a = await node("svc-a", nodes, () => members, persist);
@@ -229,6 +239,39 @@ describe("ProofService", () => {
     // are no change since the previous commitment, so every message can be challenged for.
     expect(a.service.candidate()).not.toBeNull();
     expect((await a.service.scheduler.challengeOnce())?.verdict).toEqual({outcome: "pass"});
+  });
+
+  it("a refresh right after one whose write has not landed rebuilds only its own changes' buckets, not the earlier ones still logged", async () => {
+    // The header's commit (which trims the change log) is held: the earlier rows stay logged.
+    let held = false;
+    const holding = (store: CommitmentStore): CommitmentPersistence => ({
+      header: () => store.header(),
+      maxGeneration: () => store.maxGeneration(),
+      buckets: (lo, hi) => store.buckets(lo, hi),
+      heads: (lo, hi) => store.heads(lo, hi),
+      records: (list) => store.records(list),
+      putBuckets: (generation, rows) => store.putBuckets(generation, rows),
+      topPages: () => store.topPages(),
+      putTopPage: (page, generation, bytes) => store.putTopPage(page, generation, bytes),
+      commit: (header, full) => {
+        if (held) throw new Error("held");
+        store.commit(header, full);
+      },
+    });
+    const {a} = await pair(holding);
+    await epoch(a, T0);
+    held = true;
+    const bucketsOf = (ms: StoredMessage[]): number => new Set(ms.map((m) => bucketOf(decodeMessageHash(m.hash)!))).size;
+    const first = Array.from({length: 10}, (_, i) => message(100 + i, {expiry: T0 + 30 * HOUR_MS}));
+    await a.s.store.storeBulk(first);
+    await epoch(a, T0 + 1000);
+    expect(a.service.lastRefresh?.rebuilt).toBe(bucketsOf(first));
+    const second = Array.from({length: 5}, (_, i) => message(200 + i, {expiry: T0 + 30 * HOUR_MS}));
+    await a.s.store.storeBulk(second);
+    await epoch(a, T0 + 2000);
+    // Before: the 10 earlier messages' buckets again, beside the 5 new ones'.
+    expect(a.service.lastRefresh?.rebuilt).toBe(bucketsOf(second));
+    expect(a.service.latest?.messageCount).toBe(45);
   });
 
   it("a transport failure is a no-answer failure; no peers or no previous commitment means no challenge", async () => {
