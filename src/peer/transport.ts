@@ -61,7 +61,7 @@ export class ChannelTransport {
       const frame = await this.channels.seal(peer, plaintext);
       const res = await this.#m.client.post(peer, PEER_PATHS.frame, frame, {idempotent: true, signal});
       if (res.status === STATUS_RESYNC && attempt === 1) {
-        this.channels.forgetPeer(peer);
+        this.channels.forgetStale(peer, frame);
         continue;
       }
       if (res.status !== 200) throw statusError(peer, res.status, res.attempts, res.body);

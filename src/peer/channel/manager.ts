@@ -151,6 +151,19 @@ export class ChannelManager {
     this.#rekeyFailedAt.delete(peer);
   }
 
+  /**
+   * `peer` answered `frame` (sealed by us) with a resync: it lost the channel the frame was sealed
+   * on, e.g. it restarted. Drops that channel and the older ones with the peer, which it lost too,
+   * but not a newer one: another request's retry may have opened it meanwhile and be waiting for
+   * its reply on it (forgetPeer would leave that reply undecryptable).
+   */
+  forgetStale(peer: string, frame: Uint8Array): void {
+    const {channelId} = parseFrame(frame, this.#opts.maxFrameBytes + AEAD_TAG_BYTES);
+    if (this.#table.forgetUpTo(Buffer.from(channelId).toString("hex")) === 0) return;
+    this.#admission.lastAccepted.delete(peer);
+    this.#rekeyFailedAt.delete(peer);
+  }
+
   /** Live channels with `peer`, oldest first. */
   channelsOf(peer: string): ChannelInfo[] {
     return this.#table.channelsOf(peer).map((c) => c.info);

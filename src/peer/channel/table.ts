@@ -102,6 +102,19 @@ export class ChannelTable {
     return list.length;
   }
 
+  /**
+   * Deletes `channelId` and every older channel with its peer; newer ones stay. Returns how many
+   * went (0 if `channelId` is gone already).
+   */
+  forgetUpTo(channelId: string): number {
+    const ch = this.#byId.get(channelId);
+    if (ch === undefined) return 0;
+    const list = this.#byPeer.get(ch.peer) ?? [];
+    const upTo = list.slice(0, list.indexOf(ch) + 1);
+    for (const old of upTo) this.delete(old);
+    return upTo.length;
+  }
+
   /** Deletes every channel that no longer accepts frames. */
   sweep(nowMs: number): void {
     for (const ch of [...this.#byId.values()]) if (!this.#isLive(ch, nowMs)) this.delete(ch);

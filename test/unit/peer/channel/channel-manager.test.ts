@@ -98,6 +98,26 @@ describe("ChannelManager: handshake and data", () => {
     expect(b.manager.channelsOf(a.id.nodeId)).toEqual([]);
   });
 
+  it("forgetStale (a resync) drops the frame's channel and older ones, not one a concurrent retry opened since", async () => {
+    const net = new TestNet();
+    const a = net.add("a");
+    const b = net.add("b");
+    const first = await a.manager.seal(b.id.nodeId, text("one"));
+    const second = await a.manager.seal(b.id.nodeId, text("two"));
+    b.manager.forgetPeer(a.id.nodeId); // b restarted: both frames get a resync
+    // The first request's retry opens a new channel and b answers on it...
+    a.manager.forgetStale(b.id.nodeId, first);
+    const retried = b.manager.open(await a.manager.seal(b.id.nodeId, text("one again")));
+    const reply = b.manager.sealOn(retried.channelId, text("answer"));
+    // ...while the second request's resync, for a frame on the old channel, arrives before that answer.
+    a.manager.forgetStale(b.id.nodeId, second);
+    expect(str(a.manager.open(reply).plaintext)).toBe("answer");
+    expect(a.manager.channelsOf(b.id.nodeId).map((c) => c.channelId)).toEqual([retried.channelId]);
+    // The second request's retry goes on the same new channel: no third handshake.
+    expect(b.manager.open(await a.manager.seal(b.id.nodeId, text("two again")))).toMatchObject({channelId: retried.channelId});
+    expect(a.handshakesSent).toBe(2);
+  });
+
   it("refuses everything after close()", async () => {
     const net = new TestNet();
     const a = net.add("a");
