@@ -180,13 +180,6 @@ const SigningSchema = Type.Object(
       default: 2,
       description: "Longest a signing request waits to be batched with others, in milliseconds",
     }),
-    entryAfterFanOut: Type.Boolean({
-      // Off by default: it cuts the entry node's signatures but puts one after the fan-out on every
-      // replicated store's answer; on until a quiet open-loop run shows its p99 (docs/benchmarks.md).
-      default: false,
-      description:
-        "An entry node signs its own store receipt once the peers' entries are in, with the other stores their replies answered, instead of beside the fan-out",
-    }),
   },
   {additionalProperties: false, default: {}},
 );

@@ -125,7 +125,7 @@ export class StorageNode {
     const workerOrInline = await startSigner(m.pq, m.identity, m.log);
     const mlDsaSigner = countedSigner(workerOrInline, metrics?.signer ?? null);
     const signer = new ResponseSigner(
-      {...defaultResponseSignerOptions, maxBatchDelayMs: config.signing.maxBatchDelayMs, entryAfterFanOut: config.signing.entryAfterFanOut},
+      {...defaultResponseSignerOptions, maxBatchDelayMs: config.signing.maxBatchDelayMs},
       {signer: mlDsaSigner, nodeId: m.identity.nodeId, clock: m.clock, metrics: metrics?.signer ?? null},
     );
     const self = selfEntry(config, m.identity, m.tls);

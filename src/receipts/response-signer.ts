@@ -61,11 +61,6 @@ export interface ResponseSignerOptions {
   maxBatchDelayMs: number;
   /** Sign at once when this many receipts are pending. */
   maxBatchSize: number;
-  /**
-   * `signing.entryAfterFanOut`: an entry node with peers hands its own store receipt over once the
-   * fan-out's entries are in, as a cohort (see `signsAfterFanOut`). Absent: false.
-   */
-  entryAfterFanOut?: boolean;
 }
 
 /** `maxBatchDelayMs` is the config setting `signing.maxBatchDelayMs` (its default is the schema's). */
@@ -114,15 +109,6 @@ export class ResponseSigner {
     private readonly opts: ResponseSignerOptions,
     private readonly modules: ResponseSignerModules,
   ) {}
-
-  /**
-   * Whether an entry node's store receipt waits for the fan-out: one batch per frame the peers
-   * answered instead of one per few receipts at a moderate rate, for one signature after the
-   * fan-out on the answer (beside it otherwise).
-   */
-  get signsAfterFanOut(): boolean {
-    return this.opts.entryAfterFanOut === true;
-  }
 
   sign(receipt: Uint8Array, options: SignOptions = {}): Promise<SignedReceipt> {
     if (this.closed) return Promise.reject(new Error("response signer is closed"));

@@ -135,12 +135,12 @@ export const storeMethod = defineMethod<StoreRequest>({
         const {fee} = feeEntry(ctx, result, req.data.length);
         // Expiry and fee are signed with the hash, so an entry node cannot alter them.
         const receipt = storeReceipt({hash, expiry: result.expiry, already, fee});
-        // signing.entryAfterFanOut: an entry node with peers answers once every peer's entry is in,
-        // so its own receipt may wait for them too and be signed with the receipts of the other
-        // stores their frames answered: one signature per fan-out frame instead of one per few
-        // stores at a moderate rate. (A node alone in its swarm signs as before.)
-        const cohort = origin.recurse && ctx.signer.signsAfterFanOut && Object.keys(await peers.catch(() => ({}))).length > 0;
-        const signed = await ctx.signer.sign(receipt, {cohort});
+        // An entry node with peers answers once every peer's entry is in, so its own receipt waits
+        // for them too and is signed with the receipts of the other stores their frames answered:
+        // one signature per fan-out frame instead of one per few stores at a moderate rate. (A
+        // node alone in its swarm signs as before.)
+        const fannedOut = origin.recurse && Object.keys(await peers.catch(() => ({}))).length > 0;
+        const signed = await ctx.signer.sign(receipt, {cohort: fannedOut});
         const entry = {
           hash,
           ...signed,

@@ -1,13 +1,10 @@
 /**
- * With `signing.entryAfterFanOut`, an entry node's own store receipt is signed once the fan-out's
- * entries are in (its answer waits for them anyway), together with the receipts of the other
- * stores answered at the same time: one batch signature per fan-out cohort. Without it (the
- * default), and on a node alone in its swarm, the receipt is signed at its commit.
+ * An entry node's own store receipt is signed once the fan-out's entries are in (its answer waits
+ * for them anyway), together with the receipts of the other stores answered at the same time: one
+ * batch signature per fan-out cohort. A node alone in its swarm signs at its commit, as before.
  */
 import {afterEach, describe, expect, it} from "vitest";
-import {InlineSigner} from "../../../src/signer/context-signer.js";
 import type {PeerEntry} from "../../../src/protocol/response.js";
-import {ResponseSigner} from "../../../src/receipts/response-signer.js";
 import type {SwarmRouter} from "../../../src/swarm/swarm-router.js";
 import {sessionAccount} from "../../utils/keys.js";
 import {rpcHarness, type RpcHarness} from "../../utils/rpc-harness.js";
@@ -16,10 +13,7 @@ const DAY = 86_400_000;
 const PEER = "ab".repeat(32);
 
 let h: RpcHarness;
-afterEach(async () => {
-  await h.ctx.signer.close();
-  await h.close();
-});
+afterEach(() => h.close());
 
 const acc = sessionAccount();
 const storeParams = (i: number, ts: number): Record<string, unknown> => ({
@@ -60,15 +54,6 @@ function countCommits(h: RpcHarness, n: number): Promise<void> {
   return committed;
 }
 
-/** The harness's signer replaced by one with `entryAfterFanOut` (closed after each test). */
-async function signAfterFanOut(h: RpcHarness): Promise<void> {
-  await h.ctx.signer.close();
-  h.ctx.signer = new ResponseSigner(
-    {maxBatchDelayMs: 0, maxBatchSize: 1024, entryAfterFanOut: true},
-    {signer: new InlineSigner(h.ctx.pq, h.identity.mlDsa.secretKey), nodeId: h.identity.nodeId, clock: h.clock},
-  );
-}
-
 /** A few loop iterations: time for anything already due (a commit's continuations, a signature) to run. */
 async function iterations(n: number): Promise<void> {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
@@ -78,7 +63,6 @@ describe("the entry node's own receipt", () => {
   it("is signed after the peers' entries are in, the cohort's receipts in one batch", async () => {
     const swarm = heldSwarm();
     h = await rpcHarness({router: swarm.router});
-    await signAfterFanOut(h);
     const committed = countCommits(h, 3);
     const answers = [1, 2, 3].map((i) => h.json("store", storeParams(i, h.clock.now())));
     await committed;
@@ -95,21 +79,8 @@ describe("the entry node's own receipt", () => {
     expect(h.ctx.signer.stats).toEqual({batches: 1, receipts: 3});
   });
 
-  it("is signed at its commit, beside the fan-out, by default", async () => {
-    const swarm = heldSwarm();
-    h = await rpcHarness({router: swarm.router});
-    const committed = countCommits(h, 1);
-    const answer = h.json("store", storeParams(1, h.clock.now()));
-    await committed;
-    await iterations(5);
-    expect(h.ctx.signer.stats).toEqual({batches: 1, receipts: 1});
-    swarm.answer();
-    expect((await answer).status).toBe(200);
-  });
-
   it("is signed at its commit on a node alone in its swarm", async () => {
     h = await rpcHarness();
-    await signAfterFanOut(h);
     const res = await h.json("store", storeParams(1, h.clock.now()));
     expect(res.status).toBe(200);
     expect(h.ctx.signer.stats).toEqual({batches: 1, receipts: 1});
