@@ -66,16 +66,6 @@ export interface ResponseSignerOptions {
 /** `maxBatchDelayMs` is the config setting `signing.maxBatchDelayMs` (its default is the schema's). */
 export const defaultResponseSignerOptions: ResponseSignerOptions = {maxBatchDelayMs: CONFIG_DEFAULTS.signing.maxBatchDelayMs, maxBatchSize: 4096};
 
-/** How a receipt joins a batch. */
-export interface SignOptions {
-  /**
-   * The receipt arrives with its cohort in this job (e.g. the entry node's own receipts of the
-   * stores one fan-out frame answered, all resolved in one turn): the batch leaves once the job's
-   * continuations are done, without `maxBatchDelayMs`' window, which it would only add to answers.
-   */
-  cohort?: boolean;
-}
-
 interface Pending {
   leaf: Buffer;
   resolve: (r: SignedReceipt) => void;
@@ -110,22 +100,14 @@ export class ResponseSigner {
     private readonly modules: ResponseSignerModules,
   ) {}
 
-  sign(receipt: Uint8Array, options: SignOptions = {}): Promise<SignedReceipt> {
+  sign(receipt: Uint8Array): Promise<SignedReceipt> {
     if (this.closed) return Promise.reject(new Error("response signer is closed"));
     return new Promise((resolve, reject) => {
       this.pending.push({leaf: leafHash(receipt), resolve, reject});
       if (this.inFlight !== null) return;
       if (this.pending.length >= this.opts.maxBatchSize) this.flush();
-      else if (options.cohort === true) this.scheduleCohort();
       else this.schedule(this.opts.maxBatchDelayMs);
     });
-  }
-
-  /** A cohort's batch leaves at the end of this job, also when a window's timer is already armed. */
-  private scheduleCohort(): void {
-    if (this.tickScheduled) return;
-    if (this.timer !== null) this.clearTimer();
-    this.schedule(0);
   }
 
   private schedule(delayMs: number): void {

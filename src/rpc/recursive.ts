@@ -18,8 +18,7 @@ export function wrongSwarm(ctx: RpcContext, account: Account): RpcResponse {
 
 /**
  * Runs a recursive (swarm fan-out) method after local validation passed. Peers get the request
- * first, as in Session; our own entry is computed meanwhile (`local` gets the fan-out's promise,
- * which never rejects, for work that may as well wait for it). The answer is
+ * first, as in Session; our own entry is computed meanwhile. The answer is
  * `{swarm: {<node id>: entry, …}, t, hf}` with status 200 unless every entry failed: then 507 if
  * any member failed for lack of storage (`storage_full`), else 500. A request forwarded by a peer
  * answers with our entry alone (200, 507 or 500 likewise).
@@ -29,11 +28,11 @@ export async function runRecursive(
   origin: Origin,
   method: string,
   rawParams: Record<string, unknown>,
-  local: (peers: Promise<Record<string, Entry>>) => Promise<Entry>,
+  local: () => Promise<Entry>,
   extra?: (mine: Entry, body: Entry) => void,
 ): Promise<RpcResponse> {
-  const peers: Promise<Record<string, Entry>> = origin.recurse ? ctx.router.forward(method, rawParams) : Promise.resolve({});
-  const mine = await localEntry(ctx, method, () => local(peers));
+  const peers = origin.recurse ? ctx.router.forward(method, rawParams) : Promise.resolve({});
+  const mine = await localEntry(ctx, method, local);
   if (!origin.recurse) return {status: statusOf([mine]), body: mine};
   // Serialised one level at a time, so our entry's own JSON text (a store's) is used.
   const swarm = withObjectJson<Record<string, Entry>>({[ctx.nodeId]: mine, ...(await peers)});

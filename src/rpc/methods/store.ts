@@ -121,7 +121,7 @@ export const storeMethod = defineMethod<StoreRequest>({
       origin,
       "store",
       raw,
-      async (peers) => {
+      async () => {
         const result = await ctx.store.store({
           account: req.account.hex,
           hash,
@@ -134,13 +134,7 @@ export const storeMethod = defineMethod<StoreRequest>({
         const already = result.status !== "new";
         const {fee} = feeEntry(ctx, result, req.data.length);
         // Expiry and fee are signed with the hash, so an entry node cannot alter them.
-        const receipt = storeReceipt({hash, expiry: result.expiry, already, fee});
-        // An entry node with peers answers once every peer's entry is in, so its own receipt waits
-        // for them too and is signed with the receipts of the other stores their frames answered:
-        // one signature per fan-out frame instead of one per few stores at a moderate rate. (A
-        // node alone in its swarm signs as before.)
-        const fannedOut = origin.recurse && Object.keys(await peers.catch(() => ({}))).length > 0;
-        const signed = await ctx.signer.sign(receipt, {cohort: fannedOut});
+        const signed = await ctx.signer.sign(storeReceipt({hash, expiry: result.expiry, already, fee}));
         const entry = {
           hash,
           ...signed,

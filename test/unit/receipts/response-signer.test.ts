@@ -80,25 +80,6 @@ describe("ResponseSigner", () => {
     expect(signed.map((s) => s.signature_proof.n)).toEqual([3, 3, 3]);
     await signer.close();
   });
-
-  it("signs a cohort (an entry node's receipts after its fan-out) in one batch without waiting for the window", async () => {
-    const pq = await testPq();
-    const identity = await testIdentity();
-    const signer = new ResponseSigner(
-      {maxBatchDelayMs: 60_000, maxBatchSize: 100},
-      {signer: new InlineSigner(pq, identity.mlDsa.secretKey), nodeId: identity.nodeId, clock: new ManualClock()},
-    );
-    // A receipt without the option arms the 60 s window; the cohort that follows sends it along.
-    const waiting = signer.sign(Buffer.from("w"));
-    let answered: () => void = () => {};
-    const fanOut = new Promise<void>((r) => (answered = r));
-    const cohort = [1, 2, 3].map((i) => fanOut.then(() => signer.sign(Buffer.from([i]), {cohort: true})));
-    answered();
-    const signed = await Promise.all([waiting, ...cohort]);
-    expect(signed.map((s) => s.signature_proof.n)).toEqual([4, 4, 4, 4]);
-    expect(signer.stats).toEqual({batches: 1, receipts: 4});
-    await signer.close();
-  }, 5_000);
 });
 
 describe("one signature in flight", () => {
