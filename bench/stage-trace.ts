@@ -42,24 +42,11 @@ import {ResponseSigner} from "../src/receipts/response-signer.js";
 import {RpcHandler} from "../src/rpc/handler.js";
 import {SqliteMessageStore} from "../src/storage/sqlite-message-store.js";
 import {WriteBatcher} from "../src/storage/write-batcher.js";
+import {StageSamples} from "./trace-samples.js";
 
-type Summary = {n: number; p50: number; p90: number; p99: number; max: number; mean: number};
+const samples = new StageSamples();
+const record = (stage: string, value: number): void => samples.record(stage, value);
 
-const samples = new Map<string, number[]>();
-
-function record(stage: string, value: number): void {
-  let list = samples.get(stage);
-  if (list === undefined) samples.set(stage, (list = []));
-  list.push(value);
-}
-
-export function summarize(values: readonly number[]): Summary {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
-  const round = (x: number): number => Math.round(x * 100) / 100;
-  const mean = sorted.reduce((s, x) => s + x, 0) / Math.max(1, sorted.length);
-  return {n: sorted.length, p50: round(at(0.5)), p90: round(at(0.9)), p99: round(at(0.99)), max: round(at(1)), mean: round(mean)};
-}
 
 /** Wraps an async prototype method so that each call's duration lands in `stage`. */
 function timeMethod<T extends object>(proto: T, name: keyof T & string, stage: string, extra?: (args: unknown[]) => void): void {
@@ -138,7 +125,7 @@ function install(dir: string): void {
   timeSync(WriteBatcher.prototype, "flush", "commit_flush");
   process.on("exit", () => {
     const out: Record<string, unknown> = {pid: process.pid};
-    for (const [stage, list] of samples) out[stage] = summarize(list);
+    Object.assign(out, samples.summaries(2));
     const ns = (q: number): number => Math.round(delay.percentile(q) / 1e4) / 100;
     out.event_loop_delay = {p50: ns(50), p99: ns(99), max: Math.round(delay.max / 1e4) / 100, mean: Math.round(delay.mean / 1e4) / 100};
     if (cpuAtFirst !== undefined) out.threads_cpu_s = ticksBetween(cpuAtFirst, cpuLast);

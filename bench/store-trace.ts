@@ -40,6 +40,10 @@ import type {RequestPipeline} from "../src/rpc/index.js";
 import type {WorkerSigner} from "../src/signer/index.js";
 import type {SqliteMessageStore} from "../src/storage/index.js";
 import type {WriteBatcher} from "../src/storage/write-batcher.js";
+import {StageSamples} from "./trace-samples.js";
+
+const samples = new StageSamples();
+const record = (stage: string, value: number): void => samples.record(stage, value);
 
 interface Trace {
   arrival?: number;
@@ -53,21 +57,6 @@ interface Trace {
   end?: number;
 }
 
-// Not imported from stage-trace.ts: loading that module would install its own trace as well.
-function summarize(values: readonly number[]): Record<string, number> {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
-  const round = (x: number): number => Math.round(x * 100) / 100;
-  const mean = sorted.reduce((s, x) => s + x, 0) / Math.max(1, sorted.length);
-  return {n: sorted.length, p50: round(at(0.5)), p90: round(at(0.9)), p99: round(at(0.99)), max: round(at(1)), mean: round(mean)};
-}
-
-const samples = new Map<string, number[]>();
-const record = (stage: string, value: number): void => {
-  let list = samples.get(stage);
-  if (list === undefined) samples.set(stage, (list = []));
-  list.push(value);
-};
 
 /** The trace of the dispatch running synchronously right now (the store call happens inside it). */
 let active: Trace | null = null;
@@ -266,7 +255,7 @@ function install(dir: string, m: NodeModules): void {
 
   process.on("exit", () => {
     const out: Record<string, unknown> = {pid: process.pid};
-    for (const [stage, list] of samples) out[stage] = summarize(list);
+    Object.assign(out, samples.summaries(2));
     const ms = (ns: number): number => Math.round(ns / 1e4) / 100;
     out.event_loop_delay = {p50: ms(delay.percentile(50)), p99: ms(delay.percentile(99)), max: ms(delay.max), mean: ms(delay.mean)};
     if (eluAtFirst !== null && eluAtLast !== null) {

@@ -1,0 +1,18 @@
+import {describe, expect, it} from "vitest";
+import {StageSamples, summarize} from "../../../bench/trace-samples.js";
+
+describe("trace samples", () => {
+  it("summarises nearest-rank percentiles, max and mean, rounded as asked", () => {
+    const values = Array.from({length: 100}, (_, i) => (100 - i) / 3); // 33.33… down to 0.33…
+    expect(summarize(values)).toEqual({n: 100, p50: 17, p90: 30.33, p99: 33.33, max: 33.33, mean: 16.83});
+    expect(summarize(values, 3)).toMatchObject({p90: 30.333, mean: 16.833});
+    expect(summarize([])).toEqual({n: 0, p50: 0, p90: 0, p99: 0, max: 0, mean: 0});
+  });
+
+  it("keeps each stage's values apart", () => {
+    const s = new StageSamples();
+    for (const v of [3, 1, 2]) s.record("a", v);
+    s.record("b", 0.12345);
+    expect(s.summaries(3)).toEqual({a: {n: 3, p50: 2, p90: 3, p99: 3, max: 3, mean: 2}, b: {n: 1, p50: 0.123, p90: 0.123, p99: 0.123, max: 0.123, mean: 0.123}});
+  });
+});
