@@ -8,8 +8,8 @@
  */
 import {ACCOUNT_BYTES} from "../protocol/index.js";
 import {NAMESPACE_MAX, NAMESPACE_MIN} from "../protocol/index.js";
-import {createHash, hash} from "node:crypto";
-import {createBLAKE2b, createSHA256, type IHasher} from "hash-wasm";
+import {createHash} from "node:crypto";
+import {createBLAKE2b, type IHasher} from "hash-wasm";
 import {InvalidArgumentError} from "../util/index.js";
 import {CryptoError} from "./errors.js";
 
@@ -22,16 +22,13 @@ export const BLAKE2B256_BYTES = 32;
 const EMPTY = new Uint8Array(0);
 
 let blake2bHasher: IHasher | null = null;
-/** hash-wasm's SHA-256, for `sha256Into` (node:crypto until it is loaded). */
-let sha256Hasher: IHasher | null = null;
 let loading: Promise<void> | null = null;
 
-/** Loads the WebAssembly BLAKE2b and SHA-256 once; later calls resolve immediately. Safe to call concurrently. */
+/** Loads the WebAssembly BLAKE2b once; later calls resolve immediately. Safe to call concurrently. */
 export async function initHashing(): Promise<void> {
   if (blake2bHasher !== null) return;
-  loading ??= Promise.all([createBLAKE2b(BLAKE2B256_BYTES * 8), createSHA256()]).then(([blake2b, sha]) => {
-    blake2bHasher = blake2b;
-    sha256Hasher = sha;
+  loading ??= createBLAKE2b(BLAKE2B256_BYTES * 8).then((hasher) => {
+    blake2bHasher = hasher;
   });
   try {
     await loading;
@@ -68,23 +65,6 @@ export function sha256(...parts: Uint8Array[]): Buffer {
   const h = createHash("sha256");
   for (const part of parts) h.update(part);
   return h.digest();
-}
-
-/**
- * SHA-256 of `input` written at `at` of `out`, for many small inputs (tree nodes one at a time;
- * whole levels and bucket roots use the batch hasher above): hash-wasm's once `initHashing()` loaded it,
- * ~2× faster per node than node:crypto's one-shot `hash` (docs/benchmarks.md, session 7), which it
- * uses before. Same digest either way.
- */
-export function sha256Into(input: Uint8Array, out: Uint8Array, at: number): void {
-  const h = sha256Hasher;
-  if (h === null) {
-    out.set(hash("sha256", input, "buffer"), at);
-    return;
-  }
-  h.init();
-  h.update(input);
-  out.set(h.digest("binary"), at);
 }
 
 /** Standard-alphabet base64 with the trailing `=` padding removed. */

@@ -51,7 +51,6 @@ export {
   messageHash,
   sha256,
   sha256EntriesInto,
-  sha256Into,
   sha256ParentsInto,
   sha256RootInto,
   toBase64NoPad,

@@ -313,7 +313,8 @@ class BucketWriter {
       s.copy(r, at, from, from + n * width);
       at += n * width;
     }
-    bucketRoot(r, HEADER_BYTES, n, r, 0);
+    // The whole tree in one call of the WebAssembly batch hasher, nothing allocated (crypto/sha256-batch.ts).
+    sha256RootInto(r, HEADER_BYTES, n, r, 0);
     return new Bucket(chunk, start, length);
   }
 
@@ -341,16 +342,6 @@ class BucketWriter {
     if (minExpiry < this.minExpiry) this.minExpiry = minExpiry;
     this.n += k;
   }
-}
-
-/**
- * RFC 6962 root (crypto/merkle.ts `rootOf`: pairs hashed, an odd last node promoted) of the `n`
- * ≥ 1 leaf hashes at `from` of `leaves`, written at `at` of `out`: the whole tree in one call of the
- * WebAssembly batch hasher (crypto/sha256-batch.ts), ~2× hash-wasm per node and nothing allocated
- * (docs/benchmarks.md, "Session 8: churn at 10 M").
- */
-export function bucketRoot(leaves: Buffer, from: number, n: number, out: Buffer, at: number): void {
-  sha256RootInto(leaves, from, n, out, at);
 }
 
 /**

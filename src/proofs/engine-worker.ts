@@ -7,7 +7,6 @@
  */
 import {getHeapStatistics} from "node:v8";
 import {parentPort, receiveMessageOnPort, workerData, type MessagePort} from "node:worker_threads";
-import {initHashing} from "../crypto/index.js";
 import {CommitmentReader, CommitmentStore} from "../storage/index.js";
 import {loadGc} from "../util/index.js";
 import {LocalEngine} from "./engine.js";
@@ -149,8 +148,5 @@ function poll(): void {
   }
 }
 
-// hash-wasm is loaded before the worker reports ready (crypto/hash.ts); bucket roots and the top
-// tree use the WebAssembly batch hasher, compiled synchronously at first use (crypto/sha256-batch.ts).
-await initHashing();
 port.on("message", handle);
 port.postMessage({id: 0, ok: true, value: "ready"} satisfies EngineReply);

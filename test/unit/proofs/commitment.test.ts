@@ -1,7 +1,7 @@
 import {beforeAll, describe, expect, it} from "vitest";
 import {bucketOf, bucketRange, ChangeTracker, decodeMessageHash, EMPTY_BUCKET, EMPTY_ROOT} from "../../../src/proofs/index.js";
 import {packBucket, planRefresh, refreshCommitment, rootOf, updateBucket, type LeafEntry} from "../../../src/proofs/index.js";
-import {bucketRoot} from "../../../src/proofs/bucket.js";
+import {sha256RootInto} from "../../../src/crypto/index.js";
 import {uniform} from "../../utils/prng.js";
 import {FULL, build, HOUR_MS, message, nextPlan, proofStore, T0, type ProofStore} from "./helpers.js";
 import {testPq} from "../../utils/rpc-harness.js";
@@ -93,12 +93,12 @@ describe("Commitment", () => {
     expect(one).toBeNull();
   });
 
-  it("bucketRoot gives rootOf's root for 1 to 80 leaves, in place beside other bytes", () => {
+  it("the bucket root (sha256RootInto) gives rootOf's root for 1 to 80 leaves, in place beside other bytes", () => {
     const next = uniform(16);
     for (let n = 1; n <= 80; n++) {
       const leaves = Buffer.from(Array.from({length: 7 + n * 32}, () => Math.floor(next() * 256)));
       const out = Buffer.alloc(40, 0xee);
-      bucketRoot(leaves, 7, n, out, 5);
+      sha256RootInto(leaves, 7, n, out, 5);
       expect(out.subarray(5, 37).equals(rootOf(leaves.subarray(7), n))).toBe(true);
       expect(out.subarray(0, 5).equals(Buffer.alloc(5, 0xee)) && out.subarray(37).equals(Buffer.alloc(3, 0xee))).toBe(true);
     }
