@@ -32,15 +32,14 @@
  * A retrieve that is not verified (public namespace) or fails has no `verify_*`, `read` or
  * `to_read` stage; the others are recorded when their marks exist. Measurement only.
  */
-import {readFileSync, readdirSync, writeFileSync} from "node:fs";
+import {writeFileSync} from "node:fs";
 import {IncomingMessage, Server, ServerResponse} from "node:http";
 import {join} from "node:path";
 import {monitorEventLoopDelay, performance, PerformanceObserver, type PerformanceEntry} from "node:perf_hooks";
-import {pathToFileURL} from "node:url";
 import type {RequestPipeline} from "../src/rpc/index.js";
 import type {WorkerSigner} from "../src/signer/index.js";
 import type {SqliteMessageStore} from "../src/storage/index.js";
-import {StageSamples} from "./trace-samples.js";
+import {importTracedBuild, StageSamples, threadTicks, ticksBetween} from "./trace-common.js";
 
 const samples = new StageSamples();
 const record = (stage: string, value: number): void => samples.record(stage, value);
@@ -107,12 +106,9 @@ interface NodeModules {
 
 /** The modules of the build whose CLI this process runs, or null for another script. */
 async function nodeModules(): Promise<NodeModules | null> {
-  const script = process.argv[1] ?? "";
-  const at = script.lastIndexOf("/src/cli/bin.js");
-  if (at < 0) return null;
-  const src = pathToFileURL(`${script.slice(0, at)}/src/`);
-  const load = (path: string): Promise<Record<string, unknown>> => import(new URL(path, src).href) as Promise<Record<string, unknown>>;
-  const [rpc, signer, storage] = await Promise.all([load("rpc/index.js"), load("signer/index.js"), load("storage/index.js")]);
+  const loaded = await importTracedBuild(["rpc/index.js", "signer/index.js", "storage/index.js"]);
+  if (loaded === null) return null;
+  const [rpc, signer, storage] = loaded as [Record<string, unknown>, Record<string, unknown>, Record<string, unknown>];
   return {
     RequestPipeline: rpc.RequestPipeline as typeof RequestPipeline,
     WorkerSigner: signer.WorkerSigner as typeof WorkerSigner,
@@ -312,33 +308,6 @@ function patchNode(m: NodeModules, span: Span): void {
     },
   );
 
-}
-
-/** CPU ticks (utime + stime, 1/100 s) per thread, keyed `name/tid` (`main` for the main thread). */
-function threadTicks(): Map<string, number> {
-  const ticks = new Map<string, number>();
-  try {
-    for (const tid of readdirSync("/proc/self/task")) {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, "latin1");
-      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      ticks.set(tid === String(process.pid) ? "main" : `${name}/${tid}`, Number(fields[11]) + Number(fields[12]));
-    }
-  } catch {
-    // Not Linux: no per-thread figures.
-  }
-  return ticks;
-}
-
-/** CPU seconds per thread between two snapshots: `main` first, then the others, busiest first. */
-function ticksBetween(before: Map<string, number>, after: Map<string, number>): Record<string, number> {
-  const rows: [string, number][] = [];
-  for (const [key, t] of after) {
-    const d = t - (before.get(key) ?? 0);
-    if (d > 0) rows.push([key, d / 100]);
-  }
-  rows.sort((a, b) => (a[0] === "main" ? -1 : b[0] === "main" ? 1 : b[1] - a[1]));
-  return Object.fromEntries(rows);
 }
 
 const dir = process.env.BENCH_STAGE_DIR;

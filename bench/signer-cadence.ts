@@ -12,13 +12,13 @@
  * Measurement only; `signing.maxBatchDelayMs` is the delay a node uses (default 2).
  */
 import {randomBytes} from "node:crypto";
-import {readFileSync, readdirSync} from "node:fs";
 import {pathToFileURL} from "node:url";
 import {CTX} from "../src/crypto/index.js";
 import {loadPqBackend} from "../src/crypto/pq/index.js";
 import {ResponseSigner} from "../src/receipts/response-signer.js";
 import {InlineSigner, WorkerSigner} from "../src/signer/context-signer.js";
 import {systemClock} from "../src/util/clock.js";
+import {threadTicks} from "./trace-common.js";
 
 export interface CadenceRow {
   rate: number;
@@ -37,18 +37,11 @@ export interface CadenceRow {
 
 /** CPU milliseconds of this process's threads other than the main one, from /proc (10 ms ticks). */
 function otherThreadsCpuMs(): number | null {
-  try {
-    let ticks = 0;
-    for (const tid of readdirSync("/proc/self/task")) {
-      if (tid === String(process.pid)) continue;
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, "latin1");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      ticks += Number(fields[11]) + Number(fields[12]);
-    }
-    return ticks * 10;
-  } catch {
-    return null;
-  }
+  const ticks = threadTicks();
+  if (ticks.size === 0) return null;
+  let others = 0;
+  for (const [key, t] of ticks) if (key !== "main") others += t;
+  return others * 10;
 }
 
 const round = (x: number, digits: number): number => Math.round(x * 10 ** digits) / 10 ** digits;

@@ -24,14 +24,14 @@
  *   found nothing to do included);
  * - `event_loop_delay`: `monitorEventLoopDelay` (resolution 5 ms);
  * - `threads_cpu_s`: CPU seconds per thread (`/proc/self/task`, Linux only; `main`, then the others
- *   by thread ID) from the first request this process handled to the last 1 s snapshot before
+ *   as `<name>/<tid>`, busiest first) from the first request this process handled to the last 1 s snapshot before
  *   exit: how much of a store's CPU is off the main thread (signing worker, proof worker, V8's GC
  *   helpers, libuv); `threads_cpu_per_second`: [main, all others] for each second from the
  *   first request on.
  *
  * Measurement only: nothing here runs unless a bench run asks for it.
  */
-import {readFileSync, readdirSync, writeFileSync} from "node:fs";
+import {writeFileSync} from "node:fs";
 import {join} from "node:path";
 import {constants as perfConstants, monitorEventLoopDelay, PerformanceObserver} from "node:perf_hooks";
 import {Forwarder} from "../src/replication/forwarder.js";
@@ -42,7 +42,7 @@ import {ResponseSigner} from "../src/receipts/response-signer.js";
 import {RpcHandler} from "../src/rpc/handler.js";
 import {SqliteMessageStore} from "../src/storage/sqlite-message-store.js";
 import {WriteBatcher} from "../src/storage/write-batcher.js";
-import {StageSamples} from "./trace-samples.js";
+import {StageSamples, threadTicks, ticksBetween} from "./trace-common.js";
 
 const samples = new StageSamples();
 const record = (stage: string, value: number): void => samples.record(stage, value);
@@ -156,32 +156,6 @@ function observeGc(): void {
     }
   });
   obs.observe({entryTypes: ["gc"]});
-}
-
-/** CPU ticks (utime + stime, 1/100 s) per thread ID (Node names every thread "node"). */
-function threadTicks(): Map<string, number> {
-  const ticks = new Map<string, number>();
-  try {
-    for (const tid of readdirSync("/proc/self/task")) {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, "latin1");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      ticks.set(tid, Number(fields[11]) + Number(fields[12]));
-    }
-  } catch {
-    // Not Linux: no per-thread figures.
-  }
-  return ticks;
-}
-
-/** CPU seconds per thread between two snapshots: `main`, then the others by ID, busiest first. */
-function ticksBetween(before: Map<string, number>, after: Map<string, number>): Record<string, number> {
-  const rows: [string, number][] = [];
-  for (const [tid, t] of after) {
-    const d = t - (before.get(tid) ?? 0);
-    if (d > 0) rows.push([tid === String(process.pid) ? "main" : tid, d / 100]);
-  }
-  rows.sort((a, b) => (a[0] === "main" ? -1 : b[0] === "main" ? 1 : b[1] - a[1]));
-  return Object.fromEntries(rows);
 }
 
 /** One second's CPU seconds of [the main thread, all other threads]: whether the others' share is a warm-up. */

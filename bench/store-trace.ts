@@ -34,13 +34,12 @@ import {writeFileSync} from "node:fs";
 import {IncomingMessage, Server} from "node:http";
 import {join} from "node:path";
 import {monitorEventLoopDelay, performance} from "node:perf_hooks";
-import {pathToFileURL} from "node:url";
 import type {ResponseSigner} from "../src/receipts/index.js";
 import type {RequestPipeline} from "../src/rpc/index.js";
 import type {WorkerSigner} from "../src/signer/index.js";
 import type {SqliteMessageStore} from "../src/storage/index.js";
 import type {WriteBatcher} from "../src/storage/write-batcher.js";
-import {StageSamples} from "./trace-samples.js";
+import {importTracedBuild, StageSamples} from "./trace-common.js";
 
 const samples = new StageSamples();
 const record = (stage: string, value: number): void => samples.record(stage, value);
@@ -106,18 +105,9 @@ interface NodeModules {
 
 /** The modules of the build whose CLI this process runs, or null for another script. */
 async function nodeModules(): Promise<NodeModules | null> {
-  const script = process.argv[1] ?? "";
-  const at = script.lastIndexOf("/src/cli/bin.js");
-  if (at < 0) return null;
-  const src = pathToFileURL(`${script.slice(0, at)}/src/`);
-  const load = (path: string): Promise<Record<string, unknown>> => import(new URL(path, src).href) as Promise<Record<string, unknown>>;
-  const [receipts, rpc, signer, storage, batcher] = await Promise.all([
-    load("receipts/index.js"),
-    load("rpc/index.js"),
-    load("signer/index.js"),
-    load("storage/index.js"),
-    load("storage/write-batcher.js"),
-  ]);
+  const loaded = await importTracedBuild(["receipts/index.js", "rpc/index.js", "signer/index.js", "storage/index.js", "storage/write-batcher.js"]);
+  if (loaded === null) return null;
+  const [receipts, rpc, signer, storage, batcher] = loaded as [Record<string, unknown>, Record<string, unknown>, Record<string, unknown>, Record<string, unknown>, Record<string, unknown>];
   return {
     ResponseSigner: receipts.ResponseSigner as typeof ResponseSigner,
     RequestPipeline: rpc.RequestPipeline as typeof RequestPipeline,

@@ -1,5 +1,5 @@
 import {describe, expect, it} from "vitest";
-import {StageSamples, summarize} from "../../../bench/trace-samples.js";
+import {StageSamples, summarize, threadTicks, ticksBetween} from "../../../bench/trace-common.js";
 
 describe("trace samples", () => {
   it("summarises nearest-rank percentiles, max and mean, rounded as asked", () => {
@@ -14,5 +14,17 @@ describe("trace samples", () => {
     for (const v of [3, 1, 2]) s.record("a", v);
     s.record("b", 0.12345);
     expect(s.summaries(3)).toEqual({a: {n: 3, p50: 2, p90: 3, p99: 3, max: 3, mean: 2}, b: {n: 1, p50: 0.123, p90: 0.123, p99: 0.123, max: 0.123, mean: 0.123}});
+  });
+
+  it("gives each thread's CPU seconds between two snapshots, main first, then the busiest", () => {
+    const before = new Map([["main", 100], ["node/12", 5], ["V8Worker/13", 40]]);
+    const after = new Map([["main", 150], ["node/12", 85], ["V8Worker/13", 41], ["libuv-worker/14", 3], ["idle/15", 0]]);
+    expect(Object.entries(ticksBetween(before, after))).toEqual([["main", 0.5], ["node/12", 0.8], ["libuv-worker/14", 0.03], ["V8Worker/13", 0.01]]);
+  });
+
+  it.runIf(process.platform === "linux")("reads this process's threads from /proc, the main thread as main", () => {
+    const ticks = threadTicks();
+    expect(ticks.has("main")).toBe(true);
+    for (const key of ticks.keys()) if (key !== "main") expect(key).toMatch(/^.+\/\d+$/);
   });
 });

@@ -1,0 +1,82 @@
+/**
+ * What the in-node traces (stage-trace.ts, store-trace.ts, retrieve-trace.ts) share: their samples
+ * and summaries, per-thread CPU from /proc, and the modules of the traced node's own build. A module
+ * of its own, without side effects: importing a trace module installs its trace, so the traces
+ * cannot share code by importing each other.
+ */
+import {readdirSync, readFileSync} from "node:fs";
+import {pathToFileURL} from "node:url";
+
+export type Summary = {n: number; p50: number; p90: number; p99: number; max: number; mean: number};
+
+/** Values recorded per stage, in arrival order. */
+export class StageSamples {
+  readonly #byStage = new Map<string, number[]>();
+
+  record(stage: string, value: number): void {
+    let list = this.#byStage.get(stage);
+    if (list === undefined) this.#byStage.set(stage, (list = []));
+    list.push(value);
+  }
+
+  /** Every stage's summary, values rounded to `decimals`. */
+  summaries(decimals = 2): Record<string, Summary> {
+    const out: Record<string, Summary> = {};
+    for (const [stage, list] of this.#byStage) out[stage] = summarize(list, decimals);
+    return out;
+  }
+}
+
+/** Count, nearest-rank p50 / p90 / p99, max and mean of `values`, rounded to `decimals`. */
+export function summarize(values: readonly number[], decimals = 2): Summary {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+  const scale = 10 ** decimals;
+  const round = (x: number): number => Math.round(x * scale) / scale;
+  const mean = sorted.reduce((s, x) => s + x, 0) / Math.max(1, sorted.length);
+  return {n: sorted.length, p50: round(at(0.5)), p90: round(at(0.9)), p99: round(at(0.99)), max: round(at(1)), mean: round(mean)};
+}
+
+/**
+ * CPU ticks (utime + stime, 1/100 s) per thread of this process, keyed `main` for the main thread and
+ * `<name>/<tid>` for the others (the name is /proc's, "node" for most of Node's threads). Empty
+ * where /proc is missing (not Linux).
+ */
+export function threadTicks(): Map<string, number> {
+  const ticks = new Map<string, number>();
+  try {
+    for (const tid of readdirSync("/proc/self/task")) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, "latin1");
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks.set(tid === String(process.pid) ? "main" : `${name}/${tid}`, Number(fields[11]) + Number(fields[12]));
+    }
+  } catch {
+    // Not Linux: no per-thread figures.
+  }
+  return ticks;
+}
+
+/** CPU seconds per thread between two `threadTicks` snapshots: `main` first, then the others, busiest first. */
+export function ticksBetween(before: ReadonlyMap<string, number>, after: ReadonlyMap<string, number>): Record<string, number> {
+  const rows: [string, number][] = [];
+  for (const [key, t] of after) {
+    const d = t - (before.get(key) ?? 0);
+    if (d > 0) rows.push([key, d / 100]);
+  }
+  rows.sort((a, b) => (a[0] === "main" ? -1 : b[0] === "main" ? 1 : b[1] - a[1]));
+  return Object.fromEntries(rows);
+}
+
+/**
+ * Imports modules of the build whose CLI this process runs (`<dist>/src/cli/bin.js`), by paths below
+ * its `src/` (e.g. "rpc/index.js"), so a trace loaded into another build's node patches that build's
+ * classes; null when this process runs another script.
+ */
+export async function importTracedBuild(paths: readonly string[]): Promise<Array<Record<string, unknown>> | null> {
+  const script = process.argv[1] ?? "";
+  const at = script.lastIndexOf("/src/cli/bin.js");
+  if (at < 0) return null;
+  const src = pathToFileURL(`${script.slice(0, at)}/src/`);
+  return Promise.all(paths.map((path) => import(new URL(path, src).href) as Promise<Record<string, unknown>>));
+}
