@@ -4,6 +4,7 @@ import {afterEach, describe, expect, it} from "vitest";
 import {runLoad, type LoadSpec} from "../../../bench/load-client.js";
 import {compareReplication} from "../../../bench/run.js";
 import type {ScenarioSummary} from "../../../bench/report.js";
+import {scenarioSummary} from "./helpers.js";
 
 /** A server that answers every request `delayMs` late, one at a time (a queue of one worker). */
 function slowServer(delayMs: number): Promise<Server> {
@@ -51,26 +52,8 @@ describe("load client, open loop", () => {
 });
 
 describe("compareReplication", () => {
-  const summary = (id: ScenarioSummary["id"], reqPerSec: number, cpuMs: number | null, p99Ms = 0): ScenarioSummary => ({
-    id,
-    label: id,
-    reqPerSec,
-    reqPerSecRuns: [reqPerSec],
-    p50Ms: 0,
-    p99Ms,
-    serverCpu: null,
-    cpuMsPerRequest: cpuMs,
-    cpuMsPerRequestEach: [cpuMs],
-    mainThreadCpuMsPerRequest: null,
-    clientCpu: 0,
-    otherCpu: null,
-    non2xx: 0,
-    errors: 0,
-    ratioToEcho: null,
-    ratioToRawSqlite: null,
-    signBatch: null,
-    problems: [],
-  });
+  const summary = (id: ScenarioSummary["id"], reqPerSec: number, cpuMs: number | null, p99Ms = 0): ScenarioSummary =>
+    scenarioSummary(id, {reqPerSec, reqPerSecRuns: [reqPerSec], p99Ms, cpuMsPerRequest: cpuMs, cpuMsPerRequestEach: [cpuMs]});
 
   it("divides the swarm's CPU per store and throughput by the single node's of the same run", () => {
     const c = compareReplication([summary("node-store", 1000, 0.2), summary("swarm-store", 450, 0.7), summary("swarm-store-open", 498, null, 30)], 500);

@@ -2,29 +2,11 @@ import {describe, expect, it} from "vitest";
 import type {ScenarioSummary} from "../../../bench/report.js";
 import type {ScenarioId} from "../../../bench/scenarios.js";
 import {formatTargetTable, issue15Targets, meets} from "../../../bench/targets.js";
+import {scenarioSummary} from "./helpers.js";
 
-/** A scenario summary with the figures the target table reads; the rest is neutral. */
+/** A scenario summary with the figures the target table reads. */
 function scenario(id: ScenarioId, reqPerSec: number, serverCpu: number | null, mainMs: number | null): ScenarioSummary {
-  return {
-    id,
-    label: id,
-    reqPerSec,
-    reqPerSecRuns: [reqPerSec],
-    p50Ms: 1,
-    p99Ms: 2,
-    serverCpu,
-    cpuMsPerRequest: null,
-    cpuMsPerRequestEach: [],
-    mainThreadCpuMsPerRequest: mainMs,
-    clientCpu: 0.3,
-    otherCpu: 0,
-    non2xx: 0,
-    errors: 0,
-    ratioToEcho: null,
-    ratioToRawSqlite: null,
-    signBatch: null,
-    problems: [],
-  };
+  return scenarioSummary(id, {reqPerSec, reqPerSecRuns: [reqPerSec], p50Ms: 1, p99Ms: 2, serverCpu, mainThreadCpuMsPerRequest: mainMs, clientCpu: 0.3, otherCpu: 0});
 }
 
 describe("issue #15 target table", () => {

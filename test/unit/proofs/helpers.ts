@@ -5,6 +5,8 @@ import type {PublicKeys} from "../../../src/proofs/keys.js";
 import {planRefresh, refreshCommitment, type ChangeTracker, type Commitment, type RefreshPlan} from "../../../src/proofs/index.js";
 import {InlineSigner} from "../../../src/signer/context-signer.js";
 import type {StoredMessage} from "../../../src/storage/interface.js";
+import type {CommitmentPersistence} from "../../../src/proofs/persisted.js";
+import type {CommitmentStore} from "../../../src/storage/index.js";
 import {ProofTables} from "../../../src/storage/proof-tables.js";
 import type {SqliteMessageStore} from "../../../src/storage/sqlite-message-store.js";
 import {ManualClock} from "../../../src/util/clock.js";
@@ -81,4 +83,20 @@ export async function build(tables: ProofTables, previous: Commitment | null, pl
 export function nextPlan(s: ProofStore, tracker: ChangeTracker, previous: Commitment, timestamp: number): RefreshPlan {
   const {hashes} = tracker.take();
   return planRefresh([...hashes, ...s.tables.takeUpdatedHashes()], previous, timestamp);
+}
+
+/** `store` as the engine's persistence, with some of its methods replaced (a crash, a count, a hold). */
+export function persistenceOf(store: CommitmentStore, overrides: Partial<CommitmentPersistence> = {}): CommitmentPersistence {
+  return {
+    header: () => store.header(),
+    maxGeneration: () => store.maxGeneration(),
+    buckets: (lo, hi) => store.buckets(lo, hi),
+    heads: (lo, hi) => store.heads(lo, hi),
+    records: (list) => store.records(list),
+    putBuckets: (generation, rows) => store.putBuckets(generation, rows),
+    topPages: () => store.topPages(),
+    putTopPage: (page, generation, bytes) => store.putTopPage(page, generation, bytes),
+    commit: (header, full) => store.commit(header, full),
+    ...overrides,
+  };
 }

@@ -11,7 +11,7 @@ import {dataDigest} from "../../../src/proofs/leaf.js";
 import type {CommitmentPersistence} from "../../../src/proofs/persisted.js";
 import {CommitmentStore} from "../../../src/storage/index.js";
 import type {StoredMessage} from "../../../src/storage/interface.js";
-import {build, FULL, HOUR_MS, message, party, proofStore, silent, T0, type Party, type ProofStore} from "./helpers.js";
+import {build, FULL, HOUR_MS, message, party, persistenceOf, proofStore, silent, T0, type Party, type ProofStore} from "./helpers.js";
 import {testPq} from "../../utils/rpc-harness.js";
 
 beforeAll(async () => {
@@ -97,19 +97,13 @@ function failingStore(n: Node, failing: readonly number[]): CommitmentPersistenc
   const real = new CommitmentStore(n.s.store.db.sqlite);
   const store = {
     calls: 0,
-    header: () => real.header(),
-    maxGeneration: () => real.maxGeneration(),
-    buckets: (lo: number, hi: number) => real.buckets(lo, hi),
-    heads: (lo: number, hi: number) => real.heads(lo, hi),
-    records: (buckets: readonly number[]) => real.records(buckets),
-    putBuckets: (g: number, rows: Parameters<CommitmentPersistence["putBuckets"]>[1]) => {
-      store.calls++;
-      if (failing.includes(store.calls)) throw new Error("killed");
-      real.putBuckets(g, rows);
-    },
-    topPages: () => real.topPages(),
-    putTopPage: (page: number, g: number, bytes: Buffer) => real.putTopPage(page, g, bytes),
-    commit: (h: Parameters<CommitmentPersistence["commit"]>[0], full: boolean) => real.commit(h, full),
+    ...persistenceOf(real, {
+      putBuckets: (g, rows) => {
+        store.calls++;
+        if (failing.includes(store.calls)) throw new Error("killed");
+        real.putBuckets(g, rows);
+      },
+    }),
   };
   return store;
 }
@@ -274,19 +268,11 @@ describe("persisted commitment", () => {
 
     // The next refresh writes its bucket rows, then dies before the header moves.
     const real = new CommitmentStore(n.s.store.db.sqlite);
-    const dying: CommitmentPersistence = {
-      header: () => real.header(),
-      maxGeneration: () => real.maxGeneration(),
-      buckets: (lo, hi) => real.buckets(lo, hi),
-      heads: (lo, hi) => real.heads(lo, hi),
-      records: (buckets) => real.records(buckets),
-      putBuckets: (g, rows) => real.putBuckets(g, rows),
-      topPages: () => real.topPages(),
-      putTopPage: (page, g, bytes) => real.putTopPage(page, g, bytes),
+    const dying = persistenceOf(real, {
       commit: () => {
         throw new Error("killed");
       },
-    };
+    });
     await epoch(n, start(n, dying), T0 + 1_000);
     const header = real.header()!;
     expect(header.timestamp).toBe(T0);
@@ -455,20 +441,12 @@ describe("persisted commitment", () => {
     await n.s.store.storeBulk(messages);
     const real = new CommitmentStore(n.s.store.db.sqlite);
     let duringWrite: (() => void) | null = null;
-    const store: CommitmentPersistence = {
-      header: () => real.header(),
-      maxGeneration: () => real.maxGeneration(),
-      buckets: (lo, hi) => real.buckets(lo, hi),
-      heads: (lo, hi) => real.heads(lo, hi),
-      records: (buckets) => real.records(buckets),
+    const store = persistenceOf(real, {
       putBuckets: (g, rows) => {
         real.putBuckets(g, rows);
         duringWrite?.();
       },
-      topPages: () => real.topPages(),
-      putTopPage: (page, g, bytes) => real.putTopPage(page, g, bytes),
-      commit: (h, full) => real.commit(h, full),
-    };
+    });
     const engine = new LocalEngine(n.s.tables.reader, {sliceBudgetMs: 1_000, store});
     cleanup.push(() => engine.close());
     const watermark = (): number => rowCount(n, "SELECT coalesce(max(id), 0) FROM proof_change_log");
@@ -536,17 +514,11 @@ describe("persisted commitment", () => {
     await n.s.store.storeBulk(messages.slice(50));
     const real = new CommitmentStore(n.s.store.db.sqlite);
     const reads = {buckets: 0, heads: 0, records: [] as number[]};
-    const counting: CommitmentPersistence = {
-      header: () => real.header(),
-      maxGeneration: () => real.maxGeneration(),
+    const counting = persistenceOf(real, {
       buckets: (lo, hi) => (reads.buckets++, real.buckets(lo, hi)),
       heads: (lo, hi) => (reads.heads++, real.heads(lo, hi)),
       records: (buckets) => (reads.records.push(...buckets), real.records(buckets)),
-      putBuckets: (g, rows) => real.putBuckets(g, rows),
-      topPages: () => real.topPages(),
-      putTopPage: (page, g, bytes) => real.putTopPage(page, g, bytes),
-      commit: (h, full) => real.commit(h, full),
-    };
+    });
     const again = start(n, counting);
     await epoch(n, again, T0 + 1_000);
     expect(reads.heads).toBeGreaterThan(0);

@@ -25,7 +25,7 @@ import type {CommitmentPersistence} from "../../../src/proofs/persisted.js";
 import type {StoredMessage} from "../../../src/storage/interface.js";
 import {CTX} from "../../../src/crypto/index.js";
 import type {ContextSigner} from "../../../src/signer/index.js";
-import {HOUR_MS, message, party, proofStore, silent, T0, type Party, type ProofStore} from "./helpers.js";
+import {HOUR_MS, message, party, persistenceOf, proofStore, silent, T0, type Party, type ProofStore} from "./helpers.js";
 
 interface TestProofNode {
   party: Party;
@@ -244,20 +244,13 @@ describe("ProofService", () => {
   it("a refresh right after one whose write has not landed rebuilds only its own changes' buckets, not the earlier ones still logged", async () => {
     // The header's commit (which trims the change log) is held: the earlier rows stay logged.
     let held = false;
-    const holding = (store: CommitmentStore): CommitmentPersistence => ({
-      header: () => store.header(),
-      maxGeneration: () => store.maxGeneration(),
-      buckets: (lo, hi) => store.buckets(lo, hi),
-      heads: (lo, hi) => store.heads(lo, hi),
-      records: (list) => store.records(list),
-      putBuckets: (generation, rows) => store.putBuckets(generation, rows),
-      topPages: () => store.topPages(),
-      putTopPage: (page, generation, bytes) => store.putTopPage(page, generation, bytes),
-      commit: (header, full) => {
-        if (held) throw new Error("held");
-        store.commit(header, full);
-      },
-    });
+    const holding = (store: CommitmentStore): CommitmentPersistence =>
+      persistenceOf(store, {
+        commit: (header, full) => {
+          if (held) throw new Error("held");
+          store.commit(header, full);
+        },
+      });
     const {a} = await pair(holding);
     await epoch(a, T0);
     held = true;
