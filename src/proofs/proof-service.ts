@@ -276,7 +276,7 @@ export class ProofService {
     // a crash took from the in-memory tracker included.
     const log = tables.changeLog(MAX_TRACKED_CHANGES, this.#logTaken);
     const logged = overflow || this.#needFull ? null : log.hashes;
-    const changed = logged === null ? null : new Set([...hashes, ...updated, ...logged.slice(log.fresh)]);
+    const changed = logged === null ? null : new Set([...hashes, ...updated, ...logged]);
     const takeId = this.#nextTakeId++;
     this.#takes.push({id: takeId, changed});
     this.#needFull = !engine.persistent;

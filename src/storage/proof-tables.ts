@@ -57,8 +57,7 @@ const RESULT_COLUMNS = "id, at, challenger_id, target_id, message_hash, outcome,
 const SQL = {
   takeUpdated: "DELETE FROM proof_changes RETURNING hash",
   logBounds: "SELECT min(id), max(id) FROM proof_change_log",
-  logUpTo: "SELECT hash FROM proof_change_log WHERE id <= ? ORDER BY id",
-  logCountUpTo: "SELECT count(*) FROM proof_change_log WHERE id <= ?",
+  logBetween: "SELECT hash FROM proof_change_log WHERE id > ? AND id <= ? ORDER BY id",
   trimLog: "DELETE FROM proof_change_log WHERE id <= ?",
   liveHashes: "SELECT hash FROM messages WHERE hash >= ? AND hash < ? AND expiry > ?",
   messageByHash: `SELECT ${ROW_COLUMNS}, m.timestamp, m.data ${FROM} WHERE m.hash = ? AND m.expiry > ?`,
@@ -89,13 +88,11 @@ export interface ResultTally {
 export interface ChangeLog {
   /** The highest row id taken (0 for an empty log): the refresh trims the log up to it. */
   readonly watermark: number;
-  /** Changed hashes in log order (repeats possible); null when more than the limit asked were logged. */
-  readonly hashes: string[] | null;
   /**
-   * Where the rows above `changeLog`'s `after` start in `hashes`: the ones before are changes an
-   * earlier refresh took already, still logged because its engine writes after it returns.
+   * The hashes of the rows above `changeLog`'s `after` up to `watermark`, in log order (repeats
+   * possible); null when more than the limit asked were logged in all.
    */
-  readonly fresh: number;
+  readonly hashes: string[] | null;
 }
 
 export class ProofTables {
@@ -116,16 +113,17 @@ export class ProofTables {
   }
 
   /**
-   * The change log as it stands: every hash logged, or null beyond `limit` rows (bounded by the
-   * ids, so an overflowing log is not read). The rows stay until a persisted refresh trims them.
+   * The change log as it stands, from the row after `after` (rows up to it went to an earlier
+   * refresh; they stay logged until its engine's write lands): null hashes beyond `limit` rows
+   * logged in all (bounded by the ids, so an overflowing log is not read). The rows stay until a
+   * persisted refresh trims them.
    */
   changeLog(limit: number, after = 0): ChangeLog {
     return this.#run(() => {
       const [lo, hi] = this.#st.logBounds.raw().get() as [number | null, number | null];
-      if (lo === null || hi === null) return {watermark: 0, hashes: [], fresh: 0};
-      if (hi - lo + 1 > limit) return {watermark: hi, hashes: null, fresh: 0};
-      const fresh = after < lo ? 0 : (this.#st.logCountUpTo.pluck().get(after) as number);
-      return {watermark: hi, hashes: this.#st.logUpTo.pluck().all(hi) as string[], fresh};
+      if (lo === null || hi === null) return {watermark: 0, hashes: []};
+      if (hi - lo + 1 > limit) return {watermark: hi, hashes: null};
+      return {watermark: hi, hashes: this.#st.logBetween.pluck().all(after, hi) as string[]};
     });
   }
 
