@@ -20,7 +20,7 @@
  */
 import {createHash, hash} from "node:crypto";
 import type {CommitmentHeader, StoredBucket, StoredHead, StoredTopPage} from "../storage/index.js";
-import {Bucket, BucketArena, buildBucket, EMPTY_BUCKET, EMPTY_BUCKETS, headBucket, headOf as headOfBucket, isRecordLength, sameHead} from "./bucket.js";
+import {Bucket, BucketArena, buildBucket, EMPTY_BUCKET, EMPTY_BUCKETS, HEAD_BYTES, headBucket, headOf, isRecordLength, sameHead} from "./bucket.js";
 import {Commitment} from "./commitment.js";
 import {BUCKET_COUNT, NODE_BYTES} from "./constants.js";
 import {ProofError} from "./errors.js";
@@ -54,8 +54,6 @@ const LOAD_PAGE = 4096;
 const WRITE_BATCH = 128;
 /** Bytes per page of the persisted top tree (64 pages for its 4 MB; each write ~0.5 ms). */
 const TOP_PAGE_BYTES = 64 * 1024;
-/** A record's head: root 32 ‖ smallest expiry f64 ‖ byte total f64 (bucket.ts layout). */
-const HEAD_BYTES = NODE_BYTES + 16;
 
 const digestOf = (record: Buffer): Buffer => hash("sha256", record, "buffer");
 
@@ -196,7 +194,7 @@ export function* keepHeads(c: Commitment, buckets: readonly number[] | "all"): G
     const b = list === null ? i : (list[i] as number);
     const bucket = all[b] as Bucket;
     if (bucket.resident && bucket.count > 0) {
-      all[b] = headOfBucket(bucket, arena);
+      all[b] = headOf(bucket, arena);
       freed += bucket.length;
     }
     if ((i + 1) % HEADS_STEP === 0) yield;
@@ -223,7 +221,7 @@ export function* loadCommitment(store: CommitmentPersistence, progress: Progress
   progress.total = BUCKET_COUNT;
   for (let lo = 0; lo < BUCKET_COUNT; lo += LOAD_PAGE) {
     for (const row of store.heads(lo, lo + LOAD_PAGE)) {
-      const bucket = row.generation > header.generation ? null : headOf(row);
+      const bucket = row.generation > header.generation ? null : storedHead(row);
       if (bucket === null) reread.push(row.bucket);
       else buckets[row.bucket] = bucket === EMPTY_BUCKET ? bucket : headBucket(row.head, 0, row.length, arena);
       progress.messages += bucket?.count ?? 0;
@@ -268,7 +266,7 @@ export function* loadCommitment(store: CommitmentPersistence, progress: Progress
 }
 
 /** A stored head as a bucket to check its length: EMPTY_BUCKET for an empty record, null if the length fits none. */
-function headOf(row: StoredHead): Bucket | null {
+function storedHead(row: StoredHead): Bucket | null {
   if (row.length === 0) return EMPTY_BUCKET;
   if (!isRecordLength(row.length) || row.head.length !== HEAD_BYTES) return null;
   return new Bucket(row.head, 0, row.length, false);
