@@ -1,7 +1,7 @@
 import {InlineSigner, InlineVerifier, WorkerSigner, type ContextSigner} from "../signer/index.js";
 import type {FastifyInstance} from "fastify";
 import type {Logger} from "pino";
-import {buildHttpApp, loadGc, type MetricsServer} from "../api/http/index.js";
+import {buildHttpApp, type MetricsServer} from "../api/http/index.js";
 import {defaultWsOptions, registerWebSocket, type WsHandle} from "../api/ws/index.js";
 import {dataPaths, type ParsStorageConfig} from "../config/index.js";
 import {initHashing} from "../crypto/index.js";
@@ -20,7 +20,7 @@ import type {SqliteMessageStore} from "../storage/index.js";
 import type {Replicator, SealedProofApi} from "../replication/index.js";
 import type {PeerClient} from "../peer/index.js";
 import type {MembershipService} from "../swarm/index.js";
-import {RateLimiter, systemClock, type Clock} from "../util/index.js";
+import {loadGc, RateLimiter, systemClock, type Clock} from "../util/index.js";
 import {assembleFees} from "./assemble-fees.js";
 import {assembleLoneNodeHealth, assembleNetworkHealth} from "./assemble-health.js";
 import {assembleProofs} from "./assemble-proofs.js";

@@ -1,3 +1,2 @@
 export {buildHttpApp} from "./app.js";
-export {loadGc} from "./memory-release.js";
 export {instrumentHttp, MetricsServer, registerMetricsRoute, METRICS_PATH, type MetricsSource} from "./metrics.js";

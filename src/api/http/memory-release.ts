@@ -1,5 +1,3 @@
-export {loadGc} from "../../util/index.js";
-
 const SECOND_MS = 1000;
 const MIB = 1024 * 1024;
 

@@ -4,7 +4,8 @@ import type {FastifyInstance} from "fastify";
 import {afterEach, describe, expect, it, vi} from "vitest";
 import {buildHttpApp} from "../../../src/api/http/app.js";
 import {BodyBudget} from "../../../src/api/http/body-reader.js";
-import {loadGc, MemoryRelease} from "../../../src/api/http/memory-release.js";
+import {MemoryRelease} from "../../../src/api/http/memory-release.js";
+import {loadGc} from "../../../src/util/index.js";
 import {harnessPipeline, rpcHarness, type RpcHarness} from "../../utils/rpc-harness.js";
 import {silentLogger as silent} from "../../utils/logger.js";
 
