@@ -39,7 +39,7 @@ import {monitorEventLoopDelay, performance, PerformanceObserver, type Performanc
 import type {RequestPipeline} from "../src/rpc/index.js";
 import type {WorkerSigner} from "../src/signer/index.js";
 import type {SqliteMessageStore} from "../src/storage/index.js";
-import {importTracedBuild, StageSamples, threadTicks, ticksBetween} from "./trace-common.js";
+import {importTracedBuild, patch, StageSamples, threadTicks, ticksBetween, trackEndingRequest} from "./trace-common.js";
 
 const samples = new StageSamples();
 const record = (stage: string, value: number): void => samples.record(stage, value);
@@ -64,8 +64,8 @@ const TRACE = Symbol("trace");
 /** perf_hooks' gc entry kinds (NODE_PERFORMANCE_GC_*). */
 const GC_KINDS: Record<number, string> = {1: "minor", 2: "major", 4: "incremental", 8: "weakcb"};
 type Stamped = {[TRACE]?: Trace};
-/** The IncomingMessage whose `end` is being emitted: fastify runs the route from that event. */
-let ending: IncomingMessage | null = null;
+/** The IncomingMessage whose `end` is being emitted (trackEndingRequest, set by install). */
+let ending: () => IncomingMessage | null = () => null;
 /** The trace of the dispatch running synchronously right now (parse and auth happen inside it). */
 let active: Trace | null = null;
 /**
@@ -74,12 +74,6 @@ let active: Trace | null = null;
  * this order too (a failed check reads nothing and is not queued).
  */
 const verifiedQueue: Trace[] = [];
-
-function patch<T extends object>(proto: T, name: string, wrap: (original: (...args: unknown[]) => unknown) => (this: unknown, ...args: unknown[]) => unknown): void {
-  const original = (proto as Record<string, unknown>)[name] as (...args: unknown[]) => unknown;
-  if (typeof original !== "function") throw new Error(`retrieve-trace: no method ${name}`);
-  Object.defineProperty(proto, name, {configurable: true, writable: true, value: wrap(original)});
-}
 
 function finish(tr: Trace, finished: number): void {
   const span = (stage: string, from: number | undefined, to: number | undefined): void => {
@@ -194,20 +188,10 @@ function install(dir: string, m: NodeModules | null): void {
       return original.call(this, event, ...args);
     },
   );
-  patch(IncomingMessage.prototype, "emit", (original) =>
-    function emit(this: unknown, event: unknown, ...args: unknown[]): unknown {
-      if (event !== "end") return original.call(this, event, ...args);
-      const tr = (this as Stamped)[TRACE];
-      if (tr !== undefined) tr.bodyEnd = performance.now();
-      const outer = ending;
-      ending = this as IncomingMessage;
-      try {
-        return original.call(this, event, ...args);
-      } finally {
-        ending = outer;
-      }
-    },
-  );
+  ending = trackEndingRequest((req) => {
+    const tr = (req as Stamped)[TRACE];
+    if (tr !== undefined) tr.bodyEnd = performance.now();
+  });
   patch(ServerResponse.prototype, "end", (original) =>
     function end(this: unknown, ...args: unknown[]): unknown {
       const tr = (this as Stamped)[TRACE];
@@ -242,7 +226,8 @@ function patchNode(m: NodeModules, span: Span): void {
     function dispatch(this: unknown, ...args: unknown[]): unknown {
       // fastify runs the route from the body's `end` when the body came in one chunk; otherwise
       // from a later callback: then the request is found by its body Buffer's owner, not at all here.
-      const tr = ending === null ? undefined : (ending as Stamped)[TRACE];
+      const req = ending();
+      const tr = req === null ? undefined : (req as Stamped)[TRACE];
       if (tr === undefined) return original.apply(this, args);
       tr.dispatch = performance.now();
       const outer = active;

@@ -39,7 +39,7 @@ import type {RequestPipeline} from "../src/rpc/index.js";
 import type {WorkerSigner} from "../src/signer/index.js";
 import type {SqliteMessageStore} from "../src/storage/index.js";
 import type {WriteBatcher} from "../src/storage/write-batcher.js";
-import {importTracedBuild, StageSamples} from "./trace-common.js";
+import {importTracedBuild, patch, StageSamples, trackEndingRequest} from "./trace-common.js";
 
 const samples = new StageSamples();
 const record = (stage: string, value: number): void => samples.record(stage, value);
@@ -59,8 +59,8 @@ interface Trace {
 
 /** The trace of the dispatch running synchronously right now (the store call happens inside it). */
 let active: Trace | null = null;
-/** The IncomingMessage whose `end` is being emitted: fastify runs the route from that event. */
-let ending: IncomingMessage | null = null;
+/** The IncomingMessage whose `end` is being emitted (trackEndingRequest, set by install). */
+let ending: () => IncomingMessage | null = () => null;
 /** The start of the group commit running now. */
 let flushStart = 0;
 const byHash = new Map<string, Trace>();
@@ -73,12 +73,6 @@ let firstStore = 0;
 let lastStore = 0;
 let eluAtFirst: ReturnType<typeof performance.eventLoopUtilization> | null = null;
 let eluAtLast: ReturnType<typeof performance.eventLoopUtilization> | null = null;
-
-function patch<T extends object>(proto: T, name: string, wrap: (original: (...args: unknown[]) => unknown) => (this: unknown, ...args: unknown[]) => unknown): void {
-  const original = (proto as Record<string, unknown>)[name] as (...args: unknown[]) => unknown;
-  if (typeof original !== "function") throw new Error(`store-trace: no method ${name}`);
-  Object.defineProperty(proto, name, {configurable: true, writable: true, value: wrap(original)});
-}
 
 function finish(tr: Trace): void {
   const {arrival, dispatch, store, flushStart: fs, committed, signCall, batchStart, signed, end} = tr;
@@ -137,22 +131,11 @@ function install(dir: string, m: NodeModules): void {
       return original.call(this, event, ...args);
     },
   );
-  patch(IncomingMessage.prototype, "emit", (original) =>
-    function emit(this: unknown, event: unknown, ...args: unknown[]): unknown {
-      if (event !== "end") return original.call(this, event, ...args);
-      const outer = ending;
-      ending = this as IncomingMessage;
-      try {
-        return original.call(this, event, ...args);
-      } finally {
-        ending = outer;
-      }
-    },
-  );
+  ending = trackEndingRequest();
   patch(RequestPipeline.prototype, "dispatch", (original) =>
     function dispatch(this: unknown, ...args: unknown[]): unknown {
       const tr: Trace = {dispatch: performance.now()};
-      const req = ending as Stamped | null;
+      const req = ending() as Stamped | null;
       if (req !== null) {
         tr.arrival = req[ARRIVAL];
         req[TRACE] = tr;

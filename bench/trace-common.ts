@@ -5,6 +5,7 @@
  * cannot share code by importing each other.
  */
 import {readdirSync, readFileSync} from "node:fs";
+import {IncomingMessage} from "node:http";
 import {pathToFileURL} from "node:url";
 
 export type Summary = {n: number; p50: number; p90: number; p99: number; max: number; mean: number};
@@ -79,4 +80,36 @@ export async function importTracedBuild(paths: readonly string[]): Promise<Array
   if (at < 0) return null;
   const src = pathToFileURL(`${script.slice(0, at)}/src/`);
   return Promise.all(paths.map((path) => import(new URL(path, src).href) as Promise<Record<string, unknown>>));
+}
+
+export type Method = (...args: unknown[]) => unknown;
+
+/** Replaces `proto[name]` by `wrap(original)`; throws if there is no such method (the traced build changed). */
+export function patch<T extends object>(proto: T, name: string, wrap: (original: Method) => (this: unknown, ...args: unknown[]) => unknown): void {
+  const original = (proto as Record<string, unknown>)[name] as Method;
+  if (typeof original !== "function") throw new Error(`trace: no method ${name}`);
+  Object.defineProperty(proto, name, {configurable: true, writable: true, value: wrap(original)});
+}
+
+/**
+ * Tracks the IncomingMessage whose "end" is being emitted: fastify runs a route from that event, so
+ * a dispatch that starts meanwhile is that request's. `onEnd` is told of each request as its end
+ * begins. Returns the getter (null outside such an event).
+ */
+export function trackEndingRequest(onEnd?: (req: IncomingMessage) => void): () => IncomingMessage | null {
+  let ending: IncomingMessage | null = null;
+  patch(IncomingMessage.prototype, "emit", (original) =>
+    function emit(this: unknown, event: unknown, ...args: unknown[]): unknown {
+      if (event !== "end") return original.call(this, event, ...args);
+      onEnd?.(this as IncomingMessage);
+      const outer = ending;
+      ending = this as IncomingMessage;
+      try {
+        return original.call(this, event, ...args);
+      } finally {
+        ending = outer;
+      }
+    },
+  );
+  return () => ending;
 }
