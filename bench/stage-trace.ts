@@ -27,7 +27,9 @@
  *   as `<name>/<tid>`, busiest first) from the first request this process handled to the last 1 s snapshot before
  *   exit: how much of a store's CPU is off the main thread (signing worker, proof worker, V8's GC
  *   helpers, libuv); `threads_cpu_per_second`: [main, all others] for each second from the
- *   first request on.
+ *   first request on; `counts_per_second`: each stage's samples in the same seconds (stores,
+ *   frames, commits, sign batches, `verify_post`: posts of signature checks to the signing worker),
+ *   so that the window's rates can be told apart from the warm-up's.
  *
  * Measurement only: nothing here runs unless a bench run asks for it.
  */
@@ -42,10 +44,16 @@ import {ResponseSigner} from "../src/receipts/response-signer.js";
 import {RpcHandler} from "../src/rpc/handler.js";
 import {SqliteMessageStore} from "../src/storage/sqlite-message-store.js";
 import {WriteBatcher} from "../src/storage/write-batcher.js";
-import {StageSamples, threadTicks, ticksBetween} from "./trace-common.js";
+import {WorkerSigner} from "../src/signer/context-signer.js";
+import {StageSamples, mainAndOthers, threadTicks, ticksBetween} from "./trace-common.js";
 
 const samples = new StageSamples();
-const record = (stage: string, value: number): void => samples.record(stage, value);
+/** Samples per stage since the last per-second snapshot: the window's counts apart from the warm-up's. */
+let counts = new Map<string, number>();
+const record = (stage: string, value: number): void => {
+  samples.record(stage, value);
+  counts.set(stage, (counts.get(stage) ?? 0) + 1);
+};
 
 
 /** Wraps an async prototype method so that each call's duration lands in `stage`. */
@@ -105,13 +113,16 @@ function install(dir: string): void {
   let cpuAtFirst: Map<string, number> | undefined;
   let cpuLast = new Map<string, number>();
   const cpuSeries: Array<[number, number]> = [];
+  const countSeries: Array<Record<string, number>> = [];
   timeMethodBy(RpcHandler.prototype, "handle", (args) => {
     if (cpuAtFirst === undefined) {
       cpuAtFirst = threadTicks();
       setInterval(() => {
         const now = threadTicks();
-        cpuSeries.push(perSecond(cpuLast.size === 0 ? (cpuAtFirst as Map<string, number>) : cpuLast, now));
+        cpuSeries.push(mainAndOthers(cpuLast.size === 0 ? (cpuAtFirst as Map<string, number>) : cpuLast, now));
         cpuLast = now;
+        countSeries.push(Object.fromEntries(counts));
+        counts = new Map();
       }, 1000).unref();
     }
     return (args[2] as {recurse?: boolean} | undefined)?.recurse === false ? "rpc_peer" : "rpc_entry";
@@ -123,6 +134,8 @@ function install(dir: string): void {
     record("sign_batch_size", (args[0] as unknown[]).length),
   );
   timeSync(WriteBatcher.prototype, "flush", "commit_flush");
+  // flushVerifications is TypeScript-private: one post to the signing worker per call.
+  timeSync(WorkerSigner.prototype as unknown as {flushVerifications: () => void}, "flushVerifications", "verify_post");
   process.on("exit", () => {
     const out: Record<string, unknown> = {pid: process.pid};
     Object.assign(out, samples.summaries(2));
@@ -130,6 +143,7 @@ function install(dir: string): void {
     out.event_loop_delay = {p50: ns(50), p99: ns(99), max: Math.round(delay.max / 1e4) / 100, mean: Math.round(delay.mean / 1e4) / 100};
     if (cpuAtFirst !== undefined) out.threads_cpu_s = ticksBetween(cpuAtFirst, cpuLast);
     out.threads_cpu_per_second = cpuSeries;
+    out.counts_per_second = countSeries;
     writeFileSync(join(dir, `${process.pid}.json`), `${JSON.stringify(out, null, 1)}\n`);
   });
 }
@@ -156,18 +170,6 @@ function observeGc(): void {
     }
   });
   obs.observe({entryTypes: ["gc"]});
-}
-
-/** One second's CPU seconds of [the main thread, all other threads]: whether the others' share is a warm-up. */
-function perSecond(before: Map<string, number>, after: Map<string, number>): [number, number] {
-  let main = 0;
-  let others = 0;
-  for (const [tid, t] of after) {
-    const d = (t - (before.get(tid) ?? 0)) / 100;
-    if (tid === String(process.pid)) main += d;
-    else others += d;
-  }
-  return [Math.round(main * 100) / 100, Math.round(others * 100) / 100];
 }
 
 /** Calls in an encoded rpc_batch: its `"method":` keys at the top level of each request. */

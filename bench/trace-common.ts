@@ -58,6 +58,21 @@ export function threadTicks(): Map<string, number> {
   return ticks;
 }
 
+/**
+ * One interval's CPU seconds of [the main thread, all other threads] between two `threadTicks`
+ * snapshots, rounded to 0.01 s: whether the others' share is a warm-up, in time.
+ */
+export function mainAndOthers(before: ReadonlyMap<string, number>, after: ReadonlyMap<string, number>): [number, number] {
+  let main = 0;
+  let others = 0;
+  for (const [key, t] of after) {
+    const d = (t - (before.get(key) ?? 0)) / 100;
+    if (key === "main") main += d;
+    else others += d;
+  }
+  return [Math.round(main * 100) / 100, Math.round(others * 100) / 100];
+}
+
 /** CPU seconds per thread between two `threadTicks` snapshots: `main` first, then the others, busiest first. */
 export function ticksBetween(before: ReadonlyMap<string, number>, after: ReadonlyMap<string, number>): Record<string, number> {
   const rows: [string, number][] = [];

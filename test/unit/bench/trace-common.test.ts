@@ -1,5 +1,5 @@
 import {describe, expect, it} from "vitest";
-import {StageSamples, summarize, threadTicks, ticksBetween} from "../../../bench/trace-common.js";
+import {StageSamples, mainAndOthers, summarize, threadTicks, ticksBetween} from "../../../bench/trace-common.js";
 
 describe("trace samples", () => {
   it("summarises nearest-rank percentiles, max and mean, rounded as asked", () => {
@@ -20,6 +20,14 @@ describe("trace samples", () => {
     const before = new Map([["main", 100], ["node/12", 5], ["V8Worker/13", 40]]);
     const after = new Map([["main", 150], ["node/12", 85], ["V8Worker/13", 41], ["libuv-worker/14", 3], ["idle/15", 0]]);
     expect(Object.entries(ticksBetween(before, after))).toEqual([["main", 0.5], ["node/12", 0.8], ["libuv-worker/14", 0.03], ["V8Worker/13", 0.01]]);
+  });
+
+  it("splits one interval's CPU seconds into the main thread and all others", () => {
+    // threadTicks keys the main thread "main" (the per-second series once compared it with the pid
+    // and so counted the main thread among the others, its own column always 0).
+    const before = new Map([["main", 100], ["node/12", 5]]);
+    const after = new Map([["main", 163], ["node/12", 25], ["node/14", 2]]);
+    expect(mainAndOthers(before, after)).toEqual([0.63, 0.22]);
   });
 
   it.runIf(process.platform === "linux")("reads this process's threads from /proc, the main thread as main", () => {
