@@ -29,7 +29,8 @@
  *   helpers, libuv); `threads_cpu_per_second`: [main, all others] for each second from the
  *   first request on; `counts_per_second`: each stage's samples in the same seconds (stores,
  *   frames, commits, sign batches, `verify_post`: posts of signature checks to the signing worker),
- *   so that the window's rates can be told apart from the warm-up's.
+ *   so that the window's rates can be told apart from the warm-up's; `window`: their totals after
+ *   the last second without a request (the bench's settle between warm-up and window), per request.
  *
  * Measurement only: nothing here runs unless a bench run asks for it.
  */
@@ -45,7 +46,7 @@ import {RpcHandler} from "../src/rpc/handler.js";
 import {SqliteMessageStore} from "../src/storage/sqlite-message-store.js";
 import {WriteBatcher} from "../src/storage/write-batcher.js";
 import {WorkerSigner} from "../src/signer/context-signer.js";
-import {StageSamples, mainAndOthers, threadTicks, ticksBetween} from "./trace-common.js";
+import {StageSamples, mainAndOthers, threadTicks, ticksBetween, windowTotals} from "./trace-common.js";
 
 const samples = new StageSamples();
 /** Samples per stage since the last per-second snapshot: the window's counts apart from the warm-up's. */
@@ -144,6 +145,7 @@ function install(dir: string): void {
     if (cpuAtFirst !== undefined) out.threads_cpu_s = ticksBetween(cpuAtFirst, cpuLast);
     out.threads_cpu_per_second = cpuSeries;
     out.counts_per_second = countSeries;
+    out.window = windowTotals(cpuSeries, countSeries);
     writeFileSync(join(dir, `${process.pid}.json`), `${JSON.stringify(out, null, 1)}\n`);
   });
 }

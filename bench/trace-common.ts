@@ -73,6 +73,46 @@ export function mainAndOthers(before: ReadonlyMap<string, number>, after: Readon
   return [Math.round(main * 100) / 100, Math.round(others * 100) / 100];
 }
 
+/** The measured window of a trace, from its per-second series (see `windowTotals`). */
+export interface WindowTotals {
+  seconds: number;
+  /** Requests the RPC handled (`rpc_entry` + `rpc_peer`) in the window. */
+  requests: number;
+  /** CPU ms per request of the main thread and of all other threads. */
+  mainMsPerRequest: number;
+  othersMsPerRequest: number;
+  /** Each counted stage's samples per request (frames, commits, sign batches…): the batches' fixed costs. */
+  perRequest: Record<string, number>;
+}
+
+/**
+ * Totals of the seconds after the last second in which this process handled no request: a bench
+ * run's warm-up (5,000 stores) settles before the measured window, so that second splits them.
+ * Null when no second after it handled a request.
+ */
+export function windowTotals(cpu: ReadonlyArray<[number, number]>, counts: ReadonlyArray<Record<string, number>>): WindowTotals | null {
+  const requestsIn = (c: Record<string, number> | undefined): number => (c?.rpc_entry ?? 0) + (c?.rpc_peer ?? 0);
+  let start = 0;
+  counts.forEach((c, i) => {
+    if (requestsIn(c) === 0) start = i + 1;
+  });
+  let requests = 0;
+  let main = 0;
+  let others = 0;
+  const sums: Record<string, number> = {};
+  for (let i = start; i < counts.length; i++) {
+    requests += requestsIn(counts[i]);
+    main += cpu[i]?.[0] ?? 0;
+    others += cpu[i]?.[1] ?? 0;
+    for (const [k, v] of Object.entries(counts[i] ?? {})) sums[k] = (sums[k] ?? 0) + v;
+  }
+  if (requests === 0) return null;
+  const per = (x: number): number => Math.round((x / requests) * 1e4) / 1e4;
+  const perRequest: Record<string, number> = {};
+  for (const [k, v] of Object.entries(sums)) if (!k.startsWith("rpc_")) perRequest[k] = per(v);
+  return {seconds: counts.length - start, requests, mainMsPerRequest: per(main * 1000), othersMsPerRequest: per(others * 1000), perRequest};
+}
+
 /** CPU seconds per thread between two `threadTicks` snapshots: `main` first, then the others, busiest first. */
 export function ticksBetween(before: ReadonlyMap<string, number>, after: ReadonlyMap<string, number>): Record<string, number> {
   const rows: [string, number][] = [];

@@ -1,5 +1,5 @@
 import {describe, expect, it} from "vitest";
-import {StageSamples, mainAndOthers, summarize, threadTicks, ticksBetween} from "../../../bench/trace-common.js";
+import {StageSamples, mainAndOthers, summarize, threadTicks, ticksBetween, windowTotals} from "../../../bench/trace-common.js";
 
 describe("trace samples", () => {
   it("summarises nearest-rank percentiles, max and mean, rounded as asked", () => {
@@ -28,6 +28,19 @@ describe("trace samples", () => {
     const before = new Map([["main", 100], ["node/12", 5]]);
     const after = new Map([["main", 163], ["node/12", 25], ["node/14", 2]]);
     expect(mainAndOthers(before, after)).toEqual([0.63, 0.22]);
+  });
+
+  it("totals the seconds after the last one without a request, per request", () => {
+    const cpu: Array<[number, number]> = [[0.5, 0.1], [0.01, 0], [0.2, 0.1], [0.3, 0.1]];
+    const counts = [{rpc_entry: 900, sign_batch: 30}, {}, {rpc_peer: 100, peer_frame: 50, sign_batch: 20}, {rpc_peer: 150, peer_frame: 50, sign_batch: 30}];
+    expect(windowTotals(cpu, counts)).toEqual({
+      seconds: 2,
+      requests: 250,
+      mainMsPerRequest: 2,
+      othersMsPerRequest: 0.8,
+      perRequest: {peer_frame: 0.4, sign_batch: 0.2},
+    });
+    expect(windowTotals(cpu, [{rpc_entry: 5}, {}, {}, {}])).toBeNull();
   });
 
   it.runIf(process.platform === "linux")("reads this process's threads from /proc, the main thread as main", () => {
