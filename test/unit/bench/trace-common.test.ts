@@ -32,7 +32,7 @@ describe("trace samples", () => {
 
   it("totals the seconds after the last one without a request, per request", () => {
     const cpu: Array<[number, number]> = [[0.5, 0.1], [0.01, 0], [0.2, 0.1], [0.3, 0.1]];
-    const counts = [{rpc_entry: 900, sign_batch: 30}, {}, {rpc_peer: 100, peer_frame: 50, sign_batch: 20}, {rpc_peer: 150, peer_frame: 50, sign_batch: 30}];
+    const counts: Array<Record<string, number>> = [{rpc_entry: 900, sign_batch: 30}, {}, {rpc_peer: 100, peer_frame: 50, sign_batch: 20}, {rpc_peer: 150, peer_frame: 50, sign_batch: 30}];
     expect(windowTotals(cpu, counts)).toEqual({
       seconds: 2,
       requests: 250,
