@@ -467,6 +467,12 @@ const ReplicationSchema = Type.Object(
       default: 2 * 1024 * 1024,
       description: "Most message bytes per replication push or fetch",
     }),
+    forwardBatchesInFlight: Type.Integer({
+      minimum: 1,
+      maximum: 16,
+      default: 2,
+      description: "Most unanswered rpc_batch frames of forwarded requests per peer; forwards made meanwhile leave together in the next frame",
+    }),
   },
   {additionalProperties: false, default: {}},
 );

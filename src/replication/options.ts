@@ -19,6 +19,11 @@ export interface ReplicationOptions {
   readonly maxBatchMessages: number;
   /** Most message bytes (data plus ~200 bytes of fields each) per push or fetch batch. */
   readonly maxBatchBytes: number;
+  /**
+   * Most unanswered batches of forwarded requests per peer (rpc-batcher.ts): forwards made while
+   * that many are out wait and leave together when one is answered.
+   */
+  readonly forwardBatchesInFlight: number;
 }
 
 /** Every replication option is a config setting: the defaults are the schema's (config/schema.ts). */
@@ -37,12 +42,13 @@ export function resolveReplicationOptions(opts: Partial<ReplicationOptions>): Re
     throw new InvalidArgumentError(`replication: ${what}`);
   };
   const positive = (n: number): boolean => Number.isSafeInteger(n) && n > 0;
-  for (const k of ["forwardTimeoutMs", "retryInitialMs", "retryMaxMs", "antiEntropyIntervalMs", "maxBatchMessages", "maxBatchBytes"] as const) {
+  for (const k of ["forwardTimeoutMs", "retryInitialMs", "retryMaxMs", "antiEntropyIntervalMs", "maxBatchMessages", "maxBatchBytes", "forwardBatchesInFlight"] as const) {
     if (!positive(o[k])) bad(`${k} must be a positive integer`);
   }
   if (!(o.retryFactor >= 1)) bad("retryFactor must be >= 1");
   if (o.retryMaxMs < o.retryInitialMs) bad("retryMaxMs must be >= retryInitialMs");
   if (o.maxBatchMessages > 1_000) bad("maxBatchMessages must be at most 1000");
+  if (o.forwardBatchesInFlight > 16) bad("forwardBatchesInFlight must be at most 16");
   if (o.maxBatchBytes > PEER_MAX_FRAME_BYTES / 2) bad(`maxBatchBytes must be at most ${PEER_MAX_FRAME_BYTES / 2}`);
   return Object.freeze(o);
 }

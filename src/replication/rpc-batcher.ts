@@ -2,7 +2,7 @@
  * Coalesces the forwards bound for one peer into `rpc_batch` frames (docs/PROTOCOL.md
  * (Replication) §3.2): one HTTP request, one seal and one open for many client writes, whose
  * stores then share the peer's group commit and signature batch. At most MAX_BATCHES_IN_FLIGHT
- * batches per peer are unanswered at a time: calls made meanwhile wait and leave together when one
+ * (the setting `replication.forwardBatchesInFlight`) batches per peer are unanswered at a time: calls made meanwhile wait and leave together when one
  * is answered, so under load batches grow by themselves (like the response signer's batches)
  * instead of each event-loop turn sending a frame of a few calls. Otherwise a batch is sent at the
  * end of the turn, or at once when it reaches MAX_RPC_BATCH calls or `maxBatchBytes`. A lone call
@@ -13,9 +13,11 @@ import type {PeerTransport} from "./transport.js";
 import {MAX_RPC_BATCH, encodeRpcBatch, expectReply, serializeRpcCall, type RpcCall, type RpcResult} from "./wire.js";
 
 /**
- * Unanswered batches per peer. Two keep the peer busy (it runs one while the next travels) while
- * everything else waits to share the following frame; a peer answers a batch after its group
- * commit and batch signature, so more in flight only makes more, smaller batches.
+ * Unanswered batches per peer, by default. Two keep the peer busy (it runs one while the next
+ * travels) while everything else waits to share the following frame; a peer answers a batch after
+ * its group commit and batch signature, so more in flight only makes more, smaller batches. One
+ * makes fewer, larger frames at a moderate rate (each frame is a peer's commit and, mostly, its
+ * signature) at the cost of a call's wait for the answer in flight: a setting, for that A/B.
  */
 export const MAX_BATCHES_IN_FLIGHT = 2;
 
@@ -39,11 +41,13 @@ export interface RpcBatcherModules {
 
 export class RpcBatcher {
   readonly #maxBytes: number;
+  readonly #maxInFlight: number;
   readonly #m: RpcBatcherModules;
   readonly #queues = new Map<string, Queue>();
 
-  constructor(maxBytes: number, modules: RpcBatcherModules) {
+  constructor(maxBytes: number, modules: RpcBatcherModules, maxInFlight = MAX_BATCHES_IN_FLIGHT) {
     this.#maxBytes = maxBytes;
+    this.#maxInFlight = maxInFlight;
     this.#m = modules;
   }
 
@@ -67,11 +71,11 @@ export class RpcBatcher {
     });
   }
 
-  /** Sends whole batches while fewer than MAX_BATCHES_IN_FLIGHT are unanswered. */
+  /** Sends whole batches while fewer than the most in flight are unanswered. */
   #flush(peer: string, q: Queue): void {
     if (q.timer !== null) clearImmediate(q.timer);
     q.timer = null;
-    while (q.calls.length > 0 && q.inFlight < MAX_BATCHES_IN_FLIGHT) {
+    while (q.calls.length > 0 && q.inFlight < this.#maxInFlight) {
       const batch = this.#take(q);
       q.inFlight++;
       void this.#send(peer, batch).finally(() => {

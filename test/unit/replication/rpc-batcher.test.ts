@@ -1,5 +1,6 @@
 import {describe, expect, it} from "vitest";
 import {MAX_BATCHES_IN_FLIGHT, RpcBatcher} from "../../../src/replication/rpc-batcher.js";
+import {defaultReplicationOptions} from "../../../src/replication/options.js";
 import {MAX_RPC_BATCH, decodePeerRequest, type PeerReply, type PeerRequest} from "../../../src/replication/wire.js";
 
 const P = "44".repeat(32);
@@ -86,5 +87,30 @@ describe("RpcBatcher", () => {
     expect(sent.at(-1)).toEqual({type: "rpc", method: "store", params: {n: 9}});
     held.shift()?.();
     expect(await other).toEqual({status: 200, body: {n: 9}});
+  });
+
+  it("keeps one batch in flight per peer when told to (replication.forwardBatchesInFlight 1)", async () => {
+    const held: Array<() => void> = [];
+    const sent: PeerRequest[] = [];
+    const respond = (req: PeerRequest): Promise<PeerReply> => {
+      sent.push(req);
+      return new Promise((resolve) => held.push(() => resolve(echo(req))));
+    };
+    const transport = {request: (_peer: string, req: PeerRequest) => respond(req), requestRaw: (_peer: string, bytes: Uint8Array) => respond(decodePeerRequest(bytes))};
+    expect(MAX_BATCHES_IN_FLIGHT, "the constructor's default is the setting's").toBe(defaultReplicationOptions.forwardBatchesInFlight);
+    const batcher = new RpcBatcher(1 << 20, {transport}, 1);
+    const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+    const calls: Array<Promise<unknown>> = [];
+    for (let n = 0; n < 4; n++) {
+      calls.push(batcher.call(P, {method: "store", params: {n}}));
+      await turn();
+    }
+    expect(sent.length, "the second turn's call waits for the first frame's answer").toBe(1);
+    held.shift()?.();
+    await turn();
+    await turn();
+    expect(sent.map((r) => (r.type === "rpc_batch" ? r.requests.map((c) => c.params.n) : [r.type === "rpc" ? r.params.n : null]))).toEqual([[0], [1, 2, 3]]);
+    held.shift()?.();
+    expect((await Promise.all(calls)).map((r) => ((r as {body: {n: number}}).body).n)).toEqual([0, 1, 2, 3]);
   });
 });
