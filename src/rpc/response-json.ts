@@ -15,24 +15,6 @@ export function responseJson(body: Record<string, unknown>): string {
   return valueJson(body) as string;
 }
 
-const RESPONSE_BYTES = Symbol("responseBytes");
-
-/**
- * Attaches the UTF-8 bytes of `body`'s whole JSON text, already made (a retrieve page from the
- * reader thread): `bytes()` gives them, or undefined once they no longer match the body (its
- * messages were read, and may have changed); the body's text is then `objectJson`'s. Like
- * `withJson`, invisible to `JSON.stringify`, spreads and structured clones.
- */
-export function withResponseBytes<T extends object>(body: T, bytes: () => Buffer | undefined): T {
-  Object.defineProperty(body, RESPONSE_BYTES, {value: bytes});
-  return withJson(body, (b) => bytes()?.toString("utf8") ?? objectJson(b));
-}
-
-/** The body's answer bytes when it carries them (see withResponseBytes): HTTP writes them as they are. */
-export function responseBytes(body: Record<string, unknown>): Buffer | undefined {
-  return (body as {[RESPONSE_BYTES]?: () => Buffer | undefined})[RESPONSE_BYTES]?.();
-}
-
 const keyTexts = new Map<string, string>();
 const KEY_TEXTS_MAX = 4096;
 

@@ -24,9 +24,9 @@ export interface PageRequest {
 
 export type PageJob = PageRequest & {id: number};
 
-/** A page read on the reader thread: the whole answer's bytes (a buffer of its own) and its `more`. */
+/** A page read on the reader thread: the whole answer's JSON text and its `more`. */
 export interface PageAnswer {
-  bytes: Buffer;
+  text: string;
   more: boolean;
 }
 
@@ -35,7 +35,7 @@ export type ReaderToWorker = {type: "pages"; jobs: PageJob[]} | {type: "crash"} 
 export type ReaderFromWorker =
   | {type: "ready"}
   | {type: "fatal"; message: string}
-  | {type: "page"; id: number; ok: true; more: boolean; bytes: ArrayBuffer}
+  | {type: "page"; id: number; ok: true; more: boolean; text: string}
   | {type: "page"; id: number; ok: false}
   | {type: "closed"};
 
@@ -54,8 +54,9 @@ type Settle = (answer: PageAnswer | null) => void;
 
 /**
  * The main thread's side of the retrieve reader thread (reader-worker.ts): it reads a checked
- * retrieve's page on a read-only connection of its own and makes the answer's bytes, so the ~100 KB
- * of rows and text of each page are allocated (and collected) off the event loop.
+ * retrieve's page on a read-only connection of its own and makes the answer's JSON text, so the
+ * page's rows and the text's ~400 parts are allocated (and collected) off the event loop; the main
+ * thread gets one flat string per answer.
  *
  * `read` never fails and never hangs: it resolves null whenever the thread cannot answer (it is
  * starting again, it died with the page in flight, it is closed, or the read threw there), and the
@@ -156,7 +157,7 @@ export class ReaderThread {
   #watch(worker: Worker): void {
     worker.on("message", (m: ReaderFromWorker) => {
       if (m.type !== "page") return;
-      this.#settle(m.id, m.ok ? {bytes: Buffer.from(m.bytes), more: m.more} : null);
+      this.#settle(m.id, m.ok ? {text: m.text, more: m.more} : null);
       if (this.#inFlight.size === 0) worker.unref();
     });
     worker.on("error", (err) => this.#logger.warn({err}, "the retrieve reader thread failed"));

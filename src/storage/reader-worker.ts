@@ -1,7 +1,7 @@
 /**
  * The retrieve reader thread's entry (see reader-thread.ts): a read-only connection to the store's
  * database file that reads the pages of retrieves the main thread has already checked and makes
- * each answer's bytes, handed back by transfer (not copied).
+ * each answer's JSON text, handed back in one message per answer.
  */
 import {parentPort, workerData, type MessagePort} from "node:worker_threads";
 import {openReadOnly} from "./db.js";
@@ -11,7 +11,7 @@ import type {ReaderFromWorker, ReaderThreadData, ReaderToWorker, PageJob} from "
 import {prepareStatements} from "./statements.js";
 
 const port = portOf();
-const post = (m: ReaderFromWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
+const post = (m: ReaderFromWorker): void => port.postMessage(m);
 
 try {
   start(workerData as ReaderThreadData);
@@ -42,21 +42,21 @@ function start(data: ReaderThreadData): void {
   post({type: "ready"});
 
   function answer(job: PageJob): void {
-    let bytes: Buffer;
+    let text: string;
     let more: boolean;
     try {
       const page = readPage(job);
       more = page.more;
-      const text = pageJson(page.messages, more, job.tail);
-      // A buffer of its own (never a slice of Node's pool), so its whole ArrayBuffer is the answer.
-      bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(text));
-      bytes.write(text, 0, "utf8");
+      text = pageJson(page.messages, more, job.tail);
     } catch {
       // The main thread reads this page itself, and answers whatever error that gives.
       post({type: "page", id: job.id, ok: false});
       return;
     }
-    post({type: "page", id: job.id, ok: true, more, bytes: bytes.buffer as ArrayBuffer}, [bytes.buffer as ArrayBuffer]);
+    // A string, cloned into the main thread's heap as one flat copy: written with res.end like the
+    // event loop's own text. (A Buffer per answer, transferred, cost the main thread more: its
+    // external memory drives V8's incremental marking; docs/benchmarks.md "Session 9: retrieve".)
+    post({type: "page", id: job.id, ok: true, more, text});
   }
 }
 

@@ -8,7 +8,7 @@ import type {RpcResponse} from "../../protocol/index.js";
 import type {IncomingMessage} from "node:http";
 import Fastify, {LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply} from "fastify";
 
-import {HTTP, responseBytes, responseJson, TOO_MANY_REQUESTS} from "../../rpc/index.js";
+import {HTTP, responseJson, TOO_MANY_REQUESTS} from "../../rpc/index.js";
 import type {RequestPipeline} from "../../rpc/index.js";
 import {RateLimiter, type RateLimiterOptions} from "../../util/index.js";
 import {
@@ -98,9 +98,6 @@ export interface HttpAppModules {
 function send(reply: FastifyReply, res: RpcResponse): FastifyReply {
   reply.code(res.status);
   if (typeof res.body === "string") return reply.type("text/plain; charset=utf-8").send(res.body);
-  // A retrieve page made on the reader thread: its bytes as they are (charset named, as for a string).
-  const bytes = responseBytes(res.body);
-  if (bytes !== undefined) return reply.type("application/json; charset=utf-8").send(bytes);
   // responseJson: JSON.stringify's bytes, from the pre-serialised parts of a store or retrieve answer.
   return reply.type("application/json").send(responseJson(res.body));
 }

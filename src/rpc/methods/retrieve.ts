@@ -8,7 +8,7 @@ import {isNoAuthRetrieve, isUnrevocable, namespaceSigValue} from "../../protocol
 import {loadFields, requireField, requireAtMostOneOf, requireExactlyOneOf, type Params} from "../params.js";
 import {miscFields, wrongSwarm} from "../recursive.js";
 import {withJson} from "../../util/index.js";
-import {objectJson, withResponseBytes} from "../response-json.js";
+import {objectJson} from "../response-json.js";
 import type {StoredMessage} from "../../storage/index.js";
 import {messagesJson, pageSizeOf} from "../../storage/reader-json.js";
 import type {PageAnswer} from "../../storage/reader-thread.js";
@@ -99,7 +99,7 @@ export const retrieveMethod = defineMethod<RetrieveRequest>({
 
 /**
  * The page of a retrieve whose every check passed: from the reader thread when the node has one
- * (ctx.reader: the read and the answer's bytes off the event loop), else, or when it cannot answer,
+ * (ctx.reader: the read and the answer's text off the event loop), else, or when it cannot answer,
  * read here. A full reader queue refuses the retrieve (503) rather than let pages pile up.
  */
 function answerPage(ctx: RpcContext, req: RetrieveRequest, now: number): RpcResponse | Promise<RpcResponse> {
@@ -130,21 +130,21 @@ function readPage(ctx: RpcContext, req: RetrieveRequest, now: number): RpcRespon
 }
 
 /**
- * `{messages, more, t, hf}` around the reader thread's answer bytes, which the HTTP reply writes as
- * they are. The `messages` objects are parsed from them only if something reads `body.messages` (a
- * batch sub-request, a WebSocket frame, an onion response); once they are, they are what is written.
+ * `{messages, more, t, hf}` around the reader thread's answer text, which is the body's JSON text.
+ * The `messages` objects are parsed from it only if something reads `body.messages` (a batch
+ * sub-request, a WebSocket frame, an onion response); once they are, they are what is written.
  */
 function answeredBody(answer: PageAnswer, misc: ReturnType<typeof miscFields>): Record<string, unknown> {
   let messages: MessageJson[] | undefined;
   const body = {
     get messages(): MessageJson[] {
-      messages ??= (JSON.parse(answer.bytes.toString("utf8")) as {messages: MessageJson[]}).messages;
+      messages ??= (JSON.parse(answer.text) as {messages: MessageJson[]}).messages;
       return messages;
     },
     more: answer.more,
     ...misc,
   };
-  return withResponseBytes(body, () => (messages === undefined ? answer.bytes : undefined));
+  return withJson(body, (b) => (messages === undefined ? answer.text : objectJson(b)));
 }
 
 interface MessageJson {
