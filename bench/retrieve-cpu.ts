@@ -9,8 +9,7 @@
  *   node dist/bench/retrieve-cpu.js [rounds=8] [requests per round=300]
  *
  * With BENCH_BASE_DIST (another build's dist/), that build's pipeline runs on the same store in the
- * same rounds ("base, verify on worker"): before/after in one process. "node, verify + reader on
- * workers" also reads each page and makes its answer bytes on the reader thread (storage.readerThread).
+ * same rounds ("base, verify on worker"): before/after in one process.
  *
  * The mailboxes are those of the HTTP bench's `node-retrieve` (100 `05` accounts, 100 messages of
  * 642 B each, signed bodies), 50 requests in flight; CPU is `process.cpuUsage()` (user + system,
@@ -29,7 +28,6 @@ import type {RpcContext} from "../src/rpc/context.js";
 import type {ResponseSigner} from "../src/receipts/index.js";
 import {RETRIEVE_MAX_SIZE_BYTES} from "../src/protocol/index.js";
 import {SqliteMessageStore, StorageDb, type StoredMessage} from "../src/storage/index.js";
-import {ReaderThread} from "../src/storage/reader-thread.js";
 import {InlineSigner, InlineVerifier, WorkerSigner} from "../src/signer/index.js";
 import {SingleNodeRouter} from "../src/swarm/index.js";
 import {systemClock} from "../src/util/index.js";
@@ -138,9 +136,6 @@ async function main(rounds: number, perRound: number): Promise<void> {
       fallbackVerifier: new InlineVerifier(pq),
     });
     const onWorker = new RequestPipeline({rpc: new RpcHandler({...ctx, verifier: worker}), router, limiter: null, logger});
-    // And with the page read and its answer made on the reader thread (storage.readerThread).
-    const reader = await ReaderThread.start({path: join(dir, "node.db"), busyTimeoutMs: 5_000, maxQueued: 1_000, maxRestarts: 0});
-    const onReader = new RequestPipeline({rpc: new RpcHandler({...ctx, verifier: worker, reader}), router, limiter: null, logger});
     const raw = StorageDb.open(
       {path: join(dir, "node.db"), synchronous: "normal", busyTimeoutMs: 5_000, hardLimitBytes: 64 * 1024 ** 3, migrationsDir: null},
       Date.now(),
@@ -157,11 +152,6 @@ async function main(rounds: number, perRound: number): Promise<void> {
       },
       "node, verify on worker": async (body) => {
         const res = await onWorker.dispatch(body);
-        if (res.status !== 200 || typeof res.body === "string") throw new Error(`node: ${res.status} ${JSON.stringify(res.body)}`);
-        return Buffer.from(responseJson(res.body)).length;
-      },
-      "node, verify + reader on workers": async (body) => {
-        const res = await onReader.dispatch(body);
         if (res.status !== 200 || typeof res.body === "string") throw new Error(`node: ${res.status} ${JSON.stringify(res.body)}`);
         return Buffer.from(responseJson(res.body)).length;
       },
@@ -204,12 +194,11 @@ async function main(rounds: number, perRound: number): Promise<void> {
       process.stdout.write(`${name.padEnd(24)} ${m.all.toFixed(0).padStart(5)} µs CPU per retrieve, ${m.main.toFixed(0).padStart(5)} µs of it on the main thread\n`);
     }
     const rawMain = medians.baseline?.main ?? Number.NaN;
-    for (const name of ["node", "node, verify on worker", "node, verify + reader on workers", "base, verify on worker"]) {
+    for (const name of ["node", "node, verify on worker", "base, verify on worker"]) {
       if (medians[name] === undefined) continue;
       process.stdout.write(`baseline ÷ ${name}, main-thread CPU per request: ${(rawMain / medians[name].main).toFixed(2)}\n`);
     }
     await worker.close();
-    await reader.close();
     await base?.worker.close();
     raw.close();
   } finally {

@@ -14,8 +14,7 @@
  * - `verify_wait`: handed over to the verifier's answer (the turn's flush by setImmediate, the
  *   worker's queue and its verify, the reply message);
  * - `to_read`: the answer to the page read's start (promise hops);
- * - `read`: the page read (`SqliteMessageStore.retrieve`, rows as objects; with the reader thread,
- *   `ReaderThread.read`: asked to answer bytes back);
+ * - `read`: the page read (`SqliteMessageStore.retrieve`, rows as objects);
  * - `to_dispatch_end`: read end to dispatch's promise settling (metrics, the `{status, body}`);
  * - `to_end`: dispatch settled to `res.end` being called (the route's `send`: the answer's JSON
  *   text, fastify's reply path, `Content-Length`, headers);
@@ -97,8 +96,6 @@ interface NodeModules {
   RequestPipeline: typeof RequestPipeline;
   WorkerSigner: typeof WorkerSigner;
   SqliteMessageStore: typeof SqliteMessageStore;
-  /** storage/reader-thread.js's class, in a build that has it (storage.readerThread). */
-  ReaderThread: {prototype: object} | null;
 }
 
 /** The modules of the build whose CLI this process runs, or null for another script. */
@@ -106,9 +103,7 @@ async function nodeModules(): Promise<NodeModules | null> {
   const loaded = await importTracedBuild(["rpc/index.js", "signer/index.js", "storage/index.js"]);
   if (loaded === null) return null;
   const [rpc, signer, storage] = loaded as [Record<string, unknown>, Record<string, unknown>, Record<string, unknown>];
-  const reader = await importTracedBuild(["storage/reader-thread.js"]).catch(() => null);
   return {
-    ReaderThread: (reader?.[0]?.ReaderThread as {prototype: object} | undefined) ?? null,
     RequestPipeline: rpc.RequestPipeline as typeof RequestPipeline,
     WorkerSigner: signer.WorkerSigner as typeof WorkerSigner,
     SqliteMessageStore: storage.SqliteMessageStore as typeof SqliteMessageStore,
@@ -297,23 +292,6 @@ function patchNode(m: NodeModules, span: Span): void {
       }
     },
   );
-  // With the reader thread, `read` is the page's round trip to it (asked → answer bytes back). A
-  // page the thread cannot answer is read by the store after it and would count twice (not in a bench run).
-  if (m.ReaderThread !== null) {
-    patch(m.ReaderThread.prototype, "read", (original) =>
-      function read(this: unknown, ...args: unknown[]): unknown {
-        const tr = active ?? verifiedQueue.shift() ?? null;
-        span.onRetrieve();
-        const p = original.apply(this, args) as Promise<unknown>;
-        if (tr === null) return p;
-        tr.readStart = performance.now();
-        return p.then((answer) => {
-          tr.readEnd = performance.now();
-          return answer;
-        });
-      },
-    );
-  }
 
 }
 

@@ -156,11 +156,6 @@ const StorageSchema = Type.Object(
       description:
         "Run the message store's writes (the group commit) on a worker thread with its own SQLite connection, off the event loop",
     }),
-    readerThread: Type.Boolean({
-      default: false,
-      description:
-        "Read retrieve pages and make their answers on a worker thread with its own read-only SQLite connection, off the event loop (every check stays on it)",
-    }),
   },
   {additionalProperties: false, default: {}},
 );

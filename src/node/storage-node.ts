@@ -17,7 +17,6 @@ import type {SwarmMemberJson, SwarmRouter} from "../swarm/index.js";
 
 import {defaultResponseSignerOptions, ResponseSigner} from "../receipts/index.js";
 import type {SqliteMessageStore} from "../storage/index.js";
-import type {ReaderThread} from "../storage/reader-thread.js";
 import type {Replicator, SealedProofApi} from "../replication/index.js";
 import type {PeerClient} from "../peer/index.js";
 import type {MembershipService} from "../swarm/index.js";
@@ -49,7 +48,6 @@ interface Parts {
   /** The BLS key of `staking/signer.key` (penalty reports, reward claims). */
   bls: BlsKeyPair;
   store: SqliteMessageStore;
-  reader: ReaderThread | null;
   signer: ResponseSigner;
   mlDsaSigner: ContextSigner;
   router: SwarmRouter;
@@ -100,11 +98,10 @@ export class StorageNode {
     if (tls !== null) log.info({spkiSha256: tls.spkiSha256, createdKey: tls.createdKey}, "serving HTTPS; the node record must carry this TLS pin");
 
     const metrics = createNodeMetrics(config, identity.nodeId);
-    const {store, tables, reader} = await assembleStorage(config, paths.dbFile, {clock, logger: log, metrics: metrics?.metrics.store ?? null});
+    const {store, tables} = await assembleStorage(config, paths.dbFile, {clock, logger: log, metrics: metrics?.metrics.store ?? null});
     try {
-      return await StorageNode.start(config, {log, clock, pq, identity, bls, store, tables, reader, tls, metrics});
+      return await StorageNode.start(config, {log, clock, pq, identity, bls, store, tables, tls, metrics});
     } catch (err) {
-      await reader?.close();
       await store.close();
       throw err;
     }
@@ -120,7 +117,6 @@ export class StorageNode {
       bls: BlsKeyPair;
       store: SqliteMessageStore;
       tables: NodeTables;
-      reader: ReaderThread | null;
       tls: NodeTls | null;
       metrics: NodeMetrics | null;
     },
@@ -174,8 +170,6 @@ export class StorageNode {
       opts: {defaultTtlMs: DEFAULT_TTL_MS},
       // Request signatures on the signing worker (idle most of the time), not the event loop.
       ...(workerOrInline instanceof WorkerSigner ? {verifier: workerOrInline} : {}),
-      // Checked retrieves' pages read and answered on the reader thread (storage.readerThread).
-      ...(m.reader === null ? {} : {reader: m.reader}),
     });
     // One token bucket per IP for HTTP and WebSocket together, so neither door bypasses the other.
     const limiter = config.rateLimit.enabled ? new RateLimiter(config.rateLimit, () => m.clock.now()) : null;
@@ -247,8 +241,8 @@ export class StorageNode {
     proofs?.start();
     network?.start();
     rewards?.service.start();
-    const {pq, identity, bls, store, reader} = m;
-    return new StorageNode({config, logger: m.log, pq, identity, bls, store, reader, signer, mlDsaSigner, router, membership, replication, peers, proofs, network, fees, rewards, app, ws, onion, httpUrl, tls: m.tls, metricsServer});
+    const {pq, identity, bls, store} = m;
+    return new StorageNode({config, logger: m.log, pq, identity, bls, store, signer, mlDsaSigner, router, membership, replication, peers, proofs, network, fees, rewards, app, ws, onion, httpUrl, tls: m.tls, metricsServer});
   }
 
   get httpUrl(): string {
@@ -323,7 +317,7 @@ export class StorageNode {
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      const {app, ws, membership, replication, peers, proofs, network, fees, rewards, signer, mlDsaSigner, store, reader, logger, metricsServer} = this.parts;
+      const {app, ws, membership, replication, peers, proofs, network, fees, rewards, signer, mlDsaSigner, store, logger, metricsServer} = this.parts;
       const steps: Array<[string, () => unknown]> = [
         ["metrics", () => metricsServer?.close()],
         ["http", () => app.close()],
@@ -337,7 +331,6 @@ export class StorageNode {
         ["signer", () => signer.close()],
         ["signing worker", () => mlDsaSigner.close()],
         ["fees", () => fees.close()],
-        ["reader", () => reader?.close()],
         ["store", () => store.close()],
       ];
       let failed = 0;

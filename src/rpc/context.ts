@@ -3,7 +3,6 @@ import type {Logger} from "../util/index.js";
 import type {StoreQuote} from "../economics/index.js";
 import type {ResponseSigner} from "../receipts/index.js";
 import type {MessageStore} from "../storage/index.js";
-import type {PageAnswer, PageRequest} from "../storage/reader-thread.js";
 import type {Clock} from "../util/index.js";
 import type {SwarmRouter} from "../swarm/index.js";
 import type {RequestVerifier} from "./auth.js";
@@ -42,16 +41,6 @@ export interface RpcModules {
   fees?: StoreFees;
   /** Request signatures checked off the event loop (retrieve's); absent: on it. */
   verifier?: RequestVerifier;
-  /** Retrieve pages read and made into answer bytes off the event loop (storage.readerThread); absent: on it. */
-  reader?: PageReader;
-}
-
-/** storage/reader-thread.ts's ReaderThread, as retrieve uses it. */
-export interface PageReader {
-  /** The reader's queue is at its bound: the retrieve is refused (503). */
-  readonly full: boolean;
-  /** The page's answer bytes, or null: read it on the event loop instead. Never rejects. */
-  read(request: PageRequest): Promise<PageAnswer | null>;
 }
 
 export type RpcContext = RpcModules & {opts: RpcOptions};

@@ -120,21 +120,6 @@ export class StorageDb {
   }
 }
 
-/**
- * A read-only connection to an existing database file (the retrieve reader thread's): in WAL mode
- * its reads never block the writer nor wait for it, and each read transaction sees every commit
- * made before it began. No migration: the node's own connection has run them.
- */
-export function openReadOnly(path: string, busyTimeoutMs: number): Database.Database {
-  try {
-    const sqlite = new Database(path, {readonly: true, fileMustExist: true, timeout: busyTimeoutMs});
-    return sqlite;
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    throw new StorageError({code: "STORAGE_ERROR_OPEN_FAILED", path}, `cannot open ${path} read-only: ${message}`, err);
-  }
-}
-
 function openConfigured(opts: StorageDbOptions): Database.Database {
   let sqlite: Database.Database | null = null;
   try {

@@ -48,9 +48,6 @@ export interface HarnessOptions {
   sizeLimitBytes?: number;
   mailboxMaxMessages?: number;
   nowMs?: number;
-  /** A database file instead of ":memory:" (a second connection, e.g. the reader thread's, can open it). */
-  path?: string;
-  writerThread?: boolean;
 }
 
 export async function rpcHarness(opts: HarnessOptions = {}): Promise<RpcHarness> {
@@ -59,13 +56,7 @@ export async function rpcHarness(opts: HarnessOptions = {}): Promise<RpcHarness>
   const clock = new ManualClock(opts.nowMs ?? Date.now());
   // The node's own TTL sweeper stays on here (on the manual clock), as in a running node.
   const store = await openTestStore(
-    {
-      sizeLimitBytes: opts.sizeLimitBytes,
-      mailboxMaxMessages: opts.mailboxMaxMessages,
-      sweepIntervalMs: defaultStorageOptions.sweepIntervalMs,
-      ...(opts.path === undefined ? {} : {path: opts.path, diskReserveBytes: 0}),
-      ...(opts.writerThread === undefined ? {} : {writerThread: opts.writerThread}),
-    },
+    {sizeLimitBytes: opts.sizeLimitBytes, mailboxMaxMessages: opts.mailboxMaxMessages, sweepIntervalMs: defaultStorageOptions.sweepIntervalMs},
     {clock},
   );
   const signer = new ResponseSigner(

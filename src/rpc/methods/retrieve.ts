@@ -10,8 +10,6 @@ import {miscFields, wrongSwarm} from "../recursive.js";
 import {withJson} from "../../util/index.js";
 import {objectJson} from "../response-json.js";
 import type {StoredMessage} from "../../storage/index.js";
-import {messagesJson, pageSizeOf} from "../../storage/reader-json.js";
-import type {PageAnswer} from "../../storage/reader-thread.js";
 import {defineMethod} from "./types.js";
 
 interface RetrieveRequest {
@@ -82,7 +80,7 @@ export const retrieveMethod = defineMethod<RetrieveRequest>({
     const now = ctx.clock.now();
     if (req.auth === undefined) {
       if (!isNoAuthRetrieve(req.namespace)) throw new RpcError(HTTP.UNAUTHORIZED, "retrieve: request signature required");
-      return Promise.resolve(answerPage(ctx, req, now));
+      return Promise.resolve(readPage(ctx, req, now));
     }
     const ts = req.timestamp as number;
     if (Math.abs(ts - now) > SIGNATURE_TOLERANCE_MS) {
@@ -92,29 +90,10 @@ export const retrieveMethod = defineMethod<RetrieveRequest>({
     // The signature itself is checked on the signing worker when the node has one (ctx.verifier).
     return verifyRequestAsync(ctx, req.auth, ACCESS.READ, isUnrevocable(req.namespace), msg).then((ok) => {
       if (!ok) throw new RpcError(HTTP.UNAUTHORIZED, "retrieve signature verification failed");
-      return answerPage(ctx, req, now);
+      return readPage(ctx, req, now);
     });
   },
 });
-
-/**
- * The page of a retrieve whose every check passed: from the reader thread when the node has one
- * (ctx.reader: the read and the answer's text off the event loop), else, or when it cannot answer,
- * read here. A full reader queue refuses the retrieve (503) rather than let pages pile up.
- */
-function answerPage(ctx: RpcContext, req: RetrieveRequest, now: number): RpcResponse | Promise<RpcResponse> {
-  const reader = ctx.reader;
-  if (reader === undefined) return readPage(ctx, req, now);
-  if (reader.full) throw new RpcError(HTTP.SERVICE_UNAVAILABLE, "Node busy: too many retrieves in progress, retry later");
-  const misc = miscFields(ctx, now);
-  const {maxCount, maxSize} = effectiveLimits(req);
-  // The answer's fields after `more`, as objectJson writes them (each value through JSON.stringify).
-  const tail = `,${JSON.stringify(misc).slice(1)}`;
-  const request = {account: req.account.hex, namespace: req.namespace, afterHash: req.lastHash, maxCount, maxSize, now, tail};
-  return reader.read(request).then((answer) =>
-    answer === null ? readPage(ctx, req, now) : {status: HTTP.OK, body: answeredBody(answer, misc)},
-  );
-}
 
 function readPage(ctx: RpcContext, req: RetrieveRequest, now: number): RpcResponse {
   const {maxCount, maxSize} = effectiveLimits(req);
@@ -124,27 +103,9 @@ function readPage(ctx: RpcContext, req: RetrieveRequest, now: number): RpcRespon
     afterHash: req.lastHash,
     maxCount,
     maxSize,
-    sizeOf: pageSizeOf,
+    sizeOf: (m) => 100 + m.hash.length + Math.floor((m.data.length * 4) / 3),
   });
   return {status: HTTP.OK, body: pageBody(result.messages, result.more, miscFields(ctx, now))};
-}
-
-/**
- * `{messages, more, t, hf}` around the reader thread's answer text, which is the body's JSON text.
- * The `messages` objects are parsed from it only if something reads `body.messages` (a batch
- * sub-request, a WebSocket frame, an onion response); once they are, they are what is written.
- */
-function answeredBody(answer: PageAnswer, misc: ReturnType<typeof miscFields>): Record<string, unknown> {
-  let messages: MessageJson[] | undefined;
-  const body = {
-    get messages(): MessageJson[] {
-      messages ??= (JSON.parse(answer.text) as {messages: MessageJson[]}).messages;
-      return messages;
-    },
-    more: answer.more,
-    ...misc,
-  };
-  return withJson(body, (b) => (messages === undefined ? answer.text : objectJson(b)));
 }
 
 interface MessageJson {
@@ -171,4 +132,29 @@ function pageBody(rows: readonly StoredMessage[], more: boolean, misc: ReturnTyp
     ...misc,
   };
   return withJson(body, (b) => objectJson(b, (key) => (key === "messages" && messages === undefined ? messagesJson(rows) : undefined)));
+}
+
+/** JSON.stringify's text of the page's messages, as the objects `pageBody` builds would give. */
+function messagesJson(rows: readonly StoredMessage[]): string {
+  let out = "[";
+  for (let i = 0; i < rows.length; i++) {
+    const m = rows[i] as StoredMessage;
+    // Base64 needs no escaping; the hash does not either but goes through JSON.stringify anyway (43 chars).
+    out += `${i === 0 ? "" : ","}{"hash":${JSON.stringify(m.hash)},"timestamp":${numberJson(m.timestamp)},"expiration":${numberJson(m.expiry)},"data":"${m.data.toString("base64")}"}`;
+  }
+  return `${out}]`;
+}
+
+/** String(n) for a finite number (JSON has no NaN or Infinity: null, as JSON.stringify writes them). */
+function numberJson(n: number): string {
+  // A millisecond time is a heap number, whose String() takes V8's shortest-digits path; its two
+  // halves below 10⁸ are small integers, printed (and cached) far faster, with the same digits.
+  // floor(n / 10⁸) is exact for a safe integer: its quotient is below 2²⁷, where a double's
+  // half-ulp is under the 10⁻⁸ that separates an integer n's quotient from the next integer.
+  if (Number.isSafeInteger(n) && n >= 1e8) {
+    const high = Math.floor(n / 1e8);
+    const low = String(n - high * 1e8);
+    return `${high}${"00000000".slice(low.length)}${low}`;
+  }
+  return Number.isFinite(n) ? String(n) : "null";
 }
