@@ -200,7 +200,9 @@ function nodeScript(build: ScenarioDef["build"]): string {
 
 /** The node's CLI on `dataDir`, as every node scenario starts it. */
 export function nodeArgs(dataDir: string, build: ScenarioDef["build"] = "this"): string[] {
-  return [nodeScript(build), "start", "--data-dir", dataDir, "--http-port", "0", ...NODE_FLAGS];
+  // BENCH_NODE_FLAGS (space-separated): CLI flags for this build's nodes only, e.g. an option the base build lacks.
+  const own = build === "this" ? (process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter((f) => f !== "") : [];
+  return [nodeScript(build), "start", "--data-dir", dataDir, "--http-port", "0", ...NODE_FLAGS, ...own];
 }
 
 function serverArgs(kind: ServerKind, dir: string | null, build: ScenarioDef["build"]): string[] {
