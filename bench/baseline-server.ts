@@ -5,6 +5,7 @@
  *   node dist/bench/baseline-server.js sqlite-group <db-dir>
  *   node dist/bench/baseline-server.js sqlite-each  <db-dir>
  *   node dist/bench/baseline-server.js sqlite-signed | sqlite-loops | sqlite-signed-loops <db-dir>
+ *   node dist/bench/baseline-server.js sqlite-workers | sqlite-signed-workers <db-dir>
  *
  * `echo` answers POST /storage_rpc/v1 with the parsed JSON body: the HTTP + JSON ceiling.
  * `sqlite-*` serve `store` (parse, base64-decode, node sha256, one INSERT into the node's migrated
@@ -12,8 +13,9 @@
  * with no validation, no signatures and no response signing. `sqlite-group` commits once per
  * event-loop turn and replies after COMMIT, as the node's WriteBatcher does; `sqlite-each` runs one
  * autocommit INSERT per request. `sqlite-signed`, `sqlite-loops` and `sqlite-signed-loops` are
- * `sqlite-group` with the node's signed answer, on two event loops, or both (`baseline-wire.ts`;
- * store only). Prints `listening on <url>` and exits cleanly on SIGTERM.
+ * `sqlite-group` with the node's signed answer, on two event loops, or both; `sqlite-workers` and
+ * `sqlite-signed-workers` serve on two worker threads' loops while the main thread only writes
+ * (`baseline-wire.ts`; store only). Prints `listening on <url>` and exits cleanly on SIGTERM.
  */
 import {createHash} from "node:crypto";
 import {join} from "node:path";
@@ -25,11 +27,13 @@ import {StorageDb} from "../src/storage/db.js";
 import {serveWire, type WireOptions} from "./baseline-wire.js";
 
 export type BaselineKind = "echo" | "sqlite-group" | "sqlite-each" | WireKind;
-type WireKind = "sqlite-signed" | "sqlite-loops" | "sqlite-signed-loops";
+type WireKind = "sqlite-signed" | "sqlite-loops" | "sqlite-signed-loops" | "sqlite-workers" | "sqlite-signed-workers";
 const WIRE_KINDS: Record<WireKind, WireOptions> = {
   "sqlite-signed": {signed: true, loops: 1},
   "sqlite-loops": {signed: false, loops: 2},
   "sqlite-signed-loops": {signed: true, loops: 2},
+  "sqlite-workers": {signed: false, loops: 2, mainServes: false},
+  "sqlite-signed-workers": {signed: true, loops: 2, mainServes: false},
 };
 const KINDS: readonly string[] = ["echo", "sqlite-group", "sqlite-each", ...Object.keys(WIRE_KINDS)];
 
@@ -201,7 +205,7 @@ async function main(kind: BaselineKind, dir: string | undefined): Promise<void> 
     if (kind in WIRE_KINDS) wire = await serveWire(app, new BaselineDb(db), WIRE_KINDS[kind as WireKind]);
     else sqliteApp(app, new BaselineDb(db), kind === "sqlite-group");
   }
-  const url = await app.listen({host: "127.0.0.1", port: 0});
+  const url = wire?.url ?? (await app.listen({host: "127.0.0.1", port: 0}));
   await wire?.afterListen();
   process.stdout.write(`${kind} listening on ${url}\n`);
   process.once("SIGTERM", () => {

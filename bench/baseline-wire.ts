@@ -16,6 +16,12 @@
  *   go to the main thread's one group commit (one message per worker turn, the data in one
  *   transferred buffer) and, when signed, into the main thread's one `ResponseSigner`; the answer
  *   (hash, or the signature's and the proof's JSON texts) comes back per row.
+ * - **two worker loops** (`sqlite-workers`, `sqlite-signed-workers`): the same, but both loops are
+ *   worker threads and the main thread only writes (and signs). Without `reusePort` (Node 20) the
+ *   kernel gives a new connection to whichever loop calls accept() first, and a loop accepts all
+ *   that are pending when it wakes: with the main thread as one loop it is also the busier one
+ *   (the commit), so the split of a pool's connections is lopsided; two alike loops split them
+ *   closer to evenly.
  *
  * The worker thread is this module, started with `workerData.kind === WORKER_KIND`.
  */
@@ -50,6 +56,11 @@ export interface WireOptions {
   signed: boolean;
   /** 2: a second fastify loop on a worker thread, sharing the listening socket. */
   loops: 1 | 2;
+  /**
+   * false: the main thread serves no HTTP, only the group commit (and the signer); `loops` worker
+   * threads accept on one socket. Default true: the main thread is one of the loops.
+   */
+  mainServes?: boolean;
 }
 
 /** The signature's and the proof's JSON texts for one store: what a signed answer embeds. */
@@ -143,19 +154,24 @@ interface BatchAnswer {
   signatures: string[];
 }
 
-/** Starts the second loop on `fd` and serves its rows through `writer`; resolves once it accepts. */
-async function startSecondLoop(fd: number, writer: Writer): Promise<Worker> {
+type Listening = {listening: true; fd: number; url: string};
+
+/**
+ * Starts a loop on a worker thread, accepting on `fd` (null: on a new listening socket of its own)
+ * and serving its rows through `writer`; resolves once it accepts, with the socket's fd and URL.
+ */
+async function startWorkerLoop(fd: number | null, writer: Writer): Promise<{worker: Worker} & Listening> {
   const worker = new Worker(new URL(import.meta.url), {workerData: {kind: WORKER_KIND, fd}});
-  worker.on("message", (m: RowBatch | {listening: true}) => {
+  worker.on("message", (m: RowBatch | Listening) => {
     if ("listening" in m) return;
     void answerBatch(writer, m).then((a) => worker.postMessage(a));
   });
-  await new Promise<void>((resolve, reject) => {
+  const listening = await new Promise<Listening>((resolve, reject) => {
     worker.once("error", reject);
-    worker.once("message", () => resolve());
+    worker.once("message", resolve);
   });
-  worker.unref();
-  return worker;
+  // Referenced: with no server on the main thread, the loops are what keeps the process running.
+  return {worker, ...listening};
 }
 
 async function answerBatch(writer: Writer, b: RowBatch): Promise<BatchAnswer> {
@@ -175,7 +191,7 @@ async function answerBatch(writer: Writer, b: RowBatch): Promise<BatchAnswer> {
 }
 
 /** The worker side of the second loop: parses and hashes, then hands its rows to the main thread. */
-async function runSecondLoop(fd: number): Promise<void> {
+async function runWorkerLoop(fd: number | null): Promise<void> {
   const port = parentPort;
   if (port === null) throw new Error("the second loop runs on a worker thread");
   type Settled = SignedParts | null | {error: string};
@@ -216,9 +232,15 @@ async function runSecondLoop(fd: number): Promise<void> {
       return r;
     }),
   );
-  await app.ready();
-  await new Promise<void>((resolve) => app.server.listen({fd}, resolve));
-  port.postMessage({listening: true});
+  let url: string;
+  if (fd === null) {
+    url = await app.listen({host: "127.0.0.1", port: 0});
+  } else {
+    await app.ready();
+    await new Promise<void>((resolve) => app.server.listen({fd}, resolve));
+    url = "";
+  }
+  port.postMessage({listening: true, fd: listeningFd(app), url} satisfies Listening);
 }
 
 /** The listening socket's descriptor (Linux; node has no public API for it). */
@@ -232,22 +254,36 @@ function listeningFd(app: FastifyInstance): number {
  * Serves `store` on `app` (not yet listening) with the given wire options; returns what to close.
  * The caller listens after `ready` resolves; with two loops the second starts on the same socket.
  */
-export async function serveWire(app: FastifyInstance, db: BaselineDb, opts: WireOptions): Promise<{afterListen: () => Promise<void>; close: () => Promise<void>}> {
+export async function serveWire(
+  app: FastifyInstance,
+  db: BaselineDb,
+  opts: WireOptions,
+): Promise<{url: string | null; afterListen: () => Promise<void>; close: () => Promise<void>}> {
   const signing = opts.signed ? await startSigner() : null;
   const writer = new Writer(db, signing?.signer ?? null);
+  const loops: Worker[] = [];
+  const close = async (): Promise<void> => {
+    await Promise.all(loops.map((w) => w.terminate()));
+    await signing?.close();
+  };
+  if (opts.mainServes === false) {
+    // The main thread only writes (and signs): both loops are workers, alike in what else they do,
+    // so neither is the busier one when the connections are accepted.
+    const first = await startWorkerLoop(null, writer);
+    loops.push(first.worker);
+    for (let i = 1; i < opts.loops; i++) loops.push((await startWorkerLoop(first.fd, writer)).worker);
+    return {url: first.url, afterListen: async () => {}, close};
+  }
   storeRoute(app, (row) => writer.store(row));
-  let second: Worker | null = null;
   return {
+    url: null,
     afterListen: async () => {
-      if (opts.loops === 2) second = await startSecondLoop(listeningFd(app), writer);
+      for (let i = 1; i < opts.loops; i++) loops.push((await startWorkerLoop(listeningFd(app), writer)).worker);
     },
-    close: async () => {
-      await second?.terminate();
-      await signing?.close();
-    },
+    close,
   };
 }
 
 if (!isMainThread && (workerData as {kind?: unknown} | null)?.kind === WORKER_KIND) {
-  await runSecondLoop((workerData as {fd: number}).fd);
+  await runWorkerLoop((workerData as {fd: number | null}).fd);
 }

@@ -20,6 +20,8 @@ export type ScenarioId =
   | "sqlite-store-signed"
   | "sqlite-store-loops"
   | "sqlite-store-signed-loops"
+  | "sqlite-store-workers"
+  | "sqlite-store-signed-workers"
   | "node-store"
   | "swarm-store"
   | "swarm-store-open"
@@ -33,9 +35,9 @@ export type ScenarioId =
   | "node-retrieve-base"
   | "node-retrieve-07";
 /** `swarm3`: three nodes in one swarm; the load goes to the first, which replicates to the others. */
-type ServerKind = "echo" | "sqlite-group" | "sqlite-each" | SignedBaseline | "sqlite-loops" | "node" | "swarm3";
+type ServerKind = "echo" | "sqlite-group" | "sqlite-each" | SignedBaseline | "sqlite-loops" | "sqlite-workers" | "node" | "swarm3";
 /** Raw SQLite store servers that answer with the node's signed entry (baseline-wire.ts). */
-type SignedBaseline = "sqlite-signed" | "sqlite-signed-loops";
+type SignedBaseline = "sqlite-signed" | "sqlite-signed-loops" | "sqlite-signed-workers";
 
 export interface ScenarioDef {
   id: ScenarioId;
@@ -79,6 +81,9 @@ export const SCENARIOS: readonly ScenarioDef[] = [
   scenario("sqlite-store-signed", "raw SQLite store, node's signed answer", "sqlite-signed", "store", "sqlite-store"),
   scenario("sqlite-store-loops", "raw SQLite store, two event loops", "sqlite-loops", "store", "sqlite-store"),
   scenario("sqlite-store-signed-loops", "raw SQLite store, signed answer, two loops", "sqlite-signed-loops", "store", "sqlite-store"),
+  // The same with both loops on worker threads, the main thread only writing (and signing).
+  scenario("sqlite-store-workers", "raw SQLite store, two worker loops", "sqlite-workers", "store", "sqlite-store"),
+  scenario("sqlite-store-signed-workers", "raw SQLite store, signed, two worker loops", "sqlite-signed-workers", "store", "sqlite-store"),
   scenario("node-store", "pars-storage store", "node", "store", "sqlite-store"),
   scenario("swarm-store", "pars-storage store, 3-node swarm", "swarm3", "store", "sqlite-store"),
   // Open loop (issue #15 target 2): BENCH_RATE stores/s offered whatever the answers do.
@@ -397,7 +402,7 @@ export function checkBody(def: ScenarioDef, text: string, expected: number): Che
     const n = Array.isArray(body.messages) ? body.messages.length : -1;
     return {problem: n === expected ? null : `retrieve returned ${n} messages, expected ${expected}`, signBatch: null};
   }
-  const signedBaseline = def.server === "sqlite-signed" || def.server === "sqlite-signed-loops";
+  const signedBaseline = def.server === "sqlite-signed" || def.server === "sqlite-signed-loops" || def.server === "sqlite-signed-workers";
   if (def.server !== "node" && def.server !== "swarm3" && !signedBaseline) return {problem: null, signBatch: null};
   type Entry = {signature?: unknown; signature_proof?: {n?: unknown}};
   const entries = Object.values((body.swarm ?? {}) as Record<string, Entry>);

@@ -53,9 +53,12 @@ describe("item 1's bound: the raw SQLite store with the node's answer, on one or
     }
   };
 
-  it("signed, on two loops: every answer is the node's signed entry, which a client verifies, and every store is a row", async () => {
-    const def = scenario("sqlite-store-signed-loops");
-    expect(def).toMatchObject({server: "sqlite-signed-loops", workload: "store", rawBaseline: "sqlite-store"});
+  it.each([
+    ["sqlite-store-signed-loops", "sqlite-signed-loops"],
+    ["sqlite-store-signed-workers", "sqlite-signed-workers"],
+  ] as const)("%s: every answer is the node's signed entry, which a client verifies, and every store is a row", async (id, kind) => {
+    const def = scenario(id);
+    expect(def).toMatchObject({server: kind, workload: "store", rawBaseline: "sqlite-store"});
     const {server, dir} = await start(def.server);
     const answers = await store(server.url, 60);
     const pq = await loadPqBackend("auto");
@@ -85,8 +88,8 @@ describe("item 1's bound: the raw SQLite store with the node's answer, on one or
     expect(Math.max(...checks.map((c) => c.signBatch ?? 0))).toBeGreaterThan(1);
   });
 
-  it("two loops, plain answers: every store answered with its hash and committed", async () => {
-    const def = scenario("sqlite-store-loops");
+  it.each(["sqlite-store-loops", "sqlite-store-workers"] as const)("%s, plain answers: every store answered with its hash and committed", async (id) => {
+    const def = scenario(id);
     const {server, dir} = await start(def.server);
     const answers = await store(server.url, 60);
     for (const a of answers) {
