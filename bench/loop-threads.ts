@@ -5,7 +5,7 @@
  * client, so a server on two event loops shows what each loop costs per store, and what the
  * signing worker, the writer and V8's helpers add.
  *
- *   node dist/bench/loop-threads.js [rounds=3] [seconds=5] [scenario,…]
+ *   node dist/bench/loop-threads.js [rounds=3] [seconds=5] [scenario,…] [open]
  *
  * Scenarios (default `sqlite-store,sqlite-store-signed,sqlite-store-loops,sqlite-store-signed-loops,node-store`)
  * are `npm run bench`'s, run the same way (a fresh server, BENCH_WARMUP_REQUESTS stores first, then
@@ -14,6 +14,11 @@
  * the window (the main thread first, the others by their id's rank in the process, which is their
  * start order), the server's total, the load client's, and the machine's (everything, /proc/stat),
  * and the load average at the end of each round.
+ *
+ * `open`: every scenario as an open loop at BENCH_RATE stores/s (default 500) instead of 50 closed
+ * loops, so that all servers run at the same rate and their CPU per store is compared at the same
+ * batch sizes; on a machine shared with other work, closed loops ran the servers at rates 3-10x
+ * apart, and CPU per store grows as the rate falls (smaller group commits and sign batches).
  */
 import {readdirSync, readFileSync} from "node:fs";
 import {loadavg} from "node:os";
@@ -105,11 +110,11 @@ function medianOf(rounds: readonly Round[], pick: (r: Round) => number | null | 
   return v.length === 0 ? "–" : median(v).toFixed(3);
 }
 
-async function main(rounds: number, seconds: number, ids: string[]): Promise<void> {
+async function main(rounds: number, seconds: number, ids: string[], open: boolean): Promise<void> {
   const defs = ids.map((id) => {
     const d = SCENARIOS.find((s) => s.id === id);
     if (d === undefined || d.workload !== "store" || d.openLoop || d.server === "swarm3") throw new Error(`loop-threads: not a single-server store scenario: ${id}`);
-    return d;
+    return open ? {...d, openLoop: true} : d;
   });
   const config = {...benchConfig(), seconds, scenarios: defs};
   const ctx = new BenchContext(config);
@@ -138,5 +143,5 @@ async function main(rounds: number, seconds: number, ids: string[]): Promise<voi
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await main(Number(process.argv[2] ?? 3), Number(process.argv[3] ?? 5), (process.argv[4] ?? DEFAULT).split(","));
+  await main(Number(process.argv[2] ?? 3), Number(process.argv[3] ?? 5), (process.argv[4] ?? DEFAULT).split(","), process.argv[5] === "open");
 }
