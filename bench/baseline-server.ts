@@ -4,22 +4,38 @@
  *   node dist/bench/baseline-server.js echo
  *   node dist/bench/baseline-server.js sqlite-group <db-dir>
  *   node dist/bench/baseline-server.js sqlite-each  <db-dir>
+ *   node dist/bench/baseline-server.js sqlite-signed | sqlite-loops | sqlite-signed-loops <db-dir>
+ *   node dist/bench/baseline-server.js sqlite-workers | sqlite-signed-workers <db-dir>
  *
  * `echo` answers POST /storage_rpc/v1 with the parsed JSON body: the HTTP + JSON ceiling.
  * `sqlite-*` serve `store` (parse, base64-decode, node sha256, one INSERT into the node's migrated
  * `messages` schema, small JSON reply) and `retrieve` (the mailbox's first 100 messages, no auth),
  * with no validation, no signatures and no response signing. `sqlite-group` commits once per
  * event-loop turn and replies after COMMIT, as the node's WriteBatcher does; `sqlite-each` runs one
- * autocommit INSERT per request. Prints `listening on <url>` and exits cleanly on SIGTERM.
+ * autocommit INSERT per request. `sqlite-signed`, `sqlite-loops` and `sqlite-signed-loops` are
+ * `sqlite-group` with the node's signed answer, on two event loops, or both; `sqlite-workers` and
+ * `sqlite-signed-workers` serve on two worker threads' loops while the main thread only writes
+ * (`baseline-wire.ts`; store only). Prints `listening on <url>` and exits cleanly on SIGTERM.
  */
 import {createHash} from "node:crypto";
 import {join} from "node:path";
 import {pathToFileURL} from "node:url";
+import {isMainThread} from "node:worker_threads";
 import type {Statement, Transaction} from "better-sqlite3";
 import Fastify, {type FastifyInstance} from "fastify";
 import {StorageDb} from "../src/storage/db.js";
+import {serveWire, type WireOptions} from "./baseline-wire.js";
 
-export type BaselineKind = "echo" | "sqlite-group" | "sqlite-each";
+export type BaselineKind = "echo" | "sqlite-group" | "sqlite-each" | WireKind;
+type WireKind = "sqlite-signed" | "sqlite-loops" | "sqlite-signed-loops" | "sqlite-workers" | "sqlite-signed-workers";
+const WIRE_KINDS: Record<WireKind, WireOptions> = {
+  "sqlite-signed": {signed: true, loops: 1},
+  "sqlite-loops": {signed: false, loops: 2},
+  "sqlite-signed-loops": {signed: true, loops: 2},
+  "sqlite-workers": {signed: false, loops: 2, mainServes: false},
+  "sqlite-signed-workers": {signed: true, loops: 2, mainServes: false},
+};
+const KINDS: readonly string[] = ["echo", "sqlite-group", "sqlite-each", ...Object.keys(WIRE_KINDS)];
 
 interface Row {
   owner: number;
@@ -128,15 +144,24 @@ export class GroupCommit {
   }
 }
 
-/** The baseline's row for a store body's params (also measured in process by `store-cpu.ts`). */
-export function toRow(db: BaselineDb, p: NonNullable<RpcBody["params"]>): Row {
+/** A row before its owner's id: what a thread without the database can compute. */
+export type RowParts = Omit<Row, "owner"> & {account: string};
+
+/** The baseline's row for a store body's params, but the owner's id (the account instead). */
+export function rowParts(p: NonNullable<RpcBody["params"]>): RowParts {
   const account = String(p.pubkey);
   const data = Buffer.from(String(p.data), "base64");
   const hash = createHash("sha256").update(Buffer.from(account, "hex")).update(data).digest("base64");
   const timestamp = Number(p.timestamp);
   const expiry = timestamp + Number(p.ttl);
   const namespace = p.namespace ?? 0;
-  return {owner: db.ownerId(account), hash: hash.replace(/=+$/, ""), namespace, timestamp, expiry, data};
+  return {account, hash: hash.replace(/=+$/, ""), namespace, timestamp, expiry, data};
+}
+
+/** The baseline's row for a store body's params (also measured in process by `store-cpu.ts`). */
+export function toRow(db: BaselineDb, p: NonNullable<RpcBody["params"]>): Row {
+  const {account, ...row} = rowParts(p);
+  return {owner: db.ownerId(account), ...row};
 }
 
 /** The baseline's retrieve answer (before JSON), also measured in process by `retrieve-cpu.ts`. */
@@ -168,6 +193,7 @@ function sqliteApp(app: FastifyInstance, db: BaselineDb, group: boolean): void {
 async function main(kind: BaselineKind, dir: string | undefined): Promise<void> {
   const app = Fastify({logger: false, bodyLimit: BODY_LIMIT_BYTES});
   let db: StorageDb | null = null;
+  let wire: Awaited<ReturnType<typeof serveWire>> | null = null;
   if (kind === "echo") {
     app.post("/storage_rpc/v1", (req, reply) => reply.send(req.body));
   } else {
@@ -176,22 +202,26 @@ async function main(kind: BaselineKind, dir: string | undefined): Promise<void> 
     const path = join(dir, "baseline.db");
     const limits = {busyTimeoutMs: 5_000, hardLimitBytes: HARD_LIMIT_BYTES};
     db = StorageDb.open({path, synchronous: "normal", ...limits, migrationsDir: null}, Date.now());
-    sqliteApp(app, new BaselineDb(db), kind === "sqlite-group");
+    if (kind in WIRE_KINDS) wire = await serveWire(app, new BaselineDb(db), WIRE_KINDS[kind as WireKind]);
+    else sqliteApp(app, new BaselineDb(db), kind === "sqlite-group");
   }
-  const url = await app.listen({host: "127.0.0.1", port: 0});
+  const url = wire?.url ?? (await app.listen({host: "127.0.0.1", port: 0}));
+  await wire?.afterListen();
   process.stdout.write(`${kind} listening on ${url}\n`);
   process.once("SIGTERM", () => {
-    void app.close().then(() => {
+    void app.close().then(async () => {
+      await wire?.close();
       db?.close();
       process.exit(0);
     });
   });
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+// Not on baseline-wire.ts' second loop, a worker thread of this process (same argv) importing this module.
+if (isMainThread && process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const kind = process.argv[2];
-  if (kind !== "echo" && kind !== "sqlite-group" && kind !== "sqlite-each") {
-    throw new Error(`usage: baseline-server.js echo | sqlite-group <dir> | sqlite-each <dir> (got ${String(kind)})`);
+  if (kind === undefined || !KINDS.includes(kind)) {
+    throw new Error(`usage: baseline-server.js echo | ${KINDS.slice(1).join(" | ")} <dir> (got ${String(kind)})`);
   }
-  await main(kind, process.argv[3]);
+  await main(kind as BaselineKind, process.argv[3]);
 }

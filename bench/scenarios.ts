@@ -17,6 +17,11 @@ export type ScenarioId =
   | "echo"
   | "sqlite-store"
   | "sqlite-store-each"
+  | "sqlite-store-signed"
+  | "sqlite-store-loops"
+  | "sqlite-store-signed-loops"
+  | "sqlite-store-workers"
+  | "sqlite-store-signed-workers"
   | "node-store"
   | "swarm-store"
   | "swarm-store-open"
@@ -30,7 +35,9 @@ export type ScenarioId =
   | "node-retrieve-base"
   | "node-retrieve-07";
 /** `swarm3`: three nodes in one swarm; the load goes to the first, which replicates to the others. */
-type ServerKind = "echo" | "sqlite-group" | "sqlite-each" | "node" | "swarm3";
+type ServerKind = "echo" | "sqlite-group" | "sqlite-each" | SignedBaseline | "sqlite-loops" | "sqlite-workers" | "node" | "swarm3";
+/** Raw SQLite store servers that answer with the node's signed entry (baseline-wire.ts). */
+type SignedBaseline = "sqlite-signed" | "sqlite-signed-loops" | "sqlite-signed-workers";
 
 export interface ScenarioDef {
   id: ScenarioId;
@@ -69,6 +76,14 @@ export const SCENARIOS: readonly ScenarioDef[] = [
   scenario("echo", "bare fastify echo", "echo", "store"),
   scenario("sqlite-store", "raw SQLite store, group commit", "sqlite-group", "store"),
   scenario("sqlite-store-each", "raw SQLite store, insert per request", "sqlite-each", "store"),
+  // Issue #15 item 1's bound (baseline-wire.ts): the raw store with the node's signed ~5 KB answer,
+  // on two event loops sharing the listening socket, and both.
+  scenario("sqlite-store-signed", "raw SQLite store, node's signed answer", "sqlite-signed", "store", "sqlite-store"),
+  scenario("sqlite-store-loops", "raw SQLite store, two event loops", "sqlite-loops", "store", "sqlite-store"),
+  scenario("sqlite-store-signed-loops", "raw SQLite store, signed answer, two loops", "sqlite-signed-loops", "store", "sqlite-store"),
+  // The same with both loops on worker threads, the main thread only writing (and signing).
+  scenario("sqlite-store-workers", "raw SQLite store, two worker loops", "sqlite-workers", "store", "sqlite-store"),
+  scenario("sqlite-store-signed-workers", "raw SQLite store, signed, two worker loops", "sqlite-signed-workers", "store", "sqlite-store"),
   scenario("node-store", "pars-storage store", "node", "store", "sqlite-store"),
   scenario("swarm-store", "pars-storage store, 3-node swarm", "swarm3", "store", "sqlite-store"),
   // Open loop (issue #15 target 2): BENCH_RATE stores/s offered whatever the answers do.
@@ -325,8 +340,16 @@ async function warmUp(ctx: BenchContext, def: ScenarioDef, url: string, run: num
   if (failed > 0) throw new Error(`warm-up of ${def.id} failed: ${failed} of ${r.requests}: ${r.failures.join(" | ")}`);
 }
 
-/** Runs one scenario once (fresh server for stores, the prefilled one for retrieves). */
-export async function runScenario(ctx: BenchContext, def: ScenarioDef, run: number): Promise<RunSample> {
+/**
+ * Runs one scenario once (fresh server for stores, the prefilled one for retrieves). `onPhase`
+ * also sees the measured window open and close, with the server's pids (`loop-threads.ts`).
+ */
+export async function runScenario(
+  ctx: BenchContext,
+  def: ScenarioDef,
+  run: number,
+  onPhase?: (phase: string, pids: readonly number[]) => void,
+): Promise<RunSample> {
   const shared = def.workload === "retrieve" ? ctx.retrieveServers.get(retrieveServerKey(def)) : undefined;
   const {server, dir}: {server: Server; dir: string | null} =
     shared !== undefined ? {server: shared, dir: null} : await startFresh(ctx, def.server, def.build);
@@ -342,7 +365,12 @@ export async function runScenario(ctx: BenchContext, def: ScenarioDef, run: numb
     }
     const probe = cpuProbe(server.pids ?? [server.pid]);
     const spec = loadSpec(ctx, def, server.url, run);
-    const load = await runLoadClient(ctx.children, SCRIPTS.loadClient, spec, probe.onPhase);
+    const pids = server.pids ?? [server.pid];
+    const phase = (p: string): void => {
+      probe.onPhase(p);
+      onPhase?.(p, pids);
+    };
+    const load = await runLoadClient(ctx.children, SCRIPTS.loadClient, spec, phase);
     const {problems, signBatch} = checkSamples(def, load, ctx.config.messagesPerAccount);
     if (load.non2xx + load.errors > 0) {
       problems.push(`${load.non2xx} non-2xx, ${load.errors} errors: ${load.failures.join(" | ")}`);
@@ -361,8 +389,11 @@ export async function runScenario(ctx: BenchContext, def: ScenarioDef, run: numb
 
 type Check = {problem: string | null; signBatch: number | null};
 
-/** Checks one 2xx body: node stores must be ML-DSA batch-signed, retrieves return every message. */
-function checkBody(def: ScenarioDef, text: string, expected: number): Check {
+/**
+ * Checks one 2xx body: node stores (and the baselines answering as the node does) must be ML-DSA
+ * batch-signed, retrieves return every message.
+ */
+export function checkBody(def: ScenarioDef, text: string, expected: number): Check {
   let body: Record<string, unknown>;
   try {
     body = JSON.parse(text) as Record<string, unknown>;
@@ -373,7 +404,8 @@ function checkBody(def: ScenarioDef, text: string, expected: number): Check {
     const n = Array.isArray(body.messages) ? body.messages.length : -1;
     return {problem: n === expected ? null : `retrieve returned ${n} messages, expected ${expected}`, signBatch: null};
   }
-  if (def.server !== "node" && def.server !== "swarm3") return {problem: null, signBatch: null};
+  const signedBaseline = def.server === "sqlite-signed" || def.server === "sqlite-signed-loops" || def.server === "sqlite-signed-workers";
+  if (def.server !== "node" && def.server !== "swarm3" && !signedBaseline) return {problem: null, signBatch: null};
   type Entry = {signature?: unknown; signature_proof?: {n?: unknown}};
   const entries = Object.values((body.swarm ?? {}) as Record<string, Entry>);
   const members = def.server === "swarm3" ? 3 : 1;
