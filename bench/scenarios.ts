@@ -105,6 +105,7 @@ export const SCENARIOS: readonly ScenarioDef[] = [
 export const DEFAULT_SCENARIOS: readonly ScenarioId[] = [
   "echo",
   "sqlite-store",
+  "sqlite-store-signed",
   "node-store",
   "swarm-store",
   "swarm-store-open",

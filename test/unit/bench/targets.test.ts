@@ -14,6 +14,7 @@ describe("issue #15 target table", () => {
   const http = [
     scenario("sqlite-store", 9962, 0.78, 0.074),
     scenario("node-store", 4397, 1.03, 0.168),
+    scenario("sqlite-store-signed", 7011, 0.99, 0.105),
     scenario("sqlite-retrieve", 1578, 0.99, 0.57),
     scenario("node-retrieve", 1022, 1.11, null),
   ];
@@ -31,6 +32,15 @@ describe("issue #15 target table", () => {
     const signed = rows.find((r) => r.item === 5);
     expect(signed).toMatchObject({value: null, perCpu: null, perMainCpu: null, note: "needs node-retrieve-07 and node-retrieve"});
     expect(meets(signed!)).toBeNull();
+  });
+
+  it("prints item 1's floor of the wire beside its target, as no target of its own", () => {
+    const bound = rows.find((r) => r.what.startsWith("bound:"));
+    expect(bound).toMatchObject({item: 1, value: 0.7, perMainCpu: 0.7, target: null, note: "sqlite-store-signed ÷ sqlite-store"});
+    expect(meets(bound!)).toBeNull();
+    expect(rows.map((r) => r.item)).toEqual([1, 1, 2, 2, 2, 3, 5]);
+    const line = formatTargetTable(rows).split("\n").find((l) => l.startsWith("1 ") && l.includes("bound:"));
+    expect(line).toMatch(/0\.7\s+\(no target\)\s+–\s+0\.55\s+0\.7\s+sqlite-store-signed ÷ sqlite-store/);
   });
 
   it("prints the main-thread column beside the per-core one", () => {
