@@ -19,9 +19,11 @@ import type {RefreshProgress} from "./refresh.js";
 /**
  * The worker's young generation (V8's default lets it grow to 48 MB). A build allocates rows that
  * die within a page, so small semi-spaces cost a few more scavenges and keep ~30 MB out of the
- * resident set (docs/PROTOCOL.md (Storage proofs) §11.2).
+ * resident set (docs/PROTOCOL.md (Storage proofs) §11.2). 4 MB rather than 8 since the old
+ * generation's limit below: the 1 M bench's peak 306-310 → 294-297 MB, build and answers no slower
+ * (docs/benchmarks.md, "Session 9: memory at 1 M").
  */
-const WORKER_YOUNG_GENERATION_MB = 8;
+const WORKER_YOUNG_GENERATION_MB = 4;
 
 /**
  * The worker's old generation limit. V8 lets a heap grow to up to 4× what survived its last major
