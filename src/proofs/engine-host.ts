@@ -19,9 +19,21 @@ import type {RefreshProgress} from "./refresh.js";
 /**
  * The worker's young generation (V8's default lets it grow to 48 MB). A build allocates rows that
  * die within a page, so small semi-spaces cost a few more scavenges and keep ~30 MB out of the
- * resident set (docs/PROTOCOL.md (Storage proofs) §11.2).
+ * resident set (docs/PROTOCOL.md (Storage proofs) §11.2). 4 MB rather than 8 since the old
+ * generation's limit below: the 1 M bench's peak 306-310 → 294-297 MB, build and answers no slower
+ * (docs/benchmarks.md, "Session 9: memory at 1 M").
  */
-const WORKER_YOUNG_GENERATION_MB = 8;
+const WORKER_YOUNG_GENERATION_MB = 4;
+
+/**
+ * The worker's old generation limit. V8 lets a heap grow to up to 4× what survived its last major
+ * GC before the next one when the limit is 2 GB or more (the default here), and only ~1.4× with
+ * 512 MB: at 1 M messages the worker's heap (~45 MB live: the bucket heads) rose to ~145 MB of
+ * refresh garbage before V8 collected, which set the process's peak (docs/benchmarks.md,
+ * "Session 9: memory at 1 M"). The records are outside it (array buffers): a refresh after
+ * 100,000 changes at 10 M keeps its heap under a third of this.
+ */
+const WORKER_OLD_GENERATION_MB = 512;
 
 type Call = EngineRequest extends infer R ? (R extends EngineRequest ? Omit<R, "id"> : never) : never;
 
@@ -105,7 +117,7 @@ export class WorkerEngine implements CommitmentEngine {
   }
 
   #spawn(): Worker {
-    const worker = new Worker(workerUrl(), {workerData: this.#data, resourceLimits: {maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB}});
+    const worker = new Worker(workerUrl(), {workerData: this.#data, resourceLimits: {maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB, maxOldGenerationSizeMb: WORKER_OLD_GENERATION_MB}});
     this.#worker = worker;
     this.#ready = new Promise<void>((resolve, reject) => this.#pending.set(0, {resolve: () => resolve(), reject}));
     worker.on("message", (m: EngineReply) => this.#onReply(m));

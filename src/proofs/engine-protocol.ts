@@ -24,6 +24,8 @@ export interface WorkerMemory {
   readonly heapTotal: number;
   readonly external: number;
   readonly arrayBuffers: number;
+  /** V8's heap limit in the worker (bytes): its resource limits (engine-host.ts). */
+  readonly heapLimit: number;
   /** Whether a major GC ran first (false if V8 refused to hand its gc over). */
   readonly collected: boolean;
   /** Major GCs the worker ran (asked for here, or during and after a full build with nothing published). */

@@ -113,7 +113,7 @@ function collect(): void {
 function memory(collectFirst: boolean): WorkerMemory {
   if (collectFirst) collect();
   const {heapUsed, heapTotal, external, arrayBuffers} = process.memoryUsage();
-  return {heapUsed, heapTotal, external, arrayBuffers, collected: collectFirst && typeof gc === "function", gcs, lastGcMs};
+  return {heapUsed, heapTotal, external, arrayBuffers, heapLimit: getHeapStatistics().heap_size_limit, collected: collectFirst && typeof gc === "function", gcs, lastGcMs};
 }
 
 const failure = (id: number, err: unknown): EngineReply => ({

@@ -301,9 +301,9 @@ export function* saveCommitment(
   }
   const digest = yield* headsDigestSteps(c.buckets);
   // The top tree in pages, one short transaction and step each, so no single write holds the worker.
-  const top = c.top.serialize();
-  for (let page = 0; page * TOP_PAGE_BYTES < top.length; page++) {
-    store.putTopPage(page, generation, top.subarray(page * TOP_PAGE_BYTES, (page + 1) * TOP_PAGE_BYTES));
+  let page = 0;
+  for (const bytes of c.top.pages(TOP_PAGE_BYTES)) {
+    store.putTopPage(page++, generation, bytes);
     yield;
   }
   // A full write drops the rows of buckets now empty: records still read from them are pinned first.
@@ -321,19 +321,26 @@ function topFromPages(pages: readonly StoredTopPage[], header: CommitmentHeader)
 
 /** Buckets whose heads are hashed per step (the 12 MB of heads in 16 steps of ~1 ms). */
 const DIGEST_STEP = 16_384;
+/** Buckets whose heads are copied out per hash update. */
+const DIGEST_PART = 1_024;
+/**
+ * The heads being hashed, reused by every digest: a 768 KB part per step made 12 MB of garbage
+ * each write, which stood beside the commitment until V8 collected it (docs/benchmarks.md,
+ * "Session 9: memory at 1 M").
+ */
+const digestPart = Buffer.alloc(DIGEST_PART * HEAD_BYTES);
 
 /** SHA-256 over every bucket's 48-byte head (root, smallest expiry, byte total) in order. */
 function* headsDigestSteps(buckets: readonly Bucket[]): Generator<void, Buffer> {
   const h = createHash("sha256");
-  for (let from = 0; from < buckets.length; from += DIGEST_STEP) {
-    const to = Math.min(buckets.length, from + DIGEST_STEP);
-    const part = Buffer.allocUnsafe((to - from) * HEAD_BYTES);
+  for (let from = 0; from < buckets.length; from += DIGEST_PART) {
+    const to = Math.min(buckets.length, from + DIGEST_PART);
     for (let i = from; i < to; i++) {
       const b = buckets[i] as Bucket;
-      b.chunk.copy(part, (i - from) * HEAD_BYTES, b.at, b.at + HEAD_BYTES);
+      b.chunk.copy(digestPart, (i - from) * HEAD_BYTES, b.at, b.at + HEAD_BYTES);
     }
-    h.update(part);
-    yield;
+    h.update(digestPart.subarray(0, (to - from) * HEAD_BYTES));
+    if (to % DIGEST_STEP === 0 || to === buckets.length) yield;
   }
   return h.digest();
 }

@@ -185,6 +185,30 @@ export class TopTree {
     return Buffer.concat(this.levels);
   }
 
+  /**
+   * `serialize()` cut into pages of `pageBytes`, without the 4 MB copy: a page inside one level is
+   * a view of it (the levels are never mutated), and only a page that spans levels (the last, a few
+   * small levels) is copied. A write of every refresh made the 4 MB concatenation as garbage.
+   */
+  *pages(pageBytes: number): Generator<Buffer> {
+    let page: Buffer[] = [];
+    let filled = 0;
+    for (const level of this.levels) {
+      for (let at = 0; at < level.length; ) {
+        const take = Math.min(pageBytes - filled, level.length - at);
+        page.push(level.subarray(at, at + take));
+        filled += take;
+        at += take;
+        if (filled === pageBytes) {
+          yield page.length === 1 ? (page[0] as Buffer) : Buffer.concat(page, filled);
+          page = [];
+          filled = 0;
+        }
+      }
+    }
+    if (filled > 0) yield page.length === 1 ? (page[0] as Buffer) : Buffer.concat(page, filled);
+  }
+
   /** A tree from `serialize()`'s bytes; null if their length is not a tree's. */
   static fromBytes(bytes: Buffer): TopTree | null {
     const levels: Buffer[] = [];

@@ -26,6 +26,14 @@ export interface SignatureVerifier {
   mlDsa65(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array, context: Uint8Array): Promise<boolean>;
 }
 
+/**
+ * The signing worker's young generation. A signature leaves little alive, so small semi-spaces only
+ * mean more (cheap) scavenges: with 4 MB the worker took 17-20 MB at start and 25-29 MB after 2,000
+ * signatures, with V8's default 24-29 and 33-43 MB, at the same CPU within the noise
+ * (docs/benchmarks.md, "Session 9: memory at 1 M").
+ */
+const SIGNING_WORKER_YOUNG_GENERATION_MB = 4;
+
 /** Verifies on the calling thread: what a node without the worker does, and the worker's fallback. */
 export class InlineVerifier implements SignatureVerifier {
   constructor(private readonly pq: PqBackend) {}
@@ -209,7 +217,7 @@ export class WorkerSigner implements ContextSigner, SignatureVerifier {
     const oqsUrl = opts.useLiboqs ? import.meta.resolve("@oqs/liboqs-js") : null;
     const oqsContextUrl = opts.useLiboqs ? (opts.liboqsContextUrl ?? defaultLiboqsContextUrl()) : null;
     const ed25519Url = opts.ed25519Url === undefined ? defaultEd25519Url() : opts.ed25519Url;
-    const worker = new Worker(WORKER_SOURCE, {eval: true, workerData: {nobleUrl, oqsUrl, oqsContextUrl, ed25519Url, secretKey}});
+    const worker = new Worker(WORKER_SOURCE, {eval: true, workerData: {nobleUrl, oqsUrl, oqsContextUrl, ed25519Url, secretKey}, resourceLimits: {maxYoungGenerationSizeMb: SIGNING_WORKER_YOUNG_GENERATION_MB}});
     return new Promise((resolve, reject) => {
       const onFirst = (m: WorkerReply): void => {
         if (m.ready === true) resolve(new WorkerSigner(worker, modules, m.liboqsContext === true, m.ed25519 === true));

@@ -141,6 +141,18 @@ describe("WorkerEngine", () => {
     }
   });
 
+  it("runs with a bounded heap, so V8 collects a refresh's garbage before it grows to several times the live heap", async () => {
+    const worker = new WorkerEngine({path, busyTimeoutMs: 5_000, sliceBudgetMs: 10}, logger);
+    try {
+      const {heapLimit} = await worker.memory();
+      // Old generation 512 MB plus the young one: V8's default here is 2 GB or more (growth up to 4× per GC).
+      expect(heapLimit).toBeGreaterThanOrEqual(512 * 1024 * 1024);
+      expect(heapLimit).toBeLessThan(600 * 1024 * 1024);
+    } finally {
+      await worker.close();
+    }
+  });
+
   it("answers an inclusion request inside a slice, after the step it arrived in: a rebuild in one long slice does not hold it", async () => {
     // One slice for the whole rebuild: only the per-step poll can answer before it ends.
     const worker = new WorkerEngine({path, busyTimeoutMs: 5_000, sliceBudgetMs: 60_000}, logger);

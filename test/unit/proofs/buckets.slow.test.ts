@@ -89,4 +89,23 @@ describe("TopTree", () => {
     }
     expect(tree.root.equals(genericRoot(buckets))).toBe(true);
   });
+
+  it("pages are serialize() cut at the page size, views of the levels where a page lies in one, and give the tree back", () => {
+    const random = rng(12);
+    const buckets: Bucket[] = Array.from({length: BUCKET_COUNT}, () => EMPTY_BUCKET);
+    for (let i = 0; i < 2000; i++) buckets[Math.floor(random() * BUCKET_COUNT)] = fakeBucket(randomBytes(32));
+    const tree = drain(TopTree.build(buckets)).tree;
+    const whole = tree.serialize();
+    for (const size of [64 * 1024, 1000, 3 * 1024 * 1024, whole.length + 5]) {
+      const pages = [...tree.pages(size)];
+      expect(pages.slice(0, -1).every((p) => p.length === size), `page size ${size}`).toBe(true);
+      expect(Buffer.concat(pages).equals(whole), `page size ${size}`).toBe(true);
+    }
+    // 64 KB pages: all but the last lie in one level (2 MB, 1 MB, … 64 KB) and share its memory.
+    const pages = [...tree.pages(64 * 1024)];
+    expect(pages).toHaveLength(64);
+    const shared = pages.filter((p) => p.byteOffset !== 0 || p.buffer.byteLength !== p.length);
+    expect(shared.length).toBeGreaterThanOrEqual(56);
+    expect(TopTree.fromBytes(Buffer.concat(pages))?.root.equals(tree.root)).toBe(true);
+  });
 });

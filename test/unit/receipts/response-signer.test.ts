@@ -3,6 +3,7 @@ import {mkdtemp, rm, writeFile} from "node:fs/promises";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {fileURLToPath, pathToFileURL} from "node:url";
+import type {Worker} from "node:worker_threads";
 import {ml_dsa65} from "@noble/post-quantum/ml-dsa.js";
 import {describe, expect, it, onTestFinished} from "vitest";
 import vectors from "../../fixtures/signing/receipt-tree.json" with {type: "json"};
@@ -233,6 +234,15 @@ describe("WorkerSigner context path", () => {
     expect(w.liboqsContext).toBe(true);
     const sig = await w.sign(Buffer.from("batch"), CTX.RESPONSE_BATCH);
     expect(pq.mlDsa65.verify(identity.mlDsa.publicKey, Buffer.from("batch"), sig, CTX.RESPONSE_BATCH)).toBe(true);
+  });
+
+  it("runs the signing worker with a 4 MB young generation (its share of the node's memory)", async () => {
+    const pq = await testPq();
+    const identity = await testIdentity();
+    const w = await WorkerSigner.start(identity.mlDsa.secretKey, {useLiboqs: false}, {fallback: new InlineSigner(pq, identity.mlDsa.secretKey)});
+    onTestFinished(() => w.close());
+    const {worker} = w as unknown as {worker: Worker};
+    expect(worker.resourceLimits?.maxYoungGenerationSizeMb).toBe(4);
   });
 
   it("signs as before when the context module cannot be imported", async () => {
