@@ -4,7 +4,9 @@
  * loop, and the per-message commitment (~52 bytes a message) lives outside the main heap.
  *
  * If the worker dies, every pending call fails; the next call starts a new worker, whose first
- * refresh loads the persisted commitment (`persist`) or is a full build.
+ * refresh loads the persisted commitment (`persist`) or is a full build. One that ran out of heap is
+ * replaced by one with twice the old generation's limit, so a refresh larger than the limit allows
+ * is retried with room instead of failing the same way every epoch.
  */
 import {existsSync} from "node:fs";
 import type {Logger} from "../util/index.js";
@@ -31,9 +33,18 @@ const WORKER_YOUNG_GENERATION_MB = 4;
  * 512 MB: at 1 M messages the worker's heap (~45 MB live: the bucket heads) rose to ~145 MB of
  * refresh garbage before V8 collected, which set the process's peak (docs/benchmarks.md,
  * "Session 9: memory at 1 M"). The records are outside it (array buffers): a refresh after
- * 100,000 changes at 10 M keeps its heap under a third of this.
+ * 100,000 changes at 10 M keeps its heap under a third of this. It bounds how the heap grows, not
+ * what a refresh may use: a worker that runs out is replaced by one with twice the limit, up to
+ * WORKER_OLD_GENERATION_MAX_MB.
  */
-const WORKER_OLD_GENERATION_MB = 512;
+export const WORKER_OLD_GENERATION_MB = 512;
+const WORKER_OLD_GENERATION_MAX_MB = 8192;
+
+/** Host-side settings of the worker (tests set a small heap to make it run out). */
+export interface WorkerEngineLimits {
+  /** The old generation's first limit, in MB (default WORKER_OLD_GENERATION_MB). */
+  readonly oldGenerationMb?: number;
+}
 
 type Call = EngineRequest extends infer R ? (R extends EngineRequest ? Omit<R, "id"> : never) : never;
 
@@ -51,10 +62,12 @@ export class WorkerEngine implements CommitmentEngine {
   #nextId = 1;
   #closed = false;
   #progress: RefreshProgress | null = null;
+  #oldGenerationMb: number;
 
-  constructor(data: EngineWorkerData, logger: Pick<Logger, "warn">) {
+  constructor(data: EngineWorkerData, logger: Pick<Logger, "warn">, limits: WorkerEngineLimits = {}) {
     this.#data = data;
     this.#logger = logger;
+    this.#oldGenerationMb = limits.oldGenerationMb ?? WORKER_OLD_GENERATION_MB;
   }
 
   async refresh(req: RefreshRequest): Promise<CommitmentSummary | null> {
@@ -117,7 +130,7 @@ export class WorkerEngine implements CommitmentEngine {
   }
 
   #spawn(): Worker {
-    const worker = new Worker(workerUrl(), {workerData: this.#data, resourceLimits: {maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB, maxOldGenerationSizeMb: WORKER_OLD_GENERATION_MB}});
+    const worker = new Worker(workerUrl(), {workerData: this.#data, resourceLimits: {maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB, maxOldGenerationSizeMb: this.#oldGenerationMb}});
     this.#worker = worker;
     this.#ready = new Promise<void>((resolve, reject) => this.#pending.set(0, {resolve: () => resolve(), reject}));
     worker.on("message", (m: EngineReply) => this.#onReply(m));
@@ -147,6 +160,10 @@ export class WorkerEngine implements CommitmentEngine {
   #onDeath(worker: Worker, err: Error): void {
     if (this.#worker !== worker) return;
     this.#worker = null;
+    if ((err as NodeJS.ErrnoException).code === "ERR_WORKER_OUT_OF_MEMORY" && this.#oldGenerationMb < WORKER_OLD_GENERATION_MAX_MB) {
+      this.#oldGenerationMb = Math.min(2 * this.#oldGenerationMb, WORKER_OLD_GENERATION_MAX_MB);
+      if (!this.#closed) this.#logger.warn({heapLimitMb: this.#oldGenerationMb}, "commitment worker ran out of heap; the next one gets twice the limit");
+    }
     if (!this.#closed) this.#logger.warn({err: err.message}, "commitment worker stopped; the next refresh starts from the persisted commitment, or rebuilds in full");
     const pending = [...this.#pending.values()];
     this.#pending.clear();

@@ -153,6 +153,30 @@ describe("WorkerEngine", () => {
     }
   });
 
+  it("replaces a worker that ran out of heap with one of twice the limit, so the refresh that needed more succeeds", async () => {
+    // 4 MB of old generation cannot hold a full build of N messages; 32 MB can (three doublings).
+    const worker = new WorkerEngine({path, busyTimeoutMs: 5_000, sliceBudgetMs: 10}, logger, {oldGenerationMb: 4});
+    const from = warnings.length;
+    const failures: string[] = [];
+    try {
+      let summary = null;
+      for (let attempt = 0; attempt < 6 && summary === null; attempt++) {
+        summary = await worker.refresh({timestamp: T, changed: null}).catch((err: NodeJS.ErrnoException) => {
+          failures.push(err.code ?? err.message);
+          return null;
+        });
+      }
+      expect(failures.length).toBeGreaterThan(0);
+      expect(new Set(failures)).toEqual(new Set(["ERR_WORKER_OUT_OF_MEMORY"]));
+      const live = db.sqlite.prepare("SELECT COUNT(*) AS n FROM messages WHERE expiry > ?").get(T) as {n: number};
+      expect(summary?.messageCount).toBe(live.n);
+      expect((await worker.memory()).heapLimit).toBeGreaterThan(2 ** failures.length * 4 * 1024 * 1024);
+      expect(warnings.slice(from).filter((w) => w.includes("twice the limit"))).toHaveLength(failures.length);
+    } finally {
+      await worker.close();
+    }
+  });
+
   it("answers an inclusion request inside a slice, after the step it arrived in: a rebuild in one long slice does not hold it", async () => {
     // One slice for the whole rebuild: only the per-step poll can answer before it ends.
     const worker = new WorkerEngine({path, busyTimeoutMs: 5_000, sliceBudgetMs: 60_000}, logger);
