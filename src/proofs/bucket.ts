@@ -43,6 +43,15 @@ const CHUNK_BYTES = 64 * 1024;
 const OWN_RECORD_BYTES = 1024;
 
 /**
+ * Chunk size of an arena whose records all die together (`shared`): a refresh of a commitment
+ * whose records go to disk turns every record it rebuilt into a head once its write lands
+ * (persisted.ts `keepHeads`), so the reason above for a record's own allocation is gone, and the
+ * ~83,000 allocations of a 100,000-change refresh at 10 M (1.5–10 µs CPU each, ~17 % of the
+ * refresh: docs/benchmarks.md, "Session 9: churn at 10 M") become ~170 of these.
+ */
+export const SLAB_BYTES = 1024 * 1024;
+
+/**
  * Bump allocator of bucket records in chunks outside Buffer's shared pool (a pooled slice keeps
  * its whole 8 KB pool chunk, and the garbage allocated beside it, alive). A chunk lives as long as
  * any record in it, so the engine counts `allocatedBytes` and compacts (refresh.ts) once it is
@@ -54,12 +63,24 @@ export class BucketArena {
   #chunk: Buffer = Buffer.alloc(0);
   #used = 0;
 
-  /** @param chunkBytes 0: every record its own allocation (a bucket built alone, tests). */
-  constructor(private readonly chunkBytes = CHUNK_BYTES) {}
+  /**
+   * @param chunkBytes 0: every record its own allocation (a bucket built alone, tests).
+   * @param shared Records of OWN_RECORD_BYTES or more share chunks too (their records die
+   *   together: SLAB_BYTES); only one above a quarter of a chunk gets its own.
+   */
+  constructor(
+    private readonly chunkBytes = CHUNK_BYTES,
+    private readonly shared = false,
+  ) {}
+
+  /** An arena of SLAB_BYTES chunks shared by every record (a refresh whose records go to disk). */
+  static slabs(): BucketArena {
+    return new BucketArena(SLAB_BYTES, true);
+  }
 
   /** A chunk with `length` free bytes from `at`, and those bytes taken. */
   alloc(length: number): {chunk: Buffer; at: number} {
-    if (length > this.chunkBytes / 4 || length >= OWN_RECORD_BYTES) return {chunk: Buffer.allocUnsafeSlow(length), at: 0};
+    if (length > this.chunkBytes / 4 || (length >= OWN_RECORD_BYTES && !this.shared)) return {chunk: Buffer.allocUnsafeSlow(length), at: 0};
     if (this.#used + length > this.#chunk.length) {
       this.#chunk = Buffer.allocUnsafeSlow(this.chunkBytes);
       this.#used = 0;

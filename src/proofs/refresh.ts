@@ -202,7 +202,8 @@ export async function refreshCommitment(
 ): Promise<Commitment | null> {
   const full = plan.full || previous === null;
   const buckets: Bucket[] = [...(full ? EMPTY_BUCKETS : previous.buckets)];
-  const arena = new BucketArena();
+  // Records going to disk all become heads once this refresh's write lands: they can share slabs.
+  const arena = opts.records === undefined ? new BucketArena() : BucketArena.slabs();
   const progress: Progress = {full, phase: "read", done: 0, total: full ? BUCKET_COUNT : plan.buckets.length, messages: 0, elapsedMs: 0};
   let top: TopTree | null = null;
   let arenaBytes = 0;
