@@ -10,6 +10,7 @@ import {parentPort, receiveMessageOnPort, workerData, type MessagePort} from "no
 import {CommitmentReader, CommitmentStore} from "../storage/index.js";
 import {loadGc} from "../util/index.js";
 import {LocalEngine} from "./engine.js";
+import {RecordFetcher} from "./fetch-worker.js";
 import {ProofError} from "./errors.js";
 import type {EngineReply, EngineRequest, EngineWorkerData, WorkerMemory} from "./engine-protocol.js";
 
@@ -52,6 +53,8 @@ const engine = new LocalEngine(reader, {
   sliceBudgetMs: data.sliceBudgetMs,
   store,
   poll,
+  // A large refresh's old records are read ahead on a helper thread with a connection of its own.
+  recordFetcher: store === undefined ? undefined : () => RecordFetcher.open(data.path, data.busyTimeoutMs),
   // A full write let go of every record (~66 MB at 1 M messages, in 64 KB chunks V8 frees only
   // with a major GC): collected at once, as the build's own garbage is, rather than left to stand
   // beside the next refreshes (the 1 M bench's peak rose from 267 to 338 MB). Full writes are

@@ -79,6 +79,11 @@ export interface RefreshOptions {
    */
   readonly records?: (buckets: readonly number[], heads: readonly Bucket[]) => ReadonlyMap<number, Bucket | null>;
   /**
+   * Told, before the first, of every bucket `records` will be asked for, in the order asked,
+   * `batch` at a time (fetch-worker.ts reads them ahead on another thread).
+   */
+  readonly prefetch?: (buckets: readonly number[], batch: number) => void;
+  /**
    * Called after every step, inside a slice: the commitment worker serves the inclusion requests
    * that arrived meanwhile, so an answer waits for one step (a few ms), not for a whole slice.
    */
@@ -218,9 +223,7 @@ export async function refreshCommitment(
     } else {
       const logged = opts.logWatermark === undefined ? undefined : source.loggedRows?.(opts.logWatermark);
       if (logged !== undefined) yield;
-      const unusable = yield* fetchRecords(buckets, plan, opts.records);
-      const todo = unusable.length === 0 ? plan : {...plan, reread: new Set([...(plan.reread ?? []), ...unusable])};
-      yield* updateAll(source, buckets, todo, opts.timestamp, stats, arena, progress, logged);
+      yield* updateAll(source, buckets, plan, opts, stats, arena, progress, logged);
       arenaBytes = previous.arenaBytes + arena.allocatedBytes;
       const live = yield* tallySteps(buckets);
       totals = live;
@@ -267,31 +270,59 @@ export function* tallySteps(buckets: readonly Bucket[]): Generator<void, Tally> 
 }
 
 /**
- * Old records fetched per statement and step (~0.5 MB at 10 M messages). Buckets are taken in
- * their numeric order, the table's key order, so each statement walks its rows forward.
+ * Old records fetched per statement (~0.5 MB at 10 M messages). Buckets are taken in the merge's
+ * (hash) order: a batch is four runs of 64 consecutive bucket numbers, the table's key order.
  */
 const FETCH_BATCH = 256;
 
 /**
- * Puts the stored record of every bucket of `plan` held as a head only into `buckets` (an update
- * merges into it), FETCH_BATCH at a time; returns the buckets whose stored record was unusable.
+ * The stored records of the buckets of a plan held as heads only, fetched FETCH_BATCH at a time
+ * just before the merge reaches them (`upTo`), so a helper reading them ahead (RefreshOptions.prefetch)
+ * works beside the merge. A bucket whose stored record is unusable goes to `reread`.
  */
-function* fetchRecords(buckets: Bucket[], plan: RefreshPlan, records: RefreshOptions["records"]): Generator<void, number[]> {
-  const unusable: number[] = [];
-  const wanted = plan.buckets.filter((b) => !(buckets[b] as Bucket).resident && plan.reread?.has(b) !== true);
-  if (wanted.length === 0) return unusable;
-  if (records === undefined) throw new Error("a commitment of heads needs RefreshOptions.records");
-  for (let i = 0; i < wanted.length; i += FETCH_BATCH) {
-    const batch = wanted.slice(i, i + FETCH_BATCH);
-    const got = records(batch, buckets);
-    for (const b of batch) {
-      const full = got.get(b) ?? null;
-      if (full === null) unusable.push(b);
-      else buckets[b] = full;
-    }
-    yield;
+class RecordFeed {
+  readonly reread: Set<number>;
+  /** The buckets to fetch, in merge order, and each one's index in that order. */
+  readonly #wanted: number[] = [];
+  readonly #at: number[] = [];
+  #fetched = 0;
+
+  constructor(
+    order: Uint32Array,
+    private readonly buckets: Bucket[],
+    plan: RefreshPlan,
+    private readonly records: RefreshOptions["records"],
+  ) {
+    this.reread = new Set(plan.reread);
+    order.forEach((b, i) => {
+      if ((buckets[b] as Bucket).resident || this.reread.has(b)) return;
+      this.#wanted.push(b);
+      this.#at.push(i);
+    });
+    if (this.#wanted.length > 0 && records === undefined) throw new Error("a commitment of heads needs RefreshOptions.records");
   }
-  return unusable;
+
+  get wanted(): readonly number[] {
+    return this.#wanted;
+  }
+
+  /** Fetches the records of the wanted buckets before index `end` of the merge order; false if none was due. */
+  upTo(end: number): boolean {
+    const records = this.records;
+    const from = this.#fetched;
+    if (records === undefined) return false;
+    while (this.#fetched < this.#wanted.length && (this.#at[this.#fetched] as number) < end) {
+      const batch = this.#wanted.slice(this.#fetched, this.#fetched + FETCH_BATCH);
+      this.#fetched += batch.length;
+      const got = records(Array.from(Uint32Array.from(batch).sort()), this.buckets);
+      for (const b of batch) {
+        const full = got.get(b) ?? null;
+        if (full === null) this.reread.add(b);
+        else this.buckets[b] = full;
+      }
+    }
+    return this.#fetched > from;
+  }
 }
 
 /** Copies every bucket into one new arena; returns its size. One step per 4,096 buckets. */
@@ -380,13 +411,16 @@ function* updateAll(
   source: CommitmentSource,
   buckets: Bucket[],
   plan: RefreshPlan,
-  timestamp: number,
+  opts: RefreshOptions,
   stats: RefreshStats,
   arena: BucketArena,
   progress: Progress,
   logged?: ReadonlyMap<string, BucketInput | "gone" | "unknown">,
 ): Generator<void> {
+  const {timestamp} = opts;
   const order = inHashOrder(plan.buckets);
+  const feed = new RecordFeed(order, buckets, plan, opts.records);
+  if (feed.wanted.length > 0) opts.prefetch?.(feed.wanted, FETCH_BATCH);
   const loadData = (hash: string): Buffer | null => source.dataByHash(hash);
   for (let start = 0; start < order.length; ) {
     let end = start;
@@ -404,13 +438,15 @@ function* updateAll(
         if (known === undefined || known === "unknown") hashes.push(h);
         else if (known !== "gone" && known.expiry > timestamp) rows.set(h, known);
       }
-      leaves += plan.reread?.has(b) === true ? REREAD_LEAVES : (buckets[b] as Bucket).count;
+      leaves += feed.reread.has(b) ? REREAD_LEAVES : (buckets[b] as Bucket).count;
     }
+    // The records fetched are a step of their own, as the merge and hashing of these buckets is.
+    if (feed.upTo(end)) yield;
     if (hashes.length > 0) for (const row of source.rowsByHashes(hashes.sort(), timestamp)) rows.set(row.hash, row);
     progress.messages += rows.size;
     for (let i = start; i < end; i++) {
       const b = order[i] as number;
-      if (plan.reread?.has(b) === true) {
+      if (feed.reread.has(b)) {
         buckets[b] = reread(source, b, timestamp, stats, arena);
         continue;
       }
