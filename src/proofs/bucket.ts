@@ -13,9 +13,9 @@
  * one 48-byte object (chunk, offset, length: no typed-array view) per non-empty bucket.
  */
 import {ACCOUNT_BYTES} from "../protocol/index.js";
-import {BUCKET_COUNT, NODE_BYTES} from "./constants.js";
-import {dataDigest, decodeMessageHash, rawLeafHash} from "./leaf.js";
-import {EMPTY_ROOT, sha256RootInto} from "../crypto/index.js";
+import {BUCKET_COUNT, LEAF_ENTRY_BYTES, NODE_BYTES} from "./constants.js";
+import {dataDigest, decodeMessageHash, rawLeafHash, writeLeafEntry} from "./leaf.js";
+import {EMPTY_ROOT, sha256LeavesInto, sha256RootInto} from "../crypto/index.js";
 
 /**
  * Bytes of the raw hash kept per leaf to find it again, from KEY_OFFSET (a full leaf check settles
@@ -234,6 +234,34 @@ export function entryOf(row: BucketInput, loadData: DataLoader, raw: Buffer | nu
   if (digest === null || digest.length !== NODE_BYTES) return null;
   const {account, namespace, expiry, size} = row;
   return {raw, leaf: rawLeafHash({raw, account, namespace, expiry, size, dataDigest: digest}), expiry, size};
+}
+
+/** Leaf entries of `entriesOf` laid end to end for one batch hash (reused, grown as needed). */
+let leafInputs = Buffer.allocUnsafeSlow(0);
+
+/**
+ * `entryOf` for each of `rows` (raw hashes decoded: `raws`), the leaves hashed in one call of the
+ * WebAssembly batch hasher: a refresh's ~100,000 changed messages at 10 M took ~0.5 s in
+ * node:crypto's one-shot hash with a Buffer each (docs/benchmarks.md, "Session 9: churn at 10 M").
+ * The leaves are views of one Buffer per call.
+ */
+export function entriesOf(rows: readonly BucketInput[], raws: readonly Buffer[], loadData: DataLoader): (LeafEntry | null)[] {
+  if (leafInputs.length < rows.length * LEAF_ENTRY_BYTES) leafInputs = Buffer.allocUnsafeSlow(Math.max(rows.length, 2 * (leafInputs.length / LEAF_ENTRY_BYTES), 64) * LEAF_ENTRY_BYTES);
+  const slot: number[] = [];
+  let n = 0;
+  rows.forEach((row, i) => {
+    const raw = raws[i] as Buffer;
+    const digest = row.account.length === ACCOUNT_BYTES ? (row.digest ?? digestOfData(row, loadData)) : null;
+    if (digest === null || digest.length !== NODE_BYTES) return void slot.push(-1);
+    writeLeafEntry(leafInputs, n * LEAF_ENTRY_BYTES, {raw, account: row.account, namespace: row.namespace, expiry: row.expiry, size: row.size, dataDigest: digest});
+    slot.push(n++);
+  });
+  const leaves = Buffer.allocUnsafe(n * NODE_BYTES);
+  sha256LeavesInto(leafInputs, 0, n, leaves, 0);
+  return rows.map((row, i) => {
+    const k = slot[i] as number;
+    return k < 0 ? null : {raw: raws[i] as Buffer, leaf: leaves.subarray(k * NODE_BYTES, (k + 1) * NODE_BYTES), expiry: row.expiry, size: row.size};
+  });
 }
 
 function digestOfData(row: BucketInput, loadData: DataLoader): Buffer | null {

@@ -9,7 +9,7 @@
  * loop (bench/proofs.ts compares this with a worker thread).
  */
 import {BUCKET_COUNT} from "./constants.js";
-import {BucketArena, buildBucket, copyBucket, EMPTY_BUCKETS, HEAD_BYTES, entryOf, sortedBucket, updateBucket, type Bucket, type BucketInput, type LeafEntry} from "./bucket.js";
+import {BucketArena, buildBucket, copyBucket, EMPTY_BUCKETS, HEAD_BYTES, entriesOf, entryOf, sortedBucket, updateBucket, type Bucket, type BucketInput, type LeafEntry} from "./bucket.js";
 import {Commitment} from "./commitment.js";
 import {bucketOf, bucketPrefix, bucketRange, decodeMessageHash} from "./leaf.js";
 import {TopTree} from "./top-tree.js";
@@ -444,13 +444,14 @@ function* updateAll(
     if (feed.upTo(end)) yield;
     if (hashes.length > 0) for (const row of source.rowsByHashes(hashes.sort(), timestamp)) rows.set(row.hash, row);
     progress.messages += rows.size;
+    const added = stepEntries(order.subarray(start, end), plan, feed.reread, rows, loadData);
     for (let i = start; i < end; i++) {
       const b = order[i] as number;
       if (feed.reread.has(b)) {
         buckets[b] = reread(source, b, timestamp, stats, arena);
         continue;
       }
-      buckets[b] = update(source, buckets[b] as Bucket, b, plan.changed.get(b) ?? [], plan.raw?.get(b), rows, timestamp, stats, arena, loadData);
+      buckets[b] = update(source, buckets[b] as Bucket, b, removedOf(plan, b), added.get(b) ?? [], timestamp, stats, arena);
     }
     progress.done = end;
     start = end;
@@ -487,29 +488,43 @@ function reread(source: CommitmentSource, b: number, timestamp: number, stats: R
   return buildBucket(source.rowsInRange(lo, hi, timestamp), (hash) => source.dataByHash(hash), arena);
 }
 
+/** The raw hashes of bucket `b`'s changed messages (decoded when planning: RefreshPlan.raw). */
+function removedOf(plan: RefreshPlan, b: number): readonly Buffer[] {
+  return plan.raw?.get(b) ?? (plan.changed.get(b) ?? []).map((hash) => decodeMessageHash(hash) as Buffer);
+}
+
 /**
- * The previous bucket with its changed messages (`rows`: as read now) and its expired leaves
- * dropped; `raws`: the hashes decoded (RefreshPlan.raw).
+ * The current leaves of the changed messages of `step`'s buckets (`rows`: as read now), by bucket,
+ * hashed in one batch (entriesOf). The row read for a hash is its message: its raw hash is the one
+ * decoded when planning.
  */
-function update(
-  source: CommitmentSource,
-  prev: Bucket,
-  b: number,
-  hashes: readonly string[],
-  raws: readonly Buffer[] | undefined,
-  rows: ReadonlyMap<string, BucketInput>,
-  timestamp: number,
-  stats: RefreshStats,
-  arena: BucketArena,
-  loadData: (hash: string) => Buffer | null,
-): Bucket {
-  const removed = raws ?? hashes.map((hash) => decodeMessageHash(hash) as Buffer);
-  const added: LeafEntry[] = [];
-  for (let i = 0; i < hashes.length; i++) {
-    const row = rows.get(hashes[i] as string);
-    // The row read for this hash is its message: its raw hash is the one decoded when planning.
-    const entry = row === undefined ? null : entryOf(row, loadData, removed[i] as Buffer);
-    if (entry !== null) added.push(entry);
+function stepEntries(step: Uint32Array, plan: RefreshPlan, rereads: ReadonlySet<number>, rows: ReadonlyMap<string, BucketInput>, loadData: (hash: string) => Buffer | null): Map<number, LeafEntry[]> {
+  const inputs: BucketInput[] = [];
+  const raws: Buffer[] = [];
+  const owners: number[] = [];
+  for (const b of step) {
+    if (rereads.has(b)) continue;
+    const removed = removedOf(plan, b);
+    (plan.changed.get(b) ?? []).forEach((hash, k) => {
+      const row = rows.get(hash);
+      if (row === undefined) return;
+      inputs.push(row);
+      raws.push(removed[k] as Buffer);
+      owners.push(b);
+    });
   }
+  const out = new Map<number, LeafEntry[]>();
+  entriesOf(inputs, raws, loadData).forEach((e, k) => {
+    if (e === null) return;
+    const b = owners[k] as number;
+    const list = out.get(b);
+    if (list === undefined) out.set(b, [e]);
+    else list.push(e);
+  });
+  return out;
+}
+
+/** The previous bucket with the `removed` messages (raw hashes) and its expired leaves dropped, and `added` merged in. */
+function update(source: CommitmentSource, prev: Bucket, b: number, removed: readonly Buffer[], added: LeafEntry[], timestamp: number, stats: RefreshStats, arena: BucketArena): Bucket {
   return updateBucket(prev, removed, added, timestamp, arena) ?? reread(source, b, timestamp, stats, arena);
 }
