@@ -47,9 +47,12 @@ const OWN_RECORD_BYTES = 1024;
  * whose records go to disk turns every record it rebuilt into a head once its write lands
  * (persisted.ts `keepHeads`), so the reason above for a record's own allocation is gone, and the
  * ~83,000 allocations of a 100,000-change refresh at 10 M (1.5–10 µs CPU each, ~17 % of the
- * refresh: docs/benchmarks.md, "Session 9: churn at 10 M") become ~170 of these.
+ * refresh: docs/benchmarks.md, "Session 9: churn at 10 M") become ~2,700 of these. 64 KB, not
+ * more: below glibc's mmap threshold (128 KB) a chunk comes from the heap and reuses memory the
+ * records of earlier refreshes freed; 1 MB slabs were mapped afresh each time and paid a page
+ * fault per 4 KB on first write (~0.7 s CPU per 170 MB of records, every refresh).
  */
-export const SLAB_BYTES = 1024 * 1024;
+export const SLAB_BYTES = CHUNK_BYTES;
 
 /**
  * Bump allocator of bucket records in chunks outside Buffer's shared pool (a pooled slice keeps
@@ -73,7 +76,7 @@ export class BucketArena {
     private readonly shared = false,
   ) {}
 
-  /** An arena of SLAB_BYTES chunks shared by every record (a refresh whose records go to disk). */
+  /** An arena of SLAB_BYTES chunks shared by records of any size up to a quarter of one (a refresh whose records go to disk). */
   static slabs(): BucketArena {
     return new BucketArena(SLAB_BYTES, true);
   }

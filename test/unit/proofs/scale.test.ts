@@ -73,7 +73,8 @@ describe("bucket arena", () => {
     expect(arena.allocatedBytes).toBe(64 * 1024);
   });
 
-  it("in slabs, shares 1 MB chunks among records of any size up to a quarter of one, and counts them", () => {
+  it("in slabs, shares 64 KB chunks among records of any size up to a quarter of one, and counts them", () => {
+    expect(SLAB_BYTES).toBe(64 * 1024);
     const arena = BucketArena.slabs();
     const a = arena.alloc(48 + 40 * 52);
     const b = arena.alloc(48 + 40 * 52);
