@@ -6,13 +6,17 @@
  * Here a second connection reads them in the order the merge takes them while the engine merges
  * and hashes the ones before, so on a second core the read leaves the refresh's path.
  *
- * The job is split in batches (one statement each) that the helper and the engine claim in order
- * through a shared counter: the helper reads the next unclaimed batch as long as it is fewer than
- * AHEAD_BATCHES ahead of what the engine took, and the engine reads a batch itself when it needs
- * one nobody claimed yet (the helper still starting, or behind). So the engine never waits for a
- * batch the helper has not begun, and every batch is read once. A batch's rows travel as one
- * transferred buffer (records end to end, then their digests), taken synchronously inside a
- * refresh's step (`take`), with Atomics.wait only while the helper finishes a batch it claimed.
+ * The job is split in batches (one statement each), each claimed once through a shared flag: the
+ * engine claims them from the front as its merge reaches them and reads one itself if the helper
+ * has not claimed it; the helper claims from the back and stops where it meets the engine. So the
+ * engine waits for the helper at most once (for the batch the helper is reading where they meet),
+ * never behind a helper descheduled on a loaded machine, and every batch is read once. (Claiming
+ * from the front as well, the helper a few batches ahead, made the engine wait on the helper's
+ * every batch under load: the engine's thread CPU fell but the wall time doubled at load 10.) The
+ * batches read early are no extra memory at the refresh's end: every old record it reads stays
+ * pinned while the published commitment holds its head (persisted.ts). A batch's rows travel as
+ * one transferred buffer (records end to end, then their digests), taken synchronously inside a
+ * refresh's step (`take`).
  * The rows are the same as the engine's own read would give: the helper changes when a row is
  * read, never which (persisted.ts checks each against its head as before).
  */
@@ -35,7 +39,7 @@ interface FetchJob {
   readonly job: number;
   readonly buckets: Uint32Array;
   readonly batch: number;
-  /** Int32 [next batch to claim, helper's batches the engine took, cancelled, batches the helper posted]. */
+  /** Int32 [cancelled, batches the helper posted, then per batch who claimed it: 0 nobody, ENGINE or HELPER]. */
   readonly shared: SharedArrayBuffer;
 }
 
@@ -56,15 +60,15 @@ interface FetchedBatch {
  */
 export const PREFETCH_MIN_RECORDS = 16_384;
 
-/** Batches the helper reads before the engine took them (~0.5 MB each at 10 M messages). */
-const AHEAD_BATCHES = 8;
 /** How long the engine waits for a batch the helper claimed before reading it itself (the helper died). */
 const WAIT_MS = 5_000;
 const DIGEST_BYTES = 32;
-const CLAIMED = 0;
-const TAKEN = 1;
-const CANCELLED = 2;
-const POSTED = 3;
+const CANCELLED = 0;
+const POSTED = 1;
+/** Index of batch 0's claim flag. */
+const FLAGS = 2;
+const ENGINE = 1;
+const HELPER = 2;
 
 /** The current job on the engine's side. */
 interface Job {
@@ -113,7 +117,7 @@ export class RecordFetcher {
   start(buckets: readonly number[], batch: number): void {
     this.end();
     if (this.#dead || buckets.length === 0) return;
-    const shared = new SharedArrayBuffer(16);
+    const shared = new SharedArrayBuffer(4 * (FLAGS + Math.ceil(buckets.length / batch)));
     const job: Job = {id: ++this.#jobs, buckets: Uint32Array.from(buckets), batch, shared: new Int32Array(shared), batchOf: new Map(), rows: new Map(), received: new Set()};
     buckets.forEach((b, i) => job.batchOf.set(b, Math.floor(i / batch)));
     this.#job = job;
@@ -156,7 +160,6 @@ export class RecordFetcher {
     if (job === null) return;
     this.#job = null;
     Atomics.store(job.shared, CANCELLED, 1);
-    Atomics.notify(job.shared, TAKEN);
     // Batches already posted are taken off the port and dropped.
     while (receiveMessageOnPort(this.#port) !== undefined);
   }
@@ -171,9 +174,7 @@ export class RecordFetcher {
 
   /** Makes batch `index` of `job` received: claimed here and read with `read`, or the helper's, waited for. */
   #await(job: Job, index: number, read: (buckets: readonly number[]) => StoredBucket[]): void {
-    // Batches before `index` nobody claimed are claimed here and left unread: the merge is past them.
-    for (let c = Atomics.load(job.shared, CLAIMED); c <= index; c = Atomics.load(job.shared, CLAIMED)) {
-      if (Atomics.compareExchange(job.shared, CLAIMED, c, c + 1) !== c || c < index) continue;
+    if (Atomics.compareExchange(job.shared, FLAGS + index, 0, ENGINE) === 0) {
       this.#readHere(job, index, read);
       return;
     }
@@ -218,33 +219,22 @@ export class RecordFetcher {
       at += length;
     }
     job.received.add(m.index);
-    Atomics.add(job.shared, TAKEN, 1);
-    Atomics.notify(job.shared, TAKEN);
     this.counts.helper++;
   }
 }
 
-/** The helper: reads each job's batches as it claims them, on a read-only connection. */
+/** The helper: reads each job's batches from the last, as long as it claims them first, on a read-only connection. */
 function serve(data: FetchWorkerData): void {
   const sqlite = new Database(data.path, {readonly: true, fileMustExist: true, timeout: data.busyTimeoutMs});
   const store = new CommitmentStore(sqlite, true);
   data.port.on("message", (job: FetchJob) => {
     const shared = new Int32Array(job.shared);
-    const batches = Math.ceil(job.buckets.length / job.batch);
-    let posted = 0;
-    while (Atomics.load(shared, CANCELLED) === 0) {
-      // At most AHEAD_BATCHES posted and not taken: the engine takes them as it merges.
-      const taken = Atomics.load(shared, TAKEN);
-      if (posted - taken >= AHEAD_BATCHES) {
-        Atomics.wait(shared, TAKEN, taken, 100);
-        continue;
-      }
-      const index = Atomics.add(shared, CLAIMED, 1);
-      if (index >= batches) break;
+    for (let index = Math.ceil(job.buckets.length / job.batch) - 1; index >= 0 && Atomics.load(shared, CANCELLED) === 0; index--) {
+      // Claimed by the engine: it has reached the helper, and read every batch before this one.
+      if (Atomics.compareExchange(shared, FLAGS + index, 0, HELPER) !== 0) break;
       const asked = Array.from(job.buckets.subarray(index * job.batch, (index + 1) * job.batch)).sort((x, y) => x - y);
       const batch = packed(job.job, index, store.records(asked));
       data.port.postMessage(batch, [batch.bytes]);
-      posted++;
       Atomics.add(shared, POSTED, 1);
       Atomics.notify(shared, POSTED);
     }

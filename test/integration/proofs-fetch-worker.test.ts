@@ -66,7 +66,7 @@ describe("RecordFetcher", () => {
       const wanted = storedBuckets();
       const batch = 64;
       fetcher.start(wanted, batch);
-      // The helper reads ahead until the engine takes some (8 batches).
+      // The helper has read some batches (from the last) before the engine takes any.
       await until(() => fetcher.posted >= 8);
       let own = 0;
       for (let i = 0; i < wanted.length; i += batch) {
