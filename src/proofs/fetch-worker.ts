@@ -8,9 +8,10 @@
  *
  * The job is split in batches (one statement each), each claimed once through a shared flag: the
  * engine claims them from the front as its merge reaches them and reads one itself if the helper
- * has not claimed it; the helper claims from the back and stops where it meets the engine. So the
- * engine waits for the helper at most once (for the batch the helper is reading where they meet),
- * never behind a helper descheduled on a loaded machine, and every batch is read once. (Claiming
+ * has not claimed it; the helper claims from the back and stops where it meets the engine. The
+ * engine never waits: a batch the helper claimed but has not delivered yet (where they meet, or
+ * the helper stalled: its connection busy, descheduled on a loaded machine) it reads itself, and
+ * drops the helper's copy. So at most that one batch is read twice. (Claiming
  * from the front as well, the helper a few batches ahead, made the engine wait on the helper's
  * every batch under load: the engine's thread CPU fell but the wall time doubled at load 10.) The
  * batches read early are no extra memory at the refresh's end: every old record it reads stays
@@ -60,8 +61,6 @@ interface FetchedBatch {
  */
 export const PREFETCH_MIN_RECORDS = 16_384;
 
-/** How long the engine waits for a batch the helper claimed before reading it itself (the helper died). */
-const WAIT_MS = 5_000;
 const DIGEST_BYTES = 32;
 const CANCELLED = 0;
 const POSTED = 1;
@@ -174,28 +173,17 @@ export class RecordFetcher {
 
   /** Makes batch `index` of `job` received: claimed here and read with `read`, or the helper's, waited for. */
   #await(job: Job, index: number, read: (buckets: readonly number[]) => StoredBucket[]): void {
-    if (Atomics.compareExchange(job.shared, FLAGS + index, 0, ENGINE) === 0) {
-      this.#readHere(job, index, read);
-      return;
-    }
-    const deadline = performance.now() + WAIT_MS;
-    while (!job.received.has(index)) {
-      const posted = Atomics.load(job.shared, POSTED);
-      const msg = receiveMessageOnPort(this.#port);
-      if (msg !== undefined) {
+    if (Atomics.compareExchange(job.shared, FLAGS + index, 0, ENGINE) !== 0) {
+      // The helper's: taken if it has arrived (with any other batch waiting on the port).
+      for (let msg = receiveMessageOnPort(this.#port); msg !== undefined; msg = receiveMessageOnPort(this.#port)) {
         // A batch of an ended job may still arrive: dropped.
         if ((msg.message as FetchedBatch).job === job.id) this.#add(job, msg.message as FetchedBatch);
-        continue;
       }
-      const left = deadline - performance.now();
-      if (left <= 0) {
-        // The helper claimed it and is gone (its exit is only seen between steps): read here.
-        this.#dead = true;
-        this.#readHere(job, index, read);
-        return;
-      }
-      Atomics.wait(job.shared, POSTED, posted, Math.min(left, 100));
+      if (job.received.has(index)) return;
     }
+    // Nobody's, or the helper is still reading it (where they meet, or the helper stalled): read here
+    // rather than wait (its copy, when it comes, is dropped).
+    this.#readHere(job, index, read);
   }
 
   #readHere(job: Job, index: number, read: (buckets: readonly number[]) => StoredBucket[]): void {
@@ -207,6 +195,7 @@ export class RecordFetcher {
   }
 
   #add(job: Job, m: FetchedBatch): void {
+    if (job.received.has(m.index)) return;
     const bytes = Buffer.from(m.bytes);
     for (const b of job.buckets.subarray(m.index * job.batch, (m.index + 1) * job.batch)) job.rows.set(b, null);
     let at = 0;

@@ -1,7 +1,7 @@
 /**
  * The helper that reads a large refresh's old records ahead (src/proofs/fetch-worker.ts), over a
- * database file: it hands out exactly the rows the engine's own read gives, claims batches with
- * the engine without reading one twice, drops an ended job's batches, and a refresh using it gives
+ * database file: it hands out exactly the rows the engine's own read gives, shares batches with
+ * the engine (each taken from one side), drops an ended job's batches, and a refresh using it gives
  * the commitment a full build gives.
  */
 import {mkdtempSync, rmSync} from "node:fs";
@@ -60,7 +60,7 @@ async function until(condition: () => boolean): Promise<void> {
 }
 
 describe("RecordFetcher", () => {
-  it("hands out, batch by batch in the job's order, the rows the engine's own read gives, read once by the helper or the engine", async () => {
+  it("hands out, batch by batch in the job's order, the rows the engine's own read gives, each taken from one of them (the engine never waits for the helper)", async () => {
     const fetcher = RecordFetcher.open(path, 5_000);
     try {
       const wanted = storedBuckets();
