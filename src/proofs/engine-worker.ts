@@ -10,7 +10,6 @@ import {parentPort, receiveMessageOnPort, workerData, type MessagePort} from "no
 import {CommitmentReader, CommitmentStore} from "../storage/index.js";
 import {loadGc} from "../util/index.js";
 import {LocalEngine} from "./engine.js";
-import {RecordFetcher} from "./fetch-worker.js";
 import {ProofError} from "./errors.js";
 import type {EngineReply, EngineRequest, EngineWorkerData, WorkerMemory} from "./engine-protocol.js";
 
@@ -53,8 +52,9 @@ const engine = new LocalEngine(reader, {
   sliceBudgetMs: data.sliceBudgetMs,
   store,
   poll,
-  // A large refresh's old records are read ahead on a helper thread with a connection of its own.
-  recordFetcher: store === undefined ? undefined : () => RecordFetcher.open(data.path, data.busyTimeoutMs),
+  // No record helper (fetch-worker.ts) here: beside this worker it made the 10 M 100,000-change
+  // refresh slower, not faster (12.1-13.6 against 7.6-9.0 s published, +2.3 s CPU; docs/benchmarks.md,
+  // "Session 9: churn at 10 M"), though it helped a LocalEngine on the main thread.
   // A full write let go of every record (~66 MB at 1 M messages, in 64 KB chunks V8 frees only
   // with a major GC): collected at once, as the build's own garbage is, rather than left to stand
   // beside the next refreshes (the 1 M bench's peak rose from 267 to 338 MB). Full writes are
