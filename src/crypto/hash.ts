@@ -14,7 +14,7 @@ import {InvalidArgumentError} from "../util/index.js";
 import {CryptoError} from "./errors.js";
 
 /** Whole levels and trees of RFC 6962 nodes per call (WebAssembly; the storage-proof commitment). */
-export {sha256EntriesInto, sha256ParentsInto, sha256RootInto} from "./sha256-batch.js";
+export {sha256EntriesInto, sha256LeavesInto, sha256ParentsInto, sha256RootInto} from "./sha256-batch.js";
 
 /** Session's namespace is an int16 (`namespace_id` in oxenss/common/namespace.h). */
 export const BLAKE2B256_BYTES = 32;

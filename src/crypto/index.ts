@@ -51,6 +51,7 @@ export {
   messageHash,
   sha256,
   sha256EntriesInto,
+  sha256LeavesInto,
   sha256ParentsInto,
   sha256RootInto,
   toBase64NoPad,

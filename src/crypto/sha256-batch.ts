@@ -20,6 +20,8 @@
  *   entries / parents(src, dst, count): the same for `count` values / pairs laid end to end
  *   root(p, n):     the RFC 6962 root of the n ≥ 1 nodes at p (pairs hashed, an odd last one
  *                   promoted), computed in place; written at p
+ *   leaf(p, out):   out = SHA-256(0x00 ‖ mem[p, p + 137))           (a storage-proof leaf entry)
+ *   leaves(src, dst, count): leaf for `count` entries laid end to end
  *
  * A node at p reads the word at p - 1 (its first byte is the prefix's place, masked out).
  */
@@ -250,6 +252,37 @@ function hashBody(prefix: number, len: 32 | 64): number[] {
 }
 
 /**
+ * Function body: SHA-256(prefix ‖ mem[p, p + len)) for any len (the message's words read in
+ * place, the padding's folded as in hashBody; a word that straddles the end is masked, so up to
+ * three bytes past the data are read and ignored).
+ */
+function messageBody(prefix: number, len: number): number[] {
+  const {L, count} = compressLocals();
+  const code: number[] = [...get(0), ...c32(4), OP.sub, ...set(0)];
+  code.push(...initChain(L));
+  const total = len + 1;
+  const blocks = Math.ceil((total + 9) / 64);
+  const words: Word[] = [];
+  for (let j = 0; j < blocks * 16; j++) {
+    const from = 4 * j;
+    if (j === blocks * 16 - 1) words.push(total * 8);
+    else if (from + 3 <= len) words.push(j === 0 ? [...wordAt(L, 0), ...c32(0x00ffffff), OP.and, ...(prefix === 0 ? [] : [...c32(prefix << 24), OP.or])] : wordAt(L, j));
+    else if (from <= len) {
+      // Bytes from … len are the message's, len + 1 is the padding's 0x80, the rest zeros.
+      const kept = total - from;
+      const mask = (0xffffffff << (32 - 8 * kept)) | 0;
+      words.push([...wordAt(L, j), ...c32(mask), OP.and, ...c32((0x80 << (24 - 8 * kept)) | 0), OP.or]);
+    } else words.push(from === total ? (0x80 << 24) | 0 : 0);
+  }
+  for (let b = 0; b < blocks; b++) code.push(...compress(words.slice(16 * b, 16 * b + 16), L));
+  code.push(...storeChain(L, 1));
+  return body([[count, I32]], code);
+}
+
+/** Bytes of a storage-proof leaf entry (proofs/constants.ts LEAF_ENTRY_BYTES), hashed after a 0x00. */
+export const LEAF_INPUT_BYTES = 137;
+
+/**
  * Function body: SHA-256(0x01 ‖ mem[p + 64k, p + 64k + 64)) written at out + 32k for k = 0 … 3,
  * the four messages in the four lanes of v128 locals (their words gathered lane by lane).
  */
@@ -354,15 +387,15 @@ function section(id: number, content: number[]): number[] {
 
 const str = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (ch) => ch.charCodeAt(0))];
 
-/** The module's bytes. Functions: 0 entry, 1 node, 2 entries, 3 parents, 4 root, 5 node4 (internal). */
+/** The module's bytes. Functions: 0 entry, 1 node, 2 entries, 3 parents, 4 root, 5 node4 (internal), 6 leaf, 7 leaves. */
 export function sha256BatchModuleBytes(): Uint8Array {
   const types = [
     [0x60, 2, I32, I32, 0], // (p, out)
     [0x60, 3, I32, I32, I32, 0], // (src, dst, count)
   ];
-  const funcs = [0, 0, 1, 1, 0, 0];
-  const exports: [string, number, number][] = [["memory", 2, 0], ["entry", 0, 0], ["node", 0, 1], ["entries", 0, 2], ["parents", 0, 3], ["root", 0, 4]];
-  const bodies = [hashBody(0x00, 32), hashBody(0x01, 64), batchBody(0, 32), parentsBody(1, 5), rootBody(1, 5), node4Body()];
+  const funcs = [0, 0, 1, 1, 0, 0, 0, 1];
+  const exports: [string, number, number][] = [["memory", 2, 0], ["entry", 0, 0], ["node", 0, 1], ["entries", 0, 2], ["parents", 0, 3], ["root", 0, 4], ["leaves", 0, 7]];
+  const bodies = [hashBody(0x00, 32), hashBody(0x01, 64), batchBody(0, 32), parentsBody(1, 5), rootBody(1, 5), node4Body(), messageBody(0x00, LEAF_INPUT_BYTES), batchBody(6, LEAF_INPUT_BYTES)];
   return Uint8Array.from([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, [...uleb(types.length), ...types.flat()]),
@@ -387,6 +420,7 @@ interface Exports {
   readonly memory: WasmMemory;
   entries(src: number, dst: number, count: number): void;
   parents(src: number, dst: number, count: number): void;
+  leaves(src: number, dst: number, count: number): void;
   root(p: number, n: number): void;
 }
 
@@ -418,18 +452,29 @@ export function sha256EntriesInto(src: Uint8Array, from: number, count: number, 
   batch(src, from, count, out, at, 32);
 }
 
-/** Hashes `count` items of `step` (32: entries, 64: parents) bytes BATCH at a time through the module's memory. */
-function batch(src: Uint8Array, from: number, count: number, out: Uint8Array, at: number, step: 32 | 64): void {
+/** Hashes `count` items of `step` (32: entries, 64: parents, 137: leaves) bytes BATCH at a time through the module's memory. */
+function batch(src: Uint8Array, from: number, count: number, out: Uint8Array, at: number, step: 32 | 64 | typeof LEAF_INPUT_BYTES): void {
   const w = wasm();
   for (let done = 0; done < count; done += BATCH) {
     const k = Math.min(BATCH, count - done);
-    const m = memoryFor(BATCH * step + BATCH * 32);
-    const dst = DATA + BATCH * step;
+    // Four bytes of slack: a leaf's last word is read whole and masked (messageBody).
+    const m = memoryFor(BATCH * step + 4 + BATCH * 32);
+    const dst = DATA + BATCH * step + 4;
     m.set(src.subarray(from + done * step, from + (done + k) * step), DATA);
     if (step === 32) w.entries(DATA, dst, k);
-    else w.parents(DATA, dst, k);
+    else if (step === 64) w.parents(DATA, dst, k);
+    else w.leaves(DATA, dst, k);
     out.set(m.subarray(dst, dst + 32 * k), at + done * 32);
   }
+}
+
+/**
+ * out[i] = SHA-256(0x00 ‖ src[i]) for the `count` 137-byte leaf entries (proofs/leaf.ts
+ * `writeLeafEntry`) at `from` of `src`, laid end to end: a refresh's changed messages in one call
+ * instead of node:crypto's one-shot hash and a Buffer each.
+ */
+export function sha256LeavesInto(src: Uint8Array, from: number, count: number, out: Uint8Array, at: number): void {
+  batch(src, from, count, out, at, LEAF_INPUT_BYTES);
 }
 
 /** out[i] = SHA-256(0x01 ‖ src[2i] ‖ src[2i + 1]) for the `count` pairs of 32-byte nodes at `from` of `src`. */

@@ -13,9 +13,9 @@
  * one 48-byte object (chunk, offset, length: no typed-array view) per non-empty bucket.
  */
 import {ACCOUNT_BYTES} from "../protocol/index.js";
-import {BUCKET_COUNT, NODE_BYTES} from "./constants.js";
-import {dataDigest, decodeMessageHash, rawLeafHash} from "./leaf.js";
-import {EMPTY_ROOT, sha256RootInto} from "../crypto/index.js";
+import {BUCKET_COUNT, LEAF_ENTRY_BYTES, NODE_BYTES} from "./constants.js";
+import {dataDigest, decodeMessageHash, rawLeafHash, writeLeafEntry} from "./leaf.js";
+import {EMPTY_ROOT, sha256LeavesInto, sha256RootInto} from "../crypto/index.js";
 
 /**
  * Bytes of the raw hash kept per leaf to find it again, from KEY_OFFSET (a full leaf check settles
@@ -43,6 +43,18 @@ const CHUNK_BYTES = 64 * 1024;
 const OWN_RECORD_BYTES = 1024;
 
 /**
+ * Chunk size of an arena whose records all die together (`shared`): a refresh of a commitment
+ * whose records go to disk turns every record it rebuilt into a head once its write lands
+ * (persisted.ts `keepHeads`), so the reason above for a record's own allocation is gone, and the
+ * ~83,000 allocations of a 100,000-change refresh at 10 M (1.5–10 µs CPU each, ~17 % of the
+ * refresh: docs/benchmarks.md, "Session 9: churn at 10 M") become ~2,700 of these. 64 KB, not
+ * more: below glibc's mmap threshold (128 KB) a chunk comes from the heap and reuses memory the
+ * records of earlier refreshes freed; 1 MB slabs were mapped afresh each time and paid a page
+ * fault per 4 KB on first write (~0.7 s CPU per 170 MB of records, every refresh).
+ */
+export const SLAB_BYTES = CHUNK_BYTES;
+
+/**
  * Bump allocator of bucket records in chunks outside Buffer's shared pool (a pooled slice keeps
  * its whole 8 KB pool chunk, and the garbage allocated beside it, alive). A chunk lives as long as
  * any record in it, so the engine counts `allocatedBytes` and compacts (refresh.ts) once it is
@@ -54,12 +66,24 @@ export class BucketArena {
   #chunk: Buffer = Buffer.alloc(0);
   #used = 0;
 
-  /** @param chunkBytes 0: every record its own allocation (a bucket built alone, tests). */
-  constructor(private readonly chunkBytes = CHUNK_BYTES) {}
+  /**
+   * @param chunkBytes 0: every record its own allocation (a bucket built alone, tests).
+   * @param shared Records of OWN_RECORD_BYTES or more share chunks too (their records die
+   *   together: SLAB_BYTES); only one above a quarter of a chunk gets its own.
+   */
+  constructor(
+    private readonly chunkBytes = CHUNK_BYTES,
+    private readonly shared = false,
+  ) {}
+
+  /** An arena of SLAB_BYTES chunks shared by records of any size up to a quarter of one (a refresh whose records go to disk). */
+  static slabs(): BucketArena {
+    return new BucketArena(SLAB_BYTES, true);
+  }
 
   /** A chunk with `length` free bytes from `at`, and those bytes taken. */
   alloc(length: number): {chunk: Buffer; at: number} {
-    if (length > this.chunkBytes / 4 || length >= OWN_RECORD_BYTES) return {chunk: Buffer.allocUnsafeSlow(length), at: 0};
+    if (length > this.chunkBytes / 4 || (length >= OWN_RECORD_BYTES && !this.shared)) return {chunk: Buffer.allocUnsafeSlow(length), at: 0};
     if (this.#used + length > this.#chunk.length) {
       this.#chunk = Buffer.allocUnsafeSlow(this.chunkBytes);
       this.#used = 0;
@@ -213,6 +237,34 @@ export function entryOf(row: BucketInput, loadData: DataLoader, raw: Buffer | nu
   if (digest === null || digest.length !== NODE_BYTES) return null;
   const {account, namespace, expiry, size} = row;
   return {raw, leaf: rawLeafHash({raw, account, namespace, expiry, size, dataDigest: digest}), expiry, size};
+}
+
+/** Leaf entries of `entriesOf` laid end to end for one batch hash (reused, grown as needed). */
+let leafInputs = Buffer.allocUnsafeSlow(0);
+
+/**
+ * `entryOf` for each of `rows` (raw hashes decoded: `raws`), the leaves hashed in one call of the
+ * WebAssembly batch hasher: a refresh's ~100,000 changed messages at 10 M took ~0.5 s in
+ * node:crypto's one-shot hash with a Buffer each (docs/benchmarks.md, "Session 9: churn at 10 M").
+ * The leaves are views of one Buffer per call.
+ */
+export function entriesOf(rows: readonly BucketInput[], raws: readonly Buffer[], loadData: DataLoader): (LeafEntry | null)[] {
+  if (leafInputs.length < rows.length * LEAF_ENTRY_BYTES) leafInputs = Buffer.allocUnsafeSlow(Math.max(rows.length, 2 * (leafInputs.length / LEAF_ENTRY_BYTES), 64) * LEAF_ENTRY_BYTES);
+  const slot: number[] = [];
+  let n = 0;
+  rows.forEach((row, i) => {
+    const raw = raws[i] as Buffer;
+    const digest = row.account.length === ACCOUNT_BYTES ? (row.digest ?? digestOfData(row, loadData)) : null;
+    if (digest === null || digest.length !== NODE_BYTES) return void slot.push(-1);
+    writeLeafEntry(leafInputs, n * LEAF_ENTRY_BYTES, {raw, account: row.account, namespace: row.namespace, expiry: row.expiry, size: row.size, dataDigest: digest});
+    slot.push(n++);
+  });
+  const leaves = Buffer.allocUnsafe(n * NODE_BYTES);
+  sha256LeavesInto(leafInputs, 0, n, leaves, 0);
+  return rows.map((row, i) => {
+    const k = slot[i] as number;
+    return k < 0 ? null : {raw: raws[i] as Buffer, leaf: leaves.subarray(k * NODE_BYTES, (k + 1) * NODE_BYTES), expiry: row.expiry, size: row.size};
+  });
 }
 
 function digestOfData(row: BucketInput, loadData: DataLoader): Buffer | null {

@@ -9,7 +9,7 @@
  * loop (bench/proofs.ts compares this with a worker thread).
  */
 import {BUCKET_COUNT} from "./constants.js";
-import {BucketArena, buildBucket, copyBucket, EMPTY_BUCKETS, HEAD_BYTES, entryOf, sortedBucket, updateBucket, type Bucket, type BucketInput, type LeafEntry} from "./bucket.js";
+import {BucketArena, buildBucket, copyBucket, EMPTY_BUCKETS, HEAD_BYTES, entriesOf, entryOf, sortedBucket, updateBucket, type Bucket, type BucketInput, type LeafEntry} from "./bucket.js";
 import {Commitment} from "./commitment.js";
 import {bucketOf, bucketPrefix, bucketRange, decodeMessageHash} from "./leaf.js";
 import {TopTree} from "./top-tree.js";
@@ -78,6 +78,11 @@ export interface RefreshOptions {
    * (the bucket is then read again from the messages). Needed once heads are in the commitment.
    */
   readonly records?: (buckets: readonly number[], heads: readonly Bucket[]) => ReadonlyMap<number, Bucket | null>;
+  /**
+   * Told, before the first, of every bucket `records` will be asked for, in the order asked,
+   * `batch` at a time (fetch-worker.ts reads them ahead on another thread).
+   */
+  readonly prefetch?: (buckets: readonly number[], batch: number) => void;
   /**
    * Called after every step, inside a slice: the commitment worker serves the inclusion requests
    * that arrived meanwhile, so an answer waits for one step (a few ms), not for a whole slice.
@@ -202,7 +207,8 @@ export async function refreshCommitment(
 ): Promise<Commitment | null> {
   const full = plan.full || previous === null;
   const buckets: Bucket[] = [...(full ? EMPTY_BUCKETS : previous.buckets)];
-  const arena = new BucketArena();
+  // Records going to disk all become heads once this refresh's write lands: they can share slabs.
+  const arena = opts.records === undefined ? new BucketArena() : BucketArena.slabs();
   const progress: Progress = {full, phase: "read", done: 0, total: full ? BUCKET_COUNT : plan.buckets.length, messages: 0, elapsedMs: 0};
   let top: TopTree | null = null;
   let arenaBytes = 0;
@@ -217,9 +223,7 @@ export async function refreshCommitment(
     } else {
       const logged = opts.logWatermark === undefined ? undefined : source.loggedRows?.(opts.logWatermark);
       if (logged !== undefined) yield;
-      const unusable = yield* fetchRecords(buckets, plan, opts.records);
-      const todo = unusable.length === 0 ? plan : {...plan, reread: new Set([...(plan.reread ?? []), ...unusable])};
-      yield* updateAll(source, buckets, todo, opts.timestamp, stats, arena, progress, logged);
+      yield* updateAll(source, buckets, plan, opts, stats, arena, progress, logged);
       arenaBytes = previous.arenaBytes + arena.allocatedBytes;
       const live = yield* tallySteps(buckets);
       totals = live;
@@ -266,31 +270,59 @@ export function* tallySteps(buckets: readonly Bucket[]): Generator<void, Tally> 
 }
 
 /**
- * Old records fetched per statement and step (~0.5 MB at 10 M messages). Buckets are taken in
- * their numeric order, the table's key order, so each statement walks its rows forward.
+ * Old records fetched per statement (~0.5 MB at 10 M messages). Buckets are taken in the merge's
+ * (hash) order: a batch is four runs of 64 consecutive bucket numbers, the table's key order.
  */
 const FETCH_BATCH = 256;
 
 /**
- * Puts the stored record of every bucket of `plan` held as a head only into `buckets` (an update
- * merges into it), FETCH_BATCH at a time; returns the buckets whose stored record was unusable.
+ * The stored records of the buckets of a plan held as heads only, fetched FETCH_BATCH at a time
+ * just before the merge reaches them (`upTo`), so a helper reading them ahead (RefreshOptions.prefetch)
+ * works beside the merge. A bucket whose stored record is unusable goes to `reread`.
  */
-function* fetchRecords(buckets: Bucket[], plan: RefreshPlan, records: RefreshOptions["records"]): Generator<void, number[]> {
-  const unusable: number[] = [];
-  const wanted = plan.buckets.filter((b) => !(buckets[b] as Bucket).resident && plan.reread?.has(b) !== true);
-  if (wanted.length === 0) return unusable;
-  if (records === undefined) throw new Error("a commitment of heads needs RefreshOptions.records");
-  for (let i = 0; i < wanted.length; i += FETCH_BATCH) {
-    const batch = wanted.slice(i, i + FETCH_BATCH);
-    const got = records(batch, buckets);
-    for (const b of batch) {
-      const full = got.get(b) ?? null;
-      if (full === null) unusable.push(b);
-      else buckets[b] = full;
-    }
-    yield;
+class RecordFeed {
+  readonly reread: Set<number>;
+  /** The buckets to fetch, in merge order, and each one's index in that order. */
+  readonly #wanted: number[] = [];
+  readonly #at: number[] = [];
+  #fetched = 0;
+
+  constructor(
+    order: Uint32Array,
+    private readonly buckets: Bucket[],
+    plan: RefreshPlan,
+    private readonly records: RefreshOptions["records"],
+  ) {
+    this.reread = new Set(plan.reread);
+    order.forEach((b, i) => {
+      if ((buckets[b] as Bucket).resident || this.reread.has(b)) return;
+      this.#wanted.push(b);
+      this.#at.push(i);
+    });
+    if (this.#wanted.length > 0 && records === undefined) throw new Error("a commitment of heads needs RefreshOptions.records");
   }
-  return unusable;
+
+  get wanted(): readonly number[] {
+    return this.#wanted;
+  }
+
+  /** Fetches the records of the wanted buckets before index `end` of the merge order; false if none was due. */
+  upTo(end: number): boolean {
+    const records = this.records;
+    const from = this.#fetched;
+    if (records === undefined) return false;
+    while (this.#fetched < this.#wanted.length && (this.#at[this.#fetched] as number) < end) {
+      const batch = this.#wanted.slice(this.#fetched, this.#fetched + FETCH_BATCH);
+      this.#fetched += batch.length;
+      const got = records(Array.from(Uint32Array.from(batch).sort()), this.buckets);
+      for (const b of batch) {
+        const full = got.get(b) ?? null;
+        if (full === null) this.reread.add(b);
+        else this.buckets[b] = full;
+      }
+    }
+    return this.#fetched > from;
+  }
 }
 
 /** Copies every bucket into one new arena; returns its size. One step per 4,096 buckets. */
@@ -379,13 +411,16 @@ function* updateAll(
   source: CommitmentSource,
   buckets: Bucket[],
   plan: RefreshPlan,
-  timestamp: number,
+  opts: RefreshOptions,
   stats: RefreshStats,
   arena: BucketArena,
   progress: Progress,
   logged?: ReadonlyMap<string, BucketInput | "gone" | "unknown">,
 ): Generator<void> {
+  const {timestamp} = opts;
   const order = inHashOrder(plan.buckets);
+  const feed = new RecordFeed(order, buckets, plan, opts.records);
+  if (feed.wanted.length > 0) opts.prefetch?.(feed.wanted, FETCH_BATCH);
   const loadData = (hash: string): Buffer | null => source.dataByHash(hash);
   for (let start = 0; start < order.length; ) {
     let end = start;
@@ -403,17 +438,20 @@ function* updateAll(
         if (known === undefined || known === "unknown") hashes.push(h);
         else if (known !== "gone" && known.expiry > timestamp) rows.set(h, known);
       }
-      leaves += plan.reread?.has(b) === true ? REREAD_LEAVES : (buckets[b] as Bucket).count;
+      leaves += feed.reread.has(b) ? REREAD_LEAVES : (buckets[b] as Bucket).count;
     }
+    // The records fetched are a step of their own, as the merge and hashing of these buckets is.
+    if (feed.upTo(end)) yield;
     if (hashes.length > 0) for (const row of source.rowsByHashes(hashes.sort(), timestamp)) rows.set(row.hash, row);
     progress.messages += rows.size;
+    const added = stepEntries(order.subarray(start, end), plan, feed.reread, rows, loadData);
     for (let i = start; i < end; i++) {
       const b = order[i] as number;
-      if (plan.reread?.has(b) === true) {
+      if (feed.reread.has(b)) {
         buckets[b] = reread(source, b, timestamp, stats, arena);
         continue;
       }
-      buckets[b] = update(source, buckets[b] as Bucket, b, plan.changed.get(b) ?? [], plan.raw?.get(b), rows, timestamp, stats, arena, loadData);
+      buckets[b] = update(source, buckets[b] as Bucket, b, removedOf(plan, b), added.get(b) ?? [], timestamp, stats, arena);
     }
     progress.done = end;
     start = end;
@@ -450,29 +488,43 @@ function reread(source: CommitmentSource, b: number, timestamp: number, stats: R
   return buildBucket(source.rowsInRange(lo, hi, timestamp), (hash) => source.dataByHash(hash), arena);
 }
 
+/** The raw hashes of bucket `b`'s changed messages (decoded when planning: RefreshPlan.raw). */
+function removedOf(plan: RefreshPlan, b: number): readonly Buffer[] {
+  return plan.raw?.get(b) ?? (plan.changed.get(b) ?? []).map((hash) => decodeMessageHash(hash) as Buffer);
+}
+
 /**
- * The previous bucket with its changed messages (`rows`: as read now) and its expired leaves
- * dropped; `raws`: the hashes decoded (RefreshPlan.raw).
+ * The current leaves of the changed messages of `step`'s buckets (`rows`: as read now), by bucket,
+ * hashed in one batch (entriesOf). The row read for a hash is its message: its raw hash is the one
+ * decoded when planning.
  */
-function update(
-  source: CommitmentSource,
-  prev: Bucket,
-  b: number,
-  hashes: readonly string[],
-  raws: readonly Buffer[] | undefined,
-  rows: ReadonlyMap<string, BucketInput>,
-  timestamp: number,
-  stats: RefreshStats,
-  arena: BucketArena,
-  loadData: (hash: string) => Buffer | null,
-): Bucket {
-  const removed = raws ?? hashes.map((hash) => decodeMessageHash(hash) as Buffer);
-  const added: LeafEntry[] = [];
-  for (let i = 0; i < hashes.length; i++) {
-    const row = rows.get(hashes[i] as string);
-    // The row read for this hash is its message: its raw hash is the one decoded when planning.
-    const entry = row === undefined ? null : entryOf(row, loadData, removed[i] as Buffer);
-    if (entry !== null) added.push(entry);
+function stepEntries(step: Uint32Array, plan: RefreshPlan, rereads: ReadonlySet<number>, rows: ReadonlyMap<string, BucketInput>, loadData: (hash: string) => Buffer | null): Map<number, LeafEntry[]> {
+  const inputs: BucketInput[] = [];
+  const raws: Buffer[] = [];
+  const owners: number[] = [];
+  for (const b of step) {
+    if (rereads.has(b)) continue;
+    const removed = removedOf(plan, b);
+    (plan.changed.get(b) ?? []).forEach((hash, k) => {
+      const row = rows.get(hash);
+      if (row === undefined) return;
+      inputs.push(row);
+      raws.push(removed[k] as Buffer);
+      owners.push(b);
+    });
   }
+  const out = new Map<number, LeafEntry[]>();
+  entriesOf(inputs, raws, loadData).forEach((e, k) => {
+    if (e === null) return;
+    const b = owners[k] as number;
+    const list = out.get(b);
+    if (list === undefined) out.set(b, [e]);
+    else list.push(e);
+  });
+  return out;
+}
+
+/** The previous bucket with the `removed` messages (raw hashes) and its expired leaves dropped, and `added` merged in. */
+function update(source: CommitmentSource, prev: Bucket, b: number, removed: readonly Buffer[], added: LeafEntry[], timestamp: number, stats: RefreshStats, arena: BucketArena): Bucket {
   return updateBucket(prev, removed, added, timestamp, arena) ?? reread(source, b, timestamp, stats, arena);
 }

@@ -6,6 +6,7 @@
 import {createHash} from "node:crypto";
 import {describe, expect, it} from "vitest";
 import {sha256EntriesInto, sha256ParentsInto, sha256RootInto} from "../../../src/crypto/hash.js";
+import {LEAF_INPUT_BYTES, sha256LeavesInto} from "../../../src/crypto/sha256-batch.js";
 import {rootOf} from "../../../src/crypto/merkle.js";
 import {uniform} from "../../utils/prng.js";
 
@@ -24,6 +25,18 @@ describe("sha256 batch hasher", () => {
       for (let i = 0; i < count; i++) expect(out.subarray(3 + 32 * i, 35 + 32 * i)).toEqual(sha(0x01, src.subarray(5 + 64 * i, 69 + 64 * i)));
       expect(out.subarray(0, 3)).toEqual(Buffer.alloc(3, 0xee));
       expect(out.subarray(3 + 32 * count)).toEqual(Buffer.alloc(3, 0xee));
+    }
+  });
+
+  it("hashes 137-byte leaf entries (0x00 ‖ entry: three blocks, the last word masked) as node:crypto does, past a batch of 1,024", () => {
+    expect(LEAF_INPUT_BYTES).toBe(137);
+    for (const count of [1, 2, 5, 1023, 1024, 1025, 2100]) {
+      const src = random(7 + 137 * count + 3);
+      const out = Buffer.alloc(2 + 32 * count + 2, 0xee);
+      sha256LeavesInto(src, 7, count, out, 2);
+      for (let i = 0; i < count; i++) expect(out.subarray(2 + 32 * i, 34 + 32 * i)).toEqual(sha(0x00, src.subarray(7 + 137 * i, 144 + 137 * i)));
+      expect(out.subarray(0, 2)).toEqual(Buffer.alloc(2, 0xee));
+      expect(out.subarray(2 + 32 * count)).toEqual(Buffer.alloc(2, 0xee));
     }
   });
 

@@ -15,6 +15,7 @@ import {
   encodeMessageHash,
 } from "../../../src/proofs/index.js";
 import {uniform as rng} from "../../utils/prng.js";
+import {entriesOf, entryOf, type BucketInput} from "../../../src/proofs/bucket.js";
 
 
 /** Every bucket's range, sorted by lo in ASCII order (JS compares UTF-16 units: ASCII here). */
@@ -96,5 +97,32 @@ describe("18-bit buckets", () => {
       const {lo, hi} = bucketRange(b);
       if (!(lo <= text && text < hi) || rangeHolding(text) !== b) expect({text, b, holder: rangeHolding(text)}).toBeNull();
     }
+  });
+});
+
+describe("leaves of changed messages", () => {
+  it("entriesOf (one batch hash) gives entryOf's leaf for every row, and null where entryOf gives null", () => {
+    const next = rng(916);
+    const rows: BucketInput[] = Array.from({length: 300}, (_, i) => {
+      const data = randomBytes(1 + (i % 50));
+      return {
+        hash: encodeMessageHash(randomBytes(32)),
+        // Every 7th: an account of the wrong length; every 11th: no stored digest (its data hashed; every 22nd: gone).
+        account: randomBytes(i % 7 === 0 ? 32 : 33),
+        namespace: Math.floor(next() * 65536) - 32768,
+        expiry: 1_767_225_600_000 + Math.floor(next() * 1e9),
+        size: data.length,
+        digest: i % 11 === 0 ? null : randomBytes(32),
+        data: i % 22 === 0 ? undefined : data,
+      };
+    });
+    const loadData = (): Buffer | null => null;
+    const raws = rows.map((r) => decodeMessageHash(r.hash)!);
+    const batch = entriesOf(rows, raws, loadData);
+    const one = rows.map((r, i) => entryOf(r, loadData, raws[i]));
+    expect(batch.map((e) => e?.leaf.toString("hex") ?? null)).toEqual(one.map((e) => e?.leaf.toString("hex") ?? null));
+    expect(batch.filter((e) => e === null).length).toBeGreaterThan(40);
+    expect(batch.map((e) => (e === null ? null : [e.raw.toString("hex"), e.expiry, e.size]))).toEqual(one.map((e) => (e === null ? null : [e.raw.toString("hex"), e.expiry, e.size])));
+    expect(entriesOf([], [], loadData)).toEqual([]);
   });
 });

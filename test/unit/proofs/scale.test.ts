@@ -4,6 +4,7 @@
  * reports (logs and /health).
  */
 import {beforeAll, describe, expect, it} from "vitest";
+import {SLAB_BYTES} from "../../../src/proofs/bucket.js";
 import {BUCKET_COUNT, BucketArena, ChangeTracker, LocalEngine, LOOKUP_BATCH, progressFacts, refreshCommitment, type RefreshProgress} from "../../../src/proofs/index.js";
 import {build, FULL, HOUR_MS, message, nextPlan, proofStore, T0} from "./helpers.js";
 import {testPq} from "../../utils/rpc-harness.js";
@@ -70,6 +71,26 @@ describe("bucket arena", () => {
     expect(large).toMatchObject({at: 0});
     expect(large.chunk.length).toBe(48 + 40 * 52);
     expect(arena.allocatedBytes).toBe(64 * 1024);
+  });
+
+  it("in slabs, shares 64 KB chunks among records of any size up to a quarter of one, and counts them", () => {
+    expect(SLAB_BYTES).toBe(64 * 1024);
+    const arena = BucketArena.slabs();
+    const a = arena.alloc(48 + 40 * 52);
+    const b = arena.alloc(48 + 40 * 52);
+    // A refresh's rebuilt records at 10 M (~40 leaves): one slab, not an allocation each.
+    expect(b.chunk).toBe(a.chunk);
+    expect(b.at).toBe(48 + 40 * 52);
+    expect(a.chunk.length).toBe(SLAB_BYTES);
+    expect(arena.allocatedBytes).toBe(SLAB_BYTES);
+    const huge = arena.alloc(SLAB_BYTES / 4 + 1);
+    expect(huge).toMatchObject({at: 0});
+    expect(huge.chunk.length).toBe(SLAB_BYTES / 4 + 1);
+    // A record that no longer fits starts the next slab.
+    let last = b;
+    while (last.chunk === a.chunk) last = arena.alloc(48 + 40 * 52);
+    expect(last.at).toBe(0);
+    expect(arena.allocatedBytes).toBe(2 * SLAB_BYTES);
   });
 });
 
