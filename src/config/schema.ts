@@ -470,7 +470,8 @@ const ReplicationSchema = Type.Object(
     forwardBatchesInFlight: Type.Integer({
       minimum: 1,
       maximum: 16,
-      default: 2,
+      // One: fewer, larger frames at a moderate rate (src/replication/rpc-batcher.ts).
+      default: 1,
       description: "Most unanswered rpc_batch frames of forwarded requests per peer; forwards made meanwhile leave together in the next frame",
     }),
   },

@@ -55,16 +55,19 @@ describe("RpcBatcher", () => {
     });
   });
 
-  it("keeps at most MAX_BATCHES_IN_FLIGHT batches unanswered per peer; calls made meanwhile leave together", async () => {
+  it("keeps at most forwardBatchesInFlight (2 here) batches unanswered per peer; calls made meanwhile leave together", async () => {
+    const inFlight = 2;
     const held: Array<() => void> = [];
     const sent: PeerRequest[] = [];
     const respond = (req: PeerRequest): Promise<PeerReply> => {
       sent.push(req);
       return new Promise((resolve) => held.push(() => resolve(echo(req))));
     };
-    const batcher = new RpcBatcher(1 << 20, {
-      transport: {request: (_peer, req) => respond(req), requestRaw: (_peer, bytes) => respond(decodePeerRequest(bytes))},
-    });
+    const batcher = new RpcBatcher(
+      1 << 20,
+      {transport: {request: (_peer, req) => respond(req), requestRaw: (_peer, bytes) => respond(decodePeerRequest(bytes))}},
+      inFlight,
+    );
     const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
     const calls: Array<Promise<unknown>> = [];
     // One call per event-loop turn: each would have been its own frame.
@@ -72,12 +75,12 @@ describe("RpcBatcher", () => {
       calls.push(batcher.call(P, {method: "store", params: {n}}));
       await turn();
     }
-    expect(sent.length, "frames sent while none was answered").toBe(MAX_BATCHES_IN_FLIGHT);
+    expect(sent.length, "frames sent while none was answered").toBe(inFlight);
     held.shift()?.();
     await turn();
     await turn();
-    expect(sent.length).toBe(MAX_BATCHES_IN_FLIGHT + 1);
-    const third = sent[MAX_BATCHES_IN_FLIGHT];
+    expect(sent.length).toBe(inFlight + 1);
+    const third = sent[inFlight];
     expect(third?.type === "rpc_batch" && third.requests.map((r) => r.params.n)).toEqual([2, 3, 4, 5]);
     while (held.length > 0) held.shift()?.();
     expect((await Promise.all(calls)).map((r) => ((r as {body: {n: number}}).body).n)).toEqual([0, 1, 2, 3, 4, 5]);
@@ -89,7 +92,7 @@ describe("RpcBatcher", () => {
     expect(await other).toEqual({status: 200, body: {n: 9}});
   });
 
-  it("keeps one batch in flight per peer when told to (replication.forwardBatchesInFlight 1)", async () => {
+  it("keeps one batch in flight per peer by default (replication.forwardBatchesInFlight 1)", async () => {
     const held: Array<() => void> = [];
     const sent: PeerRequest[] = [];
     const respond = (req: PeerRequest): Promise<PeerReply> => {
@@ -98,7 +101,8 @@ describe("RpcBatcher", () => {
     };
     const transport = {request: (_peer: string, req: PeerRequest) => respond(req), requestRaw: (_peer: string, bytes: Uint8Array) => respond(decodePeerRequest(bytes))};
     expect(MAX_BATCHES_IN_FLIGHT, "the constructor's default is the setting's").toBe(defaultReplicationOptions.forwardBatchesInFlight);
-    const batcher = new RpcBatcher(1 << 20, {transport}, 1);
+    expect(MAX_BATCHES_IN_FLIGHT).toBe(1);
+    const batcher = new RpcBatcher(1 << 20, {transport});
     const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
     const calls: Array<Promise<unknown>> = [];
     for (let n = 0; n < 4; n++) {
