@@ -17,7 +17,6 @@ import {writeFileSync} from "node:fs";
 import {loadavg} from "node:os";
 import {initHashing} from "../src/crypto/hash.js";
 import {LocalEngine} from "../src/proofs/index.js";
-import {RecordFetcher} from "../src/proofs/fetch-worker.js";
 import {CommitmentStore, ProofTables, StorageDb} from "../src/storage/index.js";
 import {dirty, logged, timed} from "./proofs-measure.js";
 import {threadTicks} from "./trace-common.js";
@@ -52,10 +51,7 @@ async function main(): Promise<void> {
   if (header === null) throw new Error(`${path} holds no persisted commitment`);
   const n = header.messageCount;
   let timestamp = header.timestamp;
-  // BENCH_PROOF_FETCHER=0: the old records are read on the engine's thread alone (fetch-worker.ts).
-  let lastFetcher: RecordFetcher | null = null;
-  const fetcher = process.env.BENCH_PROOF_FETCHER === "0" ? undefined : () => (lastFetcher = RecordFetcher.open(path, 5_000));
-  const engine = new LocalEngine(tables.reader, {sliceBudgetMs: 10, store, recordFetcher: fetcher, onPersistError: (err) => console.error("persist failed", err)});
+  const engine = new LocalEngine(tables.reader, {sliceBudgetMs: 10, store, onPersistError: (err) => console.error("persist failed", err)});
   const cpu = (since: NodeJS.CpuUsage): number => round((process.cpuUsage(since).user + process.cpuUsage(since).system) / 1000);
   try {
     const load = await timed(() => engine.refresh(logged(tables, ++timestamp)));
@@ -80,7 +76,7 @@ async function main(): Promise<void> {
     const r = await engine.refresh(logged(tables, ++timestamp));
     const publishedMs = performance.now() - t0;
     const publishedCpuMs = cpu(cpu0);
-    // The engine's (this) thread alone: a helper reading records ahead runs beside it (fetch-worker.ts).
+    // This (the engine's) thread alone; publishedCpuMs is the whole process's.
     const publishedThreadCpuMs = ((threadTicks().get("main") ?? 0) - ticks0) * 10;
     // BENCH_PROOF_PROFILE_UNTIL=published: the profile covers the refresh alone, not its write.
     const untilPublished = process.env.BENCH_PROOF_PROFILE_UNTIL === "published";
@@ -96,7 +92,7 @@ async function main(): Promise<void> {
       session.disconnect();
     }
     console.log(
-      JSON.stringify({messages: n, rebuilt: r?.stats.rebuilt, fetchBatches: (lastFetcher as RecordFetcher | null)?.counts, publishedMs: round(publishedMs), publishedCpuMs, publishedThreadCpuMs, persistedMs: round(persistedMs), persistedCpuMs, loadAverage: loadavg().map((l) => l.toFixed(1)).join(" ")}),
+      JSON.stringify({messages: n, rebuilt: r?.stats.rebuilt, publishedMs: round(publishedMs), publishedCpuMs, publishedThreadCpuMs, persistedMs: round(persistedMs), persistedCpuMs, loadAverage: loadavg().map((l) => l.toFixed(1)).join(" ")}),
     );
   } finally {
     await engine.close();

@@ -52,9 +52,6 @@ const engine = new LocalEngine(reader, {
   sliceBudgetMs: data.sliceBudgetMs,
   store,
   poll,
-  // No record helper (fetch-worker.ts) here: beside this worker it made the 10 M 100,000-change
-  // refresh slower, not faster (12.1-13.6 against 7.6-9.0 s published, +2.3 s CPU; docs/benchmarks.md,
-  // "Session 9: churn at 10 M"), though it helped a LocalEngine on the main thread.
   // A full write let go of every record (~66 MB at 1 M messages, in 64 KB chunks V8 frees only
   // with a major GC): collected at once, as the build's own garbage is, rather than left to stand
   // beside the next refreshes (the 1 M bench's peak rose from 267 to 338 MB). Full writes are

@@ -13,7 +13,6 @@ import {BUCKET_COUNT} from "./constants.js";
 import type {Bucket} from "./bucket.js";
 import {committedLeaf, type CommittedLeaf, type LiveLeaf} from "./answerer.js";
 import type {Commitment} from "./commitment.js";
-import {PREFETCH_MIN_RECORDS, type RecordFetcher} from "./fetch-worker.js";
 import {DiskRecords, keepHeads, loadCommitment, nextGeneration, saveCommitment, type CommitmentPersistence, type LoadedCommitment} from "./persisted.js";
 import {FULL_PLAN, planSteps, refreshCommitment, runSteps, sliced, type CommitmentSource, type Progress, type RefreshOptions, type RefreshPlan, type RefreshProgress, type RefreshStats} from "./refresh.js";
 
@@ -91,13 +90,6 @@ export interface LocalEngineOptions {
   readonly onRecordsReleased?: (bytes: number, full: boolean) => void;
   /** Called after every step of a refresh (RefreshOptions.poll: the worker serves finds there). */
   readonly poll?: () => void;
-  /**
-   * Starts a helper thread that reads a large refresh's old records ahead of its merge
-   * (fetch-worker.ts: PREFETCH_MIN_RECORDS or more); it is stopped when that refresh ends.
-   */
-  readonly recordFetcher?: () => RecordFetcher;
-  /** Records a refresh must fetch to start that helper (PREFETCH_MIN_RECORDS; tests use fewer). */
-  readonly prefetchMinRecords?: number;
 }
 
 /** The engine in this thread, reading `source` (the worker wraps one of these). */
@@ -146,26 +138,8 @@ export class LocalEngine implements CommitmentEngine {
       this.opts.onProgress?.(p);
     };
     const records = this.#records;
-    const store = this.opts.store;
-    let fetcher: RecordFetcher | null = null;
-    const fetch =
-      records === null || store === undefined
-        ? undefined
-        : (list: readonly number[], heads: readonly Bucket[]) => records.fetch(list, heads, fetcher === null ? undefined : (missing) => (fetcher as RecordFetcher).take(missing, (rest) => store.records(rest)));
-    const startFetcher = this.opts.recordFetcher;
-    const prefetch =
-      startFetcher === undefined
-        ? undefined
-        : (list: readonly number[], batch: number): void => {
-            if (list.length < (this.opts.prefetchMinRecords ?? PREFETCH_MIN_RECORDS)) return;
-            fetcher ??= startFetcher();
-            fetcher.start(list, batch);
-          };
-    const stopFetcher = (): void => {
-      void fetcher?.close();
-      fetcher = null;
-    };
-    const opts: SliceOptions = {timestamp, logWatermark, sliceBudgetMs: this.opts.sliceBudgetMs, aborted: () => this.#closed, onProgress, poll: this.opts.poll, records: fetch, prefetch};
+    const fetch = records === null ? undefined : (list: readonly number[], heads: readonly Bucket[]) => records.fetch(list, heads);
+    const opts: SliceOptions = {timestamp, logWatermark, sliceBudgetMs: this.opts.sliceBudgetMs, aborted: () => this.#closed, onProgress, poll: this.opts.poll, records: fetch};
     let reread: readonly number[] = [];
     let loadedMs = 0;
     if (base === null && changed !== null && this.opts.store !== undefined) {
@@ -182,10 +156,7 @@ export class LocalEngine implements CommitmentEngine {
     const damaged = records === null ? [] : [...records.damaged];
     const plan = changed === null || base === null ? FULL_PLAN : await this.#plan(changed, base, [...new Set([...reread, ...damaged])].sort((x, y) => x - y), opts);
     if (plan === null) return null;
-    const c = await refreshCommitment(this.source, base, plan, opts, stats).finally(() => {
-      this.#progress = null;
-      stopFetcher();
-    });
+    const c = await refreshCommitment(this.source, base, plan, opts, stats).finally(() => (this.#progress = null));
     if (c === null) return null;
     this.#attach(c);
     this.#base = c;

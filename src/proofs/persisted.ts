@@ -113,9 +113,8 @@ export class DiskRecords {
    * The records of `buckets` (ascending), held in `heads` as heads only, for a refresh that merges
    * into them: read in one statement, checked, and pinned (the published commitment may still hold
    * these heads when the refresh's write overwrites their rows). Null for an unusable one.
-   * `read`: the rows of those not in memory (a helper may have read them ahead, fetch-worker.ts).
    */
-  fetch(buckets: readonly number[], heads: readonly Bucket[], read = (list: readonly number[]): StoredBucket[] => this.store.records(list)): Map<number, Bucket | null> {
+  fetch(buckets: readonly number[], heads: readonly Bucket[]): Map<number, Bucket | null> {
     const out = new Map<number, Bucket | null>();
     const missing: number[] = [];
     for (const b of buckets) {
@@ -123,7 +122,7 @@ export class DiskRecords {
       if (known === null) missing.push(b);
       else out.set(b, known);
     }
-    const rows = missing.length === 0 ? [] : read(missing);
+    const rows = missing.length === 0 ? [] : this.store.records(missing);
     for (const row of rows) {
       const head = heads[row.bucket] as Bucket;
       const full = checked(row, head);

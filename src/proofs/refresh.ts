@@ -79,11 +79,6 @@ export interface RefreshOptions {
    */
   readonly records?: (buckets: readonly number[], heads: readonly Bucket[]) => ReadonlyMap<number, Bucket | null>;
   /**
-   * Told, before the first, of every bucket `records` will be asked for, in the order asked,
-   * `batch` at a time (fetch-worker.ts reads them ahead on another thread).
-   */
-  readonly prefetch?: (buckets: readonly number[], batch: number) => void;
-  /**
    * Called after every step, inside a slice: the commitment worker serves the inclusion requests
    * that arrived meanwhile, so an answer waits for one step (a few ms), not for a whole slice.
    */
@@ -277,8 +272,8 @@ const FETCH_BATCH = 256;
 
 /**
  * The stored records of the buckets of a plan held as heads only, fetched FETCH_BATCH at a time
- * just before the merge reaches them (`upTo`), so a helper reading them ahead (RefreshOptions.prefetch)
- * works beside the merge. A bucket whose stored record is unusable goes to `reread`.
+ * just before the merge reaches them (`upTo`), so only a batch of old records waits beside the
+ * rebuilt ones. A bucket whose stored record is unusable goes to `reread`.
  */
 class RecordFeed {
   readonly reread: Set<number>;
@@ -300,10 +295,6 @@ class RecordFeed {
       this.#at.push(i);
     });
     if (this.#wanted.length > 0 && records === undefined) throw new Error("a commitment of heads needs RefreshOptions.records");
-  }
-
-  get wanted(): readonly number[] {
-    return this.#wanted;
   }
 
   /** Fetches the records of the wanted buckets before index `end` of the merge order; false if none was due. */
@@ -420,7 +411,6 @@ function* updateAll(
   const {timestamp} = opts;
   const order = inHashOrder(plan.buckets);
   const feed = new RecordFeed(order, buckets, plan, opts.records);
-  if (feed.wanted.length > 0) opts.prefetch?.(feed.wanted, FETCH_BATCH);
   const loadData = (hash: string): Buffer | null => source.dataByHash(hash);
   for (let start = 0; start < order.length; ) {
     let end = start;
