@@ -232,9 +232,8 @@ const byRaw = (a: LeafEntry, b: LeafEntry): number => Buffer.compare(a.raw, b.ra
  * its hash already decoded (a refresh decodes each changed hash once, when planning).
  */
 export function entryOf(row: BucketInput, loadData: DataLoader, raw: Buffer | null = decodeMessageHash(row.hash)): LeafEntry | null {
-  if (raw === null || row.account.length !== ACCOUNT_BYTES) return null;
-  const digest = row.digest ?? digestOfData(row, loadData);
-  if (digest === null || digest.length !== NODE_BYTES) return null;
+  const digest = raw === null ? null : leafDigest(row, loadData);
+  if (raw === null || digest === null) return null;
   const {account, namespace, expiry, size} = row;
   return {raw, leaf: rawLeafHash({raw, account, namespace, expiry, size, dataDigest: digest}), expiry, size};
 }
@@ -254,8 +253,8 @@ export function entriesOf(rows: readonly BucketInput[], raws: readonly Buffer[],
   let n = 0;
   rows.forEach((row, i) => {
     const raw = raws[i] as Buffer;
-    const digest = row.account.length === ACCOUNT_BYTES ? (row.digest ?? digestOfData(row, loadData)) : null;
-    if (digest === null || digest.length !== NODE_BYTES) return void slot.push(-1);
+    const digest = leafDigest(row, loadData);
+    if (digest === null) return void slot.push(-1);
     writeLeafEntry(leafInputs, n * LEAF_ENTRY_BYTES, {raw, account: row.account, namespace: row.namespace, expiry: row.expiry, size: row.size, dataDigest: digest});
     slot.push(n++);
   });
@@ -265,6 +264,13 @@ export function entriesOf(rows: readonly BucketInput[], raws: readonly Buffer[],
     const k = slot[i] as number;
     return k < 0 ? null : {raw: raws[i] as Buffer, leaf: leaves.subarray(k * NODE_BYTES, (k + 1) * NODE_BYTES), expiry: row.expiry, size: row.size};
   });
+}
+
+/** The data digest a leaf of `row` commits to; null if the row cannot be a leaf (account, data). */
+function leafDigest(row: BucketInput, loadData: DataLoader): Buffer | null {
+  if (row.account.length !== ACCOUNT_BYTES) return null;
+  const digest = row.digest ?? digestOfData(row, loadData);
+  return digest === null || digest.length !== NODE_BYTES ? null : digest;
 }
 
 function digestOfData(row: BucketInput, loadData: DataLoader): Buffer | null {

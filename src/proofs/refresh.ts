@@ -305,7 +305,7 @@ class RecordFeed {
     while (this.#fetched < this.#wanted.length && (this.#at[this.#fetched] as number) < end) {
       const batch = this.#wanted.slice(this.#fetched, this.#fetched + FETCH_BATCH);
       this.#fetched += batch.length;
-      const got = records(Array.from(Uint32Array.from(batch).sort()), this.buckets);
+      const got = records([...batch].sort((x, y) => x - y), this.buckets);
       for (const b of batch) {
         const full = got.get(b) ?? null;
         if (full === null) this.reread.add(b);
