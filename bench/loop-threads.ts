@@ -20,12 +20,12 @@
  * batch sizes; on a machine shared with other work, closed loops ran the servers at rates 3-10x
  * apart, and CPU per store grows as the rate falls (smaller group commits and sign batches).
  */
-import {readdirSync, readFileSync} from "node:fs";
 import {loadavg} from "node:os";
 import {pathToFileURL} from "node:url";
 import {machineBusySeconds} from "./cpu.js";
 import {benchConfig} from "./run.js";
 import {BenchContext, runScenario, SCENARIOS, type ScenarioDef} from "./scenarios.js";
+import {taskTicks} from "./trace-common.js";
 import {median, round} from "./util.js";
 
 const DEFAULT = "sqlite-store,sqlite-store-signed,sqlite-store-loops,sqlite-store-signed-loops,node-store";
@@ -34,17 +34,7 @@ const MIN_CORES = 0.02;
 
 /** CPU seconds per thread of `pid`, keyed by thread id (the main thread's id is the pid). */
 export function processThreadSeconds(pid: number): Map<number, number> {
-  const out = new Map<number, number>();
-  try {
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "latin1");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      out.set(Number(tid), (Number(fields[11]) + Number(fields[12])) / 100);
-    }
-  } catch {
-    // The process ended or this is not Linux: what was read so far.
-  }
-  return out;
+  return new Map(taskTicks(pid).map((t) => [t.tid, t.ticks / 100]));
 }
 
 /**

@@ -38,24 +38,38 @@ export function summarize(values: readonly number[], decimals = 2): Summary {
   return {n: sorted.length, p50: round(at(0.5)), p90: round(at(0.9)), p99: round(at(0.99)), max: round(at(1)), mean: round(mean)};
 }
 
+/** One thread's CPU ticks (utime + stime, 1/100 s) from /proc, with its id and /proc's name. */
+export interface TaskTicks {
+  tid: number;
+  name: string;
+  ticks: number;
+}
+
 /**
- * CPU ticks (utime + stime, 1/100 s) per thread of this process, keyed `main` for the main thread and
- * `<name>/<tid>` for the others (the name is /proc's, "node" for most of Node's threads). Empty
- * where /proc is missing (not Linux).
+ * Every thread of process `pid` ("self": this one) from /proc/<pid>/task; what was read so far if
+ * the process ended meanwhile, nothing where /proc is missing (not Linux).
  */
-export function threadTicks(): Map<string, number> {
-  const ticks = new Map<string, number>();
+export function taskTicks(pid: number | "self"): TaskTicks[] {
+  const out: TaskTicks[] = [];
   try {
-    for (const tid of readdirSync("/proc/self/task")) {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, "latin1");
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "latin1");
       const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      ticks.set(tid === String(process.pid) ? "main" : `${name}/${tid}`, Number(fields[11]) + Number(fields[12]));
+      out.push({tid: Number(tid), name, ticks: Number(fields[11]) + Number(fields[12])});
     }
   } catch {
-    // Not Linux: no per-thread figures.
+    // The process ended, or not Linux.
   }
-  return ticks;
+  return out;
+}
+
+/**
+ * CPU ticks per thread of this process, keyed `main` for the main thread and `<name>/<tid>` for
+ * the others (the name is /proc's, "node" for most of Node's threads). Empty where /proc is missing.
+ */
+export function threadTicks(): Map<string, number> {
+  return new Map(taskTicks("self").map((t) => [t.tid === process.pid ? "main" : `${t.name}/${t.tid}`, t.ticks]));
 }
 
 /**
