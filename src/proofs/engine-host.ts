@@ -37,7 +37,7 @@ const WORKER_YOUNG_GENERATION_MB = 4;
  * what a refresh may use: a worker that runs out is replaced by one with twice the limit, up to
  * WORKER_OLD_GENERATION_MAX_MB.
  */
-export const WORKER_OLD_GENERATION_MB = 512;
+const WORKER_OLD_GENERATION_MB = 512;
 const WORKER_OLD_GENERATION_MAX_MB = 8192;
 
 /** Host-side settings of the worker (tests set a small heap to make it run out). */
