@@ -113,10 +113,18 @@ export interface FixtureResult {
     bucketsRebuilt: number;
   };
   peakRssMb: number;
+  /** The commitment worker's young generation at the end (MB: engine-host.ts's choice, or BENCH_PROOF_YOUNG_MB). */
+  youngGenerationMb?: number;
 }
 
-const newEngine = (path: string): WorkerEngine =>
-  new WorkerEngine({path, busyTimeoutMs: 5_000, sliceBudgetMs: 10, persist: true}, {warn: (o, m) => console.error(m, o)});
+/**
+ * The node's worker engine; BENCH_PROOF_YOUNG_MB fixes the worker's young generation (an A/B)
+ * instead of the size engine-host.ts chooses by the node's messages.
+ */
+const newEngine = (path: string): WorkerEngine => {
+  const young = process.env.BENCH_PROOF_YOUNG_MB;
+  return new WorkerEngine({path, busyTimeoutMs: 5_000, sliceBudgetMs: 10, persist: true}, {warn: (o, m) => console.error(m, o)}, young === undefined ? {} : {youngGenerationMb: Number(young)});
+};
 
 /** The measuring child: restart, then churn, on the kept file. */
 async function measure(path: string, steps: ReadonlySet<string>): Promise<FixtureResult> {
@@ -165,6 +173,7 @@ async function measure(path: string, steps: ReadonlySet<string>): Promise<Fixtur
       };
     }
     out.peakRssMb = maxRssMb();
+    out.youngGenerationMb = (await engine.memory()).youngGenerationMb;
     return out;
   } finally {
     await engine.close();
