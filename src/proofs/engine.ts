@@ -218,17 +218,11 @@ export class LocalEngine implements CommitmentEngine {
     return earlier === undefined ? null : [...new Set([...earlier.keys(), ...changed])];
   }
 
-  /**
-   * The plan of an incremental refresh, made in steps (planSteps), with the change log's rows up to
-   * the request's watermark looked up in it; null if the engine closed.
-   */
+  /** The plan of an incremental refresh, made in steps (planSteps); null if the engine closed. */
   async #plan(changed: readonly string[], base: Commitment, reread: readonly number[], opts: SliceOptions): Promise<RefreshPlan | null> {
     let plan: RefreshPlan | null = null;
-    const source = this.source;
     const steps = (function* (): Generator<void> {
-      const logged = opts.logWatermark === undefined ? undefined : source.loggedRows?.(opts.logWatermark);
-      if (logged !== undefined) yield;
-      plan = yield* planSteps(changed, base, opts.timestamp, reread, logged);
+      plan = yield* planSteps(changed, base, opts.timestamp, reread);
     })();
     return (await sliced(steps, {...opts, onProgress: undefined}, newStats(), idleProgress(false))) ? plan : null;
   }

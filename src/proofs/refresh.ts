@@ -35,9 +35,6 @@ export interface CommitmentSource {
   loggedRows?(watermark: number): ReadonlyMap<string, BucketInput | "gone" | "unknown">;
 }
 
-/** A changed message as the change log has it: its row, "gone", or "unknown" (read the message). */
-export type LoggedState = BucketInput | "gone" | "unknown";
-
 /** The buckets to rebuild and, for an incremental refresh, the changed hashes per bucket. */
 export interface RefreshPlan {
   /** Read every message; `buckets` and `changed` are then empty. */
@@ -47,11 +44,6 @@ export interface RefreshPlan {
   readonly changed: ReadonlyMap<number, readonly string[]>;
   /** The raw hashes of `changed`, in the same order (decoded once, when planning). Absent: decoded when used. */
   readonly raw?: ReadonlyMap<number, readonly Buffer[]>;
-  /**
-   * What the change log says of each hash of `changed`, in the same order (undefined: not logged),
-   * looked up when planning (`planSteps`' `logged`). Absent: the refresh reads the log itself.
-   */
-  readonly logged?: ReadonlyMap<number, readonly (LoggedState | undefined)[]>;
   /**
    * Buckets (also in `buckets`) read again in full from the store: a persisted bucket that was
    * stale or corrupt (persisted.ts) holds nothing to update.
@@ -163,23 +155,10 @@ export function planRefresh(changed: Iterable<string>, previous: Commitment | nu
 const PLAN_STEP = 16_384;
 const PLAN_HASHES_STEP = 2_048;
 
-/**
- * `planRefresh` in steps of PLAN_STEP hashes or buckets, so the worker answers finds between them.
- * With the change log's rows (`logged`: CommitmentSource.loggedRows) each changed hash's is looked
- * up here, in the request's order, which is about the log's (the order its Map was filled in): the
- * merge walks buckets in hash order, and a lookup per hash there touched the 100,000 keys and rows
- * of a 10 M refresh in random order (RefreshPlan.logged; docs/benchmarks.md "Session 10: churn at 10 M").
- */
-export function* planSteps(
-  changed: Iterable<string>,
-  previous: Commitment,
-  timestamp: number,
-  reread: readonly number[] = [],
-  logged?: ReadonlyMap<string, LoggedState>,
-): Generator<void, RefreshPlan> {
+/** `planRefresh` in steps of PLAN_STEP hashes or buckets, so the worker answers finds between them. */
+export function* planSteps(changed: Iterable<string>, previous: Commitment, timestamp: number, reread: readonly number[] = []): Generator<void, RefreshPlan> {
   const byBucket = new Map<number, string[]>();
   const raws = new Map<number, Buffer[]>();
-  const states = new Map<number, (LoggedState | undefined)[]>();
   let n = 0;
   for (const hash of new Set(changed)) {
     if (++n % PLAN_HASHES_STEP === 0) yield;
@@ -187,15 +166,12 @@ export function* planSteps(
     if (raw === null) continue;
     const b = bucketOf(raw);
     const list = byBucket.get(b);
-    const state = logged?.get(hash);
     if (list === undefined) {
       byBucket.set(b, [hash]);
       raws.set(b, [raw]);
-      if (logged !== undefined) states.set(b, [state]);
     } else {
       list.push(hash);
       (raws.get(b) as Buffer[]).push(raw);
-      if (logged !== undefined) (states.get(b) as (LoggedState | undefined)[]).push(state);
     }
   }
   const buckets = new Set([...byBucket.keys(), ...reread]);
@@ -205,8 +181,7 @@ export function* planSteps(
     if ((b + 1) % PLAN_STEP === 0) yield;
   }
   // A typed array sorts numerically without a comparator call per pair (~100,000 buckets at 10 M).
-  const plan = {full: false, buckets: Array.from(Uint32Array.from(buckets).sort()), changed: byBucket, raw: raws, reread: new Set(reread)};
-  return logged === undefined ? plan : {...plan, logged: states};
+  return {full: false, buckets: Array.from(Uint32Array.from(buckets).sort()), changed: byBucket, raw: raws, reread: new Set(reread)};
 }
 
 /** Runs a generator of steps to its end and returns its value. */
@@ -241,8 +216,7 @@ export async function refreshCommitment(
       progress.phase = "tree";
       top = yield* TopTree.build(buckets);
     } else {
-      // Looked up when planning (RefreshPlan.logged), or read here.
-      const logged = opts.logWatermark === undefined || plan.logged !== undefined ? undefined : source.loggedRows?.(opts.logWatermark);
+      const logged = opts.logWatermark === undefined ? undefined : source.loggedRows?.(opts.logWatermark);
       if (logged !== undefined) yield;
       yield* updateAll(source, buckets, plan, opts, stats, arena, progress, logged);
       arenaBytes = previous.arenaBytes + arena.allocatedBytes;
@@ -432,7 +406,7 @@ function* updateAll(
   stats: RefreshStats,
   arena: BucketArena,
   progress: Progress,
-  logged?: ReadonlyMap<string, LoggedState>,
+  logged?: ReadonlyMap<string, BucketInput | "gone" | "unknown">,
 ): Generator<void> {
   const {timestamp} = opts;
   const order = inHashOrder(plan.buckets);
@@ -448,12 +422,9 @@ function* updateAll(
     // a bucket is never split.
     for (let taken = 0; end < order.length && ((taken < LOOKUP_BATCH && leaves < STEP_LEAVES) || end === start); end++) {
       const b = order[end] as number;
-      const list = plan.changed.get(b) ?? [];
-      const states = plan.logged?.get(b);
-      for (let k = 0; k < list.length; k++) {
-        const h = list[k] as string;
+      for (const h of plan.changed.get(b) ?? []) {
         taken++;
-        const known = states === undefined ? logged?.get(h) : states[k];
+        const known = logged?.get(h);
         if (known === undefined || known === "unknown") hashes.push(h);
         else if (known !== "gone" && known.expiry > timestamp) rows.set(h, known);
       }
