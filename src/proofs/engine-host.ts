@@ -26,11 +26,13 @@ import type {RefreshProgress} from "./refresh.js";
  * (docs/PROTOCOL.md (Storage proofs) §11.2): 4 MB where memory is the constraint (the 1 M bench's
  * peak 306-310 → 294-297 MB, docs/benchmarks.md "Session 9: memory at 1 M"). A large node's
  * refreshes allocate more between scavenges than 4 MB holds, so more of it is copied and promoted:
- * at 10 M the 100,000-change refresh published in 7.7-8.6 s with 4 MB and 6.7 s with 16 MB (quiet),
- * its memory target (1 GB) with ~200 MB of room ("Session 10: churn at 10 M").
+ * at 10 M (memory target 1 GB, peak ~800 MB) a fixture run's worker scavenged 706-715 times (2.2-3.2 s
+ * of GC pauses in all, at load 5-8) with 4 MB, 175-178 times (2.0 s) with 16 MB and 86-91 times
+ * (1.0-1.1 s) with 32 MB (48 MB: as 32), its 100,000-change refresh's thread CPU 5.9-6.1, 6.2 and
+ * 5.2 s, peak RSS ~20 MB higher (docs/benchmarks.md, "Session 10: churn at 10 M").
  */
 const SMALL_YOUNG_GENERATION_MB = 4;
-const LARGE_YOUNG_GENERATION_MB = 16;
+const LARGE_YOUNG_GENERATION_MB = 32;
 /** Messages from which a node is large (its worker gets the larger young generation). */
 const LARGE_NODE_MESSAGES = 2_000_000;
 /** A large node's worker keeps its size until the node falls below this share of the line (no swaps back and forth). */

@@ -161,7 +161,7 @@ describe("WorkerEngine", () => {
     const fixed = new WorkerEngine({path, busyTimeoutMs: 5_000, sliceBudgetMs: 10}, logger, {largeNodeMessages: stored, youngGenerationMb: 8});
     try {
       expect((await small.memory()).youngGenerationMb).toBe(4);
-      expect((await large.memory()).youngGenerationMb).toBe(16);
+      expect((await large.memory()).youngGenerationMb).toBe(32);
       expect((await fixed.memory()).youngGenerationMb).toBe(8);
     } finally {
       await Promise.all([small.close(), large.close(), fixed.close()]);
@@ -210,7 +210,7 @@ describe("WorkerEngine", () => {
       const answered = engine.find(T + 22, hash, liveOf(hash));
       expect(await answered).not.toBeNull();
       const swapped = await refreshed;
-      expect((await engine.memory()).youngGenerationMb).toBe(16);
+      expect((await engine.memory()).youngGenerationMb).toBe(32);
       // The old worker answered until the new one held the commitment; the new one answers it too.
       expect(await engine.find(T + 22, hash, liveOf(hash))).toEqual(await answered);
       const full = await local.refresh({timestamp: T + 23, changed: null});
