@@ -227,6 +227,41 @@ describe("WorkerEngine", () => {
     }
   });
 
+  it("keeps its worker while the persisted commitment is not the published one (a refresh left unpublished), and moves once it is", async () => {
+    const request = (timestamp: number) => {
+      const log = tables.changeLog(1_000_000);
+      return {timestamp, changed: [...new Set(log.hashes)], logWatermark: log.watermark};
+    };
+    const stored = db.sqlite.prepare("SELECT messages FROM store_totals WHERE id = 1").pluck().get() as number;
+    const engine = new WorkerEngine({path, busyTimeoutMs: 5_000, sliceBudgetMs: 10, persist: true}, logger, {largeNodeMessages: stored + 100});
+    const local = new LocalEngine(tables.reader, {sliceBudgetMs: 10});
+    const from = warnings.length;
+    try {
+      await engine.refresh(request(T + 41));
+      await engine.publish(T + 41);
+      fill(150, N + 7_000);
+      tables.takeUpdatedHashes();
+      // Past the line, but its proof is never published: the persisted commitment (T + 42) is not the published one (T + 41).
+      expect((await engine.refresh(request(T + 42)))!.messageCount).toBeGreaterThanOrEqual(stored + 100);
+      db.sqlite.prepare("UPDATE messages SET expiry = expiry + 2 WHERE id % 900 = 0").run();
+      tables.takeUpdatedHashes();
+      await engine.refresh(request(T + 43));
+      expect((await engine.memory()).youngGenerationMb).toBe(4);
+      expect(warnings.slice(from).filter((w) => w.includes("could not move the commitment"))).toHaveLength(1);
+      await engine.publish(T + 43);
+      // Now the persisted commitment is the published one: the next refresh moves.
+      db.sqlite.prepare("UPDATE messages SET expiry = expiry + 2 WHERE id % 800 = 0").run();
+      tables.takeUpdatedHashes();
+      const moved = await engine.refresh(request(T + 44));
+      expect((await engine.memory()).youngGenerationMb).toBe(32);
+      expect(moved!.root.equals((await local.refresh({timestamp: T + 44, changed: null}))!.root)).toBe(true);
+      expect(warnings.slice(from)).toHaveLength(1);
+    } finally {
+      await engine.close();
+      await local.close();
+    }
+  });
+
   it("replaces a worker that ran out of heap with one of twice the limit, so the refresh that needed more succeeds", async () => {
     // 4 MB of old generation cannot hold a full build of N messages; 32 MB can (three doublings).
     const worker = new WorkerEngine({path, busyTimeoutMs: 5_000, sliceBudgetMs: 10}, logger, {oldGenerationMb: 4});
