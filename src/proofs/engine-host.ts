@@ -6,7 +6,9 @@
  * If the worker dies, every pending call fails; the next call starts a new worker, whose first
  * refresh loads the persisted commitment (`persist`) or is a full build. One that ran out of heap is
  * replaced by one with twice the old generation's limit, so a refresh larger than the limit allows
- * is retried with room instead of failing the same way every epoch.
+ * is retried with room instead of failing the same way every epoch. The worker's young generation
+ * is chosen by the node's size; a node that grows past the line (or falls well below it) moves to a
+ * worker of the other size before a refresh, without a pause in its answers (`#resize`).
  */
 import {existsSync} from "node:fs";
 import type {Logger} from "../util/index.js";
