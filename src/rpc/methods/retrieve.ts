@@ -1,6 +1,6 @@
 import type {Account, RpcResponse} from "../../protocol/index.js";
 import type {RpcContext} from "../context.js";
-import {ACCESS, AUTH_FIELDS, loadAccount, loadAuth, sigMessage, verifyRequest, verifyRequestAsync, type RequestAuth} from "../auth.js";
+import {ACCESS, AUTH_FIELDS, loadAccount, loadAuth, sigMessage, verifyRequestAsync, type RequestAuth} from "../auth.js";
 import {RETRIEVE_MAX_SIZE_BYTES, SIGNATURE_TOLERANCE_MS} from "../../protocol/index.js";
 import {isBase64} from "../../protocol/index.js";
 import {HTTP, ParseError, RpcError} from "../errors.js";
@@ -87,17 +87,7 @@ export const retrieveMethod = defineMethod<RetrieveRequest>({
       throw new RpcError(HTTP.NOT_ACCEPTABLE, "retrieve timestamp too far from current time");
     }
     const msg = sigMessage("retrieve", namespaceSigValue(req.namespace), ts);
-    if (req.auth.pq === undefined) {
-      // Ed25519 (every account but 07) is checked here, on the event loop (node:crypto, ~0.06 ms),
-      // and the page read and written at once, as a request arrives: through the signing worker
-      // the check cost more CPU in all, and the pages of a worker batch were read, serialised and
-      // written together, alive across each other's work (docs/benchmarks.md "Session 10: retrieve").
-      if (!verifyRequest(ctx, req.auth, ACCESS.READ, isUnrevocable(req.namespace), msg)) {
-        throw new RpcError(HTTP.UNAUTHORIZED, "retrieve signature verification failed");
-      }
-      return Promise.resolve(readPage(ctx, req, now));
-    }
-    // ML-DSA-65 (07) is checked on the signing worker when the node has one (ctx.verifier).
+    // The signature itself is checked on the signing worker when the node has one (ctx.verifier).
     return verifyRequestAsync(ctx, req.auth, ACCESS.READ, isUnrevocable(req.namespace), msg).then((ok) => {
       if (!ok) throw new RpcError(HTTP.UNAUTHORIZED, "retrieve signature verification failed");
       return readPage(ctx, req, now);
