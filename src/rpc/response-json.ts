@@ -43,28 +43,6 @@ export function objectJson<T extends object>(o: T, field?: (key: string) => stri
   return `${out}}`;
 }
 
-/**
- * {@link objectJson}'s text made by one `join` of its parts: a flat string, where `objectJson`'s
- * concatenations leave a rope that is copied flat again when the reply's length is taken and its
- * bytes written (for a ~100 KB retrieve page, ~100 KB more garbage per answer). `fieldParts(key,
- * parts)` may push a key's value text as parts (and return true); other values go through
- * {@link valueJson}, and a value that serialises to nothing is skipped with its key.
- */
-export function objectJsonJoined<T extends object>(o: T, fieldParts: (key: string, parts: string[]) => boolean): string {
-  const parts: string[] = ["{"];
-  for (const key of Object.keys(o)) {
-    const at = parts.length;
-    if (at > 1) parts.push(",");
-    parts.push(keyText(key));
-    if (fieldParts(key, parts)) continue;
-    const text = valueJson((o as Record<string, unknown>)[key]);
-    if (text === undefined) parts.length = at;
-    else parts.push(text);
-  }
-  parts.push("}");
-  return parts.join("");
-}
-
 /** Serialises `o` with {@link objectJson} (its values' own serialisers apply). */
 export function withObjectJson<T extends object>(o: T): T {
   return withJson(o, (x) => objectJson(x));

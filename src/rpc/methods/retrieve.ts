@@ -8,7 +8,7 @@ import {isNoAuthRetrieve, isUnrevocable, namespaceSigValue} from "../../protocol
 import {loadFields, requireField, requireAtMostOneOf, requireExactlyOneOf, type Params} from "../params.js";
 import {miscFields, wrongSwarm} from "../recursive.js";
 import {withJson} from "../../util/index.js";
-import {objectJsonJoined} from "../response-json.js";
+import {objectJson} from "../response-json.js";
 import type {StoredMessage} from "../../storage/index.js";
 import {defineMethod} from "./types.js";
 
@@ -131,37 +131,18 @@ function pageBody(rows: readonly StoredMessage[], more: boolean, misc: ReturnTyp
     more,
     ...misc,
   };
-  return withJson(body, (b) =>
-    objectJsonJoined(b, (key, parts) => {
-      if (key !== "messages" || messages !== undefined) return false;
-      messagesParts(rows, parts);
-      return true;
-    }),
-  );
+  return withJson(body, (b) => objectJson(b, (key) => (key === "messages" && messages === undefined ? messagesJson(rows) : undefined)));
 }
 
-/**
- * JSON.stringify's text of the page's messages, as the objects `pageBody` builds would give, pushed
- * as parts (the body's text is one join of them: no rope of ~400 pieces to flatten again on write).
- */
-function messagesParts(rows: readonly StoredMessage[], parts: string[]): void {
-  parts.push("[");
+/** JSON.stringify's text of the page's messages, as the objects `pageBody` builds would give. */
+function messagesJson(rows: readonly StoredMessage[]): string {
+  let out = "[";
   for (let i = 0; i < rows.length; i++) {
     const m = rows[i] as StoredMessage;
     // Base64 needs no escaping; the hash does not either but goes through JSON.stringify anyway (43 chars).
-    parts.push(
-      i === 0 ? '{"hash":' : ',{"hash":',
-      JSON.stringify(m.hash),
-      ',"timestamp":',
-      numberJson(m.timestamp),
-      ',"expiration":',
-      numberJson(m.expiry),
-      ',"data":"',
-      m.data.toString("base64"),
-      '"}',
-    );
+    out += `${i === 0 ? "" : ","}{"hash":${JSON.stringify(m.hash)},"timestamp":${numberJson(m.timestamp)},"expiration":${numberJson(m.expiry)},"data":"${m.data.toString("base64")}"}`;
   }
-  parts.push("]");
+  return `${out}]`;
 }
 
 /** String(n) for a finite number (JSON has no NaN or Infinity: null, as JSON.stringify writes them). */
