@@ -116,75 +116,31 @@ interface MessageJson {
 }
 
 /**
- * A page as a few objects, made right after the read: the hashes, the two times of each message
- * in one Float64Array and every message's data in one Buffer. A page waits for its turn to be
- * written (the pages of a verifier batch are read before any is written), and young-generation
- * GC copies what is alive: as 100 row objects, each with its hash, two heap numbers and a Buffer
- * object, a page was ~30 KB of live heap; this is its hashes and three objects.
- */
-interface CompactPage {
-  hashes: string[];
-  /** timestamp, expiry of each message in turn. */
-  times: Float64Array;
-  data: Buffer;
-  /** End offset of each message's data in `data`. */
-  ends: Uint32Array;
-}
-
-function compactPage(rows: readonly StoredMessage[]): CompactPage {
-  const n = rows.length;
-  const hashes = new Array<string>(n);
-  const times = new Float64Array(2 * n);
-  const ends = new Uint32Array(n);
-  const parts = new Array<Buffer>(n);
-  let end = 0;
-  for (let i = 0; i < n; i++) {
-    const m = rows[i] as StoredMessage;
-    hashes[i] = m.hash;
-    times[2 * i] = m.timestamp;
-    times[2 * i + 1] = m.expiry;
-    parts[i] = m.data;
-    end += m.data.length;
-    ends[i] = end;
-  }
-  return {hashes, times, data: Buffer.concat(parts, end), ends};
-}
-
-/**
  * `{messages, more, t, hf}`. The messages' JSON (~100 KB for a default page) is written straight
- * from the compact page by concatenating each message's fields; the `messages` objects are only
- * built when something reads them (a batch sub-request, a WebSocket frame, an onion response,
- * which serialise with JSON.stringify and get the same bytes).
+ * from the stored rows by concatenating each row's fields; the `messages` objects are only built
+ * when something reads them (a batch sub-request, a WebSocket frame, an onion response, which
+ * serialise with JSON.stringify and get the same bytes).
  */
 function pageBody(rows: readonly StoredMessage[], more: boolean, misc: ReturnType<typeof miscFields>): Record<string, unknown> {
-  const page = compactPage(rows);
   let messages: MessageJson[] | undefined;
   const body = {
     get messages(): MessageJson[] {
-      messages ??= page.hashes.map((hash, i) => ({
-        hash,
-        timestamp: page.times[2 * i] as number,
-        expiration: page.times[2 * i + 1] as number,
-        data: page.data.toString("base64", i === 0 ? 0 : page.ends[i - 1], page.ends[i]),
-      }));
+      messages ??= rows.map((m) => ({hash: m.hash, timestamp: m.timestamp, expiration: m.expiry, data: m.data.toString("base64")}));
       return messages;
     },
     more,
     ...misc,
   };
-  return withJson(body, (b) => objectJson(b, (key) => (key === "messages" && messages === undefined ? messagesJson(page) : undefined)));
+  return withJson(body, (b) => objectJson(b, (key) => (key === "messages" && messages === undefined ? messagesJson(rows) : undefined)));
 }
 
 /** JSON.stringify's text of the page's messages, as the objects `pageBody` builds would give. */
-function messagesJson(page: CompactPage): string {
-  const {hashes, times, data, ends} = page;
+function messagesJson(rows: readonly StoredMessage[]): string {
   let out = "[";
-  let start = 0;
-  for (let i = 0; i < hashes.length; i++) {
-    const end = ends[i] as number;
+  for (let i = 0; i < rows.length; i++) {
+    const m = rows[i] as StoredMessage;
     // Base64 needs no escaping; the hash does not either but goes through JSON.stringify anyway (43 chars).
-    out += `${i === 0 ? "" : ","}{"hash":${JSON.stringify(hashes[i])},"timestamp":${numberJson(times[2 * i] as number)},"expiration":${numberJson(times[2 * i + 1] as number)},"data":"${data.toString("base64", start, end)}"}`;
-    start = end;
+    out += `${i === 0 ? "" : ","}{"hash":${JSON.stringify(m.hash)},"timestamp":${numberJson(m.timestamp)},"expiration":${numberJson(m.expiry)},"data":"${m.data.toString("base64")}"}`;
   }
   return `${out}]`;
 }
