@@ -12,10 +12,11 @@
  * Memory per message: 32 (leaf) + 8 (key) + 8 (expiry) + 4 (size) = 52 bytes, plus 48 bytes and
  * one 48-byte object (chunk, offset, length: no typed-array view) per non-empty bucket.
  */
-import {ACCOUNT_BYTES} from "../protocol/index.js";
+import {ACCOUNT_BYTES} from "../protocol/identity.js";
 import {BUCKET_COUNT, LEAF_ENTRY_BYTES, NODE_BYTES} from "./constants.js";
 import {dataDigest, decodeMessageHash, rawLeafHash, writeLeafEntry} from "./leaf.js";
-import {EMPTY_ROOT, sha256LeavesInto, sha256RootInto} from "../crypto/index.js";
+import {sha256LeavesInto, sha256RootInto} from "../crypto/hash.js";
+import {EMPTY_ROOT} from "../crypto/merkle.js";
 
 /**
  * Bytes of the raw hash kept per leaf to find it again, from KEY_OFFSET (a full leaf check settles

@@ -7,8 +7,9 @@
  */
 import {getHeapStatistics} from "node:v8";
 import {parentPort, receiveMessageOnPort, workerData, type MessagePort} from "node:worker_threads";
-import {CommitmentReader, CommitmentStore} from "../storage/index.js";
-import {loadGc} from "../util/index.js";
+import {CommitmentReader} from "../storage/commitment-reader.js";
+import {CommitmentStore} from "../storage/commitment-store.js";
+import {loadGc} from "../util/gc.js";
 import {LocalEngine} from "./engine.js";
 import {ProofError} from "./errors.js";
 import type {EngineReply, EngineRequest, EngineWorkerData, WorkerMemory} from "./engine-protocol.js";
