@@ -55,6 +55,16 @@ export interface StoredBucket {
 /** Bytes of a record's head (root, smallest expiry, byte total), stored apart for a restart (0013). */
 const HEAD_BYTES = 48;
 
+/**
+ * Page cache of each of the commitment worker's connections (its reader's and its store's), KiB.
+ * better-sqlite3 builds SQLite with a 16 MB default, and the worker's two connections filled theirs
+ * (a full build reads every message, a refresh every record it rebuilds): ~40 MB of the 1 M
+ * bench's peak RSS (docs/benchmarks.md, "Session 10: memory at 1 M"). Those reads go through each
+ * page once, in key order; what is read again (the B-trees' inner pages, a few MB at 10 M) stays
+ * in 2 MB, and the rest is in the OS's cache either way.
+ */
+export const PROOF_CONNECTION_CACHE_KIB = 2048;
+
 const SQL = {
   header: "SELECT generation, timestamp, root, message_count, log_watermark, top, roots_digest FROM proof_commitment WHERE id = 1",
   maxGeneration: "SELECT max(generation) FROM proof_buckets",
@@ -107,12 +117,19 @@ export class CommitmentStore {
   static open(path: string, busyTimeoutMs: number): CommitmentStore {
     try {
       const sqlite = new Database(path, {fileMustExist: true, timeout: busyTimeoutMs});
+      sqlite.pragma(`cache_size = -${PROOF_CONNECTION_CACHE_KIB}`);
       sqlite.pragma("journal_mode = WAL");
       sqlite.pragma("synchronous = NORMAL");
       return new CommitmentStore(sqlite, true);
     } catch (err) {
       throw toStorageError(err, 0);
     }
+  }
+
+  /** The connection's page cache limit, KiB (PROOF_CONNECTION_CACHE_KIB on a connection `open` made). */
+  pageCacheKiB(): number {
+    const pages = this.#sqlite.pragma("cache_size", {simple: true}) as number;
+    return pages < 0 ? -pages : (pages * (this.#sqlite.pragma("page_size", {simple: true}) as number)) / 1024;
   }
 
   header(): CommitmentHeader | null {

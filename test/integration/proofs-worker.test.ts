@@ -9,7 +9,8 @@ import {join} from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {initHashing, sha256} from "../../src/crypto/hash.js";
 import {BUCKET_COUNT, FULL_PLAN, LocalEngine, PAGE_ROWS, ProofError, WorkerEngine, bucketOf, dataDigest, decodeMessageHash, refreshCommitment} from "../../src/proofs/index.js";
-import {CommitmentReader, ProofTables, StorageDb} from "../../src/storage/index.js";
+import {CommitmentReader, CommitmentStore, ProofTables, StorageDb} from "../../src/storage/index.js";
+import {PROOF_CONNECTION_CACHE_KIB} from "../../src/storage/commitment-store.js";
 
 const T = 1_767_225_600_000;
 const N = 20_000;
@@ -70,6 +71,23 @@ async function findDuring(worker: WorkerEngine, refresh: () => Promise<string>):
   await Promise.all([refreshed, found]);
   return order;
 }
+
+describe("the commitment worker's connections", () => {
+  // better-sqlite3's default page cache is 16 MB a connection; the worker's two filled theirs (~40 MB
+  // of the 1 M bench's peak RSS: docs/benchmarks.md, "Session 10: memory at 1 M").
+  it("keep a page cache of PROOF_CONNECTION_CACHE_KIB each", () => {
+    const reader = CommitmentReader.openReadOnly(path, 5_000);
+    const store = CommitmentStore.open(path, 5_000);
+    try {
+      expect(PROOF_CONNECTION_CACHE_KIB).toBeLessThanOrEqual(4096);
+      expect(reader.pageCacheKiB()).toBe(PROOF_CONNECTION_CACHE_KIB);
+      expect(store.pageCacheKiB()).toBe(PROOF_CONNECTION_CACHE_KIB);
+    } finally {
+      reader.close();
+      store.close();
+    }
+  });
+});
 
 describe("full build on a read-only connection", () => {
   it("holds no read transaction across its yields: the writer can checkpoint and truncate the WAL at every one", async () => {
