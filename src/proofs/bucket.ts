@@ -200,7 +200,16 @@ export function sameHead(a: Bucket, b: Bucket): boolean {
 
 export const EMPTY_BUCKET: Bucket = Object.freeze(new Bucket(emptyRecord(), 0, HEADER_BYTES));
 
-export const EMPTY_BUCKETS: readonly Bucket[] = Object.freeze(Array.from({length: BUCKET_COUNT}, () => EMPTY_BUCKET));
+/**
+ * A new array of BUCKET_COUNT empty buckets, where a full build or a load starts. Not a module
+ * constant copied from: that was 2 MB (262,144 pointers) held for good by every isolate that loads
+ * this module, the main thread's and the commitment worker's.
+ */
+export function emptyBuckets(): Bucket[] {
+  const out: Bucket[] = [];
+  for (let b = 0; b < BUCKET_COUNT; b++) out.push(EMPTY_BUCKET);
+  return out;
+}
 
 /** One committed message: raw hash, leaf hash, and the fields answers need. */
 export interface LeafEntry {

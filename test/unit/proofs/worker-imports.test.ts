@@ -41,3 +41,18 @@ describe("the commitment worker's modules", () => {
     expect(files.length).toBeLessThan(80);
   });
 });
+
+describe("what bucket.ts holds in every isolate that loads it", () => {
+  it("no array of every bucket: each build or load gets a new one", async () => {
+    const bucket = await import("../../../src/proofs/bucket.js");
+    const {BUCKET_COUNT} = await import("../../../src/proofs/constants.js");
+    for (const value of Object.values(bucket)) expect(Array.isArray(value) && value.length === BUCKET_COUNT).toBe(false);
+    const a = bucket.emptyBuckets();
+    const b = bucket.emptyBuckets();
+    expect(a).not.toBe(b);
+    expect(a.length).toBe(BUCKET_COUNT);
+    expect(a.every((x) => x === bucket.EMPTY_BUCKET)).toBe(true);
+    a[0] = bucket.packBucket([{raw: Buffer.alloc(32, 1), leaf: Buffer.alloc(32, 2), expiry: 1, size: 1}]);
+    expect(b[0]).toBe(bucket.EMPTY_BUCKET);
+  });
+});
