@@ -9,7 +9,7 @@
  */
 import Database from "better-sqlite3";
 import type {Statement} from "better-sqlite3";
-import {PROOF_CONNECTION_CACHE_KIB} from "./commitment-store.js";
+import {persistedMessageCount, sizeProofPageCache} from "./commitment-store.js";
 import {toStorageError} from "./errors.js";
 
 /** One message as the commitment reads it. */
@@ -76,7 +76,7 @@ export class CommitmentReader {
   static openReadOnly(path: string, busyTimeoutMs: number): CommitmentReader {
     try {
       const sqlite = new Database(path, {readonly: true, fileMustExist: true, timeout: busyTimeoutMs});
-      sqlite.pragma(`cache_size = -${PROOF_CONNECTION_CACHE_KIB}`);
+      sizeProofPageCache(sqlite, persistedMessageCount(sqlite));
       return new CommitmentReader(sqlite);
     } catch (err) {
       throw toStorageError(err, 0);
@@ -140,7 +140,12 @@ export class CommitmentReader {
     return this.#run(() => (this.#dataByHash.get(hash) as Buffer | undefined) ?? null);
   }
 
-  /** The connection's page cache limit, KiB (PROOF_CONNECTION_CACHE_KIB on a connection `openReadOnly` made). */
+  /** Sizes the page cache for a node of `messages` messages (a connection `openReadOnly` made: after each refresh). */
+  sizePageCache(messages: number): void {
+    if (this.#sqlite.readonly) sizeProofPageCache(this.#sqlite, messages);
+  }
+
+  /** The connection's page cache limit, KiB (proofPageCacheKiB of the node's size on a connection `openReadOnly` made). */
   pageCacheKiB(): number {
     const pages = this.#sqlite.pragma("cache_size", {simple: true}) as number;
     return pages < 0 ? -pages : (pages * (this.#sqlite.pragma("page_size", {simple: true}) as number)) / 1024;

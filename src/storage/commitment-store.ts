@@ -56,14 +56,33 @@ export interface StoredBucket {
 const HEAD_BYTES = 48;
 
 /**
- * Page cache of each of the commitment worker's connections (its reader's and its store's), KiB.
- * better-sqlite3 builds SQLite with a 16 MB default, and the worker's two connections filled theirs
- * (a full build reads every message, a refresh every record it rebuilds): ~40 MB of the 1 M
- * bench's peak RSS (docs/benchmarks.md, "Session 10: memory at 1 M"). Those reads go through each
- * page once, in key order; what is read again (the B-trees' inner pages, a few MB at 10 M) stays
- * in 2 MB, and the rest is in the OS's cache either way.
+ * Page cache of each of the commitment worker's connections (its reader's and its store's), KiB,
+ * for a node of `messages` messages: ~1.6 bytes a message, from 2 MB up to SQLite's 16 MB.
+ * better-sqlite3 builds SQLite with a 16 MB default, and a full build and the refreshes fill it
+ * (every page read once, in key order): ~40 MB of the 1 M bench's peak RSS for the two connections
+ * (docs/benchmarks.md, "Session 10: memory at 1 M"). What the reads use again are the B-trees'
+ * inner pages, ~12 MB at 10 M messages: with 2 MB there the 100,000-change refresh took ~0.8 s
+ * more CPU (9.0-11.6 s against 8.6-9.5 s), so a large node keeps the default.
  */
-export const PROOF_CONNECTION_CACHE_KIB = 2048;
+export function proofPageCacheKiB(messages: number): number {
+  return Math.min(MAX_PROOF_CACHE_KIB, Math.max(MIN_PROOF_CACHE_KIB, Math.ceil(messages / 640)));
+}
+export const MIN_PROOF_CACHE_KIB = 2048;
+const MAX_PROOF_CACHE_KIB = 16_000;
+
+/** Sets `sqlite`'s page cache for a node of `messages` messages (proofPageCacheKiB). */
+export function sizeProofPageCache(sqlite: Database.Database, messages: number): void {
+  sqlite.pragma(`cache_size = -${proofPageCacheKiB(messages)}`);
+}
+
+/** The message count of the persisted commitment (0 if none yet, or no such table). */
+export function persistedMessageCount(sqlite: Database.Database): number {
+  try {
+    return (sqlite.prepare("SELECT message_count FROM proof_commitment WHERE id = 1").pluck().get() as number | undefined) ?? 0;
+  } catch {
+    return 0;
+  }
+}
 
 const SQL = {
   header: "SELECT generation, timestamp, root, message_count, log_watermark, top, roots_digest FROM proof_commitment WHERE id = 1",
@@ -117,7 +136,7 @@ export class CommitmentStore {
   static open(path: string, busyTimeoutMs: number): CommitmentStore {
     try {
       const sqlite = new Database(path, {fileMustExist: true, timeout: busyTimeoutMs});
-      sqlite.pragma(`cache_size = -${PROOF_CONNECTION_CACHE_KIB}`);
+      sizeProofPageCache(sqlite, persistedMessageCount(sqlite));
       sqlite.pragma("journal_mode = WAL");
       sqlite.pragma("synchronous = NORMAL");
       return new CommitmentStore(sqlite, true);
@@ -126,7 +145,12 @@ export class CommitmentStore {
     }
   }
 
-  /** The connection's page cache limit, KiB (PROOF_CONNECTION_CACHE_KIB on a connection `open` made). */
+  /** Sizes the page cache for a node of `messages` messages (a connection `open` made: after each refresh). */
+  sizePageCache(messages: number): void {
+    if (this.#owned) sizeProofPageCache(this.#sqlite, messages);
+  }
+
+  /** The connection's page cache limit, KiB (proofPageCacheKiB of the node's size on a connection `open` made). */
   pageCacheKiB(): number {
     const pages = this.#sqlite.pragma("cache_size", {simple: true}) as number;
     return pages < 0 ? -pages : (pages * (this.#sqlite.pragma("page_size", {simple: true}) as number)) / 1024;
