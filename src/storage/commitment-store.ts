@@ -61,8 +61,8 @@ const HEAD_BYTES = 48;
  * better-sqlite3 builds SQLite with a 16 MB default, and a full build and the refreshes fill it
  * (every page read once, in key order): ~40 MB of the 1 M bench's peak RSS for the two connections
  * (docs/benchmarks.md, "Session 10: memory at 1 M"). What the reads use again are the B-trees'
- * inner pages, ~12 MB at 10 M messages: with 2 MB there the 100,000-change refresh took ~0.8 s
- * more CPU (9.0-11.6 s against 8.6-9.5 s), so a large node keeps the default.
+ * inner pages, ~12 MB at 10 M messages: there 2 MB showed no cost the loaded runs could separate
+ * from their noise, but a large node, which has the memory, keeps the default.
  */
 export function proofPageCacheKiB(messages: number): number {
   return Math.min(MAX_PROOF_CACHE_KIB, Math.max(MIN_PROOF_CACHE_KIB, Math.ceil(messages / 640)));
