@@ -15,7 +15,9 @@
  * autocommit INSERT per request. `sqlite-signed`, `sqlite-loops` and `sqlite-signed-loops` are
  * `sqlite-group` with the node's signed answer, on two event loops, or both; `sqlite-workers` and
  * `sqlite-signed-workers` serve on two worker threads' loops while the main thread only writes
- * (`baseline-wire.ts`; store only). Prints `listening on <url>` and exits cleanly on SIGTERM.
+ * (`baseline-wire.ts`; store only). `sqlite-verify` and `sqlite-verify-worker` are `sqlite-group`
+ * whose retrieve is signed and checked as the protocol mandates and answers the node's body
+ * (`baseline-wire.ts`' SignedRetrieve: issue #15 item 3's floor). Prints `listening on <url>` and exits cleanly on SIGTERM.
  */
 import {createHash} from "node:crypto";
 import {join} from "node:path";
@@ -24,9 +26,11 @@ import {isMainThread} from "node:worker_threads";
 import type {Statement, Transaction} from "better-sqlite3";
 import Fastify, {type FastifyInstance} from "fastify";
 import {StorageDb} from "../src/storage/db.js";
-import {serveWire, type WireOptions} from "./baseline-wire.js";
+import {serveWire, SignedRetrieve, startVerifier, type SignedRetrieveParams, type WireOptions} from "./baseline-wire.js";
 
-export type BaselineKind = "echo" | "sqlite-group" | "sqlite-each" | WireKind;
+export type BaselineKind = "echo" | "sqlite-group" | "sqlite-each" | WireKind | VerifyKind;
+/** Signed retrieves (item 3's floor): the Ed25519 check inline, or on the node's signing worker. */
+type VerifyKind = "sqlite-verify" | "sqlite-verify-worker";
 type WireKind = "sqlite-signed" | "sqlite-loops" | "sqlite-signed-loops" | "sqlite-workers" | "sqlite-signed-workers";
 const WIRE_KINDS: Record<WireKind, WireOptions> = {
   "sqlite-signed": {signed: true, loops: 1},
@@ -35,7 +39,7 @@ const WIRE_KINDS: Record<WireKind, WireOptions> = {
   "sqlite-workers": {signed: false, loops: 2, mainServes: false},
   "sqlite-signed-workers": {signed: true, loops: 2, mainServes: false},
 };
-const KINDS: readonly string[] = ["echo", "sqlite-group", "sqlite-each", ...Object.keys(WIRE_KINDS)];
+const KINDS: readonly string[] = ["echo", "sqlite-group", "sqlite-each", ...Object.keys(WIRE_KINDS), "sqlite-verify", "sqlite-verify-worker"];
 
 interface Row {
   owner: number;
@@ -46,7 +50,7 @@ interface Row {
   data: Buffer;
 }
 
-interface MailboxRow {
+export interface MailboxRow {
   hash: string;
   timestamp: number;
   expiry: number;
@@ -55,7 +59,7 @@ interface MailboxRow {
 
 interface RpcBody {
   method?: string;
-  params?: {pubkey?: string; namespace?: number; timestamp?: number; ttl?: number; data?: string};
+  params?: {pubkey?: string; namespace?: number; timestamp?: number; ttl?: number; data?: string} & SignedRetrieveParams;
 }
 
 const BODY_LIMIT_BYTES = 10 * 1024 * 1024;
@@ -69,6 +73,8 @@ export class BaselineDb {
   private readonly selectOwner: Statement<[number, Buffer], {id: number}>;
   private readonly insertMessage: Statement<[string, number, number, number, number, Buffer]>;
   private readonly selectMailbox: Statement<[number, number, number], MailboxRow>;
+  private readonly selectPage: Statement<[number, number, number, number, number], MailboxRow>;
+  private readonly selectId: Statement<[string, number, number], {id: number}>;
 
   constructor(readonly db: StorageDb) {
     const sql = db.sqlite;
@@ -80,6 +86,11 @@ export class BaselineDb {
     this.selectMailbox = sql.prepare(
       "SELECT hash, timestamp, expiry, data FROM messages WHERE owner = ? AND namespace = ? ORDER BY id LIMIT ?",
     );
+    // The node's page query (statements.ts retrievePage) and last_hash lookup.
+    this.selectPage = sql.prepare(
+      "SELECT hash, timestamp, expiry, data FROM messages WHERE owner = ? AND namespace = ? AND id > ? AND expiry > ? ORDER BY id LIMIT ?",
+    );
+    this.selectId = sql.prepare("SELECT id FROM messages WHERE hash = ? AND owner = ? AND namespace = ?");
   }
 
   /** The owner row id of a 66-hex account, created on first sight. */
@@ -101,6 +112,12 @@ export class BaselineDb {
 
   mailbox(owner: number, namespace: number): MailboxRow[] {
     return this.selectMailbox.all(owner, namespace, RETRIEVE_LIMIT);
+  }
+
+  /** The node's page: up to `limit` unexpired rows after `afterHash`'s (0: from the start). */
+  page(owner: number, namespace: number, afterHash: string | undefined, now: number, limit: number): MailboxRow[] {
+    const after = afterHash === undefined || afterHash === "" ? 0 : (this.selectId.get(afterHash, owner, namespace)?.id ?? 0);
+    return this.selectPage.all(owner, namespace, after, now, limit);
   }
 }
 
@@ -176,11 +193,15 @@ export function baselineRetrieve(db: BaselineDb, p: NonNullable<RpcBody["params"
   return {messages, more: false};
 }
 
-function sqliteApp(app: FastifyInstance, db: BaselineDb, group: boolean): void {
+function sqliteApp(app: FastifyInstance, db: BaselineDb, group: boolean, signed: SignedRetrieve | null = null): void {
   const batcher = group ? new GroupCommit(db) : null;
   app.post("/storage_rpc/v1", async (req, reply) => {
     const body = req.body as RpcBody;
     const params = body.params ?? {};
+    if (body.method === "retrieve" && signed !== null) {
+      const {status, body: answer} = await signed.answer(params);
+      return status === 200 ? answer : reply.code(status).send(answer);
+    }
     if (body.method === "retrieve") return baselineRetrieve(db, params);
     if (body.method !== "store") return reply.code(400).send({error: `unsupported method ${String(body.method)}`});
     const row = toRow(db, params);
@@ -194,6 +215,7 @@ async function main(kind: BaselineKind, dir: string | undefined): Promise<void> 
   const app = Fastify({logger: false, bodyLimit: BODY_LIMIT_BYTES});
   let db: StorageDb | null = null;
   let wire: Awaited<ReturnType<typeof serveWire>> | null = null;
+  let verifier: Awaited<ReturnType<typeof startVerifier>> | null = null;
   if (kind === "echo") {
     app.post("/storage_rpc/v1", (req, reply) => reply.send(req.body));
   } else {
@@ -203,7 +225,11 @@ async function main(kind: BaselineKind, dir: string | undefined): Promise<void> 
     const limits = {busyTimeoutMs: 5_000, hardLimitBytes: HARD_LIMIT_BYTES};
     db = StorageDb.open({path, synchronous: "normal", ...limits, migrationsDir: null}, Date.now());
     if (kind in WIRE_KINDS) wire = await serveWire(app, new BaselineDb(db), WIRE_KINDS[kind as WireKind]);
-    else sqliteApp(app, new BaselineDb(db), kind === "sqlite-group");
+    else if (kind === "sqlite-verify" || kind === "sqlite-verify-worker") {
+      verifier = await startVerifier(kind === "sqlite-verify-worker");
+      const base = new BaselineDb(db);
+      sqliteApp(app, base, true, new SignedRetrieve(base, verifier.verifier));
+    } else sqliteApp(app, new BaselineDb(db), kind === "sqlite-group");
   }
   const url = wire?.url ?? (await app.listen({host: "127.0.0.1", port: 0}));
   await wire?.afterListen();
@@ -211,6 +237,7 @@ async function main(kind: BaselineKind, dir: string | undefined): Promise<void> 
   process.once("SIGTERM", () => {
     void app.close().then(async () => {
       await wire?.close();
+      await verifier?.close();
       db?.close();
       process.exit(0);
     });

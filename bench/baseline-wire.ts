@@ -23,16 +23,28 @@
  *   (the commit), so the split of a pool's connections is lopsided; two alike loops split them
  *   closer to evenly.
  *
+ * - **signed retrieve** (`sqlite-verify`, `sqlite-verify-worker`): issue #15 item 3's floor. The raw
+ *   SQLite retrieve server plus what Session's protocol mandates of a signed retrieve: the
+ *   timestamp window, the `05` account's Ed25519→X25519 key check (cached per key) and the Ed25519
+ *   signature check of `retrieve<namespace or ''><timestamp>` (node:crypto, KeyObjects cached per
+ *   key; `-worker`: on the node's signing worker, batched per event-loop turn, as the node checks
+ *   it); the page is the node's query (unexpired rows after `last_hash`'s id, one row past the
+ *   count to tell `more`, the size limit) and the answer the node's `{messages, more, t, hf}`,
+ *   through fastify's `JSON.stringify`. No RPC pipeline, no auth module, no store: what is left
+ *   of the node's extra CPU over this is its own code.
+ *
  * The worker thread is this module, started with `workerData.kind === WORKER_KIND`.
  */
 import {isMainThread, parentPort, Worker, workerData} from "node:worker_threads";
+import {createPublicKey, verify, type KeyObject} from "node:crypto";
+import {ed25519} from "@noble/curves/ed25519.js";
 import {ml_dsa65} from "@noble/post-quantum/ml-dsa.js";
 import Fastify, {type FastifyInstance} from "fastify";
 import {loadPqBackend} from "../src/crypto/pq/index.js";
 import {defaultResponseSignerOptions, ResponseSigner, signedReceiptJson, storeReceipt} from "../src/receipts/index.js";
 import {InlineSigner, WorkerSigner} from "../src/signer/index.js";
 import {systemClock} from "../src/util/index.js";
-import {GroupCommit, rowParts, type BaselineDb, type RowParts} from "./baseline-server.js";
+import {GroupCommit, rowParts, type BaselineDb, type MailboxRow, type RowParts} from "./baseline-server.js";
 
 const WORKER_KIND = "pars-bench-second-loop";
 const BODY_LIMIT_BYTES = 10 * 1024 * 1024;
@@ -284,6 +296,108 @@ export async function serveWire(
     },
     close,
   };
+}
+
+/** A signed retrieve's params, as the bench's load client sends them (`05` accounts). */
+export interface SignedRetrieveParams {
+  pubkey?: string;
+  pubkey_ed25519?: string;
+  namespace?: number;
+  timestamp?: number;
+  signature?: string;
+  last_hash?: string;
+}
+
+/** Session's window for a request timestamp (protocol/limits.ts SIGNATURE_TOLERANCE_MS). */
+const TOLERANCE_MS = 60_000;
+/** The node's default page when neither max_count nor max_size is given: 1/5 of the 7.8 MB limit. */
+const PAGE_MAX_SIZE = 7_800_000 / 5;
+const PAGE_MAX_COUNT = 100;
+/** Session's per-message size estimate (the node's retrieve uses the same). */
+const messageSize = (hash: string, bytes: number): number => 100 + hash.length + Math.floor((bytes * 4) / 3);
+const SPKI_ED25519 = Buffer.from("302a300506032b6570032100", "hex");
+
+/**
+ * The signed retrieve of item 3's floor: every check the protocol asks of a signed `05` retrieve,
+ * then the node's page and answer shape. `check` verifies the Ed25519 signature (inline or on a worker).
+ */
+export class SignedRetrieve {
+  private readonly keys = new Map<string, KeyObject>();
+  /** ed25519 hex → whether its X25519 form is the account's key, per account hex + ed hex. */
+  private readonly edOk = new Map<string, boolean>();
+
+  constructor(
+    private readonly db: BaselineDb,
+    private readonly verifier: {ed25519(key: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean>} | null,
+    private readonly hf: readonly [number, number] = [19, 4],
+  ) {}
+
+  /** 200 and the node's body, or an error status and text (the node's statuses). */
+  async answer(p: SignedRetrieveParams, now = Date.now()): Promise<{status: number; body: unknown}> {
+    const account = String(p.pubkey);
+    const edHex = String(p.pubkey_ed25519);
+    const ts = Number(p.timestamp);
+    if (!account.startsWith("05") || account.length !== 66 || edHex.length !== 64) return {status: 400, body: "bad keys"};
+    if (Math.abs(ts - now) > TOLERANCE_MS) return {status: 406, body: "retrieve timestamp too far from current time"};
+    const namespace = p.namespace ?? 0;
+    const message = Buffer.from(`retrieve${namespace === 0 ? "" : namespace}${ts}`);
+    const signature = Buffer.from(String(p.signature), "base64");
+    const ok = this.edMatches(account, edHex) && signature.length === 64 && (await this.check(edHex, message, signature));
+    if (!ok) return {status: 401, body: "retrieve signature verification failed"};
+    return {status: 200, body: this.page(account, namespace, p.last_hash, now)};
+  }
+
+  private edMatches(account: string, edHex: string): boolean {
+    const id = account + edHex;
+    let ok = this.edOk.get(id);
+    if (ok === undefined) {
+      try {
+        ok = Buffer.from(ed25519.utils.toMontgomery(Buffer.from(edHex, "hex"))).toString("hex") === account.slice(2);
+      } catch {
+        ok = false;
+      }
+      this.edOk.set(id, ok);
+    }
+    return ok;
+  }
+
+  private check(edHex: string, message: Buffer, signature: Buffer): Promise<boolean> | boolean {
+    if (this.verifier !== null) return this.verifier.ed25519(Buffer.from(edHex, "hex"), message, signature);
+    let key = this.keys.get(edHex);
+    if (key === undefined) {
+      key = createPublicKey({key: Buffer.concat([SPKI_ED25519, Buffer.from(edHex, "hex")]), format: "der", type: "spki"});
+      this.keys.set(edHex, key);
+    }
+    return verify(null, message, key, signature);
+  }
+
+  /** The node's page: unexpired rows after `lastHash`, count and size limits, one row past for `more`. */
+  private page(account: string, namespace: number, lastHash: string | undefined, now: number): unknown {
+    const owner = this.db.ownerId(account);
+    const rows: MailboxRow[] = this.db.page(owner, namespace, lastHash, now, PAGE_MAX_COUNT + 1);
+    const messages: Array<{hash: string; timestamp: number; expiration: number; data: string}> = [];
+    let size = 0;
+    let more = false;
+    for (const r of rows) {
+      const n = messageSize(r.hash, r.data.length);
+      if (messages.length === PAGE_MAX_COUNT || (messages.length > 0 && size + n > PAGE_MAX_SIZE)) {
+        more = true;
+        break;
+      }
+      size += n;
+      messages.push({hash: r.hash, timestamp: r.timestamp, expiration: r.expiry, data: r.data.toString("base64")});
+    }
+    return {messages, more, t: now, hf: this.hf};
+  }
+}
+
+/** Ed25519 request checks on the node's signing worker (as the node makes them), or inline. */
+export async function startVerifier(onWorker: boolean): Promise<{verifier: WorkerSigner | null; close: () => Promise<void>}> {
+  if (!onWorker) return {verifier: null, close: async () => {}};
+  const pq = await loadPqBackend("auto");
+  const {secretKey} = wireSigningKey();
+  const worker = await WorkerSigner.start(secretKey, {useLiboqs: pq.name === "liboqs"}, {fallback: new InlineSigner(pq, secretKey)});
+  return {verifier: worker, close: () => worker.close()};
 }
 
 if (!isMainThread && (workerData as {kind?: unknown} | null)?.kind === WORKER_KIND) {

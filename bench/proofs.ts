@@ -14,13 +14,16 @@
  *   - up to 1 M messages (BENCH_PROOF_INLINE_MAX), the baselines in the same process: the same
  *     build sliced on the main thread, and merkletreejs over one bucket and over all leaves.
  * Medians of BENCH_PROOF_REPS runs (3); one full build from 1 M up. BENCH_PROOF_MIN_BYTES (300)
- * sets the smallest message (sizes run to +400). Pieces in bench/proofs-measure.ts.
+ * sets the smallest message (sizes run to +400). BENCH_PROOF_FILLED_DIR keeps each filled database
+ * there and copies it in later runs (the same messages, no fill). BENCH_PROOF_TRACE=1 prints RSS
+ * after each step and what each isolate held at the step's highest sample. Pieces in bench/proofs-measure.ts.
  *
  *   npm run build && node dist/bench/proofs.js
  *   BENCH_PROOF_SIZES=10000000 BENCH_PROOF_MIN_BYTES=100 node dist/bench/proofs.js   (a full node)
  */
 import {fork} from "node:child_process";
-import {mkdtempSync, rmSync} from "node:fs";
+import {copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from "node:fs";
+import {getHeapSpaceStatistics} from "node:v8";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {fileURLToPath, pathToFileURL} from "node:url";
@@ -99,6 +102,7 @@ const newEngine = (path: string): WorkerEngine =>
 /** The commitment worker: full builds, refreshes, answers (also during refreshes), a restart. */
 async function measureWorker(path: string, db: StorageDb, tables: ProofTables, n: number, reps: number, answerCount: number): Promise<Omit<Measured, "inline">> {
   let engine = newEngine(path);
+  const sampler = process.env.BENCH_PROOF_TRACE === "1" ? new PeakSampler(() => engine) : null;
   try {
     const builds: Array<{ms: number; loopMaxMs: number}> = [];
     let summary: CommitmentSummary | null = null;
@@ -108,15 +112,15 @@ async function measureWorker(path: string, db: StorageDb, tables: ProofTables, n
       summary = value;
     }
     if (summary === null || summary.messageCount !== n) throw new Error(`the worker committed ${summary?.messageCount} of ${n} messages`);
-    trace("full build");
+    trace("full build", sampler);
     const refresh = await refreshes(db, tables, engine, n, reps);
     summary = await engine.refresh(logged(tables, T));
-    trace("refreshes");
+    trace("refreshes", sampler);
     const steady = await answers(tables, engine, summary!, answerCount);
-    trace("answers");
+    trace("answers", sampler);
     dirty(db, n, {messages: Math.round(n / 100)});
     const during = await answers(tables, engine, summary!, answerCount, () => engine.refresh(logged(tables, T + 1)));
-    trace("answers during a refresh");
+    trace("answers during a refresh", sampler);
     // A restart: the worker goes, a new one loads what the last refresh persisted.
     await engine.close();
     dirty(db, n, {messages: Math.round(n / 1000)});
@@ -127,7 +131,7 @@ async function measureWorker(path: string, db: StorageDb, tables: ProofTables, n
     const refreshedMs = performance.now() - t0;
     // The answer's own time (its signer's start, the bench's set-up, is not a restart's cost).
     const restartToFirstAnswerMs = refreshedMs + (await answers(tables, engine, restarted, 1)).p50;
-    trace("restart");
+    trace("restart", sampler);
     const peakRssMb = maxRssMb();
     const rebuild = await answers(tables, engine, restarted, answerCount, () => engine.refresh({timestamp: T + 3, changed: null}));
     return {
@@ -149,14 +153,84 @@ async function measureWorker(path: string, db: StorageDb, tables: ProofTables, n
       peakRssWithRebuildMb: maxRssMb(),
     };
   } finally {
+    sampler?.stop();
     await engine.close();
   }
 }
 
+const MB = 1024 * 1024;
+
+/** What stood in the process at its highest RSS sample (MB). */
+interface PeakSample {
+  rss: number;
+  anon: number;
+  threads: number;
+  mainHeapUsed: number;
+  mainHeapTotal: number;
+  /** The main isolate's young generation (its semi-spaces: committed, used). */
+  mainNew: number;
+  mainNewUsed: number;
+  mainBuffers: number;
+  workerHeapUsed?: number;
+  workerHeapTotal?: number;
+  workerBuffers?: number;
+}
+
+/**
+ * BENCH_PROOF_TRACE=1: samples the RSS every 20 ms and, at each new high of a step, what each
+ * isolate held (the main one at once, the commitment worker's through a `memory` request), so
+ * the trace names what stands at the peak rather than after the step.
+ */
+class PeakSampler {
+  #peak: PeakSample | null = null;
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(engine: () => WorkerEngine) {
+    this.#timer = setInterval(() => this.#sample(engine()), 20);
+  }
+
+  #sample(engine: WorkerEngine): void {
+    const status = readFileSync("/proc/self/status", "utf8");
+    const kb = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(status)?.[1] ?? 0) / 1024;
+    const rss = kb("VmRSS");
+    if (this.#peak !== null && rss < this.#peak.rss + 1) return;
+    const main = process.memoryUsage();
+    const young = getHeapSpaceStatistics().find((s) => s.space_name === "new_space");
+    const sample: PeakSample = {
+      rss: round(rss),
+      anon: round(kb("RssAnon")),
+      threads: kb("Threads") * 1024,
+      mainHeapUsed: round(main.heapUsed / MB),
+      mainHeapTotal: round(main.heapTotal / MB),
+      mainNew: round((young?.space_size ?? 0) / MB),
+      mainNewUsed: round((young?.space_used_size ?? 0) / MB),
+      mainBuffers: round(main.arrayBuffers / MB),
+    };
+    this.#peak = sample;
+    engine.memory(false).then(
+      (w) => Object.assign(sample, {workerHeapUsed: round(w.heapUsed / MB), workerHeapTotal: round(w.heapTotal / MB), workerBuffers: round(w.arrayBuffers / MB)}),
+      () => undefined,
+    );
+  }
+
+  /** The highest sample since the last call (the next step starts afresh). */
+  take(): PeakSample | null {
+    const p = this.#peak;
+    this.#peak = null;
+    return p;
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+}
+
 /** BENCH_PROOF_TRACE=1: RSS now and at its peak after each step (stderr), to see which step sets the peak. */
-function trace(step: string): void {
+function trace(step: string, sampler: PeakSampler | null): void {
   if (process.env.BENCH_PROOF_TRACE !== "1") return;
   console.error(`proofs: after ${step}: RSS ${round(process.memoryUsage.rss() / 1024 / 1024)} MB, peak ${maxRssMb()} MB`);
+  const p = sampler?.take();
+  if (p) console.error(`proofs:   step's highest sample (MB): ${JSON.stringify(p)}`);
 }
 
 /** The same build sliced on the main thread, and merkletreejs on its leaves. */
@@ -201,6 +275,28 @@ function child<T>(args: string[]): Promise<T> {
   });
 }
 
+/**
+ * Fills `path` with `n` messages in a child process, or with BENCH_PROOF_FILLED_DIR copies the
+ * database filled there before (filling and keeping it there first if there is none): runs of the
+ * same size then measure the same messages and skip the fill (~1 min at 1 M).
+ */
+async function filledDb(path: string, n: number, log: (line: string) => void): Promise<{insertMs: number; bytes: number}> {
+  const dir = process.env.BENCH_PROOF_FILLED_DIR;
+  const kept = dir === undefined || dir === "" ? null : join(dir, `proofs-${n}-${envNumber("BENCH_PROOF_MIN_BYTES", 300)}.db`);
+  if (kept !== null && existsSync(`${kept}.json`)) {
+    log(`proofs: ${n.toLocaleString("en-US")} messages: copying ${kept} …`);
+    copyFileSync(kept, path);
+    return JSON.parse(readFileSync(`${kept}.json`, "utf8")) as {insertMs: number; bytes: number};
+  }
+  log(`proofs: ${n.toLocaleString("en-US")} messages: filling …`);
+  const filled = await child<{insertMs: number; bytes: number}>(["--fill", path, String(n)]);
+  if (kept !== null) {
+    copyFileSync(path, kept);
+    writeFileSync(`${kept}.json`, JSON.stringify(filled));
+  }
+  return filled;
+}
+
 /** Every size in fresh child processes (one fills, one measures); results in size order. */
 export async function benchProofs(log: (line: string) => void = (l) => console.log(l)): Promise<ProofBenchResult[]> {
   const raw = process.env.BENCH_PROOF_SIZES ?? "100000,1000000";
@@ -212,8 +308,7 @@ export async function benchProofs(log: (line: string) => void = (l) => console.l
     const dir = mkdtempSync(join(tmpdir(), "pars-bench-proofs-"));
     const path = join(dir, "proofs.db");
     try {
-      log(`proofs: ${n.toLocaleString("en-US")} messages: filling …`);
-      const filled = await child<{insertMs: number; bytes: number}>(["--fill", path, String(n)]);
+      const filled = await filledDb(path, n, log);
       log(`proofs: ${n.toLocaleString("en-US")} messages: measuring …`);
       const measured = await child<Measured>(["--measure", path, String(n), String(reps), String(answerCount)]);
       out.push({messages: n, dataBytes: filled.bytes, insertMs: filled.insertMs, ...measured});

@@ -9,7 +9,8 @@
  *   node dist/bench/retrieve-cpu.js [rounds=8] [requests per round=300]
  *
  * With BENCH_BASE_DIST (another build's dist/), that build's pipeline runs on the same store in the
- * same rounds ("base, verify on worker"): before/after in one process.
+ * same rounds ("base, verify on worker"): before/after in one process. Item 3's floor
+ * (`baseline-wire.ts` SignedRetrieve) runs beside them, its Ed25519 check inline and on the worker.
  *
  * The mailboxes are those of the HTTP bench's `node-retrieve` (100 `05` accounts, 100 messages of
  * 642 B each, signed bodies), 50 requests in flight; CPU is `process.cpuUsage()` (user + system,
@@ -32,6 +33,7 @@ import {InlineSigner, InlineVerifier, WorkerSigner} from "../src/signer/index.js
 import {SingleNodeRouter} from "../src/swarm/index.js";
 import {systemClock} from "../src/util/index.js";
 import {BaselineDb, baselineRetrieve} from "./baseline-server.js";
+import {SignedRetrieve, type SignedRetrieveParams} from "./baseline-wire.js";
 import {median} from "./util.js";
 import {retrieveBodies, signingAccounts, STORE_DATA_BYTES} from "./workload.js";
 
@@ -68,6 +70,13 @@ async function loadBase(dist: string, pq: RpcContext["pq"], router: SingleNodeRo
 function pageQuery(body: string): {account: string; namespace: number; afterHash: null; maxCount: number; maxSize: number} {
   const params = (JSON.parse(body) as {params: {pubkey: string}}).params;
   return {account: params.pubkey, namespace: 0, afterHash: null, maxCount: Number.MAX_SAFE_INTEGER, maxSize: RETRIEVE_MAX_SIZE_BYTES / 5};
+}
+
+/** The floor's answer to one body, as its bytes' length (a failed check throws). */
+async function floorBytes(floor: SignedRetrieve, body: string): Promise<number> {
+  const {status, body: answer} = await floor.answer((JSON.parse(body) as {params: SignedRetrieveParams}).params);
+  if (status !== 200) throw new Error(`floor: ${status} ${JSON.stringify(answer)}`);
+  return Buffer.from(JSON.stringify(answer)).length;
 }
 
 /** Requests in flight at once, as the HTTP bench's 50 connections keep them. */
@@ -141,6 +150,8 @@ async function main(rounds: number, perRound: number): Promise<void> {
       Date.now(),
     );
     const baseline = new BaselineDb(raw);
+    const floorInline = new SignedRetrieve(baseline, null);
+    const floorOnWorker = new SignedRetrieve(baseline, worker);
     const baseDist = process.env.BENCH_BASE_DIST;
     const base = baseDist === undefined || baseDist === "" ? null : await loadBase(baseDist, pq, router);
     const onBase = base?.pipeline(ctx);
@@ -170,6 +181,10 @@ async function main(rounds: number, perRound: number): Promise<void> {
         const params = (JSON.parse(body) as {params: Record<string, unknown>}).params;
         return Promise.resolve(Buffer.from(JSON.stringify(baselineRetrieve(baseline, params))).length);
       },
+      // Item 3's floor (`sqlite-retrieve-signed`): the baseline plus the signed retrieve's checks
+      // and the node's answer; the Ed25519 check inline, or on a signing worker as the node has it.
+      "floor, verify inline": (body) => floorBytes(floorInline, body),
+      "floor, verify on worker": (body) => floorBytes(floorOnWorker, body),
     };
     if (base !== null && onBase !== undefined) {
       variants["base, verify on worker"] = async (body) => {
@@ -194,7 +209,7 @@ async function main(rounds: number, perRound: number): Promise<void> {
       process.stdout.write(`${name.padEnd(24)} ${m.all.toFixed(0).padStart(5)} µs CPU per retrieve, ${m.main.toFixed(0).padStart(5)} µs of it on the main thread\n`);
     }
     const rawMain = medians.baseline?.main ?? Number.NaN;
-    for (const name of ["node", "node, verify on worker", "base, verify on worker"]) {
+    for (const name of ["node", "node, verify on worker", "base, verify on worker", "floor, verify inline", "floor, verify on worker"]) {
       if (medians[name] === undefined) continue;
       process.stdout.write(`baseline ÷ ${name}, main-thread CPU per request: ${(rawMain / medians[name].main).toFixed(2)}\n`);
     }

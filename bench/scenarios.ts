@@ -31,11 +31,23 @@ export type ScenarioId =
   | "swarm-store-open-base"
   | "onion-store"
   | "sqlite-retrieve"
+  | "sqlite-retrieve-signed"
+  | "sqlite-retrieve-signed-worker"
   | "node-retrieve"
   | "node-retrieve-base"
   | "node-retrieve-07";
 /** `swarm3`: three nodes in one swarm; the load goes to the first, which replicates to the others. */
-type ServerKind = "echo" | "sqlite-group" | "sqlite-each" | SignedBaseline | "sqlite-loops" | "sqlite-workers" | "node" | "swarm3";
+type ServerKind =
+  | "echo"
+  | "sqlite-group"
+  | "sqlite-each"
+  | SignedBaseline
+  | "sqlite-loops"
+  | "sqlite-workers"
+  | "sqlite-verify"
+  | "sqlite-verify-worker"
+  | "node"
+  | "swarm3";
 /** Raw SQLite store servers that answer with the node's signed entry (baseline-wire.ts). */
 type SignedBaseline = "sqlite-signed" | "sqlite-signed-loops" | "sqlite-signed-workers";
 
@@ -96,6 +108,10 @@ export const SCENARIOS: readonly ScenarioDef[] = [
   // The same swarm, each store wrapped for a 3-hop path entry → middle → final (all three nodes).
   scenario("onion-store", "pars-storage store, 3-hop onion, same swarm", "swarm3", "store", "sqlite-store"),
   scenario("sqlite-retrieve", "raw SQLite retrieve 100", "sqlite-group", "retrieve"),
+  // Issue #15 item 3's floor (baseline-wire.ts SignedRetrieve): the raw retrieve with the checks a
+  // signed retrieve must pass (Ed25519 inline, or on the node's signing worker) and the node's answer.
+  scenario("sqlite-retrieve-signed", "raw SQLite retrieve, signature checked, node's answer", "sqlite-verify", "retrieve", "sqlite-retrieve"),
+  scenario("sqlite-retrieve-signed-worker", "raw SQLite retrieve, signature checked on a worker", "sqlite-verify-worker", "retrieve", "sqlite-retrieve"),
   scenario("node-retrieve", "pars-storage retrieve 100", "node", "retrieve", "sqlite-retrieve"),
   scenario("node-retrieve-base", "pars-storage retrieve 100, base build", "node", "retrieve", "sqlite-retrieve", {build: "base"}),
   // The same retrieves from 07 accounts: ML-DSA-65 verify and the account-ID derivation per request.
@@ -111,6 +127,7 @@ export const DEFAULT_SCENARIOS: readonly ScenarioId[] = [
   "swarm-store-open",
   "onion-store",
   "sqlite-retrieve",
+  "sqlite-retrieve-signed",
   "node-retrieve",
   "node-retrieve-07",
 ];

@@ -12,10 +12,11 @@
  * Memory per message: 32 (leaf) + 8 (key) + 8 (expiry) + 4 (size) = 52 bytes, plus 48 bytes and
  * one 48-byte object (chunk, offset, length: no typed-array view) per non-empty bucket.
  */
-import {ACCOUNT_BYTES} from "../protocol/index.js";
+import {ACCOUNT_BYTES} from "../protocol/identity.js";
 import {BUCKET_COUNT, LEAF_ENTRY_BYTES, NODE_BYTES} from "./constants.js";
 import {dataDigest, decodeMessageHash, rawLeafHash, writeLeafEntry} from "./leaf.js";
-import {EMPTY_ROOT, sha256LeavesInto, sha256RootInto} from "../crypto/index.js";
+import {sha256LeavesInto, sha256RootInto} from "../crypto/hash.js";
+import {EMPTY_ROOT} from "../crypto/merkle.js";
 
 /**
  * Bytes of the raw hash kept per leaf to find it again, from KEY_OFFSET (a full leaf check settles
@@ -199,7 +200,16 @@ export function sameHead(a: Bucket, b: Bucket): boolean {
 
 export const EMPTY_BUCKET: Bucket = Object.freeze(new Bucket(emptyRecord(), 0, HEADER_BYTES));
 
-export const EMPTY_BUCKETS: readonly Bucket[] = Object.freeze(Array.from({length: BUCKET_COUNT}, () => EMPTY_BUCKET));
+/**
+ * A new array of BUCKET_COUNT empty buckets, where a full build or a load starts. Not a module
+ * constant copied from: that was 2 MB (262,144 pointers) held for good by every isolate that loads
+ * this module, the main thread's and the commitment worker's.
+ */
+export function emptyBuckets(): Bucket[] {
+  const out: Bucket[] = [];
+  for (let b = 0; b < BUCKET_COUNT; b++) out.push(EMPTY_BUCKET);
+  return out;
+}
 
 /** One committed message: raw hash, leaf hash, and the fields answers need. */
 export interface LeafEntry {

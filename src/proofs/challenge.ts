@@ -3,10 +3,10 @@
  * challenger's ML-DSA-65 signature (context CTX.STORAGE_CHALLENGE) over the 129-byte payload.
  */
 import type {ContextSigner} from "../signer/index.js";
-import {NODE_ID_BYTES} from "../protocol/index.js";
+import {NODE_ID_BYTES} from "../protocol/identity.js";
 import {hash} from "node:crypto";
-import {CTX} from "../crypto/index.js";
-import {ML_DSA65_SIGNATURE_BYTES, type PqBackend} from "../crypto/index.js";
+import {CTX} from "../crypto/contexts.js";
+import {ML_DSA65_SIGNATURE_BYTES, type PqBackend} from "../crypto/interface.js";
 
 import {base64Bytes, exactObject, hexBytes, toBase64, type Json} from "./codec.js";
 import {CHALLENGE_PAYLOAD_BYTES, NONCE_BYTES, PAYLOAD_VERSION} from "./constants.js";

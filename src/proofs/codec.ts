@@ -3,8 +3,8 @@
  * canonical text form (lowercase hex, padded standard base64, safe integers) so one value has one
  * encoding, and throws PROOF_ERROR_MALFORMED naming the field otherwise.
  */
-import {toBase64} from "../protocol/index.js";
-import {fromBase64Strict, fromHexStrict} from "../swarm/index.js";
+import {toBase64} from "../protocol/encoding.js";
+import {fromBase64Strict, fromHexStrict} from "../swarm/encoding.js";
 import {malformed} from "./errors.js";
 
 export type Json = Record<string, unknown>;

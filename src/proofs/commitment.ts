@@ -8,7 +8,7 @@ import {BUCKET_COUNT, NODE_BYTES} from "./constants.js";
 import {findKey, type Bucket} from "./bucket.js";
 import {bucketOf} from "./leaf.js";
 import type {TopTree} from "./top-tree.js";
-import {pathFromLevels, treeLevels} from "../crypto/index.js";
+import {pathFromLevels, treeLevels} from "../crypto/merkle.js";
 
 export interface Located {
   readonly bucket: number;

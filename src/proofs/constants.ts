@@ -2,7 +2,7 @@
  * Fixed parameters of the storage-proof protocol (docs/PROTOCOL.md (Storage proofs)). Every value here
  * is part of the wire format: changing one changes every root, so add a new version instead.
  */
-import {ACCOUNT_BYTES, NODE_ID_BYTES} from "../protocol/index.js";
+import {ACCOUNT_BYTES, NODE_ID_BYTES} from "../protocol/identity.js";
 const ascii = (s: string): Buffer => Buffer.from(s, "latin1");
 
 /** Raw message hash length (Session hashes are BLAKE2b-256, sent as 43 chars of unpadded base64). */

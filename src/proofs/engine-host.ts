@@ -12,7 +12,7 @@
  */
 import {existsSync} from "node:fs";
 import type {Logger} from "../util/index.js";
-import {CommitmentReader} from "../storage/index.js";
+import {CommitmentReader} from "../storage/commitment-reader.js";
 import {fileURLToPath} from "node:url";
 import {Worker} from "node:worker_threads";
 import type {CommittedLeaf, LiveLeaf} from "./answerer.js";

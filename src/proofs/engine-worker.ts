@@ -7,8 +7,9 @@
  */
 import {getHeapStatistics} from "node:v8";
 import {parentPort, receiveMessageOnPort, resourceLimits, workerData, type MessagePort} from "node:worker_threads";
-import {CommitmentReader, CommitmentStore} from "../storage/index.js";
-import {loadGc} from "../util/index.js";
+import {CommitmentReader} from "../storage/commitment-reader.js";
+import {CommitmentStore} from "../storage/commitment-store.js";
+import {loadGc} from "../util/gc.js";
 import {LocalEngine} from "./engine.js";
 import {ProofError} from "./errors.js";
 import type {EngineReply, EngineRequest, EngineWorkerData, WorkerMemory} from "./engine-protocol.js";
@@ -81,6 +82,11 @@ async function serve(r: EngineRequest): Promise<unknown> {
     case "refresh": {
       buildCollections = 0;
       const summary = await engine.refresh(r.req);
+      // Page caches by the node's size (~1.6 B a message, 2-16 MB: storage/commitment-store.ts).
+      if (summary !== null) {
+        reader.sizePageCache(summary.messageCount);
+        store?.sizePageCache(summary.messageCount);
+      }
       // Before the reply: nothing published waits for it (the refresh takes that much longer).
       if (buildCollections > 0 && engine.published === null) collect();
       return summary;

@@ -1,4 +1,4 @@
-import {ParsError} from "../util/index.js";
+import {ParsError} from "../util/errors.js";
 
 /**
  * Errors of the storage-proof module. Peer- or auditor-caused problems (`MALFORMED`,

@@ -2,7 +2,7 @@ export * from "./constants.js";
 export {EMPTY_ROOT, leafHash, nodeHash, rootFromPath, rootOf, treeLevels, pathFromLevels} from "../crypto/index.js";
 export * from "./leaf.js";
 export {leafFromJson, leafToJson} from "./leaf-json.js";
-export {Bucket, BucketArena, buildBucket, copyBucket, EMPTY_BUCKET, EMPTY_BUCKETS, entryOf, KEY_BYTES, KEY_OFFSET, packBucket, sortedBucket, updateBucket, type BucketInput, type LeafEntry} from "./bucket.js";
+export {Bucket, BucketArena, buildBucket, copyBucket, EMPTY_BUCKET, emptyBuckets, entryOf, KEY_BYTES, KEY_OFFSET, packBucket, sortedBucket, updateBucket, type BucketInput, type LeafEntry} from "./bucket.js";
 export {ChangeTracker, type StoreEventSource, type TakenChanges} from "./changes.js";
 export {Commitment, type Located} from "./commitment.js";
 export {TopTree} from "./top-tree.js";

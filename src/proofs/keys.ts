@@ -1,6 +1,6 @@
 /** A node's (or auditor's) public keys as proofs carry them, and the node ID they imply. */
-import {deriveNodeId} from "../crypto/index.js";
-import {ML_DSA65_PUBLIC_KEY_BYTES, ML_KEM768_PUBLIC_KEY_BYTES} from "../crypto/index.js";
+import {deriveNodeId} from "../crypto/identity.js";
+import {ML_DSA65_PUBLIC_KEY_BYTES, ML_KEM768_PUBLIC_KEY_BYTES} from "../crypto/interface.js";
 import {base64Bytes, exactObject, toBase64, type Json} from "./codec.js";
 
 export interface PublicKeys {

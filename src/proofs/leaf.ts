@@ -3,12 +3,12 @@
  * hash, account, namespace, expiry, data size and SHA-256(data); its tree hash is
  * SHA-256(0x00 ‖ entry) (merkle.ts). Buckets are the first 18 bits of the raw message hash.
  */
-import {ACCOUNT_BYTES} from "../protocol/index.js";
+import {ACCOUNT_BYTES} from "../protocol/identity.js";
 import {hash} from "node:crypto";
 import {BUCKET_BITS, LEAF_ENTRY_BYTES, LEAF_TAG, MAX_DATA_BYTES} from "./constants.js";
 import {MESSAGE_HASH_BYTES, MESSAGE_HASH_CHARS, NODE_BYTES, POSSESSION_TAG} from "./constants.js";
 import {malformed} from "./errors.js";
-import {leafHash} from "../crypto/index.js";
+import {leafHash} from "../crypto/merkle.js";
 
 export interface LeafFields {
   /** 43-character unpadded base64 (Session's wire form). */

@@ -20,7 +20,7 @@
  */
 import {createHash, hash} from "node:crypto";
 import type {CommitmentHeader, StoredBucket, StoredHead, StoredTopPage} from "../storage/index.js";
-import {Bucket, BucketArena, buildBucket, EMPTY_BUCKET, EMPTY_BUCKETS, HEAD_BYTES, headBucket, headOf, isRecordLength, sameHead} from "./bucket.js";
+import {Bucket, BucketArena, buildBucket, EMPTY_BUCKET, emptyBuckets, HEAD_BYTES, headBucket, headOf, isRecordLength, sameHead} from "./bucket.js";
 import {Commitment} from "./commitment.js";
 import {BUCKET_COUNT, NODE_BYTES} from "./constants.js";
 import {ProofError} from "./errors.js";
@@ -215,7 +215,7 @@ export function nextGeneration(store: CommitmentPersistence): number {
 export function* loadCommitment(store: CommitmentPersistence, progress: Progress): Generator<void, LoadedCommitment | null> {
   const header = store.header();
   if (header === null) return null;
-  const buckets: Bucket[] = [...EMPTY_BUCKETS];
+  const buckets = emptyBuckets();
   const reread: number[] = [];
   const arena = new BucketArena();
   progress.total = BUCKET_COUNT;

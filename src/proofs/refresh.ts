@@ -9,7 +9,7 @@
  * loop (bench/proofs.ts compares this with a worker thread).
  */
 import {BUCKET_COUNT} from "./constants.js";
-import {BucketArena, buildBucket, copyBucket, EMPTY_BUCKETS, HEAD_BYTES, entriesOf, entryOf, sortedBucket, updateBucket, type Bucket, type BucketInput, type LeafEntry} from "./bucket.js";
+import {BucketArena, buildBucket, copyBucket, emptyBuckets, HEAD_BYTES, entriesOf, entryOf, sortedBucket, updateBucket, type Bucket, type BucketInput, type LeafEntry} from "./bucket.js";
 import {Commitment} from "./commitment.js";
 import {bucketOf, bucketPrefix, bucketRange, decodeMessageHash} from "./leaf.js";
 import {TopTree} from "./top-tree.js";
@@ -201,7 +201,7 @@ export async function refreshCommitment(
   stats: RefreshStats = {rebuilt: 0, reread: 0, slices: 0, longestSliceMs: 0},
 ): Promise<Commitment | null> {
   const full = plan.full || previous === null;
-  const buckets: Bucket[] = [...(full ? EMPTY_BUCKETS : previous.buckets)];
+  const buckets: Bucket[] = full ? emptyBuckets() : [...previous.buckets];
   // Records going to disk all become heads once this refresh's write lands: they can share slabs.
   const arena = opts.records === undefined ? new BucketArena() : BucketArena.slabs();
   const progress: Progress = {full, phase: "read", done: 0, total: full ? BUCKET_COUNT : plan.buckets.length, messages: 0, elapsedMs: 0};

@@ -11,7 +11,8 @@
 import {hash} from "node:crypto";
 import {BUCKET_BITS, BUCKET_COUNT, NODE_BYTES} from "./constants.js";
 import type {Bucket} from "./bucket.js";
-import {EMPTY_ROOT, leafHash, nodeHash, sha256EntriesInto, sha256ParentsInto} from "../crypto/index.js";
+import {sha256EntriesInto, sha256ParentsInto} from "../crypto/hash.js";
+import {EMPTY_ROOT, leafHash, nodeHash} from "../crypto/merkle.js";
 
 const scratch = Buffer.alloc(1 + 2 * NODE_BYTES);
 

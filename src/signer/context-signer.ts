@@ -80,10 +80,12 @@ export class InlineSigner implements ContextSigner {
 // throw): the parent then verifies that job itself with the node's own backend.
 const WORKER_SOURCE = `
 const {parentPort, workerData} = require("node:worker_threads");
-const oqsReady = workerData.oqsUrl ? import(workerData.oqsUrl).then((m) => m.createMLDSA65()) : Promise.resolve(null);
 const ctxReady = workerData.oqsContextUrl
   ? import(workerData.oqsContextUrl).then((m) => m.loadCheckedLiboqsContextMlDsa65()).catch(() => null)
   : Promise.resolve(null);
+// liboqs-js' own instance signs only the empty context, and only without the context path (which
+// signs every context): not instantiated beside it (its WebAssembly memory and glue, ~2 MB).
+const oqsReady = ctxReady.then((ctx) => (ctx === null && workerData.oqsUrl ? import(workerData.oqsUrl).then((m) => m.createMLDSA65()) : null));
 const edReady = workerData.ed25519Url ? import(workerData.ed25519Url).then((m) => m.verifyEd25519).catch(() => null) : Promise.resolve(null);
 Promise.all([import(workerData.nobleUrl), oqsReady, ctxReady, edReady]).then(([{ml_dsa65}, oqs, withContext, verifyEd25519]) => {
   const sk = workerData.secretKey;
@@ -202,6 +204,8 @@ export class WorkerSigner implements ContextSigner, SignatureVerifier {
     readonly liboqsContext: boolean,
     /** True when the worker could load crypto/ed25519.js (not under the test runner without a build). */
     readonly workerEd25519: boolean,
+    /** True when the worker instantiated liboqs-js' own ML-DSA-65 (asked for liboqs, and its context path did not load). */
+    readonly liboqsPlain = false,
   ) {
     worker.on("message", (m: WorkerReply) => this.onReply(m));
     worker.on("error", (err) => this.fail(err));
@@ -220,7 +224,7 @@ export class WorkerSigner implements ContextSigner, SignatureVerifier {
     const worker = new Worker(WORKER_SOURCE, {eval: true, workerData: {nobleUrl, oqsUrl, oqsContextUrl, ed25519Url, secretKey}, resourceLimits: {maxYoungGenerationSizeMb: SIGNING_WORKER_YOUNG_GENERATION_MB}});
     return new Promise((resolve, reject) => {
       const onFirst = (m: WorkerReply): void => {
-        if (m.ready === true) resolve(new WorkerSigner(worker, modules, m.liboqsContext === true, m.ed25519 === true));
+        if (m.ready === true) resolve(new WorkerSigner(worker, modules, m.liboqsContext === true, m.ed25519 === true, m.liboqs === true));
         else reject(new Error(`signing worker failed to start: ${m.fatal ?? "unknown"}`));
       };
       worker.once("message", onFirst);

@@ -9,6 +9,7 @@
  */
 import Database from "better-sqlite3";
 import type {Statement} from "better-sqlite3";
+import {persistedMessageCount, sizeProofPageCache} from "./commitment-store.js";
 import {toStorageError} from "./errors.js";
 
 /** One message as the commitment reads it. */
@@ -74,7 +75,9 @@ export class CommitmentReader {
   /** A reader on its own read-only connection to the database file at `path`. */
   static openReadOnly(path: string, busyTimeoutMs: number): CommitmentReader {
     try {
-      return new CommitmentReader(new Database(path, {readonly: true, fileMustExist: true, timeout: busyTimeoutMs}));
+      const sqlite = new Database(path, {readonly: true, fileMustExist: true, timeout: busyTimeoutMs});
+      sizeProofPageCache(sqlite, persistedMessageCount(sqlite));
+      return new CommitmentReader(sqlite);
     } catch (err) {
       throw toStorageError(err, 0);
     }
@@ -153,6 +156,17 @@ export class CommitmentReader {
   /** A message's data whatever its expiry (null if the row is gone). */
   dataByHash(hash: string): Buffer | null {
     return this.#run(() => (this.#dataByHash.get(hash) as Buffer | undefined) ?? null);
+  }
+
+  /** Sizes the page cache for a node of `messages` messages (a connection `openReadOnly` made: after each refresh). */
+  sizePageCache(messages: number): void {
+    if (this.#sqlite.readonly) sizeProofPageCache(this.#sqlite, messages);
+  }
+
+  /** The connection's page cache limit, KiB (proofPageCacheKiB of the node's size on a connection `openReadOnly` made). */
+  pageCacheKiB(): number {
+    const pages = this.#sqlite.pragma("cache_size", {simple: true}) as number;
+    return pages < 0 ? -pages : (pages * (this.#sqlite.pragma("page_size", {simple: true}) as number)) / 1024;
   }
 
   /** Closes the connection if this reader opened it (openReadOnly). */

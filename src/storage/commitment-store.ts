@@ -55,6 +55,35 @@ export interface StoredBucket {
 /** Bytes of a record's head (root, smallest expiry, byte total), stored apart for a restart (0013). */
 const HEAD_BYTES = 48;
 
+/**
+ * Page cache of each of the commitment worker's connections (its reader's and its store's), KiB,
+ * for a node of `messages` messages: ~1.6 bytes a message, from 2 MB up to SQLite's 16 MB.
+ * better-sqlite3 builds SQLite with a 16 MB default, and a full build and the refreshes fill it
+ * (every page read once, in key order): ~40 MB of the 1 M bench's peak RSS for the two connections
+ * (docs/benchmarks.md, "Session 10: memory at 1 M"). What the reads use again are the B-trees'
+ * inner pages, ~12 MB at 10 M messages: there 2 MB showed no cost the loaded runs could separate
+ * from their noise, but a large node, which has the memory, keeps the default.
+ */
+export function proofPageCacheKiB(messages: number): number {
+  return Math.min(MAX_PROOF_CACHE_KIB, Math.max(MIN_PROOF_CACHE_KIB, Math.ceil(messages / 640)));
+}
+export const MIN_PROOF_CACHE_KIB = 2048;
+const MAX_PROOF_CACHE_KIB = 16_000;
+
+/** Sets `sqlite`'s page cache for a node of `messages` messages (proofPageCacheKiB). */
+export function sizeProofPageCache(sqlite: Database.Database, messages: number): void {
+  sqlite.pragma(`cache_size = -${proofPageCacheKiB(messages)}`);
+}
+
+/** The message count of the persisted commitment (0 if none yet, or no such table). */
+export function persistedMessageCount(sqlite: Database.Database): number {
+  try {
+    return (sqlite.prepare("SELECT message_count FROM proof_commitment WHERE id = 1").pluck().get() as number | undefined) ?? 0;
+  } catch {
+    return 0;
+  }
+}
+
 const SQL = {
   header: "SELECT generation, timestamp, root, message_count, log_watermark, top, roots_digest FROM proof_commitment WHERE id = 1",
   maxGeneration: "SELECT max(generation) FROM proof_buckets",
@@ -107,12 +136,24 @@ export class CommitmentStore {
   static open(path: string, busyTimeoutMs: number): CommitmentStore {
     try {
       const sqlite = new Database(path, {fileMustExist: true, timeout: busyTimeoutMs});
+      sizeProofPageCache(sqlite, persistedMessageCount(sqlite));
       sqlite.pragma("journal_mode = WAL");
       sqlite.pragma("synchronous = NORMAL");
       return new CommitmentStore(sqlite, true);
     } catch (err) {
       throw toStorageError(err, 0);
     }
+  }
+
+  /** Sizes the page cache for a node of `messages` messages (a connection `open` made: after each refresh). */
+  sizePageCache(messages: number): void {
+    if (this.#owned) sizeProofPageCache(this.#sqlite, messages);
+  }
+
+  /** The connection's page cache limit, KiB (proofPageCacheKiB of the node's size on a connection `open` made). */
+  pageCacheKiB(): number {
+    const pages = this.#sqlite.pragma("cache_size", {simple: true}) as number;
+    return pages < 0 ? -pages : (pages * (this.#sqlite.pragma("page_size", {simple: true}) as number)) / 1024;
   }
 
   header(): CommitmentHeader | null {

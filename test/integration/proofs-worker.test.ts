@@ -9,7 +9,8 @@ import {join} from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {initHashing, sha256} from "../../src/crypto/hash.js";
 import {BUCKET_COUNT, FULL_PLAN, LocalEngine, PAGE_ROWS, ProofError, WorkerEngine, bucketOf, dataDigest, decodeMessageHash, refreshCommitment} from "../../src/proofs/index.js";
-import {CommitmentReader, ProofTables, StorageDb} from "../../src/storage/index.js";
+import {CommitmentReader, CommitmentStore, ProofTables, StorageDb} from "../../src/storage/index.js";
+import {MIN_PROOF_CACHE_KIB, persistedMessageCount, proofPageCacheKiB} from "../../src/storage/commitment-store.js";
 
 const T = 1_767_225_600_000;
 const N = 20_000;
@@ -70,6 +71,37 @@ async function findDuring(worker: WorkerEngine, refresh: () => Promise<string>):
   await Promise.all([refreshed, found]);
   return order;
 }
+
+describe("the commitment worker's connections", () => {
+  // better-sqlite3's default page cache is 16 MB a connection; the worker's two filled theirs (~40 MB
+  // of the 1 M bench's peak RSS), while at 10 M the churn needs the B-trees' inner pages cached
+  // (docs/benchmarks.md, "Session 10: memory at 1 M").
+  it("keep a page cache by the node's size: 2 MB up to 1.3 M messages, SQLite's 16 MB from 10 M", () => {
+    expect(proofPageCacheKiB(0)).toBe(MIN_PROOF_CACHE_KIB);
+    expect(proofPageCacheKiB(1_000_000)).toBe(MIN_PROOF_CACHE_KIB);
+    expect(proofPageCacheKiB(5_000_000)).toBe(7813);
+    expect(proofPageCacheKiB(10_000_000)).toBe(15_625);
+    expect(proofPageCacheKiB(100_000_000)).toBe(16_000);
+    const reader = CommitmentReader.openReadOnly(path, 5_000);
+    const store = CommitmentStore.open(path, 5_000);
+    try {
+      expect(MIN_PROOF_CACHE_KIB).toBeLessThanOrEqual(4096);
+      expect(reader.pageCacheKiB()).toBe(proofPageCacheKiB(persistedMessageCount(db.sqlite)));
+      expect(store.pageCacheKiB()).toBe(proofPageCacheKiB(persistedMessageCount(db.sqlite)));
+      reader.sizePageCache(10_000_000);
+      store.sizePageCache(10_000_000);
+      expect(reader.pageCacheKiB()).toBe(15_625);
+      expect(store.pageCacheKiB()).toBe(15_625);
+    } finally {
+      reader.close();
+      store.close();
+    }
+    // A reader over the node's own connection leaves that connection's cache alone.
+    const before = db.sqlite.pragma("cache_size", {simple: true});
+    new CommitmentReader(db.sqlite).sizePageCache(1_000_000);
+    expect(db.sqlite.pragma("cache_size", {simple: true})).toBe(before);
+  });
+});
 
 describe("full build on a read-only connection", () => {
   it("holds no read transaction across its yields: the writer can checkpoint and truncate the WAL at every one", async () => {

@@ -16,6 +16,7 @@ describe("issue #15 target table", () => {
     scenario("node-store", 4397, 1.03, 0.168),
     scenario("sqlite-store-signed", 7011, 0.99, 0.105),
     scenario("sqlite-retrieve", 1578, 0.99, 0.57),
+    scenario("sqlite-retrieve-signed", 1262, 0.99, 0.76),
     scenario("node-retrieve", 1022, 1.11, null),
   ];
   const rows = issue15Targets(http, {cpuRatio: 4.59, throughputRatio: 0.32, openLoop: {offered: 500, p99Ms: 83.53}});
@@ -27,7 +28,7 @@ describe("issue #15 target table", () => {
   });
 
   it("leaves the main-thread ratio out when a scenario has no main-thread figure", () => {
-    const retrieve = rows.find((r) => r.item === 3);
+    const retrieve = rows.find((r) => r.item === 3 && !r.what.startsWith("bound:"));
     expect(retrieve).toMatchObject({value: 0.65, perMainCpu: null});
     const signed = rows.find((r) => r.item === 5);
     expect(signed).toMatchObject({value: null, perCpu: null, perMainCpu: null, note: "needs node-retrieve-07 and node-retrieve"});
@@ -35,12 +36,21 @@ describe("issue #15 target table", () => {
   });
 
   it("prints item 1's floor of the wire beside its target, as no target of its own", () => {
-    const bound = rows.find((r) => r.what.startsWith("bound:"));
+    const bound = rows.find((r) => r.item === 1 && r.what.startsWith("bound:"));
     expect(bound).toMatchObject({item: 1, value: 0.7, perMainCpu: 0.7, target: null, note: "sqlite-store-signed ÷ sqlite-store"});
     expect(meets(bound!)).toBeNull();
-    expect(rows.map((r) => r.item)).toEqual([1, 1, 2, 2, 2, 3, 5]);
+    expect(rows.map((r) => r.item)).toEqual([1, 1, 2, 2, 2, 3, 3, 5]);
     const line = formatTargetTable(rows).split("\n").find((l) => l.startsWith("1 ") && l.includes("bound:"));
     expect(line).toMatch(/0\.7\s+\(no target\)\s+–\s+0\.55\s+0\.7\s+sqlite-store-signed ÷ sqlite-store/);
+  });
+
+  it("prints item 3's floor of a signed retrieve under item 3, as no target of its own", () => {
+    const bound = rows.find((r) => r.item === 3 && r.what.startsWith("bound:"));
+    expect(bound).toMatchObject({value: 0.8, perMainCpu: 0.75, target: null, note: "sqlite-retrieve-signed ÷ sqlite-retrieve"});
+    expect(meets(bound!)).toBeNull();
+    const lines = formatTargetTable(rows).split("\n");
+    const at = lines.findIndex((l) => l.startsWith("3 ") && l.includes("bound:"));
+    expect(lines[at - 1]).toMatch(/^3 .*retrieve ÷ raw SQLite retrieve/);
   });
 
   it("prints the main-thread column beside the per-core one", () => {

@@ -214,6 +214,8 @@ describe("WorkerSigner context path", () => {
     const fallback = new InlineSigner(pq, identity.mlDsa.secretKey);
     const w = await WorkerSigner.start(identity.mlDsa.secretKey, {useLiboqs: true, liboqsContextUrl: fixture}, {fallback});
     expect(w.liboqsContext).toBe(true);
+    // The context path signs the empty context too: liboqs-js' own instance is not loaded beside it.
+    expect(w.liboqsPlain).toBe(false);
     for (const ctx of [CTX.CHALLENGE_ANSWER, EMPTY_CONTEXT]) {
       const msg = Buffer.from("answer");
       const expected = ml_dsa65.sign(msg, identity.mlDsa.secretKey, {context: ctx, extraEntropy: false});
@@ -252,6 +254,7 @@ describe("WorkerSigner context path", () => {
     const missing = pathToFileURL(join(tmpdir(), "pars-no-such-context-path.mjs")).href;
     const w = await WorkerSigner.start(identity.mlDsa.secretKey, {useLiboqs: true, liboqsContextUrl: missing}, {fallback});
     expect(w.liboqsContext).toBe(false);
+    expect(w.liboqsPlain).toBe(true);
     const sig = await w.sign(Buffer.from("answer"), CTX.CHALLENGE_ANSWER);
     expect(pq.mlDsa65.verify(identity.mlDsa.publicKey, Buffer.from("answer"), sig, CTX.CHALLENGE_ANSWER)).toBe(true);
     await w.close();
