@@ -27,6 +27,7 @@ import {initHashing} from "../src/crypto/hash.js";
 import {BUCKET_COUNT, LocalEngine, WorkerEngine, type CommitmentSummary} from "../src/proofs/index.js";
 import {CommitmentStore, ProofTables, StorageDb} from "../src/storage/index.js";
 import {answers, dirty, fill, logged, maxRssMb, T, timed} from "./proofs-measure.js";
+import {threadTicks} from "./trace-common.js";
 import {envNumber, round} from "./util.js";
 
 const openDb = (path: string): StorageDb =>
@@ -104,6 +105,12 @@ export interface FixtureResult {
     changes: number;
     refreshMs: number;
     refreshCpuMs: number;
+    /**
+     * CPU (ms) of the process's busiest threads over the refresh to publication, largest first: the
+     * first is the commitment worker's (what a quiet machine's wall time follows), the rest mostly
+     * V8's GC helpers and the main thread.
+     */
+    refreshThreadsCpuMs: number[];
     persistedMs: number;
     persistedCpuMs: number;
     rebuilt: number;
@@ -113,10 +120,18 @@ export interface FixtureResult {
     bucketsRebuilt: number;
   };
   peakRssMb: number;
+  /** The commitment worker's young generation at the end (MB: engine-host.ts's choice, or BENCH_PROOF_YOUNG_MB). */
+  youngGenerationMb?: number;
 }
 
-const newEngine = (path: string): WorkerEngine =>
-  new WorkerEngine({path, busyTimeoutMs: 5_000, sliceBudgetMs: 10, persist: true}, {warn: (o, m) => console.error(m, o)});
+/**
+ * The node's worker engine; BENCH_PROOF_YOUNG_MB fixes the worker's young generation (an A/B)
+ * instead of the size engine-host.ts chooses by the node's messages.
+ */
+const newEngine = (path: string): WorkerEngine => {
+  const young = process.env.BENCH_PROOF_YOUNG_MB;
+  return new WorkerEngine({path, busyTimeoutMs: 5_000, sliceBudgetMs: 10, persist: true}, {warn: (o, m) => console.error(m, o)}, young === undefined ? {} : {youngGenerationMb: Number(young)});
+};
 
 /** The measuring child: restart, then churn, on the kept file. */
 async function measure(path: string, steps: ReadonlySet<string>): Promise<FixtureResult> {
@@ -155,6 +170,7 @@ async function measure(path: string, steps: ReadonlySet<string>): Promise<Fixtur
         changes: churn,
         refreshMs: messages.ms,
         refreshCpuMs: messages.cpuMs,
+        refreshThreadsCpuMs: messages.threadsCpuMs,
         persistedMs: messages.persistedMs,
         persistedCpuMs: messages.persistedCpuMs,
         rebuilt: messages.rebuilt,
@@ -165,6 +181,7 @@ async function measure(path: string, steps: ReadonlySet<string>): Promise<Fixtur
       };
     }
     out.peakRssMb = maxRssMb();
+    out.youngGenerationMb = (await engine.memory()).youngGenerationMb;
     return out;
   } finally {
     await engine.close();
@@ -179,16 +196,18 @@ async function churnRefresh(
   n: number,
   what: {messages?: number; buckets?: number},
   timestamp: number,
-): Promise<{ms: number; cpuMs: number; persistedMs: number; persistedCpuMs: number; rebuilt: number}> {
+): Promise<{ms: number; cpuMs: number; threadsCpuMs: number[]; persistedMs: number; persistedCpuMs: number; rebuilt: number}> {
   dirty(db, n, what);
   tables.takeUpdatedHashes();
   const cpu0 = process.cpuUsage();
+  const ticks0 = threadTicks();
   const t0 = performance.now();
   const {ms, value} = await timed((): Promise<CommitmentSummary | null> => engine.refresh(logged(tables, timestamp)));
   if (value?.persisted !== true) throw new Error("a churn refresh was not persisted");
   const refreshCpuMs = cpuMs(cpu0);
+  const threadsCpuMs = [...threadTicks()].map(([k, t]) => (t - (ticks0.get(k) ?? 0)) * 10).sort((a, b) => b - a).slice(0, 4);
   await written(db, timestamp, t0);
-  return {ms: round(ms), cpuMs: refreshCpuMs, persistedMs: round(performance.now() - t0), persistedCpuMs: cpuMs(cpu0), rebuilt: value.stats.rebuilt};
+  return {ms: round(ms), cpuMs: refreshCpuMs, threadsCpuMs, persistedMs: round(performance.now() - t0), persistedCpuMs: cpuMs(cpu0), rebuilt: value.stats.rebuilt};
 }
 
 /** Waits until the commitment for `timestamp` is on disk: the worker writes it after returning it, its header last. */

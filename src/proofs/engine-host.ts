@@ -6,10 +6,13 @@
  * If the worker dies, every pending call fails; the next call starts a new worker, whose first
  * refresh loads the persisted commitment (`persist`) or is a full build. One that ran out of heap is
  * replaced by one with twice the old generation's limit, so a refresh larger than the limit allows
- * is retried with room instead of failing the same way every epoch.
+ * is retried with room instead of failing the same way every epoch. The worker's young generation
+ * is chosen by the node's size; a node that grows past the line (or falls well below it) moves to a
+ * worker of the other size before a refresh, without a pause in its answers (`#resize`).
  */
 import {existsSync} from "node:fs";
 import type {Logger} from "../util/index.js";
+import {CommitmentReader} from "../storage/commitment-reader.js";
 import {fileURLToPath} from "node:url";
 import {Worker} from "node:worker_threads";
 import type {CommittedLeaf, LiveLeaf} from "./answerer.js";
@@ -19,13 +22,33 @@ import {ProofError} from "./errors.js";
 import type {RefreshProgress} from "./refresh.js";
 
 /**
- * The worker's young generation (V8's default lets it grow to 48 MB). A build allocates rows that
- * die within a page, so small semi-spaces cost a few more scavenges and keep ~30 MB out of the
- * resident set (docs/PROTOCOL.md (Storage proofs) §11.2). 4 MB rather than 8 since the old
- * generation's limit below: the 1 M bench's peak 306-310 → 294-297 MB, build and answers no slower
- * (docs/benchmarks.md, "Session 9: memory at 1 M").
+ * The worker's young generation (V8's default lets it grow to 48 MB), chosen by the node's size
+ * when a worker starts (`youngGenerationMb`). A build allocates rows that die within a page, so
+ * small semi-spaces cost a few more scavenges and keep ~30 MB out of the resident set
+ * (docs/PROTOCOL.md (Storage proofs) §11.2): 4 MB where memory is the constraint (the 1 M bench's
+ * peak 306-310 → 294-297 MB, docs/benchmarks.md "Session 9: memory at 1 M"). A large node's
+ * refreshes allocate more between scavenges than 4 MB holds, so more of it is copied and promoted:
+ * at 10 M (memory target 1 GB, peak ~800 MB) a fixture run's worker scavenged 706-715 times (2.2-3.2 s
+ * of GC pauses in all, at load 5-8) with 4 MB, 175-178 times (2.0 s) with 16 MB and 86-91 times
+ * (1.0-1.1 s) with 32 MB (48 MB: as 32), its 100,000-change refresh's thread CPU 5.9-6.1, 6.2 and
+ * 5.2 s, peak RSS ~20 MB higher (docs/benchmarks.md, "Session 10: churn at 10 M").
  */
-const WORKER_YOUNG_GENERATION_MB = 4;
+const SMALL_YOUNG_GENERATION_MB = 4;
+const LARGE_YOUNG_GENERATION_MB = 32;
+/** Messages from which a node is large (its worker gets the larger young generation). */
+const LARGE_NODE_MESSAGES = 2_000_000;
+/** A large node's worker keeps its size until the node falls below this share of the line (no swaps back and forth). */
+const LARGE_NODE_KEEP = 0.75;
+
+/**
+ * The young generation (MB) of a commitment worker for a node of `messages` messages, whose
+ * current worker has `current` MB (none: a worker being started).
+ */
+export function youngGenerationMb(messages: number, current?: number, largeNodeMessages = LARGE_NODE_MESSAGES): number {
+  if (messages >= largeNodeMessages) return LARGE_YOUNG_GENERATION_MB;
+  if (current === LARGE_YOUNG_GENERATION_MB && messages >= LARGE_NODE_KEEP * largeNodeMessages) return LARGE_YOUNG_GENERATION_MB;
+  return SMALL_YOUNG_GENERATION_MB;
+}
 
 /**
  * The worker's old generation limit. V8 lets a heap grow to up to 4× what survived its last major
@@ -44,6 +67,10 @@ const WORKER_OLD_GENERATION_MAX_MB = 8192;
 export interface WorkerEngineLimits {
   /** The old generation's first limit, in MB (default WORKER_OLD_GENERATION_MB). */
   readonly oldGenerationMb?: number;
+  /** A fixed young generation (MB) instead of one chosen by the node's size (benchmarks' A/B). */
+  readonly youngGenerationMb?: number;
+  /** Where a node counts as large (LARGE_NODE_MESSAGES; tests use a small line). */
+  readonly largeNodeMessages?: number;
 }
 
 type Call = EngineRequest extends infer R ? (R extends EngineRequest ? Omit<R, "id"> : never) : never;
@@ -51,27 +78,48 @@ type Call = EngineRequest extends infer R ? (R extends EngineRequest ? Omit<R, "
 interface Pending {
   resolve(value: unknown): void;
   reject(err: Error): void;
+  /** The worker the call went to. */
+  worker: Worker;
+}
+
+/** A worker being started: `ready` once its connection is open. */
+interface Started {
+  readonly worker: Worker;
+  readonly ready: Promise<void>;
+  readonly youngMb: number;
 }
 
 export class WorkerEngine implements CommitmentEngine {
   readonly #data: EngineWorkerData;
   readonly #logger: Pick<Logger, "warn">;
+  readonly #limits: WorkerEngineLimits;
   readonly #pending = new Map<number, Pending>();
+  /** Workers started and not yet ready, with how to settle their `ready`. */
+  readonly #starting = new Map<Worker, {resolve(): void; reject(err: Error): void}>();
   #worker: Worker | null = null;
   #ready: Promise<void> | null = null;
+  /** The young generation (MB) the current worker was started with. */
+  #youngMb = 0;
   #nextId = 1;
   #closed = false;
   #progress: RefreshProgress | null = null;
   #oldGenerationMb: number;
+  /** Messages in the last commitment a refresh returned (null: none yet). */
+  #messages: number | null = null;
+  /** The timestamp last published (null: none since the current worker started). */
+  #publishedAt: number | null = null;
 
   constructor(data: EngineWorkerData, logger: Pick<Logger, "warn">, limits: WorkerEngineLimits = {}) {
     this.#data = data;
     this.#logger = logger;
+    this.#limits = limits;
     this.#oldGenerationMb = limits.oldGenerationMb ?? WORKER_OLD_GENERATION_MB;
   }
 
   async refresh(req: RefreshRequest): Promise<CommitmentSummary | null> {
+    await this.#resize();
     const s = (await this.#call({op: "refresh", req}).finally(() => (this.#progress = null))) as CommitmentSummary | null;
+    if (s !== null) this.#messages = s.messageCount;
     return s === null ? null : {...s, root: Buffer.from(s.root)};
   }
 
@@ -86,6 +134,7 @@ export class WorkerEngine implements CommitmentEngine {
 
   async publish(timestamp: number): Promise<void> {
     await this.#call({op: "publish", timestamp});
+    this.#publishedAt = timestamp;
   }
 
   async find(timestamp: number, messageHash: string, live: LiveLeaf): Promise<CommittedLeaf | null> {
@@ -122,7 +171,7 @@ export class WorkerEngine implements CommitmentEngine {
   #send(worker: Worker, call: Call): Promise<unknown> {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, {resolve, reject});
+      this.#pending.set(id, {resolve, reject, worker});
       // Referenced while a reply is awaited, so a process shutting down waits for it.
       worker.ref();
       worker.postMessage({...call, id});
@@ -130,18 +179,70 @@ export class WorkerEngine implements CommitmentEngine {
   }
 
   #spawn(): Worker {
-    const worker = new Worker(workerUrl(), {workerData: this.#data, resourceLimits: {maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB, maxOldGenerationSizeMb: this.#oldGenerationMb}});
-    this.#worker = worker;
-    this.#ready = new Promise<void>((resolve, reject) => this.#pending.set(0, {resolve: () => resolve(), reject}));
-    worker.on("message", (m: EngineReply) => this.#onReply(m));
-    worker.on("error", (err) => this.#onDeath(worker, err));
-    worker.on("exit", (code) => this.#onDeath(worker, new Error(`the commitment worker exited (code ${code})`)));
-    return worker;
+    const messages = CommitmentReader.storedMessages(this.#data.path, this.#data.busyTimeoutMs);
+    const started = this.#start(this.#limits.youngGenerationMb ?? youngGenerationMb(messages, undefined, this.#limits.largeNodeMessages));
+    this.#worker = started.worker;
+    this.#ready = started.ready;
+    this.#youngMb = started.youngMb;
+    this.#publishedAt = null;
+    return started.worker;
   }
 
-  #onReply(m: EngineReply): void {
+  /** A new worker with a young generation of `youngMb` (not made the current one). */
+  #start(youngMb: number): Started {
+    const worker = new Worker(workerUrl(), {workerData: this.#data, resourceLimits: {maxYoungGenerationSizeMb: youngMb, maxOldGenerationSizeMb: this.#oldGenerationMb}});
+    const ready = new Promise<void>((resolve, reject) => this.#starting.set(worker, {resolve, reject}));
+    // Settled through #call or #resize; a worker that never starts must not be an unhandled rejection.
+    ready.catch(() => undefined);
+    worker.on("message", (m: EngineReply) => this.#onReply(worker, m));
+    worker.on("error", (err) => this.#onDeath(worker, err));
+    worker.on("exit", (code) => this.#onDeath(worker, new Error(`the commitment worker exited (code ${code})`)));
+    return {worker, ready, youngMb};
+  }
+
+  /**
+   * Before a refresh: if the node's size (the last commitment's messages) now wants another young
+   * generation than the running worker's, a worker of that size takes over. The old one's last write
+   * is waited for, the new one loads it as its published commitment (LocalEngine.adopt) while the
+   * old one still answers, and only then is the old one closed: no answer waits or fails for the
+   * swap. Persisting engines only (another would rebuild in full); if the persisted commitment is
+   * not the published one (its write failed), the old worker stays and the next refresh tries again.
+   */
+  async #resize(): Promise<void> {
+    const old = this.#worker;
+    const publishedAt = this.#publishedAt;
+    if (old === null || publishedAt === null || this.#messages === null || !this.persistent || this.#limits.youngGenerationMb !== undefined) return;
+    const youngMb = youngGenerationMb(this.#messages, this.#youngMb, this.#limits.largeNodeMessages);
+    if (youngMb === this.#youngMb) return;
+    let next: Started | null = null;
+    try {
+      await this.#ready;
+      if ((await this.#send(old, {op: "flush"})) !== true) return;
+      next = this.#start(youngMb);
+      await next.ready;
+      if (this.#closed || this.#worker !== old) throw new Error("the engine moved on meanwhile");
+      if ((await this.#send(next.worker, {op: "adopt", timestamp: publishedAt})) !== true) throw new Error("the persisted commitment is not the published one");
+    } catch (err) {
+      if (next !== null) void next.worker.terminate();
+      if (!this.#closed) this.#logger.warn({err: err instanceof Error ? err.message : String(err), youngGenerationMb: youngMb}, "could not move the commitment to a worker sized for the node; the next refresh tries again");
+      return;
+    }
+    this.#worker = next.worker;
+    this.#ready = next.ready;
+    this.#youngMb = youngMb;
+    this.#send(old, {op: "close"})
+      .catch(() => undefined)
+      .finally(() => void old.terminate());
+  }
+
+  #onReply(worker: Worker, m: EngineReply): void {
+    if (m.id === 0) {
+      this.#starting.get(worker)?.resolve();
+      this.#starting.delete(worker);
+      return;
+    }
     if (m.id === -1) {
-      if (m.ok) this.#progress = m.value as RefreshProgress;
+      if (m.ok && worker === this.#worker) this.#progress = m.value as RefreshProgress;
       return;
     }
     if (m.id === -2) {
@@ -152,22 +253,25 @@ export class WorkerEngine implements CommitmentEngine {
     if (p === undefined) return;
     this.#pending.delete(m.id);
     // Idle, it must not keep the process alive (the HTTP server does while the node runs).
-    if (this.#pending.size === 0) this.#worker?.unref();
+    if (![...this.#pending.values()].some((q) => q.worker === worker)) worker.unref();
     if (m.ok) p.resolve(m.value);
     else p.reject(m.notReady === true ? new ProofError({code: "PROOF_ERROR_NOT_READY"}, m.error) : new Error(`commitment worker: ${m.error}`));
   }
 
   #onDeath(worker: Worker, err: Error): void {
-    if (this.#worker !== worker) return;
-    this.#worker = null;
-    if ((err as NodeJS.ErrnoException).code === "ERR_WORKER_OUT_OF_MEMORY" && this.#oldGenerationMb < WORKER_OLD_GENERATION_MAX_MB) {
-      this.#oldGenerationMb = Math.min(2 * this.#oldGenerationMb, WORKER_OLD_GENERATION_MAX_MB);
-      if (!this.#closed) this.#logger.warn({heapLimitMb: this.#oldGenerationMb}, "commitment worker ran out of heap; the next one gets twice the limit");
+    this.#starting.get(worker)?.reject(err);
+    this.#starting.delete(worker);
+    const pending = [...this.#pending].filter(([, p]) => p.worker === worker);
+    for (const [id] of pending) this.#pending.delete(id);
+    if (this.#worker === worker) {
+      this.#worker = null;
+      if ((err as NodeJS.ErrnoException).code === "ERR_WORKER_OUT_OF_MEMORY" && this.#oldGenerationMb < WORKER_OLD_GENERATION_MAX_MB) {
+        this.#oldGenerationMb = Math.min(2 * this.#oldGenerationMb, WORKER_OLD_GENERATION_MAX_MB);
+        if (!this.#closed) this.#logger.warn({heapLimitMb: this.#oldGenerationMb}, "commitment worker ran out of heap; the next one gets twice the limit");
+      }
+      if (!this.#closed) this.#logger.warn({err: err.message}, "commitment worker stopped; the next refresh starts from the persisted commitment, or rebuilds in full");
     }
-    if (!this.#closed) this.#logger.warn({err: err.message}, "commitment worker stopped; the next refresh starts from the persisted commitment, or rebuilds in full");
-    const pending = [...this.#pending.values()];
-    this.#pending.clear();
-    for (const p of pending) p.reject(err);
+    for (const [, p] of pending) p.reject(err);
   }
 }
 

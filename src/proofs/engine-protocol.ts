@@ -15,6 +15,10 @@ export type EngineRequest = {readonly id: number} & (
   | {readonly op: "publish"; readonly timestamp: number}
   | {readonly op: "find"; readonly timestamp: number; readonly messageHash: string; readonly live: LiveLeaf}
   | {readonly op: "memory"; readonly gc: boolean}
+  // Resolves (true) once the last refresh's commitment is written, false if that write failed.
+  | {readonly op: "flush"}
+  // LocalEngine.adopt: the persisted commitment taken over as the published one for `timestamp`.
+  | {readonly op: "adopt"; readonly timestamp: number}
   | {readonly op: "close"}
 );
 
@@ -26,6 +30,8 @@ export interface WorkerMemory {
   readonly arrayBuffers: number;
   /** V8's heap limit in the worker (bytes): its resource limits (engine-host.ts). */
   readonly heapLimit: number;
+  /** The young generation the worker was started with (MB; engine-host.ts chooses it by the node's size). */
+  readonly youngGenerationMb: number;
   /** Whether a major GC ran first (false if V8 refused to hand its gc over). */
   readonly collected: boolean;
   /** Major GCs the worker ran (asked for here, or during and after a full build with nothing published). */

@@ -6,7 +6,7 @@
  * one step (a few ms), not for the rest of a 10 ms slice.
  */
 import {getHeapStatistics} from "node:v8";
-import {parentPort, receiveMessageOnPort, workerData, type MessagePort} from "node:worker_threads";
+import {parentPort, receiveMessageOnPort, resourceLimits, workerData, type MessagePort} from "node:worker_threads";
 import {CommitmentReader} from "../storage/commitment-reader.js";
 import {CommitmentStore} from "../storage/commitment-store.js";
 import {loadGc} from "../util/gc.js";
@@ -97,6 +97,10 @@ async function serve(r: EngineRequest): Promise<unknown> {
       return engine.find(r.timestamp, r.messageHash, {...r.live, dataDigest: u8(r.live.dataDigest)});
     case "memory":
       return memory(r.gc);
+    case "flush":
+      return engine.flushed();
+    case "adopt":
+      return engine.adopt(r.timestamp);
     case "close":
       await engine.close();
       reader.close();
@@ -119,7 +123,7 @@ function collect(): void {
 function memory(collectFirst: boolean): WorkerMemory {
   if (collectFirst) collect();
   const {heapUsed, heapTotal, external, arrayBuffers} = process.memoryUsage();
-  return {heapUsed, heapTotal, external, arrayBuffers, heapLimit: getHeapStatistics().heap_size_limit, collected: collectFirst && typeof gc === "function", gcs, lastGcMs};
+  return {heapUsed, heapTotal, external, arrayBuffers, heapLimit: getHeapStatistics().heap_size_limit, youngGenerationMb: resourceLimits.maxYoungGenerationSizeMb ?? 0, collected: collectFirst && typeof gc === "function", gcs, lastGcMs};
 }
 
 const failure = (id: number, err: unknown): EngineReply => ({

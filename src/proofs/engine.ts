@@ -118,6 +118,11 @@ export class LocalEngine implements CommitmentEngine {
    * put on disk ("all": a full build's); the next write includes them.
    */
   #unwritten: Set<number> | "all" = new Set();
+  /**
+   * The change log's watermark of a commitment taken over from disk by `adopt` (null: none): the
+   * next refresh adds the log's rows after it that earlier requests carried, as after a load.
+   */
+  #adoptedWatermark: number | null = null;
 
   constructor(
     private readonly source: CommitmentSource,
@@ -142,6 +147,8 @@ export class LocalEngine implements CommitmentEngine {
     const opts: SliceOptions = {timestamp, logWatermark, sliceBudgetMs: this.opts.sliceBudgetMs, aborted: () => this.#closed, onProgress, poll: this.opts.poll, records: fetch};
     let reread: readonly number[] = [];
     let loadedMs = 0;
+    if (base !== null && changed !== null && this.#adoptedWatermark !== null) changed = this.#withEarlierChanges(changed, this.#adoptedWatermark, logFrom);
+    this.#adoptedWatermark = null;
     if (base === null && changed !== null && this.opts.store !== undefined) {
       const started = performance.now();
       const loaded = await this.#load(this.opts.store, opts).finally(() => (this.#progress = null));
@@ -173,6 +180,25 @@ export class LocalEngine implements CommitmentEngine {
       this.#writing = this.#writeAfter(c, plan.full ? "all" : plan.buckets, logWatermark, opts).finally(() => (this.#written = true));
     }
     return summary === null ? null : {...(summary as CommitmentSummary), persisted, loadedMs};
+  }
+
+  /**
+   * Takes over the persisted commitment as the published one, if it is the commitment for
+   * `timestamp` and loads whole (no bucket to read again): a new worker replacing one of another
+   * size (engine-host.ts) answers from it at once, and its next refresh starts from it. False, and
+   * nothing changed, otherwise (or if this engine holds a commitment already).
+   */
+  async adopt(timestamp: number): Promise<boolean> {
+    const store = this.opts.store;
+    if (store === undefined || this.#base !== null || this.#published !== null) return false;
+    const opts: SliceOptions = {timestamp, sliceBudgetMs: this.opts.sliceBudgetMs, aborted: () => this.#closed, poll: this.opts.poll};
+    const loaded = await this.#load(store, opts).finally(() => (this.#progress = null));
+    if (loaded === null || loaded.reread.length > 0 || loaded.commitment.timestamp !== timestamp || this.#base !== null) return false;
+    this.#attach(loaded.commitment);
+    this.#base = loaded.commitment;
+    this.#published = loaded.commitment;
+    this.#adoptedWatermark = loaded.logWatermark;
+    return true;
   }
 
   /** Lets `c` fetch the records of the buckets it holds as heads only (answers). */

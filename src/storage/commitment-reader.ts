@@ -83,6 +83,24 @@ export class CommitmentReader {
     }
   }
 
+  /**
+   * How many messages the database file at `path` holds (store_totals, kept by triggers: one row
+   * read on a connection opened and closed for it); 0 if it cannot be read. The commitment
+   * worker's host sizes the worker's young generation by it (engine-host.ts).
+   */
+  static storedMessages(path: string, busyTimeoutMs: number): number {
+    try {
+      const sqlite = new Database(path, {readonly: true, fileMustExist: true, timeout: busyTimeoutMs});
+      try {
+        return (sqlite.prepare("SELECT messages FROM store_totals WHERE id = 1").pluck().get() as number | undefined) ?? 0;
+      } finally {
+        sqlite.close();
+      }
+    } catch {
+      return 0;
+    }
+  }
+
   /** Messages with lo <= hash < hi and expiry > minExpiryExclusive, in no particular order. */
   rowsInRange(lo: string, hi: string, minExpiryExclusive: number): CommitmentRow[] {
     return this.#run(() => (this.#rows.all(lo, hi, minExpiryExclusive) as RawRow[]).map(toRow));

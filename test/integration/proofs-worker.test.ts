@@ -185,6 +185,115 @@ describe("WorkerEngine", () => {
     }
   });
 
+  it("starts its worker with a young generation chosen by the node's messages (store_totals): small at this size, larger past the line", async () => {
+    const stored = (db.sqlite.prepare("SELECT messages FROM store_totals WHERE id = 1").pluck().get() as number);
+    expect(stored).toBeGreaterThanOrEqual(N);
+    const small = new WorkerEngine({path, busyTimeoutMs: 5_000, sliceBudgetMs: 10}, logger);
+    const large = new WorkerEngine({path, busyTimeoutMs: 5_000, sliceBudgetMs: 10}, logger, {largeNodeMessages: stored});
+    const fixed = new WorkerEngine({path, busyTimeoutMs: 5_000, sliceBudgetMs: 10}, logger, {largeNodeMessages: stored, youngGenerationMb: 8});
+    try {
+      expect((await small.memory()).youngGenerationMb).toBe(4);
+      expect((await large.memory()).youngGenerationMb).toBe(32);
+      expect((await fixed.memory()).youngGenerationMb).toBe(8);
+    } finally {
+      await Promise.all([small.close(), large.close(), fixed.close()]);
+    }
+  });
+
+  it("moves a node that grew past the line to a larger worker at its next refresh: answers go on across the swap, and the refresh gives a full build's root", async () => {
+    const request = (timestamp: number, logFrom = 0) => {
+      const log = tables.changeLog(1_000_000, logFrom);
+      return {req: {timestamp, changed: [...new Set(log.hashes)], logWatermark: log.watermark, logFrom}, watermark: log.watermark};
+    };
+    // Start from a persisted commitment of what is stored now, its log trimmed.
+    const seed = new WorkerEngine({path, busyTimeoutMs: 5_000, sliceBudgetMs: 10, persist: true}, logger);
+    try {
+      await seed.refresh({timestamp: T + 20, changed: null, logWatermark: tables.changeLog(1_000_000).watermark});
+    } finally {
+      await seed.close();
+    }
+    const before = (db.sqlite.prepare("SELECT count(*) FROM messages WHERE expiry > ?").pluck().get(T + 21) as number);
+    const line = before + 100;
+    const engine = new WorkerEngine({path, busyTimeoutMs: 5_000, sliceBudgetMs: 10, persist: true}, logger, {largeNodeMessages: line});
+    const local = new LocalEngine(tables.reader, {sliceBudgetMs: 10});
+    const from = warnings.length;
+    try {
+      let r = request(T + 21);
+      expect((await engine.refresh(r.req))!.messageCount).toBe(before);
+      await engine.publish(T + 21);
+      expect((await engine.memory()).youngGenerationMb).toBe(4);
+      // The node grows past the line: this refresh still runs on the small worker …
+      fill(150, N + 5_000);
+      db.sqlite.prepare("UPDATE messages SET expiry = expiry + 3 WHERE id % 500 = 0").run();
+      tables.takeUpdatedHashes();
+      r = request(T + 22, r.watermark);
+      const grown = await engine.refresh(r.req);
+      expect(grown!.messageCount).toBeGreaterThanOrEqual(line);
+      await engine.publish(T + 22);
+      expect((await engine.memory()).youngGenerationMb).toBe(4);
+      // … and the next one on a worker of the larger size, which took the published commitment over
+      // from disk: an answer asked while the refresh (and the swap before it) runs is found.
+      db.sqlite.prepare("UPDATE messages SET expiry = expiry + 5 WHERE id % 700 = 0").run();
+      fill(20, N + 6_000);
+      tables.takeUpdatedHashes();
+      r = request(T + 23, r.watermark);
+      const hash = tables.liveHashesInRange("A", "z", T + 22)[3]!;
+      const refreshed = engine.refresh(r.req);
+      const answered = engine.find(T + 22, hash, liveOf(hash));
+      expect(await answered).not.toBeNull();
+      const swapped = await refreshed;
+      expect((await engine.memory()).youngGenerationMb).toBe(32);
+      // The old worker answered until the new one held the commitment; the new one answers it too.
+      expect(await engine.find(T + 22, hash, liveOf(hash))).toEqual(await answered);
+      const full = await local.refresh({timestamp: T + 23, changed: null});
+      expect(swapped!.root.equals(full!.root)).toBe(true);
+      expect(swapped!.messageCount).toBe(full!.messageCount);
+      expect(swapped!.loadedMs).toBe(0);
+      expect(swapped!.stats.rebuilt).toBeLessThan(BUCKET_COUNT / 10);
+      await engine.publish(T + 23);
+      expect(await engine.find(T + 23, hash, liveOf(hash))).not.toBeNull();
+      expect(warnings.slice(from)).toEqual([]);
+    } finally {
+      await engine.close();
+      await local.close();
+    }
+  });
+
+  it("keeps its worker while the persisted commitment is not the published one (a refresh left unpublished), and moves once it is", async () => {
+    const request = (timestamp: number) => {
+      const log = tables.changeLog(1_000_000);
+      return {timestamp, changed: [...new Set(log.hashes)], logWatermark: log.watermark};
+    };
+    const stored = db.sqlite.prepare("SELECT messages FROM store_totals WHERE id = 1").pluck().get() as number;
+    const engine = new WorkerEngine({path, busyTimeoutMs: 5_000, sliceBudgetMs: 10, persist: true}, logger, {largeNodeMessages: stored + 100});
+    const local = new LocalEngine(tables.reader, {sliceBudgetMs: 10});
+    const from = warnings.length;
+    try {
+      await engine.refresh(request(T + 41));
+      await engine.publish(T + 41);
+      fill(150, N + 7_000);
+      tables.takeUpdatedHashes();
+      // Past the line, but its proof is never published: the persisted commitment (T + 42) is not the published one (T + 41).
+      expect((await engine.refresh(request(T + 42)))!.messageCount).toBeGreaterThanOrEqual(stored + 100);
+      db.sqlite.prepare("UPDATE messages SET expiry = expiry + 2 WHERE id % 900 = 0").run();
+      tables.takeUpdatedHashes();
+      await engine.refresh(request(T + 43));
+      expect((await engine.memory()).youngGenerationMb).toBe(4);
+      expect(warnings.slice(from).filter((w) => w.includes("could not move the commitment"))).toHaveLength(1);
+      await engine.publish(T + 43);
+      // Now the persisted commitment is the published one: the next refresh moves.
+      db.sqlite.prepare("UPDATE messages SET expiry = expiry + 2 WHERE id % 800 = 0").run();
+      tables.takeUpdatedHashes();
+      const moved = await engine.refresh(request(T + 44));
+      expect((await engine.memory()).youngGenerationMb).toBe(32);
+      expect(moved!.root.equals((await local.refresh({timestamp: T + 44, changed: null}))!.root)).toBe(true);
+      expect(warnings.slice(from)).toHaveLength(1);
+    } finally {
+      await engine.close();
+      await local.close();
+    }
+  });
+
   it("replaces a worker that ran out of heap with one of twice the limit, so the refresh that needed more succeeds", async () => {
     // 4 MB of old generation cannot hold a full build of N messages; 32 MB can (three doublings).
     const worker = new WorkerEngine({path, busyTimeoutMs: 5_000, sliceBudgetMs: 10}, logger, {oldGenerationMb: 4});

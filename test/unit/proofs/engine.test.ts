@@ -119,3 +119,20 @@ describe("pickCandidate", () => {
     await s.store.close();
   });
 });
+
+describe("the commitment worker's young generation (engine-host.ts)", () => {
+  it("is small where memory is the constraint and larger for a large node, kept near the line by a node already large", async () => {
+    const {youngGenerationMb} = await import("../../../src/proofs/engine-host.js");
+    expect(youngGenerationMb(0)).toBe(4);
+    expect(youngGenerationMb(1_000_000)).toBe(4);
+    expect(youngGenerationMb(1_999_999)).toBe(4);
+    expect(youngGenerationMb(2_000_000)).toBe(32);
+    expect(youngGenerationMb(10_000_000)).toBe(32);
+    // A large node that shrinks a little keeps its worker (no swap back and forth at the line) …
+    expect(youngGenerationMb(1_600_000, 32)).toBe(32);
+    expect(youngGenerationMb(1_600_000, 4)).toBe(4);
+    // … and gets the small one well below it.
+    expect(youngGenerationMb(1_400_000, 32)).toBe(4);
+    expect(youngGenerationMb(100, 4, 100)).toBe(32);
+  });
+});
