@@ -9,7 +9,7 @@
  */
 import Database from "better-sqlite3";
 import type {Statement} from "better-sqlite3";
-import {persistedMessageCount, sizeProofPageCache} from "./commitment-store.js";
+import {pageCacheKiB, persistedMessageCount, sizeProofPageCache} from "./commitment-store.js";
 import {toStorageError} from "./errors.js";
 
 /** One message as the commitment reads it. */
@@ -165,8 +165,7 @@ export class CommitmentReader {
 
   /** The connection's page cache limit, KiB (proofPageCacheKiB of the node's size on a connection `openReadOnly` made). */
   pageCacheKiB(): number {
-    const pages = this.#sqlite.pragma("cache_size", {simple: true}) as number;
-    return pages < 0 ? -pages : (pages * (this.#sqlite.pragma("page_size", {simple: true}) as number)) / 1024;
+    return pageCacheKiB(this.#sqlite);
   }
 
   /** Closes the connection if this reader opened it (openReadOnly). */

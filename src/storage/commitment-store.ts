@@ -75,6 +75,12 @@ export function sizeProofPageCache(sqlite: Database.Database, messages: number):
   sqlite.pragma(`cache_size = -${proofPageCacheKiB(messages)}`);
 }
 
+/** `sqlite`'s page cache limit, KiB (cache_size is negative in KiB, or positive in pages). */
+export function pageCacheKiB(sqlite: Database.Database): number {
+  const pages = sqlite.pragma("cache_size", {simple: true}) as number;
+  return pages < 0 ? -pages : (pages * (sqlite.pragma("page_size", {simple: true}) as number)) / 1024;
+}
+
 /** The message count of the persisted commitment (0 if none yet, or no such table). */
 export function persistedMessageCount(sqlite: Database.Database): number {
   try {
@@ -152,8 +158,7 @@ export class CommitmentStore {
 
   /** The connection's page cache limit, KiB (proofPageCacheKiB of the node's size on a connection `open` made). */
   pageCacheKiB(): number {
-    const pages = this.#sqlite.pragma("cache_size", {simple: true}) as number;
-    return pages < 0 ? -pages : (pages * (this.#sqlite.pragma("page_size", {simple: true}) as number)) / 1024;
+    return pageCacheKiB(this.#sqlite);
   }
 
   header(): CommitmentHeader | null {
