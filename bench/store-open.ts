@@ -12,7 +12,7 @@
  * - `commit window`: `storage.commitDelayMs` 2, `signing.maxBatchDelayMs` 0: writes wait up to 2 ms
  *   for others before the commit, whose receipts are then signed together at once.
  *
- *   node dist/bench/store-open.js [rate=500] [seconds per round=4] [rounds=4] [commit window ms=2]
+ *   node dist/bench/store-open.js [rate=500] [seconds per round=4] [rounds=4] [commit window ms=2] [only=sign|commit]
  *
  * Each variant has its own database (the same store options otherwise) and response signer; they
  * share one signing worker and run in alternating rounds after one warm-up round each, so drift on
@@ -121,7 +121,7 @@ async function round(v: Variant, next: () => string, rate: number, seconds: numb
   };
 }
 
-async function main(rate: number, seconds: number, rounds: number, windowMs: number): Promise<void> {
+async function main(rate: number, seconds: number, rounds: number, windowMs: number, only: string | undefined): Promise<void> {
   await initHashing();
   const pq = await loadPqBackend("auto");
   const dir = mkdtempSync(join(tmpdir(), "pars-store-open-"));
@@ -131,8 +131,8 @@ async function main(rate: number, seconds: number, rounds: number, windowMs: num
     fallbackVerifier: new InlineVerifier(pq),
   });
   const variants = [
-    await openVariant(`sign window ${windowMs} ms`, dir, 0, windowMs, worker, pq),
-    await openVariant(`commit window ${windowMs} ms`, dir, windowMs, 0, worker, pq),
+    ...(only === "commit" ? [] : [await openVariant(`sign window ${windowMs} ms`, dir, 0, windowMs, worker, pq)]),
+    ...(only === "sign" ? [] : [await openVariant(`commit window ${windowMs} ms`, dir, windowMs, 0, worker, pq)]),
   ];
   try {
     const next = storeBodies(plainAccounts("store-open", 100));
@@ -171,5 +171,5 @@ async function main(rate: number, seconds: number, rounds: number, windowMs: num
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await main(Number(process.argv[2] ?? 500), Number(process.argv[3] ?? 4), Number(process.argv[4] ?? 4), Number(process.argv[5] ?? 2));
+  await main(Number(process.argv[2] ?? 500), Number(process.argv[3] ?? 4), Number(process.argv[4] ?? 4), Number(process.argv[5] ?? 2), process.argv[6]);
 }
