@@ -59,10 +59,10 @@ interface Executed {
 /**
  * Group commit: writes queued during one event-loop turn run in ONE transaction (flushed with
  * setImmediate, or at once when `maxBatchWrites` are queued); with `delayMs`, those queued within
- * that many milliseconds of the first (a timer instead of the end of the turn). Each write runs in a savepoint, so a
- * failing write is rolled back alone and rejects alone. Promises settle only after COMMIT; if the
- * COMMIT fails, or SQLite rolls the whole transaction back (SQLITE_FULL, I/O errors), every write
- * that ran in it rejects, and writes not yet run go on in a new transaction.
+ * that many milliseconds of the first (a timer instead of the end of the turn). Each write runs in
+ * a savepoint, so a failing write is rolled back alone and rejects alone. Promises settle only
+ * after COMMIT; if the COMMIT fails, or SQLite rolls the whole transaction back (SQLITE_FULL, I/O
+ * errors), every write that ran in it rejects, and writes not yet run go on in a new transaction.
  */
 export class WriteBatcher {
   readonly #opts: WriteBatcherOptions;
