@@ -107,8 +107,9 @@ export class WriteBatcher {
   /** Runs the writes queued so far now (writes queued by commit listeners wait for the next turn). */
   flush(): void {
     if (this.#scheduled !== null) {
-      clearImmediate(this.#scheduled as NodeJS.Immediate);
-      clearTimeout(this.#scheduled as NodeJS.Timeout);
+      // Each by its own function: clearImmediate on a Timeout would corrupt Node's timer lists.
+      if ((this.#opts.delayMs ?? 0) > 0) clearTimeout(this.#scheduled as NodeJS.Timeout);
+      else clearImmediate(this.#scheduled as NodeJS.Immediate);
       this.#scheduled = null;
     }
     if (this.#flushing) return;

@@ -190,8 +190,9 @@ export class ThreadWriter implements SweepBatches {
    */
   #post(): void {
     if (this.#scheduled !== null) {
-      clearImmediate(this.#scheduled as NodeJS.Immediate);
-      clearTimeout(this.#scheduled as NodeJS.Timeout);
+      // Each by its own function: clearImmediate on a Timeout would corrupt Node's timer lists.
+      if (this.#delayMs > 0) clearTimeout(this.#scheduled as NodeJS.Timeout);
+      else clearImmediate(this.#scheduled as NodeJS.Immediate);
     }
     this.#scheduled = null;
     if (this.#failed !== null) {
