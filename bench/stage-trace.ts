@@ -29,8 +29,11 @@
  *   helpers, libuv); `threads_cpu_per_second`: [main, all others] for each second from the
  *   first request on; `counts_per_second`: each stage's samples in the same seconds (stores,
  *   frames, commits, sign batches, `verify_post`: posts of signature checks to the signing worker),
- *   so that the window's rates can be told apart from the warm-up's; `window`: their totals after
- *   the last second without a request (the bench's settle between warm-up and window), per request.
+ *   so that the window's rates can be told apart from the warm-up's; `window`: the totals from the
+ *   first request after the last pause of ≥ `WINDOW_PAUSE_MS` without one (the bench's settle between
+ *   warm-up and window, ≥ 1 s) to the last snapshot, per request; `window_by_seconds`: the same after
+ *   the last whole second without a request (session 9's rule, which a settle shorter than two
+ *   seconds can miss: then it spans the warm-up too).
  *
  * Measurement only: nothing here runs unless a bench run asks for it.
  */
@@ -46,14 +49,45 @@ import {RpcHandler} from "../src/rpc/handler.js";
 import {SqliteMessageStore} from "../src/storage/sqlite-message-store.js";
 import {WriteBatcher} from "../src/storage/write-batcher.js";
 import {WorkerSigner} from "../src/signer/context-signer.js";
-import {StageSamples, mainAndOthers, threadTicks, ticksBetween, windowTotals} from "./trace-common.js";
+import {StageSamples, mainAndOthers, threadTicks, ticksBetween, windowTotals, type WindowTotals} from "./trace-common.js";
+
+/** A request after a pause this long (no request reached the RPC) opens the window. */
+export const WINDOW_PAUSE_MS = 900;
+
+/** One moment of a traced process: its threads' CPU ticks and every stage's samples so far. */
+export interface TraceMark {
+  atMs: number;
+  ticks: ReadonlyMap<string, number>;
+  counts: ReadonlyMap<string, number>;
+}
+
+/**
+ * What happened between two marks, per request (`rpc_entry` + `rpc_peer` samples between them):
+ * the main thread's and the other threads' CPU, and every other stage's samples. Null without a request.
+ */
+export function windowBetween(from: TraceMark, to: TraceMark): WindowTotals | null {
+  const delta = (k: string): number => (to.counts.get(k) ?? 0) - (from.counts.get(k) ?? 0);
+  const requests = delta("rpc_entry") + delta("rpc_peer");
+  if (requests <= 0) return null;
+  const [main, others] = mainAndOthers(from.ticks, to.ticks);
+  const per = (x: number): number => Math.round((x / requests) * 1e4) / 1e4;
+  const perRequest: Record<string, number> = {};
+  for (const k of to.counts.keys()) {
+    if (!k.startsWith("rpc_") && delta(k) > 0) perRequest[k] = per(delta(k));
+  }
+  const seconds = Math.round((to.atMs - from.atMs) / 100) / 10;
+  return {seconds, requests, mainMsPerRequest: per(main * 1000), othersMsPerRequest: per(others * 1000), perRequest};
+}
 
 const samples = new StageSamples();
 /** Samples per stage since the last per-second snapshot: the window's counts apart from the warm-up's. */
 let counts = new Map<string, number>();
+/** Samples per stage since the start. */
+const totals = new Map<string, number>();
 const record = (stage: string, value: number): void => {
   samples.record(stage, value);
   counts.set(stage, (counts.get(stage) ?? 0) + 1);
+  totals.set(stage, (totals.get(stage) ?? 0) + 1);
 };
 
 
@@ -115,13 +149,20 @@ function install(dir: string): void {
   let cpuLast = new Map<string, number>();
   const cpuSeries: Array<[number, number]> = [];
   const countSeries: Array<Record<string, number>> = [];
+  let lastRequestAt = Number.NEGATIVE_INFINITY;
+  let windowStart: TraceMark | undefined;
+  let lastMark: TraceMark | undefined;
   timeMethodBy(RpcHandler.prototype, "handle", (args) => {
+    const at = performance.now();
+    if (at - lastRequestAt >= WINDOW_PAUSE_MS) windowStart = {atMs: at, ticks: threadTicks(), counts: new Map(totals)};
+    lastRequestAt = at;
     if (cpuAtFirst === undefined) {
       cpuAtFirst = threadTicks();
       setInterval(() => {
         const now = threadTicks();
         cpuSeries.push(mainAndOthers(cpuLast.size === 0 ? (cpuAtFirst as Map<string, number>) : cpuLast, now));
         cpuLast = now;
+        lastMark = {atMs: performance.now(), ticks: now, counts: new Map(totals)};
         countSeries.push(Object.fromEntries(counts));
         counts = new Map();
       }, 1000).unref();
@@ -145,7 +186,8 @@ function install(dir: string): void {
     if (cpuAtFirst !== undefined) out.threads_cpu_s = ticksBetween(cpuAtFirst, cpuLast);
     out.threads_cpu_per_second = cpuSeries;
     out.counts_per_second = countSeries;
-    out.window = windowTotals(cpuSeries, countSeries);
+    out.window = windowStart !== undefined && lastMark !== undefined ? windowBetween(windowStart, lastMark) : null;
+    out.window_by_seconds = windowTotals(cpuSeries, countSeries);
     writeFileSync(join(dir, `${process.pid}.json`), `${JSON.stringify(out, null, 1)}\n`);
   });
 }

@@ -149,6 +149,13 @@ const StorageSchema = Type.Object(
       default: 2000,
       description: "Most expired messages deleted per sweep transaction",
     }),
+    commitDelayMs: Type.Number({
+      minimum: 0,
+      maximum: TIMER_MAX_MS,
+      default: 0,
+      description:
+        "Longest the first write of a group commit waits for others before its transaction runs, in milliseconds (0: until the end of the event-loop turn)",
+    }),
     writerThread: Type.Boolean({
       // Off by default: the quiet-machine A/B (docs/benchmarks.md) showed no throughput gain, and the
       // other tables' writes then wait on the writer's lock on the event loop.

@@ -43,6 +43,12 @@ export interface StorageTuning {
   /** Group-commit cap: a flush happens as soon as this many writes are queued. */
   maxBatchWrites: number;
   /**
+   * How long the first write of a group commit waits for others, in ms; 0: until the end of the
+   * event-loop turn. With `signing.maxBatchDelayMs` 0 the receipts of one commit are then signed
+   * together at once, so the batching wait comes before the commit instead of after it.
+   */
+  commitDelayMs: number;
+  /**
    * Run every message-store write (the group commit) on a worker thread with its own connection;
    * reads stay on the main thread's connection. Ignored for ":memory:" (one connection only).
    */
@@ -108,6 +114,9 @@ export function validateStorageOptions(opts: ResolvedStorageOptions): void {
     throw new InvalidArgumentError("storage.busyTimeoutMs must be a non-negative integer");
   }
   positiveInteger("storage.maxBatchWrites", opts.maxBatchWrites);
+  if (!Number.isFinite(opts.commitDelayMs) || opts.commitDelayMs < 0 || opts.commitDelayMs > 2_147_483_647) {
+    throw new InvalidArgumentError("storage.commitDelayMs must be a number of milliseconds from 0 to 2147483647");
+  }
 }
 
 function nonNegativeInteger(name: string, value: number): void {

@@ -94,7 +94,7 @@ export class SqliteMessageStore implements MessageStore {
     this.#ctx = {st: this.#st, rst, clock: this.#clock, mailboxMaxMessages: opts.mailboxMaxMessages};
     this.revocations = new SqliteRevocations(this.#st, rst, {write: (op, check) => this.#write(op, check), read: (fn) => this.#read(fn)});
     this.#batcher = new WriteBatcher(
-      {maxBatchWrites: opts.maxBatchWrites},
+      {maxBatchWrites: opts.maxBatchWrites, delayMs: opts.commitDelayMs},
       {
         db: db.sqlite,
         mapError: (err) => this.#mapError(err),
@@ -389,7 +389,7 @@ export class SqliteMessageStore implements MessageStore {
     const o = this.#opts;
     const db = {path: o.path, synchronous: o.synchronous, busyTimeoutMs: o.busyTimeoutMs, hardLimitBytes: hardLimitBytesOf(o), migrationsDir: null};
     return ThreadWriter.start(
-      {db, mailboxMaxMessages: o.mailboxMaxMessages, maxBatchWrites: o.maxBatchWrites},
+      {db, mailboxMaxMessages: o.mailboxMaxMessages, maxBatchWrites: o.maxBatchWrites, delayMs: o.commitDelayMs},
       {
         clock: this.#clock,
         mapError: (err) => this.#mapError(err),

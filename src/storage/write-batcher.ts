@@ -20,6 +20,11 @@ export type WriteFn<T> = () => WriteOutcome<T>;
 export interface WriteBatcherOptions {
   /** Flush as soon as this many writes are queued; also the most writes per transaction. */
   maxBatchWrites: number;
+  /**
+   * How long the first write queued into an empty batch waits for others before the transaction
+   * runs, in ms. 0 (the default): until the end of the event-loop turn (setImmediate).
+   */
+  delayMs?: number;
 }
 
 export interface WriteBatcherModules {
@@ -53,10 +58,11 @@ interface Executed {
 
 /**
  * Group commit: writes queued during one event-loop turn run in ONE transaction (flushed with
- * setImmediate, or at once when `maxBatchWrites` are queued). Each write runs in a savepoint, so a
- * failing write is rolled back alone and rejects alone. Promises settle only after COMMIT; if the
- * COMMIT fails, or SQLite rolls the whole transaction back (SQLITE_FULL, I/O errors), every write
- * that ran in it rejects, and writes not yet run go on in a new transaction.
+ * setImmediate, or at once when `maxBatchWrites` are queued); with `delayMs`, those queued within
+ * that many milliseconds of the first (a timer instead of the end of the turn). Each write runs in
+ * a savepoint, so a failing write is rolled back alone and rejects alone. Promises settle only
+ * after COMMIT; if the COMMIT fails, or SQLite rolls the whole transaction back (SQLITE_FULL, I/O
+ * errors), every write that ran in it rejects, and writes not yet run go on in a new transaction.
  */
 export class WriteBatcher {
   readonly #opts: WriteBatcherOptions;
@@ -64,7 +70,7 @@ export class WriteBatcher {
   readonly #tx: Record<"begin" | "commit" | "rollback" | "savepoint" | "release" | "rollbackTo", Statement<[]>>;
   readonly #stats: WriteBatcherStats = {commits: 0, committedWrites: 0, failedWrites: 0, maxWritesPerCommit: 0};
   #queue: PendingWrite[] = [];
-  #scheduled: NodeJS.Immediate | null = null;
+  #scheduled: NodeJS.Immediate | NodeJS.Timeout | null = null;
   #flushing = false;
 
   constructor(opts: WriteBatcherOptions, modules: WriteBatcherModules) {
@@ -101,7 +107,9 @@ export class WriteBatcher {
   /** Runs the writes queued so far now (writes queued by commit listeners wait for the next turn). */
   flush(): void {
     if (this.#scheduled !== null) {
-      clearImmediate(this.#scheduled);
+      // Each by its own function: clearImmediate on a Timeout would corrupt Node's timer lists.
+      if ((this.#opts.delayMs ?? 0) > 0) clearTimeout(this.#scheduled as NodeJS.Timeout);
+      else clearImmediate(this.#scheduled as NodeJS.Immediate);
       this.#scheduled = null;
     }
     if (this.#flushing) return;
@@ -126,10 +134,13 @@ export class WriteBatcher {
   }
 
   #schedule(): void {
-    this.#scheduled ??= setImmediate(() => {
+    if (this.#scheduled !== null) return;
+    const run = (): void => {
       this.#scheduled = null;
       this.flush();
-    });
+    };
+    const delayMs = this.#opts.delayMs ?? 0;
+    this.#scheduled = delayMs > 0 ? setTimeout(run, delayMs) : setImmediate(run);
   }
 
   /** Runs writes in one transaction; returns those not run because SQLite lost the transaction. */

@@ -14,6 +14,8 @@ export interface WriterThreadData {
   db: StorageDbOptions;
   mailboxMaxMessages: number;
   maxBatchWrites: number;
+  /** The main thread's wait for more writes before it posts a batch (WriteBatcherOptions.delayMs); the worker ignores it. */
+  delayMs?: number;
 }
 
 export type ToWorker =
@@ -74,12 +76,13 @@ interface Waiting {
 export class ThreadWriter implements SweepBatches {
   readonly #modules: ThreadWriterModules;
   readonly #maxBatchWrites: number;
+  readonly #delayMs: number;
   readonly #worker: Worker;
   readonly #inFlight = new Map<number, {writes: Queued[]; bytes: number}>();
   readonly #sweeps = new Map<number, Waiting>();
   readonly #stats: WriteBatcherStats = {commits: 0, committedWrites: 0, failedWrites: 0, maxWritesPerCommit: 0};
   #queue: Queued[] = [];
-  #scheduled: NodeJS.Immediate | null = null;
+  #scheduled: NodeJS.Immediate | NodeJS.Timeout | null = null;
   #nextId = 1;
   #failed: StorageError | null = null;
   #closing = false;
@@ -87,9 +90,10 @@ export class ThreadWriter implements SweepBatches {
   #whenIdle: (() => void) | null = null;
   #exited: Promise<void>;
 
-  private constructor(worker: Worker, maxBatchWrites: number, modules: ThreadWriterModules) {
+  private constructor(worker: Worker, maxBatchWrites: number, delayMs: number, modules: ThreadWriterModules) {
     this.#worker = worker;
     this.#maxBatchWrites = maxBatchWrites;
+    this.#delayMs = delayMs;
     this.#modules = modules;
     this.#exited = new Promise((resolve) => worker.once("exit", () => resolve()));
     worker.on("message", (m: FromWorker) => this.#onMessage(m));
@@ -109,7 +113,7 @@ export class ThreadWriter implements SweepBatches {
       worker.once("message", (m: FromWorker) => {
         worker.off("error", reject);
         worker.off("exit", onExit);
-        if (m.type === "ready") resolve(new ThreadWriter(worker, data.maxBatchWrites, modules));
+        if (m.type === "ready") resolve(new ThreadWriter(worker, data.maxBatchWrites, data.delayMs ?? 0, modules));
         else {
           void worker.terminate();
           reject(m.type === "fatal" ? fromWireError(m.error) : new Error(`unexpected first message from the storage writer thread: ${m.type}`));
@@ -124,7 +128,7 @@ export class ThreadWriter implements SweepBatches {
     return new Promise((resolve, reject) => {
       this.#queue.push({op, bytes, resolve, reject});
       if (this.#queue.length >= this.#maxBatchWrites) this.#post();
-      else this.#scheduled ??= setImmediate(() => this.#post());
+      else this.#scheduled ??= this.#delayMs > 0 ? setTimeout(() => this.#post(), this.#delayMs) : setImmediate(() => this.#post());
     });
   }
 
@@ -185,7 +189,11 @@ export class ThreadWriter implements SweepBatches {
    * post wakes the worker, which on a loaded machine is where the main thread loses the core).
    */
   #post(): void {
-    if (this.#scheduled !== null) clearImmediate(this.#scheduled);
+    if (this.#scheduled !== null) {
+      // Each by its own function: clearImmediate on a Timeout would corrupt Node's timer lists.
+      if (this.#delayMs > 0) clearTimeout(this.#scheduled as NodeJS.Timeout);
+      else clearImmediate(this.#scheduled as NodeJS.Immediate);
+    }
     this.#scheduled = null;
     if (this.#failed !== null) {
       for (const w of this.#queue.splice(0)) w.reject(this.#failed);

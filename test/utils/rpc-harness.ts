@@ -48,6 +48,8 @@ export interface HarnessOptions {
   sizeLimitBytes?: number;
   mailboxMaxMessages?: number;
   nowMs?: number;
+  /** storage.commitDelayMs (default 0: a turn's writes commit at its end). */
+  commitDelayMs?: number;
 }
 
 export async function rpcHarness(opts: HarnessOptions = {}): Promise<RpcHarness> {
@@ -56,7 +58,12 @@ export async function rpcHarness(opts: HarnessOptions = {}): Promise<RpcHarness>
   const clock = new ManualClock(opts.nowMs ?? Date.now());
   // The node's own TTL sweeper stays on here (on the manual clock), as in a running node.
   const store = await openTestStore(
-    {sizeLimitBytes: opts.sizeLimitBytes, mailboxMaxMessages: opts.mailboxMaxMessages, sweepIntervalMs: defaultStorageOptions.sweepIntervalMs},
+    {
+      sizeLimitBytes: opts.sizeLimitBytes,
+      mailboxMaxMessages: opts.mailboxMaxMessages,
+      sweepIntervalMs: defaultStorageOptions.sweepIntervalMs,
+      commitDelayMs: opts.commitDelayMs,
+    },
     {clock},
   );
   const signer = new ResponseSigner(

@@ -47,7 +47,7 @@ const ROWS: readonly Row[] = [
     module: "storage (defaultStorageOptions)",
     defaults: defaultStorageOptions,
     section: config.storage,
-    shared: ["sizeLimitBytes", "diskReserveBytes", "diskHeadroomBytes", "mailboxMaxMessages", "synchronous", "sweepIntervalMs", "sweepBatchSize", "writerThread"],
+    shared: ["sizeLimitBytes", "diskReserveBytes", "diskHeadroomBytes", "mailboxMaxMessages", "synchronous", "sweepIntervalMs", "sweepBatchSize", "writerThread", "commitDelayMs"],
   },
   {module: "api/ws (defaultWsOptions)", defaults: defaultWsOptions, section: config.ws, shared: ["queueBudgetBytes"]},
   {module: "signing (defaultResponseSignerOptions)", defaults: defaultResponseSignerOptions, section: config.signing, shared: ["maxBatchDelayMs"]},

@@ -34,6 +34,8 @@ describe("storage options", () => {
       {path: "x", sweepBatchSize: 0},
       {path: "x", maxBatchWrites: 0},
       {path: "x", hardLimitBytes: -1},
+      {path: "x", commitDelayMs: -1},
+      {path: "x", commitDelayMs: Number.NaN},
     ];
     for (const opts of bad) {
       expect(() => resolveStorageOptions(opts), JSON.stringify(opts)).toThrow(

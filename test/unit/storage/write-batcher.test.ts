@@ -1,5 +1,5 @@
 import Database from "better-sqlite3";
-import {afterEach, beforeEach, describe, expect, it} from "vitest";
+import {afterEach, beforeEach, describe, expect, it, vi} from "vitest";
 import {toStorageError} from "../../../src/storage/errors.js";
 import {WriteBatcher, type WriteOutcome} from "../../../src/storage/write-batcher.js";
 import {ACCOUNT_A, expectCode, fakeHash, memoryStore, msg, query, type TestStore} from "./helpers.js";
@@ -9,9 +9,9 @@ describe("WriteBatcher", () => {
   let committed: Array<Array<WriteOutcome<unknown>>>;
   let flushes: number;
 
-  function batcher(maxBatchWrites = 1_000): WriteBatcher {
+  function batcher(maxBatchWrites = 1_000, delayMs?: number): WriteBatcher {
     return new WriteBatcher(
-      {maxBatchWrites},
+      {maxBatchWrites, ...(delayMs === undefined ? {} : {delayMs})},
       {db, mapError: (e) => toStorageError(e, 0), onCommit: (o) => committed.push(o), onFlushed: () => flushes++},
     );
   }
@@ -101,6 +101,54 @@ describe("WriteBatcher", () => {
     expect(b.stats()).toMatchObject({commits: 2, maxWritesPerCommit: 2});
   });
 
+  describe("with delayMs (storage.commitDelayMs)", () => {
+    const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+    beforeEach(() => vi.useFakeTimers({toFake: ["setTimeout", "clearTimeout"]}));
+    afterEach(() => vi.useRealTimers());
+
+    it("without it, a turn's writes commit at its end: writes of two turns take two transactions", async () => {
+      const b = batcher();
+      const first = b.enqueue(insert("a"));
+      await nextTurn();
+      expect(rows(), "committed at the end of its turn").toEqual(["a"]);
+      const second = b.enqueue(insert("b"));
+      await Promise.all([first, second]);
+      expect(b.stats()).toMatchObject({commits: 2, maxWritesPerCommit: 1});
+    });
+
+    it("writes of several turns within the delay share one transaction, committed when it ends", async () => {
+      const b = batcher(1_000, 5);
+      const first = b.enqueue(insert("a"));
+      await nextTurn();
+      const second = b.enqueue(insert("b"));
+      await nextTurn();
+      expect(rows(), "nothing commits before the delay is over").toEqual([]);
+      expect(b.pending).toBe(2);
+      vi.advanceTimersByTime(5);
+      expect(await Promise.all([first, second])).toEqual(["a", "b"]);
+      expect(b.stats()).toEqual({commits: 1, committedWrites: 2, failedWrites: 0, maxWritesPerCommit: 2});
+      // The next write starts a new delay.
+      const third = b.enqueue(insert("c"));
+      await nextTurn();
+      expect(rows()).toEqual(["a", "b"]);
+      vi.advanceTimersByTime(5);
+      await third;
+      expect(b.stats().commits).toBe(2);
+    });
+
+    it("still flushes at once when maxBatchWrites writes are queued, and flush() cancels the delay", async () => {
+      const b = batcher(2, 1_000);
+      const batch = [b.enqueue(insert("a")), b.enqueue(insert("b"))];
+      expect(rows(), "flushed without waiting for the delay").toEqual(["a", "b"]);
+      await Promise.all(batch);
+      const late = b.enqueue(insert("c"));
+      b.flush();
+      await late;
+      expect(rows()).toEqual(["a", "b", "c"]);
+      expect(vi.getTimerCount(), "no timer left behind").toBe(0);
+    });
+  });
+
   it("writes queued by a commit listener run in a later transaction", async () => {
     let b: WriteBatcher | null = null;
     let nested: Promise<string> | null = null;
@@ -155,6 +203,19 @@ describe("group commit through SqliteMessageStore", () => {
     expect(t.store.retrieve(query()).messages.map((m) => m.hash)).toEqual([fakeHash("ok1"), fakeHash("ok2")]);
     // The failed store left no owner or counter residue.
     expect(t.store.stats().messageCount).toBe(2);
+  });
+
+  it("storage.commitDelayMs: stores of separate turns within it share a commit; close() commits without waiting for it", async () => {
+    t = await memoryStore({commitDelayMs: 60_000});
+    const before = t.store.writeStats().commits;
+    const first = t.store.store(msg("d1"));
+    await new Promise((resolve) => setImmediate(resolve));
+    const second = t.store.store(msg("d2"));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(t.store.writeStats().commits - before).toBe(0);
+    await t.store.close();
+    expect(await Promise.all([first, second])).toMatchObject([{status: "new"}, {status: "new"}]);
+    expect(t.store.writeStats()).toMatchObject({commits: before + 1, maxWritesPerCommit: 2});
   });
 
   it("close() commits queued writes before closing", async () => {

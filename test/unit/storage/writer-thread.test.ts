@@ -106,6 +106,19 @@ describe("SqliteMessageStore with the writer thread", () => {
     expect(again.stats().messageCount).toBe(500);
   });
 
+  it("storage.commitDelayMs: stores of separate turns within it go to the thread as one batch; close() posts it at once", async () => {
+    const {store, path} = await open({commitDelayMs: 60_000});
+    const first = store.store(msg("d1"));
+    await new Promise((resolve) => setImmediate(resolve));
+    const second = store.store(msg("d2"));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(store.writeStats().commits).toBe(0);
+    await store.close();
+    expect(await Promise.all([first, second])).toMatchObject([{status: "new"}, {status: "new"}]);
+    expect(store.writeStats()).toMatchObject({commits: 1, maxWritesPerCommit: 2});
+    expect((await reopen(path)).stats().messageCount).toBe(2);
+  });
+
   it("close() finishes in a process that nothing else keeps alive (the thread stays referenced until it exited)", () => {
     const child = runWithStore([
       `const data = Buffer.from("x");`,
