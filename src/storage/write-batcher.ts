@@ -1,4 +1,5 @@
 import type {Database, Statement} from "better-sqlite3";
+import {runSoon} from "../util/index.js";
 import type {StoredMessage, TombstoneChange} from "./interface.js";
 
 /** What one write did, reported to listeners after its transaction commits. */
@@ -70,7 +71,8 @@ export class WriteBatcher {
   readonly #tx: Record<"begin" | "commit" | "rollback" | "savepoint" | "release" | "rollbackTo", Statement<[]>>;
   readonly #stats: WriteBatcherStats = {commits: 0, committedWrites: 0, failedWrites: 0, maxWritesPerCommit: 0};
   #queue: PendingWrite[] = [];
-  #scheduled: NodeJS.Immediate | NodeJS.Timeout | null = null;
+  /** Cancels the scheduled flush (null: none scheduled). */
+  #scheduled: (() => void) | null = null;
   #flushing = false;
 
   constructor(opts: WriteBatcherOptions, modules: WriteBatcherModules) {
@@ -106,12 +108,8 @@ export class WriteBatcher {
 
   /** Runs the writes queued so far now (writes queued by commit listeners wait for the next turn). */
   flush(): void {
-    if (this.#scheduled !== null) {
-      // Each by its own function: clearImmediate on a Timeout would corrupt Node's timer lists.
-      if ((this.#opts.delayMs ?? 0) > 0) clearTimeout(this.#scheduled as NodeJS.Timeout);
-      else clearImmediate(this.#scheduled as NodeJS.Immediate);
-      this.#scheduled = null;
-    }
+    this.#scheduled?.();
+    this.#scheduled = null;
     if (this.#flushing) return;
     this.#flushing = true;
     const pending = this.#queue;
@@ -134,13 +132,10 @@ export class WriteBatcher {
   }
 
   #schedule(): void {
-    if (this.#scheduled !== null) return;
-    const run = (): void => {
+    this.#scheduled ??= runSoon(() => {
       this.#scheduled = null;
       this.flush();
-    };
-    const delayMs = this.#opts.delayMs ?? 0;
-    this.#scheduled = delayMs > 0 ? setTimeout(run, delayMs) : setImmediate(run);
+    }, this.#opts.delayMs ?? 0);
   }
 
   /** Runs writes in one transaction; returns those not run because SQLite lost the transaction. */

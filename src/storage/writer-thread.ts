@@ -1,7 +1,7 @@
 import {existsSync} from "node:fs";
 import {fileURLToPath} from "node:url";
 import {Worker} from "node:worker_threads";
-import type {Clock} from "../util/index.js";
+import {runSoon, type Clock} from "../util/index.js";
 import type {StorageDbOptions} from "./db.js";
 import {StorageError} from "./errors.js";
 import type {StoredMessage} from "./interface.js";
@@ -82,7 +82,8 @@ export class ThreadWriter implements SweepBatches {
   readonly #sweeps = new Map<number, Waiting>();
   readonly #stats: WriteBatcherStats = {commits: 0, committedWrites: 0, failedWrites: 0, maxWritesPerCommit: 0};
   #queue: Queued[] = [];
-  #scheduled: NodeJS.Immediate | NodeJS.Timeout | null = null;
+  /** Cancels the scheduled post (null: none scheduled). */
+  #scheduled: (() => void) | null = null;
   #nextId = 1;
   #failed: StorageError | null = null;
   #closing = false;
@@ -128,7 +129,7 @@ export class ThreadWriter implements SweepBatches {
     return new Promise((resolve, reject) => {
       this.#queue.push({op, bytes, resolve, reject});
       if (this.#queue.length >= this.#maxBatchWrites) this.#post();
-      else this.#scheduled ??= this.#delayMs > 0 ? setTimeout(() => this.#post(), this.#delayMs) : setImmediate(() => this.#post());
+      else this.#scheduled ??= runSoon(() => this.#post(), this.#delayMs);
     });
   }
 
@@ -189,11 +190,7 @@ export class ThreadWriter implements SweepBatches {
    * post wakes the worker, which on a loaded machine is where the main thread loses the core).
    */
   #post(): void {
-    if (this.#scheduled !== null) {
-      // Each by its own function: clearImmediate on a Timeout would corrupt Node's timer lists.
-      if (this.#delayMs > 0) clearTimeout(this.#scheduled as NodeJS.Timeout);
-      else clearImmediate(this.#scheduled as NodeJS.Immediate);
-    }
+    this.#scheduled?.();
     this.#scheduled = null;
     if (this.#failed !== null) {
       for (const w of this.#queue.splice(0)) w.reject(this.#failed);
