@@ -24,7 +24,7 @@ import {randomBytes} from "node:crypto";
 import pino from "pino";
 import {initHashing} from "../src/crypto/hash.js";
 import {loadPqBackend} from "../src/crypto/pq/index.js";
-import {RequestPipeline, RpcHandler, responseJson} from "../src/rpc/index.js";
+import {responseJson} from "../src/rpc/index.js";
 import type {RpcContext} from "../src/rpc/context.js";
 import type {ResponseSigner} from "../src/receipts/index.js";
 import {RETRIEVE_MAX_SIZE_BYTES} from "../src/protocol/index.js";
@@ -34,6 +34,7 @@ import {SingleNodeRouter} from "../src/swarm/index.js";
 import {systemClock} from "../src/util/index.js";
 import {BaselineDb, baselineRetrieve} from "./baseline-server.js";
 import {SignedRetrieve, type SignedRetrieveParams} from "./baseline-wire.js";
+import {singleNodeRpc} from "./single-node-rpc.js";
 import {median} from "./util.js";
 import {retrieveBodies, signingAccounts, STORE_DATA_BYTES} from "./workload.js";
 
@@ -126,25 +127,15 @@ async function main(rounds: number, perRound: number): Promise<void> {
       }
     }
     await Promise.all(writes);
-    const router = new SingleNodeRouter({node_id: "00".repeat(32), pubkey_mldsa: "", pubkey_mlkem: "", ip: "127.0.0.1", port: "1", port_https: 1});
-    const ctx: RpcContext = {
-      store,
-      clock: systemClock,
-      pq,
-      router,
-      signer: null as unknown as ResponseSigner,
-      nodeId: "00".repeat(32),
-      logger,
-      versions: {version: [2, 8, 0], hf: [19, 4], parsVersion: "bench"},
-      opts: {defaultTtlMs: 86_400_000},
-    };
-    const pipeline = new RequestPipeline({rpc: new RpcHandler(ctx), router, limiter: null, logger});
+    const rpc = singleNodeRpc({store, pq, signer: null as unknown as ResponseSigner, nodeId: "00".repeat(32), logger});
+    const {ctx, router} = rpc;
+    const pipeline = rpc.pipeline();
     // The same, with request signatures verified on a signing worker, as the node does.
     const worker = await WorkerSigner.start(randomBytes(4032), {useLiboqs: pq.name === "liboqs"}, {
       fallback: new InlineSigner(pq, new Uint8Array(4032)),
       fallbackVerifier: new InlineVerifier(pq),
     });
-    const onWorker = new RequestPipeline({rpc: new RpcHandler({...ctx, verifier: worker}), router, limiter: null, logger});
+    const onWorker = rpc.pipeline({verifier: worker});
     const raw = StorageDb.open(
       {path: join(dir, "node.db"), synchronous: "normal", busyTimeoutMs: 5_000, hardLimitBytes: 64 * 1024 ** 3, migrationsDir: null},
       Date.now(),

@@ -26,14 +26,13 @@ import pino from "pino";
 import {initHashing} from "../src/crypto/hash.js";
 import {loadPqBackend} from "../src/crypto/pq/index.js";
 import {defaultResponseSignerOptions, ResponseSigner} from "../src/receipts/index.js";
-import {RequestPipeline, RpcHandler, responseJson} from "../src/rpc/index.js";
-import type {RpcContext} from "../src/rpc/context.js";
+import {responseJson} from "../src/rpc/index.js";
 import {SqliteMessageStore, StorageDb} from "../src/storage/index.js";
 import {InlineSigner, InlineVerifier, WorkerSigner} from "../src/signer/index.js";
-import {SingleNodeRouter} from "../src/swarm/index.js";
 import {systemClock} from "../src/util/index.js";
 import {BaselineDb, GroupCommit, toRow} from "./baseline-server.js";
 import {mainThreadCpuUs} from "./retrieve-cpu.js";
+import {singleNodeRpc} from "./single-node-rpc.js";
 import {median} from "./util.js";
 import {plainAccounts, storeBodies} from "./workload.js";
 
@@ -85,20 +84,9 @@ async function main(rounds: number, perRound: number): Promise<void> {
     Date.now(),
   );
   try {
-    const router = new SingleNodeRouter({node_id: NODE_ID, pubkey_mldsa: "", pubkey_mlkem: "", ip: "127.0.0.1", port: "1", port_https: 1});
-    const ctx: RpcContext = {
-      store,
-      clock: systemClock,
-      pq,
-      router,
-      signer,
-      nodeId: NODE_ID,
-      logger,
-      versions: {version: [2, 8, 0], hf: [19, 4], parsVersion: "bench"},
-      opts: {defaultTtlMs: 86_400_000},
-    };
-    const pipeline = new RequestPipeline({rpc: new RpcHandler(ctx), router, limiter: null, logger});
-    const noWindowPipeline = new RequestPipeline({rpc: new RpcHandler({...ctx, signer: noWindow}), router, limiter: null, logger});
+    const rpc = singleNodeRpc({store, pq, signer, nodeId: NODE_ID, logger});
+    const pipeline = rpc.pipeline();
+    const noWindowPipeline = rpc.pipeline({signer: noWindow});
     const baseline = new BaselineDb(raw);
     const group = new GroupCommit(baseline);
     const variants: Record<string, Variant> = {

@@ -30,13 +30,12 @@ import {initHashing} from "../src/crypto/hash.js";
 import type {PqBackend} from "../src/crypto/index.js";
 import {loadPqBackend} from "../src/crypto/pq/index.js";
 import {defaultResponseSignerOptions, ResponseSigner} from "../src/receipts/index.js";
-import {RequestPipeline, RpcHandler} from "../src/rpc/index.js";
-import type {RpcContext} from "../src/rpc/context.js";
+import type {RequestPipeline} from "../src/rpc/index.js";
 import {SqliteMessageStore} from "../src/storage/index.js";
 import {InlineSigner, InlineVerifier, WorkerSigner} from "../src/signer/index.js";
-import {SingleNodeRouter} from "../src/swarm/index.js";
 import {systemClock} from "../src/util/index.js";
 import {mainThreadCpuUs} from "./retrieve-cpu.js";
+import {singleNodeRpc} from "./single-node-rpc.js";
 import {median, percentile} from "./util.js";
 import {plainAccounts, storeBodies} from "./workload.js";
 
@@ -65,19 +64,7 @@ async function openVariant(name: string, dir: string, commitDelayMs: number, sig
   const logger = pino({level: "silent"});
   const store = await SqliteMessageStore.open({path: join(dir, `${name.replace(/\W/g, "")}.db`), sweepIntervalMs: 0, commitDelayMs}, {clock: systemClock, logger});
   const signer = new ResponseSigner({...defaultResponseSignerOptions, maxBatchDelayMs: signDelayMs}, {signer: worker, nodeId: NODE_ID, clock: systemClock});
-  const router = new SingleNodeRouter({node_id: NODE_ID, pubkey_mldsa: "", pubkey_mlkem: "", ip: "127.0.0.1", port: "1", port_https: 1});
-  const ctx: RpcContext = {
-    store,
-    clock: systemClock,
-    pq,
-    router,
-    signer,
-    nodeId: NODE_ID,
-    logger,
-    versions: {version: [2, 8, 0], hf: [19, 4], parsVersion: "bench"},
-    opts: {defaultTtlMs: 86_400_000},
-  };
-  return {name, store, signer, pipeline: new RequestPipeline({rpc: new RpcHandler(ctx), router, limiter: null, logger})};
+  return {name, store, signer, pipeline: singleNodeRpc({store, pq, signer, nodeId: NODE_ID, logger}).pipeline()};
 }
 
 /** One round: `rate` stores/s for `seconds`, each sent at its scheduled time; resolves when all are answered. */
