@@ -30,13 +30,15 @@ async function store(url: string, count: number): Promise<Array<{status: number;
   );
 }
 
+// The servers each test starts, and their data directories: stopped and removed after each test.
+const children = new ChildRegistry();
+const dirs: string[] = [];
+afterEach(async () => {
+  await children.stopAll();
+  for (const d of dirs.splice(0)) rmSync(d, {recursive: true, force: true});
+});
+
 describe("item 1's bound: the raw SQLite store with the node's answer, on one or two loops", () => {
-  const children = new ChildRegistry();
-  const dirs: string[] = [];
-  afterEach(async () => {
-    await children.stopAll();
-    for (const d of dirs.splice(0)) rmSync(d, {recursive: true, force: true});
-  });
 
   async function start(kind: string): Promise<{server: ServerHandle; dir: string}> {
     const dir = mkdtempSync(join(tmpdir(), "pars-wire-test-"));
@@ -102,12 +104,6 @@ describe("item 1's bound: the raw SQLite store with the node's answer, on one or
 });
 
 describe("item 3's bound: the raw SQLite retrieve with the signature check and the node's answer", () => {
-  const children = new ChildRegistry();
-  const dirs: string[] = [];
-  afterEach(async () => {
-    await children.stopAll();
-    for (const d of dirs.splice(0)) rmSync(d, {recursive: true, force: true});
-  });
 
   const post = async (url: string, body: string): Promise<{status: number; text: string}> => {
     const res = await request(`${url}/storage_rpc/v1`, {method: "POST", body, headers: {"content-type": "application/json"}});
