@@ -179,8 +179,9 @@ export class WorkerEngine implements CommitmentEngine {
   }
 
   #spawn(): Worker {
-    const messages = CommitmentReader.storedMessages(this.#data.path, this.#data.busyTimeoutMs);
-    const started = this.#start(this.#limits.youngGenerationMb ?? youngGenerationMb(messages, undefined, this.#limits.largeNodeMessages));
+    // The database is opened for its message count only when the size is not fixed.
+    const youngMb = this.#limits.youngGenerationMb ?? youngGenerationMb(CommitmentReader.storedMessages(this.#data.path, this.#data.busyTimeoutMs), undefined, this.#limits.largeNodeMessages);
+    const started = this.#start(youngMb);
     this.#worker = started.worker;
     this.#ready = started.ready;
     this.#youngMb = started.youngMb;
