@@ -97,7 +97,7 @@ function setup(pq: PqBackend): Forwarder {
     },
   };
   const transport = new PeerTransport(new ChannelTransport({}, {pq, identity: entry, client, keys: {keysOf}, clock: systemClock}));
-  const batcher = new RpcBatcher(defaultReplicationOptions.maxBatchBytes, {transport});
+  const batcher = new RpcBatcher({maxBatchBytes: defaultReplicationOptions.maxBatchBytes}, {transport});
   return new Forwarder(defaultReplicationOptions, {
     batcher,
     view: {peers: () => peers.map((p) => ({nodeId: p.nodeId})) as never},

@@ -53,7 +53,10 @@ export function assembleReplication(options: Partial<ReplicationOptions>, p: Rep
   const revocationIndex = new RevocationIndex();
   const revocations = new RevocationSync({revocations: store.revocations, index: revocationIndex, transport, view, clock});
   const retries = new RetryQueue(opts, {table: p.tables.retries, tables, revocations, transport, view, health, clock, logger, metrics});
-  const batcher = new RpcBatcher(opts.maxBatchBytes, {transport}, opts.forwardBatchesInFlight);
+  const batcher = new RpcBatcher(
+    {maxBatchBytes: opts.maxBatchBytes, batchesInFlight: opts.forwardBatchesInFlight, holdMs: opts.forwardBatchHoldMs},
+    {transport},
+  );
   const shared = {store, tables, index, revocations, transport, view, clock, logger};
   return new Replicator(opts, {
     membership: p.membership,

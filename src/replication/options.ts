@@ -24,10 +24,18 @@ export interface ReplicationOptions {
    * that many are out wait and leave together when one is answered.
    */
   readonly forwardBatchesInFlight: number;
+  /**
+   * How long an answered batch of forwarded requests keeps its place before the next batch to the
+   * peer may leave (rpc-batcher.ts): larger, fewer frames for up to this much more latency. 0: none.
+   */
+  readonly forwardBatchHoldMs: number;
 }
 
 /** Every replication option is a config setting: the defaults are the schema's (config/schema.ts). */
 export const defaultReplicationOptions: ReplicationOptions = CONFIG_DEFAULTS.replication;
+
+/** Longest `forwardBatchHoldMs`: a hold is a batching wait, well inside `forwardTimeoutMs`. */
+export const MAX_FORWARD_BATCH_HOLD_MS = 100;
 
 /** A peer that failed is not tried by forwards again for this long (its retries probe it meanwhile). */
 export const PEER_DOWN_PROBE_MS = 5_000;
@@ -49,6 +57,9 @@ export function resolveReplicationOptions(opts: Partial<ReplicationOptions>): Re
   if (o.retryMaxMs < o.retryInitialMs) bad("retryMaxMs must be >= retryInitialMs");
   if (o.maxBatchMessages > 1_000) bad("maxBatchMessages must be at most 1000");
   if (o.forwardBatchesInFlight > 16) bad("forwardBatchesInFlight must be at most 16");
+  if (!Number.isSafeInteger(o.forwardBatchHoldMs) || o.forwardBatchHoldMs < 0 || o.forwardBatchHoldMs > MAX_FORWARD_BATCH_HOLD_MS) {
+    bad(`forwardBatchHoldMs must be an integer from 0 to ${MAX_FORWARD_BATCH_HOLD_MS}`);
+  }
   if (o.maxBatchBytes > PEER_MAX_FRAME_BYTES / 2) bad(`maxBatchBytes must be at most ${PEER_MAX_FRAME_BYTES / 2}`);
   return Object.freeze(o);
 }

@@ -7,6 +7,13 @@
  * instead of each event-loop turn sending a frame of a few calls. Otherwise a batch is sent at the
  * end of the turn, or at once when it reaches MAX_RPC_BATCH calls or `maxBatchBytes`. A lone call
  * goes as a plain `rpc`. A failed exchange fails every call of the batch alike.
+ *
+ * With a hold (`replication.forwardBatchHoldMs`), a batch answered while calls wait for the next
+ * one keeps its place for that long, so the calls arriving meanwhile leave with them in one larger
+ * frame: each frame costs the peer an HTTP request, a group commit and a signature whatever its
+ * size, and the entry node a seal, an open and a request of its own. Only under load, then: a
+ * batch answered with no call waiting frees its place at once (a forward at a low rate does not
+ * wait), and a hold ends early once a whole batch (MAX_RPC_BATCH calls or `maxBatchBytes`) waits.
  */
 import {ReplicationError} from "./errors.js";
 import type {PeerTransport} from "./transport.js";
@@ -33,7 +40,19 @@ interface Queue {
   calls: Pending[];
   bytes: number;
   timer: NodeJS.Immediate | null;
+  /** Batches unanswered, plus answered ones whose hold has not ended. */
   inFlight: number;
+  /** Timers of the holds running, oldest first. */
+  holds: NodeJS.Timeout[];
+}
+
+export interface RpcBatcherOptions {
+  /** Most serialised call bytes per batch (`replication.maxBatchBytes`). */
+  readonly maxBatchBytes: number;
+  /** Most unanswered batches per peer (`replication.forwardBatchesInFlight`; MAX_BATCHES_IN_FLIGHT). */
+  readonly batchesInFlight?: number;
+  /** How long an answered batch keeps its place (`replication.forwardBatchHoldMs`; 0: none). */
+  readonly holdMs?: number;
 }
 
 export interface RpcBatcherModules {
@@ -43,12 +62,14 @@ export interface RpcBatcherModules {
 export class RpcBatcher {
   readonly #maxBytes: number;
   readonly #maxInFlight: number;
+  readonly #holdMs: number;
   readonly #m: RpcBatcherModules;
   readonly #queues = new Map<string, Queue>();
 
-  constructor(maxBytes: number, modules: RpcBatcherModules, maxInFlight = MAX_BATCHES_IN_FLIGHT) {
-    this.#maxBytes = maxBytes;
-    this.#maxInFlight = maxInFlight;
+  constructor(opts: RpcBatcherOptions, modules: RpcBatcherModules) {
+    this.#maxBytes = opts.maxBatchBytes;
+    this.#maxInFlight = opts.batchesInFlight ?? MAX_BATCHES_IN_FLIGHT;
+    this.#holdMs = opts.holdMs ?? 0;
     this.#m = modules;
   }
 
@@ -62,13 +83,20 @@ export class RpcBatcher {
       json ??= serializeRpcCall(call);
       let q = this.#queues.get(peer);
       if (q === undefined) {
-        q = {calls: [], bytes: 0, timer: null, inFlight: 0};
+        q = {calls: [], bytes: 0, timer: null, inFlight: 0, holds: []};
         this.#queues.set(peer, q);
       }
       q.calls.push({call, json, resolve, reject});
       q.bytes += json.length;
-      if (q.calls.length >= MAX_RPC_BATCH || q.bytes >= this.#maxBytes) this.#flush(peer, q);
-      else q.timer ??= setImmediate(() => this.#flush(peer, q));
+      if (this.#wholeBatchWaits(q)) {
+        // A hold has nothing more to gather for it.
+        const hold = q.inFlight >= this.#maxInFlight ? q.holds.shift() : undefined;
+        if (hold !== undefined) {
+          clearTimeout(hold);
+          q.inFlight--;
+        }
+        this.#flush(peer, q);
+      } else q.timer ??= setImmediate(() => this.#flush(peer, q));
     });
   }
 
@@ -79,12 +107,28 @@ export class RpcBatcher {
     while (q.calls.length > 0 && q.inFlight < this.#maxInFlight) {
       const batch = this.#take(q);
       q.inFlight++;
-      void this.#send(peer, batch).finally(() => {
-        q.inFlight--;
-        if (q.calls.length > 0) this.#flush(peer, q);
-        else if (q.inFlight === 0 && this.#queues.get(peer) === q) this.#queues.delete(peer);
-      });
+      void this.#send(peer, q, batch);
     }
+  }
+
+  /** A batch was answered: its place is free now, or, if calls wait for less than a whole batch, once its hold ends. */
+  #answered(peer: string, q: Queue): void {
+    if (this.#holdMs === 0 || q.calls.length === 0 || this.#wholeBatchWaits(q)) return this.#release(peer, q);
+    const hold = setTimeout(() => {
+      q.holds.splice(q.holds.indexOf(hold), 1);
+      this.#release(peer, q);
+    }, this.#holdMs);
+    q.holds.push(hold);
+  }
+
+  #wholeBatchWaits(q: Queue): boolean {
+    return q.calls.length >= MAX_RPC_BATCH || q.bytes >= this.#maxBytes;
+  }
+
+  #release(peer: string, q: Queue): void {
+    q.inFlight--;
+    if (q.calls.length > 0) this.#flush(peer, q);
+    else if (q.inFlight === 0 && this.#queues.get(peer) === q) this.#queues.delete(peer);
   }
 
   /** The oldest calls that fit one batch (at least one). */
@@ -100,13 +144,17 @@ export class RpcBatcher {
     return q.calls.splice(0, n);
   }
 
-  async #send(peer: string, calls: Pending[]): Promise<void> {
+  /** Never rejects. The place is freed (or held) before the calls settle, so what their callers do next finds it so. */
+  async #send(peer: string, q: Queue, calls: Pending[]): Promise<void> {
+    let outcome: {results: RpcResult[]} | {err: unknown};
     try {
-      const results = await this.#exchange(peer, calls);
-      calls.forEach((c, i) => c.resolve(results[i] as RpcResult));
+      outcome = {results: await this.#exchange(peer, calls)};
     } catch (err) {
-      for (const c of calls) c.reject(err);
+      outcome = {err};
     }
+    this.#answered(peer, q);
+    if ("err" in outcome) for (const c of calls) c.reject(outcome.err);
+    else calls.forEach((c, i) => c.resolve(outcome.results[i] as RpcResult));
   }
 
   async #exchange(peer: string, calls: Pending[]): Promise<RpcResult[]> {

@@ -35,7 +35,7 @@ const ROWS: readonly Row[] = [
     module: "replication (defaultReplicationOptions)",
     defaults: defaultReplicationOptions,
     section: config.replication,
-    shared: ["forwardTimeoutMs", "retryInitialMs", "retryFactor", "retryMaxMs", "antiEntropyIntervalMs", "maxBatchMessages", "maxBatchBytes", "forwardBatchesInFlight"],
+    shared: ["forwardTimeoutMs", "retryInitialMs", "retryFactor", "retryMaxMs", "antiEntropyIntervalMs", "maxBatchMessages", "maxBatchBytes", "forwardBatchesInFlight", "forwardBatchHoldMs"],
   },
   {
     module: "proofs (defaultProofServiceOptions)",

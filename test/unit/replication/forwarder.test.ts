@@ -168,7 +168,7 @@ describe("Forwarder: a peer that answers an HTTP error status", () => {
     const link = new ChannelTransport({}, {pq: nobleBackend, identity: a, client, keys: {keysOf: (id) => (id === b.nodeId ? keysOf(b) : null)}, clock: new ManualClock(T0)});
     const clock = new ManualClock(T0);
     const forwarder = new Forwarder(resolveReplicationOptions({forwardTimeoutMs: 2_000}), {
-      batcher: new RpcBatcher(1 << 20, {transport: new PeerTransport(link)}),
+      batcher: new RpcBatcher({maxBatchBytes: 1 << 20}, {transport: new PeerTransport(link)}),
       view: {peers: () => [{nodeId: b.nodeId} as NodeRecord]},
       retries: {enqueue: () => undefined},
       health: new PeerHealth(5_000, clock),

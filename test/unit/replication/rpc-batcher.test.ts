@@ -1,18 +1,18 @@
 import {describe, expect, it} from "vitest";
-import {MAX_BATCHES_IN_FLIGHT, RpcBatcher} from "../../../src/replication/rpc-batcher.js";
+import {MAX_BATCHES_IN_FLIGHT, RpcBatcher, type RpcBatcherOptions} from "../../../src/replication/rpc-batcher.js";
 import {defaultReplicationOptions} from "../../../src/replication/options.js";
-import {MAX_RPC_BATCH, decodePeerRequest, type PeerReply, type PeerRequest} from "../../../src/replication/wire.js";
+import {MAX_RPC_BATCH, decodePeerRequest, type PeerReply, type PeerRequest, type RpcResult} from "../../../src/replication/wire.js";
 
 const P = "44".repeat(32);
 
-function setup(answer: (req: PeerRequest) => PeerReply | Error, maxBytes = 1 << 20) {
+function setup(answer: (req: PeerRequest) => PeerReply | Error, opts: RpcBatcherOptions = {maxBatchBytes: 1 << 20}) {
   const sent: PeerRequest[] = [];
   const respond = (req: PeerRequest): Promise<PeerReply> => {
     sent.push(req);
     const r = answer(req);
     return r instanceof Error ? Promise.reject(r) : Promise.resolve(r);
   };
-  const batcher = new RpcBatcher(maxBytes, {
+  const batcher = new RpcBatcher(opts, {
     transport: {request: (_peer, req) => respond(req), requestRaw: (_peer, bytes) => respond(decodePeerRequest(bytes))},
   });
   return {batcher, sent};
@@ -35,7 +35,7 @@ describe("RpcBatcher", () => {
   });
 
   it("splits at MAX_RPC_BATCH calls and at maxBatchBytes", async () => {
-    const {batcher, sent} = setup(echo, 200);
+    const {batcher, sent} = setup(echo, {maxBatchBytes: 200});
     await Promise.all(Array.from({length: MAX_RPC_BATCH + 1}, (_, n) => batcher.call(P, {method: "store", params: {n}})));
     const sizes = sent.map((r) => (r.type === "rpc_batch" ? r.requests.length : 1));
     expect(sizes.reduce((x, y) => x + y, 0)).toBe(MAX_RPC_BATCH + 1);
@@ -57,16 +57,10 @@ describe("RpcBatcher", () => {
 
   it("keeps at most forwardBatchesInFlight (2 here) batches unanswered per peer; calls made meanwhile leave together", async () => {
     const inFlight = 2;
-    const held: Array<() => void> = [];
-    const sent: PeerRequest[] = [];
-    const respond = (req: PeerRequest): Promise<PeerReply> => {
-      sent.push(req);
-      return new Promise((resolve) => held.push(() => resolve(echo(req))));
-    };
+    const {held, sent, transport} = heldTransport();
     const batcher = new RpcBatcher(
-      1 << 20,
-      {transport: {request: (_peer, req) => respond(req), requestRaw: (_peer, bytes) => respond(decodePeerRequest(bytes))}},
-      inFlight,
+      {maxBatchBytes: 1 << 20, batchesInFlight: inFlight},
+      {transport},
     );
     const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
     const calls: Array<Promise<unknown>> = [];
@@ -93,16 +87,10 @@ describe("RpcBatcher", () => {
   });
 
   it("keeps one batch in flight per peer by default (replication.forwardBatchesInFlight 1)", async () => {
-    const held: Array<() => void> = [];
-    const sent: PeerRequest[] = [];
-    const respond = (req: PeerRequest): Promise<PeerReply> => {
-      sent.push(req);
-      return new Promise((resolve) => held.push(() => resolve(echo(req))));
-    };
-    const transport = {request: (_peer: string, req: PeerRequest) => respond(req), requestRaw: (_peer: string, bytes: Uint8Array) => respond(decodePeerRequest(bytes))};
+    const {held, sent, transport} = heldTransport();
     expect(MAX_BATCHES_IN_FLIGHT, "the constructor's default is the setting's").toBe(defaultReplicationOptions.forwardBatchesInFlight);
     expect(MAX_BATCHES_IN_FLIGHT).toBe(1);
-    const batcher = new RpcBatcher(1 << 20, {transport});
+    const batcher = new RpcBatcher({maxBatchBytes: 1 << 20}, {transport});
     const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
     const calls: Array<Promise<unknown>> = [];
     for (let n = 0; n < 4; n++) {
@@ -117,4 +105,70 @@ describe("RpcBatcher", () => {
     held.shift()?.();
     expect((await Promise.all(calls)).map((r) => ((r as {body: {n: number}}).body).n)).toEqual([0, 1, 2, 3]);
   });
+
+  describe("with a hold (replication.forwardBatchHoldMs)", () => {
+    const HOLD_MS = 60;
+    const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+    it("holds the place of a batch answered while calls wait: calls made meanwhile join them in one frame", async () => {
+      const {held, sent, transport} = heldTransport();
+      const batcher = new RpcBatcher({maxBatchBytes: 1 << 20, holdMs: HOLD_MS}, {transport});
+      const first = batcher.call(P, {method: "store", params: {n: 0}});
+      await sleep(1);
+      const waiting = [batcher.call(P, {method: "store", params: {n: 1}})];
+      const answeredAt = performance.now();
+      held.shift()?.();
+      expect(await first, "the answer does not wait for the hold").toEqual({status: 200, body: {n: 0}});
+      for (let n = 2; n <= 3; n++) {
+        await sleep(5);
+        waiting.push(batcher.call(P, {method: "store", params: {n}}));
+      }
+      expect(sent.length, "nothing leaves during the hold").toBe(1);
+      while (sent.length < 2) await sleep(2);
+      expect(performance.now() - answeredAt).toBeGreaterThanOrEqual(HOLD_MS - 2);
+      held.shift()?.();
+      await Promise.all(waiting);
+      expect(sent.map((r) => (r.type === "rpc_batch" ? r.requests.map((c) => c.params.n) : [r.type === "rpc" ? r.params.n : null]))).toEqual([[0], [1, 2, 3]]);
+    });
+
+    it("frees the place of a batch answered with no call waiting: a forward at a low rate does not wait", async () => {
+      const {batcher, sent} = setup(echo, {maxBatchBytes: 1 << 20, holdMs: 10_000});
+      const started = performance.now();
+      for (let n = 0; n < 3; n++) expect(await batcher.call(P, {method: "store", params: {n}})).toEqual({status: 200, body: {n}});
+      expect(sent.map((r) => r.type)).toEqual(["rpc", "rpc", "rpc"]);
+      expect(performance.now() - started).toBeLessThan(2_000);
+    });
+
+    it("ends a hold early once a whole batch waits", async () => {
+      const {held, sent, transport} = heldTransport();
+      // Every call here serialises to 35 bytes: five make a whole batch of 175.
+      const batcher = new RpcBatcher({maxBatchBytes: 175, holdMs: 10_000}, {transport});
+      const call = (n: number): Promise<RpcResult> => batcher.call(P, {method: "store", params: {n}});
+      const first = call(0);
+      await sleep(1);
+      const waiting = [call(1)];
+      held.shift()?.();
+      await first;
+      // The hold runs (one call waits); the fifth call makes a whole batch, which leaves at once.
+      for (const n of [2, 3, 4]) waiting.push(call(n));
+      await sleep(20);
+      expect(sent.length).toBe(1);
+      waiting.push(call(5));
+      while (sent.length < 2) await sleep(1);
+      held.shift()?.();
+      expect((await Promise.all(waiting)).map((r) => (r.body as {n: number}).n)).toEqual([1, 2, 3, 4, 5]);
+      expect(sent.map((r) => (r.type === "rpc_batch" ? r.requests.length : 1))).toEqual([1, 5]);
+    }, 5_000);
+  });
 });
+
+/** A transport whose answers wait until the test calls the next of `held`. */
+function heldTransport() {
+  const held: Array<() => void> = [];
+  const sent: PeerRequest[] = [];
+  const respond = (req: PeerRequest): Promise<PeerReply> => {
+    sent.push(req);
+    return new Promise((resolve) => held.push(() => resolve(echo(req))));
+  };
+  return {held, sent, transport: {request: (_peer: string, req: PeerRequest) => respond(req), requestRaw: (_peer: string, bytes: Uint8Array) => respond(decodePeerRequest(bytes))}};
+}
