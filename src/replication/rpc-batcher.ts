@@ -111,9 +111,12 @@ export class RpcBatcher {
     }
   }
 
-  /** A batch was answered: its place is free now, or, if calls wait for less than a whole batch, once its hold ends. */
-  #answered(peer: string, q: Queue): void {
-    if (this.#holdMs === 0 || q.calls.length === 0 || this.#wholeBatchWaits(q)) return this.#release(peer, q);
+  /**
+   * A batch's exchange ended: its place is free now, or, if it was answered and calls wait for less
+   * than a whole batch, once its hold ends (a failed exchange gathers nothing worth waiting for).
+   */
+  #ended(peer: string, q: Queue, answered: boolean): void {
+    if (!answered || this.#holdMs === 0 || q.calls.length === 0 || this.#wholeBatchWaits(q)) return this.#release(peer, q);
     const hold = setTimeout(() => {
       q.holds.splice(q.holds.indexOf(hold), 1);
       this.#release(peer, q);
@@ -152,7 +155,7 @@ export class RpcBatcher {
     } catch (err) {
       outcome = {err};
     }
-    this.#answered(peer, q);
+    this.#ended(peer, q, !("err" in outcome));
     if ("err" in outcome) for (const c of calls) c.reject(outcome.err);
     else calls.forEach((c, i) => c.resolve(outcome.results[i] as RpcResult));
   }

@@ -139,6 +139,31 @@ describe("RpcBatcher", () => {
       expect(performance.now() - started).toBeLessThan(2_000);
     });
 
+    it("holds nothing after a failed exchange", async () => {
+      const sent: PeerRequest[] = [];
+      const batcher = new RpcBatcher(
+        {maxBatchBytes: 1 << 20, holdMs: 10_000},
+        {
+          transport: {
+            request: (_p, req) => {
+              sent.push(req);
+              // The first exchange fails (after 5 ms, while a call waits); the next succeeds.
+              return sent.length === 1 ? new Promise((_resolve, reject) => setTimeout(() => reject(new Error("ECONNRESET")), 5)) : Promise.resolve(echo(req));
+            },
+            requestRaw: (_p, bytes) => Promise.resolve(echo(decodePeerRequest(bytes))),
+          },
+        },
+      );
+      const first = batcher.call(P, {method: "store", params: {n: 0}});
+      await sleep(1);
+      const waiting = batcher.call(P, {method: "store", params: {n: 1}});
+      await expect(first).rejects.toThrow("ECONNRESET");
+      const started = performance.now();
+      expect(await waiting).toEqual({status: 200, body: {n: 1}});
+      expect(performance.now() - started).toBeLessThan(2_000);
+      expect(sent.length).toBe(2);
+    }, 5_000);
+
     it("ends a hold early once a whole batch waits", async () => {
       const {held, sent, transport} = heldTransport();
       // Every call here serialises to 35 bytes: five make a whole batch of 175.
