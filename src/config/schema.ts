@@ -484,7 +484,7 @@ const ReplicationSchema = Type.Object(
     forwardBatchHoldMs: Type.Integer({
       minimum: 0,
       maximum: 100,
-      // 10: swarm CPU per store -15 % under load, +6-9 ms p99 at 500/s, nothing at 100/s (docs/benchmarks.md, "Session 11").
+      // 10: swarm CPU a store -15 to -25 % under load, +6-9 ms p99 at 500/s, +0.5 ms p50 at 100/s (docs/benchmarks.md, "Session 11: the replicated store").
       default: 10,
       description: "How long an answered rpc_batch frame keeps its place before the next frame to that peer may leave: larger, fewer frames for up to this much more latency; 0: none",
     }),
