@@ -109,6 +109,12 @@ export function createMetrics(register: Registry) {
         labelNames: ["peer", "result"] as const,
         registers: r,
       }),
+      forwardFrameCalls: new Histogram({
+        name: "pars_replication_forward_frame_calls",
+        help: "Client writes per frame (rpc or rpc_batch) sent to a swarm peer",
+        buckets: BATCH_BUCKETS,
+        registers: r,
+      }),
       retries: new Counter({
         name: "pars_replication_retries_total",
         help: "Queued forwards a retry pass tried to deliver again, by peer (node-ID prefix)",

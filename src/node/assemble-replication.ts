@@ -55,7 +55,7 @@ export function assembleReplication(options: Partial<ReplicationOptions>, p: Rep
   const retries = new RetryQueue(opts, {table: p.tables.retries, tables, revocations, transport, view, health, clock, logger, metrics});
   const batcher = new RpcBatcher(
     {maxBatchBytes: opts.maxBatchBytes, batchesInFlight: opts.forwardBatchesInFlight, holdMs: opts.forwardBatchHoldMs},
-    {transport},
+    {transport, metrics},
   );
   const shared = {store, tables, index, revocations, transport, view, clock, logger};
   return new Replicator(opts, {

@@ -57,6 +57,8 @@ export interface RpcBatcherOptions {
 
 export interface RpcBatcherModules {
   readonly transport: Pick<PeerTransport, "request" | "requestRaw">;
+  /** Calls per frame are observed here; null or absent when metrics are off. */
+  readonly metrics?: {readonly forwardFrameCalls: {observe(calls: number): void}} | null;
 }
 
 export class RpcBatcher {
@@ -150,6 +152,7 @@ export class RpcBatcher {
   /** Never rejects. The place is freed (or held) before the calls settle, so what their callers do next finds it so. */
   async #send(peer: string, q: Queue, calls: Pending[]): Promise<void> {
     let outcome: {results: RpcResult[]} | {err: unknown};
+    this.#m.metrics?.forwardFrameCalls.observe(calls.length);
     try {
       outcome = {results: await this.#exchange(peer, calls)};
     } catch (err) {

@@ -34,6 +34,17 @@ describe("RpcBatcher", () => {
     expect(sent[1]).toEqual({type: "rpc_batch", requests: [1, 2, 3].map((n) => ({method: "store", params: {n}})), sharedSignatures: true});
   });
 
+  it("observes the calls of every frame it sends (pars_replication_forward_frame_calls)", async () => {
+    const observed: number[] = [];
+    const metrics = {forwardFrameCalls: {observe: (v: number) => void observed.push(v)}};
+    const batcher = new RpcBatcher({maxBatchBytes: 1 << 20}, {transport: heldTransport().transport, metrics});
+    void batcher.call(P, {method: "store", params: {n: 0}});
+    await new Promise((resolve) => setImmediate(resolve));
+    for (const n of [1, 2, 3]) void batcher.call("55".repeat(32), {method: "store", params: {n}});
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(observed).toEqual([1, 3]);
+  });
+
   it("splits at MAX_RPC_BATCH calls and at maxBatchBytes", async () => {
     const {batcher, sent} = setup(echo, {maxBatchBytes: 200});
     await Promise.all(Array.from({length: MAX_RPC_BATCH + 1}, (_, n) => batcher.call(P, {method: "store", params: {n}})));
