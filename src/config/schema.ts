@@ -486,7 +486,8 @@ const ReplicationSchema = Type.Object(
       maximum: 100,
       // 10: swarm CPU a store -15 to -25 % under load, +6-9 ms p99 at 500/s, +0.5 ms p50 at 100/s (docs/benchmarks.md, "Session 11: the replicated store").
       default: 10,
-      description: "How long an answered rpc_batch frame keeps its place before the next frame to that peer may leave: larger, fewer frames for up to this much more latency; 0: none",
+      description:
+        "When forwarded requests wait for the next frame to a peer as it answers one, how long that frame's place is held so that more join them: larger, fewer frames for up to this much more latency; 0: none",
     }),
   },
   {additionalProperties: false, default: {}},

@@ -25,8 +25,9 @@ export interface ReplicationOptions {
    */
   readonly forwardBatchesInFlight: number;
   /**
-   * How long an answered batch of forwarded requests keeps its place before the next batch to the
-   * peer may leave (rpc-batcher.ts): larger, fewer frames for up to this much more latency. 0: none.
+   * When forwarded requests wait for the next batch to a peer as it answers one, how long that
+   * batch's place is held so that more join them (rpc-batcher.ts): larger, fewer frames for up to
+   * this much more latency. 0: none.
    */
   readonly forwardBatchHoldMs: number;
 }
