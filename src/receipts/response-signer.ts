@@ -100,14 +100,29 @@ export class ResponseSigner {
     private readonly modules: ResponseSignerModules,
   ) {}
 
-  sign(receipt: Uint8Array): Promise<SignedReceipt> {
+  /**
+   * Signs `receipt` in the next batch. `promptly`: the batch is signed once the job that handed it
+   * over is done (as with `maxBatchDelayMs` 0), without waiting out the window; receipts pending
+   * in a window go with it. For receipts that arrive batched already, such as the stores of a
+   * peer's `rpc_batch` frame, which share one group commit: the window would add its wait to the
+   * entry node's answer and gather nothing more.
+   */
+  sign(receipt: Uint8Array, promptly = false): Promise<SignedReceipt> {
     if (this.closed) return Promise.reject(new Error("response signer is closed"));
     return new Promise((resolve, reject) => {
       this.pending.push({leaf: leafHash(receipt), resolve, reject});
       if (this.inFlight !== null) return;
       if (this.pending.length >= this.opts.maxBatchSize) this.flush();
+      else if (promptly) this.schedulePrompt();
       else this.schedule(this.opts.maxBatchDelayMs);
     });
+  }
+
+  /** The end of this job, replacing a window's timer if one runs. */
+  private schedulePrompt(): void {
+    if (this.tickScheduled) return;
+    this.clearTimer();
+    this.schedule(0);
   }
 
   private schedule(delayMs: number): void {

@@ -1,11 +1,15 @@
 import type {RpcResponse} from "../protocol/index.js";
 import type {Origin} from "../protocol/index.js";
 import type {Account} from "../protocol/index.js";
+import type {SignedReceipt} from "../receipts/index.js";
 import type {RpcContext} from "./context.js";
 import {HTTP} from "./errors.js";
 import {withObjectJson} from "./response-json.js";
 
 export type Entry = Record<string, unknown>;
+
+/** Signs one receipt of our entry (ResponseSigner.sign with the request's batching). */
+export type SignEntry = (receipt: Uint8Array) => Promise<SignedReceipt>;
 
 export function miscFields(ctx: RpcContext, now = ctx.clock.now()): {t: number; hf: [number, number]} {
   return {t: now, hf: ctx.versions.hf};
@@ -22,17 +26,23 @@ export function wrongSwarm(ctx: RpcContext, account: Account): RpcResponse {
  * `{swarm: {<node id>: entry, …}, t, hf}` with status 200 unless every entry failed: then 507 if
  * any member failed for lack of storage (`storage_full`), else 500. A request forwarded by a peer
  * answers with our entry alone (200, 507 or 500 likewise).
+ *
+ * `local` signs its receipts with the `sign` it is given. A forwarded request's receipt is signed
+ * as soon as the job that made it is done, without the signing window: it came in a peer's frame,
+ * whose calls share one group commit and so hand over their receipts together, and the window
+ * would only add its wait to the entry node's answer (docs/PROTOCOL.md, Response signatures).
  */
 export async function runRecursive(
   ctx: RpcContext,
   origin: Origin,
   method: string,
   rawParams: Record<string, unknown>,
-  local: () => Promise<Entry>,
+  local: (sign: SignEntry) => Promise<Entry>,
   extra?: (mine: Entry, body: Entry) => void,
 ): Promise<RpcResponse> {
   const peers = origin.recurse ? ctx.router.forward(method, rawParams) : Promise.resolve({});
-  const mine = await localEntry(ctx, method, local);
+  const promptly = !origin.recurse;
+  const mine = await localEntry(ctx, method, () => local((receipt) => ctx.signer.sign(receipt, promptly)));
   if (!origin.recurse) return {status: statusOf([mine]), body: mine};
   // Serialised one level at a time, so our entry's own JSON text (a store's) is used.
   const swarm = withObjectJson<Record<string, Entry>>({[ctx.nodeId]: mine, ...(await peers)});

@@ -50,6 +50,8 @@ export interface HarnessOptions {
   nowMs?: number;
   /** storage.commitDelayMs (default 0: a turn's writes commit at its end). */
   commitDelayMs?: number;
+  /** signing.maxBatchDelayMs (default 0: the receipts of one commit are signed together at once). */
+  signingDelayMs?: number;
 }
 
 export async function rpcHarness(opts: HarnessOptions = {}): Promise<RpcHarness> {
@@ -67,7 +69,7 @@ export async function rpcHarness(opts: HarnessOptions = {}): Promise<RpcHarness>
     {clock},
   );
   const signer = new ResponseSigner(
-    {maxBatchDelayMs: 0, maxBatchSize: 1024},
+    {maxBatchDelayMs: opts.signingDelayMs ?? 0, maxBatchSize: 1024},
     {signer: new InlineSigner(pq, identity.mlDsa.secretKey), nodeId: identity.nodeId, clock},
   );
   const router =

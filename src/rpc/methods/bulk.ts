@@ -43,9 +43,9 @@ export function bulkMethod(spec: BulkSpec): MethodDef<BulkRequest> {
       spec.check(ctx, req.value, origin);
       const msg = sigMessage(spec.name, namespaceSigValue(req.namespace), req.value);
       verifyOr401(ctx, req.auth, ACCESS.DELETE, msg, spec.name);
-      return runRecursive(ctx, origin, spec.name, raw, async () => {
+      return runRecursive(ctx, origin, spec.name, raw, async (sign) => {
         const affected = await spec.apply(ctx.store, req.account.hex, req.namespace, req.value, origin);
-        return bulkActionEntry(ctx, spec.key, req.namespace, affected, [req.account.hex, req.value]);
+        return bulkActionEntry(sign, spec.key, req.namespace, affected, [req.account.hex, req.value]);
       });
     },
   });

@@ -4,7 +4,7 @@ import {AUTH_FIELDS, loadAuth, verifyRequest, type RequestAuth} from "../auth.js
 import type {RpcContext} from "../context.js";
 import {isBase64} from "../../protocol/index.js";
 import {HTTP, ParseError, RpcError} from "../errors.js";
-import type {Entry} from "../recursive.js";
+import type {Entry, SignEntry} from "../recursive.js";
 
 /** Session's message-hash validity rule for delete/expire: 43 base64 characters. */
 export function checkHashes(hashes: string[]): void {
@@ -46,7 +46,7 @@ const byHash = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
  * for the node signature; for "all" the entry groups them by namespace (each list still sorted).
  */
 export async function bulkActionEntry(
-  ctx: RpcContext,
+  sign: SignEntry,
   key: "deleted" | "updated",
   ns: NamespaceSelector,
   affected: NamespacedHash[],
@@ -54,7 +54,7 @@ export async function bulkActionEntry(
 ): Promise<Entry> {
   const sorted = [...affected].sort((a, b) => byHash(a.hash, b.hash));
   const hashes = sorted.map((a) => a.hash);
-  const signed = await ctx.signer.sign(Buffer.from(receiptPrefix.join("") + hashes.join("")));
+  const signed = await sign(Buffer.from(receiptPrefix.join("") + hashes.join("")));
   if (ns !== "all") return {[key]: hashes, ...signed};
   const grouped: Record<string, string[]> = {};
   for (const a of sorted) (grouped[String(a.namespace)] ??= []).push(a.hash);

@@ -24,9 +24,9 @@ export const deleteMethod = defineMethod<DeleteRequest>({
   async run(ctx, req, origin, raw) {
     if (!ctx.router.isOurs(req.account)) return wrongSwarm(ctx, req.account);
     verifyOr401(ctx, req.auth, ACCESS.DELETE, sigMessage("delete", req.messages), "delete_msgs");
-    const res = await runRecursive(ctx, origin, "delete", raw, async () => {
+    const res = await runRecursive(ctx, origin, "delete", raw, async (sign) => {
       const deleted = [...(await ctx.store.deleteByHashes(req.account.hex, req.messages))].sort(byHash);
-      const signed = await ctx.signer.sign(sigMessage(req.account.hex, req.messages, deleted));
+      const signed = await sign(sigMessage(req.account.hex, req.messages, deleted));
       return {deleted, ...signed};
     });
     // required: 404 when no swarm member deleted anything (the body is unchanged).

@@ -3,7 +3,7 @@ import {SIGNATURE_TOLERANCE_FORWARDED_MS, SIGNATURE_TOLERANCE_MS, TTL_MAXIMUM_PR
 import type {RpcContext} from "../context.js";
 import {HTTP, ParseError, RpcError} from "../errors.js";
 import {loadFields, requireField, type Params} from "../params.js";
-import {runRecursive, wrongSwarm, type Entry} from "../recursive.js";
+import {runRecursive, wrongSwarm, type Entry, type SignEntry} from "../recursive.js";
 import {bulkMethod} from "./bulk.js";
 import {
   SIGNED_FIELDS,
@@ -72,7 +72,7 @@ function extendOnly(req: ExpireRequest): boolean {
   return true;
 }
 
-async function expireEntry(ctx: RpcContext, req: ExpireRequest, clamped: number[], onlyExtend: boolean): Promise<Entry> {
+async function expireEntry(ctx: RpcContext, sign: SignEntry, req: ExpireRequest, clamped: number[], onlyExtend: boolean): Promise<Entry> {
   const multi = req.expiry.length > 1;
   const result = await ctx.store.expire({
     account: req.account.hex,
@@ -86,7 +86,7 @@ async function expireEntry(ctx: RpcContext, req: ExpireRequest, clamped: number[
   const showUnchanged = req.shorten || req.extend;
   const unchangedParts = showUnchanged ? unchanged.map((u) => `${u.hash}${u.expiry}`) : [];
   const receipt = sigMessage(req.account.hex, updatedExp.join(""), req.messages, updated.map((u) => u.hash), unchangedParts);
-  const signed = await ctx.signer.sign(receipt);
+  const signed = await sign(receipt);
   return {
     expiry: multi ? updatedExp : clamped[0],
     updated: updated.map((u) => u.hash),
@@ -105,7 +105,7 @@ export const expireMethod = defineMethod<ExpireRequest>({
     const msg = sigMessage("expire", mode, req.expiry.join(""), req.messages);
     if (!verifyRequest(ctx, req.auth, ACCESS.WRITE, false, msg)) throw new RpcError(HTTP.UNAUTHORIZED, "expire: signature verification failed");
     const onlyExtend = extendOnly(req);
-    return runRecursive(ctx, origin, "expire", raw, () => expireEntry(ctx, req, clamped, onlyExtend));
+    return runRecursive(ctx, origin, "expire", raw, (sign) => expireEntry(ctx, sign, req, clamped, onlyExtend));
   },
 });
 

@@ -121,7 +121,7 @@ export const storeMethod = defineMethod<StoreRequest>({
       origin,
       "store",
       raw,
-      async () => {
+      async (sign) => {
         const result = await ctx.store.store({
           account: req.account.hex,
           hash,
@@ -134,7 +134,7 @@ export const storeMethod = defineMethod<StoreRequest>({
         const already = result.status !== "new";
         const {fee} = feeEntry(ctx, result, req.data.length);
         // Expiry and fee are signed with the hash, so an entry node cannot alter them.
-        const signed = await ctx.signer.sign(storeReceipt({hash, expiry: result.expiry, already, fee}));
+        const signed = await sign(storeReceipt({hash, expiry: result.expiry, already, fee}));
         const entry = {
           hash,
           ...signed,

@@ -4,7 +4,7 @@ import {MAX_SUBACCOUNT_TOKENS, SIGNATURE_TOLERANCE_MS} from "../../protocol/inde
 import type {RpcContext} from "../context.js";
 import {HTTP, ParseError, RpcError} from "../errors.js";
 import {loadFields, requireField, type Params} from "../params.js";
-import {runRecursive, wrongSwarm, type Entry} from "../recursive.js";
+import {runRecursive, wrongSwarm, type Entry, type SignEntry} from "../recursive.js";
 import type {SignedRequest} from "./common.js";
 import {defineMethod} from "./types.js";
 
@@ -50,7 +50,7 @@ async function runTokens(
   origin: Origin,
   raw: Params,
   method: "revoke_subaccount" | "unrevoke_subaccount",
-  local: () => Promise<Entry>,
+  local: (sign: SignEntry) => Promise<Entry>,
 ): Promise<RpcResponse> {
   if (!ctx.router.isOurs(req.account)) return wrongSwarm(ctx, req.account);
   if (Math.abs(req.timestamp - ctx.clock.now()) > SIGNATURE_TOLERANCE_MS) {
@@ -66,11 +66,11 @@ export const revokeSubaccountMethod = defineMethod<TokensRequest>({
   names: ["revoke_subaccount"],
   parse: parseRevoke,
   run(ctx, req, origin, raw) {
-    return runTokens(ctx, req, origin, raw, "revoke_subaccount", async () => {
+    return runTokens(ctx, req, origin, raw, "revoke_subaccount", async (sign) => {
       // The signed timestamp, identical on every member: replicas order revokes and unrevokes by it.
       await ctx.store.revokeSubaccounts(req.account.hex, req.tokens, req.timestamp);
       // Session 2.8 returns no `count` for revoke (only for unrevoke); kept for compatibility.
-      return {...(await ctx.signer.sign(sigMessage(req.account.hex, req.timestamp, req.tokens)))};
+      return {...(await sign(sigMessage(req.account.hex, req.timestamp, req.tokens)))};
     });
   },
 });
@@ -79,9 +79,9 @@ export const unrevokeSubaccountMethod = defineMethod<TokensRequest>({
   names: ["unrevoke_subaccount"],
   parse: parseUnrevoke,
   run(ctx, req, origin, raw) {
-    return runTokens(ctx, req, origin, raw, "unrevoke_subaccount", async () => {
+    return runTokens(ctx, req, origin, raw, "unrevoke_subaccount", async (sign) => {
       const count = await ctx.store.unrevokeSubaccounts(req.account.hex, req.tokens, req.timestamp);
-      return {count, ...(await ctx.signer.sign(sigMessage(req.account.hex, req.timestamp, req.tokens)))};
+      return {count, ...(await sign(sigMessage(req.account.hex, req.timestamp, req.tokens)))};
     });
   },
 });

@@ -112,24 +112,24 @@ describe("one signature in flight", () => {
   });
 });
 
-describe("signing without a batch window", () => {
-  /** An inline signer that logs each batch's receipt count into `order`, held while `hold` is set. */
-  async function logging(order: string[]) {
-    const pq = await testPq();
-    const identity = await testIdentity();
-    const inline = new InlineSigner(pq, identity.mlDsa.secretKey);
-    const gate = {hold: null as Promise<void> | null};
-    const signer = {
-      sign: async (msg: Uint8Array, ctx: Uint8Array) => {
-        order.push(`sign ${Buffer.from(msg).readUInt32BE(40)}`);
-        if (gate.hold !== null) await gate.hold;
-        return inline.sign(msg, ctx);
-      },
-      close: async () => {},
-    };
-    return {gate, responses: new ResponseSigner({maxBatchDelayMs: 0, maxBatchSize: 100}, {signer, nodeId: identity.nodeId, clock: new ManualClock()})};
-  }
+/** An inline signer that logs each batch's receipt count into `order`, held while `hold` is set. */
+async function logging(order: string[], maxBatchDelayMs = 0) {
+  const pq = await testPq();
+  const identity = await testIdentity();
+  const inline = new InlineSigner(pq, identity.mlDsa.secretKey);
+  const gate = {hold: null as Promise<void> | null};
+  const signer = {
+    sign: async (msg: Uint8Array, ctx: Uint8Array) => {
+      order.push(`sign ${Buffer.from(msg).readUInt32BE(40)}`);
+      if (gate.hold !== null) await gate.hold;
+      return inline.sign(msg, ctx);
+    },
+    close: async () => {},
+  };
+  return {gate, responses: new ResponseSigner({maxBatchDelayMs, maxBatchSize: 100}, {signer, nodeId: identity.nodeId, clock: new ManualClock()})};
+}
 
+describe("signing without a batch window", () => {
   it("signs the receipts of one settled commit as one batch before the next loop iteration", async () => {
     const order: string[] = [];
     const {responses} = await logging(order);
@@ -162,6 +162,33 @@ describe("signing without a batch window", () => {
     await Promise.all([first, ...queued, ...commitReceipts]);
     expect(order).toEqual(["sign 1", "sign 4"]);
     await responses.close();
+  });
+});
+
+describe("signing promptly (forwarded requests)", () => {
+  it("signs a settled commit's prompt receipts at once, with the receipts waiting in the window", async () => {
+    const order: string[] = [];
+    const {responses} = await logging(order, 60_000);
+    const windowed = responses.sign(Buffer.from("client store"));
+    await new Promise((r) => setImmediate(r));
+    expect(order).toEqual([]);
+    let commit: () => void = () => {};
+    const committed = new Promise<void>((r) => (commit = r));
+    // Three stores of a peer's frame: one group commit, each signing its receipt promptly.
+    const prompt = [1, 2, 3].map((i) => committed.then(() => responses.sign(Buffer.from(`f${i}`), true)));
+    setImmediate(() => order.push("next iteration"));
+    commit();
+    const signed = await Promise.all([windowed, ...prompt]);
+    await new Promise((r) => setImmediate(r));
+    expect(order).toEqual(["sign 4", "next iteration"]);
+    expect(new Set(signed.map((s) => s.signature)).size).toBe(1);
+    // The window's timer went with that batch: a receipt that is not prompt waits for its own.
+    const later = responses.sign(Buffer.from("later"));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(order).toEqual(["sign 4", "next iteration"]);
+    await responses.close();
+    await later;
+    expect(order).toEqual(["sign 4", "next iteration", "sign 1"]);
   });
 });
 
