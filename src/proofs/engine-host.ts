@@ -96,10 +96,8 @@ export class WorkerEngine implements CommitmentEngine {
   readonly #pending = new Map<number, Pending>();
   /** Workers started and not yet ready, with how to settle their `ready`. */
   readonly #starting = new Map<Worker, {resolve(): void; reject(err: Error): void}>();
-  #worker: Worker | null = null;
-  #ready: Promise<void> | null = null;
-  /** The young generation (MB) the current worker was started with. */
-  #youngMb = 0;
+  /** The worker calls go to (null: none running; the next call starts one). */
+  #current: Started | null = null;
   #nextId = 1;
   #closed = false;
   #progress: RefreshProgress | null = null;
@@ -154,18 +152,18 @@ export class WorkerEngine implements CommitmentEngine {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const worker = this.#worker;
-    if (worker === null) return;
+    const worker = this.#current?.worker;
+    if (worker === undefined) return;
     await this.#send(worker, {op: "close"}).catch(() => undefined);
     await worker.terminate();
   }
 
   async #call(call: Call): Promise<unknown> {
     if (this.#closed) throw new Error("the commitment engine is closed");
-    const worker = this.#worker ?? this.#spawn();
-    await this.#ready;
-    if (this.#worker !== worker) throw new Error("the commitment worker stopped");
-    return this.#send(worker, call);
+    const current = this.#current ?? this.#spawn();
+    await current.ready;
+    if (this.#current !== current) throw new Error("the commitment worker stopped");
+    return this.#send(current.worker, call);
   }
 
   #send(worker: Worker, call: Call): Promise<unknown> {
@@ -178,15 +176,12 @@ export class WorkerEngine implements CommitmentEngine {
     });
   }
 
-  #spawn(): Worker {
+  #spawn(): Started {
     // The database is opened for its message count only when the size is not fixed.
     const youngMb = this.#limits.youngGenerationMb ?? youngGenerationMb(CommitmentReader.storedMessages(this.#data.path, this.#data.busyTimeoutMs), undefined, this.#limits.largeNodeMessages);
-    const started = this.#start(youngMb);
-    this.#worker = started.worker;
-    this.#ready = started.ready;
-    this.#youngMb = started.youngMb;
+    this.#current = this.#start(youngMb);
     this.#publishedAt = null;
-    return started.worker;
+    return this.#current;
   }
 
   /** A new worker with a young generation of `youngMb` (not made the current one). */
@@ -210,30 +205,28 @@ export class WorkerEngine implements CommitmentEngine {
    * not the published one (its write failed), the old worker stays and the next refresh tries again.
    */
   async #resize(): Promise<void> {
-    const old = this.#worker;
+    const old = this.#current;
     const publishedAt = this.#publishedAt;
     if (old === null || publishedAt === null || this.#messages === null || !this.persistent || this.#limits.youngGenerationMb !== undefined) return;
-    const youngMb = youngGenerationMb(this.#messages, this.#youngMb, this.#limits.largeNodeMessages);
-    if (youngMb === this.#youngMb) return;
+    const youngMb = youngGenerationMb(this.#messages, old.youngMb, this.#limits.largeNodeMessages);
+    if (youngMb === old.youngMb) return;
     let next: Started | null = null;
     try {
-      await this.#ready;
-      if ((await this.#send(old, {op: "flush"})) !== true) return;
+      await old.ready;
+      if ((await this.#send(old.worker, {op: "flush"})) !== true) return;
       next = this.#start(youngMb);
       await next.ready;
-      if (this.#closed || this.#worker !== old) throw new Error("the engine moved on meanwhile");
+      if (this.#closed || this.#current !== old) throw new Error("the engine moved on meanwhile");
       if ((await this.#send(next.worker, {op: "adopt", timestamp: publishedAt})) !== true) throw new Error("the persisted commitment is not the published one");
     } catch (err) {
       if (next !== null) void next.worker.terminate();
       if (!this.#closed) this.#logger.warn({err: err instanceof Error ? err.message : String(err), youngGenerationMb: youngMb}, "could not move the commitment to a worker sized for the node; the next refresh tries again");
       return;
     }
-    this.#worker = next.worker;
-    this.#ready = next.ready;
-    this.#youngMb = youngMb;
-    this.#send(old, {op: "close"})
+    this.#current = next;
+    this.#send(old.worker, {op: "close"})
       .catch(() => undefined)
-      .finally(() => void old.terminate());
+      .finally(() => void old.worker.terminate());
   }
 
   #onReply(worker: Worker, m: EngineReply): void {
@@ -243,7 +236,7 @@ export class WorkerEngine implements CommitmentEngine {
       return;
     }
     if (m.id === -1) {
-      if (m.ok && worker === this.#worker) this.#progress = m.value as RefreshProgress;
+      if (m.ok && worker === this.#current?.worker) this.#progress = m.value as RefreshProgress;
       return;
     }
     if (m.id === -2) {
@@ -264,8 +257,8 @@ export class WorkerEngine implements CommitmentEngine {
     this.#starting.delete(worker);
     const pending = [...this.#pending].filter(([, p]) => p.worker === worker);
     for (const [id] of pending) this.#pending.delete(id);
-    if (this.#worker === worker) {
-      this.#worker = null;
+    if (this.#current?.worker === worker) {
+      this.#current = null;
       if ((err as NodeJS.ErrnoException).code === "ERR_WORKER_OUT_OF_MEMORY" && this.#oldGenerationMb < WORKER_OLD_GENERATION_MAX_MB) {
         this.#oldGenerationMb = Math.min(2 * this.#oldGenerationMb, WORKER_OLD_GENERATION_MAX_MB);
         if (!this.#closed) this.#logger.warn({heapLimitMb: this.#oldGenerationMb}, "commitment worker ran out of heap; the next one gets twice the limit");
