@@ -3,7 +3,7 @@ import {CTX} from "../crypto/index.js";
 import type {PqBackend} from "../crypto/index.js";
 import type {ContextSigner} from "../signer/index.js";
 import type {SignerMetrics} from "../metrics/index.js";
-import type {Clock} from "../util/index.js";
+import {runSoon, type Clock} from "../util/index.js";
 import {batchHeader} from "../protocol/index.js";
 
 import {buildTree, leafHash, rootFromPath} from "./receipt-tree.js";
@@ -88,7 +88,8 @@ export interface ResponseSignerModules {
  */
 export class ResponseSigner {
   private pending: Pending[] = [];
-  private timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
+  /** Cancels the scheduled flush (runSoon; null: none scheduled). */
+  private timer: (() => void) | null = null;
   private tickScheduled = false;
   private inFlight: Promise<void> | null = null;
   private closed = false;
@@ -127,13 +128,7 @@ export class ResponseSigner {
 
   private schedule(delayMs: number): void {
     if (this.timer !== null || this.tickScheduled) return;
-    if (delayMs > 0) {
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        this.flush();
-      }, delayMs);
-      return;
-    }
+    if (delayMs > 0) return this.flushIn(delayMs);
     // A tick queued from a promise continuation runs once the microtask queue is empty: after the
     // other stores of the same commit have handed over their receipts, before any I/O or timer.
     // (setImmediate waited for the next loop iteration, i.e. for the next requests to be parsed.)
@@ -153,17 +148,20 @@ export class ResponseSigner {
    */
   private scheduleAfterSignature(): void {
     if (this.timer !== null || this.tickScheduled) return;
-    this.timer = setImmediate(() => {
+    this.flushIn(0);
+  }
+
+  /** A flush after `delayMs` (0: in this loop iteration's check phase). */
+  private flushIn(delayMs: number): void {
+    this.timer = runSoon(() => {
       this.timer = null;
       this.flush();
-    });
+    }, delayMs);
   }
 
   private clearTimer(): void {
     this.tickScheduled = false;
-    if (this.timer === null) return;
-    clearTimeout(this.timer as NodeJS.Timeout);
-    clearImmediate(this.timer as NodeJS.Immediate);
+    this.timer?.();
     this.timer = null;
   }
 
