@@ -15,6 +15,7 @@
  * batch answered with no call waiting frees its place at once (a forward at a low rate does not
  * wait), and a hold ends early once a whole batch (MAX_RPC_BATCH calls or `maxBatchBytes`) waits.
  */
+import {runSoon} from "../util/index.js";
 import {ReplicationError} from "./errors.js";
 import type {PeerTransport} from "./transport.js";
 import {MAX_RPC_BATCH, encodeRpcBatch, expectReply, serializeRpcCall, type RpcCall, type RpcResult} from "./wire.js";
@@ -39,11 +40,12 @@ interface Pending {
 interface Queue {
   calls: Pending[];
   bytes: number;
-  timer: NodeJS.Immediate | null;
+  /** Cancels the end-of-turn flush (null: none scheduled). */
+  timer: (() => void) | null;
   /** Batches unanswered, plus answered ones whose hold has not ended. */
   inFlight: number;
-  /** Timers of the holds running, oldest first. */
-  holds: NodeJS.Timeout[];
+  /** Cancels the holds running, oldest first. */
+  holds: Array<() => void>;
 }
 
 export interface RpcBatcherOptions {
@@ -91,20 +93,18 @@ export class RpcBatcher {
       q.calls.push({call, json, resolve, reject});
       q.bytes += json.length;
       if (this.#wholeBatchWaits(q)) {
-        // A hold has nothing more to gather for it.
-        const hold = q.inFlight >= this.#maxInFlight ? q.holds.shift() : undefined;
-        if (hold !== undefined) {
-          clearTimeout(hold);
-          q.inFlight--;
-        }
-        this.#flush(peer, q);
-      } else q.timer ??= setImmediate(() => this.#flush(peer, q));
+        // A hold has nothing more to gather for it: its place goes to this batch now.
+        const cancelHold = q.inFlight >= this.#maxInFlight ? q.holds.shift() : undefined;
+        cancelHold?.();
+        if (cancelHold !== undefined) this.#release(peer, q);
+        else this.#flush(peer, q);
+      } else q.timer ??= runSoon(() => this.#flush(peer, q), 0);
     });
   }
 
   /** Sends whole batches while fewer than the most in flight are unanswered. */
   #flush(peer: string, q: Queue): void {
-    if (q.timer !== null) clearImmediate(q.timer);
+    q.timer?.();
     q.timer = null;
     while (q.calls.length > 0 && q.inFlight < this.#maxInFlight) {
       const batch = this.#take(q);
@@ -119,11 +119,11 @@ export class RpcBatcher {
    */
   #ended(peer: string, q: Queue, answered: boolean): void {
     if (!answered || this.#holdMs === 0 || q.calls.length === 0 || this.#wholeBatchWaits(q)) return this.#release(peer, q);
-    const hold = setTimeout(() => {
-      q.holds.splice(q.holds.indexOf(hold), 1);
+    const cancel = runSoon(() => {
+      q.holds.splice(q.holds.indexOf(cancel), 1);
       this.#release(peer, q);
     }, this.#holdMs);
-    q.holds.push(hold);
+    q.holds.push(cancel);
   }
 
   #wholeBatchWaits(q: Queue): boolean {

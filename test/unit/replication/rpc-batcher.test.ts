@@ -195,6 +195,30 @@ describe("RpcBatcher", () => {
       expect((await Promise.all(waiting)).map((r) => (r.body as {n: number}).n)).toEqual([1, 2, 3, 4, 5]);
       expect(sent.map((r) => (r.type === "rpc_batch" ? r.requests.length : 1))).toEqual([1, 5]);
     }, 5_000);
+
+    it("a hold ended early gives up its place once: its timer does not free another later", async () => {
+      const {held, sent, transport} = heldTransport();
+      const batcher = new RpcBatcher({maxBatchBytes: 175, holdMs: 30}, {transport});
+      const call = (n: number): Promise<RpcResult> => batcher.call(P, {method: "store", params: {n}});
+      const first = call(0);
+      await sleep(1);
+      const waiting = [call(1)];
+      held.shift()?.();
+      await first;
+      // The whole batch ends the hold and leaves; it is the one batch in flight.
+      for (const n of [2, 3, 4, 5]) waiting.push(call(n));
+      while (sent.length < 2) await sleep(1);
+      // Past the hold's length, a new call still waits for that batch's answer.
+      await sleep(60);
+      const late = call(6);
+      await sleep(20);
+      expect(sent.length).toBe(2);
+      held.shift()?.();
+      await Promise.all(waiting);
+      while (sent.length < 3) await sleep(1);
+      held.shift()?.();
+      expect(((await late).body as {n: number}).n).toBe(6);
+    }, 5_000);
   });
 });
 
