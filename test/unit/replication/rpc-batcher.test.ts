@@ -4,6 +4,7 @@ import {defaultReplicationOptions} from "../../../src/replication/options.js";
 import {MAX_RPC_BATCH, decodePeerRequest, type PeerReply, type PeerRequest, type RpcResult} from "../../../src/replication/wire.js";
 
 const P = "44".repeat(32);
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function setup(answer: (req: PeerRequest) => PeerReply | Error, opts: RpcBatcherOptions = {maxBatchBytes: 1 << 20}) {
   const sent: PeerRequest[] = [];
@@ -119,7 +120,6 @@ describe("RpcBatcher", () => {
 
   describe("with a hold (replication.forwardBatchHoldMs)", () => {
     const HOLD_MS = 60;
-    const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
     it("holds the place of a batch answered while calls wait: calls made meanwhile join them in one frame", async () => {
       const {held, sent, transport} = heldTransport();
@@ -176,15 +176,7 @@ describe("RpcBatcher", () => {
     }, 5_000);
 
     it("ends a hold early once a whole batch waits", async () => {
-      const {held, sent, transport} = heldTransport();
-      // Every call here serialises to 35 bytes: five make a whole batch of 175.
-      const batcher = new RpcBatcher({maxBatchBytes: 175, holdMs: 10_000}, {transport});
-      const call = (n: number): Promise<RpcResult> => batcher.call(P, {method: "store", params: {n}});
-      const first = call(0);
-      await sleep(1);
-      const waiting = [call(1)];
-      held.shift()?.();
-      await first;
+      const {held, sent, call, waiting} = await holding(10_000);
       // The hold runs (one call waits); the fifth call makes a whole batch, which leaves at once.
       for (const n of [2, 3, 4]) waiting.push(call(n));
       await sleep(20);
@@ -197,14 +189,7 @@ describe("RpcBatcher", () => {
     }, 5_000);
 
     it("a hold ended early gives up its place once: its timer does not free another later", async () => {
-      const {held, sent, transport} = heldTransport();
-      const batcher = new RpcBatcher({maxBatchBytes: 175, holdMs: 30}, {transport});
-      const call = (n: number): Promise<RpcResult> => batcher.call(P, {method: "store", params: {n}});
-      const first = call(0);
-      await sleep(1);
-      const waiting = [call(1)];
-      held.shift()?.();
-      await first;
+      const {held, sent, call, waiting} = await holding(30);
       // The whole batch ends the hold and leaves; it is the one batch in flight.
       for (const n of [2, 3, 4, 5]) waiting.push(call(n));
       while (sent.length < 2) await sleep(1);
@@ -221,6 +206,23 @@ describe("RpcBatcher", () => {
     }, 5_000);
   });
 });
+
+/**
+ * A batcher holding for `holdMs` whose first frame (call 0) was answered while call 1 waited: the
+ * hold runs, call 1 is in `waiting`. Every call serialises to 35 bytes, and `maxBatchBytes` is 175:
+ * five waiting calls make a whole batch.
+ */
+async function holding(holdMs: number) {
+  const {held, sent, transport} = heldTransport();
+  const batcher = new RpcBatcher({maxBatchBytes: 175, holdMs}, {transport});
+  const call = (n: number): Promise<RpcResult> => batcher.call(P, {method: "store", params: {n}});
+  const first = call(0);
+  await sleep(1);
+  const waiting = [call(1)];
+  held.shift()?.();
+  await first;
+  return {held, sent, call, waiting};
+}
 
 /** A transport whose answers wait until the test calls the next of `held`. */
 function heldTransport() {
